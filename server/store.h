@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * store.h - the results store: iommulab's one SQLite database.
+ *
+ * Purpose: every other server module (api, sched, runner, backends, diff,
+ * cli through the API) reads and writes lab state only through these
+ * functions. The schema lives in schema/NNNN-*.sql and is applied by
+ * lab_store_open() in order, tracked by PRAGMA user_version.
+ *
+ * Invariants:
+ *  - One struct lab_store per thread. Each holds its own sqlite3 connection
+ *    (WAL mode, busy_timeout set, foreign_keys on, synchronous=NORMAL) and
+ *    its own cache of prepared statements; the statements are prepared once
+ *    and reset after each use. SQLite's WAL gives concurrent readers with one
+ *    writer; writers retry on SQLITE_BUSY through the busy timeout.
+ *  - Every SQL statement is parameterised: no value from a request, a record
+ *    or a log is ever formatted into SQL text.
+ *  - A batch of results (one job's records, or one API ingest request) is
+ *    written in ONE transaction: after a crash it is all there or absent.
+ *  - Job state changes go through lab_store_job_transition(), which refuses
+ *    transitions the state machine does not allow (-EINVAL) and is atomic
+ *    (compare-and-set on the current state: -EAGAIN if it changed under us).
+ *
+ * Ownership: strings passed in are copied by SQLite. Structs filled by the
+ * store (lab_job, lab_kernel, ...) own their heap strings; release them with
+ * the matching _clear() function, which accepts a zeroed struct. JSON results
+ * (json_t *) returned through an out-parameter are new references the caller
+ * must json_decref().
+ *
+ * Errors: 0 or -errno. -ENOENT unknown id/name, -EINVAL bad argument or
+ * illegal transition, -EEXIST unique conflict, -EAGAIN lost a race, -EIO
+ * SQLite error (the message is logged), -ENOSPC disk full, -EROFS read-only.
+ */
+#ifndef LAB_STORE_H
+#define LAB_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct lab_store;
+
+enum lab_job_state {
+	LAB_JOB_QUEUED = 0,
+	LAB_JOB_SCHEDULED = 1,
+	LAB_JOB_RUNNING = 2,
+	LAB_JOB_COMPLETE = 3,
+	LAB_JOB_INCOMPLETE = 4,
+	LAB_JOB_CANCELED = 5,
+};
+
+enum lab_verdict {
+	LAB_VERDICT_PASS = 0,
+	LAB_VERDICT_FAIL = 1,
+	LAB_VERDICT_SKIP = 2,
+	LAB_VERDICT_ERROR = 3,
+};
+
+const char *lab_job_state_name(enum lab_job_state s);
+int lab_job_state_parse(const char *s, enum lab_job_state *out);
+const char *lab_verdict_name(enum lab_verdict v);
+int lab_verdict_parse(const char *s, enum lab_verdict *out);
+
+struct lab_kernel {
+	int64_t id;
+	char *name;		/* lab name, unique: "6.1", "6.12", "6.12+patch-ab12cd" */
+	char *release;		/* uname -r, e.g. "6.1.0-56-amd64" */
+	char *version;		/* upstream version, e.g. "6.1.192" */
+	char *arch;		/* x86_64, arm64, s390x */
+	char *source;		/* debian | url | build */
+	char *source_ref;	/* package name, URL, or tree@ref+patches hash */
+	char *image_path;	/* in the cache, NULL until fetched/built */
+	char *modules_path;
+	char *headers_path;
+	char *sha256;		/* of the image */
+};
+
+struct lab_target {
+	int64_t id;
+	char *name;
+	char *arch;
+	char *backend;		/* qemu | lava */
+	char *vendor;
+	char *driver;
+	char *device_type;	/* LAVA device type, NULL for qemu */
+	char *definition;	/* the target's JSON file, verbatim */
+	char *tags;		/* JSON array text */
+	char *health;		/* good | bad | unknown | retired */
+	int concurrency;
+};
+
+struct lab_job {
+	int64_t id;
+	int64_t plan_id;
+	int64_t kernel_id;
+	int64_t target_id;
+	enum lab_job_state state;
+	int priority;		/* higher runs first */
+	int attempts;		/* started so far */
+	int max_attempts;	/* retries are for infrastructure failures only */
+	int timeout_s;
+	int repeat;		/* run each case this many times (>= 1) */
+	char *case_filter;	/* agent filter, NULL = all */
+	char *backend;
+	char *backend_job_id;	/* e.g. LAVA job id, NULL for qemu */
+	char *log_path;
+	char *reason;		/* why incomplete/canceled, NULL otherwise */
+	int64_t created_at, started_at, finished_at;	/* unix seconds, 0 = unset */
+};
+
+/* One parsed agent record (docs/records.md), ready to store. */
+struct lab_result {
+	char *case_id;
+	char *driver;
+	char *iommu;
+	char *steps_json;	/* the record's "steps" array, compact JSON text */
+	int observed;		/* positive errno or 0 */
+	int expected;		/* -1 when the contract had no entry */
+	char *contract;
+	enum lab_verdict verdict;
+	char *reason;
+	int reused;		/* -1 null, 0 false, 1 true */
+	char *verified;
+	int64_t duration_us;
+	int repeat;
+};
+
+/* open/close; applies schema/ migrations from @schema_dir */
+int lab_store_open(const char *db_path, const char *schema_dir,
+		   struct lab_store **out);
+void lab_store_close(struct lab_store *st);
+int lab_store_schema_version(struct lab_store *st);
+
+void lab_kernel_clear(struct lab_kernel *k);
+void lab_target_clear(struct lab_target *t);
+void lab_job_clear(struct lab_job *j);
+void lab_result_clear(struct lab_result *r);
+
+/* kernels and targets: upsert by name, get by name or id */
+int lab_store_kernel_put(struct lab_store *st, struct lab_kernel *k); /* sets k->id */
+int lab_store_kernel_get(struct lab_store *st, const char *name, struct lab_kernel *out);
+int lab_store_kernel_get_id(struct lab_store *st, int64_t id, struct lab_kernel *out);
+int lab_store_target_put(struct lab_store *st, struct lab_target *t);
+int lab_store_target_get(struct lab_store *st, const char *name, struct lab_target *out);
+int lab_store_target_get_id(struct lab_store *st, int64_t id, struct lab_target *out);
+
+/* cases: the catalogue as the agent lists it (agent -l -j), upserted */
+int lab_store_cases_import(struct lab_store *st, json_t *catalogue);
+
+/* plans: kind nightly|patch|manual; creates one job per kernel x target */
+int lab_store_plan_create(struct lab_store *st, json_t *plan, int64_t *plan_id);
+
+/* jobs */
+int lab_store_job_create(struct lab_store *st, struct lab_job *j);	/* sets j->id */
+int lab_store_job_get(struct lab_store *st, int64_t id, struct lab_job *out);
+int lab_store_job_transition(struct lab_store *st, int64_t id,
+			     enum lab_job_state from, enum lab_job_state to,
+			     const char *reason);
+int lab_store_job_set_backend(struct lab_store *st, int64_t id,
+			      const char *backend_job_id, const char *log_path);
+/* on start: running/scheduled jobs -> incomplete ("server restarted"), requeued if attempts remain */
+int lab_store_jobs_recover(struct lab_store *st, int *recovered);
+
+/* results: one job's records in one transaction; the job must exist */
+int lab_store_results_ingest(struct lab_store *st, int64_t job_id,
+			     const struct lab_result *res, size_t n);
+
+/* tokens: the secret is never stored, only its SHA-256 */
+int lab_store_token_add(struct lab_store *st, const char *name,
+			const char *secret);
+int lab_store_token_check(struct lab_store *st, const char *secret,
+			  char **name_out);
+
+#endif /* LAB_STORE_H */
