@@ -9,7 +9,9 @@
  * stats). Cancels of running jobs are requests: the thread carries them out
  * so a backend's run state is only ever used by one thread.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fnmatch.h>
 #include <pthread.h>
@@ -243,4 +245,588 @@ int lab_sched_match(const char *expr, const struct lab_target *t)
 	if (t->health && (!strcmp(t->health, "retired") || !strcmp(t->health, "bad")))
 		return 0;
 	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* the scheduler thread                                                */
+
+#include "config.h"
+#include "log.h"
+
+#define SCHED_QUEUE_MAX	200000	/* queued jobs looked at per pass */
+#define SCHED_PICK_EVERY_MS 2000	/* a pick pass at least this often */
+
+/* one job this scheduler started and follows */
+struct active {
+	struct lab_run run;
+	struct lab_job job;
+	struct lab_kernel kernel;
+	struct lab_target target;
+	const struct lab_backend *be;
+	bool local;		/* holds a host slot */
+};
+
+struct lab_sched {
+	/* under lock */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	bool kicked;
+	int64_t *cancels;	/* job ids whose cancel was requested */
+	size_t ncancels, cancels_cap;
+	struct lab_sched_stats stats;
+
+	/* the thread's own */
+	pthread_t thread;
+	const struct lab_config *cfg;
+	struct lab_store *st;
+	int host_slots;
+	int poll_ms;
+	struct active **act;
+	size_t nact, act_cap;
+	double last_pick;
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void active_free(struct active *a)
+{
+	if (!a)
+		return;
+	lab_job_clear(&a->job);
+	lab_kernel_clear(&a->kernel);
+	lab_target_clear(&a->target);
+	free(a);
+}
+
+static int host_used(const struct lab_sched *s)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < s->nact; i++)
+		n += s->act[i]->local;
+	return n;
+}
+
+static void publish_stats(struct lab_sched *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->stats.running = (int)s->nact;
+	s->stats.host_used = host_used(s);
+	s->stats.host_slots = s->host_slots;
+	s->stats.passes++;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * A job left running: move it to its final state. Infrastructure failures
+ * and timeouts are requeued while attempts remain; results never are.
+ */
+static void finish_job(struct lab_sched *s, struct active *a,
+		       enum lab_run_status rs, const char *reason)
+{
+	int64_t id = a->job.id;
+	int ret;
+
+	switch (rs) {
+	case LAB_RUN_RUNNING:
+		return;
+	case LAB_RUN_DONE:
+		ret = lab_store_job_transition(s->st, id, LAB_JOB_RUNNING,
+					       LAB_JOB_COMPLETE, NULL);
+		if (ret)
+			lab_error("sched: job %lld: running -> complete: %s",
+				  (long long)id, strerror(-ret));
+		else
+			lab_info("sched: job %lld complete", (long long)id);
+		return;
+	case LAB_RUN_INFRA:
+	case LAB_RUN_TIMEOUT:
+	case LAB_RUN_BAD_RESULTS:
+		break;
+	}
+	ret = lab_store_job_transition(s->st, id, LAB_JOB_RUNNING,
+				       LAB_JOB_INCOMPLETE, reason);
+	if (ret) {
+		lab_error("sched: job %lld: running -> incomplete: %s",
+			  (long long)id, strerror(-ret));
+		return;
+	}
+	lab_warn("sched: job %lld incomplete (attempt %d/%d): %.300s",
+		 (long long)id, a->job.attempts, a->job.max_attempts, reason);
+	if (rs == LAB_RUN_BAD_RESULTS)
+		return;		/* rerunning does not fix records */
+	if (a->job.attempts >= a->job.max_attempts)
+		return;
+	ret = lab_store_job_retry(s->st, id, reason);
+	if (ret)
+		lab_error("sched: job %lld: requeue: %s", (long long)id, strerror(-ret));
+	else
+		lab_info("sched: job %lld requeued for attempt %d/%d",
+			 (long long)id, a->job.attempts + 1, a->job.max_attempts);
+}
+
+/* take the cancel request for @id, if any (under lock) */
+static bool take_cancel(struct lab_sched *s, int64_t id)
+{
+	size_t i;
+	bool hit = false;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->ncancels; i++) {
+		if (s->cancels[i] == id) {
+			s->cancels[i] = s->cancels[--s->ncancels];
+			hit = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return hit;
+}
+
+static void cancel_active(struct lab_sched *s, struct active *a, bool mark)
+{
+	int ret = a->be->cancel(&a->run);
+
+	if (ret)
+		lab_error("sched: job %lld: cancel on %s: %s", (long long)a->job.id,
+			  a->be->name, strerror(-ret));
+	if (mark) {
+		/* the API may have moved it already: then there is nothing to do */
+		ret = lab_store_job_transition(s->st, a->job.id, LAB_JOB_RUNNING,
+					       LAB_JOB_CANCELED, "canceled");
+		if (ret && ret != -EAGAIN)
+			lab_error("sched: job %lld: running -> canceled: %s",
+				  (long long)a->job.id, strerror(-ret));
+	}
+}
+
+/* drop cancel requests for jobs that are not ours and not running any more */
+static void prune_cancels(struct lab_sched *s)
+{
+	size_t i = 0, k;
+
+	pthread_mutex_lock(&s->lock);
+	while (i < s->ncancels) {
+		struct lab_job j = { 0 };
+		bool ours = false, stale;
+
+		for (k = 0; k < s->nact; k++)
+			ours |= s->act[k]->job.id == s->cancels[i];
+		stale = !ours && (lab_store_job_get(s->st, s->cancels[i], &j) ||
+				  (j.state != LAB_JOB_SCHEDULED && j.state != LAB_JOB_RUNNING));
+		lab_job_clear(&j);
+		if (stale)
+			s->cancels[i] = s->cancels[--s->ncancels];
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* poll every running job; returns how many reached a final state */
+static int poll_active(struct lab_sched *s)
+{
+	char reason[LAB_REASON_MAX];
+	size_t i = 0;
+	int finished = 0;
+
+	while (i < s->nact) {
+		struct active *a = s->act[i];
+		enum lab_run_status rs;
+		struct lab_job now = { 0 };
+		bool cancel = take_cancel(s, a->job.id);
+
+		/* a cancel may also arrive through the store (another process) */
+		if (!cancel && lab_store_job_get(s->st, a->job.id, &now) == 0 &&
+		    now.state == LAB_JOB_CANCELED)
+			cancel = true;
+		lab_job_clear(&now);
+		if (cancel) {
+			cancel_active(s, a, true);
+			lab_info("sched: job %lld canceled", (long long)a->job.id);
+			rs = LAB_RUN_DONE;	/* only to drop it below */
+			goto drop;
+		}
+		reason[0] = '\0';
+		rs = a->be->poll(&a->run, reason);
+		if (rs == LAB_RUN_RUNNING) {
+			i++;
+			continue;
+		}
+		finish_job(s, a, rs, reason);
+drop:
+		active_free(a);
+		s->act[i] = s->act[--s->nact];
+		finished++;
+	}
+	prune_cancels(s);
+	return finished;
+}
+
+static int load_run(struct lab_sched *s, int64_t id, struct active *a)
+{
+	int ret;
+
+	ret = lab_store_job_get(s->st, id, &a->job);
+	if (ret)
+		return ret;
+	ret = lab_store_kernel_get_id(s->st, a->job.kernel_id, &a->kernel);
+	if (ret)
+		return ret;
+	ret = lab_store_target_get_id(s->st, a->job.target_id, &a->target);
+	if (ret)
+		return ret;
+	a->be = lab_backend_find(a->job.backend ? a->job.backend : a->target.backend);
+	if (!a->be)
+		return -EOPNOTSUPP;
+	a->run.job = &a->job;
+	a->run.kernel = &a->kernel;
+	a->run.target = &a->target;
+	a->run.cfg = s->cfg;
+	a->run.store = s->st;
+	return 0;
+}
+
+/* start job @id: queued -> scheduled -> running, then the backend */
+static void start_job(struct lab_sched *s, int64_t id)
+{
+	char reason[LAB_REASON_MAX];
+	struct active *a;
+	int ret;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return;
+	ret = lab_store_job_transition(s->st, id, LAB_JOB_QUEUED,
+				       LAB_JOB_SCHEDULED, NULL);
+	if (ret) {	/* canceled meanwhile (-EAGAIN) or gone */
+		lab_debug("sched: job %lld not started: %s", (long long)id,
+			  strerror(-ret));
+		goto err_free_active;
+	}
+	ret = lab_store_job_transition(s->st, id, LAB_JOB_SCHEDULED,
+				       LAB_JOB_RUNNING, NULL);
+	if (ret)
+		goto err_free_active;
+	ret = load_run(s, id, a);
+	if (ret) {
+		snprintf(reason, sizeof(reason), "cannot start: %s%s",
+			 strerror(-ret), ret == -EOPNOTSUPP ?
+			 " (no backend of that name in this server)" : "");
+		goto err_incomplete;
+	}
+	if (s->nact == s->act_cap) {
+		size_t cap = s->act_cap ? s->act_cap * 2 : 16;
+		struct active **n = realloc(s->act, cap * sizeof(*n));
+
+		if (!n) {
+			snprintf(reason, sizeof(reason), "out of memory");
+			goto err_incomplete;
+		}
+		s->act = n;
+		s->act_cap = cap;
+	}
+	reason[0] = '\0';
+	ret = a->be->start(&a->run, reason);
+	if (ret) {
+		if (!reason[0])
+			snprintf(reason, sizeof(reason), "backend %s: %s",
+				 a->be->name, strerror(-ret));
+		/* an infrastructure failure: same retry rule as a failed run */
+		a->job.attempts = a->job.attempts ? a->job.attempts : 1;
+		finish_job(s, a, LAB_RUN_INFRA, reason);
+		goto err_free_active;
+	}
+	a->local = !strcmp(a->be->name, "qemu");
+	s->act[s->nact++] = a;
+	lab_info("sched: job %lld started on %s (%s, kernel %s, attempt %d/%d)",
+		 (long long)id, a->target.name, a->be->name, a->kernel.name,
+		 a->job.attempts, a->job.max_attempts);
+	return;
+
+err_incomplete:
+	lab_store_job_transition(s->st, id, LAB_JOB_RUNNING, LAB_JOB_INCOMPLETE,
+				 reason);
+	lab_error("sched: job %lld: %s", (long long)id, reason);
+err_free_active:
+	active_free(a);
+}
+
+static const char *json_str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* slot index of target @name in the sorted name table, or -1 */
+struct slot_name {
+	const char *name;
+	uint32_t slot;
+};
+
+static int slot_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct slot_name *)a)->name,
+		      ((const struct slot_name *)b)->name);
+}
+
+/*
+ * One pick pass: load queued jobs (one query) and targets (one query),
+ * count what runs, call lab_sched_pick(), start the picks.
+ */
+static void pick_pass(struct lab_sched *s)
+{
+	struct lab_job_filter f = { .state = LAB_JOB_QUEUED, .limit = SCHED_QUEUE_MAX };
+	json_t *jobs = NULL, *targets = NULL, *v;
+	struct lab_sched_slot *slots = NULL;
+	struct slot_name *names = NULL;
+	struct lab_sched_cand *cands = NULL;
+	size_t *picked = NULL, nt, nj, nc = 0, np, i;
+	int host_free;
+
+	host_free = s->host_slots - host_used(s);
+	if (lab_store_jobs_list(s->st, &f, &jobs) || !json_is_array(jobs))
+		goto out;
+	nj = json_array_size(jobs);
+	if (nj == 0)
+		goto out;
+	if (lab_store_targets_list(s->st, &targets) || !json_is_array(targets))
+		goto out;
+	nt = json_array_size(targets);
+	slots = calloc(nt + 1, sizeof(*slots));
+	names = calloc(nt + 1, sizeof(*names));
+	cands = calloc(nj, sizeof(*cands));
+	picked = calloc(nj, sizeof(*picked));
+	if (!slots || !names || !cands || !picked)
+		goto out;
+	json_array_foreach(targets, i, v) {
+		const char *health = json_str(v, "health");
+		const char *backend = json_str(v, "backend");
+		json_int_t conc = json_integer_value(json_object_get(v, "concurrency"));
+
+		names[i].name = json_str(v, "name") ? json_str(v, "name") : "";
+		names[i].slot = (uint32_t)i;
+		slots[i].concurrency = conc > 0 ? (int)conc : 1;
+		slots[i].usable = !health || (strcmp(health, "retired") && strcmp(health, "bad"));
+		slots[i].local = !backend || !strcmp(backend, "qemu");
+	}
+	qsort(names, nt, sizeof(*names), slot_name_cmp);
+	/* what runs now, by target */
+	for (i = 0; i < s->nact; i++) {
+		struct slot_name key = { .name = s->act[i]->target.name }, *hit;
+
+		hit = bsearch(&key, names, nt, sizeof(*names), slot_name_cmp);
+		if (hit)
+			slots[hit->slot].running++;
+	}
+	json_array_foreach(jobs, i, v) {
+		struct slot_name key = { .name = json_str(v, "target") }, *hit;
+
+		if (!key.name)
+			continue;
+		hit = bsearch(&key, names, nt, sizeof(*names), slot_name_cmp);
+		if (!hit)
+			continue;
+		cands[nc].job_id = json_integer_value(json_object_get(v, "id"));
+		cands[nc].priority = (int)json_integer_value(json_object_get(v, "priority"));
+		cands[nc].slot = hit->slot;
+		nc++;
+	}
+	lab_sched_order(cands, nc);
+	np = lab_sched_pick(cands, nc, slots, nt, &host_free, picked, nc);
+	for (i = 0; i < np; i++)
+		start_job(s, cands[picked[i]].job_id);
+out:
+	free(picked);
+	free(cands);
+	free(names);
+	free(slots);
+	json_decref(targets);
+	json_decref(jobs);
+}
+
+static void *sched_main(void *arg)
+{
+	struct lab_sched *s = arg;
+
+	lab_info("sched: running, %d host QEMU slots", s->host_slots);
+	for (;;) {
+		struct timespec until;
+		bool kicked, stop;
+		int finished;
+
+		finished = poll_active(s);
+		pthread_mutex_lock(&s->lock);
+		kicked = s->kicked;
+		s->kicked = false;
+		stop = s->stop;
+		pthread_mutex_unlock(&s->lock);
+		if (stop)
+			break;
+		if (kicked || finished || mono_s() - s->last_pick > SCHED_PICK_EVERY_MS / 1e3) {
+			pick_pass(s);
+			s->last_pick = mono_s();
+		}
+		publish_stats(s);
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += (long)s->poll_ms * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_mutex_lock(&s->lock);
+		while (!s->stop && !s->kicked &&
+		       pthread_cond_timedwait(&s->cond, &s->lock, &until) == 0)
+			;
+		pthread_mutex_unlock(&s->lock);
+	}
+	/* stop: no guest may outlive the server; the store keeps them running
+	 * so the next start's recovery requeues them */
+	while (s->nact) {
+		struct active *a = s->act[--s->nact];
+
+		cancel_active(s, a, false);
+		active_free(a);
+	}
+	lab_info("sched: stopped");
+	return NULL;
+}
+
+int lab_sched_start(const struct lab_config *cfg,
+		    const struct lab_sched_opts *opts, struct lab_sched **out)
+{
+	struct lab_sched *s;
+	int recovered = 0, ret;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = cfg;
+	s->host_slots = opts && opts->host_slots > 0 ? opts->host_slots
+						     : lab_sched_host_slots();
+	s->poll_ms = opts && opts->poll_ms > 0 ? opts->poll_ms : 200;
+	ret = lab_store_open(opts && opts->db_path ? opts->db_path : cfg->db_path,
+			     opts && opts->schema_dir ? opts->schema_dir : cfg->schema_dir,
+			     &s->st);
+	if (ret)
+		goto err_free_sched;
+	ret = lab_store_jobs_recover(s->st, &recovered);
+	if (ret)
+		goto err_close_store;
+	if (recovered)
+		lab_warn("sched: %d job(s) were running when the server stopped: "
+			 "marked incomplete, requeued while attempts remain", recovered);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	s->kicked = true;
+	ret = -pthread_create(&s->thread, NULL, sched_main, s);
+	if (ret)
+		goto err_destroy_sync;
+	*out = s;
+	return 0;
+
+err_destroy_sync:
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+err_close_store:
+	lab_store_close(s->st);
+err_free_sched:
+	free(s);
+	return ret;
+}
+
+void lab_sched_stop(struct lab_sched *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	lab_store_close(s->st);
+	free(s->act);
+	free(s->cancels);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void lab_sched_kick(struct lab_sched *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->kicked = true;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int lab_sched_cancel(struct lab_sched *s, struct lab_store *st,
+		     int64_t job_id, const char *reason)
+{
+	struct lab_job j = { 0 };
+	int ret;
+
+	ret = lab_store_job_get(st, job_id, &j);
+	if (ret)
+		return ret;
+	switch (j.state) {
+	case LAB_JOB_QUEUED:
+		ret = lab_store_job_transition(st, job_id, LAB_JOB_QUEUED,
+					       LAB_JOB_CANCELED,
+					       reason ? reason : "canceled");
+		if (ret != -EAGAIN)
+			break;
+		/* it was just picked: cancel it as a running job */
+		/* fall through */
+	case LAB_JOB_SCHEDULED:
+	case LAB_JOB_RUNNING:
+		ret = 0;
+		if (!s) {
+			ret = -EOPNOTSUPP;	/* no scheduler in this process */
+			break;
+		}
+		pthread_mutex_lock(&s->lock);
+		if (s->ncancels == s->cancels_cap) {
+			size_t cap = s->cancels_cap ? s->cancels_cap * 2 : 16;
+			int64_t *n = realloc(s->cancels, cap * sizeof(*n));
+
+			if (!n) {
+				ret = -ENOMEM;
+				pthread_mutex_unlock(&s->lock);
+				break;
+			}
+			s->cancels = n;
+			s->cancels_cap = cap;
+		}
+		s->cancels[s->ncancels++] = job_id;
+		s->kicked = true;
+		pthread_cond_signal(&s->cond);
+		pthread_mutex_unlock(&s->lock);
+		break;
+	case LAB_JOB_COMPLETE:
+	case LAB_JOB_INCOMPLETE:
+	case LAB_JOB_CANCELED:
+		ret = -EINVAL;
+		break;
+	}
+	lab_job_clear(&j);
+	return ret;
+}
+
+void lab_sched_stats(struct lab_sched *s, struct lab_sched_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	*out = s->stats;
+	pthread_mutex_unlock(&s->lock);
 }

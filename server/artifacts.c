@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * artifacts.c - preparation of a QEMU job's kernel and initramfs through the
+ * rig's scripts. See artifacts.h for the contract.
+ *
+ * The child is /bin/sh running PREPARE_SCRIPT with every value passed as a
+ * positional parameter: nothing from the store is ever pasted into shell
+ * text, and names are checked by lab_artifacts_name_ok() besides.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "artifacts.h"
+
+/*
+ * $1 top  $2 cache  $3 kernel (name or release)  $4 arch  $5 result file
+ * $6 kernel image already known ("" = fetch)  $7 O (build dir)
+ */
+static const char PREPARE_SCRIPT[] =
+	"set -eu\n"
+	"top=$1 CACHE=$2 kernel=$3 arch=$4 result=$5 image=$6 O=$7\n"
+	"export CACHE O\n"
+	"cd \"$top\"\n"
+	"mkdir -p \"$CACHE/state/locks\"\n"
+	"exec 9>\"$CACHE/state/locks/artifacts-$kernel-$arch.lock\"\n"
+	"echo \"prepare: waiting for the artifacts lock of $kernel ($arch)\"\n"
+	"flock 9\n"
+	"t0=$(date +%s)\n"
+	"if [ -n \"$image\" ] && [ -f \"$image\" ]; then\n"
+	"  release=$(basename \"$(dirname \"$image\")\")\n"
+	"else\n"
+	"  echo \"prepare: kernels/fetch-debian --kernel $kernel --arch $arch\"\n"
+	"  release=$(kernels/fetch-debian --kernel \"$kernel\" --arch \"$arch\")\n"
+	"  image=$CACHE/kernels/$release/vmlinuz\n"
+	"fi\n"
+	"echo \"prepare: kernel $release ($image)\"\n"
+	"echo \"prepare: make -C agent ARCH=$arch\"\n"
+	"make -s -C agent ARCH=\"$arch\"\n"
+	"echo \"prepare: make -C kmods KERNEL=$release ARCH=$arch\"\n"
+	"make -s -C kmods KERNEL=\"$release\" ARCH=\"$arch\"\n"
+	"echo \"prepare: rig/mkinitramfs --kernel $release --arch $arch\"\n"
+	"initrd=$(rig/mkinitramfs --kernel \"$release\" --arch \"$arch\")\n"
+	"[ -f \"$initrd\" ] || { echo \"prepare: rig/mkinitramfs printed no image ($initrd)\" >&2; exit 1; }\n"
+	"printf 'release=%s\\nkernel=%s\\ninitrd=%s\\n' \"$release\" \"$image\" \"$initrd\" > \"$result.tmp\"\n"
+	"mv \"$result.tmp\" \"$result\"\n"
+	"echo \"prepare: done in $(( $(date +%s) - t0 ))s\"\n";
+
+bool lab_artifacts_name_ok(const char *s)
+{
+	size_t i, n;
+
+	if (!s)
+		return false;
+	n = strlen(s);
+	if (n == 0 || n > 128 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && c != '.' && c != '+' &&
+		    c != '_' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+void lab_artifacts_argv_free(char **argv)
+{
+	size_t i;
+
+	if (!argv)
+		return;
+	for (i = 0; argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+int lab_artifacts_argv(const struct lab_config *cfg, const struct lab_kernel *k,
+		       const char *arch, const char *result_path,
+		       char ***argv_out)
+{
+	const char *ref, *o;
+	const char *src[12];
+	char **argv;
+	size_t i, n = 0;
+
+	/* a Debian kernel is fetched by its exact release when known */
+	ref = k->release && *k->release ? k->release : k->name;
+	if (!lab_artifacts_name_ok(ref) || !lab_artifacts_name_ok(arch))
+		return -EINVAL;
+	o = getenv("O");
+	src[n++] = "/bin/sh";
+	src[n++] = "-c";
+	src[n++] = PREPARE_SCRIPT;
+	src[n++] = "iommulab-prepare";	/* $0 */
+	src[n++] = cfg->top;
+	src[n++] = cfg->cache_dir;
+	src[n++] = ref;
+	src[n++] = arch;
+	src[n++] = result_path;
+	src[n++] = k->image_path ? k->image_path : "";
+	src[n++] = o && *o == '/' ? o : "";
+	src[n] = NULL;
+
+	argv = calloc(n + 1, sizeof(*argv));
+	if (!argv)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		argv[i] = strdup(src[i]);
+		if (!argv[i])
+			goto err_free_argv;
+	}
+	if (!*argv[10]) {	/* no $O: the default build dir under top */
+		free(argv[10]);
+		if (asprintf(&argv[10], "%s/build", cfg->top) < 0) {
+			argv[10] = NULL;
+			goto err_free_argv;
+		}
+	}
+	*argv_out = argv;
+	return 0;
+
+err_free_argv:
+	lab_artifacts_argv_free(argv);
+	return -ENOMEM;
+}
+
+void lab_artifacts_clear(struct lab_artifacts *a)
+{
+	free(a->release);
+	free(a->kernel);
+	free(a->initrd);
+	a->release = a->kernel = a->initrd = NULL;
+}
+
+int lab_artifacts_read(const char *result_path, struct lab_artifacts *out)
+{
+	char line[4096 + 32];
+	FILE *f;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	f = fopen(result_path, "re");
+	if (!f)
+		return -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		char **slot = NULL;
+		char *eq = strchr(line, '=');
+
+		line[strcspn(line, "\n")] = '\0';
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (!strcmp(line, "release"))
+			slot = &out->release;
+		else if (!strcmp(line, "kernel"))
+			slot = &out->kernel;
+		else if (!strcmp(line, "initrd"))
+			slot = &out->initrd;
+		if (!slot)
+			continue;
+		free(*slot);
+		*slot = strdup(eq + 1);
+		if (!*slot) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	fclose(f);
+	if (!ret && (!out->kernel || !*out->kernel || !out->initrd || !*out->initrd))
+		ret = -EBADMSG;
+	if (ret)
+		lab_artifacts_clear(out);
+	return ret;
+}
