@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * backend_qemu.c - the local QEMU runner (lab_backend_qemu, backend.h).
+ *
+ * Purpose: run one job on this host. A run has two phases, each one child
+ * process that leads its own process group:
+ *   PREPARE  artifacts.c's preparation (kernel fetch, agent, module,
+ *            initramfs; all cached) -> $CACHE/state/logs/<job>.prep.log
+ *   BOOT     rig/boot, which assembles the QEMU command line and runs the
+ *            guest; the console goes to $CACHE/state/logs/<job>.log
+ * poll() reaps with waitpid(WNOHANG) and never blocks. The job's timeout
+ * applies to the BOOT phase (rig/boot gets it too and exits 124 itself;
+ * we kill the group LAB_QEMU_GRACE_S later if it did not); PREPARE has its
+ * own, longer limit (LAB_QEMU_PREPARE_S).
+ *
+ * When the guest is gone the console log is scanned with the record parser
+ * (record.h): a complete run (BEGIN, records, END with the right count, all
+ * records valid) is ingested in one transaction -> LAB_RUN_DONE. Otherwise
+ * nothing is stored and the outcome says why, with a log excerpt:
+ *   kernel panic / no END (crash, QEMU died)   LAB_RUN_INFRA
+ *   timeout (rig/boot 124 or our deadline)     LAB_RUN_TIMEOUT
+ *   malformed record / END count mismatch      LAB_RUN_BAD_RESULTS
+ *
+ * Invariants: after a final poll() or cancel() no process of the run's
+ * process groups is left (checked with kill(-pgid, 0) -> ESRCH; QEMU runs
+ * in rig/boot's process group). Job options reach the guest through the
+ * kernel command line: iommulab.filter=, iommulab.repeat=, iommulab.fault=
+ * (the fault option comes from the job's case filter "fault=KIND", used by
+ * the tests to make a guest panic, hang or print garbage).
+ *
+ * Ownership: struct qemu_run hangs on run->priv from start() until a final
+ * poll() or cancel(), which free it.
+ *
+ * Errors: start() returns 0 or -errno with @reason filled.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "artifacts.h"
+#include "backend.h"
+#include "config.h"
+#include "log.h"
+#include "record.h"
+
+#define LAB_QEMU_PREPARE_S	1800	/* a cold kernel fetch + builds */
+#define LAB_QEMU_GRACE_S	15	/* after the job timeout, for rig/boot's own */
+#define LAB_QEMU_LOG_MAX	(64u << 20)	/* larger console logs are cut */
+#define LAB_QEMU_EXCERPT	900
+
+enum qemu_phase { PH_PREPARE, PH_BOOT };
+
+struct qemu_run {
+	enum qemu_phase phase;
+	pid_t pid;		/* group leader of the current phase, 0 = none */
+	double phase_t0;	/* CLOCK_MONOTONIC seconds */
+	int timeout_s;		/* of the current phase */
+	char log_path[PATH_MAX];
+	char prep_log[PATH_MAX];
+	char result_path[PATH_MAX];
+	struct lab_artifacts art;
+};
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	char *p;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * fork + exec @argv as the leader of a new process group, stdin /dev/null,
+ * stdout and stderr to @log_path (truncated). Only async-signal-safe calls
+ * happen in the child (the server is multi-threaded).
+ */
+static int spawn_group(char *const argv[], const char *log_path, pid_t *out)
+{
+	int fd, nul, err;
+	pid_t pid;
+
+	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (nul < 0) {
+		err = -errno;
+		goto err_close_log;
+	}
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		goto err_close_nul;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		dup2(nul, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		syscall(SYS_close_range, 3U, ~0U, 0U);
+		signal(SIGPIPE, SIG_DFL);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);	/* both sides: no window where it is in ours */
+	close(nul);
+	close(fd);
+	*out = pid;
+	return 0;
+
+err_close_nul:
+	close(nul);
+err_close_log:
+	close(fd);
+	return err;
+}
+
+/* is any process of group @pgid left? */
+static bool group_alive(pid_t pgid)
+{
+	return kill(-pgid, 0) == 0 || errno != ESRCH;
+}
+
+/*
+ * Stop the group led by @pid: SIGTERM (rig/boot forwards it to QEMU), up to
+ * 3 s, then SIGKILL; reap the leader (unless @reaped) and wait until the
+ * group is empty. Returns 0 or -EBUSY when something survived.
+ */
+static int kill_group(pid_t pid, bool reaped)
+{
+	int i;
+
+	if (pid <= 0)
+		return 0;
+	kill(-pid, SIGTERM);
+	for (i = 0; i < 30 && group_alive(pid); i++) {
+		if (!reaped && waitpid(pid, NULL, WNOHANG) == pid)
+			reaped = true;
+		usleep(100 * 1000);
+	}
+	if (group_alive(pid))
+		kill(-pid, SIGKILL);
+	if (!reaped)
+		waitpid(pid, NULL, 0);
+	for (i = 0; i < 50 && group_alive(pid); i++)
+		usleep(100 * 1000);	/* grandchildren are reaped by init */
+	if (group_alive(pid)) {
+		lab_error("qemu: process group %d survived SIGKILL", (int)pid);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* read at most LAB_QEMU_LOG_MAX bytes of @path into a NUL-terminated buffer */
+static char *slurp(const char *path, size_t *len_out)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(LAB_QEMU_LOG_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, LAB_QEMU_LOG_MAX, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (len_out)
+		*len_out = n;
+	return buf;
+}
+
+/* append a printable excerpt of @text (at most @max bytes) to @reason */
+static void add_excerpt(char *reason, const char *text, size_t max)
+{
+	size_t used = strlen(reason), room, n, i;
+	const char *hdr = ": ...";
+
+	if (!text || !*text || used + 8 >= LAB_REASON_MAX)
+		return;
+	room = LAB_REASON_MAX - used - 1 - strlen(hdr);
+	n = strlen(text);
+	if (n > max)
+		text += n - max, n = max;
+	if (n > room)
+		text += n - room, n = room;
+	memcpy(reason + used, hdr, strlen(hdr));
+	used += strlen(hdr);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		reason[used++] = (c == '\n' || (c >= 0x20 && c < 0x7f)) ? (char)c : '?';
+	}
+	reason[used] = '\0';
+}
+
+/* the tail of a file, as excerpt */
+static void add_file_tail(char *reason, const char *path)
+{
+	size_t n = 0;
+	char *buf = slurp(path, &n);
+
+	if (buf) {
+		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			buf[--n] = '\0';
+		add_excerpt(reason, buf, LAB_QEMU_EXCERPT);
+	}
+	free(buf);
+}
+
+static void run_free(struct lab_run *run)
+{
+	struct qemu_run *q = run->priv;
+
+	if (!q)
+		return;
+	lab_artifacts_clear(&q->art);
+	free(q);
+	run->priv = NULL;
+}
+
+/* the fault injection option from a job filter "fault=panic" etc., or NULL */
+static const char *job_fault(const struct lab_job *j, char *buf, size_t len)
+{
+	const char *f = j->case_filter;
+
+	if (!f || strncmp(f, "fault=", 6))
+		return NULL;
+	if (!lab_artifacts_name_ok(f + 6) || strlen(f + 6) >= len)
+		return NULL;
+	snprintf(buf, len, "%s", f + 6);
+	return buf;
+}
+
+static int start_boot(struct lab_run *run, struct qemu_run *q, char *reason)
+{
+	const struct lab_job *j = run->job;
+	char target_file[PATH_MAX], append[1024], timeout[32], fault[64];
+	char *argv[16];
+	char boot[PATH_MAX];
+	size_t n = 0;
+	int ret;
+
+	if (snprintf(boot, sizeof(boot), "%s/rig/boot", run->cfg->top) >= (int)sizeof(boot)) {
+		snprintf(reason, LAB_REASON_MAX, "repo path too long");
+		return -ENAMETOOLONG;
+	}
+	if (snprintf(target_file, sizeof(target_file), "%s/%s/%s.json",
+		     run->cfg->targets_dir, run->target->arch,
+		     run->target->name) >= (int)sizeof(target_file)) {
+		snprintf(reason, LAB_REASON_MAX, "target path too long");
+		return -ENAMETOOLONG;
+	}
+	if (access(target_file, R_OK)) {
+		snprintf(reason, LAB_REASON_MAX, "target file %.1024s: %s",
+			 target_file, strerror(errno));
+		return -ENOENT;
+	}
+	append[0] = '\0';
+	if (job_fault(j, fault, sizeof(fault))) {
+		snprintf(append, sizeof(append), "iommulab.fault=%s", fault);
+	} else if (j->case_filter && *j->case_filter) {
+		/* the filter is a glob of case ids: [a-z0-9_.*?-] only */
+		const char *c;
+
+		for (c = j->case_filter; *c; c++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789_.*?-,", *c)) {
+				snprintf(reason, LAB_REASON_MAX,
+					 "case filter '%.64s' has a character outside [a-z0-9_.*?,-]",
+					 j->case_filter);
+				return -EINVAL;
+			}
+		snprintf(append, sizeof(append), "iommulab.filter=%s", j->case_filter);
+	}
+	if (j->repeat > 1) {
+		size_t l = strlen(append);
+
+		snprintf(append + l, sizeof(append) - l, "%siommulab.repeat=%d",
+			 l ? " " : "", j->repeat);
+	}
+	snprintf(timeout, sizeof(timeout), "%d", j->timeout_s);
+
+	argv[n++] = boot;
+	argv[n++] = "--target";
+	argv[n++] = target_file;
+	argv[n++] = "--kernel";
+	argv[n++] = q->art.kernel;
+	argv[n++] = "--initrd";
+	argv[n++] = q->art.initrd;
+	argv[n++] = "--timeout";
+	argv[n++] = timeout;
+	if (*append) {
+		argv[n++] = "--append";
+		argv[n++] = append;
+	}
+	argv[n] = NULL;
+
+	ret = spawn_group(argv, q->log_path, &q->pid);
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX, "cannot start rig/boot: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	q->phase = PH_BOOT;
+	q->phase_t0 = now_mono();
+	q->timeout_s = j->timeout_s + LAB_QEMU_GRACE_S;
+	lab_info("qemu: job %lld boots %s on %s (pid %d, log %s)",
+		 (long long)j->id, q->art.release ? q->art.release : "?",
+		 run->target->name, (int)q->pid, q->log_path);
+	return 0;
+}
+
+static int qemu_start(struct lab_run *run, char *reason)
+{
+	const struct lab_config *cfg = run->cfg;
+	struct qemu_run *q;
+	char logs[PATH_MAX];
+	char **argv = NULL;
+	int ret;
+
+	reason[0] = '\0';
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		snprintf(reason, LAB_REASON_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	if (snprintf(logs, sizeof(logs), "%s/logs", cfg->state_dir) >= (int)sizeof(logs)) {
+		snprintf(reason, LAB_REASON_MAX, "state dir path too long");
+		ret = -ENAMETOOLONG;
+		goto err_free_run;
+	}
+	ret = mkdir_p(logs);
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX, "cannot create %.1024s: %s", logs,
+			 strerror(-ret));
+		goto err_free_run;
+	}
+	if (snprintf(q->log_path, sizeof(q->log_path), "%s/%lld.log", logs,
+		     (long long)run->job->id) >= (int)sizeof(q->log_path) ||
+	    snprintf(q->prep_log, sizeof(q->prep_log), "%s/%lld.prep.log", logs,
+		     (long long)run->job->id) >= (int)sizeof(q->prep_log) ||
+	    snprintf(q->result_path, sizeof(q->result_path), "%s/%lld.artifacts",
+		     logs, (long long)run->job->id) >= (int)sizeof(q->result_path)) {
+		snprintf(reason, LAB_REASON_MAX, "state dir path too long");
+		ret = -ENAMETOOLONG;
+		goto err_free_run;
+	}
+	unlink(q->result_path);
+	unlink(q->log_path);
+
+	ret = lab_artifacts_argv(cfg, run->kernel, run->target->arch,
+				 q->result_path, &argv);
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX,
+			 "cannot prepare kernel '%s' for %s: %s",
+			 run->kernel->name, run->target->arch, strerror(-ret));
+		goto err_free_run;
+	}
+	ret = spawn_group(argv, q->prep_log, &q->pid);
+	lab_artifacts_argv_free(argv);
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX, "cannot start preparation: %s",
+			 strerror(-ret));
+		goto err_free_run;
+	}
+	q->phase = PH_PREPARE;
+	q->phase_t0 = now_mono();
+	q->timeout_s = LAB_QEMU_PREPARE_S;
+	run->priv = q;
+	lab_store_job_set_backend(run->store, run->job->id, NULL, q->log_path);
+	return 0;
+
+err_free_run:
+	free(q);
+	return ret;
+}
+
+/* classify a finished guest's console log; ingest on success */
+static enum lab_run_status scan_log(struct lab_run *run, struct qemu_run *q,
+				    int exit_code, char *reason)
+{
+	struct lab_record_scan scan;
+	size_t len = 0;
+	char *log = slurp(q->log_path, &len);
+	const char *panic;
+	enum lab_run_status st;
+	int ret;
+
+	if (!log) {
+		snprintf(reason, LAB_REASON_MAX, "no console log %.1024s (rig/boot exit %d)",
+			 q->log_path, exit_code);
+		add_file_tail(reason, q->log_path);
+		return LAB_RUN_INFRA;
+	}
+	panic = strstr(log, "Kernel panic - not syncing");
+	if (panic) {
+		snprintf(reason, LAB_REASON_MAX, "guest kernel panic");
+		add_excerpt(reason, panic, LAB_QEMU_EXCERPT);
+		st = LAB_RUN_INFRA;
+		goto out_free_log;
+	}
+	if (exit_code == 124) {
+		snprintf(reason, LAB_REASON_MAX,
+			 "timeout: the guest did not finish within %ds (rig/boot exit 124)",
+			 run->job->timeout_s);
+		add_excerpt(reason, log, LAB_QEMU_EXCERPT);
+		st = LAB_RUN_TIMEOUT;
+		goto out_free_log;
+	}
+
+	ret = lab_record_scan(log, len, &scan);
+	if (ret == -ENOMEM) {
+		snprintf(reason, LAB_REASON_MAX, "out of memory scanning the log");
+		st = LAB_RUN_INFRA;
+		goto out_free_log;
+	}
+	switch (scan.status) {
+	case LAB_SCAN_OK:
+		break;
+	case LAB_SCAN_NO_END:
+		snprintf(reason, LAB_REASON_MAX,
+			 "no IOMMULAB-END: the run did not finish (%zu records seen, rig/boot exit %d)",
+			 scan.n, exit_code);
+		add_excerpt(reason, log, LAB_QEMU_EXCERPT);
+		st = LAB_RUN_INFRA;
+		goto out_clear_scan;
+	case LAB_SCAN_MALFORMED:
+	case LAB_SCAN_COUNT_MISMATCH:
+	case LAB_SCAN_BAD_END:
+		snprintf(reason, LAB_REASON_MAX, "bad results: %s", scan.error);
+		st = LAB_RUN_BAD_RESULTS;
+		goto out_clear_scan;
+	}
+	if (strcmp(scan.target, run->target->name)) {
+		snprintf(reason, LAB_REASON_MAX,
+			 "bad results: the log is of target '%.64s', the job's is '%.64s'",
+			 scan.target, run->target->name);
+		st = LAB_RUN_BAD_RESULTS;
+		goto out_clear_scan;
+	}
+	ret = lab_store_results_ingest(run->store, run->job->id, scan.res, scan.n);
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX, "storing %zu results failed: %s",
+			 scan.n, strerror(-ret));
+		st = LAB_RUN_INFRA;
+		goto out_clear_scan;
+	}
+	lab_info("qemu: job %lld done, %zu results stored", (long long)run->job->id,
+		 scan.n);
+	st = LAB_RUN_DONE;
+
+out_clear_scan:
+	lab_record_scan_clear(&scan);
+out_free_log:
+	free(log);
+	return st;
+}
+
+static enum lab_run_status qemu_poll(struct lab_run *run, char *reason)
+{
+	struct qemu_run *q = run->priv;
+	enum lab_run_status st;
+	int wst, code;
+	pid_t r;
+
+	reason[0] = '\0';
+	if (!q) {
+		snprintf(reason, LAB_REASON_MAX, "run has no state (not started)");
+		return LAB_RUN_INFRA;
+	}
+	r = waitpid(q->pid, &wst, WNOHANG);
+	if (r == 0) {
+		if (now_mono() - q->phase_t0 <= q->timeout_s)
+			return LAB_RUN_RUNNING;
+		kill_group(q->pid, false);
+		q->pid = 0;
+		if (q->phase == PH_PREPARE) {
+			snprintf(reason, LAB_REASON_MAX,
+				 "artifact preparation took more than %ds", q->timeout_s);
+			add_file_tail(reason, q->prep_log);
+			st = LAB_RUN_INFRA;
+		} else {
+			snprintf(reason, LAB_REASON_MAX,
+				 "timeout: guest killed after %ds", q->timeout_s);
+			add_file_tail(reason, q->log_path);
+			st = LAB_RUN_TIMEOUT;
+		}
+		goto out_final;
+	}
+	if (r < 0) {
+		snprintf(reason, LAB_REASON_MAX, "waitpid %d: %s", (int)q->pid,
+			 strerror(errno));
+		kill_group(q->pid, true);
+		q->pid = 0;
+		st = LAB_RUN_INFRA;
+		goto out_final;
+	}
+	code = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
+	/* the leader is gone; nothing of its group may stay behind */
+	if (kill_group(q->pid, true)) {
+		snprintf(reason, LAB_REASON_MAX,
+			 "processes of group %d survived; job abandoned", (int)q->pid);
+		q->pid = 0;
+		st = LAB_RUN_INFRA;
+		goto out_final;
+	}
+	q->pid = 0;
+
+	if (q->phase == PH_PREPARE) {
+		int ret;
+
+		if (code != 0) {
+			snprintf(reason, LAB_REASON_MAX,
+				 "artifact preparation failed (exit %d)", code);
+			add_file_tail(reason, q->prep_log);
+			st = LAB_RUN_INFRA;
+			goto out_final;
+		}
+		ret = lab_artifacts_read(q->result_path, &q->art);
+		if (ret) {
+			snprintf(reason, LAB_REASON_MAX,
+				 "artifact preparation left no usable result: %s",
+				 strerror(-ret));
+			add_file_tail(reason, q->prep_log);
+			st = LAB_RUN_INFRA;
+			goto out_final;
+		}
+		if (start_boot(run, q, reason)) {
+			st = LAB_RUN_INFRA;
+			goto out_final;
+		}
+		return LAB_RUN_RUNNING;
+	}
+	st = scan_log(run, q, code, reason);
+
+out_final:
+	run_free(run);
+	return st;
+}
+
+static int qemu_cancel(struct lab_run *run)
+{
+	struct qemu_run *q = run->priv;
+	int ret = 0;
+
+	if (!q)
+		return 0;
+	if (q->pid > 0)
+		ret = kill_group(q->pid, false);
+	lab_info("qemu: job %lld canceled%s", (long long)run->job->id,
+		 ret ? " (processes survived!)" : ", guest killed");
+	run_free(run);
+	return ret;
+}
+
+const struct lab_backend lab_backend_qemu = {
+	.name = "qemu",
+	.start = qemu_start,
+	.poll = qemu_poll,
+	.cancel = qemu_cancel,
+};

@@ -1,0 +1,1005 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cli.c - `iommulab`, the command-line client of iommulabd (libcurl).
+ *
+ * Purpose: submit plans, follow them, read results and diffs, export, and
+ * register kernels, all through the HTTP API; the CLI never opens the
+ * database. One table (commands[]) maps a command to its handler and help.
+ *
+ * Server and token: --server URL (default $IOMMULAB_SERVER, else
+ * http://127.0.0.1:8470); --token SECRET, else $IOMMULAB_TOKEN, else the
+ * token file (--token-file, default $CACHE/state/admin.token). Reads need no
+ * token; writes send "Authorization: Bearer SECRET".
+ *
+ * Exit codes: 0 ok; 1 the server refused or the result is bad (a watched
+ * plan with incomplete jobs, a diff with regressions under --fail-on-regress);
+ * 2 usage error; 3 cannot reach the server.
+ *
+ * Ownership: every json_t a helper returns is a new reference the caller
+ * decrefs; strings from the environment are borrowed.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#define CLI_DEFAULT_SERVER "http://127.0.0.1:8470"
+#define CLI_RESP_MAX (256u << 20)
+
+enum cli_exit {
+	CLI_OK = 0,
+	CLI_FAIL = 1,
+	CLI_USAGE = 2,
+	CLI_UNREACHABLE = 3,
+};
+
+struct cli {
+	const char *server;
+	const char *token;
+	char token_buf[256];
+	char token_file[PATH_MAX];
+	bool verbose;
+};
+
+/* ------------------------------------------------------------------ */
+/* HTTP                                                                */
+
+struct buf {
+	char *data;
+	size_t len;
+	bool too_big;
+};
+
+static size_t on_data(char *p, size_t sz, size_t nm, void *ud)
+{
+	struct buf *b = ud;
+	size_t n = sz * nm;
+	char *d;
+
+	if (b->len + n > CLI_RESP_MAX) {
+		b->too_big = true;
+		return 0;
+	}
+	d = realloc(b->data, b->len + n + 1);
+	if (!d)
+		return 0;
+	memcpy(d + b->len, p, n);
+	b->data = d;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("iommulab: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see --help)\n", stderr);
+	exit(CLI_USAGE);
+}
+
+static void load_token(struct cli *c)
+{
+	FILE *f;
+	const char *cache;
+
+	if (c->token)
+		return;
+	c->token = getenv("IOMMULAB_TOKEN");
+	if (c->token && *c->token)
+		return;
+	c->token = NULL;
+	if (!c->token_file[0]) {
+		cache = getenv("CACHE");
+		if (cache && *cache)
+			snprintf(c->token_file, sizeof(c->token_file),
+				 "%s/state/admin.token", cache);
+		else if (getenv("HOME"))
+			snprintf(c->token_file, sizeof(c->token_file),
+				 "%s/.cache/iommulab/state/admin.token", getenv("HOME"));
+	}
+	f = fopen(c->token_file, "re");
+	if (!f)
+		return;
+	if (fgets(c->token_buf, sizeof(c->token_buf), f)) {
+		c->token_buf[strcspn(c->token_buf, " \r\n")] = '\0';
+		if (c->token_buf[0])
+			c->token = c->token_buf;
+	}
+	fclose(f);
+}
+
+/*
+ * One request. @body (may be NULL) is sent as JSON. On a 2xx answer
+ * *out is the parsed JSON body (or a JSON string holding the raw body when
+ * it is not JSON, e.g. a JUnit export). Exits with CLI_UNREACHABLE when the
+ * server cannot be reached; returns the HTTP status otherwise and prints
+ * the server's error for >= 400 (unless @quiet).
+ */
+static long request(struct cli *c, const char *method, const char *path,
+		    json_t *body, json_t **out, bool quiet)
+{
+	char url[4096], errbuf[CURL_ERROR_SIZE] = "", auth[320];
+	struct curl_slist *hdrs = NULL;
+	struct buf b = { 0 };
+	char *payload = NULL;
+	long status = 0;
+	CURLcode rc;
+	CURL *h;
+
+	if (out)
+		*out = NULL;
+	if (snprintf(url, sizeof(url), "%s%s", c->server, path) >= (int)sizeof(url))
+		die_usage("URL too long");
+	h = curl_easy_init();
+	if (!h) {
+		fprintf(stderr, "iommulab: cannot initialise libcurl\n");
+		exit(CLI_FAIL);
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 300L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	if (strcmp(method, "GET")) {
+		load_token(c);
+		if (c->token) {
+			snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
+			hdrs = curl_slist_append(hdrs, auth);
+		}
+	}
+	if (body) {
+		payload = json_dumps(body, JSON_COMPACT);
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload ? payload : "");
+	} else if (!strcmp(method, "POST")) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	if (c->verbose)
+		fprintf(stderr, "> %s %s\n", method, url);
+	rc = curl_easy_perform(h);
+	if (rc != CURLE_OK && !b.too_big) {
+		fprintf(stderr, "iommulab: cannot reach iommulabd at %s: %s\n",
+			c->server, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		exit(CLI_UNREACHABLE);
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	free(payload);
+	if (b.too_big) {
+		fprintf(stderr, "iommulab: answer of %s larger than %u MiB\n", path,
+			CLI_RESP_MAX >> 20);
+		exit(CLI_FAIL);
+	}
+
+	if (status >= 400) {
+		json_t *e = b.data ? json_loads(b.data, 0, NULL) : NULL;
+		const char *msg = json_string_value(json_object_get(e, "error"));
+
+		if (!quiet) {
+			fprintf(stderr, "iommulab: %s %s: HTTP %ld: %s\n", method, path,
+				status, msg ? msg : (b.data ? b.data : "(no body)"));
+			if (status == 401 || status == 403)
+				fprintf(stderr, "iommulab: writes need a token: --token, "
+					"$IOMMULAB_TOKEN or %s\n",
+					c->token_file[0] ? c->token_file : "the token file");
+		}
+		json_decref(e);
+	} else if (out && b.data) {
+		*out = json_loads(b.data, JSON_DECODE_ANY, NULL);
+		if (!*out)
+			*out = json_stringn(b.data, b.len);
+	}
+	free(b.data);
+	return status;
+}
+
+/* GET @path, exit CLI_FAIL unless 2xx */
+static json_t *get_json(struct cli *c, const char *path)
+{
+	json_t *r;
+	long st = request(c, "GET", path, NULL, &r, false);
+
+	if (st < 200 || st >= 300)
+		exit(CLI_FAIL);
+	return r;
+}
+
+/* %-escape for a query value (names are plain, but be safe) */
+static void qesc(char *out, size_t len, const char *in)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in && o + 4 < len; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch)) {
+			out[o++] = (char)ch;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* output helpers                                                      */
+
+static const char *jstr(json_t *o, const char *k, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : dflt;
+}
+
+static long long jint(json_t *o, const char *k, long long dflt)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
+}
+
+/* errno value -> symbolic name, for tables; "OK" for 0, "-" for none */
+static const char *errname(json_t *v, char *buf, size_t len)
+{
+	static const struct { int e; const char *n; } names[] = {
+		{ 0, "OK" }, { EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EIO, "EIO" },
+		{ ENXIO, "ENXIO" }, { E2BIG, "E2BIG" }, { ENOMEM, "ENOMEM" },
+		{ EFAULT, "EFAULT" }, { EBUSY, "EBUSY" }, { EEXIST, "EEXIST" },
+		{ EXDEV, "EXDEV" }, { ENODEV, "ENODEV" }, { EINVAL, "EINVAL" },
+		{ ENOSPC, "ENOSPC" }, { ERANGE, "ERANGE" }, { ENOSYS, "ENOSYS" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" }, { EMEDIUMTYPE, "EMEDIUMTYPE" },
+		{ ETIMEDOUT, "ETIMEDOUT" }, { EACCES, "EACCES" }, { ENOTTY, "ENOTTY" },
+	};
+	size_t i;
+	int e;
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (!json_is_integer(v))
+		return "-";
+	e = (int)json_integer_value(v);
+	if (e < 0)
+		e = -e;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].e == e)
+			return names[i].n;
+	snprintf(buf, len, "%d", e);
+	return buf;
+}
+
+static void print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY);
+
+	if (s)
+		puts(s);
+	free(s);
+}
+
+/* an array answer, either bare or under @key of an object */
+static json_t *items(json_t *r, const char *key)
+{
+	if (json_is_array(r))
+		return r;
+	if (json_is_array(json_object_get(r, key)))
+		return json_object_get(r, key);
+	if (json_is_array(json_object_get(r, "items")))
+		return json_object_get(r, "items");
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* commands                                                            */
+
+struct command {
+	const char *name;
+	const char *sub;	/* second word or NULL */
+	int (*fn)(struct cli *c, int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+static bool want_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+static long parse_long(const char *opt, const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		die_usage("%s wants a number in [%ld, %ld], not '%s'", opt, lo, hi, s);
+	return v;
+}
+
+static int cmd_plan_submit(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "target", required_argument, NULL, 't' },
+		{ "all-targets", no_argument, NULL, 'a' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "kind", required_argument, NULL, 'K' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "priority", required_argument, NULL, 'p' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "max-attempts", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *plan = json_object(), *kernels = json_array(), *targets = json_array();
+	json_t *r = NULL;
+	bool all = false, js = false;
+	long st;
+	int o;
+
+	json_object_set_new(plan, "kind", json_string("manual"));
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'k': json_array_append_new(kernels, json_string(optarg)); break;
+		case 't': json_array_append_new(targets, json_string(optarg)); break;
+		case 'a': all = true; break;
+		case 'f': json_object_set_new(plan, "cases", json_string(optarg)); break;
+		case 'r':
+			json_object_set_new(plan, "repeat",
+					    json_integer(parse_long("--repeat", optarg, 1, 1000)));
+			break;
+		case 'K':
+			if (strcmp(optarg, "manual") && strcmp(optarg, "nightly") &&
+			    strcmp(optarg, "patch"))
+				die_usage("--kind is manual, nightly or patch, not '%s'", optarg);
+			json_object_set_new(plan, "kind", json_string(optarg));
+			break;
+		case 'n': json_object_set_new(plan, "name", json_string(optarg)); break;
+		case 'p':
+			json_object_set_new(plan, "priority",
+					    json_integer(parse_long("--priority", optarg, -1000, 1000)));
+			break;
+		case 'T':
+			json_object_set_new(plan, "timeout_s",
+					    json_integer(parse_long("--timeout", optarg, 1, 86400)));
+			break;
+		case 'm':
+			json_object_set_new(plan, "max_attempts",
+					    json_integer(parse_long("--max-attempts", optarg, 1, 20)));
+			break;
+		case 'j': js = true; break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind < argc)
+		die_usage("plan submit: unexpected argument '%s'", argv[optind]);
+	if (json_array_size(kernels) == 0)
+		die_usage("plan submit needs at least one --kernel");
+	if (all && json_array_size(targets))
+		die_usage("give --target or --all-targets, not both");
+	if (!all && json_array_size(targets) == 0)
+		die_usage("plan submit needs --target NAME (repeatable) or --all-targets");
+	json_object_set_new(plan, "kernels", kernels);
+	if (!all)
+		json_object_set_new(plan, "targets", targets);
+	else
+		json_decref(targets);
+
+	st = request(c, "POST", "/api/plans", plan, &r, false);
+	json_decref(plan);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	if (js)
+		print_json(r);
+	else
+		printf("plan %lld: %lld jobs queued\n", jint(r, "id", jint(r, "plan_id", -1)),
+		       jint(r, "jobs", jint(r, "njobs", -1)));
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_jobs(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "plan", required_argument, NULL, 'p' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char path[512] = "/api/jobs?", q[128];
+	json_t *r, *arr, *j;
+	bool js = false;
+	size_t i;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		size_t l = strlen(path);
+
+		switch (o) {
+		case 's':
+			qesc(q, sizeof(q), optarg);
+			snprintf(path + l, sizeof(path) - l, "state=%s&", q);
+			break;
+		case 'p':
+			snprintf(path + l, sizeof(path) - l, "plan=%ld&",
+				 parse_long("--plan", optarg, 1, LONG_MAX));
+			break;
+		case 'l':
+			snprintf(path + l, sizeof(path) - l, "limit=%ld&",
+				 parse_long("--limit", optarg, 1, 100000));
+			break;
+		case 'j': js = true; break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind < argc)
+		die_usage("jobs: unexpected argument '%s'", argv[optind]);
+	path[strlen(path) - 1] = '\0';
+	r = get_json(c, path);
+	if (js) {
+		print_json(r);
+		json_decref(r);
+		return CLI_OK;
+	}
+	arr = items(r, "jobs");
+	printf("%-6s %-5s %-10s %-14s %-10s %-7s %s\n", "JOB", "PLAN", "KERNEL",
+	       "TARGET", "STATE", "TRIES", "REASON");
+	json_array_foreach(arr, i, j) {
+		char tries[32];
+		const char *reason = jstr(j, "reason", "");
+
+		snprintf(tries, sizeof(tries), "%lld/%lld", jint(j, "attempts", 0),
+			 jint(j, "max_attempts", 0));
+		printf("%-6lld %-5lld %-10s %-14s %-10s %-7s %.*s\n", jint(j, "id", 0),
+		       jint(j, "plan_id", 0), jstr(j, "kernel", "?"),
+		       jstr(j, "target", "?"), jstr(j, "state", "?"), tries,
+		       (int)strcspn(reason, "\n"), reason);
+	}
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_cancel(struct cli *c, int argc, char **argv)
+{
+	char path[128];
+	json_t *r;
+	long st, id;
+
+	if (argc != 2)
+		die_usage("usage: iommulab cancel JOB");
+	id = parse_long("JOB", argv[1], 1, LONG_MAX);
+	snprintf(path, sizeof(path), "/api/jobs/%ld/cancel", id);
+	st = request(c, "POST", path, NULL, &r, false);
+	json_decref(r);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	printf("job %ld: cancel requested\n", id);
+	return CLI_OK;
+}
+
+/* counts of a plan's jobs by state, from GET /api/plans/N */
+struct plan_counts {
+	long long total, queued, scheduled, running, complete, incomplete, canceled;
+};
+
+static void plan_counts(json_t *plan, struct plan_counts *pc)
+{
+	json_t *js = json_object_get(plan, "jobs");
+	json_t *counts = json_object_get(plan, "counts");
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	memset(pc, 0, sizeof(*pc));
+	if (!json_is_object(counts) && json_is_object(js))
+		counts = js;
+	if (json_is_object(counts)) {
+		json_object_foreach(counts, k, v) {
+			long long n = json_integer_value(v);
+
+			if (!strcmp(k, "queued")) pc->queued += n;
+			else if (!strcmp(k, "scheduled")) pc->scheduled += n;
+			else if (!strcmp(k, "running")) pc->running += n;
+			else if (!strcmp(k, "complete")) pc->complete += n;
+			else if (!strcmp(k, "incomplete")) pc->incomplete += n;
+			else if (!strcmp(k, "canceled")) pc->canceled += n;
+		}
+	} else if (json_is_array(js)) {
+		json_array_foreach(js, i, v) {
+			const char *s = jstr(v, "state", "");
+
+			if (!strcmp(s, "queued")) pc->queued++;
+			else if (!strcmp(s, "scheduled")) pc->scheduled++;
+			else if (!strcmp(s, "running")) pc->running++;
+			else if (!strcmp(s, "complete")) pc->complete++;
+			else if (!strcmp(s, "incomplete")) pc->incomplete++;
+			else if (!strcmp(s, "canceled")) pc->canceled++;
+		}
+	}
+	pc->total = pc->queued + pc->scheduled + pc->running + pc->complete +
+		    pc->incomplete + pc->canceled;
+}
+
+static int cmd_watch(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long interval = 2, timeout = 0, id;
+	char path[128], last[256] = "";
+	time_t t0 = time(NULL);
+	bool tty = isatty(1);
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'i': interval = parse_long("--interval", optarg, 1, 3600); break;
+		case 'T': timeout = parse_long("--timeout", optarg, 1, 7 * 86400); break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind + 1 != argc)
+		die_usage("usage: iommulab watch PLAN [--interval S] [--timeout S]");
+	id = parse_long("PLAN", argv[optind], 1, LONG_MAX);
+	snprintf(path, sizeof(path), "/api/plans/%ld", id);
+	for (;;) {
+		struct plan_counts pc;
+		char line[256];
+		long long fin;
+		json_t *r = get_json(c, path);
+
+		plan_counts(r, &pc);
+		json_decref(r);
+		fin = pc.complete + pc.incomplete + pc.canceled;
+		snprintf(line, sizeof(line),
+			 "plan %ld: %lld/%lld final (complete %lld, incomplete %lld, canceled %lld;"
+			 " running %lld, queued %lld) %lds",
+			 id, fin, pc.total, pc.complete, pc.incomplete, pc.canceled,
+			 pc.running + pc.scheduled, pc.queued, (long)(time(NULL) - t0));
+		/* print on change (or every line on a terminal) */
+		if (tty) {
+			printf("\r%s\033[K", line);
+			fflush(stdout);
+		} else if (strncmp(line, last, strrchr(line, ')') - line)) {
+			puts(line);
+			fflush(stdout);
+		}
+		snprintf(last, sizeof(last), "%s", line);
+		if (pc.total > 0 && fin == pc.total) {
+			if (tty)
+				putchar('\n');
+			return pc.incomplete || pc.canceled ? CLI_FAIL : CLI_OK;
+		}
+		if (timeout && time(NULL) - t0 > timeout) {
+			if (tty)
+				putchar('\n');
+			fprintf(stderr, "iommulab: watch: plan %ld not final after %lds\n",
+				id, timeout);
+			return CLI_FAIL;
+		}
+		sleep((unsigned)interval);
+	}
+}
+
+static int cmd_results(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "target", required_argument, NULL, 't' },
+		{ "job", required_argument, NULL, 'J' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *kernel = NULL, *target = NULL;
+	char path[1024], q[256], b1[16], b2[16];
+	long job = 0, limit = 10000;
+	json_t *r, *arr, *v;
+	bool js = false;
+	size_t i, l;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'k': kernel = optarg; break;
+		case 't': target = optarg; break;
+		case 'J': job = parse_long("--job", optarg, 1, LONG_MAX); break;
+		case 'l': limit = parse_long("--limit", optarg, 1, 1000000); break;
+		case 'j': js = true; break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind < argc)
+		die_usage("results: unexpected argument '%s'", argv[optind]);
+	if (!kernel && !job)
+		die_usage("results needs --kernel K (and optionally --target T) or --job N");
+	snprintf(path, sizeof(path), "/api/results?limit=%ld", limit);
+	if (kernel) {
+		qesc(q, sizeof(q), kernel);
+		l = strlen(path);
+		snprintf(path + l, sizeof(path) - l, "&kernel=%s", q);
+	}
+	if (target) {
+		qesc(q, sizeof(q), target);
+		l = strlen(path);
+		snprintf(path + l, sizeof(path) - l, "&target=%s", q);
+	}
+	if (job) {
+		l = strlen(path);
+		snprintf(path + l, sizeof(path) - l, "&job=%ld", job);
+	}
+	r = get_json(c, path);
+	if (js) {
+		print_json(r);
+		json_decref(r);
+		return CLI_OK;
+	}
+	arr = items(r, "results");
+	printf("%-14s %-14s %-44s %-12s %-12s %s\n", "TARGET", "DRIVER", "CASE",
+	       "OBSERVED", "EXPECTED", "VERDICT");
+	json_array_foreach(arr, i, v) {
+		printf("%-14s %-14s %-44s %-12s %-12s %s\n", jstr(v, "target", "?"),
+		       jstr(v, "driver", "?"), jstr(v, "case_id", jstr(v, "case", "?")),
+		       errname(json_object_get(v, "observed"), b1, sizeof(b1)),
+		       errname(json_object_get(v, "expected"), b2, sizeof(b2)),
+		       jstr(v, "verdict", "?"));
+	}
+	printf("%zu results\n", json_array_size(arr));
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_diff(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "fail-on-regress", no_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char path[1024], q1[256], q2[256], b1[16], b2[16], b3[16];
+	bool js = false, all = false, fail = false;
+	json_t *r, *arr, *v;
+	long long regress = 0;
+	size_t i;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'j': js = true; break;
+		case 'a': all = true; break;
+		case 'F': fail = true; break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind + 2 != argc)
+		die_usage("usage: iommulab diff KERNEL1 KERNEL2 [--json] [--all]");
+	qesc(q1, sizeof(q1), argv[optind]);
+	qesc(q2, sizeof(q2), argv[optind + 1]);
+	snprintf(path, sizeof(path), "/api/diff?from=%s&to=%s%s", q1, q2,
+		 all ? "&all=1" : "");
+	r = get_json(c, path);
+	arr = items(r, "rows");
+	if (!arr)
+		arr = items(r, "changes");
+	json_array_foreach(arr, i, v) {
+		const char *k = jstr(v, "change", jstr(v, "kind", ""));
+
+		if (strstr(k, "regress"))
+			regress++;
+	}
+	if (js) {
+		print_json(r);
+	} else {
+		printf("diff %s -> %s\n", argv[optind], argv[optind + 1]);
+		printf("%-14s %-14s %-44s %-12s %-12s %-12s %s\n", "TARGET", "DRIVER",
+		       "CASE", "FROM", "TO", "EXPECTED", "CHANGE");
+		json_array_foreach(arr, i, v) {
+			json_t *from = json_object_get(v, "from");
+			json_t *to = json_object_get(v, "to");
+			json_t *ofrom = json_is_object(from) ? json_object_get(from, "observed") : from;
+			json_t *oto = json_is_object(to) ? json_object_get(to, "observed") : to;
+			json_t *exp = json_object_get(v, "expected");
+
+			if (!exp && json_is_object(to))
+				exp = json_object_get(to, "expected");
+			printf("%-14s %-14s %-44s %-12s %-12s %-12s %s\n",
+			       jstr(v, "target", "?"), jstr(v, "driver", "?"),
+			       jstr(v, "case", jstr(v, "case_id", "?")),
+			       errname(ofrom, b1, sizeof(b1)), errname(oto, b2, sizeof(b2)),
+			       errname(exp, b3, sizeof(b3)),
+			       jstr(v, "change", jstr(v, "kind", "?")));
+		}
+		printf("%zu rows, %lld regressions\n", json_array_size(arr), regress);
+	}
+	json_decref(r);
+	return fail && regress ? CLI_FAIL : CLI_OK;
+}
+
+static int cmd_export(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "plan", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *fmt;
+	char path[256];
+	long plan = 0;
+	json_t *r;
+	int o;
+
+	if (argc < 2 || argv[1][0] == '-')
+		die_usage("usage: iommulab export junit|kcidb --plan N");
+	fmt = argv[1];
+	if (strcmp(fmt, "junit") && strcmp(fmt, "kcidb"))
+		die_usage("export format is junit or kcidb, not '%s'", fmt);
+	argc--;
+	argv++;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'p': plan = parse_long("--plan", optarg, 1, LONG_MAX); break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (!plan)
+		die_usage("export needs --plan N");
+	snprintf(path, sizeof(path), "/api/plans/%ld/export/%s", plan, fmt);
+	r = get_json(c, path);
+	if (json_is_string(r))
+		fputs(json_string_value(r), stdout);
+	else
+		print_json(r);
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_kernels_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "release", required_argument, NULL, 'r' },
+		{ "arch", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *k = json_object(), *r = NULL;
+	long st;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'r': json_object_set_new(k, "release", json_string(optarg)); break;
+		case 'a': json_object_set_new(k, "arch", json_string(optarg)); break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind + 1 != argc)
+		die_usage("usage: iommulab kernels add NAME [--release R] [--arch A]"
+			  " (NAME: 6.1, 6.12 or a Debian release)");
+	json_object_set_new(k, "name", json_string(argv[optind]));
+	json_object_set_new(k, "source", json_string("debian"));
+	st = request(c, "POST", "/api/kernels", k, &r, false);
+	json_decref(k);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	printf("kernel %s registered%s%s\n", jstr(r, "name", argv[optind]),
+	       json_object_get(r, "release") ? ": " : "", jstr(r, "release", ""));
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_list(struct cli *c, const char *path, const char *key,
+		    const char *const cols[], int argc, char **argv)
+{
+	json_t *r, *arr, *v;
+	size_t i, k;
+
+	if (argc > 1 && !strcmp(argv[1], "--json")) {
+		r = get_json(c, path);
+		print_json(r);
+		json_decref(r);
+		return CLI_OK;
+	}
+	if (argc > 1)
+		die_usage("unexpected argument '%s'", argv[1]);
+	r = get_json(c, path);
+	arr = items(r, key);
+	for (k = 0; cols[k]; k++)
+		printf("%-24s", cols[k]);
+	putchar('\n');
+	json_array_foreach(arr, i, v) {
+		for (k = 0; cols[k]; k++) {
+			json_t *f = json_object_get(v, cols[k]);
+
+			if (json_is_integer(f))
+				printf("%-24lld", (long long)json_integer_value(f));
+			else
+				printf("%-24s", json_is_string(f) ? json_string_value(f) : "-");
+		}
+		putchar('\n');
+	}
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_kernels_list(struct cli *c, int argc, char **argv)
+{
+	static const char *const cols[] = { "name", "release", "version", "arch", NULL };
+
+	return cmd_list(c, "/api/kernels", "kernels", cols, argc, argv);
+}
+
+static int cmd_targets_list(struct cli *c, int argc, char **argv)
+{
+	static const char *const cols[] = { "name", "arch", "backend", "driver", "health", NULL };
+
+	return cmd_list(c, "/api/targets", "targets", cols, argc, argv);
+}
+
+static const struct command commands[] = {
+	{ "plan", "submit", cmd_plan_submit,
+	  "plan submit --kernel K [--kernel K2...] --target T [--target T2...]|--all-targets\n"
+	  "            [--filter GLOB] [--repeat N] [--kind manual|nightly|patch]\n"
+	  "            [--priority N] [--timeout S] [--max-attempts N] [--name NAME] [--json]",
+	  "queue one job per kernel x target" },
+	{ "jobs", NULL, cmd_jobs,
+	  "jobs [--state queued|running|complete|incomplete|canceled] [--plan N] [--limit N] [--json]",
+	  "list jobs, newest first" },
+	{ "cancel", NULL, cmd_cancel, "cancel JOB",
+	  "cancel a queued or running job (a running guest is killed)" },
+	{ "watch", NULL, cmd_watch, "watch PLAN [--interval S] [--timeout S]",
+	  "show a plan's progress until every job is final (exit 1 if any is not complete)" },
+	{ "results", NULL, cmd_results,
+	  "results --kernel K [--target T] [--job N] [--limit N] [--json]",
+	  "the stored results of a kernel (one row per case)" },
+	{ "diff", NULL, cmd_diff, "diff KERNEL1 KERNEL2 [--json] [--all] [--fail-on-regress]",
+	  "errno-level diff of the latest results of two kernels" },
+	{ "export", NULL, cmd_export, "export junit|kcidb --plan N",
+	  "a plan's results as JUnit XML or KCIDB JSON on stdout" },
+	{ "kernels", "add", cmd_kernels_add, "kernels add NAME [--release R] [--arch A]",
+	  "register a Debian kernel (6.1, 6.12 or an exact release)" },
+	{ "kernels", "list", cmd_kernels_list, "kernels list [--json]", "registered kernels" },
+	{ "targets", "list", cmd_targets_list, "targets list [--json]", "known targets" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"usage: iommulab [--server URL] [--token SECRET] [--token-file F] [-v] COMMAND ...\n"
+		"\n"
+		"The client of iommulabd. --server defaults to $IOMMULAB_SERVER or "
+		CLI_DEFAULT_SERVER ";\nthe token to --token, $IOMMULAB_TOKEN, "
+		"or $CACHE/state/admin.token.\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s%s%s", commands[i].name,
+			 commands[i].sub ? " " : "",
+			 commands[i].sub ? commands[i].sub : "");
+		fprintf(f, "  %-16s %s\n", name, commands[i].help);
+	}
+	fprintf(f, "\n`iommulab COMMAND --help` shows a command's options.\n"
+		"exit: 0 ok, 1 refused/failed, 2 usage, 3 server unreachable\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "token", required_argument, NULL, 't' },
+		{ "token-file", required_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli c = { 0 };
+	const struct command *cmd = NULL;
+	size_t i;
+	int o, ret, sub_argc;
+	char **sub_argv;
+
+	c.server = getenv("IOMMULAB_SERVER");
+	if (!c.server || !*c.server)
+		c.server = CLI_DEFAULT_SERVER;
+	/* options before the command only ("+": stop at the first word) */
+	while ((o = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (o) {
+		case 's': c.server = optarg; break;
+		case 't': c.token = optarg; break;
+		case 'f': snprintf(c.token_file, sizeof(c.token_file), "%s", optarg); break;
+		case 'v': c.verbose = true; break;
+		case 'h': usage(stdout); return CLI_OK;
+		default: usage(stderr); return CLI_USAGE;
+		}
+	}
+	if (strncmp(c.server, "http://", 7) && strncmp(c.server, "https://", 8))
+		die_usage("--server wants an http:// or https:// URL, not '%s'", c.server);
+	while (strlen(c.server) > 8 && c.server[strlen(c.server) - 1] == '/') {
+		static char srv[1024];
+
+		snprintf(srv, sizeof(srv), "%s", c.server);
+		srv[strlen(srv) - 1] = '\0';
+		c.server = srv;
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].name, argv[optind]))
+			continue;
+		if (!commands[i].sub) {
+			cmd = &commands[i];
+			break;
+		}
+		if (optind + 1 < argc && !strcmp(commands[i].sub, argv[optind + 1])) {
+			cmd = &commands[i];
+			break;
+		}
+	}
+	if (!cmd) {
+		bool known = false;
+
+		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			known |= !strcmp(commands[i].name, argv[optind]);
+		if (known) {
+			fprintf(stderr, "iommulab: %s needs a subcommand:\n", argv[optind]);
+			for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+				if (!strcmp(commands[i].name, argv[optind]))
+					fprintf(stderr, "  iommulab %s\n", commands[i].usage);
+		} else {
+			fprintf(stderr, "iommulab: unknown command '%s' (see --help)\n",
+				argv[optind]);
+		}
+		return CLI_USAGE;
+	}
+	sub_argv = argv + optind + (cmd->sub ? 1 : 0);
+	sub_argc = argc - optind - (cmd->sub ? 1 : 0);
+	if (want_help(sub_argc, sub_argv)) {
+		printf("usage: iommulab %s\n\n%s\n", cmd->usage, cmd->help);
+		return CLI_OK;
+	}
+	optind = 1;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	ret = cmd->fn(&c, sub_argc, sub_argv);
+	curl_global_cleanup();
+	return ret;
+}
