@@ -171,4 +171,88 @@ int lab_store_token_add(struct lab_store *st, const char *name,
 int lab_store_token_check(struct lab_store *st, const char *secret,
 			  char **name_out);
 
+/*
+ * Additions (server core, additive to the contract above).
+ * JSON out-parameters are new references (json_decref); @err buffers, when
+ * given, receive a one-line reason for -EINVAL/-ENOENT.
+ */
+#define LAB_STORE_ERR_MAX 256
+
+/* kernels/targets/cases/plans as JSON arrays of objects, ordered by name/id */
+int lab_store_kernels_list(struct lab_store *st, json_t **out);
+int lab_store_kernel_json(struct lab_store *st, const char *name, json_t **out);
+int lab_store_targets_list(struct lab_store *st, json_t **out);
+int lab_store_target_json(struct lab_store *st, const char *name, json_t **out);
+int lab_store_cases_list(struct lab_store *st, json_t **out);
+int lab_store_case_json(struct lab_store *st, const char *case_id, json_t **out);
+int lab_store_cases_import_ex(struct lab_store *st, json_t *catalogue,
+			      int *imported, char *err, size_t errlen);
+/*
+ * Plan JSON: {"kind": "nightly|patch|manual", "name": "...",
+ *   "kernels": ["6.1", ...], "targets": ["q35-vtd", ...] (absent = every
+ *   target not retired), "cases": "filter", "repeat": 1, "priority": 0,
+ *   "max_attempts": 3, "timeout_s": 600}
+ * One job per kernel x target of the same arch (others are skipped);
+ * -EINVAL if that leaves none. All in one transaction.
+ */
+int lab_store_plan_create_ex(struct lab_store *st, json_t *plan,
+			     const char *created_by, int64_t *plan_id,
+			     int *njobs, char *err, size_t errlen);
+int lab_store_plans_list(struct lab_store *st, int64_t limit, int64_t offset,
+			 json_t **out);
+int lab_store_plan_json(struct lab_store *st, int64_t id, json_t **out);
+
+/* job list filters: 0/NULL = any; newest first; before_id > 0 = cursor */
+struct lab_job_filter {
+	int state;		/* -1 any, else enum lab_job_state */
+	int64_t kernel_id, target_id, plan_id;
+	int64_t before_id;
+	int64_t limit, offset;
+};
+int lab_store_jobs_list(struct lab_store *st, const struct lab_job_filter *f,
+			json_t **out);
+int lab_store_job_json(struct lab_store *st, int64_t id, json_t **out);
+/* incomplete|canceled... only incomplete -> queued; gives one more attempt */
+int lab_store_job_retry(struct lab_store *st, int64_t id, const char *reason);
+/*
+ * The queued job to start next: highest priority, then oldest, whose target
+ * is not retired and has fewer scheduled+running jobs than its concurrency.
+ * -ENOENT when there is none.
+ */
+int lab_store_job_next(struct lab_store *st, struct lab_job *out);
+/* jobs in @state, oldest first, up to @max, into @ids; sets *n */
+int lab_store_jobs_in_state(struct lab_store *st, enum lab_job_state state,
+			    int64_t *ids, size_t max, size_t *n);
+
+/* result query filters: NULL/-1 = any; newest first; before_id = cursor */
+struct lab_result_filter {
+	int64_t kernel_id, target_id, job_id;
+	const char *driver;
+	const char *case_id;
+	int verdict;		/* -1 any */
+	int64_t before_id;
+	int64_t limit, offset;
+};
+int lab_store_results_query(struct lab_store *st,
+			    const struct lab_result_filter *f, json_t **out);
+/* the driver x case grid of one kernel: latest complete result per cell */
+int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out);
+/*
+ * One side of a diff: the latest complete result per (target, case), as an
+ * array of {target, driver, case, observed, expected, verdict, result_id}
+ * sorted by target then case. by_plan: @id is a plan id, else a kernel id.
+ */
+int lab_store_diff_side(struct lab_store *st, bool by_plan, int64_t id,
+			json_t **out);
+
+/* tokens with scopes ("admin", "ingest"; space-separated) */
+int lab_store_token_add_scoped(struct lab_store *st, const char *name,
+			       const char *secret, const char *scopes);
+int lab_store_token_lookup(struct lab_store *st, const char *secret,
+			   char **name_out, char **scopes_out);
+int lab_store_token_exists(struct lab_store *st, const char *name, int *exists);
+
+/* targets from targets/<arch>/<name>.json (docs/targets.md); see targets.c */
+int lab_targets_load(struct lab_store *st, const char *dir, int *loaded);
+
 #endif /* LAB_STORE_H */

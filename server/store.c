@@ -1,0 +1,1930 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * store.c - the SQLite results store (store.h).
+ *
+ * Structure: one connection per struct lab_store; static statements are
+ * listed in stmt_sql[] and prepared on first use (persistent), then reset
+ * after each use. List queries with optional filters are assembled from
+ * fixed SQL fragments (never from values) and cached by filter bitmask.
+ * SQLite result codes become -errno in db_err(), the one place that maps
+ * them (and logs SQLite's message).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sqlite3.h>
+
+#include "auth.h"
+#include "log.h"
+#include "store.h"
+
+#define BUSY_TIMEOUT_MS 10000
+#define MAX_MIGRATIONS 256
+
+enum stmt_id {
+	S_BEGIN, S_BEGIN_IMM, S_COMMIT, S_ROLLBACK,
+	S_KERNEL_PUT, S_KERNEL_GET, S_KERNEL_GET_ID, S_KERNELS_LIST,
+	S_TARGET_PUT, S_TARGET_GET, S_TARGET_GET_ID, S_TARGETS_LIST,
+	S_CASE_PUT, S_CASES_LIST, S_CASE_GET,
+	S_PLAN_INSERT, S_PLANS_LIST, S_PLAN_GET, S_PLAN_JOBS,
+	S_JOB_INSERT, S_JOB_GET, S_JOB_GET_JSON, S_JOB_TRANSITION,
+	S_JOB_SET_BACKEND, S_JOB_RETRY, S_JOB_NEXT, S_JOBS_IN_STATE,
+	S_JOB_STATE, S_LATEST_REFRESH,
+	S_RESULT_INSERT, S_MATRIX, S_DIFF_KERNEL, S_DIFF_PLAN,
+	S_TOKEN_ADD, S_TOKEN_LOOKUP, S_TOKEN_EXISTS, S_TOKEN_TOUCH,
+	S__COUNT
+};
+
+#define JOB_COLS "id, plan_id, kernel_id, target_id, state, priority, attempts, " \
+	"max_attempts, timeout_s, repeat, case_filter, backend, backend_job_id, " \
+	"log_path, reason, created_at, started_at, finished_at"
+#define KERNEL_COLS "id, name, release, version, arch, source, source_ref, " \
+	"image_path, modules_path, headers_path, sha256"
+#define TARGET_COLS "id, name, arch, backend, vendor, driver, device_type, " \
+	"definition, tags, health, concurrency"
+#define NOW "CAST(strftime('%s','now') AS INTEGER)"
+
+static const char *const stmt_sql[S__COUNT] = {
+	[S_BEGIN] = "BEGIN",
+	[S_BEGIN_IMM] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_KERNEL_PUT] =
+		"INSERT INTO kernels (name, release, version, arch, source, source_ref, "
+		"image_path, modules_path, headers_path, sha256) "
+		"VALUES (?1, ?2, ?3, coalesce(?4, 'x86_64'), coalesce(?5, 'debian'), ?6, ?7, ?8, ?9, ?10) "
+		"ON CONFLICT (name) DO UPDATE SET release = coalesce(excluded.release, release), "
+		"version = coalesce(excluded.version, version), arch = excluded.arch, "
+		"source = excluded.source, source_ref = coalesce(excluded.source_ref, source_ref), "
+		"image_path = coalesce(excluded.image_path, image_path), "
+		"modules_path = coalesce(excluded.modules_path, modules_path), "
+		"headers_path = coalesce(excluded.headers_path, headers_path), "
+		"sha256 = coalesce(excluded.sha256, sha256), updated_at = " NOW " "
+		"RETURNING id",
+	[S_KERNEL_GET] = "SELECT " KERNEL_COLS " FROM kernels WHERE name = ?1",
+	[S_KERNEL_GET_ID] = "SELECT " KERNEL_COLS " FROM kernels WHERE id = ?1",
+	[S_KERNELS_LIST] = "SELECT " KERNEL_COLS ", created_at, updated_at FROM kernels ORDER BY name",
+	[S_TARGET_PUT] =
+		"INSERT INTO targets (name, arch, backend, vendor, driver, device_type, "
+		"definition, tags, health, concurrency) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, coalesce(?8, '[]'), coalesce(?9, 'unknown'), ?10) "
+		"ON CONFLICT (name) DO UPDATE SET arch = excluded.arch, backend = excluded.backend, "
+		"vendor = excluded.vendor, driver = excluded.driver, device_type = excluded.device_type, "
+		"definition = excluded.definition, tags = excluded.tags, "
+		"health = CASE WHEN ?9 IS NULL THEN health ELSE excluded.health END, "
+		"concurrency = excluded.concurrency, updated_at = " NOW " RETURNING id",
+	[S_TARGET_GET] = "SELECT " TARGET_COLS " FROM targets WHERE name = ?1",
+	[S_TARGET_GET_ID] = "SELECT " TARGET_COLS " FROM targets WHERE id = ?1",
+	[S_TARGETS_LIST] = "SELECT " TARGET_COLS ", updated_at FROM targets ORDER BY name",
+	[S_CASE_PUT] =
+		"INSERT INTO cases (case_id, area, title, contracts, meta) VALUES (?1, ?2, ?3, ?4, ?5) "
+		"ON CONFLICT (case_id) DO UPDATE SET area = excluded.area, title = excluded.title, "
+		"contracts = excluded.contracts, meta = excluded.meta, updated_at = " NOW,
+	[S_CASES_LIST] = "SELECT case_id AS id, area, title, contracts, meta, updated_at FROM cases ORDER BY case_id",
+	[S_CASE_GET] = "SELECT case_id AS id, area, title, contracts, meta, updated_at FROM cases WHERE case_id = ?1",
+	[S_PLAN_INSERT] =
+		"INSERT INTO plans (name, kind, spec, case_filter, repeat, priority, created_by) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_PLANS_LIST] =
+		"SELECT p.id, p.name, p.kind, p.spec, p.case_filter, p.repeat, p.priority, p.created_by, "
+		"p.created_at, (SELECT count(*) FROM jobs j WHERE j.plan_id = p.id) AS jobs "
+		"FROM plans p ORDER BY p.id DESC LIMIT ?1 OFFSET ?2",
+	[S_PLAN_GET] =
+		"SELECT id, name, kind, spec, case_filter, repeat, priority, created_by, created_at "
+		"FROM plans WHERE id = ?1",
+	[S_PLAN_JOBS] = "SELECT state, count(*) FROM jobs WHERE plan_id = ?1 GROUP BY state",
+	[S_JOB_INSERT] =
+		"INSERT INTO jobs (plan_id, kernel_id, target_id, state, priority, max_attempts, "
+		"timeout_s, repeat, case_filter, backend) "
+		"VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[S_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
+	[S_JOB_GET_JSON] =
+		"SELECT j.id, j.plan_id, k.name AS kernel, t.name AS target, j.state, j.priority, "
+		"j.attempts, j.max_attempts, j.timeout_s, j.repeat, j.case_filter, j.backend, "
+		"j.backend_job_id, j.log_path IS NOT NULL AS has_log, j.reason, j.created_at, "
+		"j.started_at, j.finished_at, "
+		"(SELECT count(*) FROM results r WHERE r.job_id = j.id) AS results "
+		"FROM jobs j JOIN kernels k ON k.id = j.kernel_id JOIN targets t ON t.id = j.target_id "
+		"WHERE j.id = ?1",
+	/* compare-and-set; timestamps and attempts follow the new state */
+	[S_JOB_TRANSITION] =
+		"UPDATE jobs SET state = ?3, reason = ?4, updated_at = " NOW ", "
+		"attempts = attempts + (?3 = 2), "
+		"started_at = CASE WHEN ?3 = 2 THEN " NOW " WHEN ?3 = 0 THEN NULL ELSE started_at END, "
+		"finished_at = CASE WHEN ?3 IN (3, 4, 5) THEN " NOW " WHEN ?3 = 0 THEN NULL ELSE finished_at END "
+		"WHERE id = ?1 AND state = ?2",
+	[S_JOB_SET_BACKEND] =
+		"UPDATE jobs SET backend_job_id = coalesce(?2, backend_job_id), "
+		"log_path = coalesce(?3, log_path), updated_at = " NOW " WHERE id = ?1",
+	[S_JOB_RETRY] =
+		"UPDATE jobs SET state = 0, reason = ?2, started_at = NULL, finished_at = NULL, "
+		"max_attempts = max(max_attempts, attempts + 1), updated_at = " NOW " "
+		"WHERE id = ?1 AND state = 4",
+	[S_JOB_NEXT] =
+		"SELECT " JOB_COLS " FROM jobs j WHERE state = 0 AND "
+		"(SELECT t.health != 'retired' AND t.concurrency > "
+		"  (SELECT count(*) FROM jobs r WHERE r.target_id = j.target_id AND r.state IN (1, 2)) "
+		" FROM targets t WHERE t.id = j.target_id) "
+		"ORDER BY state, priority DESC, id LIMIT 1",
+	[S_JOBS_IN_STATE] = "SELECT id FROM jobs WHERE state = ?1 ORDER BY id LIMIT ?2",
+	[S_JOB_STATE] = "SELECT state FROM jobs WHERE id = ?1",
+	[S_LATEST_REFRESH] =
+		"INSERT INTO latest (kernel_id, target_id, case_id, result_id, job_id, runs, distinct_observed) "
+		"SELECT kernel_id, target_id, case_id, max(id), job_id, count(*), count(DISTINCT observed) "
+		"FROM results WHERE job_id = ?1 GROUP BY case_id "
+		"ON CONFLICT (kernel_id, target_id, case_id) DO UPDATE SET "
+		"result_id = excluded.result_id, job_id = excluded.job_id, runs = excluded.runs, "
+		"distinct_observed = excluded.distinct_observed WHERE excluded.job_id >= latest.job_id",
+	[S_RESULT_INSERT] =
+		"INSERT INTO results (job_id, kernel_id, target_id, case_id, driver, iommu, steps, "
+		"observed, expected, contract, verdict, reason, reused, verified, duration_us, repeat) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	[S_MATRIX] =
+		"SELECT t.name AS target, r.driver, l.case_id AS \"case\", r.verdict, r.observed, "
+		"r.expected, r.contract, r.reason, r.reused, r.verified, r.id AS result_id, "
+		"l.job_id, l.runs, l.distinct_observed "
+		"FROM latest l JOIN results r ON r.id = l.result_id JOIN targets t ON t.id = l.target_id "
+		"WHERE l.kernel_id = ?1 ORDER BY r.driver, t.name, l.case_id",
+	[S_DIFF_KERNEL] =
+		"SELECT t.name AS target, r.driver, l.case_id AS \"case\", r.observed, r.expected, "
+		"r.verdict, r.id AS result_id "
+		"FROM latest l JOIN results r ON r.id = l.result_id JOIN targets t ON t.id = l.target_id "
+		"WHERE l.kernel_id = ?1 ORDER BY t.name, l.case_id",
+	[S_DIFF_PLAN] =
+		"SELECT t.name AS target, r.driver, r.case_id AS \"case\", r.observed, r.expected, "
+		"r.verdict, r.id AS result_id "
+		"FROM results r JOIN targets t ON t.id = r.target_id WHERE r.id IN ("
+		" SELECT max(r2.id) FROM jobs j JOIN results r2 ON r2.job_id = j.id "
+		" WHERE j.plan_id = ?1 AND j.state = 3 GROUP BY r2.target_id, r2.case_id) "
+		"ORDER BY t.name, r.case_id",
+	[S_TOKEN_ADD] = "INSERT INTO tokens (name, sha256, scopes) VALUES (?1, ?2, ?3)",
+	[S_TOKEN_LOOKUP] = "SELECT name, scopes FROM tokens WHERE sha256 = ?1",
+	[S_TOKEN_EXISTS] = "SELECT 1 FROM tokens WHERE name = ?1",
+	[S_TOKEN_TOUCH] = "UPDATE tokens SET last_used_at = " NOW " WHERE sha256 = ?1 "
+		"AND (last_used_at IS NULL OR last_used_at < " NOW " - 60)",
+};
+
+#define JOB_FILTERS 5		/* state, kernel, target, plan, cursor */
+#define RESULT_FILTERS 7	/* kernel, target, job, driver, case, verdict, cursor */
+
+struct lab_store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[S__COUNT];
+	sqlite3_stmt *jobs_list[1 << JOB_FILTERS];
+	sqlite3_stmt *results_list[1 << RESULT_FILTERS];
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+static int map_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_CONSTRAINT:
+		switch (rc) {
+		case SQLITE_CONSTRAINT_UNIQUE:
+		case SQLITE_CONSTRAINT_PRIMARYKEY:
+			return -EEXIST;
+		case SQLITE_CONSTRAINT_FOREIGNKEY:
+			return -ENOENT;
+		default:
+			return -EINVAL;
+		}
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_TOOBIG:
+		return -E2BIG;
+	case SQLITE_RANGE:
+	case SQLITE_MISMATCH:
+		return -EINVAL;
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	default:
+		return -EIO;
+	}
+}
+
+static int db_err(struct lab_store *st, int rc, const char *what)
+{
+	int e = map_rc(rc);
+
+	if (e == -EEXIST || e == -ENOENT || e == -EINVAL)
+		lab_debug("store: %s: %s", what, sqlite3_errmsg(st->db));
+	else if (e)
+		lab_error("store: %s: %s (%d)", what, sqlite3_errmsg(st->db), rc);
+	return e;
+}
+
+/* ---- statements ---------------------------------------------------------- */
+
+static sqlite3_stmt *prep_sql(struct lab_store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+
+	if (rc != SQLITE_OK) {
+		lab_error("store: prepare: %s: %s", sqlite3_errmsg(st->db), sql);
+		return NULL;
+	}
+	return s;
+}
+
+static sqlite3_stmt *stmt(struct lab_store *st, enum stmt_id id)
+{
+	if (!st->stmt[id])
+		st->stmt[id] = prep_sql(st, stmt_sql[id]);
+	return st->stmt[id];
+}
+
+static void done(sqlite3_stmt *s)
+{
+	if (s) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
+}
+
+/* run a statement that returns no rows (or ignores them) */
+static int exec_stmt(struct lab_store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	rc = rc == SQLITE_DONE ? 0 : db_err(st, rc, what);
+	done(s);
+	return rc;
+}
+
+static int tx(struct lab_store *st, enum stmt_id id)
+{
+	sqlite3_stmt *s = stmt(st, id);
+
+	if (!s)
+		return -EIO;
+	return exec_stmt(st, s, stmt_sql[id]);
+}
+
+static void rollback(struct lab_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		tx(st, S_ROLLBACK);
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void bind_id(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v > 0)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+/* ---- JSON rows ------------------------------------------------------------ */
+
+static bool is_json_col(const char *n)
+{
+	static const char *const cols[] = {
+		"steps", "tags", "contracts", "meta", "spec", "definition", NULL,
+	};
+	for (int i = 0; cols[i]; i++)
+		if (strcmp(n, cols[i]) == 0)
+			return true;
+	return false;
+}
+
+/* one row as an object: column names are keys; state/verdict as names,
+ * JSON text columns parsed, reused/has_log as booleans */
+static json_t *row_json(sqlite3_stmt *s)
+{
+	json_t *o = json_object();
+	int n = sqlite3_column_count(s);
+
+	for (int i = 0; o && i < n; i++) {
+		const char *name = sqlite3_column_name(s, i);
+		int type = sqlite3_column_type(s, i);
+		json_t *v;
+
+		if (type == SQLITE_NULL) {
+			v = json_null();
+		} else if (strcmp(name, "state") == 0) {
+			v = json_string(lab_job_state_name(sqlite3_column_int(s, i)));
+		} else if (strcmp(name, "verdict") == 0) {
+			v = json_string(lab_verdict_name(sqlite3_column_int(s, i)));
+		} else if (strcmp(name, "reused") == 0 || strcmp(name, "has_log") == 0) {
+			v = json_boolean(sqlite3_column_int(s, i));
+		} else if (type == SQLITE_INTEGER) {
+			v = json_integer(sqlite3_column_int64(s, i));
+		} else if (type == SQLITE_FLOAT) {
+			v = json_real(sqlite3_column_double(s, i));
+		} else if (is_json_col(name)) {
+			v = json_loads((const char *)sqlite3_column_text(s, i),
+				       JSON_DECODE_ANY, NULL);
+			if (!v)
+				v = json_string((const char *)sqlite3_column_text(s, i));
+		} else {
+			v = json_stringn((const char *)sqlite3_column_text(s, i),
+					 (size_t)sqlite3_column_bytes(s, i));
+		}
+		if (!v || json_object_set_new(o, name, v)) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/* all rows of a bound statement as an array; the statement is reset */
+static int rows_json(struct lab_store *st, sqlite3_stmt *s, json_t **out,
+		     const char *what)
+{
+	json_t *arr = json_array();
+	int rc, r = 0;
+
+	if (!arr) {
+		done(s);
+		return -ENOMEM;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *o = row_json(s);
+
+		if (!o || json_array_append_new(arr, o)) {
+			r = -ENOMEM;
+			break;
+		}
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = db_err(st, rc, what);
+	done(s);
+	if (r) {
+		json_decref(arr);
+		return r;
+	}
+	*out = arr;
+	return 0;
+}
+
+/* first row of a bound statement as an object, -ENOENT if none */
+static int row_one(struct lab_store *st, sqlite3_stmt *s, json_t **out,
+		   const char *what)
+{
+	json_t *arr;
+	int r = rows_json(st, s, &arr, what);
+
+	if (r)
+		return r;
+	if (json_array_size(arr) == 0) {
+		json_decref(arr);
+		return -ENOENT;
+	}
+	*out = json_incref(json_array_get(arr, 0));
+	json_decref(arr);
+	return 0;
+}
+
+/* ---- enums --------------------------------------------------------------- */
+
+const char *lab_job_state_name(enum lab_job_state s)
+{
+	switch (s) {
+	case LAB_JOB_QUEUED: return "queued";
+	case LAB_JOB_SCHEDULED: return "scheduled";
+	case LAB_JOB_RUNNING: return "running";
+	case LAB_JOB_COMPLETE: return "complete";
+	case LAB_JOB_INCOMPLETE: return "incomplete";
+	case LAB_JOB_CANCELED: return "canceled";
+	}
+	return "unknown";
+}
+
+int lab_job_state_parse(const char *s, enum lab_job_state *out)
+{
+	for (int i = LAB_JOB_QUEUED; i <= LAB_JOB_CANCELED; i++) {
+		if (s && strcmp(s, lab_job_state_name(i)) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *lab_verdict_name(enum lab_verdict v)
+{
+	switch (v) {
+	case LAB_VERDICT_PASS: return "pass";
+	case LAB_VERDICT_FAIL: return "fail";
+	case LAB_VERDICT_SKIP: return "skip";
+	case LAB_VERDICT_ERROR: return "error";
+	}
+	return "unknown";
+}
+
+int lab_verdict_parse(const char *s, enum lab_verdict *out)
+{
+	for (int i = LAB_VERDICT_PASS; i <= LAB_VERDICT_ERROR; i++) {
+		if (s && strcmp(s, lab_verdict_name(i)) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* ---- open, migrations ---------------------------------------------------- */
+
+struct migration {
+	int version;
+	char name[256];
+};
+
+static int cmp_migration(const void *a, const void *b)
+{
+	return ((const struct migration *)a)->version -
+	       ((const struct migration *)b)->version;
+}
+
+/* NNNN-name.sql files of @dir, sorted; versions must be 1..n without gaps */
+static int list_migrations(const char *dir, struct migration *m, int *n)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int cnt = 0;
+
+	if (!d) {
+		lab_error("store: schema dir %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		const char *nm = de->d_name;
+		size_t l = strlen(nm);
+
+		if (l < 9 || l >= sizeof(m[0].name) || strcmp(nm + l - 4, ".sql") ||
+		    nm[4] != '-' || strspn(nm, "0123456789") != 4)
+			continue;
+		if (cnt == MAX_MIGRATIONS) {
+			closedir(d);
+			return -E2BIG;
+		}
+		m[cnt].version = atoi(nm);
+		snprintf(m[cnt].name, sizeof(m[cnt].name), "%s", nm);
+		cnt++;
+	}
+	closedir(d);
+	qsort(m, cnt, sizeof(*m), cmp_migration);
+	for (int i = 0; i < cnt; i++) {
+		if (m[i].version != i + 1) {
+			lab_error("store: schema %s: expected version %04d, found %s",
+				  dir, i + 1, m[i].name);
+			return -EINVAL;
+		}
+	}
+	*n = cnt;
+	return 0;
+}
+
+static int read_file(const char *path, char **out)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	long len;
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		r = -EIO;
+		goto close_file;
+	}
+	buf = malloc((size_t)len + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto close_file;
+	}
+	if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+		free(buf);
+		r = -EIO;
+		goto close_file;
+	}
+	buf[len] = 0;
+	*out = buf;
+close_file:
+	fclose(f);
+	return r;
+}
+
+static int user_version(struct lab_store *st, int *v)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_err(st, rc, "user_version");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : db_err(st, rc, "user_version");
+}
+
+static int exec_sql(struct lab_store *st, const char *sql, const char *what)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		lab_error("store: %s: %s", what, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return map_rc(rc);
+	}
+	return 0;
+}
+
+static int migrate(struct lab_store *st, const char *schema_dir)
+{
+	struct migration *m;
+	char path[4096], pragma[64];
+	int n = 0, v = 0, r;
+
+	m = calloc(MAX_MIGRATIONS, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	r = exec_sql(st, "BEGIN IMMEDIATE", "migrate: begin");
+	if (r)
+		goto free_list;
+	r = list_migrations(schema_dir, m, &n);
+	if (r)
+		goto rollback_tx;
+	r = user_version(st, &v);
+	if (r)
+		goto rollback_tx;
+	if (v > n) {
+		lab_error("store: database %s is at schema version %d but %s has only %d: "
+			  "newer database, older server", st->path, v, schema_dir, n);
+		r = -EPROTO;
+		goto rollback_tx;
+	}
+	for (int i = v; i < n; i++) {
+		char *sql = NULL;
+
+		snprintf(path, sizeof(path), "%s/%s", schema_dir, m[i].name);
+		r = read_file(path, &sql);
+		if (r) {
+			lab_error("store: %s: %s", path, strerror(-r));
+			goto rollback_tx;
+		}
+		r = exec_sql(st, sql, m[i].name);
+		free(sql);
+		if (r)
+			goto rollback_tx;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m[i].version);
+		r = exec_sql(st, pragma, "set user_version");
+		if (r)
+			goto rollback_tx;
+		lab_info("store: applied schema %s", m[i].name);
+	}
+	r = exec_sql(st, "COMMIT", "migrate: commit");
+	if (r)
+		goto rollback_tx;
+	free(m);
+	return 0;
+rollback_tx:
+	exec_sql(st, "ROLLBACK", "migrate: rollback");
+free_list:
+	free(m);
+	return r;
+}
+
+int lab_store_open(const char *db_path, const char *schema_dir,
+		   struct lab_store **out)
+{
+	struct lab_store *st;
+	char *mode = NULL;
+	sqlite3_stmt *s;
+	int rc, r;
+
+	if (!db_path || !schema_dir || !out)
+		return -EINVAL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->path = strdup(db_path);
+	if (!st->path) {
+		r = -ENOMEM;
+		goto free_st;
+	}
+	rc = sqlite3_open_v2(db_path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		r = st->db ? db_err(st, rc, db_path) : -ENOMEM;
+		goto close_db;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	r = exec_sql(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", "pragmas");
+	if (r)
+		goto close_db;
+	/* journal_mode returns a row: the mode actually in effect */
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		r = db_err(st, rc, "journal_mode");
+		goto close_db;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		mode = col_dup(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW) {
+		r = db_err(st, rc, "journal_mode");
+		goto close_db;
+	}
+	if (!mode || strcmp(mode, "wal") != 0)
+		lab_warn("store: %s: journal mode is %s, not wal", db_path, mode ? mode : "?");
+	free(mode);
+	r = migrate(st, schema_dir);
+	if (r)
+		goto close_db;
+	*out = st;
+	return 0;
+close_db:
+	sqlite3_close_v2(st->db);
+	free(st->path);
+free_st:
+	free(st);
+	return r;
+}
+
+void lab_store_close(struct lab_store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	for (int i = 0; i < 1 << JOB_FILTERS; i++)
+		sqlite3_finalize(st->jobs_list[i]);
+	for (int i = 0; i < 1 << RESULT_FILTERS; i++)
+		sqlite3_finalize(st->results_list[i]);
+	sqlite3_close_v2(st->db);
+	free(st->path);
+	free(st);
+}
+
+int lab_store_schema_version(struct lab_store *st)
+{
+	int v = 0, r = user_version(st, &v);
+
+	return r ? r : v;
+}
+
+/* ---- clear --------------------------------------------------------------- */
+
+void lab_kernel_clear(struct lab_kernel *k)
+{
+	if (!k)
+		return;
+	free(k->name); free(k->release); free(k->version); free(k->arch);
+	free(k->source); free(k->source_ref); free(k->image_path);
+	free(k->modules_path); free(k->headers_path); free(k->sha256);
+	memset(k, 0, sizeof(*k));
+}
+
+void lab_target_clear(struct lab_target *t)
+{
+	if (!t)
+		return;
+	free(t->name); free(t->arch); free(t->backend); free(t->vendor);
+	free(t->driver); free(t->device_type); free(t->definition);
+	free(t->tags); free(t->health);
+	memset(t, 0, sizeof(*t));
+}
+
+void lab_job_clear(struct lab_job *j)
+{
+	if (!j)
+		return;
+	free(j->case_filter); free(j->backend); free(j->backend_job_id);
+	free(j->log_path); free(j->reason);
+	memset(j, 0, sizeof(*j));
+}
+
+void lab_result_clear(struct lab_result *r)
+{
+	if (!r)
+		return;
+	free(r->case_id); free(r->driver); free(r->iommu); free(r->steps_json);
+	free(r->contract); free(r->reason); free(r->verified);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- kernels --------------------------------------------------------------- */
+
+int lab_store_kernel_put(struct lab_store *st, struct lab_kernel *k)
+{
+	sqlite3_stmt *s = stmt(st, S_KERNEL_PUT);
+	int rc, r = 0;
+
+	if (!s)
+		return -EIO;
+	if (!k || !k->name || !*k->name)
+		return -EINVAL;
+	bind_text(s, 1, k->name);
+	bind_text(s, 2, k->release);
+	bind_text(s, 3, k->version);
+	bind_text(s, 4, k->arch);
+	bind_text(s, 5, k->source);
+	bind_text(s, 6, k->source_ref);
+	bind_text(s, 7, k->image_path);
+	bind_text(s, 8, k->modules_path);
+	bind_text(s, 9, k->headers_path);
+	bind_text(s, 10, k->sha256);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		k->id = sqlite3_column_int64(s, 0);
+	else
+		r = db_err(st, rc, "kernel put");
+	done(s);
+	return r;
+}
+
+static int kernel_row(struct lab_store *st, sqlite3_stmt *s, struct lab_kernel *k)
+{
+	int rc = sqlite3_step(s), r = 0;
+
+	memset(k, 0, sizeof(*k));
+	if (rc == SQLITE_ROW) {
+		k->id = sqlite3_column_int64(s, 0);
+		k->name = col_dup(s, 1);
+		k->release = col_dup(s, 2);
+		k->version = col_dup(s, 3);
+		k->arch = col_dup(s, 4);
+		k->source = col_dup(s, 5);
+		k->source_ref = col_dup(s, 6);
+		k->image_path = col_dup(s, 7);
+		k->modules_path = col_dup(s, 8);
+		k->headers_path = col_dup(s, 9);
+		k->sha256 = col_dup(s, 10);
+		if (!k->name)
+			r = -ENOMEM;
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : db_err(st, rc, "kernel get");
+	}
+	done(s);
+	if (r)
+		lab_kernel_clear(k);
+	return r;
+}
+
+int lab_store_kernel_get(struct lab_store *st, const char *name, struct lab_kernel *out)
+{
+	sqlite3_stmt *s = stmt(st, S_KERNEL_GET);
+
+	if (!s)
+		return -EIO;
+	bind_text(s, 1, name);
+	return kernel_row(st, s, out);
+}
+
+int lab_store_kernel_get_id(struct lab_store *st, int64_t id, struct lab_kernel *out)
+{
+	sqlite3_stmt *s = stmt(st, S_KERNEL_GET_ID);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	return kernel_row(st, s, out);
+}
+
+int lab_store_kernels_list(struct lab_store *st, json_t **out)
+{
+	sqlite3_stmt *s = stmt(st, S_KERNELS_LIST);
+
+	return s ? rows_json(st, s, out, "kernels list") : -EIO;
+}
+
+int lab_store_kernel_json(struct lab_store *st, const char *name, json_t **out)
+{
+	sqlite3_stmt *s = stmt(st, S_KERNEL_GET);
+
+	if (!s)
+		return -EIO;
+	bind_text(s, 1, name);
+	return row_one(st, s, out, "kernel get");
+}
+
+/* ---- targets ---------------------------------------------------------------- */
+
+int lab_store_target_put(struct lab_store *st, struct lab_target *t)
+{
+	sqlite3_stmt *s = stmt(st, S_TARGET_PUT);
+	int rc, r = 0;
+
+	if (!s)
+		return -EIO;
+	if (!t || !t->name || !t->arch || !t->backend || !t->definition)
+		return -EINVAL;
+	bind_text(s, 1, t->name);
+	bind_text(s, 2, t->arch);
+	bind_text(s, 3, t->backend);
+	bind_text(s, 4, t->vendor);
+	bind_text(s, 5, t->driver);
+	bind_text(s, 6, t->device_type);
+	bind_text(s, 7, t->definition);
+	bind_text(s, 8, t->tags);
+	bind_text(s, 9, t->health);
+	sqlite3_bind_int(s, 10, t->concurrency > 0 ? t->concurrency : 1);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		t->id = sqlite3_column_int64(s, 0);
+	else
+		r = db_err(st, rc, "target put");
+	done(s);
+	return r;
+}
+
+static int target_row(struct lab_store *st, sqlite3_stmt *s, struct lab_target *t)
+{
+	int rc = sqlite3_step(s), r = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (rc == SQLITE_ROW) {
+		t->id = sqlite3_column_int64(s, 0);
+		t->name = col_dup(s, 1);
+		t->arch = col_dup(s, 2);
+		t->backend = col_dup(s, 3);
+		t->vendor = col_dup(s, 4);
+		t->driver = col_dup(s, 5);
+		t->device_type = col_dup(s, 6);
+		t->definition = col_dup(s, 7);
+		t->tags = col_dup(s, 8);
+		t->health = col_dup(s, 9);
+		t->concurrency = sqlite3_column_int(s, 10);
+		if (!t->name || !t->definition)
+			r = -ENOMEM;
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : db_err(st, rc, "target get");
+	}
+	done(s);
+	if (r)
+		lab_target_clear(t);
+	return r;
+}
+
+int lab_store_target_get(struct lab_store *st, const char *name, struct lab_target *out)
+{
+	sqlite3_stmt *s = stmt(st, S_TARGET_GET);
+
+	if (!s)
+		return -EIO;
+	bind_text(s, 1, name);
+	return target_row(st, s, out);
+}
+
+int lab_store_target_get_id(struct lab_store *st, int64_t id, struct lab_target *out)
+{
+	sqlite3_stmt *s = stmt(st, S_TARGET_GET_ID);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	return target_row(st, s, out);
+}
+
+int lab_store_targets_list(struct lab_store *st, json_t **out)
+{
+	sqlite3_stmt *s = stmt(st, S_TARGETS_LIST);
+
+	return s ? rows_json(st, s, out, "targets list") : -EIO;
+}
+
+int lab_store_target_json(struct lab_store *st, const char *name, json_t **out)
+{
+	sqlite3_stmt *s = stmt(st, S_TARGET_GET);
+
+	if (!s)
+		return -EIO;
+	bind_text(s, 1, name);
+	return row_one(st, s, out, "target get");
+}
+
+/* ---- cases ----------------------------------------------------------------- */
+
+static bool valid_case_id(const char *id)
+{
+	size_t l = id ? strlen(id) : 0;
+
+	return l > 0 && l <= 96 &&
+	       strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == l;
+}
+
+int lab_store_cases_import_ex(struct lab_store *st, json_t *catalogue,
+			      int *imported, char *err, size_t errlen)
+{
+	json_t *list = catalogue, *c;
+	char dummy[8];
+	size_t i;
+	int r;
+
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (json_is_object(catalogue))
+		list = json_object_get(catalogue, "cases");
+	if (!json_is_array(list)) {
+		snprintf(err, errlen, "catalogue must be an array of cases or {\"cases\": [...]}");
+		return -EINVAL;
+	}
+	/* validate everything first: a bad entry imports nothing */
+	json_array_foreach(list, i, c) {
+		const char *id = json_string_value(json_object_get(c, "id"));
+		json_t *title = json_object_get(c, "title");
+
+		if (!json_is_object(c) || !valid_case_id(id)) {
+			snprintf(err, errlen, "cases[%zu]: missing or invalid \"id\" "
+				 "([a-z0-9_.-], 1-96 chars)", i);
+			return -EINVAL;
+		}
+		if (title && !json_is_string(title) && !json_is_null(title)) {
+			snprintf(err, errlen, "cases[%zu] (%s): \"title\" must be a string", i, id);
+			return -EINVAL;
+		}
+	}
+	r = tx(st, S_BEGIN_IMM);
+	if (r)
+		return r;
+	json_array_foreach(list, i, c) {
+		sqlite3_stmt *s = stmt(st, S_CASE_PUT);
+		const char *id = json_string_value(json_object_get(c, "id"));
+		json_t *contracts = json_object_get(c, "contracts");
+		const char *title = json_string_value(json_object_get(c, "title"));
+		char *cj, *mj, area[97];
+
+		if (!s) {
+			r = -EIO;
+			goto rollback_tx;
+		}
+		if (!title)
+			title = json_string_value(json_object_get(c, "description"));
+		snprintf(area, sizeof(area), "%.*s", (int)strcspn(id, "."), id);
+		cj = json_dumps(contracts ? contracts : json_array(), JSON_COMPACT | JSON_ENCODE_ANY);
+		mj = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+		if (!cj || !mj) {
+			free(cj);
+			free(mj);
+			r = -ENOMEM;
+			goto rollback_tx;
+		}
+		bind_text(s, 1, id);
+		bind_text(s, 2, area);
+		bind_text(s, 3, title);
+		bind_text(s, 4, cj);
+		bind_text(s, 5, mj);
+		r = exec_stmt(st, s, "case put");
+		free(cj);
+		free(mj);
+		if (r)
+			goto rollback_tx;
+	}
+	r = tx(st, S_COMMIT);
+	if (r)
+		goto rollback_tx;
+	if (imported)
+		*imported = (int)json_array_size(list);
+	return 0;
+rollback_tx:
+	rollback(st);
+	return r;
+}
+
+int lab_store_cases_import(struct lab_store *st, json_t *catalogue)
+{
+	return lab_store_cases_import_ex(st, catalogue, NULL, NULL, 0);
+}
+
+int lab_store_cases_list(struct lab_store *st, json_t **out)
+{
+	sqlite3_stmt *s = stmt(st, S_CASES_LIST);
+
+	return s ? rows_json(st, s, out, "cases list") : -EIO;
+}
+
+int lab_store_case_json(struct lab_store *st, const char *case_id, json_t **out)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_GET);
+
+	if (!s)
+		return -EIO;
+	bind_text(s, 1, case_id);
+	return row_one(st, s, out, "case get");
+}
+
+/* ---- jobs ------------------------------------------------------------------- */
+
+int lab_store_job_create(struct lab_store *st, struct lab_job *j)
+{
+	sqlite3_stmt *s = stmt(st, S_JOB_INSERT);
+	int r;
+
+	if (!s)
+		return -EIO;
+	if (!j || j->kernel_id <= 0 || j->target_id <= 0 || j->priority < -1000 ||
+	    j->priority > 1000 || j->max_attempts < 0 || j->timeout_s < 0 ||
+	    j->repeat < 0 || !j->backend)
+		return -EINVAL;
+	bind_id(s, 1, j->plan_id);
+	sqlite3_bind_int64(s, 2, j->kernel_id);
+	sqlite3_bind_int64(s, 3, j->target_id);
+	sqlite3_bind_int(s, 4, j->priority);
+	sqlite3_bind_int(s, 5, j->max_attempts ? j->max_attempts : 3);
+	sqlite3_bind_int(s, 6, j->timeout_s ? j->timeout_s : 600);
+	sqlite3_bind_int(s, 7, j->repeat ? j->repeat : 1);
+	bind_text(s, 8, j->case_filter);
+	bind_text(s, 9, j->backend);
+	r = exec_stmt(st, s, "job create");
+	if (!r) {
+		j->id = sqlite3_last_insert_rowid(st->db);
+		j->state = LAB_JOB_QUEUED;
+	}
+	return r;
+}
+
+static int job_row(struct lab_store *st, sqlite3_stmt *s, struct lab_job *j)
+{
+	int rc = sqlite3_step(s), r = 0;
+
+	memset(j, 0, sizeof(*j));
+	if (rc == SQLITE_ROW) {
+		j->id = sqlite3_column_int64(s, 0);
+		j->plan_id = sqlite3_column_int64(s, 1);
+		j->kernel_id = sqlite3_column_int64(s, 2);
+		j->target_id = sqlite3_column_int64(s, 3);
+		j->state = sqlite3_column_int(s, 4);
+		j->priority = sqlite3_column_int(s, 5);
+		j->attempts = sqlite3_column_int(s, 6);
+		j->max_attempts = sqlite3_column_int(s, 7);
+		j->timeout_s = sqlite3_column_int(s, 8);
+		j->repeat = sqlite3_column_int(s, 9);
+		j->case_filter = col_dup(s, 10);
+		j->backend = col_dup(s, 11);
+		j->backend_job_id = col_dup(s, 12);
+		j->log_path = col_dup(s, 13);
+		j->reason = col_dup(s, 14);
+		j->created_at = sqlite3_column_int64(s, 15);
+		j->started_at = sqlite3_column_int64(s, 16);
+		j->finished_at = sqlite3_column_int64(s, 17);
+		if (!j->backend)
+			r = -ENOMEM;
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : db_err(st, rc, "job get");
+	}
+	done(s);
+	if (r)
+		lab_job_clear(j);
+	return r;
+}
+
+int lab_store_job_get(struct lab_store *st, int64_t id, struct lab_job *out)
+{
+	sqlite3_stmt *s = stmt(st, S_JOB_GET);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	return job_row(st, s, out);
+}
+
+int lab_store_job_json(struct lab_store *st, int64_t id, json_t **out)
+{
+	sqlite3_stmt *s = stmt(st, S_JOB_GET_JSON);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	return row_one(st, s, out, "job get");
+}
+
+static bool transition_legal(enum lab_job_state from, enum lab_job_state to)
+{
+	switch (from) {
+	case LAB_JOB_QUEUED:
+		return to == LAB_JOB_SCHEDULED || to == LAB_JOB_CANCELED;
+	case LAB_JOB_SCHEDULED:
+		return to == LAB_JOB_RUNNING || to == LAB_JOB_QUEUED ||
+		       to == LAB_JOB_CANCELED;
+	case LAB_JOB_RUNNING:
+		return to == LAB_JOB_COMPLETE || to == LAB_JOB_INCOMPLETE ||
+		       to == LAB_JOB_CANCELED;
+	case LAB_JOB_INCOMPLETE:
+		return to == LAB_JOB_QUEUED;
+	case LAB_JOB_COMPLETE:
+	case LAB_JOB_CANCELED:
+		return false;
+	}
+	return false;
+}
+
+static int job_state(struct lab_store *st, int64_t id, int *state)
+{
+	sqlite3_stmt *s = stmt(st, S_JOB_STATE);
+	int rc, r = 0;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*state = sqlite3_column_int(s, 0);
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : db_err(st, rc, "job state");
+	done(s);
+	return r;
+}
+
+/* the CAS itself; -EAGAIN when the state was not @from (-ENOENT: no job) */
+static int job_cas(struct lab_store *st, int64_t id, enum lab_job_state from,
+		   enum lab_job_state to, const char *reason)
+{
+	sqlite3_stmt *s = stmt(st, S_JOB_TRANSITION);
+	int cur, r;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, from);
+	sqlite3_bind_int(s, 3, to);
+	bind_text(s, 4, reason);
+	r = exec_stmt(st, s, "job transition");
+	if (r)
+		return r;
+	if (sqlite3_changes(st->db) == 1)
+		return 0;
+	r = job_state(st, id, &cur);
+	return r ? r : -EAGAIN;
+}
+
+int lab_store_job_transition(struct lab_store *st, int64_t id,
+			     enum lab_job_state from, enum lab_job_state to,
+			     const char *reason)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((unsigned)from > LAB_JOB_CANCELED || (unsigned)to > LAB_JOB_CANCELED ||
+	    !transition_legal(from, to))
+		return -EINVAL;
+	if (to != LAB_JOB_COMPLETE)
+		return job_cas(st, id, from, to, reason);
+	/* complete: the job's results become the latest, atomically */
+	r = tx(st, S_BEGIN_IMM);
+	if (r)
+		return r;
+	r = job_cas(st, id, from, to, reason);
+	if (r)
+		goto rollback_tx;
+	s = stmt(st, S_LATEST_REFRESH);
+	if (!s) {
+		r = -EIO;
+		goto rollback_tx;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	r = exec_stmt(st, s, "latest refresh");
+	if (r)
+		goto rollback_tx;
+	r = tx(st, S_COMMIT);
+	if (r)
+		goto rollback_tx;
+	return 0;
+rollback_tx:
+	rollback(st);
+	return r;
+}
+
+int lab_store_job_retry(struct lab_store *st, int64_t id, const char *reason)
+{
+	sqlite3_stmt *s = stmt(st, S_JOB_RETRY);
+	int cur, r;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, reason);
+	r = exec_stmt(st, s, "job retry");
+	if (r)
+		return r;
+	if (sqlite3_changes(st->db) == 1)
+		return 0;
+	r = job_state(st, id, &cur);
+	return r ? r : -EINVAL;	/* not incomplete: retry is not a legal move */
+}
+
+int lab_store_job_set_backend(struct lab_store *st, int64_t id,
+			      const char *backend_job_id, const char *log_path)
+{
+	sqlite3_stmt *s = stmt(st, S_JOB_SET_BACKEND);
+	int r;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, backend_job_id);
+	bind_text(s, 3, log_path);
+	r = exec_stmt(st, s, "job set backend");
+	if (!r && sqlite3_changes(st->db) == 0)
+		r = -ENOENT;
+	return r;
+}
+
+int lab_store_job_next(struct lab_store *st, struct lab_job *out)
+{
+	sqlite3_stmt *s = stmt(st, S_JOB_NEXT);
+
+	return s ? job_row(st, s, out) : -EIO;
+}
+
+int lab_store_jobs_in_state(struct lab_store *st, enum lab_job_state state,
+			    int64_t *ids, size_t max, size_t *n)
+{
+	sqlite3_stmt *s = stmt(st, S_JOBS_IN_STATE);
+	int rc, r = 0;
+
+	*n = 0;
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int(s, 1, state);
+	sqlite3_bind_int64(s, 2, (int64_t)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
+		ids[(*n)++] = sqlite3_column_int64(s, 0);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = db_err(st, rc, "jobs in state");
+	done(s);
+	return r;
+}
+
+int lab_store_jobs_recover(struct lab_store *st, int *recovered)
+{
+	int r, n = 0;
+
+	r = tx(st, S_BEGIN_IMM);
+	if (r)
+		return r;
+	/* never started: back to the queue */
+	r = exec_sql(st, "UPDATE jobs SET state = 0, reason = 'server restarted before the job started', "
+		     "updated_at = " NOW " WHERE state = 1", "recover scheduled");
+	if (r)
+		goto rollback_tx;
+	n += sqlite3_changes(st->db);
+	/* running: incomplete, and requeued while attempts remain */
+	r = exec_sql(st, "UPDATE jobs SET state = CASE WHEN attempts < max_attempts THEN 0 ELSE 4 END, "
+		     "reason = 'server restarted while the job ran', "
+		     "finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE " NOW " END, "
+		     "started_at = CASE WHEN attempts < max_attempts THEN NULL ELSE started_at END, "
+		     "updated_at = " NOW " WHERE state = 2", "recover running");
+	if (r)
+		goto rollback_tx;
+	n += sqlite3_changes(st->db);
+	r = tx(st, S_COMMIT);
+	if (r)
+		goto rollback_tx;
+	if (recovered)
+		*recovered = n;
+	return 0;
+rollback_tx:
+	rollback(st);
+	return r;
+}
+
+/* list statements assembled from fixed fragments, cached by filter mask */
+static sqlite3_stmt *jobs_list_stmt(struct lab_store *st, unsigned mask)
+{
+	static const char *const where[JOB_FILTERS] = {
+		" AND j.state = ?1", " AND j.kernel_id = ?2", " AND j.target_id = ?3",
+		" AND j.plan_id = ?4", " AND j.id < ?5",
+	};
+	char sql[2048];
+	size_t n;
+
+	if (st->jobs_list[mask])
+		return st->jobs_list[mask];
+	n = (size_t)snprintf(sql, sizeof(sql),
+		"SELECT j.id, j.plan_id, k.name AS kernel, t.name AS target, j.state, "
+		"j.priority, j.attempts, j.max_attempts, j.backend, j.backend_job_id, j.reason, "
+		"j.created_at, j.started_at, j.finished_at "
+		"FROM jobs j JOIN kernels k ON k.id = j.kernel_id "
+		"JOIN targets t ON t.id = j.target_id WHERE 1");
+	for (int i = 0; i < JOB_FILTERS; i++)
+		if (mask & (1u << i))
+			n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s", where[i]);
+	snprintf(sql + n, sizeof(sql) - n, " ORDER BY j.id DESC LIMIT ?6 OFFSET ?7");
+	st->jobs_list[mask] = prep_sql(st, sql);
+	return st->jobs_list[mask];
+}
+
+int lab_store_jobs_list(struct lab_store *st, const struct lab_job_filter *f,
+			json_t **out)
+{
+	unsigned mask = (f->state >= 0) | (f->kernel_id > 0) << 1 |
+			(f->target_id > 0) << 2 | (f->plan_id > 0) << 3 |
+			(f->before_id > 0) << 4;
+	sqlite3_stmt *s = jobs_list_stmt(st, mask);
+
+	if (!s)
+		return -EIO;
+	if (f->state >= 0)
+		sqlite3_bind_int(s, 1, f->state);
+	bind_id(s, 2, f->kernel_id);
+	bind_id(s, 3, f->target_id);
+	bind_id(s, 4, f->plan_id);
+	bind_id(s, 5, f->before_id);
+	sqlite3_bind_int64(s, 6, f->limit > 0 ? f->limit : 50);
+	sqlite3_bind_int64(s, 7, f->offset > 0 ? f->offset : 0);
+	return rows_json(st, s, out, "jobs list");
+}
+
+/* ---- plans ---------------------------------------------------------------- */
+
+static int int_field(json_t *o, const char *key, int def, int lo, int hi,
+		     int *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v)) {
+		*out = def;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < lo ||
+	    json_integer_value(v) > hi) {
+		snprintf(err, errlen, "\"%s\" must be an integer %d..%d", key, lo, hi);
+		return -EINVAL;
+	}
+	*out = (int)json_integer_value(v);
+	return 0;
+}
+
+static bool valid_filter(const char *f)
+{
+	size_t l = strlen(f);
+
+	return l > 0 && l <= 512 &&
+	       strspn(f, "abcdefghijklmnopqrstuvwxyz0123456789_.-*,") == l;
+}
+
+int lab_store_plan_create_ex(struct lab_store *st, json_t *plan,
+			     const char *created_by, int64_t *plan_id,
+			     int *njobs, char *err, size_t errlen)
+{
+	static const char *const kinds[] = { "nightly", "patch", "manual", NULL };
+	json_t *kernels, *targets, *all = NULL, *v;
+	const char *kind, *name, *cases;
+	int repeat, priority, max_attempts, timeout_s, jobs = 0, r;
+	char dummy[8], *spec = NULL;
+	sqlite3_stmt *s;
+	int64_t pid;
+	size_t i, k;
+	bool kind_ok = false;
+
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (!json_is_object(plan)) {
+		snprintf(err, errlen, "a plan is a JSON object");
+		return -EINVAL;
+	}
+	kind = json_string_value(json_object_get(plan, "kind"));
+	for (i = 0; kind && kinds[i]; i++)
+		kind_ok |= strcmp(kind, kinds[i]) == 0;
+	if (!kind_ok) {
+		snprintf(err, errlen, "\"kind\" must be nightly, patch or manual");
+		return -EINVAL;
+	}
+	v = json_object_get(plan, "name");
+	name = json_string_value(v);
+	if ((v && !json_is_null(v) && !name) || (name && strlen(name) > 200)) {
+		snprintf(err, errlen, "\"name\" must be a string of at most 200 bytes");
+		return -EINVAL;
+	}
+	v = json_object_get(plan, "cases");
+	cases = json_string_value(v);
+	if ((v && !json_is_null(v) && !cases) || (cases && !valid_filter(cases))) {
+		snprintf(err, errlen, "\"cases\" must be a filter of [a-z0-9_.*,-] (1-512 chars)");
+		return -EINVAL;
+	}
+	kernels = json_object_get(plan, "kernels");
+	if (!json_is_array(kernels) || json_array_size(kernels) == 0 ||
+	    json_array_size(kernels) > 64) {
+		snprintf(err, errlen, "\"kernels\" must be an array of 1-64 kernel names");
+		return -EINVAL;
+	}
+	json_array_foreach(kernels, i, v) {
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "\"kernels\"[%zu] is not a string", i);
+			return -EINVAL;
+		}
+	}
+	targets = json_object_get(plan, "targets");
+	if (targets && !json_is_null(targets) &&
+	    (!json_is_array(targets) || json_array_size(targets) == 0 ||
+	     json_array_size(targets) > 256)) {
+		snprintf(err, errlen, "\"targets\" must be an array of 1-256 target names");
+		return -EINVAL;
+	}
+	json_array_foreach(targets, i, v) {
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "\"targets\"[%zu] is not a string", i);
+			return -EINVAL;
+		}
+	}
+	if ((r = int_field(plan, "repeat", 1, 1, 1000, &repeat, err, errlen)) ||
+	    (r = int_field(plan, "priority", 0, -1000, 1000, &priority, err, errlen)) ||
+	    (r = int_field(plan, "max_attempts", 3, 1, 10, &max_attempts, err, errlen)) ||
+	    (r = int_field(plan, "timeout_s", 600, 10, 86400, &timeout_s, err, errlen)))
+		return r;
+	spec = json_dumps(plan, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!spec)
+		return -ENOMEM;
+
+	r = tx(st, S_BEGIN_IMM);
+	if (r)
+		goto free_spec;
+	s = stmt(st, S_PLAN_INSERT);
+	if (!s) {
+		r = -EIO;
+		goto rollback_tx;
+	}
+	bind_text(s, 1, name);
+	bind_text(s, 2, kind);
+	bind_text(s, 3, spec);
+	bind_text(s, 4, cases);
+	sqlite3_bind_int(s, 5, repeat);
+	sqlite3_bind_int(s, 6, priority);
+	bind_text(s, 7, created_by);
+	r = exec_stmt(st, s, "plan insert");
+	if (r)
+		goto rollback_tx;
+	pid = sqlite3_last_insert_rowid(st->db);
+
+	/* the target set: named ones, or every target that is not retired */
+	if (targets && !json_is_null(targets)) {
+		all = json_array();
+		json_array_foreach(targets, i, v) {
+			json_t *t;
+
+			r = lab_store_target_json(st, json_string_value(v), &t);
+			if (r == -ENOENT)
+				snprintf(err, errlen, "unknown target '%s'", json_string_value(v));
+			if (r)
+				goto rollback_tx;
+			json_array_append_new(all, t);
+		}
+	} else {
+		r = lab_store_targets_list(st, &all);
+		if (r)
+			goto rollback_tx;
+	}
+	json_array_foreach(kernels, k, v) {
+		struct lab_kernel kern;
+		json_t *t;
+
+		r = lab_store_kernel_get(st, json_string_value(v), &kern);
+		if (r == -ENOENT)
+			snprintf(err, errlen, "unknown kernel '%s'", json_string_value(v));
+		if (r)
+			goto rollback_tx;
+		json_array_foreach(all, i, t) {
+			const char *health = json_string_value(json_object_get(t, "health"));
+			const char *arch = json_string_value(json_object_get(t, "arch"));
+			struct lab_job j = {
+				.plan_id = pid, .kernel_id = kern.id,
+				.target_id = json_integer_value(json_object_get(t, "id")),
+				.priority = priority, .max_attempts = max_attempts,
+				.timeout_s = timeout_s, .repeat = repeat,
+				.case_filter = (char *)cases,
+				.backend = (char *)json_string_value(json_object_get(t, "backend")),
+			};
+
+			if ((health && strcmp(health, "retired") == 0) ||
+			    !arch || strcmp(arch, kern.arch) != 0)
+				continue;
+			r = lab_store_job_create(st, &j);
+			if (r) {
+				lab_kernel_clear(&kern);
+				goto rollback_tx;
+			}
+			jobs++;
+		}
+		lab_kernel_clear(&kern);
+	}
+	if (jobs == 0) {
+		snprintf(err, errlen, "no job: no (kernel, target) pair with the same arch "
+			 "and a target that is not retired");
+		r = -EINVAL;
+		goto rollback_tx;
+	}
+	r = tx(st, S_COMMIT);
+	if (r)
+		goto rollback_tx;
+	json_decref(all);
+	free(spec);
+	if (plan_id)
+		*plan_id = pid;
+	if (njobs)
+		*njobs = jobs;
+	return 0;
+rollback_tx:
+	json_decref(all);
+	rollback(st);
+free_spec:
+	free(spec);
+	return r;
+}
+
+int lab_store_plan_create(struct lab_store *st, json_t *plan, int64_t *plan_id)
+{
+	return lab_store_plan_create_ex(st, plan, NULL, plan_id, NULL, NULL, 0);
+}
+
+int lab_store_plans_list(struct lab_store *st, int64_t limit, int64_t offset,
+			 json_t **out)
+{
+	sqlite3_stmt *s = stmt(st, S_PLANS_LIST);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, limit > 0 ? limit : 50);
+	sqlite3_bind_int64(s, 2, offset > 0 ? offset : 0);
+	return rows_json(st, s, out, "plans list");
+}
+
+int lab_store_plan_json(struct lab_store *st, int64_t id, json_t **out)
+{
+	sqlite3_stmt *s = stmt(st, S_PLAN_GET);
+	json_t *plan, *states;
+	int rc, r;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	r = row_one(st, s, &plan, "plan get");
+	if (r)
+		return r;
+	s = stmt(st, S_PLAN_JOBS);
+	if (!s) {
+		json_decref(plan);
+		return -EIO;
+	}
+	states = json_object();
+	for (int i = LAB_JOB_QUEUED; i <= LAB_JOB_CANCELED; i++)
+		json_object_set_new(states, lab_job_state_name(i), json_integer(0));
+	sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_object_set_new(states, lab_job_state_name(sqlite3_column_int(s, 0)),
+				    json_integer(sqlite3_column_int64(s, 1)));
+	r = rc == SQLITE_DONE ? 0 : db_err(st, rc, "plan jobs");
+	done(s);
+	json_object_set_new(plan, "jobs", states);
+	if (r) {
+		json_decref(plan);
+		return r;
+	}
+	*out = plan;
+	return 0;
+}
+
+/* ---- results -------------------------------------------------------------- */
+
+static int result_valid(const struct lab_result *r)
+{
+	if (!valid_case_id(r->case_id) || !r->driver || !*r->driver ||
+	    strlen(r->driver) > 64 || !r->steps_json ||
+	    r->observed < 0 || r->observed > 4095 ||
+	    r->expected < -1 || r->expected > 4095 ||
+	    (unsigned)r->verdict > LAB_VERDICT_ERROR ||
+	    r->reused < -1 || r->reused > 1 || r->repeat < 0 || r->duration_us < 0)
+		return -EINVAL;
+	return 0;
+}
+
+int lab_store_results_ingest(struct lab_store *st, int64_t job_id,
+			     const struct lab_result *res, size_t n)
+{
+	struct lab_job job;
+	sqlite3_stmt *s;
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		if (result_valid(&res[i]))
+			return -EINVAL;
+	r = tx(st, S_BEGIN_IMM);
+	if (r)
+		return r;
+	r = lab_store_job_get(st, job_id, &job);
+	if (r)
+		goto rollback_tx;
+	if (job.state != LAB_JOB_SCHEDULED && job.state != LAB_JOB_RUNNING) {
+		r = -EALREADY;	/* results belong to a run in progress */
+		goto clear_job;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct lab_result *x = &res[i];
+
+		s = stmt(st, S_RESULT_INSERT);
+		if (!s) {
+			r = -EIO;
+			goto clear_job;
+		}
+		sqlite3_bind_int64(s, 1, job_id);
+		sqlite3_bind_int64(s, 2, job.kernel_id);
+		sqlite3_bind_int64(s, 3, job.target_id);
+		bind_text(s, 4, x->case_id);
+		bind_text(s, 5, x->driver);
+		bind_text(s, 6, x->iommu);
+		bind_text(s, 7, x->steps_json);
+		sqlite3_bind_int(s, 8, x->observed);
+		if (x->expected >= 0)
+			sqlite3_bind_int(s, 9, x->expected);
+		bind_text(s, 10, x->contract);
+		sqlite3_bind_int(s, 11, x->verdict);
+		bind_text(s, 12, x->reason);
+		if (x->reused >= 0)
+			sqlite3_bind_int(s, 13, x->reused);
+		bind_text(s, 14, x->verified);
+		sqlite3_bind_int64(s, 15, x->duration_us);
+		sqlite3_bind_int(s, 16, x->repeat);
+		r = exec_stmt(st, s, "result insert");
+		if (r)
+			goto clear_job;
+	}
+	r = tx(st, S_COMMIT);
+	if (r)
+		goto clear_job;
+	lab_job_clear(&job);
+	return 0;
+clear_job:
+	lab_job_clear(&job);
+rollback_tx:
+	rollback(st);
+	return r;
+}
+
+static sqlite3_stmt *results_list_stmt(struct lab_store *st, unsigned mask)
+{
+	static const char *const where[RESULT_FILTERS] = {
+		" AND r.kernel_id = ?1", " AND r.target_id = ?2", " AND r.job_id = ?3",
+		" AND r.driver = ?4", " AND r.case_id = ?5", " AND r.verdict = ?6",
+		" AND r.id < ?7",
+	};
+	char sql[2048];
+	size_t n;
+
+	if (st->results_list[mask])
+		return st->results_list[mask];
+	n = (size_t)snprintf(sql, sizeof(sql),
+		"SELECT r.id, r.job_id, k.name AS kernel, t.name AS target, "
+		"r.case_id AS \"case\", r.driver, r.iommu, r.steps, r.observed, r.expected, "
+		"r.contract, r.verdict, r.reason, r.reused, r.verified, r.duration_us, "
+		"r.repeat, r.created_at FROM results r "
+		"JOIN kernels k ON k.id = r.kernel_id JOIN targets t ON t.id = r.target_id WHERE 1");
+	for (int i = 0; i < RESULT_FILTERS; i++)
+		if (mask & (1u << i))
+			n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s", where[i]);
+	snprintf(sql + n, sizeof(sql) - n, " ORDER BY r.id DESC LIMIT ?8 OFFSET ?9");
+	st->results_list[mask] = prep_sql(st, sql);
+	return st->results_list[mask];
+}
+
+int lab_store_results_query(struct lab_store *st,
+			    const struct lab_result_filter *f, json_t **out)
+{
+	unsigned mask = (f->kernel_id > 0) | (f->target_id > 0) << 1 |
+			(f->job_id > 0) << 2 | (f->driver != NULL) << 3 |
+			(f->case_id != NULL) << 4 | (f->verdict >= 0) << 5 |
+			(f->before_id > 0) << 6;
+	sqlite3_stmt *s = results_list_stmt(st, mask);
+
+	if (!s)
+		return -EIO;
+	bind_id(s, 1, f->kernel_id);
+	bind_id(s, 2, f->target_id);
+	bind_id(s, 3, f->job_id);
+	bind_text(s, 4, f->driver);
+	bind_text(s, 5, f->case_id);
+	if (f->verdict >= 0)
+		sqlite3_bind_int(s, 6, f->verdict);
+	bind_id(s, 7, f->before_id);
+	sqlite3_bind_int64(s, 8, f->limit > 0 ? f->limit : 100);
+	sqlite3_bind_int64(s, 9, f->offset > 0 ? f->offset : 0);
+	return rows_json(st, s, out, "results query");
+}
+
+static void add_unique(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	if (!s)
+		return;
+	json_array_foreach(arr, i, v)
+		if (strcmp(json_string_value(v), s) == 0)
+			return;
+	json_array_append_new(arr, json_string(s));
+}
+
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+		      json_string_value(*(json_t *const *)b));
+}
+
+static void sort_strings(json_t *arr)
+{
+	size_t n = json_array_size(arr);
+	json_t **v = calloc(n ? n : 1, sizeof(*v));
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), cmp_json_str);
+	json_array_clear(arr);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+}
+
+int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out)
+{
+	sqlite3_stmt *s = stmt(st, S_MATRIX);
+	json_t *cells, *m, *drivers, *cases, *targets, *summary, *c, *kern;
+	int counts[LAB_VERDICT_ERROR + 1] = { 0 };
+	enum lab_verdict vd;
+	size_t i;
+	int r;
+
+	if (!s)
+		return -EIO;
+	s = stmt(st, S_KERNEL_GET_ID);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, kernel_id);
+	r = row_one(st, s, &kern, "kernel get");
+	if (r)
+		return r;
+	s = stmt(st, S_MATRIX);
+	sqlite3_bind_int64(s, 1, kernel_id);
+	r = rows_json(st, s, &cells, "matrix");
+	if (r) {
+		json_decref(kern);
+		return r;
+	}
+	drivers = json_array();
+	cases = json_array();
+	targets = json_array();
+	json_array_foreach(cells, i, c) {
+		add_unique(drivers, json_string_value(json_object_get(c, "driver")));
+		add_unique(cases, json_string_value(json_object_get(c, "case")));
+		add_unique(targets, json_string_value(json_object_get(c, "target")));
+		if (!lab_verdict_parse(json_string_value(json_object_get(c, "verdict")), &vd))
+			counts[vd]++;
+	}
+	sort_strings(cases);
+	sort_strings(targets);
+	summary = json_object();
+	for (int v = LAB_VERDICT_PASS; v <= LAB_VERDICT_ERROR; v++)
+		json_object_set_new(summary, lab_verdict_name(v), json_integer(counts[v]));
+	m = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "kernel", kern,
+		      "drivers", drivers, "targets", targets, "cases", cases,
+		      "summary", summary, "cells", cells);
+	if (!m)
+		return -ENOMEM;
+	*out = m;
+	return 0;
+}
+
+int lab_store_diff_side(struct lab_store *st, bool by_plan, int64_t id,
+			json_t **out)
+{
+	sqlite3_stmt *s = stmt(st, by_plan ? S_DIFF_PLAN : S_DIFF_KERNEL);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	return rows_json(st, s, out, "diff side");
+}
+
+/* ---- tokens --------------------------------------------------------------- */
+
+static bool valid_token_name(const char *n)
+{
+	size_t l = n ? strlen(n) : 0;
+
+	return l > 0 && l <= 64 &&
+	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == l;
+}
+
+int lab_store_token_add_scoped(struct lab_store *st, const char *name,
+			       const char *secret, const char *scopes)
+{
+	char hex[LAB_TOKEN_HEX_LEN + 1];
+	sqlite3_stmt *s = stmt(st, S_TOKEN_ADD);
+	int r;
+
+	if (!s)
+		return -EIO;
+	if (!valid_token_name(name) || !secret || strlen(secret) < 16 ||
+	    !scopes || !*scopes)
+		return -EINVAL;
+	r = lab_auth_sha256_hex(secret, strlen(secret), hex);
+	if (r)
+		return r;
+	bind_text(s, 1, name);
+	bind_text(s, 2, hex);
+	bind_text(s, 3, scopes);
+	return exec_stmt(st, s, "token add");
+}
+
+int lab_store_token_add(struct lab_store *st, const char *name, const char *secret)
+{
+	return lab_store_token_add_scoped(st, name, secret, "admin");
+}
+
+int lab_store_token_lookup(struct lab_store *st, const char *secret,
+			   char **name_out, char **scopes_out)
+{
+	char hex[LAB_TOKEN_HEX_LEN + 1];
+	sqlite3_stmt *s = stmt(st, S_TOKEN_LOOKUP);
+	int rc, r;
+
+	if (!s)
+		return -EIO;
+	if (!secret || !*secret || strlen(secret) > 256)
+		return -ENOENT;
+	r = lab_auth_sha256_hex(secret, strlen(secret), hex);
+	if (r)
+		return r;
+	bind_text(s, 1, hex);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (name_out)
+			*name_out = col_dup(s, 0);
+		if (scopes_out)
+			*scopes_out = col_dup(s, 1);
+		r = 0;
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : db_err(st, rc, "token lookup");
+	}
+	done(s);
+	if (!r && (s = stmt(st, S_TOKEN_TOUCH))) {
+		bind_text(s, 1, hex);
+		exec_stmt(st, s, "token touch");	/* best effort */
+	}
+	return r;
+}
+
+int lab_store_token_check(struct lab_store *st, const char *secret,
+			  char **name_out)
+{
+	return lab_store_token_lookup(st, secret, name_out, NULL);
+}
+
+int lab_store_token_exists(struct lab_store *st, const char *name, int *exists)
+{
+	sqlite3_stmt *s = stmt(st, S_TOKEN_EXISTS);
+	int rc;
+
+	if (!s)
+		return -EIO;
+	bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	*exists = rc == SQLITE_ROW;
+	done(s);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : db_err(st, rc, "token exists");
+}
