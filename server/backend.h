@@ -63,6 +63,14 @@ struct lab_backend {
 	int (*start)(struct lab_run *run, char *reason);
 	enum lab_run_status (*poll)(struct lab_run *run, char *reason);
 	int (*cancel)(struct lab_run *run);
+	/*
+	 * Optional (NULL = nothing to do); added by the scheduler. Called once
+	 * at scheduler start for each job the store still shows scheduled or
+	 * running (the server died under it), before lab_store_jobs_recover()
+	 * marks it incomplete: stop whatever the dead server left of the run
+	 * (QEMU: the process group named by backend_job_id). 0 or -errno.
+	 */
+	int (*recover)(const struct lab_job *job, const struct lab_config *cfg);
 };
 
 extern const struct lab_backend lab_backend_qemu;

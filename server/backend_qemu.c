@@ -36,6 +36,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -268,6 +269,16 @@ static const char *job_fault(const struct lab_job *j, char *buf, size_t len)
 	return buf;
 }
 
+/* remember the phase's process group in the store: a restarted server
+ * kills what a dead one left behind (qemu_recover) */
+static void note_pgid(struct lab_run *run, struct qemu_run *q)
+{
+	char id[32];
+
+	snprintf(id, sizeof(id), "pgid:%d", (int)q->pid);
+	lab_store_job_set_backend(run->store, run->job->id, id, q->log_path);
+}
+
 static int start_boot(struct lab_run *run, struct qemu_run *q, char *reason)
 {
 	const struct lab_job *j = run->job;
@@ -339,6 +350,7 @@ static int start_boot(struct lab_run *run, struct qemu_run *q, char *reason)
 	}
 	q->phase = PH_BOOT;
 	q->phase_t0 = now_mono();
+	note_pgid(run, q);
 	q->timeout_s = j->timeout_s + LAB_QEMU_GRACE_S;
 	lab_info("qemu: job %lld boots %s on %s (pid %d, log %s)",
 		 (long long)j->id, q->art.release ? q->art.release : "?",
@@ -403,7 +415,7 @@ static int qemu_start(struct lab_run *run, char *reason)
 	q->phase_t0 = now_mono();
 	q->timeout_s = LAB_QEMU_PREPARE_S;
 	run->priv = q;
-	lab_store_job_set_backend(run->store, run->job->id, NULL, q->log_path);
+	note_pgid(run, q);
 	return 0;
 
 err_free_run:
@@ -589,9 +601,85 @@ static int qemu_cancel(struct lab_run *run)
 	return ret;
 }
 
+/* is @pid one of ours: rig/boot, QEMU, or the preparation shell? */
+static bool proc_is_runner(pid_t pid)
+{
+	char path[64], buf[4096];
+	size_t n, i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	for (i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return strstr(buf, "rig/boot") || strstr(buf, "qemu-system") ||
+	       strstr(buf, "iommulab-prepare");
+}
+
+/* does process group @pgid hold a runner process (from /proc/PID/stat)? */
+static bool group_is_runner(pid_t pgid)
+{
+	struct dirent *d;
+	bool hit = false;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return false;
+	while (!hit && (d = readdir(dir))) {
+		char path[300], buf[1024], *rp;
+		long pg = 0;
+		FILE *f;
+		pid_t pid = (pid_t)atoi(d->d_name);
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+		/* "pid (comm) state ppid pgrp ...": comm may hold spaces */
+		rp = strrchr(buf, ')');
+		if (!rp || sscanf(rp + 1, " %*c %*d %ld", &pg) != 1)
+			continue;
+		if (pg == pgid && proc_is_runner(pid))
+			hit = true;
+	}
+	closedir(dir);
+	return hit;
+}
+
+static int qemu_recover(const struct lab_job *job, const struct lab_config *cfg)
+{
+	long pgid;
+	int i;
+
+	(void)cfg;
+	if (!job->backend_job_id || sscanf(job->backend_job_id, "pgid:%ld", &pgid) != 1 ||
+	    pgid <= 1)
+		return 0;
+	if (!group_alive((pid_t)pgid) || !group_is_runner((pid_t)pgid))
+		return 0;
+	lab_warn("qemu: job %lld: killing process group %ld left by the previous server",
+		 (long long)job->id, pgid);
+	kill(-(pid_t)pgid, SIGKILL);
+	for (i = 0; i < 50 && group_alive((pid_t)pgid); i++)
+		usleep(100 * 1000);
+	return group_alive((pid_t)pgid) ? -EBUSY : 0;
+}
+
 const struct lab_backend lab_backend_qemu = {
 	.name = "qemu",
 	.start = qemu_start,
 	.poll = qemu_poll,
 	.cancel = qemu_cancel,
+	.recover = qemu_recover,
 };

@@ -698,6 +698,31 @@ static void *sched_main(void *arg)
 	return NULL;
 }
 
+/* let backends clean up after a dead server (before the store's recovery) */
+static void recover_backends(struct lab_sched *s)
+{
+	static const enum lab_job_state states[] = { LAB_JOB_SCHEDULED, LAB_JOB_RUNNING };
+	int64_t ids[4096];
+	size_t n, i, k;
+
+	for (k = 0; k < 2; k++) {
+		if (lab_store_jobs_in_state(s->st, states[k], ids, 4096, &n))
+			continue;
+		for (i = 0; i < n; i++) {
+			struct lab_job j = { 0 };
+			const struct lab_backend *be;
+
+			if (lab_store_job_get(s->st, ids[i], &j))
+				continue;
+			be = lab_backend_find(j.backend);
+			if (be && be->recover && be->recover(&j, s->cfg))
+				lab_error("sched: job %lld: %s could not clean up after the "
+					  "previous server", (long long)j.id, be->name);
+			lab_job_clear(&j);
+		}
+	}
+}
+
 int lab_sched_start(const struct lab_config *cfg,
 		    const struct lab_sched_opts *opts, struct lab_sched **out)
 {
@@ -716,6 +741,7 @@ int lab_sched_start(const struct lab_config *cfg,
 			     &s->st);
 	if (ret)
 		goto err_free_sched;
+	recover_backends(s);
 	ret = lab_store_jobs_recover(s->st, &recovered);
 	if (ret)
 		goto err_close_store;
