@@ -1,0 +1,472 @@
+/*
+ * cases_kmod.c - the in-kernel probe cases (kmod.*): IOMMU API calls driven
+ * through the iommulab_probe module, errnos read back unchanged.
+ *
+ * Every case: pick its device(s) by role from the discovery snapshot, open
+ * /dev/iommulab_probe, build the domain state, run the judged step. Every
+ * attach that returns 0 is verified (DMA_CHECK on an edu device, else
+ * DOMAIN_IDENT); an attach that reports 0 without moving the device is a
+ * FAIL. Closing the probe file frees everything (module contract), so the
+ * cases do not detach explicitly.
+ *
+ * Contracts follow /work/shared/notes/iommu-errno.md: core errnos (EBUSY,
+ * EINVAL for a multi-device group, ENODEV without a group) are the same on
+ * every kernel; driver incompatibilities are driver-specific before 6.2 and
+ * EINVAL from 6.2.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "case.h"
+#include "errnames.h"
+#include "probe.h"
+
+/* an IOVA the edu device can reach (its default DMA mask is 28 bits) */
+#define DMA_IOVA	0x100000ULL
+#define DMA_LEN		0x1000ULL
+/* first IOVA above a 39-bit address width */
+#define IOVA_ABOVE_39	(1ULL << 39)
+
+struct kctx {
+	struct lab_probe p;
+	const struct lab_env *env;
+	struct lab_result *r;
+};
+
+/* outcome 0 means "go on"; every helper returns 0 or a final outcome */
+static enum lab_outcome refused(struct kctx *k, const char *what, int ret)
+{
+	return lab_result_out(k->r, LAB_OUTCOME_ERROR, "%s: probe command refused: %s",
+			      what, lab_errname(ret));
+}
+
+static enum lab_outcome kopen(struct kctx *k, const struct lab_env *env, struct lab_result *r)
+{
+	int ret;
+
+	k->env = env;
+	k->r = r;
+	ret = lab_probe_open(&k->p, env->root);
+	if (ret)
+		return lab_result_out(r, LAB_OUTCOME_ERROR, "open /dev/%s: %s",
+				      IOMMULAB_PROBE_DEVNAME, lab_errname(ret));
+	return 0;
+}
+
+static enum lab_outcome kalloc(struct kctx *k, const struct lab_pcidev *d, struct lab_domain *dom,
+			       const char *step)
+{
+	int ret, kres = 0, err;
+
+	ret = lab_probe_domain_alloc(&k->p, d->bdf, dom, &kres);
+	if (ret)
+		return refused(k, step, ret);
+	err = lab_result_step(k->r, step, kres);
+	if (err)
+		return lab_result_out(k->r, LAB_OUTCOME_ERROR, "%s for %s failed: %s", step,
+				      d->bdf, lab_errname(err));
+	return 0;
+}
+
+/* map the DMA test page; *mapped tells the verifier it may use DMA_CHECK */
+static enum lab_outcome kmap_dma(struct kctx *k, struct lab_domain *dom, const char *step,
+				 int *mapped)
+{
+	int ret, kres = 0, err;
+
+	*mapped = 0;
+	ret = lab_probe_map(&k->p, dom->handle, DMA_IOVA, DMA_LEN, &kres);
+	if (ret)
+		return refused(k, step, ret);
+	err = lab_result_step(k->r, step, kres);
+	if (err)
+		return lab_result_out(k->r, LAB_OUTCOME_ERROR, "%s at 0x%llx failed: %s", step,
+				      DMA_IOVA, lab_errname(err));
+	*mapped = 1;
+	return 0;
+}
+
+/* attach; the positive errno goes to *err */
+static enum lab_outcome kattach(struct kctx *k, const struct lab_pcidev *d,
+				const struct lab_domain *dom, const char *step, int *err)
+{
+	int ret, kres = 0;
+
+	ret = lab_probe_attach_dev(&k->p, d->bdf, dom->handle, &kres);
+	if (ret)
+		return refused(k, step, ret);
+	*err = lab_result_step(k->r, step, kres);
+	return 0;
+}
+
+/*
+ * After an attach returned 0: is @d really in @dom? DMA through the domain
+ * for an edu device with the test page mapped, else the core's domain
+ * identity. 0 when verified, FAIL when not, ERROR on transport errors.
+ */
+static enum lab_outcome kverify(struct kctx *k, const struct lab_pcidev *d,
+				const struct lab_domain *dom, int mapped)
+{
+	struct lab_domain cur;
+	int ret, kres = 0, err;
+
+	if (mapped && lab_env_is_edu(d)) {
+		ret = lab_probe_dma_check(&k->p, d->bdf, dom->handle, DMA_IOVA, &kres);
+		if (ret)
+			return refused(k, "verify.dma", ret);
+		err = lab_result_step(k->r, "verify.dma", kres);
+		if (!err) {
+			k->r->verified = LAB_VERIFIED_DMA;
+			return 0;
+		}
+		if (err == EIO)
+			return lab_result_out(k->r, LAB_OUTCOME_FAIL,
+					      "driver reported success without attaching (DMA through the domain did not arrive)");
+		/* ENODEV: the device cannot do test DMA; fall back to the core's view */
+	}
+	ret = lab_probe_domain_ident(&k->p, d->bdf, &cur, &kres);
+	if (ret)
+		return refused(k, "verify.core", ret);
+	err = lab_result_step(k->r, "verify.core", kres);
+	if (err)
+		return lab_result_out(k->r, LAB_OUTCOME_ERROR, "domain_ident failed: %s",
+				      lab_errname(err));
+	if (cur.ident != dom->ident || !cur.ident)
+		return lab_result_out(k->r, LAB_OUTCOME_FAIL,
+				      "driver reported success without attaching (device sits in domain %016llx, not %016llx)",
+				      (unsigned long long)cur.ident, (unsigned long long)dom->ident);
+	k->r->verified = LAB_VERIFIED_CORE;
+	return 0;
+}
+
+/* a setup attach that must succeed and really move the device */
+static enum lab_outcome kattach_setup(struct kctx *k, const struct lab_pcidev *d,
+				      const struct lab_domain *dom, const char *step, int mapped)
+{
+	enum lab_outcome o;
+	int err = 0;
+
+	o = kattach(k, d, dom, step, &err);
+	if (o)
+		return o;
+	if (err)
+		return lab_result_out(k->r, LAB_OUTCOME_ERROR, "%s of %s failed: %s", step, d->bdf,
+				      lab_errname(err));
+	return kverify(k, d, dom, mapped);
+}
+
+/* the judged attach: observed errno, verified when it is 0 */
+static enum lab_outcome kattach_judged(struct kctx *k, const struct lab_pcidev *d,
+				       const struct lab_domain *dom, const char *step, int mapped)
+{
+	enum lab_outcome o;
+	int err = 0;
+
+	o = kattach(k, d, dom, step, &err);
+	if (o)
+		return o;
+	k->r->observed = err;
+	if (!err) {
+		o = kverify(k, d, dom, mapped);
+		if (o)
+			return o;
+	}
+	return lab_result_out(k->r, LAB_OUTCOME_JUDGE, "%s", "");
+}
+
+static enum lab_outcome pick_single(const struct lab_env *env, struct lab_result *r,
+				    const struct lab_pcidev **d)
+{
+	char why[LAB_REASON_LEN];
+
+	if (lab_env_pick_single(env, d, why, sizeof(why)))
+		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
+	lab_result_device(r, env, *d);
+	return 0;
+}
+
+/* ---- kmod.attach.second_domain ---- */
+static enum lab_outcome run_second_domain(const struct lab_env *env, struct lab_result *r)
+{
+	const struct lab_pcidev *d;
+	struct lab_domain d1, d2;
+	enum lab_outcome o;
+	struct kctx k;
+	int m1, m2;
+
+	o = pick_single(env, r, &d);
+	if (o)
+		return o;
+	o = kopen(&k, env, r);
+	if (o)
+		return o;
+	if ((o = kalloc(&k, d, &d1, "domain_alloc.1")) ||
+	    (o = kalloc(&k, d, &d2, "domain_alloc.2")) ||
+	    (o = kmap_dma(&k, &d1, "map.1", &m1)) ||
+	    (o = kmap_dma(&k, &d2, "map.2", &m2)) ||
+	    (o = kattach_setup(&k, d, &d1, "attach.1", m1)))
+		goto out_close;
+	o = kattach_judged(&k, d, &d2, "attach.2", m2);
+out_close:
+	lab_probe_close(&k.p);
+	return o;
+}
+
+/* ---- kmod.attach.same_domain_twice ---- */
+static enum lab_outcome run_same_twice(const struct lab_env *env, struct lab_result *r)
+{
+	const struct lab_pcidev *d;
+	struct lab_domain d1;
+	enum lab_outcome o;
+	struct kctx k;
+	int m1;
+
+	o = pick_single(env, r, &d);
+	if (o)
+		return o;
+	o = kopen(&k, env, r);
+	if (o)
+		return o;
+	if ((o = kalloc(&k, d, &d1, "domain_alloc")) ||
+	    (o = kmap_dma(&k, &d1, "map", &m1)) ||
+	    (o = kattach_setup(&k, d, &d1, "attach.1", m1)))
+		goto out_close;
+	o = kattach_judged(&k, d, &d1, "attach.2", m1);
+out_close:
+	lab_probe_close(&k.p);
+	return o;
+}
+
+/* ---- kmod.attach.multi_device_group ---- */
+static enum lab_outcome run_multi_group(const struct lab_env *env, struct lab_result *r)
+{
+	char why[LAB_REASON_LEN];
+	const struct lab_pcidev *d;
+	struct lab_domain dom;
+	enum lab_outcome o;
+	struct kctx k;
+	int m;
+
+	if (lab_env_pick_multi(env, &d, why, sizeof(why)))
+		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
+	lab_result_device(r, env, d);
+	o = kopen(&k, env, r);
+	if (o)
+		return o;
+	if ((o = kalloc(&k, d, &dom, "domain_alloc")) ||
+	    (o = kmap_dma(&k, &dom, "map", &m)))
+		goto out_close;
+	o = kattach_judged(&k, d, &dom, "attach", m);
+out_close:
+	lab_probe_close(&k.p);
+	return o;
+}
+
+/* ---- kmod.attach.no_group ---- */
+static enum lab_outcome run_no_group(const struct lab_env *env, struct lab_result *r)
+{
+	const struct lab_pcidev *d, *owner = NULL;
+	char why[LAB_REASON_LEN];
+	struct lab_domain dom;
+	enum lab_outcome o;
+	struct kctx k;
+	int i, m;
+
+	if (lab_env_pick_nogroup(env, &d, why, sizeof(why)))
+		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
+	/* the domain is allocated for a device that has an IOMMU; alloc touches no device */
+	for (i = 0; i < env->ndevs && !owner; i++)
+		if (env->devs[i].group >= 0 && env->devs[i].iommu[0])
+			owner = &env->devs[i];
+	if (!owner)
+		return lab_result_out(r, LAB_OUTCOME_SKIP,
+				      "no device behind an IOMMU to allocate a domain for");
+	lab_result_device(r, env, owner);
+	snprintf(r->device, sizeof(r->device), "%s", d->bdf);
+	o = kopen(&k, env, r);
+	if (o)
+		return o;
+	if ((o = kalloc(&k, owner, &dom, "domain_alloc")) ||
+	    (o = kmap_dma(&k, &dom, "map", &m)))
+		goto out_close;
+	o = kattach_judged(&k, d, &dom, "attach", m);
+out_close:
+	lab_probe_close(&k.p);
+	return o;
+}
+
+/* enforce coherency on an empty domain; 0 when it was enforced */
+static enum lab_outcome kenforce(struct kctx *k, struct lab_domain *dom)
+{
+	int ret, kres = 0, err;
+
+	ret = lab_probe_enforce_coherency(&k->p, dom->handle, &kres);
+	if (ret)
+		return refused(k, "enforce_coherency", ret);
+	err = lab_result_step(k->r, "enforce_coherency", kres);
+	if (err)
+		return lab_result_out(k->r, LAB_OUTCOME_SKIP,
+				      "the driver refused to enforce cache coherency on an empty domain (%s): the incompatible domain cannot be built",
+				      lab_errname(err));
+	return 0;
+}
+
+/* ---- kmod.coherency.* : enforce coherency on an empty domain, then attach ---- */
+static enum lab_outcome run_coherency(const struct lab_env *env, struct lab_result *r)
+{
+	const struct lab_pcidev *d;
+	struct lab_domain dom;
+	enum lab_outcome o;
+	struct kctx k;
+	int m;
+
+	o = pick_single(env, r, &d);
+	if (o)
+		return o;
+	o = kopen(&k, env, r);
+	if (o)
+		return o;
+	if ((o = kalloc(&k, d, &dom, "domain_alloc")) ||
+	    (o = kenforce(&k, &dom)) ||
+	    (o = kmap_dma(&k, &dom, "map", &m)))
+		goto out_close;
+	o = kattach_judged(&k, d, &dom, "attach", m);
+out_close:
+	lab_probe_close(&k.p);
+	return o;
+}
+
+/* ---- kmod.addrwidth.vtd_aw39 : map above 2^39, then attach ---- */
+static enum lab_outcome run_aw39(const struct lab_env *env, struct lab_result *r)
+{
+	const struct lab_pcidev *d;
+	struct lab_domain dom;
+	enum lab_outcome o;
+	int ret, kres = 0, err, m;
+	struct kctx k;
+
+	o = pick_single(env, r, &d);
+	if (o)
+		return o;
+	o = kopen(&k, env, r);
+	if (o)
+		return o;
+	if ((o = kalloc(&k, d, &dom, "domain_alloc")) ||
+	    (o = kmap_dma(&k, &dom, "map", &m)))
+		goto out_close;
+	ret = lab_probe_map(&k.p, dom.handle, IOVA_ABOVE_39, DMA_LEN, &kres);
+	if (ret) {
+		o = refused(&k, "map.above_2^39", ret);
+		goto out_close;
+	}
+	err = lab_result_step(r, "map.above_2^39", kres);
+	if (err) {
+		/* newer kernels size the domain for the device and refuse the map itself */
+		o = lab_result_out(r, LAB_OUTCOME_SKIP,
+				   "map at 2^39 refused (%s): the domain is already limited to the unit's width, the incompatible domain cannot be built",
+				   lab_errname(err));
+		goto out_close;
+	}
+	o = kattach_judged(&k, d, &dom, "attach", m);
+out_close:
+	lab_probe_close(&k.p);
+	return o;
+}
+
+static const char *const needs_single[] = { "kmod", "iommu", "dev-single", NULL };
+static const char *const needs_multi[] = { "kmod", "iommu", "dev-multi", NULL };
+static const char *const needs_nogroup[] = { "kmod", "iommu", "dev-nogroup", NULL };
+static const char *const needs_vtd_nosnoop[] = { "kmod", "intel-iommu", "vtd-snoop-off",
+						 "dev-single", NULL };
+static const char *const needs_vtd_snoop[] = { "kmod", "intel-iommu", "vtd-snoop-on",
+					       "dev-single", NULL };
+static const char *const needs_vtd_aw39[] = { "kmod", "intel-iommu", "vtd-aw39", "dev-single",
+					      NULL };
+static const char *const needs_amd[] = { "kmod", "amd-iommu", "dev-single", NULL };
+
+static const struct lab_contract c_ebusy[] = {
+	{ NULL, NULL, "any", EBUSY },
+	{ 0 },
+};
+static const struct lab_contract c_einval[] = {
+	{ NULL, NULL, "any", EINVAL },
+	{ 0 },
+};
+static const struct lab_contract c_enodev[] = {
+	{ NULL, NULL, "any", ENODEV },
+	{ 0 },
+};
+static const struct lab_contract c_ok[] = {
+	{ NULL, NULL, "any", 0 },
+	{ 0 },
+};
+static const struct lab_contract c_vtd_nosnoop[] = {
+	{ NULL, "6.2", "intel-iommu", EOPNOTSUPP },
+	{ "6.2", NULL, "any", EINVAL },
+	{ 0 },
+};
+static const struct lab_contract c_vtd_aw39[] = {
+	{ NULL, "6.2", "intel-iommu", EFAULT },
+	{ "6.2", NULL, "any", EINVAL },
+	{ 0 },
+};
+/* AMD-Vi always sets the force-coherent bit: no incompatibility, attach succeeds */
+static const struct lab_contract c_amd_coherency[] = {
+	{ NULL, NULL, "amd-iommu", 0 },
+	{ 0 },
+};
+
+static const struct lab_case second_domain = {
+	.id = "kmod.attach.second_domain",
+	.description = "attach a second paging domain to a device already attached to one: EBUSY",
+	.needs = needs_single, .contracts = c_ebusy, .expect_reused = -1,
+	.run = run_second_domain,
+};
+static const struct lab_case multi_group = {
+	.id = "kmod.attach.multi_device_group",
+	.description = "iommu_attach_device() on a device whose group has more than one device: EINVAL",
+	.needs = needs_multi, .contracts = c_einval, .expect_reused = -1,
+	.run = run_multi_group,
+};
+static const struct lab_case no_group = {
+	.id = "kmod.attach.no_group",
+	.description = "iommu_attach_device() on a device without an IOMMU group: ENODEV",
+	.needs = needs_nogroup, .contracts = c_enodev, .expect_reused = -1,
+	.run = run_no_group,
+};
+static const struct lab_case same_twice = {
+	.id = "kmod.attach.same_domain_twice",
+	.description = "attach the domain the device already sits in again: the core refuses any non-default domain change (EBUSY)",
+	.needs = needs_single, .contracts = c_ebusy, .expect_reused = -1,
+	.run = run_same_twice,
+};
+static const struct lab_case vtd_no_snoop = {
+	.id = "kmod.coherency.vtd_no_snoop",
+	.description = "attach a cache-coherency-enforcing domain to a VT-d unit without snoop control",
+	.needs = needs_vtd_nosnoop, .contracts = c_vtd_nosnoop, .expect_reused = -1,
+	.run = run_coherency,
+};
+static const struct lab_case vtd_snoop = {
+	.id = "kmod.coherency.vtd_snoop",
+	.description = "attach a cache-coherency-enforcing domain to a VT-d unit with snoop control: 0",
+	.needs = needs_vtd_snoop, .contracts = c_ok, .expect_reused = -1,
+	.run = run_coherency,
+};
+static const struct lab_case vtd_aw39 = {
+	.id = "kmod.addrwidth.vtd_aw39",
+	.description = "map an IOVA above 2^39, then attach to a VT-d unit with a 39-bit address width",
+	.needs = needs_vtd_aw39, .contracts = c_vtd_aw39, .expect_reused = -1,
+	.run = run_aw39,
+};
+static const struct lab_case amd_coherency = {
+	.id = "kmod.coherency.amd",
+	.description = "attach a cache-coherency-enforcing domain on AMD-Vi",
+	.needs = needs_amd, .contracts = c_amd_coherency, .expect_reused = -1,
+	.run = run_coherency,
+};
+
+const struct lab_case *const lab_cases_kmod[] = {
+	&second_domain, &multi_group, &no_group, &same_twice,
+	&vtd_no_snoop, &vtd_snoop, &vtd_aw39, &amd_coherency, NULL,
+};
