@@ -123,6 +123,8 @@ void lab_config_usage(FILE *f, const char *prog)
 "  --listen ADDR      IPv4 address to bind (default: %s)\n"
 "  --port N           TCP port (default: %d; 0 = any free port, printed)\n"
 "  --threads N        HTTP worker threads (default: 2)\n"
+"  --http-mode M      pool (epoll thread pool, default) or thread (one\n"
+"                     thread per connection)\n"
 "  --body-max BYTES   largest request body (default: %u; larger -> 413)\n"
 "  --no-scheduler     serve the API only, never start jobs\n"
 "  --log-level L      debug|info|warn|error (default: info)\n"
@@ -150,7 +152,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 enum {
 	OPT_TOP = 256, OPT_CACHE, OPT_STATE, OPT_DB, OPT_SCHEMA, OPT_TARGETS,
 	OPT_WEB, OPT_TOKEN, OPT_LABS, OPT_LISTEN, OPT_PORT, OPT_THREADS,
-	OPT_BODY, OPT_NOSCHED, OPT_LOGLEVEL,
+	OPT_BODY, OPT_NOSCHED, OPT_LOGLEVEL, OPT_HTTPMODE,
 };
 
 static const struct option long_opts[] = {
@@ -169,6 +171,7 @@ static const struct option long_opts[] = {
 	{ "body-max", required_argument, NULL, OPT_BODY },
 	{ "no-scheduler", no_argument, NULL, OPT_NOSCHED },
 	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
+	{ "http-mode", required_argument, NULL, OPT_HTTPMODE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -226,6 +229,13 @@ int lab_config_from_args(struct lab_config *cfg, int argc, char **argv,
 				return -EINVAL;
 			}
 			cfg->body_max = v;
+			break;
+		case OPT_HTTPMODE:
+			if (strcmp(optarg, "pool") && strcmp(optarg, "thread")) {
+				snprintf(err, errlen, "--http-mode: '%s' is not pool|thread", optarg);
+				return -EINVAL;
+			}
+			cfg->thread_per_conn = strcmp(optarg, "thread") == 0;
 			break;
 		case OPT_NOSCHED:
 			cfg->scheduler = false;

@@ -56,6 +56,7 @@ struct lab_config {
 	size_t body_max;		/* bytes */
 	int log_level;			/* enum lab_log_level */
 	bool scheduler;			/* false with --no-scheduler: API only */
+	bool thread_per_conn;		/* --http-mode thread (default: pool) */
 	bool show_help;
 };
 

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * main.c - iommulabd: wires config, store, auth, targets, HTTP API and the
- * scheduler together; owns nothing else. SIGTERM/SIGINT shut down cleanly.
+ * main.c - iommulabd: wires config, store, auth, targets, the HTTP API and
+ * the scheduler together and waits for SIGTERM/SIGINT; owns nothing else.
+ *
+ * Order: config -> state dir -> store (migrations) -> admin token -> targets
+ * -> scheduler -> HTTP; shutdown in reverse: HTTP first (no new requests),
+ * then the scheduler (cancels running guests), then the store.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,16 +17,39 @@
 
 #include "auth.h"
 #include "config.h"
+#include "http.h"
 #include "log.h"
+#include "sched.h"
 #include "store.h"
+
+static int mkdir_p(const char *dir)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", dir);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
 	static struct lab_config cfg;
-	char err[512] = "";
+	struct lab_sched *sched = NULL;
 	struct lab_store *st = NULL;
+	struct lab_http *http = NULL;
+	char err[512] = "";
 	bool created = false;
-	int r, n = 0, rc = 1;
+	sigset_t sigs;
+	int r, n = 0, sig = 0, rc = 1;
 
 	lab_config_defaults(&cfg);
 	r = lab_config_from_args(&cfg, argc, argv, err, sizeof(err));
@@ -34,8 +62,17 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	lab_log_set_level(cfg.log_level);
-	if (mkdir(cfg.state_dir, 0700) && errno != EEXIST) {
-		lab_error("cannot create state dir %s: %s", cfg.state_dir, strerror(errno));
+
+	/* every thread started below inherits the blocked set: main sigwait()s */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r = mkdir_p(cfg.state_dir);
+	if (r) {
+		lab_error("cannot create state dir %s: %s", cfg.state_dir, strerror(-r));
 		goto clear_cfg;
 	}
 	r = lab_store_open(cfg.db_path, cfg.schema_dir, &st);
@@ -43,17 +80,55 @@ int main(int argc, char **argv)
 		lab_error("cannot open %s: %s", cfg.db_path, strerror(-r));
 		goto clear_cfg;
 	}
+	lab_info("database %s (schema %d)", cfg.db_path, lab_store_schema_version(st));
 	r = lab_auth_bootstrap(st, cfg.token_file, &created);
-	if (r)
+	if (r) {
+		lab_error("admin token: %s", strerror(-r));
 		goto close_store;
+	}
 	if (created)
-		lab_info("admin token written to %s", cfg.token_file);
+		lab_info("admin token created: %s (mode 0600)", cfg.token_file);
+	else
+		lab_info("admin token file: %s", cfg.token_file);
 	r = lab_targets_load(st, cfg.targets_dir, &n);
-	lab_info("loaded %d targets from %s%s", n, cfg.targets_dir, r ? " (some rejected)" : "");
+	if (r == -ENOENT)
+		lab_warn("no targets directory %s", cfg.targets_dir);
+	else if (r)
+		lab_warn("some target files in %s were rejected (see above)", cfg.targets_dir);
+	lab_info("loaded %d targets from %s", n, cfg.targets_dir);
+
+	/* The scheduler (sched.c): it opens its own store connection, recovers
+	 * jobs of a previous run and starts jobs on backends. --no-scheduler
+	 * serves the API only (tests, a read-only mirror). */
+	if (cfg.scheduler) {
+		r = lab_sched_start(&cfg, NULL, &sched);
+		if (r) {
+			lab_error("scheduler: %s", strerror(-r));
+			goto close_store;
+		}
+	}
+
+	r = lab_http_start(&cfg, sched, &http);
+	if (r) {
+		lab_error("http: %s", strerror(-r));
+		goto stop_sched;
+	}
+	lab_info("listening on http://%s:%u/ (%u %s)", cfg.listen_addr,
+		 lab_http_port(http), cfg.threads,
+		 cfg.thread_per_conn ? "thread-per-connection" : "pool threads");
+
+	while (sigwait(&sigs, &sig) == 0 && sig != SIGTERM && sig != SIGINT)
+		;
+	lab_info("signal %d: shutting down", sig);
 	rc = 0;
+	lab_http_stop(http);
+stop_sched:
+	lab_sched_stop(sched);
 close_store:
 	lab_store_close(st);
 clear_cfg:
 	lab_config_clear(&cfg);
+	if (!rc)
+		lab_info("stopped");
 	return rc;
 }

@@ -147,7 +147,7 @@ static int check_steps(json_t *steps, char *err, size_t errlen)
 }
 
 /* validate a record object; fills @out (strings duplicated) */
-static int record_from_json(json_t *o, struct lab_result *out, char *err, size_t errlen)
+int lab_record_from_json(json_t *o, struct lab_result *out, char *err, size_t errlen)
 {
 	const char *id, *target, *kernel, *arch, *driver, *iommu, *contract,
 		   *verdict, *reason, *verified, *oname, *ename;
@@ -258,7 +258,7 @@ static int parse_rec(const char *line, size_t len, struct lab_result *out,
 	o = load_obj(line + pl, len - pl, err, errlen);
 	if (!o)
 		return -EINVAL;
-	r = record_from_json(o, out, err, errlen);
+	r = lab_record_from_json(o, out, err, errlen);
 	if (r || !obj)
 		json_decref(o);
 	else

@@ -70,6 +70,9 @@ const char *lab_scan_status_name(enum lab_scan_status s);
 
 int lab_record_parse_line(const char *line, struct lab_result *out,
 			  char *err, size_t errlen);
+/* validate one record object (the JSON after "IOMMULAB-REC ") */
+int lab_record_from_json(json_t *o, struct lab_result *out, char *err,
+			 size_t errlen);
 int lab_record_scan(const char *log, size_t len, struct lab_record_scan *out);
 /* read @path (at most 256 MiB) and scan it; -errno if unreadable */
 int lab_record_scan_file(const char *path, struct lab_record_scan *out);

@@ -578,13 +578,19 @@ static int migrate(struct lab_store *st, const char *schema_dir)
 	m = calloc(MAX_MIGRATIONS, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	r = list_migrations(schema_dir, m, &n);
+	if (r)
+		goto free_list;
+	/* up to date: no write lock needed (the common case for a pool) */
+	r = user_version(st, &v);
+	if (r)
+		goto free_list;
+	if (v == n)
+		goto free_list;
 	r = exec_sql(st, "BEGIN IMMEDIATE", "migrate: begin");
 	if (r)
 		goto free_list;
-	r = list_migrations(schema_dir, m, &n);
-	if (r)
-		goto rollback_tx;
-	r = user_version(st, &v);
+	r = user_version(st, &v);	/* again, under the lock */
 	if (r)
 		goto rollback_tx;
 	if (v > n) {

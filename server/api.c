@@ -1,0 +1,795 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * api.c - the /api/v1 handlers and the route table (api.h, http.h).
+ *
+ * Each handler validates its input completely before it calls the store, so
+ * bad input changes nothing; the store's transactions make each write
+ * all-or-nothing. Handlers return 0 with @rs filled, or -errno with rs->err.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <microhttpd.h>
+
+#include "api.h"
+#include "auth.h"
+#include "config.h"
+#include "diff.h"
+#include "log.h"
+#include "record.h"
+#include "sched.h"
+#include "store.h"
+
+#define LIST_MAX 1000
+#define INGEST_MAX_RECORDS 100000
+
+static bool name_ok(const char *s, size_t max, const char *set)
+{
+	size_t l = s ? strlen(s) : 0;
+
+	return l > 0 && l <= max && strspn(s, set) == l;
+}
+
+#define KERNEL_NAME_SET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-"
+
+static int list_resp(struct lab_resp *rs, json_t *items, int64_t limit)
+{
+	json_t *last = json_array_get(items, json_array_size(items) - 1);
+	json_t *cursor = (int64_t)json_array_size(items) == limit && last ?
+			 json_incref(json_object_get(last, "id")) : json_null();
+
+	rs->json = json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor", cursor,
+			     "count", (json_int_t)json_array_size(items));
+	return rs->json ? 0 : -ENOMEM;
+}
+
+static int all_resp(struct lab_resp *rs, json_t *items)
+{
+	rs->json = json_pack("{s:o, s:n, s:I}", "items", items, "next_cursor",
+			     "count", (json_int_t)json_array_size(items));
+	return rs->json ? 0 : -ENOMEM;
+}
+
+/* ---- health --------------------------------------------------------------- */
+
+static int h_health(struct lab_req *rq, struct lab_resp *rs)
+{
+	int v = lab_store_schema_version(rq->st);
+
+	if (v < 0)
+		return lab_fail(rs, v, "database: %s", strerror(-v));
+	rs->json = json_pack("{s:s, s:s, s:i, s:b, s:I}", "status", "ok",
+			     "api", LAB_API_VERSION, "schema", v,
+			     "scheduler", rq->sched != NULL,
+			     "time", (json_int_t)time(NULL));
+	return rs->json ? 0 : -ENOMEM;
+}
+
+/* ---- kernels --------------------------------------------------------------- */
+
+static int h_kernels_list(struct lab_req *rq, struct lab_resp *rs)
+{
+	json_t *items;
+	int r = lab_store_kernels_list(rq->st, &items);
+
+	return r ? r : all_resp(rs, items);
+}
+
+static int h_kernel_get(struct lab_req *rq, struct lab_resp *rs)
+{
+	int r = lab_store_kernel_json(rq->st, rq->params[0], &rs->json);
+
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown kernel '%.64s'", rq->params[0]);
+	return r;
+}
+
+static int opt_str(json_t *o, const char *key, size_t max, const char **out,
+		   struct lab_resp *rs)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return lab_fail(rs, -EINVAL, "\"%s\" must be a string of at most %zu bytes",
+				key, max);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static bool one_of(const char *s, const char *const *set)
+{
+	for (int i = 0; set[i]; i++)
+		if (strcmp(s, set[i]) == 0)
+			return true;
+	return false;
+}
+
+static int h_kernel_post(struct lab_req *rq, struct lab_resp *rs)
+{
+	static const char *const arches[] = { "x86_64", "arm64", "s390x", NULL };
+	static const char *const sources[] = { "debian", "url", "build", NULL };
+	static const char *const allowed[] = { "name", "release", "version", "arch",
+		"source", "source_ref", "sha256", NULL };
+	struct lab_kernel k = { 0 }, old = { 0 };
+	const char *name, *rel, *ver, *arch, *src, *ref, *sha, *key;
+	json_t *body, *v;
+	bool existed;
+	int r;
+
+	r = lab_req_json(rq, rs, &body);
+	if (r)
+		return r;
+	if (!json_is_object(body)) {
+		r = lab_fail(rs, -EINVAL, "a kernel is a JSON object");
+		goto put_body;
+	}
+	json_object_foreach(body, key, v) {
+		if (!one_of(key, allowed)) {
+			r = lab_fail(rs, -EINVAL, "unknown key \"%.64s\" (allowed: name, release, "
+				     "version, arch, source, source_ref, sha256)", key);
+			goto put_body;
+		}
+	}
+	if ((r = opt_str(body, "name", 64, &name, rs)) ||
+	    (r = opt_str(body, "release", 128, &rel, rs)) ||
+	    (r = opt_str(body, "version", 64, &ver, rs)) ||
+	    (r = opt_str(body, "arch", 16, &arch, rs)) ||
+	    (r = opt_str(body, "source", 16, &src, rs)) ||
+	    (r = opt_str(body, "source_ref", 1024, &ref, rs)) ||
+	    (r = opt_str(body, "sha256", 64, &sha, rs)))
+		goto put_body;
+	if (!name_ok(name, 64, KERNEL_NAME_SET)) {
+		r = lab_fail(rs, -EINVAL, "\"name\" is required: [A-Za-z0-9._+-], 1-64 chars");
+		goto put_body;
+	}
+	if ((arch && !one_of(arch, arches)) || (src && !one_of(src, sources))) {
+		r = lab_fail(rs, -EINVAL, "\"arch\" must be x86_64|arm64|s390x and "
+			     "\"source\" debian|url|build");
+		goto put_body;
+	}
+	if (sha && !name_ok(sha, 64, "0123456789abcdef")) {
+		r = lab_fail(rs, -EINVAL, "\"sha256\" must be lowercase hex");
+		goto put_body;
+	}
+	existed = lab_store_kernel_get(rq->st, name, &old) == 0;
+	if (existed && arch && strcmp(arch, old.arch) != 0) {
+		r = lab_fail(rs, -EEXIST, "kernel '%s' exists with arch %s", name, old.arch);
+		goto clear_old;
+	}
+	k.name = (char *)name;
+	k.release = (char *)rel;
+	k.version = (char *)ver;
+	k.arch = (char *)(arch ? arch : existed ? old.arch : NULL);
+	k.source = (char *)(src ? src : existed ? old.source : NULL);
+	k.source_ref = (char *)ref;
+	k.sha256 = (char *)sha;
+	r = lab_store_kernel_put(rq->st, &k);
+	if (r)
+		goto clear_old;
+	r = lab_store_kernel_json(rq->st, name, &rs->json);
+	if (r)
+		goto clear_old;
+	rs->status = existed ? MHD_HTTP_OK : MHD_HTTP_CREATED;
+	if (!existed)
+		snprintf(rs->location, sizeof(rs->location), LAB_API_PREFIX "/kernels/%s", name);
+	lab_info("api: kernel %s %s by %s", name, existed ? "updated" : "registered",
+		 rq->token_name);
+clear_old:
+	lab_kernel_clear(&old);
+put_body:
+	json_decref(body);
+	return r;
+}
+
+/* ---- targets, cases --------------------------------------------------------- */
+
+static int h_targets_list(struct lab_req *rq, struct lab_resp *rs)
+{
+	json_t *items;
+	int r = lab_store_targets_list(rq->st, &items);
+
+	return r ? r : all_resp(rs, items);
+}
+
+static int h_target_get(struct lab_req *rq, struct lab_resp *rs)
+{
+	int r = lab_store_target_json(rq->st, rq->params[0], &rs->json);
+
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown target '%.64s'", rq->params[0]);
+	return r;
+}
+
+static int h_cases_list(struct lab_req *rq, struct lab_resp *rs)
+{
+	json_t *items;
+	int r = lab_store_cases_list(rq->st, &items);
+
+	return r ? r : all_resp(rs, items);
+}
+
+static int h_case_get(struct lab_req *rq, struct lab_resp *rs)
+{
+	int r = lab_store_case_json(rq->st, rq->params[0], &rs->json);
+
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown case '%.96s'", rq->params[0]);
+	return r;
+}
+
+static int h_cases_post(struct lab_req *rq, struct lab_resp *rs)
+{
+	json_t *body;
+	int n = 0, r;
+
+	r = lab_req_json(rq, rs, &body);
+	if (r)
+		return r;
+	r = lab_store_cases_import_ex(rq->st, body, &n, rs->err, sizeof(rs->err));
+	json_decref(body);
+	if (r)
+		return r;
+	rs->json = json_pack("{s:i}", "imported", n);
+	return rs->json ? 0 : -ENOMEM;
+}
+
+/* ---- plans ------------------------------------------------------------------- */
+
+static int h_plan_post(struct lab_req *rq, struct lab_resp *rs)
+{
+	int64_t id = 0;
+	json_t *body;
+	int n = 0, r;
+
+	r = lab_req_json(rq, rs, &body);
+	if (r)
+		return r;
+	r = lab_store_plan_create_ex(rq->st, body, rq->token_name, &id, &n,
+				     rs->err, sizeof(rs->err));
+	json_decref(body);
+	if (r)
+		return r;
+	if (rq->sched)
+		lab_sched_kick(rq->sched);
+	r = lab_store_plan_json(rq->st, id, &rs->json);
+	if (r)
+		return r;
+	json_object_set_new(rs->json, "njobs", json_integer(n));
+	rs->status = MHD_HTTP_CREATED;
+	snprintf(rs->location, sizeof(rs->location), LAB_API_PREFIX "/plans/%lld",
+		 (long long)id);
+	lab_info("api: plan %lld (%d jobs) submitted by %s", (long long)id, n, rq->token_name);
+	return 0;
+}
+
+static int h_plans_list(struct lab_req *rq, struct lab_resp *rs)
+{
+	int64_t limit, offset;
+	json_t *items;
+	int r;
+
+	if ((r = lab_req_int(rq, rs, "limit", 1, LIST_MAX, 50, &limit)) ||
+	    (r = lab_req_int(rq, rs, "offset", 0, 1000000, 0, &offset)))
+		return r;
+	r = lab_store_plans_list(rq->st, limit, offset, &items);
+	return r ? r : list_resp(rs, items, limit);
+}
+
+static int h_plan_get(struct lab_req *rq, struct lab_resp *rs)
+{
+	int64_t id;
+	int r = lab_req_id(rq, rs, 0, &id);
+
+	if (r)
+		return r;
+	r = lab_store_plan_json(rq->st, id, &rs->json);
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown plan %lld", (long long)id);
+	return r;
+}
+
+/* ---- jobs ----------------------------------------------------------------- */
+
+static int kernel_id_of(struct lab_req *rq, struct lab_resp *rs, const char *name,
+			int64_t *id)
+{
+	struct lab_kernel k;
+	int r;
+
+	*id = 0;
+	if (!name)
+		return 0;
+	r = lab_store_kernel_get(rq->st, name, &k);
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown kernel '%.64s'", name);
+	if (!r)
+		*id = k.id;
+	lab_kernel_clear(&k);
+	return r;
+}
+
+static int target_id_of(struct lab_req *rq, struct lab_resp *rs, const char *name,
+			int64_t *id)
+{
+	struct lab_target t;
+	int r;
+
+	*id = 0;
+	if (!name)
+		return 0;
+	r = lab_store_target_get(rq->st, name, &t);
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown target '%.64s'", name);
+	if (!r)
+		*id = t.id;
+	lab_target_clear(&t);
+	return r;
+}
+
+static int h_jobs_list(struct lab_req *rq, struct lab_resp *rs)
+{
+	struct lab_job_filter f = { .state = -1 };
+	const char *state = lab_req_arg(rq, "state");
+	enum lab_job_state s;
+	json_t *items;
+	int r;
+
+	if (state) {
+		if (lab_job_state_parse(state, &s))
+			return lab_fail(rs, -EINVAL, "state must be queued|scheduled|running|"
+					"complete|incomplete|canceled");
+		f.state = s;
+	}
+	if ((r = kernel_id_of(rq, rs, lab_req_arg(rq, "kernel"), &f.kernel_id)) ||
+	    (r = target_id_of(rq, rs, lab_req_arg(rq, "target"), &f.target_id)) ||
+	    (r = lab_req_int(rq, rs, "plan", 1, INT64_MAX, 0, &f.plan_id)) ||
+	    (r = lab_req_int(rq, rs, "cursor", 1, INT64_MAX, 0, &f.before_id)) ||
+	    (r = lab_req_int(rq, rs, "limit", 1, LIST_MAX, 50, &f.limit)) ||
+	    (r = lab_req_int(rq, rs, "offset", 0, 1000000, 0, &f.offset)))
+		return r;
+	r = lab_store_jobs_list(rq->st, &f, &items);
+	return r ? r : list_resp(rs, items, f.limit);
+}
+
+static int h_job_get(struct lab_req *rq, struct lab_resp *rs)
+{
+	int64_t id;
+	int r = lab_req_id(rq, rs, 0, &id);
+
+	if (r)
+		return r;
+	r = lab_store_job_json(rq->st, id, &rs->json);
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown job %lld", (long long)id);
+	return r;
+}
+
+/* an optional {"reason": "..."} body */
+static int body_reason(struct lab_req *rq, struct lab_resp *rs, char *buf, size_t n,
+		       const char *def)
+{
+	const char *why;
+	json_t *body;
+	int r;
+
+	snprintf(buf, n, "%s by %s", def, rq->token_name ? rq->token_name : "?");
+	if (!rq->body_len)
+		return 0;
+	r = lab_req_json(rq, rs, &body);
+	if (r)
+		return r;
+	r = opt_str(body, "reason", 400, &why, rs);
+	if (!r && why)
+		snprintf(buf, n, "%s by %s: %s", def, rq->token_name ? rq->token_name : "?", why);
+	json_decref(body);
+	return r;
+}
+
+static int h_job_cancel(struct lab_req *rq, struct lab_resp *rs)
+{
+	char reason[512];
+	struct lab_job j;
+	int64_t id;
+	int r;
+
+	if ((r = lab_req_id(rq, rs, 0, &id)) ||
+	    (r = body_reason(rq, rs, reason, sizeof(reason), "canceled")))
+		return r;
+	r = lab_store_job_get(rq->st, id, &j);
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown job %lld", (long long)id);
+	if (r)
+		return r;
+	if (j.state == LAB_JOB_COMPLETE || j.state == LAB_JOB_INCOMPLETE ||
+	    j.state == LAB_JOB_CANCELED) {
+		r = lab_fail(rs, -EALREADY, "job %lld is already %s", (long long)id,
+			     lab_job_state_name(j.state));
+		lab_job_clear(&j);
+		return r;
+	}
+	r = lab_sched_cancel(rq->sched, rq->st, id, reason);
+	if (r == -EOPNOTSUPP && !rq->sched)
+		/* no scheduler in this process: nothing runs here, just record it */
+		r = lab_store_job_transition(rq->st, id, j.state, LAB_JOB_CANCELED, reason);
+	lab_job_clear(&j);
+	if (r == -EAGAIN)
+		return lab_fail(rs, r, "job %lld changed state meanwhile; retry", (long long)id);
+	if (r == -EINVAL)
+		return lab_fail(rs, -EALREADY, "job %lld is already final", (long long)id);
+	if (r)
+		return r;
+	rs->status = MHD_HTTP_ACCEPTED;
+	return lab_store_job_json(rq->st, id, &rs->json);
+}
+
+static int h_job_retry(struct lab_req *rq, struct lab_resp *rs)
+{
+	char reason[512];
+	struct lab_job j;
+	int64_t id;
+	int r;
+
+	if ((r = lab_req_id(rq, rs, 0, &id)) ||
+	    (r = body_reason(rq, rs, reason, sizeof(reason), "retry requested")))
+		return r;
+	r = lab_store_job_retry(rq->st, id, reason);
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown job %lld", (long long)id);
+	if (r == -EINVAL) {
+		if (lab_store_job_get(rq->st, id, &j) == 0) {
+			r = lab_fail(rs, -EALREADY, "job %lld is %s: only an incomplete job "
+				     "can be retried", (long long)id, lab_job_state_name(j.state));
+			lab_job_clear(&j);
+		}
+		return r;
+	}
+	if (r)
+		return r;
+	if (rq->sched)
+		lab_sched_kick(rq->sched);
+	return lab_store_job_json(rq->st, id, &rs->json);
+}
+
+static int h_job_log(struct lab_req *rq, struct lab_resp *rs)
+{
+	struct lab_job j;
+	struct stat sb;
+	int64_t id, off;
+	int fd, r;
+
+	if ((r = lab_req_id(rq, rs, 0, &id)) ||
+	    (r = lab_req_int(rq, rs, "offset", 0, INT64_MAX, 0, &off)))
+		return r;
+	r = lab_store_job_get(rq->st, id, &j);
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown job %lld", (long long)id);
+	if (r)
+		return r;
+	if (!j.log_path) {
+		lab_job_clear(&j);
+		return lab_fail(rs, -ENOENT, "job %lld has no log yet", (long long)id);
+	}
+	/* the path comes from the database (set by a backend), never the request */
+	fd = open(j.log_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	lab_job_clear(&j);
+	if (fd < 0)
+		return lab_fail(rs, -ENOENT, "the log of job %lld is gone", (long long)id);
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return lab_fail(rs, -ENOENT, "the log of job %lld is not a file", (long long)id);
+	}
+	if (off > sb.st_size)
+		off = sb.st_size;
+	rs->fd = fd;
+	rs->fd_offset = (uint64_t)off;
+	rs->fd_len = (uint64_t)(sb.st_size - off);
+	rs->content_type = "text/plain; charset=utf-8";
+	return 0;
+}
+
+/* ---- results ------------------------------------------------------------- */
+
+static void results_free(struct lab_result *res, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		lab_result_clear(&res[i]);
+	free(res);
+}
+
+static int h_results_post(struct lab_req *rq, struct lab_resp *rs)
+{
+	struct lab_record_scan scan = { 0 };
+	struct lab_result *res = NULL;
+	json_t *body, *recs, *logv, *jid, *cmp, *rec;
+	bool complete = false, scanned = false;
+	size_t n = 0, i;
+	struct lab_job j;
+	int64_t id;
+	int r;
+
+	r = lab_req_json(rq, rs, &body);
+	if (r)
+		return r;
+	jid = json_object_get(body, "job");
+	recs = json_object_get(body, "records");
+	logv = json_object_get(body, "log");
+	cmp = json_object_get(body, "complete");
+	if (!json_is_object(body) || !json_is_integer(jid) || json_integer_value(jid) <= 0) {
+		r = lab_fail(rs, -EINVAL, "body must be {\"job\": ID, \"records\": [...]} "
+			     "or {\"job\": ID, \"log\": \"...\"}");
+		goto put_body;
+	}
+	if (!!recs == !!logv || (recs && !json_is_array(recs)) || (logv && !json_is_string(logv))) {
+		r = lab_fail(rs, -EINVAL, "give exactly one of \"records\" (array) and "
+			     "\"log\" (string)");
+		goto put_body;
+	}
+	if (cmp && !json_is_boolean(cmp)) {
+		r = lab_fail(rs, -EINVAL, "\"complete\" must be a boolean");
+		goto put_body;
+	}
+	complete = json_is_true(cmp);
+	id = json_integer_value(jid);
+	if (recs) {
+		if (json_array_size(recs) > INGEST_MAX_RECORDS) {
+			r = lab_fail(rs, -E2BIG, "more than %d records", INGEST_MAX_RECORDS);
+			goto put_body;
+		}
+		res = calloc(json_array_size(recs) + 1, sizeof(*res));
+		if (!res) {
+			r = -ENOMEM;
+			goto put_body;
+		}
+		json_array_foreach(recs, i, rec) {
+			char err[LAB_RECORD_ERR_MAX];
+
+			r = lab_record_from_json(rec, &res[n], err, sizeof(err));
+			if (r) {
+				rs->detail = json_pack("{s:I, s:s}", "index", (json_int_t)i,
+						       "error", err);
+				lab_fail(rs, r, "records[%zu] is malformed: %s", i, err);
+				goto free_res;
+			}
+			n++;
+		}
+	} else {
+		r = lab_record_scan(json_string_value(logv), json_string_length(logv), &scan);
+		if (r)
+			goto put_body;
+		scanned = true;
+		if (scan.status != LAB_SCAN_OK) {
+			rs->detail = json_pack("{s:s, s:I, s:s}", "status",
+					       lab_scan_status_name(scan.status), "line",
+					       (json_int_t)scan.error_line, "error", scan.error);
+			r = lab_fail(rs, -EINVAL, "log rejected: %s", scan.error);
+			goto free_res;
+		}
+		res = scan.res;
+		n = scan.n;
+	}
+	r = lab_store_results_ingest(rq->st, id, res, n);
+	if (r == -ENOENT) {
+		lab_fail(rs, r, "unknown job %lld", (long long)id);
+		goto free_res;
+	}
+	if (r == -EALREADY && lab_store_job_get(rq->st, id, &j) == 0) {
+		lab_fail(rs, r, "job %lld is %s: results are accepted only while it is "
+			 "scheduled or running", (long long)id, lab_job_state_name(j.state));
+		lab_job_clear(&j);
+		goto free_res;
+	}
+	if (r == -EEXIST) {
+		lab_fail(rs, r, "job %lld already has a result for one of these "
+			 "(case, repeat) pairs", (long long)id);
+		goto free_res;
+	}
+	if (r == -EINVAL) {
+		lab_fail(rs, r, "a record is out of range");
+		goto free_res;
+	}
+	if (r)
+		goto free_res;
+	if (complete) {
+		r = lab_store_job_transition(rq->st, id, LAB_JOB_SCHEDULED, LAB_JOB_RUNNING, NULL);
+		if (r && r != -EAGAIN)
+			goto free_res;
+		r = lab_store_job_transition(rq->st, id, LAB_JOB_RUNNING, LAB_JOB_COMPLETE, NULL);
+		if (r) {
+			lab_fail(rs, r == -EAGAIN ? -EAGAIN : r, "results stored, but job %lld "
+				 "could not be completed", (long long)id);
+			goto free_res;
+		}
+	}
+	rs->status = MHD_HTTP_CREATED;
+	r = lab_store_job_json(rq->st, id, &rs->json);
+	if (!r)
+		json_object_set_new(rs->json, "stored", json_integer((json_int_t)n));
+	lab_info("api: %zu results for job %lld from %s%s", n, (long long)id,
+		 rq->token_name, complete ? " (complete)" : "");
+free_res:
+	if (scanned)
+		lab_record_scan_clear(&scan);
+	else
+		results_free(res, n);
+put_body:
+	json_decref(body);
+	return r;
+}
+
+static int h_results_get(struct lab_req *rq, struct lab_resp *rs)
+{
+	struct lab_result_filter f = { .verdict = -1 };
+	const char *verdict = lab_req_arg(rq, "verdict");
+	enum lab_verdict v;
+	json_t *items;
+	int r;
+
+	if (verdict) {
+		if (lab_verdict_parse(verdict, &v))
+			return lab_fail(rs, -EINVAL, "verdict must be pass|fail|skip|error");
+		f.verdict = v;
+	}
+	f.driver = lab_req_arg(rq, "driver");
+	f.case_id = lab_req_arg(rq, "case");
+	if ((r = kernel_id_of(rq, rs, lab_req_arg(rq, "kernel"), &f.kernel_id)) ||
+	    (r = target_id_of(rq, rs, lab_req_arg(rq, "target"), &f.target_id)) ||
+	    (r = lab_req_int(rq, rs, "job", 1, INT64_MAX, 0, &f.job_id)) ||
+	    (r = lab_req_int(rq, rs, "cursor", 1, INT64_MAX, 0, &f.before_id)) ||
+	    (r = lab_req_int(rq, rs, "limit", 1, LIST_MAX, 100, &f.limit)) ||
+	    (r = lab_req_int(rq, rs, "offset", 0, 1000000, 0, &f.offset)))
+		return r;
+	r = lab_store_results_query(rq->st, &f, &items);
+	return r ? r : list_resp(rs, items, f.limit);
+}
+
+/* ---- matrix, diffs --------------------------------------------------------- */
+
+static int h_matrix(struct lab_req *rq, struct lab_resp *rs)
+{
+	const char *name = lab_req_arg(rq, "kernel");
+	int64_t kid;
+	int r;
+
+	if (!name)
+		return lab_fail(rs, -EINVAL, "query argument kernel is required");
+	r = kernel_id_of(rq, rs, name, &kid);
+	if (r)
+		return r;
+	return lab_store_matrix(rq->st, kid, &rs->json);
+}
+
+static bool wants_text(struct lab_req *rq)
+{
+	const char *fmt = lab_req_arg(rq, "format");
+	const char *acc = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+						      MHD_HTTP_HEADER_ACCEPT);
+
+	if (fmt)
+		return strcmp(fmt, "text") == 0;
+	return acc && strstr(acc, "text/plain") && !strstr(acc, "application/json");
+}
+
+static int h_diffs(struct lab_req *rq, struct lab_resp *rs)
+{
+	const char *base = lab_req_arg(rq, "base"), *head = lab_req_arg(rq, "head");
+	const char *bp = lab_req_arg(rq, "base_plan"), *hp = lab_req_arg(rq, "head_plan");
+	const char *fmt = lab_req_arg(rq, "format");
+	int64_t changes;
+	bool by_plan = false;
+	json_t *d;
+	int r;
+
+	if (!base)
+		base = lab_req_arg(rq, "from");
+	if (!head)
+		head = lab_req_arg(rq, "to");
+	if (fmt && strcmp(fmt, "text") && strcmp(fmt, "json"))
+		return lab_fail(rs, -EINVAL, "format must be json or text");
+	if (bp || hp) {
+		if (base || head || !bp || !hp)
+			return lab_fail(rs, -EINVAL, "give base_plan and head_plan, or base and head");
+		base = bp;
+		head = hp;
+		by_plan = true;
+	} else if (!base || !head) {
+		return lab_fail(rs, -EINVAL, "query arguments base and head (kernel names) "
+				"or base_plan and head_plan are required");
+	}
+	r = lab_req_int(rq, rs, "changes_only", 0, 1, 0, &changes);
+	if (r)
+		return r;
+	r = lab_diff_run(rq->st, by_plan, base, head, changes, &d, rs->err, sizeof(rs->err));
+	if (r)
+		return r;
+	if (wants_text(rq)) {
+		rs->text = lab_diff_text(d);
+		json_decref(d);
+		if (!rs->text)
+			return -ENOMEM;
+		rs->text_len = strlen(rs->text);
+		rs->content_type = "text/plain; charset=utf-8";
+		return 0;
+	}
+	rs->json = d;
+	return 0;
+}
+
+/* ---- tokens ------------------------------------------------------------------ */
+
+static int h_token_post(struct lab_req *rq, struct lab_resp *rs)
+{
+	char secret[LAB_TOKEN_HEX_LEN + 1];
+	const char *name, *scopes;
+	json_t *body;
+	int r;
+
+	r = lab_req_json(rq, rs, &body);
+	if (r)
+		return r;
+	if ((r = opt_str(body, "name", 64, &name, rs)) ||
+	    (r = opt_str(body, "scopes", 64, &scopes, rs)))
+		goto put_body;
+	if (!name_ok(name, 64, KERNEL_NAME_SET) || !scopes ||
+	    (strcmp(scopes, "admin") && strcmp(scopes, "ingest"))) {
+		r = lab_fail(rs, -EINVAL, "need \"name\" ([A-Za-z0-9._+-]{1,64}) and "
+			     "\"scopes\" (admin or ingest)");
+		goto put_body;
+	}
+	r = lab_auth_token_new(secret);
+	if (r)
+		goto put_body;
+	r = lab_store_token_add_scoped(rq->st, name, secret, scopes);
+	if (r == -EEXIST)
+		lab_fail(rs, r, "a token named '%s' exists", name);
+	if (r)
+		goto put_body;
+	rs->status = MHD_HTTP_CREATED;
+	rs->json = json_pack("{s:s, s:s, s:s}", "name", name, "scopes", scopes,
+			     "secret", secret);
+	lab_info("api: token '%s' (%s) created by %s", name, scopes, rq->token_name);
+	r = rs->json ? 0 : -ENOMEM;
+put_body:
+	json_decref(body);
+	return r;
+}
+
+static int h_not_found(struct lab_req *rq, struct lab_resp *rs)
+{
+	return lab_fail(rs, -ENOENT, "no such endpoint: %.200s", rq->url);
+}
+
+#define P LAB_API_PREFIX
+const struct lab_route lab_api_routes[] = {
+	{ "GET",  P "/health",           h_health,        NULL },
+	{ "GET",  P "/kernels",          h_kernels_list,  NULL },
+	{ "POST", P "/kernels",          h_kernel_post,   "admin" },
+	{ "GET",  P "/kernels/{}",       h_kernel_get,    NULL },
+	{ "GET",  P "/targets",          h_targets_list,  NULL },
+	{ "GET",  P "/targets/{}",       h_target_get,    NULL },
+	{ "GET",  P "/cases",            h_cases_list,    NULL },
+	{ "POST", P "/cases",            h_cases_post,    "admin" },
+	{ "GET",  P "/cases/{}",         h_case_get,      NULL },
+	{ "GET",  P "/plans",            h_plans_list,    NULL },
+	{ "POST", P "/plans",            h_plan_post,     "admin" },
+	{ "GET",  P "/plans/{}",         h_plan_get,      NULL },
+	{ "GET",  P "/jobs",             h_jobs_list,     NULL },
+	{ "GET",  P "/jobs/{}",          h_job_get,       NULL },
+	{ "POST", P "/jobs/{}/cancel",   h_job_cancel,    "admin" },
+	{ "POST", P "/jobs/{}/retry",    h_job_retry,     "admin" },
+	{ "GET",  P "/jobs/{}/log",      h_job_log,       NULL },
+	{ "GET",  P "/results",          h_results_get,   NULL },
+	{ "POST", P "/results",          h_results_post,  "ingest" },
+	{ "GET",  P "/matrix",           h_matrix,        NULL },
+	{ "GET",  P "/diffs",            h_diffs,         NULL },
+	{ "POST", P "/tokens",           h_token_post,    "admin" },
+	{ NULL,   NULL,                  h_not_found,     NULL },
+};

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * diff.c - classify two sides' latest results per (target, case) (diff.h).
+ *
+ * The store returns each side sorted by (target, case); the diff is one
+ * merge pass over both arrays.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff.h"
+#include "record.h"
+
+const char *lab_diff_class_name(enum lab_diff_class c)
+{
+	switch (c) {
+	case LAB_DIFF_UNCHANGED: return "unchanged";
+	case LAB_DIFF_ERRNO_CHANGED: return "errno_changed";
+	case LAB_DIFF_PASS_TO_FAIL: return "pass_to_fail";
+	case LAB_DIFF_FAIL_TO_PASS: return "fail_to_pass";
+	case LAB_DIFF_VERDICT_CHANGED: return "verdict_changed";
+	case LAB_DIFF_NEW: return "new";
+	case LAB_DIFF_MISSING: return "missing";
+	}
+	return "?";
+}
+
+static bool failing(enum lab_verdict v)
+{
+	return v == LAB_VERDICT_FAIL || v == LAB_VERDICT_ERROR;
+}
+
+enum lab_diff_class lab_diff_classify(bool has_base, int base_observed,
+				      enum lab_verdict base_verdict,
+				      bool has_head, int head_observed,
+				      enum lab_verdict head_verdict)
+{
+	if (!has_base)
+		return LAB_DIFF_NEW;
+	if (!has_head)
+		return LAB_DIFF_MISSING;
+	if (base_verdict == LAB_VERDICT_PASS && failing(head_verdict))
+		return LAB_DIFF_PASS_TO_FAIL;
+	if (failing(base_verdict) && head_verdict == LAB_VERDICT_PASS)
+		return LAB_DIFF_FAIL_TO_PASS;
+	if (base_observed != head_observed)
+		return LAB_DIFF_ERRNO_CHANGED;
+	if (base_verdict != head_verdict)
+		return LAB_DIFF_VERDICT_CHANGED;
+	return LAB_DIFF_UNCHANGED;
+}
+
+static const char *s_of(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+/* {observed, observed_name, expected, expected_name, verdict, result_id} */
+static json_t *side(json_t *row)
+{
+	json_t *exp = json_object_get(row, "expected");
+	json_t *o = json_object();
+
+	if (!row)
+		return json_null();
+	json_object_set(o, "observed", json_object_get(row, "observed"));
+	json_object_set_new(o, "observed_name", json_string(lab_errno_name(
+		(int)json_integer_value(json_object_get(row, "observed")))));
+	json_object_set(o, "expected", exp ? exp : json_null());
+	json_object_set_new(o, "expected_name", json_is_integer(exp) ?
+			    json_string(lab_errno_name((int)json_integer_value(exp))) :
+			    json_null());
+	json_object_set(o, "verdict", json_object_get(row, "verdict"));
+	json_object_set(o, "result_id", json_object_get(row, "result_id"));
+	return o;
+}
+
+static int key_cmp(json_t *a, json_t *b)
+{
+	int c = strcmp(s_of(a, "target"), s_of(b, "target"));
+
+	return c ? c : strcmp(s_of(a, "case"), s_of(b, "case"));
+}
+
+static int resolve(struct lab_store *st, bool by_plan, const char *name,
+		   int64_t *id, json_t **desc, char *err, size_t errlen)
+{
+	char *end;
+	int r;
+
+	if (!name || !*name) {
+		snprintf(err, errlen, "base and head are required");
+		return -EINVAL;
+	}
+	if (by_plan) {
+		long long v = strtoll(name, &end, 10);
+
+		if (*end || v <= 0) {
+			snprintf(err, errlen, "plan id '%.64s' is not a positive integer", name);
+			return -EINVAL;
+		}
+		r = lab_store_plan_json(st, v, desc);
+		if (r == -ENOENT)
+			snprintf(err, errlen, "unknown plan %lld", v);
+		*id = v;
+		return r;
+	}
+	r = lab_store_kernel_json(st, name, desc);
+	if (r == -ENOENT)
+		snprintf(err, errlen, "unknown kernel '%.64s'", name);
+	if (!r)
+		*id = json_integer_value(json_object_get(*desc, "id"));
+	return r;
+}
+
+int lab_diff_run(struct lab_store *st, bool by_plan, const char *base,
+		 const char *head, bool changes_only, json_t **out,
+		 char *err, size_t errlen)
+{
+	json_t *bdesc = NULL, *hdesc = NULL, *bs = NULL, *hs = NULL, *rows, *summary, *res;
+	int counts[LAB_DIFF_NCLASSES] = { 0 };
+	size_t i = 0, j = 0;
+	int64_t bid, hid;
+	int r;
+
+	r = resolve(st, by_plan, base, &bid, &bdesc, err, errlen);
+	if (r)
+		return r;
+	r = resolve(st, by_plan, head, &hid, &hdesc, err, errlen);
+	if (r)
+		goto put_desc;
+	r = lab_store_diff_side(st, by_plan, bid, &bs);
+	if (r)
+		goto put_desc;
+	r = lab_store_diff_side(st, by_plan, hid, &hs);
+	if (r)
+		goto put_sides;
+	rows = json_array();
+	while (i < json_array_size(bs) || j < json_array_size(hs)) {
+		json_t *b = json_array_get(bs, i), *h = json_array_get(hs, j), *row;
+		enum lab_verdict bv = 0, hv = 0;
+		enum lab_diff_class c;
+		int cmp;
+
+		cmp = !b ? 1 : !h ? -1 : key_cmp(b, h);
+		if (cmp < 0)
+			h = NULL;
+		else if (cmp > 0)
+			b = NULL;
+		if (b)
+			i++;
+		if (h)
+			j++;
+		lab_verdict_parse(s_of(b, "verdict"), &bv);
+		lab_verdict_parse(s_of(h, "verdict"), &hv);
+		c = lab_diff_classify(b != NULL,
+				      (int)json_integer_value(json_object_get(b, "observed")), bv,
+				      h != NULL,
+				      (int)json_integer_value(json_object_get(h, "observed")), hv);
+		counts[c]++;
+		if (changes_only && c == LAB_DIFF_UNCHANGED)
+			continue;
+		row = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}",
+				"target", s_of(h ? h : b, "target"),
+				"driver", s_of(h ? h : b, "driver"),
+				"case", s_of(h ? h : b, "case"),
+				"class", lab_diff_class_name(c),
+				"base", side(b), "head", side(h));
+		if (!row || json_array_append_new(rows, row)) {
+			json_decref(rows);
+			r = -ENOMEM;
+			goto put_sides;
+		}
+	}
+	summary = json_object();
+	for (int c = 0; c < LAB_DIFF_NCLASSES; c++)
+		json_object_set_new(summary, lab_diff_class_name(c), json_integer(counts[c]));
+	res = json_pack("{s:s, s:O, s:O, s:o, s:o}", "by", by_plan ? "plan" : "kernel",
+			"base", bdesc, "head", hdesc, "summary", summary, "rows", rows);
+	if (!res) {
+		r = -ENOMEM;
+		goto put_sides;
+	}
+	*out = res;
+put_sides:
+	json_decref(bs);
+	json_decref(hs);
+put_desc:
+	json_decref(bdesc);
+	json_decref(hdesc);
+	return r;
+}
+
+/* "EINVAL (pass)" or "-" for an absent side */
+static void cell(json_t *s, char *buf, size_t n)
+{
+	if (!json_is_object(s))
+		snprintf(buf, n, "-");
+	else
+		snprintf(buf, n, "%s (%s)", s_of(s, "observed_name"), s_of(s, "verdict"));
+}
+
+static void expected_cell(json_t *b, json_t *h, char *buf, size_t n)
+{
+	const char *be = json_is_object(b) ? json_string_value(json_object_get(b, "expected_name")) : NULL;
+	const char *he = json_is_object(h) ? json_string_value(json_object_get(h, "expected_name")) : NULL;
+
+	if (be && he && strcmp(be, he) != 0)
+		snprintf(buf, n, "%s -> %s", be, he);
+	else
+		snprintf(buf, n, "%s", he ? he : be ? be : "-");
+}
+
+#define NCOLS 7
+
+char *lab_diff_text(json_t *diff)
+{
+	static const char *const hdr[NCOLS] = {
+		"TARGET", "DRIVER", "CASE", "BASE", "HEAD", "EXPECTED", "CLASS",
+	};
+	json_t *rows = json_object_get(diff, "rows"), *row, *summary;
+	size_t w[NCOLS], i, len = 0;
+	char c[NCOLS][160];
+	const char *k;
+	json_t *v;
+	char *buf = NULL;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	for (int x = 0; x < NCOLS; x++)
+		w[x] = strlen(hdr[x]);
+	/* two passes: widths, then the lines */
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			fprintf(f, "diff %s: %s -> %s\n", s_of(diff, "by"),
+				json_is_object(json_object_get(diff, "base")) ?
+				(json_string_value(json_object_get(json_object_get(diff, "base"), "name")) ?:
+				 "?") : "?",
+				json_is_object(json_object_get(diff, "head")) ?
+				(json_string_value(json_object_get(json_object_get(diff, "head"), "name")) ?:
+				 "?") : "?");
+			for (int x = 0; x < NCOLS; x++)
+				fprintf(f, "%-*s%s", (int)w[x], hdr[x], x == NCOLS - 1 ? "\n" : "  ");
+		}
+		json_array_foreach(rows, i, row) {
+			snprintf(c[0], sizeof(c[0]), "%s", s_of(row, "target"));
+			snprintf(c[1], sizeof(c[1]), "%s", s_of(row, "driver"));
+			snprintf(c[2], sizeof(c[2]), "%s", s_of(row, "case"));
+			cell(json_object_get(row, "base"), c[3], sizeof(c[3]));
+			cell(json_object_get(row, "head"), c[4], sizeof(c[4]));
+			expected_cell(json_object_get(row, "base"), json_object_get(row, "head"),
+				      c[5], sizeof(c[5]));
+			snprintf(c[6], sizeof(c[6]), "%s", s_of(row, "class"));
+			for (int x = 0; x < NCOLS; x++) {
+				if (pass == 0) {
+					if (strlen(c[x]) > w[x])
+						w[x] = strlen(c[x]);
+				} else {
+					fprintf(f, "%-*s%s", x == NCOLS - 1 ? 0 : (int)w[x], c[x],
+						x == NCOLS - 1 ? "\n" : "  ");
+				}
+			}
+		}
+	}
+	summary = json_object_get(diff, "summary");
+	fprintf(f, "%zu rows;", json_array_size(rows));
+	json_object_foreach(summary, k, v)
+		if (json_integer_value(v))
+			fprintf(f, " %s %lld", k, (long long)json_integer_value(v));
+	fprintf(f, "\n");
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

@@ -1,0 +1,679 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * http.c - libmicrohttpd glue: bodies, routing, auth, store pool, static
+ * files, responses (http.h).
+ *
+ * Threading: MHD runs an internal thread pool of cfg->threads epoll
+ * workers (or, with cfg->thread_per_conn, one thread per connection).
+ * Handlers borrow a store connection from the pool for the length of one
+ * request; the pool opens connections on demand up to POOL_MAX and blocks
+ * when all are lent.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+#include <microhttpd.h>
+
+#include "auth.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "store.h"
+
+#define POOL_MAX 32
+#define CONN_TIMEOUT_S 30
+
+struct store_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct lab_store *idle[POOL_MAX];
+	int nidle;
+	int nopen;
+	const char *db, *schema;
+};
+
+struct lab_http {
+	struct MHD_Daemon *d;
+	const struct lab_config *cfg;
+	struct lab_sched *sched;
+	struct store_pool pool;
+	char web_real[PATH_MAX];	/* realpath of web_dir, "" if missing */
+	unsigned port;
+};
+
+/* per request: from the first access callback to the completion callback */
+struct conn_state {
+	char *body;
+	size_t len, cap;
+	bool too_large;
+	struct timespec t0;
+};
+
+/* ---- errno -> status ------------------------------------------------------ */
+
+unsigned lab_http_status(int err)
+{
+	switch (-err) {
+	case 0: return MHD_HTTP_OK;
+	case EINVAL: return MHD_HTTP_BAD_REQUEST;
+	case EPERM: return MHD_HTTP_UNAUTHORIZED;
+	case EACCES: return MHD_HTTP_FORBIDDEN;
+	case ENOENT: return MHD_HTTP_NOT_FOUND;
+	case ENOSYS: return MHD_HTTP_METHOD_NOT_ALLOWED;
+	case EEXIST:
+	case EALREADY:
+	case EAGAIN: return MHD_HTTP_CONFLICT;
+	case E2BIG:
+	case EFBIG:
+	case EMSGSIZE: return MHD_HTTP_CONTENT_TOO_LARGE;
+	case EOPNOTSUPP: return MHD_HTTP_NOT_IMPLEMENTED;
+	case EBUSY:
+	case EROFS:
+	case ENOMEM: return MHD_HTTP_SERVICE_UNAVAILABLE;
+	case ENOSPC: return MHD_HTTP_INSUFFICIENT_STORAGE;
+	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+/* ---- store pool ---------------------------------------------------------- */
+
+static int pool_get(struct store_pool *p, struct lab_store **out)
+{
+	int r;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->nidle && p->nopen >= POOL_MAX)
+		pthread_cond_wait(&p->cond, &p->lock);
+	if (p->nidle) {
+		*out = p->idle[--p->nidle];
+		pthread_mutex_unlock(&p->lock);
+		return 0;
+	}
+	p->nopen++;
+	pthread_mutex_unlock(&p->lock);
+	r = lab_store_open(p->db, p->schema, out);
+	if (r) {
+		pthread_mutex_lock(&p->lock);
+		p->nopen--;
+		pthread_cond_signal(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return r;
+}
+
+static void pool_put(struct store_pool *p, struct lab_store *st)
+{
+	pthread_mutex_lock(&p->lock);
+	p->idle[p->nidle++] = st;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void pool_close(struct store_pool *p)
+{
+	while (p->nidle)
+		lab_store_close(p->idle[--p->nidle]);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+}
+
+/* ---- helpers for handlers -------------------------------------------------- */
+
+int lab_fail(struct lab_resp *rs, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rs->err, sizeof(rs->err), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *lab_req_arg(struct lab_req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int lab_req_int(struct lab_req *rq, struct lab_resp *rs, const char *name,
+		int64_t lo, int64_t hi, int64_t def, int64_t *out)
+{
+	const char *s = lab_req_arg(rq, name);
+	char *end;
+	long long v;
+
+	*out = def;
+	if (!s)
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || *end || errno || v < lo || v > hi)
+		return lab_fail(rs, -EINVAL, "query argument %s must be an integer %lld..%lld",
+				name, (long long)lo, (long long)hi);
+	*out = v;
+	return 0;
+}
+
+int lab_req_id(struct lab_req *rq, struct lab_resp *rs, int i, int64_t *out)
+{
+	const char *s = i < rq->nparams ? rq->params[i] : NULL;
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = s ? strtoll(s, &end, 10) : 0;
+	if (!s || !*s || *end || errno || v <= 0)
+		return lab_fail(rs, -EINVAL, "'%.32s' is not a valid id", s ? s : "");
+	*out = v;
+	return 0;
+}
+
+int lab_req_json(struct lab_req *rq, struct lab_resp *rs, json_t **out)
+{
+	json_error_t je;
+	json_t *v;
+
+	if (!rq->body || !rq->body_len)
+		return lab_fail(rs, -EINVAL, "a JSON request body is required");
+	v = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &je);
+	if (!v) {
+		rs->detail = json_pack("{s:i, s:i, s:s}", "line", je.line,
+				       "column", je.column, "text", je.text);
+		return lab_fail(rs, -EINVAL, "malformed JSON body");
+	}
+	*out = v;
+	return 0;
+}
+
+/* ---- routing ----------------------------------------------------------- */
+
+/* match @url's path against @pattern; captures "{}" segments */
+static bool route_match(const char *pattern, const char *path, struct lab_req *rq,
+			char *buf, size_t buflen)
+{
+	const char *p = pattern, *u = path;
+	size_t used = 0;
+
+	rq->nparams = 0;
+	while (*p && *u) {
+		if (p[0] == '{' && p[1] == '}') {
+			size_t l = strcspn(u, "/");
+
+			if (!l || rq->nparams == LAB_ROUTE_PARAMS || used + l + 1 > buflen)
+				return false;
+			memcpy(buf + used, u, l);
+			buf[used + l] = 0;
+			rq->params[rq->nparams++] = buf + used;
+			used += l + 1;
+			u += l;
+			p += 2;
+			continue;
+		}
+		if (*p != *u)
+			return false;
+		p++;
+		u++;
+	}
+	return !*p && !*u;
+}
+
+/* ---- responses ------------------------------------------------------------- */
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status,
+			     struct MHD_Response *resp, const char *ctype)
+{
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	if (ctype)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	struct MHD_Response *resp;
+
+	if (!s)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(s);
+		return MHD_NO;
+	}
+	return queue(c, status, resp, "application/json");
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status,
+				  const char *msg, json_t *detail)
+{
+	json_t *j = json_pack("{s:s, s:O?}", "error", msg, "detail", detail);
+	enum MHD_Result r;
+
+	if (!j)
+		return MHD_NO;
+	r = send_json(c, status, j);
+	json_decref(j);
+	return r;
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *c, struct lab_resp *rs)
+{
+	unsigned status = rs->status ? (unsigned)rs->status : MHD_HTTP_OK;
+	struct MHD_Response *resp;
+
+	if (rs->fd >= 0) {
+		resp = MHD_create_response_from_fd_at_offset64(rs->fd_len, rs->fd,
+							      rs->fd_offset);
+		if (!resp)
+			return MHD_NO;
+		rs->fd = -1;	/* MHD closes it */
+	} else if (rs->text) {
+		resp = MHD_create_response_from_buffer(rs->text_len, rs->text,
+						       MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			return MHD_NO;
+		rs->text = NULL;
+	} else {
+		if (rs->location[0]) {
+			enum MHD_Result r;
+			char *s = json_dumps(rs->json ? rs->json : json_null(),
+					     JSON_COMPACT | JSON_ENCODE_ANY);
+
+			if (!s)
+				return MHD_NO;
+			resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+			if (!resp) {
+				free(s);
+				return MHD_NO;
+			}
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rs->location);
+			r = queue(c, status, resp, "application/json");
+			return r;
+		}
+		return send_json(c, status, rs->json ? rs->json : json_null());
+	}
+	if (rs->location[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rs->location);
+	return queue(c, status, resp, rs->content_type ? rs->content_type : "text/plain; charset=utf-8");
+}
+
+static void resp_clear(struct lab_resp *rs)
+{
+	json_decref(rs->json);
+	json_decref(rs->detail);
+	free(rs->text);
+	if (rs->fd >= 0)
+		close(rs->fd);
+}
+
+/* ---- static files -------------------------------------------------------- */
+
+static const char *mime_of(const char *path)
+{
+	static const struct { const char *ext, *type; } types[] = {
+		{ ".html", "text/html; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" },
+		{ ".mjs", "text/javascript; charset=utf-8" },
+		{ ".css", "text/css; charset=utf-8" },
+		{ ".json", "application/json" },
+		{ ".svg", "image/svg+xml" },
+		{ ".png", "image/png" },
+		{ ".ico", "image/x-icon" },
+		{ ".txt", "text/plain; charset=utf-8" },
+		{ ".map", "application/json" },
+		{ ".woff2", "font/woff2" },
+		{ NULL, NULL },
+	};
+	const char *dot = strrchr(path, '.');
+
+	for (int i = 0; dot && types[i].ext; i++)
+		if (strcmp(dot, types[i].ext) == 0)
+			return types[i].type;
+	return "application/octet-stream";
+}
+
+/* is @url a safe relative path? no "..", ".", "//", backslash, control chars */
+static bool safe_url(const char *url)
+{
+	const char *p = url;
+
+	if (*p != '/')
+		return false;
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == '\\' || *p == 0x7f)
+			return false;
+	for (p = url; *p; ) {
+		size_t l;
+
+		p++;			/* skip '/' */
+		l = strcspn(p, "/");
+		if ((l == 1 && p[0] == '.') || (l == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		if (l == 0 && p[0] == '/')
+			return false;
+		p += l;
+	}
+	return true;
+}
+
+static enum MHD_Result serve_static(struct lab_http *h, struct MHD_Connection *c,
+				    const char *url)
+{
+	char path[PATH_MAX], real[PATH_MAX];
+	size_t wl = strlen(h->web_real);
+	struct stat sb;
+	int fd, n;
+
+	if (!h->web_real[0])
+		return send_error(c, MHD_HTTP_NOT_FOUND, "no web directory", NULL);
+	if (!safe_url(url))
+		return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid path", NULL);
+	n = snprintf(path, sizeof(path), "%s%s", h->web_real, url);
+	if (n < 0 || (size_t)n >= sizeof(path) - 16)
+		return send_error(c, MHD_HTTP_URI_TOO_LONG, "path too long", NULL);
+	if (path[n - 1] == '/')
+		strcat(path, "index.html");
+	if (!realpath(path, real))
+		return send_error(c, MHD_HTTP_NOT_FOUND, "not found", NULL);
+	if (strncmp(real, h->web_real, wl) != 0 || (real[wl] != '/' && real[wl] != 0))
+		return send_error(c, MHD_HTTP_NOT_FOUND, "not found", NULL);
+	if (stat(real, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		if (strlen(real) + 12 >= sizeof(real))
+			return send_error(c, MHD_HTTP_NOT_FOUND, "not found", NULL);
+		strcat(real, "/index.html");
+	}
+	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return send_error(c, MHD_HTTP_NOT_FOUND, "not found", NULL);
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return send_error(c, MHD_HTTP_NOT_FOUND, "not found", NULL);
+	}
+	{
+		struct MHD_Response *resp =
+			MHD_create_response_from_fd64((uint64_t)sb.st_size, fd);
+
+		if (!resp) {
+			close(fd);
+			return MHD_NO;
+		}
+		return queue(c, MHD_HTTP_OK, resp, mime_of(real));
+	}
+}
+
+/* ---- auth ------------------------------------------------------------------ */
+
+/* 0 with *name set, -EPERM no/invalid token, -EACCES token lacks scope */
+static int authorize(struct lab_store *st, struct MHD_Connection *c,
+		     const char *scope, char **name)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+	char *scopes = NULL;
+	int r;
+
+	*name = NULL;
+	if (!h || strncmp(h, "Bearer ", 7) != 0)
+		return -EPERM;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	r = lab_store_token_lookup(st, h, name, &scopes);
+	if (r == -ENOENT)
+		return -EPERM;
+	if (r)
+		return r;
+	if (!lab_auth_scope_allows(scopes, scope)) {
+		free(scopes);
+		return -EACCES;
+	}
+	free(scopes);
+	return 0;
+}
+
+/* ---- the access handler ---------------------------------------------------- */
+
+static enum MHD_Result dispatch(struct lab_http *h, struct MHD_Connection *c,
+				const char *url, const char *method,
+				struct conn_state *cs)
+{
+	struct lab_req rq = {
+		.method = method, .url = url, .body = cs->body, .body_len = cs->len,
+		.conn = c, .cfg = h->cfg, .sched = h->sched,
+	};
+	struct lab_resp rs = { .fd = -1 };
+	const struct lab_route *rt;
+	bool path_seen = false;
+	char params[1024], *who = NULL;
+	enum MHD_Result ret;
+	int r;
+
+	for (rt = lab_api_routes; rt->method; rt++) {
+		if (!route_match(rt->pattern, url, &rq, params, sizeof(params)))
+			continue;
+		path_seen = true;
+		if (strcmp(rt->method, method) == 0 ||
+		    (strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
+			break;
+	}
+	if (!rt->method && path_seen)
+		return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", NULL);
+	if (!rt->method)
+		rq.nparams = 0;
+	r = pool_get(&h->pool, &rq.st);
+	if (r)
+		return send_error(c, lab_http_status(r), "database unavailable", NULL);
+	if (rt->method && rt->scope) {
+		r = authorize(rq.st, c, rt->scope, &who);
+		if (r) {
+			pool_put(&h->pool, rq.st);
+			if (r == -EPERM) {
+				struct MHD_Response *resp;
+				json_t *j = json_pack("{s:s, s:n}", "error",
+						      "missing or invalid token", "detail");
+				char *s = json_dumps(j, JSON_COMPACT);
+
+				json_decref(j);
+				if (!s)
+					return MHD_NO;
+				resp = MHD_create_response_from_buffer(strlen(s), s,
+								       MHD_RESPMEM_MUST_FREE);
+				if (!resp) {
+					free(s);
+					return MHD_NO;
+				}
+				MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+							"Bearer realm=\"iommulab\"");
+				return queue(c, MHD_HTTP_UNAUTHORIZED, resp, "application/json");
+			}
+			return send_error(c, lab_http_status(r), r == -EACCES ?
+					  "token lacks the needed scope" : strerror(-r), NULL);
+		}
+		rq.token_name = who;
+	}
+	r = rt->fn(&rq, &rs);
+	pool_put(&h->pool, rq.st);
+	if (r) {
+		if (!rs.err[0])
+			snprintf(rs.err, sizeof(rs.err), "%s", strerror(-r));
+		ret = send_error(c, lab_http_status(r), rs.err, rs.detail);
+		if (lab_http_status(r) >= 500)
+			lab_warn("http: %s %s -> %u: %s", method, url, lab_http_status(r), rs.err);
+	} else {
+		ret = send_resp(c, &rs);
+	}
+	resp_clear(&rs);
+	free(who);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct lab_http *h = cls;
+	struct conn_state *cs = *con_cls;
+
+	(void)version;
+	if (!cs) {
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+		cs = calloc(1, sizeof(*cs));
+		if (!cs)
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &cs->t0);
+		*con_cls = cs;
+		if (cl && strtoull(cl, NULL, 10) > h->cfg->body_max) {
+			cs->too_large = true;
+			return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+					  "request body too large", json_pack("{s:I}",
+					  "max_bytes", (json_int_t)h->cfg->body_max));
+		}
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		if (cs->too_large || cs->len + n > h->cfg->body_max) {
+			cs->too_large = true;
+			return MHD_YES;
+		}
+		if (cs->len + n + 1 > cs->cap) {
+			size_t cap = cs->cap ? cs->cap : 4096;
+			char *nb;
+
+			while (cap < cs->len + n + 1)
+				cap *= 2;
+			nb = realloc(cs->body, cap);
+			if (!nb)
+				return MHD_NO;
+			cs->body = nb;
+			cs->cap = cap;
+		}
+		memcpy(cs->body + cs->len, upload, n);
+		cs->len += n;
+		cs->body[cs->len] = 0;
+		return MHD_YES;
+	}
+	if (cs->too_large) {
+		json_t *d = json_pack("{s:I}", "max_bytes", (json_int_t)h->cfg->body_max);
+		enum MHD_Result r = send_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+					       "request body too large", d);
+
+		json_decref(d);
+		return r;
+	}
+	if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0)
+		return dispatch(h, c, url, method, cs);
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", NULL);
+	return serve_static(h, c, url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct conn_state *cs = *con_cls;
+
+	(void)cls;
+	(void)c;
+	if (!cs)
+		return;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		lab_debug("http: request ended early (%d)", (int)toe);
+	free(cs->body);
+	free(cs);
+	*con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	lab_warn("http: %s", buf);
+}
+
+int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
+		   struct lab_http **out)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	const union MHD_DaemonInfo *info;
+	unsigned flags = MHD_USE_ERROR_LOG;
+	struct lab_http *h;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->cfg = cfg;
+	h->sched = sched;
+	pthread_mutex_init(&h->pool.lock, NULL);
+	pthread_cond_init(&h->pool.cond, NULL);
+	h->pool.db = cfg->db_path;
+	h->pool.schema = cfg->schema_dir;
+	if (!realpath(cfg->web_dir, h->web_real))
+		h->web_real[0] = 0;
+	sa.sin_port = htons((uint16_t)cfg->port);
+	if (inet_pton(AF_INET, cfg->listen_addr, &sa.sin_addr) != 1) {
+		pool_close(&h->pool);
+		free(h);
+		return -EINVAL;
+	}
+	if (cfg->thread_per_conn)
+		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
+	else
+		flags |= MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+		cfg->thread_per_conn ? MHD_OPTION_END : MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)cfg->threads,
+		MHD_OPTION_END);
+	if (!h->d) {
+		lab_error("http: cannot listen on %s:%u", cfg->listen_addr, cfg->port);
+		pool_close(&h->pool);
+		free(h);
+		return -EADDRINUSE;
+	}
+	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	h->port = info ? info->port : cfg->port;
+	*out = h;
+	return 0;
+}
+
+unsigned lab_http_port(struct lab_http *h)
+{
+	return h->port;
+}
+
+void lab_http_stop(struct lab_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	pool_close(&h->pool);
+	free(h);
+}
