@@ -22,7 +22,10 @@
 #include "errnames.h"
 #include "probe.h"
 
-/* an IOVA the edu device can reach (its default DMA mask is 28 bits) */
+/*
+ * DMA_CHECK maps its own two pages at this IOVA (and the next page), so it
+ * must stay unmapped by the cases; edu's default DMA mask is 28 bits.
+ */
 #define DMA_IOVA	0x100000ULL
 #define DMA_LEN		0x1000ULL
 /* first IOVA above a 39-bit address width */
@@ -69,24 +72,6 @@ static enum lab_outcome kalloc(struct kctx *k, const struct lab_pcidev *d, struc
 	return 0;
 }
 
-/* map the DMA test page; *mapped tells the verifier it may use DMA_CHECK */
-static enum lab_outcome kmap_dma(struct kctx *k, struct lab_domain *dom, const char *step,
-				 int *mapped)
-{
-	int ret, kres = 0, err;
-
-	*mapped = 0;
-	ret = lab_probe_map(&k->p, dom->handle, DMA_IOVA, DMA_LEN, &kres);
-	if (ret)
-		return refused(k, step, ret);
-	err = lab_result_step(k->r, step, kres);
-	if (err)
-		return lab_result_out(k->r, LAB_OUTCOME_ERROR, "%s at 0x%llx failed: %s", step,
-				      DMA_IOVA, lab_errname(err));
-	*mapped = 1;
-	return 0;
-}
-
 /* attach; the positive errno goes to *err */
 static enum lab_outcome kattach(struct kctx *k, const struct lab_pcidev *d,
 				const struct lab_domain *dom, const char *step, int *err)
@@ -102,16 +87,16 @@ static enum lab_outcome kattach(struct kctx *k, const struct lab_pcidev *d,
 
 /*
  * After an attach returned 0: is @d really in @dom? DMA through the domain
- * for an edu device with the test page mapped, else the core's domain
+ * for an edu device (@dma: the case allows it), else the core's domain
  * identity. 0 when verified, FAIL when not, ERROR on transport errors.
  */
 static enum lab_outcome kverify(struct kctx *k, const struct lab_pcidev *d,
-				const struct lab_domain *dom, int mapped)
+				const struct lab_domain *dom, int dma)
 {
 	struct lab_domain cur;
 	int ret, kres = 0, err;
 
-	if (mapped && lab_env_is_edu(d)) {
+	if (dma && lab_env_is_edu(d)) {
 		ret = lab_probe_dma_check(&k->p, d->bdf, dom->handle, DMA_IOVA, &kres);
 		if (ret)
 			return refused(k, "verify.dma", ret);
@@ -142,7 +127,7 @@ static enum lab_outcome kverify(struct kctx *k, const struct lab_pcidev *d,
 
 /* a setup attach that must succeed and really move the device */
 static enum lab_outcome kattach_setup(struct kctx *k, const struct lab_pcidev *d,
-				      const struct lab_domain *dom, const char *step, int mapped)
+				      const struct lab_domain *dom, const char *step, int dma)
 {
 	enum lab_outcome o;
 	int err = 0;
@@ -153,12 +138,12 @@ static enum lab_outcome kattach_setup(struct kctx *k, const struct lab_pcidev *d
 	if (err)
 		return lab_result_out(k->r, LAB_OUTCOME_ERROR, "%s of %s failed: %s", step, d->bdf,
 				      lab_errname(err));
-	return kverify(k, d, dom, mapped);
+	return kverify(k, d, dom, dma);
 }
 
 /* the judged attach: observed errno, verified when it is 0 */
 static enum lab_outcome kattach_judged(struct kctx *k, const struct lab_pcidev *d,
-				       const struct lab_domain *dom, const char *step, int mapped)
+				       const struct lab_domain *dom, const char *step, int dma)
 {
 	enum lab_outcome o;
 	int err = 0;
@@ -168,7 +153,7 @@ static enum lab_outcome kattach_judged(struct kctx *k, const struct lab_pcidev *
 		return o;
 	k->r->observed = err;
 	if (!err) {
-		o = kverify(k, d, dom, mapped);
+		o = kverify(k, d, dom, dma);
 		if (o)
 			return o;
 	}
@@ -193,7 +178,6 @@ static enum lab_outcome run_second_domain(const struct lab_env *env, struct lab_
 	struct lab_domain d1, d2;
 	enum lab_outcome o;
 	struct kctx k;
-	int m1, m2;
 
 	o = pick_single(env, r, &d);
 	if (o)
@@ -203,11 +187,9 @@ static enum lab_outcome run_second_domain(const struct lab_env *env, struct lab_
 		return o;
 	if ((o = kalloc(&k, d, &d1, "domain_alloc.1")) ||
 	    (o = kalloc(&k, d, &d2, "domain_alloc.2")) ||
-	    (o = kmap_dma(&k, &d1, "map.1", &m1)) ||
-	    (o = kmap_dma(&k, &d2, "map.2", &m2)) ||
-	    (o = kattach_setup(&k, d, &d1, "attach.1", m1)))
+	    (o = kattach_setup(&k, d, &d1, "attach.1", 1)))
 		goto out_close;
-	o = kattach_judged(&k, d, &d2, "attach.2", m2);
+	o = kattach_judged(&k, d, &d2, "attach.2", 1);
 out_close:
 	lab_probe_close(&k.p);
 	return o;
@@ -220,7 +202,6 @@ static enum lab_outcome run_same_twice(const struct lab_env *env, struct lab_res
 	struct lab_domain d1;
 	enum lab_outcome o;
 	struct kctx k;
-	int m1;
 
 	o = pick_single(env, r, &d);
 	if (o)
@@ -229,10 +210,9 @@ static enum lab_outcome run_same_twice(const struct lab_env *env, struct lab_res
 	if (o)
 		return o;
 	if ((o = kalloc(&k, d, &d1, "domain_alloc")) ||
-	    (o = kmap_dma(&k, &d1, "map", &m1)) ||
-	    (o = kattach_setup(&k, d, &d1, "attach.1", m1)))
+	    (o = kattach_setup(&k, d, &d1, "attach.1", 1)))
 		goto out_close;
-	o = kattach_judged(&k, d, &d1, "attach.2", m1);
+	o = kattach_judged(&k, d, &d1, "attach.2", 1);
 out_close:
 	lab_probe_close(&k.p);
 	return o;
@@ -246,7 +226,6 @@ static enum lab_outcome run_multi_group(const struct lab_env *env, struct lab_re
 	struct lab_domain dom;
 	enum lab_outcome o;
 	struct kctx k;
-	int m;
 
 	if (lab_env_pick_multi(env, &d, why, sizeof(why)))
 		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
@@ -254,10 +233,10 @@ static enum lab_outcome run_multi_group(const struct lab_env *env, struct lab_re
 	o = kopen(&k, env, r);
 	if (o)
 		return o;
-	if ((o = kalloc(&k, d, &dom, "domain_alloc")) ||
-	    (o = kmap_dma(&k, &dom, "map", &m)))
+	o = kalloc(&k, d, &dom, "domain_alloc");
+	if (o)
 		goto out_close;
-	o = kattach_judged(&k, d, &dom, "attach", m);
+	o = kattach_judged(&k, d, &dom, "attach", 1);
 out_close:
 	lab_probe_close(&k.p);
 	return o;
@@ -271,7 +250,7 @@ static enum lab_outcome run_no_group(const struct lab_env *env, struct lab_resul
 	struct lab_domain dom;
 	enum lab_outcome o;
 	struct kctx k;
-	int i, m;
+	int i;
 
 	if (lab_env_pick_nogroup(env, &d, why, sizeof(why)))
 		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
@@ -287,10 +266,10 @@ static enum lab_outcome run_no_group(const struct lab_env *env, struct lab_resul
 	o = kopen(&k, env, r);
 	if (o)
 		return o;
-	if ((o = kalloc(&k, owner, &dom, "domain_alloc")) ||
-	    (o = kmap_dma(&k, &dom, "map", &m)))
+	o = kalloc(&k, owner, &dom, "domain_alloc");
+	if (o)
 		goto out_close;
-	o = kattach_judged(&k, d, &dom, "attach", m);
+	o = kattach_judged(&k, d, &dom, "attach", 1);
 out_close:
 	lab_probe_close(&k.p);
 	return o;
@@ -319,7 +298,6 @@ static enum lab_outcome run_coherency(const struct lab_env *env, struct lab_resu
 	struct lab_domain dom;
 	enum lab_outcome o;
 	struct kctx k;
-	int m;
 
 	o = pick_single(env, r, &d);
 	if (o)
@@ -328,10 +306,9 @@ static enum lab_outcome run_coherency(const struct lab_env *env, struct lab_resu
 	if (o)
 		return o;
 	if ((o = kalloc(&k, d, &dom, "domain_alloc")) ||
-	    (o = kenforce(&k, &dom)) ||
-	    (o = kmap_dma(&k, &dom, "map", &m)))
+	    (o = kenforce(&k, &dom)))
 		goto out_close;
-	o = kattach_judged(&k, d, &dom, "attach", m);
+	o = kattach_judged(&k, d, &dom, "attach", 1);
 out_close:
 	lab_probe_close(&k.p);
 	return o;
@@ -343,7 +320,7 @@ static enum lab_outcome run_aw39(const struct lab_env *env, struct lab_result *r
 	const struct lab_pcidev *d;
 	struct lab_domain dom;
 	enum lab_outcome o;
-	int ret, kres = 0, err, m;
+	int ret, kres = 0, err;
 	struct kctx k;
 
 	o = pick_single(env, r, &d);
@@ -352,8 +329,8 @@ static enum lab_outcome run_aw39(const struct lab_env *env, struct lab_result *r
 	o = kopen(&k, env, r);
 	if (o)
 		return o;
-	if ((o = kalloc(&k, d, &dom, "domain_alloc")) ||
-	    (o = kmap_dma(&k, &dom, "map", &m)))
+	o = kalloc(&k, d, &dom, "domain_alloc");
+	if (o)
 		goto out_close;
 	ret = lab_probe_map(&k.p, dom.handle, IOVA_ABOVE_39, DMA_LEN, &kres);
 	if (ret) {
@@ -368,7 +345,7 @@ static enum lab_outcome run_aw39(const struct lab_env *env, struct lab_result *r
 				   lab_errname(err));
 		goto out_close;
 	}
-	o = kattach_judged(&k, d, &dom, "attach", m);
+	o = kattach_judged(&k, d, &dom, "attach", 1);
 out_close:
 	lab_probe_close(&k.p);
 	return o;

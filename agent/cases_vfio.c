@@ -246,8 +246,10 @@ static enum lab_outcome run_unsafe_irq(const struct lab_env *env, struct lab_res
 	return o;
 }
 
-static const char *const needs_two[] = { "vfio", "iommu", "kmod", "dev-two-single", NULL };
-static const char *const needs_msi[] = { "x86", "vfio", "iommu", "dev-single", NULL };
+static const char *const needs_two[] = { "vfio", "iommu", "kmod", "vfio-irq-safe",
+						"dev-two-single", NULL };
+static const char *const needs_msi[] = { "x86", "vfio", "iommu", "vfio-irq-safe", "dev-single",
+						NULL };
 static const char *const needs_unsafe[] = { "vfio", "iommu", "no-intremap", "dev-single", NULL };
 
 static const struct lab_contract c_ok[] = {

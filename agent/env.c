@@ -637,6 +637,19 @@ int lab_env_check_need(const struct lab_env *env, const char *need, char *why, s
 			 u->name, lab_vtd_mgaw(u->cap));
 		return -ENOENT;
 	}
+	if (strcmp(need, "vfio-irq-safe") == 0) {
+		char p[256], buf[8] = "";
+
+		if (env->intremap > 0)
+			return 0;
+		snprintf(p, sizeof(p),
+			 "%s/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", env->root);
+		if (!read_line(p, buf, sizeof(buf)) && (buf[0] == 'Y' || buf[0] == '1'))
+			return 0;
+		snprintf(why, len, "interrupt remapping is %s and allow_unsafe_interrupts=N: type1 refuses every group here (see vfio.type1.unsafe_interrupts)",
+			 env->intremap == 0 ? "off" : "unknown");
+		return -ENOENT;
+	}
 	if (strcmp(need, "no-intremap") == 0) {
 		if (env->intremap == 0)
 			return 0;
