@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * lava_template.h - render a LAVA job template (jobs/templates/*.yaml.in).
+ * lava_template.h - render a LAVA job template (jobs/templates/NAME.yaml.in).
  *
  * Purpose: the one place a LAVA job definition is produced from values that
  * come from outside (kernel names, target JSON, URLs, command lines). The

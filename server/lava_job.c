@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lava_job.c - iommulab job -> LAVA job definition (lava_job.h).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lava_job.h"
+#include "lava_template.h"
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* characters a kernel command line word may hold here */
+static bool cmdline_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_.,:=/+-*? ", *s))
+			return false;
+	return true;
+}
+
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n < 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+}
+
+static const char *default_console(const char *arch)
+{
+	if (!strcmp(arch, "arm64"))
+		return "ttyAMA0";
+	if (!strcmp(arch, "s390x"))
+		return "ttysclp0";
+	return "ttyS0";
+}
+
+static const char *debian_arch(const char *arch)
+{
+	if (!strcmp(arch, "x86_64"))
+		return "amd64";
+	return arch;	/* arm64, s390x */
+}
+
+const char *lab_lava_job_target_lab(json_t *definition)
+{
+	return json_string_value(json_object_get(json_object_get(definition, "lava"), "lab"));
+}
+
+/* job context for device type qemu, from the target's "qemu" object */
+static int qemu_context(json_t *ctx, json_t *def, const char *arch, char *err, size_t errlen)
+{
+	json_t *q = json_object_get(def, "qemu"), *args, *opts, *a;
+	const char *machine;
+	json_int_t mem;
+	char buf[512];
+	size_t i;
+
+	if (!json_is_object(q)) {
+		seterr(err, errlen, "target has device type qemu but no \"qemu\" object");
+		return -EINVAL;
+	}
+	machine = json_string_value(json_object_get(q, "machine"));
+	mem = json_integer_value(json_object_get(q, "memory_mb"));
+	args = json_object_get(q, "args");
+	if (!machine || !cmdline_ok(machine) || strchr(machine, ' ') ||
+	    (args && !json_is_array(args))) {
+		seterr(err, errlen, "target qemu.machine/args missing or with bad characters");
+		return -EINVAL;
+	}
+	opts = json_array();
+	if (!opts)
+		return -ENOMEM;
+	json_array_append_new(opts, json_string("-accel tcg"));
+	if (!strcmp(arch, "arm64")) {
+		/* LAVA's qemu type writes -cpu/-machine for arm64 from these */
+		json_object_set_new(ctx, "machine", json_string(machine));
+		json_object_set_new(ctx, "cpu", json_string("max"));
+	} else {
+		json_array_append_new(opts, json_string("-cpu max"));
+		snprintf(buf, sizeof(buf), "-machine %s", machine);
+		json_array_append_new(opts, json_string(buf));
+	}
+	json_array_append_new(opts, json_string("-no-reboot"));
+	/* rig/boot passes qemu.args as argv words: "-device" "X" -> "-device X" */
+	for (i = 0; i < json_array_size(args); i++) {
+		const char *w = json_string_value(json_array_get(args, i));
+		const char *v = json_string_value(json_array_get(args, i + 1));
+
+		if (!w || !cmdline_ok(w) || strchr(w, ' ')) {
+			seterr(err, errlen, "target qemu.args[%zu] is not a plain word", i);
+			json_decref(opts);
+			return -EINVAL;
+		}
+		if (w[0] == '-' && v && v[0] != '-') {
+			if (!cmdline_ok(v) || strchr(v, ' ')) {
+				seterr(err, errlen, "target qemu.args[%zu] is not a plain word", i + 1);
+				json_decref(opts);
+				return -EINVAL;
+			}
+			snprintf(buf, sizeof(buf), "%s %s", w, v);
+			i++;
+			a = json_string(buf);
+		} else {
+			a = json_string(w);
+		}
+		json_array_append_new(opts, a);
+	}
+	json_object_set_new(ctx, "arch", json_string(debian_arch(arch)));
+	json_object_set_new(ctx, "no_kvm", json_true());
+	json_object_set_new(ctx, "memory", json_integer(mem > 0 ? mem : 512));
+	json_object_set_new(ctx, "extra_options", opts);
+	return 0;
+}
+
+static int build_cmdline(const struct lab_lava_job_in *in, json_t *def, const char *console,
+			 char *out, size_t len, char *err, size_t errlen)
+{
+	const struct lab_job *j = in->job;
+	const char *tappend = json_string_value(json_object_get(json_object_get(def, "qemu"),
+								"append"));
+	size_t n;
+
+	n = snprintf(out, len, "console=%s panic=-1 iommulab.target=%s", console, in->target->name);
+	if (tappend && *tappend)
+		n += snprintf(out + n, n < len ? len - n : 0, " %s", tappend);
+	if (j->case_filter && *j->case_filter) {
+		if (!strncmp(j->case_filter, "fault=", 6))
+			n += snprintf(out + n, n < len ? len - n : 0, " iommulab.fault=%s",
+				      j->case_filter + 6);
+		else
+			n += snprintf(out + n, n < len ? len - n : 0, " iommulab.filter=%s",
+				      j->case_filter);
+	}
+	if (j->repeat > 1)
+		n += snprintf(out + n, n < len ? len - n : 0, " iommulab.repeat=%d", j->repeat);
+	n += snprintf(out + n, n < len ? len - n : 0, " iommulab.lava=1");
+	if (n >= len) {
+		seterr(err, errlen, "kernel command line too long");
+		return -EINVAL;
+	}
+	if (!cmdline_ok(out)) {
+		seterr(err, errlen, "kernel command line has a character outside [A-Za-z0-9_.,:=/+*?- ]");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int lab_lava_job_vars(const struct lab_lava_job_in *in, json_t **vars_out,
+		      char tmpl[64], char *err, size_t errlen)
+{
+	const struct lab_target *t = in->target;
+	json_t *def, *lava, *ctx, *vars, *x, *meta;
+	const char *dt, *tname, *console;
+	char cmdline[1024], buf[1200];
+	json_int_t mins;
+	int r = -EINVAL;
+
+	*vars_out = NULL;
+	if (!in->job || !in->kernel || !t || !t->definition || !in->kernel_url || !in->initrd_url)
+		return -EINVAL;
+	def = json_loads(t->definition, 0, NULL);
+	if (!json_is_object(def)) {
+		seterr(err, errlen, "target %s: definition is not a JSON object", t->name);
+		json_decref(def);
+		return -EINVAL;
+	}
+	lava = json_object_get(def, "lava");
+	dt = json_string_value(json_object_get(lava, "device_type"));
+	if (!dt || !name_ok(dt)) {
+		seterr(err, errlen, "target %s: lava.device_type missing or not [a-z0-9_-]", t->name);
+		goto put_def;
+	}
+	tname = json_string_value(json_object_get(lava, "template"));
+	if (!tname)
+		tname = !strcmp(dt, "qemu") ? "qemu" : NULL;
+	if (!tname || !name_ok(tname)) {
+		seterr(err, errlen, "target %s: lava.template missing or not [a-z0-9_-] (device type %s)",
+		       t->name, dt);
+		goto put_def;
+	}
+	snprintf(tmpl, 64, "%s", tname);
+	console = json_string_value(json_object_get(lava, "console"));
+	if (!console)
+		console = default_console(t->arch);
+
+	ctx = json_object();
+	vars = json_object();
+	meta = json_object();
+	if (!ctx || !vars || !meta) {
+		r = -ENOMEM;
+		goto put_all;
+	}
+	if (!strcmp(dt, "qemu")) {
+		r = qemu_context(ctx, def, t->arch, err, errlen);
+		if (r)
+			goto put_all;
+	}
+	x = json_object_get(lava, "context");
+	if (x && (!json_is_object(x) || json_object_update(ctx, x))) {
+		seterr(err, errlen, "target %s: lava.context must be an object", t->name);
+		r = -EINVAL;
+		goto put_all;
+	}
+	r = build_cmdline(in, def, console, cmdline, sizeof(cmdline), err, errlen);
+	if (r)
+		goto put_all;
+	/* ipxe / u-boot device types take kernel arguments from the context */
+	json_object_set_new(ctx, "extra_kernel_args", json_string(cmdline));
+
+	snprintf(buf, sizeof(buf), "iommulab job %lld: %s on %s", (long long)in->job->id,
+		 in->kernel->name, t->name);
+	json_object_set_new(vars, "job_name", json_string(buf));
+	json_object_set_new(vars, "device_type", json_string(dt));
+	/* iommulab priority (any int, higher first) -> LAVA 0..100 */
+	json_object_set_new(vars, "priority",
+			    json_integer(in->job->priority < 0 ? 0 :
+					 in->job->priority > 50 ? 100 : 50 + in->job->priority));
+	mins = (in->job->timeout_s + 59) / 60;
+	if (mins < 1)
+		mins = 1;
+	json_object_set_new(vars, "action_timeout_min", json_integer(mins));
+	json_object_set_new(vars, "job_timeout_min", json_integer(mins + 15));
+	json_object_set(vars, "context", ctx);
+	json_object_set_new(meta, "iommulab.job", json_integer(in->job->id));
+	json_object_set_new(meta, "iommulab.kernel", json_string(in->kernel->name));
+	json_object_set_new(meta, "iommulab.target", json_string(t->name));
+	if (in->lab_name)
+		json_object_set_new(meta, "iommulab.lab", json_string(in->lab_name));
+	json_object_set(vars, "metadata", meta);
+	snprintf(buf, sizeof(buf), "-kernel {kernel} -append \"%s\"", cmdline);
+	json_object_set_new(vars, "kernel_image_arg", json_string(buf));
+	json_object_set_new(vars, "kernel_args", json_string(cmdline));
+	json_object_set_new(vars, "kernel_url", json_string(in->kernel_url));
+	json_object_set_new(vars, "initrd_url", json_string(in->initrd_url));
+	if (in->kernel_sha256)
+		json_object_set_new(vars, "kernel_sha256", json_string(in->kernel_sha256));
+	if (in->initrd_sha256)
+		json_object_set_new(vars, "initrd_sha256", json_string(in->initrd_sha256));
+	x = json_object_get(lava, "kernel_type");
+	if (json_is_string(x))
+		json_object_set(vars, "kernel_type", x);
+	x = json_object_get(lava, "dtb");
+	if (json_is_string(x))
+		json_object_set_new(vars, "dtb", json_pack("{s:O}", "url", x));
+	x = json_object_get(lava, "tags");
+	if (json_is_array(x) && json_array_size(x))
+		json_object_set(vars, "tags", x);
+	if (in->callback_url && in->callback_token_desc) {
+		json_t *notify = json_pack("{s:{s:s},s:[{s:s,s:s,s:s,s:s,s:s}]}",
+					   "criteria", "status", "finished",
+					   "callbacks", "url", in->callback_url, "method", "POST",
+					   "dataset", "all", "token", in->callback_token_desc,
+					   "content-type", "json");
+
+		if (!notify) {
+			r = -ENOMEM;
+			goto put_all;
+		}
+		json_object_set_new(vars, "notify", notify);
+	}
+	if (lab_lava_template_value_ok(vars)) {
+		seterr(err, errlen, "target %s: a value has a character outside printable ASCII",
+		       t->name);
+		r = -EINVAL;
+		goto put_all;
+	}
+	*vars_out = vars;
+	vars = NULL;
+	r = 0;
+put_all:
+	json_decref(vars);
+	json_decref(meta);
+	json_decref(ctx);
+put_def:
+	json_decref(def);
+	return r;
+}
+
+int lab_lava_job_render(const char *jobs_dir, const struct lab_lava_job_in *in,
+			char **yaml, char *err, size_t errlen)
+{
+	char tmpl[64], path[PATH_MAX];
+	json_t *vars;
+	int r;
+
+	*yaml = NULL;
+	r = lab_lava_job_vars(in, &vars, tmpl, err, errlen);
+	if (r)
+		return r;
+	if ((size_t)snprintf(path, sizeof(path), "%s/templates/%s.yaml.in", jobs_dir, tmpl) >=
+	    sizeof(path)) {
+		json_decref(vars);
+		return -ENAMETOOLONG;
+	}
+	r = lab_lava_template_render_file(path, vars, yaml, err, errlen);
+	json_decref(vars);
+	return r;
+}
