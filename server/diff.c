@@ -63,10 +63,11 @@ static const char *s_of(json_t *o, const char *k)
 static json_t *side(json_t *row)
 {
 	json_t *exp = json_object_get(row, "expected");
-	json_t *o = json_object();
+	json_t *o;
 
 	if (!row)
 		return json_null();
+	o = json_object();
 	json_object_set(o, "observed", json_object_get(row, "observed"));
 	json_object_set_new(o, "observed_name", json_string(lab_errno_name(
 		(int)json_integer_value(json_object_get(row, "observed")))));

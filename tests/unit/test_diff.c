@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * test_diff.c - the kernel/plan diff (server/diff.c) over a constructed
+ * two-kernel dataset in a real SQLite file: every class appears once, only
+ * complete jobs count, the newest complete job wins, the text table aligns.
+ */
+#include "diff.h"
+#include "helpers.h"
+
+/* store @n results as one complete job of kernel @k on target 0 */
+static int64_t complete_job(struct fx *f, int k, struct lab_result *res, size_t n,
+			    bool complete)
+{
+	int64_t id = fx_running_job(f, k, 0);
+
+	assert_int_equal(lab_store_results_ingest(f->st, id, res, n), 0);
+	assert_int_equal(lab_store_job_transition(f->st, id, LAB_JOB_RUNNING,
+						  complete ? LAB_JOB_COMPLETE : LAB_JOB_CANCELED,
+						  NULL), 0);
+	return id;
+}
+
+static json_t *row_of(json_t *diff, const char *case_id)
+{
+	json_t *rows = json_object_get(diff, "rows"), *r;
+	size_t i;
+
+	json_array_foreach(rows, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "case")), case_id) == 0)
+			return r;
+	return NULL;
+}
+
+static void expect_class(json_t *diff, const char *case_id, const char *cls)
+{
+	json_t *r = row_of(diff, case_id);
+
+	if (!r)
+		fail_msg("no row for %s", case_id);
+	if (strcmp(json_string_value(json_object_get(r, "class")), cls) != 0)
+		fail_msg("%s: class %s, want %s", case_id,
+			 json_string_value(json_object_get(r, "class")), cls);
+}
+
+static void test_classes(void **state)
+{
+	struct fx *f = *state;
+	struct lab_result base[] = {
+		fx_result("kmod.a.unchanged", 22, 22, LAB_VERDICT_PASS),
+		fx_result("kmod.a.errno", 95, 95, LAB_VERDICT_PASS),	/* EOPNOTSUPP */
+		fx_result("kmod.a.regress", 22, 22, LAB_VERDICT_PASS),
+		fx_result("kmod.a.fixed", 0, 22, LAB_VERDICT_FAIL),
+		fx_result("kmod.a.skipped", 0, 0, LAB_VERDICT_PASS),
+		fx_result("kmod.a.gone", 16, 16, LAB_VERDICT_PASS),
+	};
+	struct lab_result head[] = {
+		fx_result("kmod.a.unchanged", 22, 22, LAB_VERDICT_PASS),
+		fx_result("kmod.a.errno", 22, 22, LAB_VERDICT_PASS),	/* EINVAL */
+		fx_result("kmod.a.regress", 95, 22, LAB_VERDICT_FAIL),
+		fx_result("kmod.a.fixed", 22, 22, LAB_VERDICT_PASS),
+		fx_result("kmod.a.skipped", 0, -1, LAB_VERDICT_SKIP),
+		fx_result("kmod.a.added", 19, 19, LAB_VERDICT_PASS),
+	};
+	/* a stale (older) complete head result and a canceled newer one: ignored */
+	struct lab_result stale[] = {
+		fx_result("kmod.a.regress", 22, 22, LAB_VERDICT_PASS),
+	};
+	struct lab_result canceled[] = {
+		fx_result("kmod.a.regress", 22, 22, LAB_VERDICT_PASS),
+	};
+	char err[256] = "", *text;
+	json_t *d, *sum, *r;
+
+	complete_job(f, 0, base, 6, true);
+	complete_job(f, 1, stale, 1, true);
+	complete_job(f, 1, head, 6, true);
+	complete_job(f, 1, canceled, 1, false);
+
+	assert_int_equal(lab_diff_run(f->st, false, "6.1", "6.12", false, &d, err, sizeof(err)), 0);
+	expect_class(d, "kmod.a.unchanged", "unchanged");
+	expect_class(d, "kmod.a.errno", "errno_changed");
+	expect_class(d, "kmod.a.regress", "pass_to_fail");
+	expect_class(d, "kmod.a.fixed", "fail_to_pass");
+	expect_class(d, "kmod.a.skipped", "verdict_changed");
+	expect_class(d, "kmod.a.added", "new");
+	expect_class(d, "kmod.a.gone", "missing");
+	r = row_of(d, "kmod.a.errno");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "base"),
+							      "observed_name")), "EOPNOTSUPP");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "head"),
+							      "observed_name")), "EINVAL");
+	assert_true(json_is_null(json_object_get(row_of(d, "kmod.a.added"), "base")));
+	assert_true(json_is_null(json_object_get(row_of(d, "kmod.a.gone"), "head")));
+	sum = json_object_get(d, "summary");
+	assert_int_equal(json_integer_value(json_object_get(sum, "unchanged")), 1);
+	assert_int_equal(json_integer_value(json_object_get(sum, "pass_to_fail")), 1);
+	assert_int_equal(json_array_size(json_object_get(d, "rows")), 7);
+
+	text = lab_diff_text(d);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "EOPNOTSUPP (pass)"));
+	assert_non_null(strstr(text, "pass_to_fail"));
+	{
+		/* aligned: the CLASS column starts at the same offset on every row */
+		char *l = strchr(text, '\n') + 1, *hdr_class = strstr(l, "CLASS");
+		long col = hdr_class - l;
+		int rows = 0;
+
+		for (l = strchr(l, '\n') + 1; *l && strncmp(l, "7 rows", 6); l = strchr(l, '\n') + 1) {
+			const char *e = strchr(l, '\n');
+			const char *cls = l + col;
+
+			assert_true(cls < e);
+			assert_true(cls[-1] == ' ' && cls[0] != ' ');
+			rows++;
+		}
+		assert_int_equal(rows, 7);
+	}
+	free(text);
+	json_decref(d);
+
+	/* changes only */
+	assert_int_equal(lab_diff_run(f->st, false, "6.1", "6.12", true, &d, err, sizeof(err)), 0);
+	assert_null(row_of(d, "kmod.a.unchanged"));
+	assert_int_equal(json_array_size(json_object_get(d, "rows")), 6);
+	json_decref(d);
+
+	/* unknown kernel */
+	assert_int_equal(lab_diff_run(f->st, false, "6.1", "9.9", false, &d, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "9.9"));
+}
+
+static void test_plans(void **state)
+{
+	struct fx *f = *state;
+	struct lab_result a[] = { fx_result("kmod.p.one", 95, 95, LAB_VERDICT_PASS) };
+	struct lab_result b[] = { fx_result("kmod.p.one", 22, 95, LAB_VERDICT_FAIL) };
+	char err[256], id1[32], id2[32];
+	int64_t p1, p2;
+	json_t *plan, *jobs, *d;
+	struct lab_job_filter jf = { .state = -1, .limit = 10 };
+	int n;
+
+	for (int k = 0; k < 2; k++) {
+		int64_t *pid = k ? &p2 : &p1;
+		int64_t jid;
+
+		plan = json_pack("{s:s, s:[s], s:[s]}", "kind", "patch", "kernels", k ? "6.12" : "6.1",
+				 "targets", "q35-vtd");
+		assert_int_equal(lab_store_plan_create_ex(f->st, plan, NULL, pid, &n, err, sizeof(err)), 0);
+		json_decref(plan);
+		jf.plan_id = *pid;
+		assert_int_equal(lab_store_jobs_list(f->st, &jf, &jobs), 0);
+		assert_int_equal(json_array_size(jobs), 1);
+		jid = json_integer_value(json_object_get(json_array_get(jobs, 0), "id"));
+		json_decref(jobs);
+		assert_int_equal(lab_store_job_transition(f->st, jid, 0, 1, NULL), 0);
+		assert_int_equal(lab_store_job_transition(f->st, jid, 1, 2, NULL), 0);
+		assert_int_equal(lab_store_results_ingest(f->st, jid, k ? b : a, 1), 0);
+		assert_int_equal(lab_store_job_transition(f->st, jid, 2, 3, NULL), 0);
+	}
+	snprintf(id1, sizeof(id1), "%lld", (long long)p1);
+	snprintf(id2, sizeof(id2), "%lld", (long long)p2);
+	assert_int_equal(lab_diff_run(f->st, true, id1, id2, false, &d, err, sizeof(err)), 0);
+	expect_class(d, "kmod.p.one", "pass_to_fail");
+	json_decref(d);
+	assert_int_equal(lab_diff_run(f->st, true, id1, "x", false, &d, err, sizeof(err)), -EINVAL);
+}
+
+static void test_classify_table(void **state)
+{
+	(void)state;
+	assert_int_equal(lab_diff_classify(false, 0, 0, true, 0, 0), LAB_DIFF_NEW);
+	assert_int_equal(lab_diff_classify(true, 0, 0, false, 0, 0), LAB_DIFF_MISSING);
+	assert_int_equal(lab_diff_classify(true, 22, LAB_VERDICT_PASS, true, 22, LAB_VERDICT_ERROR),
+			 LAB_DIFF_PASS_TO_FAIL);
+	assert_int_equal(lab_diff_classify(true, 5, LAB_VERDICT_ERROR, true, 22, LAB_VERDICT_PASS),
+			 LAB_DIFF_FAIL_TO_PASS);
+	assert_int_equal(lab_diff_classify(true, 95, LAB_VERDICT_FAIL, true, 14, LAB_VERDICT_FAIL),
+			 LAB_DIFF_ERRNO_CHANGED);
+	assert_int_equal(lab_diff_classify(true, 0, LAB_VERDICT_SKIP, true, 0, LAB_VERDICT_PASS),
+			 LAB_DIFF_VERDICT_CHANGED);
+	assert_int_equal(lab_diff_classify(true, 0, LAB_VERDICT_SKIP, true, 0, LAB_VERDICT_SKIP),
+			 LAB_DIFF_UNCHANGED);
+}
+
+static void test_matrix(void **state)
+{
+	struct fx *f = *state;
+	struct lab_result r[] = {
+		fx_result("kmod.m.one", 22, 22, LAB_VERDICT_PASS),
+		fx_result("kmod.m.two", 95, 22, LAB_VERDICT_FAIL),
+	};
+	json_t *m;
+
+	r[1].repeat = 0;
+	complete_job(f, 0, r, 2, true);
+	assert_int_equal(lab_store_matrix(f->st, f->kernel[0], &m), 0);
+	assert_int_equal(json_array_size(json_object_get(m, "cells")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "summary"), "fail")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(m, "drivers"), 0)),
+			    "intel-iommu");
+	json_decref(m);
+	assert_int_equal(lab_store_matrix(f->st, f->kernel[1], &m), 0);
+	assert_int_equal(json_array_size(json_object_get(m, "cells")), 0);
+	json_decref(m);
+	assert_int_equal(lab_store_matrix(f->st, 999, &m), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_classify_table),
+		cmocka_unit_test_setup_teardown(test_classes, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_plans, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_matrix, fx_setup, fx_teardown),
+	};
+	return cmocka_run_group_tests_name("diff", tests, NULL, NULL);
+}
