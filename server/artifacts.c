@@ -42,7 +42,7 @@ static const char PREPARE_SCRIPT[] =
 	"echo \"prepare: make -C agent ARCH=$arch\"\n"
 	"make -s -C agent ARCH=\"$arch\"\n"
 	"echo \"prepare: make -C kmods KERNEL=$release ARCH=$arch\"\n"
-	"make -s -C kmods KERNEL=\"$release\" ARCH=\"$arch\"\n"
+	"make -s -C kmods KERNEL=\"$release\" ARCH=\"$arch\" module\n"
 	"echo \"prepare: rig/mkinitramfs --kernel $release --arch $arch\"\n"
 	"initrd=$(rig/mkinitramfs --kernel \"$release\" --arch \"$arch\")\n"
 	"[ -f \"$initrd\" ] || { echo \"prepare: rig/mkinitramfs printed no image ($initrd)\" >&2; exit 1; }\n"

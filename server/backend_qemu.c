@@ -207,28 +207,51 @@ static char *slurp(const char *path, size_t *len_out)
 	return buf;
 }
 
-/* append a printable excerpt of @text (at most @max bytes) to @reason */
-static void add_excerpt(char *reason, const char *text, size_t max)
+/*
+ * Append a printable excerpt of @text to @reason: at most @max bytes, the
+ * last ones (@from_head false) or the first ones. Carriage returns and
+ * terminal escape sequences are dropped, other control bytes become '?'.
+ */
+static void add_excerpt_at(char *reason, const char *text, size_t max, bool from_head)
 {
 	size_t used = strlen(reason), room, n, i;
-	const char *hdr = ": ...";
+	const char *hdr = from_head ? ": " : ": ...";
 
 	if (!text || !*text || used + 8 >= LAB_REASON_MAX)
 		return;
 	room = LAB_REASON_MAX - used - 1 - strlen(hdr);
 	n = strlen(text);
-	if (n > max)
-		text += n - max, n = max;
-	if (n > room)
-		text += n - room, n = room;
+	if (n > max) {
+		if (!from_head)
+			text += n - max;
+		n = max;
+	}
 	memcpy(reason + used, hdr, strlen(hdr));
 	used += strlen(hdr);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && room > 0; i++) {
 		unsigned char c = (unsigned char)text[i];
 
+		if (c == '\r')
+			continue;
+		if (c == 0x1b) {	/* ESC [ params final, or ESC + one byte */
+			if (i + 1 < n && text[i + 1] == '[') {
+				for (i += 2; i < n && !((unsigned char)text[i] >= 0x40 &&
+							(unsigned char)text[i] <= 0x7e); i++)
+					;
+			} else {
+				i++;
+			}
+			continue;
+		}
 		reason[used++] = (c == '\n' || (c >= 0x20 && c < 0x7f)) ? (char)c : '?';
+		room--;
 	}
 	reason[used] = '\0';
+}
+
+static void add_excerpt(char *reason, const char *text, size_t max)
+{
+	add_excerpt_at(reason, text, max, false);
 }
 
 /* the tail of a file, as excerpt */
@@ -443,7 +466,7 @@ static enum lab_run_status scan_log(struct lab_run *run, struct qemu_run *q,
 	panic = strstr(log, "Kernel panic - not syncing");
 	if (panic) {
 		snprintf(reason, LAB_REASON_MAX, "guest kernel panic");
-		add_excerpt(reason, panic, LAB_QEMU_EXCERPT);
+		add_excerpt_at(reason, panic, LAB_QEMU_EXCERPT, true);
 		st = LAB_RUN_INFRA;
 		goto out_free_log;
 	}
