@@ -20,6 +20,7 @@
 #include "auth.h"
 #include "config.h"
 #include "diff.h"
+#include "lava_callback.h"
 #include "log.h"
 #include "record.h"
 #include "sched.h"
@@ -791,5 +792,6 @@ const struct lab_route lab_api_routes[] = {
 	{ "GET",  P "/matrix",           h_matrix,        NULL },
 	{ "GET",  P "/diffs",            h_diffs,         NULL },
 	{ "POST", P "/tokens",           h_token_post,    "admin" },
+	{ "POST", P "/lava/callback",    lab_lava_callback_handle, NULL },
 	{ NULL,   NULL,                  h_not_found,     NULL },
 };

@@ -1,0 +1,876 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * backend_lava.c - run a job in a LAVA lab (lab_backend_lava, backend.h).
+ *
+ * Purpose: one iommulab job = one LAVA job. Phases of a run:
+ *   PREPARE  the same artifact preparation the QEMU runner uses
+ *            (artifacts.h: kernel, agent, module, initramfs; all cached), a
+ *            child in its own process group -> $state/logs/<job>.prep.log
+ *   SUBMIT   render the job (lava_job.h, jobs/templates/) and POST it. If the
+ *            lab is down or answers garbage the run stays here and retries
+ *            with exponential backoff (5 s doubling to 5 min); the job's
+ *            backend id says "<lab>:pending" and the reason is in its log.
+ *            After LAVA_SUBMIT_GIVEUP_S without success -> LAB_RUN_INFRA.
+ *   WAIT     the LAVA job runs. Its end is learnt from the notify callback
+ *            (lava_callback.h) or, as a fallback, by polling GET jobs/N/
+ *            every lab poll_s seconds (LAVA never retries a callback).
+ * Ingest (scheduler thread only, once per run: no double store whichever of
+ * callback and poller comes first): the LAVA log (YAML) is decoded back into
+ * console text (lava_log.h), saved as the job's log, and scanned by the same
+ * record parser as the QEMU runner's serial log (record.h), so stored
+ * results equal a local run's. Outcome:
+ *   health Complete, log scans OK, and every record has its LAVA test case
+ *     (suite "iommulab", id with '.'->'_', same result)      LAB_RUN_DONE
+ *   Complete but a record without its test case, or a result that differs
+ *     (LAVA lost or changed signals)                         LAB_RUN_BAD_RESULTS
+ *   Complete, malformed records / END count mismatch         LAB_RUN_BAD_RESULTS
+ *   Complete without END, Incomplete, Canceled in LAVA       LAB_RUN_INFRA
+ *   still not finished LAVA_WAIT_EXTRA_S after the job's own timeout
+ *     (the LAVA job is canceled)                             LAB_RUN_TIMEOUT
+ * cancel() cancels the LAVA job (best effort) or kills the preparation.
+ *
+ * Invariants: the scheduler owns state transitions; this file only sets
+ * the backend id ("<lab>:<lava id>") and the log path. After a final poll()
+ * or cancel() the run is unregistered from the callback registry and no
+ * child of it is left.
+ *
+ * Ownership: struct lava_run hangs on run->priv from start() to a final
+ * poll() or cancel(), which free it.
+ *
+ * Errors: start() returns 0 or -errno with @reason filled.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "artifacts.h"
+#include "backend.h"
+#include "config.h"
+#include "lava_callback.h"
+#include "lava_client.h"
+#include "lava_job.h"
+#include "lava_log.h"
+#include "log.h"
+#include "record.h"
+
+#define LAVA_PREPARE_S		1800
+#define LAVA_BACKOFF_MIN_S	5
+#define LAVA_BACKOFF_MAX_S	300
+#define LAVA_SUBMIT_GIVEUP_S	3600
+#define LAVA_WAIT_EXTRA_S	1800	/* queueing in the lab + LAVA's own margins */
+#define LAVA_SUITE		"iommulab"
+#define LAVA_EXCERPT		700
+
+enum lava_phase { PH_PREPARE, PH_SUBMIT, PH_WAIT };
+
+struct lava_run {
+	enum lava_phase phase;
+	const struct lab_lava_lab *lab;
+	pid_t pid;			/* preparation child (group leader), 0 none */
+	double t0;			/* start of the current phase */
+	double next;			/* next submit try / poll, CLOCK_MONOTONIC */
+	int backoff_s;
+	int tries;
+	int64_t lava_id;		/* 0 until submitted */
+	bool registered;
+	char log_path[PATH_MAX];
+	char prep_log[PATH_MAX];
+	char result_path[PATH_MAX];
+	char yaml_path[PATH_MAX];
+	char last_err[LAB_LAVA_ERR_MAX];
+	char kernel_sha[65], initrd_sha[65];
+	struct lab_artifacts art;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* fork+exec @argv in its own process group, stdout/stderr to @log_path */
+static int spawn_group(char *const argv[], const char *log_path, pid_t *out)
+{
+	int fd, nul, err;
+	pid_t pid;
+
+	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (nul < 0) {
+		err = -errno;
+		goto err_close_log;
+	}
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		goto err_close_nul;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		dup2(nul, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		syscall(SYS_close_range, 3U, ~0U, 0U);
+		signal(SIGPIPE, SIG_DFL);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(nul);
+	close(fd);
+	*out = pid;
+	return 0;
+err_close_nul:
+	close(nul);
+err_close_log:
+	close(fd);
+	return err;
+}
+
+static void kill_group(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(-pid, SIGTERM);
+	for (int i = 0; i < 50; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			break;
+		usleep(100 * 1000);
+	}
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, WNOHANG);
+}
+
+static int sha256_file(const char *path, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE], buf[65536];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx;
+	size_t n;
+	FILE *f;
+	int r = 0;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		r = -ENOMEM;
+		goto close_f;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (!EVP_DigestUpdate(ctx, buf, n)) {
+			r = -EIO;
+			goto close_f;
+		}
+	if (ferror(f) || !EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32) {
+		r = -EIO;
+		goto close_f;
+	}
+	for (unsigned i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", md[i]);
+close_f:
+	EVP_MD_CTX_free(ctx);
+	fclose(f);
+	return r;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(LAB_LAVA_LOG_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, LAB_LAVA_LOG_MAX, f);
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static int write_file(const char *path, const char *data, size_t len)
+{
+	char tmp[PATH_MAX + 8];
+	FILE *f;
+	int r = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	if (fwrite(data, 1, len, f) != len)
+		r = -EIO;
+	if (fclose(f) && !r)
+		r = -errno;
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
+/* append a printable excerpt (the last @max bytes) of @text to @reason */
+static void add_excerpt(char *reason, const char *text, size_t max)
+{
+	size_t used = strlen(reason), n;
+
+	if (!text || !*text || used + 16 >= LAB_REASON_MAX)
+		return;
+	n = strlen(text);
+	if (n > max)
+		text += n - max;
+	used += snprintf(reason + used, LAB_REASON_MAX - used, ": ...");
+	for (; *text && used + 1 < LAB_REASON_MAX; text++) {
+		unsigned char c = (unsigned char)*text;
+
+		if (c == '\r')
+			continue;
+		reason[used++] = (c == '\n' || (c >= 0x20 && c < 0x7f)) ? (char)c : '?';
+	}
+	reason[used] = '\0';
+}
+
+static void set_backend_id(struct lab_run *run, struct lava_run *l, const char *what)
+{
+	char id[96];
+
+	if (what)
+		snprintf(id, sizeof(id), "%s:%s", l->lab->name, what);
+	else
+		snprintf(id, sizeof(id), "%s:%lld", l->lab->name, (long long)l->lava_id);
+	lab_store_job_set_backend(run->store, run->job->id, id, l->log_path);
+}
+
+/* a line for the job's log while nothing else is there */
+static void note(struct lava_run *l, const char *fmt, const char *arg)
+{
+	FILE *f = fopen(l->log_path, "ae");
+
+	if (!f)
+		return;
+	fprintf(f, "iommulab-lava: ");
+	fprintf(f, fmt, arg);
+	fputc('\n', f);
+	fclose(f);
+}
+
+static void run_free(struct lab_run *run)
+{
+	struct lava_run *l = run->priv;
+
+	if (!l)
+		return;
+	if (l->pid > 0)
+		kill_group(l->pid);
+	if (l->registered)
+		lab_lava_pending_del(l->lab->name, l->lava_id);
+	lab_artifacts_clear(&l->art);
+	free(l);
+	run->priv = NULL;
+}
+
+static const char *target_lab(const struct lab_target *t, json_t **def_out)
+{
+	json_t *def = t->definition ? json_loads(t->definition, 0, NULL) : NULL;
+
+	*def_out = def;
+	return def ? lab_lava_job_target_lab(def) : NULL;
+}
+
+static int lava_start(struct lab_run *run, char *reason)
+{
+	const struct lab_lava_lab *labs;
+	const struct lab_config *cfg = run->cfg;
+	struct lava_run *l;
+	char logs[PATH_MAX], err[256] = "";
+	const char *lname;
+	char **argv = NULL;
+	json_t *def;
+	size_t n;
+	int ret;
+
+	pthread_once(&curl_once, curl_init);
+	ret = lab_lava_labs_get(cfg, &labs, &n, err, sizeof(err));
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX, "LAVA labs configuration: %s", err);
+		return ret;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		snprintf(reason, LAB_REASON_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	lname = target_lab(run->target, &def);
+	l->lab = lab_lava_lab_find(labs, n, lname, run->target->device_type);
+	if (!l->lab) {
+		snprintf(reason, LAB_REASON_MAX, "no LAVA lab %s%s%s (configure one with --labs)",
+			 lname ? "named " : "serves device type ",
+			 lname ? lname : run->target->device_type ? run->target->device_type : "(none)",
+			 n ? "" : "; no lab is configured");
+		json_decref(def);
+		ret = -ENOENT;
+		goto err_free;
+	}
+	json_decref(def);
+	if (snprintf(logs, sizeof(logs), "%s/logs", cfg->state_dir) >= (int)sizeof(logs) ||
+	    snprintf(l->log_path, sizeof(l->log_path), "%s/%lld.log", logs,
+		     (long long)run->job->id) >= (int)sizeof(l->log_path) ||
+	    snprintf(l->prep_log, sizeof(l->prep_log), "%s/%lld.prep.log", logs,
+		     (long long)run->job->id) >= (int)sizeof(l->prep_log) ||
+	    snprintf(l->yaml_path, sizeof(l->yaml_path), "%s/%lld.lava.yaml", logs,
+		     (long long)run->job->id) >= (int)sizeof(l->yaml_path) ||
+	    snprintf(l->result_path, sizeof(l->result_path), "%s/%lld.artifacts", logs,
+		     (long long)run->job->id) >= (int)sizeof(l->result_path)) {
+		snprintf(reason, LAB_REASON_MAX, "state dir path too long");
+		ret = -ENAMETOOLONG;
+		goto err_free;
+	}
+	ret = mkdir_p(logs);
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX, "cannot create %.1024s: %s", logs, strerror(-ret));
+		goto err_free;
+	}
+	unlink(l->result_path);
+	unlink(l->log_path);
+	ret = lab_artifacts_argv(cfg, run->kernel, run->target->arch, l->result_path, &argv);
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX, "artifact preparation for kernel %.64s/%.16s: %s",
+			 run->kernel->name, run->target->arch, strerror(-ret));
+		goto err_free;
+	}
+	ret = spawn_group(argv, l->prep_log, &l->pid);
+	lab_artifacts_argv_free(argv);
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX, "cannot start artifact preparation: %s",
+			 strerror(-ret));
+		goto err_free;
+	}
+	l->phase = PH_PREPARE;
+	l->t0 = now_mono();
+	run->priv = l;
+	set_backend_id(run, l, "preparing");
+	lab_info("lava: job %lld: preparing artifacts for lab %s (pid %d)",
+		 (long long)run->job->id, l->lab->name, (int)l->pid);
+	return 0;
+err_free:
+	free(l);
+	return ret;
+}
+
+/* "file:///abs/path" or "<artifacts base>/<sha256>/<basename>" */
+static int artifact_url(const struct lava_run *l, const char *path, const char *sha,
+			char *out, size_t len)
+{
+	const char *base = strrchr(path, '/');
+	int n;
+
+	if (path[0] != '/')
+		return -EINVAL;
+	if (!strcmp(l->lab->artifacts, "file"))
+		n = snprintf(out, len, "file://%s", path);
+	else
+		n = snprintf(out, len, "%s/%s/%s", l->lab->artifacts, sha, base ? base + 1 : path);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static enum lab_run_status poll_prepare(struct lab_run *run, struct lava_run *l, char *reason)
+{
+	int status, ret;
+	pid_t w;
+
+	w = waitpid(l->pid, &status, WNOHANG);
+	if (w == 0) {
+		if (now_mono() - l->t0 > LAVA_PREPARE_S) {
+			kill_group(l->pid);
+			l->pid = 0;
+			snprintf(reason, LAB_REASON_MAX, "artifact preparation took more than %d s",
+				 LAVA_PREPARE_S);
+			return LAB_RUN_TIMEOUT;
+		}
+		return LAB_RUN_RUNNING;
+	}
+	l->pid = 0;
+	if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    (ret = lab_artifacts_read(l->result_path, &l->art))) {
+		size_t len = 0;
+		char *log = slurp(l->prep_log, &len);
+
+		snprintf(reason, LAB_REASON_MAX, "artifact preparation failed (%s %d)",
+			 w > 0 && WIFEXITED(status) ? "exit" : "signal",
+			 w > 0 && WIFEXITED(status) ? WEXITSTATUS(status) :
+			 w > 0 && WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+		add_excerpt(reason, log, LAVA_EXCERPT);
+		free(log);
+		return LAB_RUN_INFRA;
+	}
+	if ((ret = sha256_file(l->art.kernel, l->kernel_sha)) ||
+	    (ret = sha256_file(l->art.initrd, l->initrd_sha))) {
+		snprintf(reason, LAB_REASON_MAX, "cannot hash the artifacts: %s", strerror(-ret));
+		return LAB_RUN_INFRA;
+	}
+	lab_info("lava: job %lld: artifacts ready (%s, %s)", (long long)run->job->id,
+		 l->art.kernel, l->art.initrd);
+	l->phase = PH_SUBMIT;
+	l->t0 = now_mono();
+	l->next = 0;
+	l->backoff_s = LAVA_BACKOFF_MIN_S;
+	return LAB_RUN_RUNNING;
+}
+
+static enum lab_run_status poll_submit(struct lab_run *run, struct lava_run *l, char *reason)
+{
+	struct lab_lava_job_in in = { 0 };
+	char kurl[PATH_MAX + 128], iurl[PATH_MAX + 128], jobs[PATH_MAX];
+	char err[LAB_LAVA_ERR_MAX] = "", *yaml = NULL;
+	double now = now_mono();
+	int ret;
+
+	if (now < l->next)
+		return LAB_RUN_RUNNING;
+	if (artifact_url(l, l->art.kernel, l->kernel_sha, kurl, sizeof(kurl)) ||
+	    artifact_url(l, l->art.initrd, l->initrd_sha, iurl, sizeof(iurl)) ||
+	    snprintf(jobs, sizeof(jobs), "%s/jobs", run->cfg->top) >= (int)sizeof(jobs)) {
+		snprintf(reason, LAB_REASON_MAX, "artifact path or URL too long");
+		return LAB_RUN_INFRA;
+	}
+	in.job = run->job;
+	in.kernel = run->kernel;
+	in.target = run->target;
+	in.kernel_url = kurl;
+	in.initrd_url = iurl;
+	in.kernel_sha256 = l->kernel_sha;
+	in.initrd_sha256 = l->initrd_sha;
+	in.lab_name = l->lab->name;
+	if (l->lab->callback_url[0]) {
+		in.callback_url = l->lab->callback_url;
+		in.callback_token_desc = l->lab->callback_token_desc;
+	}
+	ret = lab_lava_job_render(jobs, &in, &yaml, err, sizeof(err));
+	if (ret) {
+		/* the target or job cannot make a LAVA job: retrying will not help */
+		snprintf(reason, LAB_REASON_MAX, "cannot render the LAVA job: %s", err);
+		return LAB_RUN_BAD_RESULTS;
+	}
+	write_file(l->yaml_path, yaml, strlen(yaml));
+	ret = lab_lava_submit(l->lab, yaml, &l->lava_id, err, sizeof(err));
+	free(yaml);
+	l->tries++;
+	if (ret == -EINVAL || ret == -EACCES || ret == -ENOENT) {
+		/* LAVA refused this job (bad definition, token, unknown device type) */
+		snprintf(reason, LAB_REASON_MAX, "LAVA lab %s refused the job: %s", l->lab->name, err);
+		return ret == -EINVAL ? LAB_RUN_BAD_RESULTS : LAB_RUN_INFRA;
+	}
+	if (ret) {
+		/* LAVA down or answering garbage: stay pending, back off */
+		snprintf(l->last_err, sizeof(l->last_err), "%s", err);
+		if (now - l->t0 > LAVA_SUBMIT_GIVEUP_S) {
+			snprintf(reason, LAB_REASON_MAX,
+				 "LAVA lab %s unreachable for %d s (%d tries): %s", l->lab->name,
+				 (int)(now - l->t0), l->tries, err);
+			return LAB_RUN_INFRA;
+		}
+		l->next = now + l->backoff_s;
+		lab_warn("lava: job %lld: submit to %s failed (try %d), retry in %d s: %s",
+			 (long long)run->job->id, l->lab->name, l->tries, l->backoff_s, err);
+		{
+			char line[LAB_LAVA_ERR_MAX + 96];
+
+			snprintf(line, sizeof(line), "submit try %d failed, retry in %d s: %s",
+				 l->tries, l->backoff_s, err);
+			note(l, "%s", line);
+		}
+		set_backend_id(run, l, "pending");
+		l->backoff_s = l->backoff_s * 2 > LAVA_BACKOFF_MAX_S ? LAVA_BACKOFF_MAX_S :
+			       l->backoff_s * 2;
+		return LAB_RUN_RUNNING;
+	}
+	ret = lab_lava_pending_add(l->lab->name, l->lava_id);
+	l->registered = ret == 0;
+	l->phase = PH_WAIT;
+	l->t0 = now;
+	l->next = now + l->lab->poll_s;
+	set_backend_id(run, l, NULL);
+	lab_info("lava: job %lld submitted to lab %s as LAVA job %lld (try %d)",
+		 (long long)run->job->id, l->lab->name, (long long)l->lava_id, l->tries);
+	return LAB_RUN_RUNNING;
+}
+
+/* minimal reader of the callback's results YAML: top-level list items with
+ * "  name: X" and "  result: Y" keys (PyYAML block style, as LAVA sends) */
+static json_t *yaml_tests(const char *yaml)
+{
+	json_t *arr = json_array(), *cur = NULL;
+	const char *p = yaml;
+
+	if (!arr)
+		return NULL;
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char val[256];
+		const char *key = NULL, *v;
+		size_t vl;
+
+		if (n >= 2 && p[0] == '-' && p[1] == ' ') {
+			cur = json_object();
+			if (!cur || json_array_append_new(arr, cur))
+				break;
+			v = p + 2;	/* "- id: '1'": first key on the dash line */
+		} else if (n >= 2 && p[0] == ' ' && p[1] == ' ' && p[2] != ' ') {
+			v = p + 2;
+		} else {
+			v = NULL;
+		}
+		if (v && cur) {
+			if (!strncmp(v, "name: ", 6))
+				key = "name";
+			else if (!strncmp(v, "result: ", 8))
+				key = "result";
+		}
+		if (key) {
+			v = strchr(v, ' ') + 1;
+			vl = n - (size_t)(v - p);
+			if (vl >= 2 && v[0] == '\'' && v[vl - 1] == '\'') {
+				v++;
+				vl -= 2;
+			}
+			if (vl < sizeof(val)) {
+				memcpy(val, v, vl);
+				val[vl] = '\0';
+				json_object_set_new(cur, key, json_string(val));
+			}
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return arr;
+}
+
+static const char *lava_result_of(enum lab_verdict v)
+{
+	switch (v) {
+	case LAB_VERDICT_PASS: return "pass";
+	case LAB_VERDICT_FAIL: return "fail";
+	case LAB_VERDICT_SKIP: return "skip";
+	case LAB_VERDICT_ERROR: return "unknown";
+	}
+	return "?";
+}
+
+/* does every record have its LAVA test case with the same result? */
+static int check_tests(const struct lab_record_scan *scan, json_t *tests, char *why, size_t len)
+{
+	size_t i, k, named = 0;
+	json_t *t;
+
+	json_array_foreach(tests, k, t)
+		if (json_is_string(json_object_get(t, "name")))
+			named++;
+	for (i = 0; i < scan->n; i++) {
+		char want[128];
+		const char *res = lava_result_of(scan->res[i].verdict);
+		bool found = false, same = false;
+
+		snprintf(want, sizeof(want), "%s", scan->res[i].case_id);
+		for (char *c = want; *c; c++)
+			if (*c == '.')
+				*c = '_';
+		json_array_foreach(tests, k, t) {
+			const char *n = json_string_value(json_object_get(t, "name"));
+			const char *r = json_string_value(json_object_get(t, "result"));
+
+			if (n && !strcmp(n, want)) {
+				found = true;
+				/* the job's fixupdict maps "error" to fail */
+				if (r && (!strcmp(r, res) ||
+					  (!strcmp(res, "unknown") && !strcmp(r, "fail"))))
+					same = true;
+			}
+		}
+		if (!found) {
+			snprintf(why, len, "LAVA has no test case for %s (%zu of %zu records have one)",
+				 scan->res[i].case_id, named, scan->n);
+			return -ENOENT;
+		}
+		if (!same) {
+			snprintf(why, len, "LAVA's result for %s differs from the record's %s",
+				 scan->res[i].case_id, res);
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+/* LAVA job finished: decide and ingest. @payload: the callback, or NULL (poll) */
+static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_t *payload,
+				  char *reason)
+{
+	struct lab_lava_job_status st = { 0 };
+	struct lab_record_scan scan = { 0 };
+	char err[LAB_LAVA_ERR_MAX] = "", why[512];
+	char *yaml = NULL, *console = NULL;
+	size_t ylen = 0, clen = 0;
+	json_t *tests = NULL;
+	enum lab_run_status rs;
+	const char *via = payload ? "callback" : "poll";
+	int ret;
+
+	if (payload) {
+		const char *h = json_string_value(json_object_get(payload, "health_string"));
+		const char *s = json_string_value(json_object_get(payload, "state_string"));
+		const char *log = json_string_value(json_object_get(payload, "log"));
+		const char *res = json_string_value(json_object_get(json_object_get(payload, "results"),
+								     LAVA_SUITE));
+		const char *fc = json_string_value(json_object_get(payload, "failure_comment"));
+
+		if (!h || lab_lava_health_parse(h, &st.health) || !s) {
+			lab_warn("lava: job %lld: callback without a known health, polling instead",
+				 (long long)run->job->id);
+			return LAB_RUN_RUNNING;
+		}
+		snprintf(st.state, sizeof(st.state), "%s", s);
+		st.finished = true;
+		if (fc)
+			snprintf(st.failure, sizeof(st.failure), "%s", fc);
+		if (log) {
+			ylen = strlen(log);
+			yaml = strdup(log);
+		}
+		tests = res ? yaml_tests(res) : json_array();
+	}
+	if (!yaml) {
+		ret = lab_lava_job_log(l->lab, l->lava_id, &yaml, &ylen, err, sizeof(err));
+		if (ret) {
+			snprintf(reason, LAB_REASON_MAX, "LAVA job %lld finished, but its log: %s",
+				 (long long)l->lava_id, err);
+			rs = LAB_RUN_RUNNING;	/* try again at the next poll */
+			l->next = now_mono() + l->lab->poll_s;
+			goto out;
+		}
+	}
+	write_file(l->yaml_path, yaml, ylen);
+	ret = lab_lava_log_console(yaml, ylen, &console, &clen, NULL);
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX, "LAVA job %lld: cannot decode its log: %s",
+			 (long long)l->lava_id, strerror(-ret));
+		rs = LAB_RUN_INFRA;
+		goto out;
+	}
+	write_file(l->log_path, console, clen);
+	if (!payload) {
+		ret = lab_lava_job_status(l->lab, l->lava_id, &st, err, sizeof(err));
+		if (ret) {
+			rs = LAB_RUN_RUNNING;
+			l->next = now_mono() + l->lab->poll_s;
+			goto out;
+		}
+	}
+	if (st.health != LAB_LAVA_HEALTH_COMPLETE) {
+		snprintf(reason, LAB_REASON_MAX, "LAVA job %lld on lab %s: %s%s%s",
+			 (long long)l->lava_id, l->lab->name,
+			 st.health == LAB_LAVA_HEALTH_CANCELED ? "canceled in LAVA" :
+			 lab_lava_health_name(st.health),
+			 st.failure[0] ? ": " : "", st.failure);
+		add_excerpt(reason, console, LAVA_EXCERPT);
+		rs = LAB_RUN_INFRA;
+		goto out;
+	}
+	ret = lab_record_scan(console, clen, &scan);
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX, "record scan: %s", strerror(-ret));
+		rs = LAB_RUN_INFRA;
+		goto out;
+	}
+	if (scan.status != LAB_SCAN_OK) {
+		snprintf(reason, LAB_REASON_MAX, "LAVA job %lld complete, but %s: %s",
+			 (long long)l->lava_id, lab_scan_status_name(scan.status), scan.error);
+		add_excerpt(reason, console, LAVA_EXCERPT);
+		rs = scan.status == LAB_SCAN_NO_END ? LAB_RUN_INFRA : LAB_RUN_BAD_RESULTS;
+		goto out;
+	}
+	if (!tests) {
+		ret = lab_lava_job_tests(l->lab, l->lava_id, LAVA_SUITE, &tests, err, sizeof(err));
+		if (ret) {
+			rs = LAB_RUN_RUNNING;
+			l->next = now_mono() + l->lab->poll_s;
+			goto out;
+		}
+	}
+	if (check_tests(&scan, tests, why, sizeof(why))) {
+		snprintf(reason, LAB_REASON_MAX,
+			 "LAVA job %lld complete with missing or different test cases: %s",
+			 (long long)l->lava_id, why);
+		rs = LAB_RUN_BAD_RESULTS;
+		goto out;
+	}
+	ret = lab_store_results_ingest(run->store, run->job->id, scan.res, scan.n);
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX, "storing %zu results: %s", scan.n, strerror(-ret));
+		rs = LAB_RUN_INFRA;
+		goto out;
+	}
+	lab_info("lava: job %lld: LAVA job %lld complete, %zu results stored (via %s)",
+		 (long long)run->job->id, (long long)l->lava_id, scan.n, via);
+	rs = LAB_RUN_DONE;
+out:
+	if (rs != LAB_RUN_RUNNING && rs != LAB_RUN_DONE)
+		lab_info("lava: job %lld: LAVA job %lld finished (via %s): %.300s",
+			 (long long)run->job->id, (long long)l->lava_id, via, reason);
+	lab_record_scan_clear(&scan);
+	json_decref(tests);
+	free(console);
+	free(yaml);
+	return rs;
+}
+
+static enum lab_run_status poll_wait(struct lab_run *run, struct lava_run *l, char *reason)
+{
+	struct lab_lava_job_status st;
+	char err[LAB_LAVA_ERR_MAX] = "";
+	json_t *payload;
+	double now = now_mono();
+	enum lab_run_status rs;
+	int ret;
+
+	payload = l->registered ? lab_lava_pending_take(l->lab->name, l->lava_id) : NULL;
+	if (payload) {
+		rs = finish(run, l, payload, reason);
+		json_decref(payload);
+		if (rs != LAB_RUN_RUNNING)
+			return rs;
+	}
+	if (now < l->next)
+		return LAB_RUN_RUNNING;
+	l->next = now + l->lab->poll_s;
+	ret = lab_lava_job_status(l->lab, l->lava_id, &st, err, sizeof(err));
+	if (ret) {
+		lab_warn("lava: job %lld: polling LAVA job %lld: %s", (long long)run->job->id,
+			 (long long)l->lava_id, err);
+		if (ret == -ENOENT) {
+			snprintf(reason, LAB_REASON_MAX, "LAVA job %lld vanished from lab %s",
+				 (long long)l->lava_id, l->lab->name);
+			return LAB_RUN_INFRA;
+		}
+	} else if (st.finished) {
+		return finish(run, l, NULL, reason);
+	}
+	if (now - l->t0 > run->job->timeout_s + LAVA_WAIT_EXTRA_S) {
+		lab_lava_job_cancel(l->lab, l->lava_id, err, sizeof(err));
+		snprintf(reason, LAB_REASON_MAX,
+			 "LAVA job %lld on lab %s not finished after %d s (canceled)",
+			 (long long)l->lava_id, l->lab->name, (int)(now - l->t0));
+		return LAB_RUN_TIMEOUT;
+	}
+	return LAB_RUN_RUNNING;
+}
+
+static enum lab_run_status lava_poll(struct lab_run *run, char *reason)
+{
+	struct lava_run *l = run->priv;
+	enum lab_run_status rs;
+
+	if (!l) {
+		snprintf(reason, LAB_REASON_MAX, "no LAVA run state");
+		return LAB_RUN_INFRA;
+	}
+	switch (l->phase) {
+	case PH_PREPARE:
+		rs = poll_prepare(run, l, reason);
+		break;
+	case PH_SUBMIT:
+		rs = poll_submit(run, l, reason);
+		break;
+	case PH_WAIT:
+		rs = poll_wait(run, l, reason);
+		break;
+	default:
+		rs = LAB_RUN_INFRA;
+		break;
+	}
+	if (rs != LAB_RUN_RUNNING)
+		run_free(run);
+	return rs;
+}
+
+static int lava_cancel(struct lab_run *run)
+{
+	struct lava_run *l = run->priv;
+	char err[LAB_LAVA_ERR_MAX] = "";
+	int ret = 0;
+
+	if (!l)
+		return 0;
+	if (l->phase == PH_WAIT && l->lava_id > 0) {
+		ret = lab_lava_job_cancel(l->lab, l->lava_id, err, sizeof(err));
+		if (ret)
+			lab_warn("lava: job %lld: cancel LAVA job %lld: %s", (long long)run->job->id,
+				 (long long)l->lava_id, err);
+		else
+			lab_info("lava: job %lld: LAVA job %lld canceled", (long long)run->job->id,
+				 (long long)l->lava_id);
+	}
+	run_free(run);
+	return ret;
+}
+
+const struct lab_backend lab_backend_lava = {
+	.name = "lava",
+	.start = lava_start,
+	.poll = lava_poll,
+	.cancel = lava_cancel,
+};
