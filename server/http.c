@@ -441,6 +441,8 @@ static int authorize(struct lab_store *st, struct MHD_Connection *c,
 		return r;
 	if (!lab_auth_scope_allows(scopes, scope)) {
 		free(scopes);
+		free(*name);
+		*name = NULL;
 		return -EACCES;
 	}
 	free(scopes);
@@ -542,10 +544,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		clock_gettime(CLOCK_MONOTONIC, &cs->t0);
 		*con_cls = cs;
 		if (cl && strtoull(cl, NULL, 10) > h->cfg->body_max) {
+			json_t *d = json_pack("{s:I}", "max_bytes", (json_int_t)h->cfg->body_max);
+			enum MHD_Result r;
+
 			cs->too_large = true;
-			return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-					  "request body too large", json_pack("{s:I}",
-					  "max_bytes", (json_int_t)h->cfg->body_max));
+			r = send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large", d);
+			json_decref(d);
+			return r;
 		}
 		return MHD_YES;
 	}

@@ -1001,7 +1001,7 @@ int lab_store_cases_import_ex(struct lab_store *st, json_t *catalogue,
 		if (!title)
 			title = json_string_value(json_object_get(c, "description"));
 		snprintf(area, sizeof(area), "%.*s", (int)strcspn(id, "."), id);
-		cj = json_dumps(contracts ? contracts : json_array(), JSON_COMPACT | JSON_ENCODE_ANY);
+		cj = contracts ? json_dumps(contracts, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("[]");
 		mj = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
 		if (!cj || !mj) {
 			free(cj);
