@@ -346,14 +346,18 @@ static void test_ops(int fd)
 		return;
 	}
 	report(1, "ops.domain_alloc", NULL);
+	/*
+	 * attach before the first MAP: virtio-iommu in 6.12 finalises a domain
+	 * only at attach, and MAP on a never-attached domain oopses there
+	 * (NULL viommu in viommu_sync_req on iommu_map's error path)
+	 */
+	r = op_h(fd, IOMMULAB_OP_ATTACH_DEV, e->name, h, &res);
+	report(!r && !res, "ops.attach_dev", "ioctl %s result %s", ename(r), ename(res));
 	r = op_map(fd, IOMMULAB_OP_MAP, h, 0x100000, 4096, &res, NULL);
 	report(!r && !res, "ops.map", "ioctl %s result %s", ename(r), ename(res));
 	r = op_map(fd, IOMMULAB_OP_UNMAP, h, 0x100000, 4096, &res, &len);
 	report(!r && !res && len == 4096, "ops.unmap", "ioctl %s result %s len %llu",
 	       ename(r), ename(res), (unsigned long long)len);
-
-	r = op_h(fd, IOMMULAB_OP_ATTACH_DEV, e->name, h, &res);
-	report(!r && !res, "ops.attach_dev", "ioctl %s result %s", ename(r), ename(res));
 	cmd_init(&c, IOMMULAB_OP_DOMAIN_IDENT, e->name);
 	r = cmd_do(fd, &c);
 	report(!r && c.current.handle == h && c.current.ident == ident, "ops.domain_ident",
@@ -404,10 +408,10 @@ static void test_leak_on_close(void)
 			_exit(2);
 		if (dom_alloc(fd, e1->name, &h, NULL, &res) || res)
 			_exit(3);
-		if (op_map(fd, IOMMULAB_OP_MAP, h, 0x100000, 8192, &res, NULL) || res)
-			_exit(4);
 		if (op_h(fd, IOMMULAB_OP_ATTACH_DEV, e1->name, h, &res) || res)
 			_exit(5);
+		if (op_map(fd, IOMMULAB_OP_MAP, h, 0x100000, 8192, &res, NULL) || res)
+			_exit(4);
 		if (op_h(fd, IOMMULAB_OP_CLAIM_DMA_OWNER, e2->name, 0, &res) || res)
 			_exit(6);
 		if (dom_alloc(fd, e2->name, &h, NULL, &res) || res)
@@ -508,9 +512,10 @@ static void probes(int fd)
 		op_h(fd, IOMMULAB_OP_DETACH_DEV, e->name, h1, &res);
 		op_h(fd, IOMMULAB_OP_DOMAIN_FREE, NULL, h1, &res);
 	}
-	/* a mapping above 2^39 before attach */
-	r = dom_alloc(fd, e->name, &h1, NULL, &res);
-	if (!r && !res) {
+	/* a mapping above 2^39 before attach (oopses virtio-iommu 6.12: see test_ops) */
+	if (!strcmp(e->driver, "virtio-iommu"))
+		printf("# probe aw.*: not run on virtio-iommu (MAP before attach oopses 6.12)\n");
+	else if (!dom_alloc(fd, e->name, &h1, NULL, &res) && !res) {
 		r = op_map(fd, IOMMULAB_OP_MAP, h1, 1ULL << 40, 4096, &res, NULL);
 		probe_line("aw.map_above_2^39", e->name, r, res);
 		r = op_h(fd, IOMMULAB_OP_ATTACH_DEV, e->name, h1, &res);
