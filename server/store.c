@@ -19,6 +19,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "sched.h"
 #include "store.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -57,8 +58,8 @@ static const char *const stmt_sql[S__COUNT] = {
 		"image_path, modules_path, headers_path, sha256) "
 		"VALUES (?1, ?2, ?3, coalesce(?4, 'x86_64'), coalesce(?5, 'debian'), ?6, ?7, ?8, ?9, ?10) "
 		"ON CONFLICT (name) DO UPDATE SET release = coalesce(excluded.release, release), "
-		"version = coalesce(excluded.version, version), arch = excluded.arch, "
-		"source = excluded.source, source_ref = coalesce(excluded.source_ref, source_ref), "
+		"version = coalesce(excluded.version, version), arch = coalesce(?4, arch), "
+		"source = coalesce(?5, source), source_ref = coalesce(excluded.source_ref, source_ref), "
 		"image_path = coalesce(excluded.image_path, image_path), "
 		"modules_path = coalesce(excluded.modules_path, modules_path), "
 		"headers_path = coalesce(excluded.headers_path, headers_path), "
@@ -161,7 +162,8 @@ static const char *const stmt_sql[S__COUNT] = {
 		" WHERE j.plan_id = ?1 AND j.state = 3 GROUP BY r2.target_id, r2.case_id) "
 		"ORDER BY t.name, r.case_id",
 	[S_TOKEN_ADD] = "INSERT INTO tokens (name, sha256, scopes) VALUES (?1, ?2, ?3)",
-	[S_TOKEN_LOOKUP] = "SELECT name, scopes FROM tokens WHERE sha256 = ?1",
+	[S_TOKEN_LOOKUP] = "SELECT name, scopes, coalesce(last_used_at, 0) < " NOW " - 60 "
+		"FROM tokens WHERE sha256 = ?1",
 	[S_TOKEN_EXISTS] = "SELECT 1 FROM tokens WHERE name = ?1",
 	[S_TOKEN_TOUCH] = "UPDATE tokens SET last_used_at = " NOW " WHERE sha256 = ?1 "
 		"AND (last_used_at IS NULL OR last_used_at < " NOW " - 60)",
@@ -1403,6 +1405,93 @@ static bool valid_filter(const char *f)
 	       strspn(f, "abcdefghijklmnopqrstuvwxyz0123456789_.-*,") == l;
 }
 
+static bool has_id(json_t *arr, json_int_t id)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(arr, i, t)
+		if (json_integer_value(json_object_get(t, "id")) == id)
+			return true;
+	return false;
+}
+
+/*
+ * A plan's "targets": each entry is a target name or, when no target has
+ * that name, a match expression of sched.h (e.g. "tag=vtd", "driver=amd-*",
+ * "*"). A name that is not a valid expression -> -ENOENT; an expression
+ * that matches nothing -> -EINVAL. Result: target objects, without repeats.
+ */
+static int resolve_targets(struct lab_store *st, json_t *targets, json_t **out,
+			   char *err, size_t errlen)
+{
+	json_t *all = json_array(), *every = NULL, *v, *t;
+	size_t i, k;
+	int r = 0;
+
+	if (!all)
+		return -ENOMEM;
+	json_array_foreach(targets, i, v) {
+		const char *name = json_string_value(v);
+		int hits = 0;
+
+		r = lab_store_target_json(st, name, &t);
+		if (r == 0) {
+			if (!has_id(all, json_integer_value(json_object_get(t, "id"))))
+				json_array_append(all, t);
+			json_decref(t);
+			continue;
+		}
+		if (r != -ENOENT)
+			goto put_all;
+		/* a plain word is a name; only "=", a glob or "all" make an expression */
+		if (strpbrk(name, "=*?[") == NULL && strcmp(name, "all") != 0) {
+			snprintf(err, errlen, "unknown target '%.64s'", name);
+			r = -ENOENT;
+			goto put_all;
+		}
+		if (lab_sched_match_check(name) != 0) {
+			snprintf(err, errlen, "unknown target '%.64s' (and not a match "
+				 "expression)", name);
+			r = -ENOENT;
+			goto put_all;
+		}
+		if (!every && (r = lab_store_targets_list(st, &every)))
+			goto put_all;
+		json_array_foreach(every, k, t) {
+			struct lab_target tt;
+			int m;
+
+			r = lab_store_target_get_id(st, json_integer_value(json_object_get(t, "id")), &tt);
+			if (r)
+				goto put_all;
+			m = lab_sched_match(name, &tt);
+			lab_target_clear(&tt);
+			if (m < 0) {
+				r = m;
+				goto put_all;
+			}
+			if (m == 1) {
+				hits++;
+				if (!has_id(all, json_integer_value(json_object_get(t, "id"))))
+					json_array_append(all, t);
+			}
+		}
+		if (!hits) {
+			snprintf(err, errlen, "targets[%zu] '%.64s' matches no usable target", i, name);
+			r = -EINVAL;
+			goto put_all;
+		}
+	}
+	json_decref(every);
+	*out = all;
+	return 0;
+put_all:
+	json_decref(every);
+	json_decref(all);
+	return r;
+}
+
 int lab_store_plan_create_ex(struct lab_store *st, json_t *plan,
 			     const char *created_by, int64_t *plan_id,
 			     int *njobs, char *err, size_t errlen)
@@ -1500,17 +1589,9 @@ int lab_store_plan_create_ex(struct lab_store *st, json_t *plan,
 
 	/* the target set: named ones, or every target that is not retired */
 	if (targets && !json_is_null(targets)) {
-		all = json_array();
-		json_array_foreach(targets, i, v) {
-			json_t *t;
-
-			r = lab_store_target_json(st, json_string_value(v), &t);
-			if (r == -ENOENT)
-				snprintf(err, errlen, "unknown target '%s'", json_string_value(v));
-			if (r)
-				goto rollback_tx;
-			json_array_append_new(all, t);
-		}
+		r = resolve_targets(st, targets, &all, err, errlen);
+		if (r)
+			goto rollback_tx;
 	} else {
 		r = lab_store_targets_list(st, &all);
 		if (r)
@@ -1887,7 +1968,7 @@ int lab_store_token_lookup(struct lab_store *st, const char *secret,
 {
 	char hex[LAB_TOKEN_HEX_LEN + 1];
 	sqlite3_stmt *s = stmt(st, S_TOKEN_LOOKUP);
-	int rc, r;
+	int rc, r, stale = 0;
 
 	if (!s)
 		return -EIO;
@@ -1903,12 +1984,14 @@ int lab_store_token_lookup(struct lab_store *st, const char *secret,
 			*name_out = col_dup(s, 0);
 		if (scopes_out)
 			*scopes_out = col_dup(s, 1);
+		stale = sqlite3_column_int(s, 2);
 		r = 0;
 	} else {
 		r = rc == SQLITE_DONE ? -ENOENT : db_err(st, rc, "token lookup");
 	}
 	done(s);
-	if (!r && (s = stmt(st, S_TOKEN_TOUCH))) {
+	/* last_used_at at most once a minute: reads stay free of write locks */
+	if (!r && stale && (s = stmt(st, S_TOKEN_TOUCH))) {
 		bind_text(s, 1, hex);
 		exec_stmt(st, s, "token touch");	/* best effort */
 	}

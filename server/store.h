@@ -189,8 +189,9 @@ int lab_store_cases_import_ex(struct lab_store *st, json_t *catalogue,
 			      int *imported, char *err, size_t errlen);
 /*
  * Plan JSON: {"kind": "nightly|patch|manual", "name": "...",
- *   "kernels": ["6.1", ...], "targets": ["q35-vtd", ...] (absent = every
- *   target not retired), "cases": "filter", "repeat": 1, "priority": 0,
+ *   "kernels": ["6.1", ...], "targets": ["q35-vtd", "tag=vtd", ...] (names,
+ *   or match expressions of sched.h where no target has that name; absent =
+ *   every target not retired), "cases": "filter", "repeat": 1, "priority": 0,
  *   "max_attempts": 3, "timeout_s": 600}
  * One job per kernel x target of the same arch (others are skipped);
  * -EINVAL if that leaves none. All in one transaction.

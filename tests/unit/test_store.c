@@ -406,6 +406,24 @@ static void test_plans_and_next(void **state)
 	assert_int_equal(lab_store_plan_create_ex(f->st, p, NULL, &pid, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 4);
 	json_decref(p);
+	/* targets by match expression: "*" = both; a name wins over an expression */
+	p = json_pack("{s:s, s:[s], s:[s,s]}", "kind", "manual", "kernels", "6.1",
+		      "targets", "*", "q35-vtd");
+	assert_int_equal(lab_store_plan_create_ex(f->st, p, NULL, &pid, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	json_decref(p);
+	p = json_pack("{s:s, s:[s], s:[s]}", "kind", "manual", "kernels", "6.1",
+		      "targets", "name=virt-*");
+	assert_int_equal(lab_store_plan_create_ex(f->st, p, NULL, &pid, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	json_decref(p);
+	p = json_pack("{s:s, s:[s], s:[s]}", "kind", "manual", "kernels", "6.1",
+		      "targets", "driver=amd-*");
+	assert_int_equal(lab_store_plan_create_ex(f->st, p, NULL, &pid, &n, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "matches no"));
+	json_decref(p);
+	assert_int_equal(fx_count(f, "jobs"), 9);
 	/* next job: highest priority first; a busy target is skipped */
 	assert_int_equal(lab_store_job_next(f->st, &j), 0);
 	assert_int_equal(j.priority, 5);
