@@ -71,6 +71,7 @@ struct qemu_run {
 	int timeout_s;		/* of the current phase */
 	char log_path[PATH_MAX];
 	char prep_log[PATH_MAX];
+	char boot_log[PATH_MAX];	/* rig/boot's own stdout/stderr */
 	char result_path[PATH_MAX];
 	struct lab_artifacts art;
 };
@@ -155,31 +156,100 @@ static bool group_alive(pid_t pgid)
 	return kill(-pgid, 0) == 0 || errno != ESRCH;
 }
 
+/* read /proc/PID/cmdline (NUL-separated) into @buf; returns its length */
+static size_t proc_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return n;
+}
+
 /*
- * Stop the group led by @pid: SIGTERM (rig/boot forwards it to QEMU), up to
- * 3 s, then SIGKILL; reap the leader (unless @reaped) and wait until the
- * group is empty. Returns 0 or -EBUSY when something survived.
+ * QEMU runs in a process group of its own (rig/boot's), so it is found by
+ * the one thing unique to the job: its "-serial file:LOG" argument. Kill
+ * every such process; returns how many are still alive after 5 s.
  */
-static int kill_group(pid_t pid, bool reaped)
+static int kill_log_qemu(const char *log_path)
+{
+	char want[PATH_MAX + 8];
+	int round, left = 0;
+
+	if (!log_path || !*log_path)
+		return 0;
+	snprintf(want, sizeof(want), "file:%s", log_path);
+	for (round = 0; round < 50; round++) {
+		struct dirent *d;
+		DIR *dir = opendir("/proc");
+
+		if (!dir)
+			return 0;
+		left = 0;
+		while ((d = readdir(dir))) {
+			char buf[8192];
+			pid_t pid = (pid_t)atoi(d->d_name);
+			size_t n, off;
+
+			if (pid <= 0 || pid == getpid())
+				continue;
+			n = proc_cmdline(pid, buf, sizeof(buf));
+			for (off = 0; off < n; off += strlen(buf + off) + 1) {
+				if (!strcmp(buf + off, want)) {
+					if (round == 0)
+						lab_warn("qemu: killing leftover QEMU %d (%s)",
+							 (int)pid, log_path);
+					kill(pid, SIGKILL);
+					left++;
+					break;
+				}
+			}
+		}
+		closedir(dir);
+		if (!left)
+			return 0;
+		usleep(100 * 1000);
+	}
+	return left;
+}
+
+/*
+ * Stop the group led by @pid: SIGTERM (rig/boot then kills its QEMU), up to
+ * 3 s, then SIGKILL; reap the leader (unless @reaped) and wait until the
+ * group is empty; then make sure no QEMU writing @log_path is left. Returns
+ * 0 or -EBUSY when something survived.
+ */
+static int kill_group(pid_t pid, bool reaped, const char *log_path)
 {
 	int i;
 
-	if (pid <= 0)
-		return 0;
-	kill(-pid, SIGTERM);
-	for (i = 0; i < 30 && group_alive(pid); i++) {
-		if (!reaped && waitpid(pid, NULL, WNOHANG) == pid)
-			reaped = true;
-		usleep(100 * 1000);
+	if (pid > 0) {
+		kill(-pid, SIGTERM);
+		for (i = 0; i < 30 && group_alive(pid); i++) {
+			if (!reaped && waitpid(pid, NULL, WNOHANG) == pid)
+				reaped = true;
+			usleep(100 * 1000);
+		}
+		if (group_alive(pid))
+			kill(-pid, SIGKILL);
+		if (!reaped)
+			waitpid(pid, NULL, 0);
+		for (i = 0; i < 50 && group_alive(pid); i++)
+			usleep(100 * 1000);	/* grandchildren are reaped by init */
+		if (group_alive(pid)) {
+			lab_error("qemu: process group %d survived SIGKILL", (int)pid);
+			return -EBUSY;
+		}
 	}
-	if (group_alive(pid))
-		kill(-pid, SIGKILL);
-	if (!reaped)
-		waitpid(pid, NULL, 0);
-	for (i = 0; i < 50 && group_alive(pid); i++)
-		usleep(100 * 1000);	/* grandchildren are reaped by init */
-	if (group_alive(pid)) {
-		lab_error("qemu: process group %d survived SIGKILL", (int)pid);
+	if (kill_log_qemu(log_path)) {
+		lab_error("qemu: a QEMU writing %s survived SIGKILL", log_path);
 		return -EBUSY;
 	}
 	return 0;
@@ -357,6 +427,8 @@ static int start_boot(struct lab_run *run, struct qemu_run *q, char *reason)
 	argv[n++] = q->art.kernel;
 	argv[n++] = "--initrd";
 	argv[n++] = q->art.initrd;
+	argv[n++] = "--log";
+	argv[n++] = q->log_path;
 	argv[n++] = "--timeout";
 	argv[n++] = timeout;
 	if (*append) {
@@ -365,7 +437,7 @@ static int start_boot(struct lab_run *run, struct qemu_run *q, char *reason)
 	}
 	argv[n] = NULL;
 
-	ret = spawn_group(argv, q->log_path, &q->pid);
+	ret = spawn_group(argv, q->boot_log, &q->pid);
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "cannot start rig/boot: %s",
 			 strerror(-ret));
@@ -410,6 +482,8 @@ static int qemu_start(struct lab_run *run, char *reason)
 		     (long long)run->job->id) >= (int)sizeof(q->log_path) ||
 	    snprintf(q->prep_log, sizeof(q->prep_log), "%s/%lld.prep.log", logs,
 		     (long long)run->job->id) >= (int)sizeof(q->prep_log) ||
+	    snprintf(q->boot_log, sizeof(q->boot_log), "%s/%lld.boot.log", logs,
+		     (long long)run->job->id) >= (int)sizeof(q->boot_log) ||
 	    snprintf(q->result_path, sizeof(q->result_path), "%s/%lld.artifacts",
 		     logs, (long long)run->job->id) >= (int)sizeof(q->result_path)) {
 		snprintf(reason, LAB_REASON_MAX, "state dir path too long");
@@ -543,7 +617,7 @@ static enum lab_run_status qemu_poll(struct lab_run *run, char *reason)
 	if (r == 0) {
 		if (now_mono() - q->phase_t0 <= q->timeout_s)
 			return LAB_RUN_RUNNING;
-		kill_group(q->pid, false);
+		kill_group(q->pid, false, q->log_path);
 		q->pid = 0;
 		if (q->phase == PH_PREPARE) {
 			snprintf(reason, LAB_REASON_MAX,
@@ -561,14 +635,14 @@ static enum lab_run_status qemu_poll(struct lab_run *run, char *reason)
 	if (r < 0) {
 		snprintf(reason, LAB_REASON_MAX, "waitpid %d: %s", (int)q->pid,
 			 strerror(errno));
-		kill_group(q->pid, true);
+		kill_group(q->pid, true, q->log_path);
 		q->pid = 0;
 		st = LAB_RUN_INFRA;
 		goto out_final;
 	}
 	code = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
 	/* the leader is gone; nothing of its group may stay behind */
-	if (kill_group(q->pid, true)) {
+	if (kill_group(q->pid, true, q->log_path)) {
 		snprintf(reason, LAB_REASON_MAX,
 			 "processes of group %d survived; job abandoned", (int)q->pid);
 		q->pid = 0;
@@ -616,8 +690,7 @@ static int qemu_cancel(struct lab_run *run)
 
 	if (!q)
 		return 0;
-	if (q->pid > 0)
-		ret = kill_group(q->pid, false);
+	ret = kill_group(q->pid, false, q->log_path);
 	lab_info("qemu: job %lld canceled%s", (long long)run->job->id,
 		 ret ? " (processes survived!)" : ", guest killed");
 	run_free(run);
@@ -627,20 +700,12 @@ static int qemu_cancel(struct lab_run *run)
 /* is @pid one of ours: rig/boot, QEMU, or the preparation shell? */
 static bool proc_is_runner(pid_t pid)
 {
-	char path[64], buf[4096];
-	size_t n, i;
-	FILE *f;
+	char buf[4096];
+	size_t n = proc_cmdline(pid, buf, sizeof(buf)), i;
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
 	for (i = 0; i < n; i++)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
-	buf[n] = '\0';
 	return strstr(buf, "rig/boot") || strstr(buf, "qemu-system") ||
 	       strstr(buf, "iommulab-prepare");
 }
@@ -680,23 +745,33 @@ static bool group_is_runner(pid_t pgid)
 	return hit;
 }
 
+/*
+ * The server died under this job: stop what is left of it. rig/boot's group
+ * (from backend_job_id "pgid:N", checked to still hold one of our programs)
+ * gets SIGTERM so rig/boot kills its QEMU, then SIGKILL; any QEMU still
+ * writing the job's console log is killed by its log path.
+ */
 static int qemu_recover(const struct lab_job *job, const struct lab_config *cfg)
 {
-	long pgid;
+	long pgid = 0;
 	int i;
 
 	(void)cfg;
-	if (!job->backend_job_id || sscanf(job->backend_job_id, "pgid:%ld", &pgid) != 1 ||
-	    pgid <= 1)
-		return 0;
-	if (!group_alive((pid_t)pgid) || !group_is_runner((pid_t)pgid))
-		return 0;
-	lab_warn("qemu: job %lld: killing process group %ld left by the previous server",
-		 (long long)job->id, pgid);
-	kill(-(pid_t)pgid, SIGKILL);
-	for (i = 0; i < 50 && group_alive((pid_t)pgid); i++)
-		usleep(100 * 1000);
-	return group_alive((pid_t)pgid) ? -EBUSY : 0;
+	if (job->backend_job_id && sscanf(job->backend_job_id, "pgid:%ld", &pgid) == 1 &&
+	    pgid > 1 && group_alive((pid_t)pgid) && group_is_runner((pid_t)pgid)) {
+		lab_warn("qemu: job %lld: stopping process group %ld left by the previous server",
+			 (long long)job->id, pgid);
+		kill(-(pid_t)pgid, SIGTERM);
+		for (i = 0; i < 30 && group_alive((pid_t)pgid); i++)
+			usleep(100 * 1000);
+		if (group_alive((pid_t)pgid))
+			kill(-(pid_t)pgid, SIGKILL);
+		for (i = 0; i < 50 && group_alive((pid_t)pgid); i++)
+			usleep(100 * 1000);
+	}
+	if (kill_log_qemu(job->log_path))
+		return -EBUSY;
+	return pgid > 1 && group_alive((pid_t)pgid) && group_is_runner((pid_t)pgid) ? -EBUSY : 0;
 }
 
 const struct lab_backend lab_backend_qemu = {
