@@ -2017,3 +2017,22 @@ int lab_store_token_exists(struct lab_store *st, const char *name, int *exists)
 	done(s);
 	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : db_err(st, rc, "token exists");
 }
+
+/* ---- tuning ------------------------------------------------------------------ */
+
+int lab_store_pragma(struct lab_store *st, const char *name, long value)
+{
+	static const char *const allowed[] = {
+		"cache_size", "max_page_count", "query_only", "synchronous", NULL,
+	};
+	char sql[96];
+
+	for (int i = 0; allowed[i]; i++) {
+		if (name && strcmp(name, allowed[i]) == 0) {
+			/* the name is one of ours and the value an integer: no injection */
+			snprintf(sql, sizeof(sql), "PRAGMA %s = %ld", allowed[i], value);
+			return exec_sql(st, sql, sql);
+		}
+	}
+	return -EINVAL;
+}

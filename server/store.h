@@ -253,6 +253,14 @@ int lab_store_token_lookup(struct lab_store *st, const char *secret,
 			   char **name_out, char **scopes_out);
 int lab_store_token_exists(struct lab_store *st, const char *name, int *exists);
 
+/*
+ * Tune this connection: @name one of "cache_size" (pages, or -KiB),
+ * "max_page_count", "query_only" (0/1), "synchronous" (0-3). For the bench
+ * (ingest ceiling depends on cache_size) and tests (ENOSPC/EROFS paths).
+ * -EINVAL for any other name.
+ */
+int lab_store_pragma(struct lab_store *st, const char *name, long value);
+
 /* targets from targets/<arch>/<name>.json (docs/targets.md); see targets.c */
 int lab_targets_load(struct lab_store *st, const char *dir, int *loaded);
 

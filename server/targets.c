@@ -91,7 +91,7 @@ put_root:
 
 int lab_targets_load(struct lab_store *st, const char *dir, int *loaded)
 {
-	char sub[4096], path[4096];
+	char sub[4096], path[4096 + 256];
 	struct dirent *a, *f;
 	DIR *top, *d;
 	int n = 0, bad = 0, r;

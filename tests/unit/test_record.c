@@ -219,6 +219,85 @@ static void test_scan_hostile(void **state)
 	assert_int_equal(lab_record_scan(NULL, 5, &s), -EINVAL);
 }
 
+/*
+ * Mutation fuzz: 20,000 deterministic mutations (byte flips, truncation,
+ * inserted newlines/NULs, duplicated slices) of a valid log. Invariants: the
+ * scanner never fails for non-memory reasons; an accepted log has as many
+ * records as its END says, each with a valid id and verdict.
+ */
+static uint32_t rng(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static void test_scan_fuzz(void **state)
+{
+	char base[16384], buf[40000];
+	uint32_t seed = 0x1f2e3d4c;
+	size_t blen;
+	int accepted = 0;
+
+	(void)state;
+	blen = (size_t)snprintf(base, sizeof(base), "boot\n" BEGIN "\n" REC_OK "\n[ 1.0] kmsg\n"
+				"IOMMULAB-END {\"v\":1,\"records\":1,\"status\":\"ok\"}\n");
+	for (int iter = 0; iter < 20000; iter++) {
+		struct lab_record_scan sc;
+		size_t len = blen;
+		int muts = 1 + rng(&seed) % 4;
+
+		memcpy(buf, base, blen);
+		for (int m = 0; m < muts; m++) {
+			size_t at = len ? rng(&seed) % len : 0;
+
+			switch (rng(&seed) % 5) {
+			case 0:
+				buf[at] ^= (char)(1u << (rng(&seed) % 8));
+				break;
+			case 1:
+				len = at;
+				break;
+			case 2:
+			case 3:
+				if (len + 1 < sizeof(buf)) {
+					memmove(buf + at + 1, buf + at, len - at);
+					buf[at] = rng(&seed) % 2 ? '\n' : 0;
+					len++;
+				}
+				break;
+			case 4: {
+				size_t n = rng(&seed) % 512;
+
+				if (at + n <= len && len + n < sizeof(buf)) {
+					memmove(buf + at + n, buf + at, len - at);
+					len += n;
+				}
+				break;
+			}
+			}
+		}
+		assert_int_equal(lab_record_scan(buf, len, &sc), 0);
+		if (sc.status == LAB_SCAN_OK) {
+			accepted++;
+			assert_int_equal((long)sc.n, sc.end_count);
+			for (size_t i = 0; i < sc.n; i++) {
+				assert_non_null(sc.res[i].case_id);
+				assert_true(strlen(sc.res[i].case_id) <= 96);
+				assert_true(sc.res[i].verdict <= LAB_VERDICT_ERROR);
+				assert_true(sc.res[i].observed >= 0 && sc.res[i].observed <= 4095);
+			}
+		} else {
+			assert_true(sc.error[0] != 0);
+			assert_int_equal(sc.n == 0 || sc.res != NULL, 1);
+		}
+		lab_record_scan_clear(&sc);
+	}
+	/* some mutations are harmless (inside the kernel noise): both paths ran */
+	assert_true(accepted > 0 && accepted < 20000);
+}
+
 static void test_errno_names(void **state)
 {
 	(void)state;
@@ -236,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_scan_good),
 		cmocka_unit_test(test_scan_rejects),
 		cmocka_unit_test(test_scan_hostile),
+		cmocka_unit_test(test_scan_fuzz),
 		cmocka_unit_test(test_errno_names),
 	};
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);

@@ -435,6 +435,47 @@ static void test_plans_and_next(void **state)
 	lab_job_clear(&j);
 }
 
+static void test_errno_mapping(void **state)
+{
+	struct fx *f = *state;
+	struct lab_kernel k = { .name = "ro", .arch = "x86_64" };
+	struct lab_store *st;
+	char big[2048];
+	int r = 0;
+
+	assert_int_equal(lab_store_pragma(f->st, "journal_mode; DROP TABLE jobs", 1), -EINVAL);
+	/* a read-only connection: writes are -EROFS, nothing changes */
+	assert_int_equal(lab_store_open(f->db, f->schema, &st), 0);
+	assert_int_equal(lab_store_pragma(st, "query_only", 1), 0);
+	assert_int_equal(lab_store_kernel_put(st, &k), -EROFS);
+	lab_store_close(st);
+	assert_int_equal(lab_store_kernel_get(f->st, "ro", &k), -ENOENT);
+	/* a full database: -ENOSPC, and the batch that hit it is rolled back */
+	assert_int_equal(lab_store_pragma(f->st, "max_page_count", 40), 0);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	for (int i = 0; i < 1000 && !r; i++) {
+		int64_t id = fx_running_job(f, 0, 0);
+		struct lab_result res[4];
+
+		for (int j = 0; j < 4; j++) {
+			res[j] = fx_result("kmod.full.case", 0, 0, LAB_VERDICT_PASS);
+			res[j].reason = big;
+			res[j].repeat = j;
+		}
+		r = lab_store_results_ingest(f->st, id, res, 4);
+		if (r == -ENOSPC) {
+			struct lab_result_filter rf = { .verdict = -1, .job_id = id, .limit = 10 };
+			json_t *items;
+
+			assert_int_equal(lab_store_results_query(f->st, &rf, &items), 0);
+			assert_int_equal(json_array_size(items), 0);
+			json_decref(items);
+		}
+	}
+	assert_int_equal(r, -ENOSPC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +486,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ingest_atomic, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_recover, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_plans_and_next, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_errno_mapping, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
