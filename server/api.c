@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 
 #include "api.h"
+#include "api_dash.h"
 #include "auth.h"
 #include "config.h"
 #include "diff.h"
@@ -791,6 +792,7 @@ const struct lab_route lab_api_routes[] = {
 	{ "POST", P "/results",          h_results_post,  "ingest" },
 	{ "GET",  P "/matrix",           h_matrix,        NULL },
 	{ "GET",  P "/diffs",            h_diffs,         NULL },
+	{ "GET",  P "/overview",         lab_api_dash_overview, NULL },
 	{ "POST", P "/tokens",           h_token_post,    "admin" },
 	{ "POST", P "/lava/callback",    lab_lava_callback_handle, NULL },
 	{ NULL,   NULL,                  h_not_found,     NULL },
