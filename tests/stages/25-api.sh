@@ -397,6 +397,9 @@ check("log served from the path in the database", t == "line one\nline two\n", r
 _, t = call("GET jobs/{id}/log?offset=9", "GET", A + "/jobs/%d/log?offset=9" % ja, expect=200)
 check("log offset", t == "line two\n", repr(t))
 
+# ---- dashboard overview (server/api_dash.c) ------------------------------------------
+call("GET overview", "GET", A + "/overview", expect=200)
+
 # ---- LAVA callback: no lab configured, so no secret matches ----------------------
 call("POST lava/callback with a wrong secret -> 401", "POST", A + "/lava/callback",
      {"id": 1}, headers={"Authorization": "Token nope"}, expect=401)
