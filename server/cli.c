@@ -37,6 +37,7 @@
 
 #define CLI_DEFAULT_SERVER "http://127.0.0.1:8470"
 #define CLI_RESP_MAX (256u << 20)
+#define CLI_PAGE 1000		/* the API's list limit */
 
 enum cli_exit {
 	CLI_OK = 0,
@@ -227,6 +228,38 @@ static json_t *get_json(struct cli *c, const char *path)
 	if (st < 200 || st >= 300)
 		exit(CLI_FAIL);
 	return r;
+}
+
+/*
+ * Every item of a list route (@path has a query string or not), following
+ * next_cursor, at most @max items. Returns a new array.
+ */
+static json_t *get_all(struct cli *c, const char *path, size_t max)
+{
+	json_t *all = json_array();
+	int64_t cursor = 0;
+
+	for (;;) {
+		char p[2048];
+		json_t *r, *items, *next;
+
+		snprintf(p, sizeof(p), "%s%climit=%d", path, strchr(path, '?') ? '&' : '?',
+			 CLI_PAGE);
+		if (cursor) {
+			size_t l = strlen(p);
+
+			snprintf(p + l, sizeof(p) - l, "&cursor=%lld", (long long)cursor);
+		}
+		r = get_json(c, p);
+		items = json_object_get(r, "items");
+		json_array_extend(all, items);
+		next = json_object_get(r, "next_cursor");
+		cursor = json_is_integer(next) ? json_integer_value(next) : 0;
+		json_decref(r);
+		if (!cursor || json_array_size(all) >= max || !json_array_size(items))
+			break;
+	}
+	return all;
 }
 
 /* %-escape for a query value (names are plain, but be safe) */
@@ -420,15 +453,15 @@ static int cmd_plan_submit(struct cli *c, int argc, char **argv)
 	else
 		json_decref(targets);
 
-	st = request(c, "POST", "/api/plans", plan, &r, false);
+	st = request(c, "POST", "/api/v1/plans", plan, &r, false);
 	json_decref(plan);
 	if (st < 200 || st >= 300)
 		return CLI_FAIL;
 	if (js)
 		print_json(r);
 	else
-		printf("plan %lld: %lld jobs queued\n", jint(r, "id", jint(r, "plan_id", -1)),
-		       jint(r, "jobs", jint(r, "njobs", -1)));
+		printf("plan %lld: %lld jobs queued\n", jint(r, "id", -1),
+		       jint(r, "njobs", -1));
 	json_decref(r);
 	return CLI_OK;
 }
@@ -438,12 +471,15 @@ static int cmd_jobs(struct cli *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 's' },
 		{ "plan", required_argument, NULL, 'p' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "target", required_argument, NULL, 't' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char path[512] = "/api/jobs?", q[128];
-	json_t *r, *arr, *j;
+	char path[1024] = "/api/v1/jobs?", q[256];
+	long limit = 100;
+	json_t *arr, *j;
 	bool js = false;
 	size_t i;
 	int o;
@@ -453,17 +489,17 @@ static int cmd_jobs(struct cli *c, int argc, char **argv)
 
 		switch (o) {
 		case 's':
+		case 'k':
+		case 't':
 			qesc(q, sizeof(q), optarg);
-			snprintf(path + l, sizeof(path) - l, "state=%s&", q);
+			snprintf(path + l, sizeof(path) - l, "%s=%s&",
+				 o == 's' ? "state" : o == 'k' ? "kernel" : "target", q);
 			break;
 		case 'p':
 			snprintf(path + l, sizeof(path) - l, "plan=%ld&",
 				 parse_long("--plan", optarg, 1, LONG_MAX));
 			break;
-		case 'l':
-			snprintf(path + l, sizeof(path) - l, "limit=%ld&",
-				 parse_long("--limit", optarg, 1, 100000));
-			break;
+		case 'l': limit = parse_long("--limit", optarg, 1, 1000000); break;
 		case 'j': js = true; break;
 		default: exit(CLI_USAGE);
 		}
@@ -471,27 +507,28 @@ static int cmd_jobs(struct cli *c, int argc, char **argv)
 	if (optind < argc)
 		die_usage("jobs: unexpected argument '%s'", argv[optind]);
 	path[strlen(path) - 1] = '\0';
-	r = get_json(c, path);
+	arr = get_all(c, path, (size_t)limit);
+	while (json_array_size(arr) > (size_t)limit)
+		json_array_remove(arr, json_array_size(arr) - 1);
 	if (js) {
-		print_json(r);
-		json_decref(r);
+		print_json(arr);
+		json_decref(arr);
 		return CLI_OK;
 	}
-	arr = items(r, "jobs");
-	printf("%-6s %-5s %-10s %-14s %-10s %-7s %s\n", "JOB", "PLAN", "KERNEL",
-	       "TARGET", "STATE", "TRIES", "REASON");
+	printf("%-6s %-5s %-8s %-20s %-10s %-6s %-7s %s\n", "JOB", "PLAN", "KERNEL",
+	       "TARGET", "STATE", "TRIES", "RESULTS", "REASON");
 	json_array_foreach(arr, i, j) {
 		char tries[32];
 		const char *reason = jstr(j, "reason", "");
 
 		snprintf(tries, sizeof(tries), "%lld/%lld", jint(j, "attempts", 0),
 			 jint(j, "max_attempts", 0));
-		printf("%-6lld %-5lld %-10s %-14s %-10s %-7s %.*s\n", jint(j, "id", 0),
+		printf("%-6lld %-5lld %-8s %-20s %-10s %-6s %-7lld %.*s\n", jint(j, "id", 0),
 		       jint(j, "plan_id", 0), jstr(j, "kernel", "?"),
 		       jstr(j, "target", "?"), jstr(j, "state", "?"), tries,
-		       (int)strcspn(reason, "\n"), reason);
+		       jint(j, "results", 0), (int)strcspn(reason, "\n"), reason);
 	}
-	json_decref(r);
+	json_decref(arr);
 	return CLI_OK;
 }
 
@@ -504,7 +541,7 @@ static int cmd_cancel(struct cli *c, int argc, char **argv)
 	if (argc != 2)
 		die_usage("usage: iommulab cancel JOB");
 	id = parse_long("JOB", argv[1], 1, LONG_MAX);
-	snprintf(path, sizeof(path), "/api/jobs/%ld/cancel", id);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%ld/cancel", id);
 	st = request(c, "POST", path, NULL, &r, false);
 	json_decref(r);
 	if (st < 200 || st >= 300)
@@ -579,7 +616,7 @@ static int cmd_watch(struct cli *c, int argc, char **argv)
 	if (optind + 1 != argc)
 		die_usage("usage: iommulab watch PLAN [--interval S] [--timeout S]");
 	id = parse_long("PLAN", argv[optind], 1, LONG_MAX);
-	snprintf(path, sizeof(path), "/api/plans/%ld", id);
+	snprintf(path, sizeof(path), "/api/v1/plans/%ld", id);
 	for (;;) {
 		struct plan_counts pc;
 		char line[256];
@@ -625,14 +662,15 @@ static int cmd_results(struct cli *c, int argc, char **argv)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "target", required_argument, NULL, 't' },
 		{ "job", required_argument, NULL, 'J' },
+		{ "verdict", required_argument, NULL, 'v' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *kernel = NULL, *target = NULL;
-	char path[1024], q[256], b1[16], b2[16];
-	long job = 0, limit = 10000;
-	json_t *r, *arr, *v;
+	const char *kernel = NULL, *target = NULL, *verdict = NULL;
+	char path[1024] = "/api/v1/results?", q[256], b1[16], b2[16];
+	long job = 0, limit = 100000;
+	json_t *arr, *v;
 	bool js = false;
 	size_t i, l;
 	int o;
@@ -641,8 +679,9 @@ static int cmd_results(struct cli *c, int argc, char **argv)
 		switch (o) {
 		case 'k': kernel = optarg; break;
 		case 't': target = optarg; break;
+		case 'v': verdict = optarg; break;
 		case 'J': job = parse_long("--job", optarg, 1, LONG_MAX); break;
-		case 'l': limit = parse_long("--limit", optarg, 1, 1000000); break;
+		case 'l': limit = parse_long("--limit", optarg, 1, 10000000); break;
 		case 'j': js = true; break;
 		default: exit(CLI_USAGE);
 		}
@@ -651,40 +690,60 @@ static int cmd_results(struct cli *c, int argc, char **argv)
 		die_usage("results: unexpected argument '%s'", argv[optind]);
 	if (!kernel && !job)
 		die_usage("results needs --kernel K (and optionally --target T) or --job N");
-	snprintf(path, sizeof(path), "/api/results?limit=%ld", limit);
 	if (kernel) {
 		qesc(q, sizeof(q), kernel);
 		l = strlen(path);
-		snprintf(path + l, sizeof(path) - l, "&kernel=%s", q);
+		snprintf(path + l, sizeof(path) - l, "kernel=%s&", q);
 	}
 	if (target) {
 		qesc(q, sizeof(q), target);
 		l = strlen(path);
-		snprintf(path + l, sizeof(path) - l, "&target=%s", q);
+		snprintf(path + l, sizeof(path) - l, "target=%s&", q);
+	}
+	if (verdict) {
+		qesc(q, sizeof(q), verdict);
+		l = strlen(path);
+		snprintf(path + l, sizeof(path) - l, "verdict=%s&", q);
 	}
 	if (job) {
 		l = strlen(path);
-		snprintf(path + l, sizeof(path) - l, "&job=%ld", job);
+		snprintf(path + l, sizeof(path) - l, "job=%ld&", job);
 	}
-	r = get_json(c, path);
+	path[strlen(path) - 1] = '\0';
+	arr = get_all(c, path, (size_t)limit);
 	if (js) {
-		print_json(r);
-		json_decref(r);
+		print_json(arr);
+		json_decref(arr);
 		return CLI_OK;
 	}
-	arr = items(r, "results");
-	printf("%-14s %-14s %-44s %-12s %-12s %s\n", "TARGET", "DRIVER", "CASE",
-	       "OBSERVED", "EXPECTED", "VERDICT");
+	printf("%-6s %-20s %-13s %-40s %-11s %-11s %s\n", "JOB", "TARGET", "DRIVER",
+	       "CASE", "OBSERVED", "EXPECTED", "VERDICT");
 	json_array_foreach(arr, i, v) {
-		printf("%-14s %-14s %-44s %-12s %-12s %s\n", jstr(v, "target", "?"),
-		       jstr(v, "driver", "?"), jstr(v, "case_id", jstr(v, "case", "?")),
+		printf("%-6lld %-20s %-13s %-40s %-11s %-11s %s\n", jint(v, "job_id", 0),
+		       jstr(v, "target", "?"), jstr(v, "driver", "?"),
+		       jstr(v, "case", jstr(v, "case_id", "?")),
 		       errname(json_object_get(v, "observed"), b1, sizeof(b1)),
 		       errname(json_object_get(v, "expected"), b2, sizeof(b2)),
 		       jstr(v, "verdict", "?"));
 	}
 	printf("%zu results\n", json_array_size(arr));
-	json_decref(r);
+	json_decref(arr);
 	return CLI_OK;
+}
+
+/* "EINVAL/pass" for one side of a diff row, "-" when absent */
+static const char *side_str(json_t *side, char *buf, size_t len)
+{
+	char e[16];
+
+	if (!json_is_object(side))
+		return "-";
+	snprintf(buf, len, "%s/%s",
+		 json_is_string(json_object_get(side, "observed_name")) ?
+		 json_string_value(json_object_get(side, "observed_name")) :
+		 errname(json_object_get(side, "observed"), e, sizeof(e)),
+		 jstr(side, "verdict", "?"));
+	return buf;
 }
 
 static int cmd_diff(struct cli *c, int argc, char **argv)
@@ -695,10 +754,10 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 		{ "fail-on-regress", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char path[1024], q1[256], q2[256], b1[16], b2[16], b3[16];
+	char path[1024], q1[256], q2[256], b1[48], b2[48], b3[16];
 	bool js = false, all = false, fail = false;
-	json_t *r, *arr, *v;
-	long long regress = 0;
+	json_t *r, *rows, *v, *sum;
+	long long regress;
 	size_t i;
 	int o;
 
@@ -711,47 +770,185 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (optind + 2 != argc)
-		die_usage("usage: iommulab diff KERNEL1 KERNEL2 [--json] [--all]");
+		die_usage("usage: iommulab diff KERNEL1 KERNEL2 [--json] [--all] [--fail-on-regress]");
 	qesc(q1, sizeof(q1), argv[optind]);
 	qesc(q2, sizeof(q2), argv[optind + 1]);
-	snprintf(path, sizeof(path), "/api/diff?from=%s&to=%s%s", q1, q2,
-		 all ? "&all=1" : "");
+	snprintf(path, sizeof(path), "/api/v1/diffs?base=%s&head=%s&changes_only=%d",
+		 q1, q2, all ? 0 : 1);
 	r = get_json(c, path);
-	arr = items(r, "rows");
-	if (!arr)
-		arr = items(r, "changes");
-	json_array_foreach(arr, i, v) {
-		const char *k = jstr(v, "change", jstr(v, "kind", ""));
-
-		if (strstr(k, "regress"))
-			regress++;
-	}
+	rows = json_object_get(r, "rows");
+	sum = json_object_get(r, "summary");
+	regress = jint(sum, "pass_to_fail", 0);
 	if (js) {
 		print_json(r);
-	} else {
-		printf("diff %s -> %s\n", argv[optind], argv[optind + 1]);
-		printf("%-14s %-14s %-44s %-12s %-12s %-12s %s\n", "TARGET", "DRIVER",
-		       "CASE", "FROM", "TO", "EXPECTED", "CHANGE");
-		json_array_foreach(arr, i, v) {
-			json_t *from = json_object_get(v, "from");
-			json_t *to = json_object_get(v, "to");
-			json_t *ofrom = json_is_object(from) ? json_object_get(from, "observed") : from;
-			json_t *oto = json_is_object(to) ? json_object_get(to, "observed") : to;
-			json_t *exp = json_object_get(v, "expected");
-
-			if (!exp && json_is_object(to))
-				exp = json_object_get(to, "expected");
-			printf("%-14s %-14s %-44s %-12s %-12s %-12s %s\n",
-			       jstr(v, "target", "?"), jstr(v, "driver", "?"),
-			       jstr(v, "case", jstr(v, "case_id", "?")),
-			       errname(ofrom, b1, sizeof(b1)), errname(oto, b2, sizeof(b2)),
-			       errname(exp, b3, sizeof(b3)),
-			       jstr(v, "change", jstr(v, "kind", "?")));
-		}
-		printf("%zu rows, %lld regressions\n", json_array_size(arr), regress);
+		json_decref(r);
+		return fail && regress ? CLI_FAIL : CLI_OK;
 	}
+	printf("diff %s -> %s (latest complete results per target and case)\n",
+	       argv[optind], argv[optind + 1]);
+	printf("%-20s %-13s %-40s %-18s %-18s %-11s %s\n", "TARGET", "DRIVER", "CASE",
+	       argv[optind], argv[optind + 1], "EXPECTED", "CHANGE");
+	json_array_foreach(rows, i, v) {
+		json_t *head = json_object_get(v, "head");
+		json_t *base = json_object_get(v, "base");
+		json_t *exp = json_object_get(json_is_object(head) ? head : base,
+					      "expected_name");
+
+		printf("%-20s %-13s %-40s %-18s %-18s %-11s %s\n", jstr(v, "target", "?"),
+		       jstr(v, "driver", "?"), jstr(v, "case", "?"),
+		       side_str(base, b1, sizeof(b1)), side_str(head, b2, sizeof(b2)),
+		       json_is_string(exp) ? json_string_value(exp) :
+		       errname(json_object_get(json_is_object(head) ? head : base, "expected"),
+			       b3, sizeof(b3)),
+		       jstr(v, "class", "?"));
+	}
+	printf("%zu rows; unchanged %lld, errno changed %lld, pass->fail %lld, "
+	       "fail->pass %lld, verdict changed %lld, new %lld, missing %lld\n",
+	       json_array_size(rows), jint(sum, "unchanged", 0), jint(sum, "errno_changed", 0),
+	       regress, jint(sum, "fail_to_pass", 0), jint(sum, "verdict_changed", 0),
+	       jint(sum, "new", 0), jint(sum, "missing", 0));
 	json_decref(r);
 	return fail && regress ? CLI_FAIL : CLI_OK;
+}
+
+/* XML text escape to @f */
+static void xml_put(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		switch (ch) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&apos;", f); break;
+		default:
+			if (ch < 0x20 && ch != '\n' && ch != '\t')
+				fputc('?', f);
+			else
+				fputc(ch, f);
+		}
+	}
+}
+
+/*
+ * JUnit XML: one <testsuite> per job (kernel/target), one <testcase> per
+ * result; fail -> <failure>, error -> <error>, skip -> <skipped>. A job
+ * that is not complete is one <testcase> with an <error> carrying its reason.
+ */
+static void export_junit(long plan, json_t *jobs, json_t **res)
+{
+	size_t i, k;
+	json_t *j, *r;
+	char b1[16], b2[16];
+
+	printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	printf("<testsuites name=\"iommulab plan %ld\">\n", plan);
+	json_array_foreach(jobs, i, j) {
+		long long nf = 0, ne = 0, ns = 0;
+		bool complete = !strcmp(jstr(j, "state", ""), "complete");
+
+		json_array_foreach(res[i], k, r) {
+			const char *v = jstr(r, "verdict", "");
+
+			nf += !strcmp(v, "fail");
+			ne += !strcmp(v, "error");
+			ns += !strcmp(v, "skip");
+		}
+		printf("  <testsuite name=\"");
+		xml_put(stdout, jstr(j, "kernel", "?"));
+		printf(".");
+		xml_put(stdout, jstr(j, "target", "?"));
+		printf("\" id=\"%lld\" tests=\"%zu\" failures=\"%lld\" errors=\"%lld\" skipped=\"%lld\">\n",
+		       jint(j, "id", 0), complete ? json_array_size(res[i]) : 1, nf,
+		       complete ? ne : 1, ns);
+		if (!complete) {
+			printf("    <testcase classname=\"job\" name=\"job-%lld\">\n"
+			       "      <error message=\"job %s\">", jint(j, "id", 0),
+			       jstr(j, "state", "?"));
+			xml_put(stdout, jstr(j, "reason", ""));
+			printf("</error>\n    </testcase>\n");
+		}
+		json_array_foreach(complete ? res[i] : NULL, k, r) {
+			const char *v = jstr(r, "verdict", "");
+			const char *why = jstr(r, "reason", "");
+
+			printf("    <testcase classname=\"");
+			xml_put(stdout, jstr(r, "driver", "?"));
+			printf("\" name=\"");
+			xml_put(stdout, jstr(r, "case", "?"));
+			if (jint(r, "repeat", 0))
+				printf("#%lld", jint(r, "repeat", 0));
+			printf("\" time=\"%.6f\">", (double)jint(r, "duration_us", 0) / 1e6);
+			snprintf(b1, sizeof(b1), "%s", errname(json_object_get(r, "observed"), b2, sizeof(b2)));
+			if (!strcmp(v, "fail") || !strcmp(v, "error")) {
+				printf("<%s message=\"observed %s, expected %s\">",
+				       v[0] == 'f' ? "failure" : "error", b1,
+				       errname(json_object_get(r, "expected"), b2, sizeof(b2)));
+				xml_put(stdout, why);
+				printf("</%s>", v[0] == 'f' ? "failure" : "error");
+			} else if (!strcmp(v, "skip")) {
+				printf("<skipped message=\"");
+				xml_put(stdout, why);
+				printf("\"/>");
+			}
+			printf("</testcase>\n");
+		}
+		printf("  </testsuite>\n");
+	}
+	printf("</testsuites>\n");
+}
+
+/*
+ * KCIDB (v4 I/O schema subset): one build per kernel, one test per result,
+ * ids "iommulab:<job>" / "iommulab:<result>". Status: pass PASS, fail FAIL,
+ * skip SKIP, error ERROR.
+ */
+static void export_kcidb(long plan, json_t *jobs, json_t **res)
+{
+	json_t *out = json_object(), *builds = json_array(), *tests = json_array();
+	json_t *seen = json_object(), *j, *r;
+	size_t i, k;
+
+	json_object_set_new(out, "version", json_pack("{s:i, s:i}", "major", 4, "minor", 0));
+	json_array_foreach(jobs, i, j) {
+		const char *kernel = jstr(j, "kernel", "?");
+		char build_id[160], id[64], path[256];
+
+		snprintf(build_id, sizeof(build_id), "iommulab:kernel-%s", kernel);
+		if (!json_object_get(seen, build_id)) {
+			json_object_set_new(seen, build_id, json_true());
+			json_array_append_new(builds, json_pack("{s:s, s:s, s:s, s:{s:s, s:I}}",
+				"id", build_id, "origin", "iommulab",
+				"checkout_id", build_id,
+				"misc", "kernel", kernel, "plan", (json_int_t)plan));
+		}
+		json_array_foreach(res[i], k, r) {
+			const char *v = jstr(r, "verdict", "");
+			const char *status = !strcmp(v, "pass") ? "PASS" :
+					     !strcmp(v, "fail") ? "FAIL" :
+					     !strcmp(v, "skip") ? "SKIP" : "ERROR";
+
+			snprintf(id, sizeof(id), "iommulab:%lld", jint(r, "id", 0));
+			snprintf(path, sizeof(path), "iommulab.%s", jstr(r, "case", "?"));
+			json_array_append_new(tests, json_pack(
+				"{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:I, s:o, s:I}}",
+				"id", id, "build_id", build_id, "origin", "iommulab",
+				"path", path, "status", status,
+				"misc", "target", jstr(r, "target", "?"),
+				"driver", jstr(r, "driver", "?"),
+				"observed", (json_int_t)jint(r, "observed", 0),
+				"expected", json_incref(json_object_get(r, "expected") ?
+							json_object_get(r, "expected") : json_null()),
+				"job", (json_int_t)jint(r, "job_id", 0)));
+		}
+	}
+	json_object_set_new(out, "builds", builds);
+	json_object_set_new(out, "tests", tests);
+	print_json(out);
+	json_decref(out);
+	json_decref(seen);
 }
 
 static int cmd_export(struct cli *c, int argc, char **argv)
@@ -762,8 +959,9 @@ static int cmd_export(struct cli *c, int argc, char **argv)
 	};
 	const char *fmt;
 	char path[256];
+	json_t *jobs, **res, *j;
 	long plan = 0;
-	json_t *r;
+	size_t i;
 	int o;
 
 	if (argc < 2 || argv[1][0] == '-')
@@ -781,13 +979,27 @@ static int cmd_export(struct cli *c, int argc, char **argv)
 	}
 	if (!plan)
 		die_usage("export needs --plan N");
-	snprintf(path, sizeof(path), "/api/plans/%ld/export/%s", plan, fmt);
-	r = get_json(c, path);
-	if (json_is_string(r))
-		fputs(json_string_value(r), stdout);
+	snprintf(path, sizeof(path), "/api/v1/plans/%ld", plan);
+	json_decref(get_json(c, path));	/* 404 for an unknown plan */
+	snprintf(path, sizeof(path), "/api/v1/jobs?plan=%ld", plan);
+	jobs = get_all(c, path, 1000000);
+	res = calloc(json_array_size(jobs) + 1, sizeof(*res));
+	if (!res) {
+		fprintf(stderr, "iommulab: out of memory\n");
+		return CLI_FAIL;
+	}
+	json_array_foreach(jobs, i, j) {
+		snprintf(path, sizeof(path), "/api/v1/results?job=%lld", jint(j, "id", 0));
+		res[i] = get_all(c, path, 10000000);
+	}
+	if (!strcmp(fmt, "junit"))
+		export_junit(plan, jobs, res);
 	else
-		print_json(r);
-	json_decref(r);
+		export_kcidb(plan, jobs, res);
+	for (i = 0; i < json_array_size(jobs); i++)
+		json_decref(res[i]);
+	free(res);
+	json_decref(jobs);
 	return CLI_OK;
 }
 
@@ -814,7 +1026,7 @@ static int cmd_kernels_add(struct cli *c, int argc, char **argv)
 			  " (NAME: 6.1, 6.12 or a Debian release)");
 	json_object_set_new(k, "name", json_string(argv[optind]));
 	json_object_set_new(k, "source", json_string("debian"));
-	st = request(c, "POST", "/api/kernels", k, &r, false);
+	st = request(c, "POST", "/api/v1/kernels", k, &r, false);
 	json_decref(k);
 	if (st < 200 || st >= 300)
 		return CLI_FAIL;
@@ -862,14 +1074,14 @@ static int cmd_kernels_list(struct cli *c, int argc, char **argv)
 {
 	static const char *const cols[] = { "name", "release", "version", "arch", NULL };
 
-	return cmd_list(c, "/api/kernels", "kernels", cols, argc, argv);
+	return cmd_list(c, "/api/v1/kernels", "kernels", cols, argc, argv);
 }
 
 static int cmd_targets_list(struct cli *c, int argc, char **argv)
 {
 	static const char *const cols[] = { "name", "arch", "backend", "driver", "health", NULL };
 
-	return cmd_list(c, "/api/targets", "targets", cols, argc, argv);
+	return cmd_list(c, "/api/v1/targets", "targets", cols, argc, argv);
 }
 
 static const struct command commands[] = {
@@ -879,14 +1091,15 @@ static const struct command commands[] = {
 	  "            [--priority N] [--timeout S] [--max-attempts N] [--name NAME] [--json]",
 	  "queue one job per kernel x target" },
 	{ "jobs", NULL, cmd_jobs,
-	  "jobs [--state queued|running|complete|incomplete|canceled] [--plan N] [--limit N] [--json]",
+	  "jobs [--state queued|scheduled|running|complete|incomplete|canceled] [--plan N]\n"
+	  "            [--kernel K] [--target T] [--limit N (default 100)] [--json]",
 	  "list jobs, newest first" },
 	{ "cancel", NULL, cmd_cancel, "cancel JOB",
 	  "cancel a queued or running job (a running guest is killed)" },
 	{ "watch", NULL, cmd_watch, "watch PLAN [--interval S] [--timeout S]",
 	  "show a plan's progress until every job is final (exit 1 if any is not complete)" },
 	{ "results", NULL, cmd_results,
-	  "results --kernel K [--target T] [--job N] [--limit N] [--json]",
+	  "results --kernel K [--target T] [--verdict V] | --job N  [--limit N] [--json]",
 	  "the stored results of a kernel (one row per case)" },
 	{ "diff", NULL, cmd_diff, "diff KERNEL1 KERNEL2 [--json] [--all] [--fail-on-regress]",
 	  "errno-level diff of the latest results of two kernels" },
