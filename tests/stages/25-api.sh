@@ -69,6 +69,14 @@ else
 	lab_fail "admin token file is mode 0600" "$(stat -c %a "$out/state/admin.token")"
 fi
 
+# the real agent catalogue, when the agent is built (agent -l -j)
+if [ -x "$O/agent/iommulab-agent" ] && "$O/agent/iommulab-agent" -l -j >"$out/catalogue.json" 2>/dev/null; then
+	:
+else
+	rm -f "$out/catalogue.json"
+	lab_skip "import the agent's own catalogue" "no $O/agent/iommulab-agent (make agent)"
+fi
+
 python3 - "$top" "$port" "$out" <<'PY'
 import http.client, json, os, re, sqlite3, sys, time
 import yaml, jsonschema
@@ -258,6 +266,13 @@ call("POST cases (import)", "POST", A + "/cases", cat, auth=token, expect=200)
 call("POST cases with a bad id -> 400", "POST", A + "/cases",
      [{"id": "kmod.attach.three"}, {"id": "BAD ID"}], auth=token, expect=400)
 check("bad catalogue imported nothing", q("SELECT count(*) FROM cases")[0][0] == 2)
+catf = os.path.join(out, "catalogue.json")
+if os.path.exists(catf):
+    agent_cat = json.load(open(catf))
+    _, d = call("POST cases: the agent's own catalogue", "POST", A + "/cases", agent_cat,
+                auth=token, expect=200)
+    check("every agent case imported", d and d["imported"] == len(agent_cat["cases"]) > 0, str(d))
+    q("DELETE FROM cases WHERE case_id NOT IN ('kmod.attach.one', 'kmod.attach.two')")
 call("GET cases", "GET", A + "/cases", expect=200)
 call("GET cases/kmod.attach.one", "GET", A + "/cases/kmod.attach.one", expect=200)
 call("GET cases/nope -> 404", "GET", A + "/cases/kmod.nope", expect=404)
