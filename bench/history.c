@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * history.c - lab-bench-history: a multi-year results history at scale.
+ *
+ *   lab-bench-history generate --db FILE --schema DIR [--rows N] [--nights N]
+ *                              [--targets N] [--cases N]
+ *   lab-bench-history query --db FILE --schema DIR [--iterations N]
+ *
+ * generate: creates FILE with the server's own migrations (lab_store_open)
+ * and fills it the way years of nightlies would: one kernel and one plan
+ * per night ("nightly-YYYYMMDD"), one complete job per (night, target) for
+ * the targets that ran that night, one result per case of each job
+ * (gen.h: realistic errno/verdict mix; a case's outcome on a target changes
+ * at most every 60 nights plus rare per-night flakes, so consecutive
+ * nightlies differ a little, as in a real lab), and the "latest" table the
+ * store keeps for matrix/diff. Default: 1825 nights (5 years) x 50 targets
+ * x 150 cases, with ~73% of targets running on a given night, so the total
+ * is exactly --rows (10,000,000). Commits every night; progress on stderr.
+ *
+ * query: times the server's read paths in-process on that DB: lab_diff_run
+ * between the last two nightlies, lab_store_matrix for the last nightly,
+ * the job list, each --iterations times (first call = cold, then median
+ * and max), and prints DB bytes per result.
+ *
+ * Invariants: generation is deterministic; a partially generated file is
+ * never reused (bench/run generates to FILE.tmp and renames on success).
+ * Errors: exit 1 with a message; 2 for usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sqlite3.h>
+
+#include "diff.h"
+#include "gen.h"
+#include "store.h"
+
+struct hopts {
+	const char *db, *schema;
+	long rows;
+	int nights, targets, cases, iters;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: lab-bench-history generate --db FILE --schema DIR [--rows N (10000000)]\n"
+		"                                  [--nights N (1825)] [--targets N (50)] [--cases N (150)]\n"
+		"       lab-bench-history query --db FILE --schema DIR [--iterations N (20)]\n");
+}
+
+static const char *const arches[] = { "x86_64", "x86_64", "x86_64", "arm64", "s390x" };
+
+static int check(sqlite3 *db, int rc, const char *what)
+{
+	if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	fprintf(stderr, "lab-bench-history: %s: %s\n", what, sqlite3_errmsg(db));
+	return -EIO;
+}
+
+static int step(sqlite3 *db, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return check(db, rc, what);
+}
+
+static int generate(const struct hopts *o)
+{
+	sqlite3_stmt *ins_k = NULL, *ins_p = NULL, *ins_j = NULL, *ins_r = NULL, *ins_l = NULL;
+	struct lab_store *st;
+	long jobs_total = (o->rows + o->cases - 1) / o->cases, jobs_done = 0, rows = 0;
+	int64_t tid[512], kid, pid, jid;
+	time_t day0 = 1640995200;	/* 2022-01-01 */
+	double t0 = gen_now();
+	sqlite3 *db = NULL;
+	int r, rc;
+
+	if (o->targets > 512 || o->targets < 1)
+		return -EINVAL;
+	r = lab_store_open(o->db, o->schema, &st);
+	if (r) {
+		fprintf(stderr, "lab-bench-history: %s: %s\n", o->db, strerror(-r));
+		return r;
+	}
+	for (int t = 0; t < o->targets; t++) {
+		char name[64], def[256];
+		struct lab_target tg = { 0 };
+
+		snprintf(name, sizeof(name), "%s-%s-%02d", arches[t % 5],
+			 t % 5 == 0 ? "vtd" : t % 5 == 1 ? "amdvi" : t % 5 == 2 ? "viommu" :
+			 t % 5 == 3 ? "smmuv3" : "zpci", t);
+		snprintf(def, sizeof(def), "{\"name\":\"%s\",\"arch\":\"%s\",\"backend\":\"%s\"}",
+			 name, arches[t % 5], t % 3 ? "lava" : "qemu");
+		tg.name = name;
+		tg.arch = (char *)arches[t % 5];
+		tg.backend = t % 3 ? "lava" : "qemu";
+		tg.driver = (char *)gen_drivers[t % 5];
+		tg.definition = def;
+		tg.tags = "[\"nightly\"]";
+		tg.health = "good";
+		tg.concurrency = 1;
+		r = lab_store_target_put(st, &tg);
+		if (r)
+			goto close_store;
+		tid[t] = tg.id;
+	}
+	lab_store_close(st);
+	st = NULL;
+
+	rc = sqlite3_open(o->db, &db);
+	rc = rc ?: sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; "
+				"PRAGMA cache_size=-262144; PRAGMA foreign_keys=OFF", NULL, NULL, NULL);
+	rc = rc ?: sqlite3_prepare_v2(db, "INSERT INTO kernels (name, release, version, arch, "
+				      "source, source_ref, created_at) VALUES (?1, ?2, ?3, 'x86_64', "
+				      "'build', ?4, ?5)", -1, &ins_k, NULL);
+	rc = rc ?: sqlite3_prepare_v2(db, "INSERT INTO plans (name, kind, spec, created_by, "
+				      "created_at) VALUES (?1, 'nightly', ?2, 'nightly-bot', ?3)",
+				      -1, &ins_p, NULL);
+	rc = rc ?: sqlite3_prepare_v2(db, "INSERT INTO jobs (plan_id, kernel_id, target_id, state, "
+				      "attempts, backend, backend_job_id, log_path, created_at, "
+				      "started_at, finished_at, updated_at) VALUES (?1, ?2, ?3, 3, 1, "
+				      "?4, ?5, ?6, ?7, ?7 + 60, ?7 + 600, ?7 + 600)", -1, &ins_j, NULL);
+	rc = rc ?: sqlite3_prepare_v2(db,
+		"INSERT INTO results (job_id, kernel_id, target_id, case_id, driver, iommu, steps, "
+		"observed, expected, contract, verdict, reason, reused, verified, duration_us, "
+		"repeat, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+		"?13, ?14, ?15, 0, ?16)", -1, &ins_r, NULL);
+	rc = rc ?: sqlite3_prepare_v2(db, "INSERT INTO latest (kernel_id, target_id, case_id, "
+				      "result_id, job_id) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &ins_l, NULL);
+	if ((r = check(db, rc, "prepare")))
+		goto finalize;
+
+	for (int n = 0; n < o->nights && rows < o->rows; n++) {
+		time_t when = day0 + (time_t)n * 86400 + 2 * 3600;
+		struct tm tm;
+		char kname[64], rel[64], spec[128], ref[96];
+		/* how many targets run tonight: spread jobs_total evenly */
+		long want = (jobs_total * (n + 1)) / o->nights - jobs_done;
+		int first = n % o->targets;
+
+		gmtime_r(&when, &tm);
+		strftime(kname, sizeof(kname), "nightly-%Y%m%d", &tm);
+		snprintf(rel, sizeof(rel), "6.%d.0-lab%d", 1 + n / 120, n);
+		snprintf(ref, sizeof(ref), "linux.git@%08x", (unsigned)(n * 2654435761u));
+		rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		sqlite3_bind_text(ins_k, 1, kname, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins_k, 2, rel, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins_k, 3, rel, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins_k, 4, ref, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins_k, 5, when);
+		if ((r = step(db, ins_k, "kernel")))
+			goto finalize;
+		kid = sqlite3_last_insert_rowid(db);
+		snprintf(spec, sizeof(spec), "{\"kind\":\"nightly\",\"kernels\":[\"%s\"]}", kname);
+		sqlite3_bind_text(ins_p, 1, kname, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins_p, 2, spec, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins_p, 3, when);
+		if ((r = step(db, ins_p, "plan")))
+			goto finalize;
+		pid = sqlite3_last_insert_rowid(db);
+		for (long k = 0; k < want && k < o->targets && rows < o->rows; k++) {
+			int t = (int)((first + k * 7) % o->targets);
+			char bj[32], logp[128];
+
+			/* k*7 mod targets visits distinct targets when gcd(7, targets) == 1 */
+			if (o->targets % 7 == 0)
+				t = (int)((first + k) % o->targets);
+			snprintf(bj, sizeof(bj), "%ld", 100000 + jobs_done);
+			snprintf(logp, sizeof(logp), "/var/cache/iommulab/state/logs/%ld.log", jobs_done + 1);
+			sqlite3_bind_int64(ins_j, 1, pid);
+			sqlite3_bind_int64(ins_j, 2, kid);
+			sqlite3_bind_int64(ins_j, 3, tid[t]);
+			sqlite3_bind_text(ins_j, 4, t % 3 ? "lava" : "qemu", -1, SQLITE_STATIC);
+			if (t % 3)
+				sqlite3_bind_text(ins_j, 5, bj, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins_j, 6, logp, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(ins_j, 7, when);
+			if ((r = step(db, ins_j, "job")))
+				goto finalize;
+			jid = sqlite3_last_insert_rowid(db);
+			jobs_done++;
+			for (int c = 0; c < o->cases && rows < o->rows; c++) {
+				/* stable outcome per 60-night epoch, 0.5% nightly flakes */
+				struct gen_rng rng = { ((uint64_t)t << 40) ^ ((uint64_t)c << 20) ^
+						       (uint64_t)(n / 60) ^ 0x5bd1e995ull };
+				struct gen_rng fl = { (uint64_t)jid * 1000003ull + (uint64_t)c };
+				struct gen_result g;
+
+				gen_result(&rng, (unsigned)c, (unsigned)t, 0, &g);
+				if (gen_below(&fl, 1000) < 5) {
+					g.verdict_code = 3;
+					g.observed = 110;
+					g.reason = "timeout: case killed after 60 s";
+				}
+				sqlite3_bind_int64(ins_r, 1, jid);
+				sqlite3_bind_int64(ins_r, 2, kid);
+				sqlite3_bind_int64(ins_r, 3, tid[t]);
+				sqlite3_bind_text(ins_r, 4, g.case_id, -1, SQLITE_STATIC);
+				sqlite3_bind_text(ins_r, 5, g.driver, -1, SQLITE_STATIC);
+				sqlite3_bind_text(ins_r, 6, g.iommu, -1, SQLITE_STATIC);
+				sqlite3_bind_text(ins_r, 7, g.steps, -1, SQLITE_STATIC);
+				sqlite3_bind_int(ins_r, 8, g.observed);
+				if (g.expected >= 0)
+					sqlite3_bind_int(ins_r, 9, g.expected);
+				sqlite3_bind_text(ins_r, 10, g.contract, -1, SQLITE_STATIC);
+				sqlite3_bind_int(ins_r, 11, g.verdict_code);
+				if (*g.reason)
+					sqlite3_bind_text(ins_r, 12, g.reason, -1, SQLITE_STATIC);
+				if (g.reused >= 0)
+					sqlite3_bind_int(ins_r, 13, g.reused);
+				sqlite3_bind_text(ins_r, 14, g.verified, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(ins_r, 15, g.duration_us);
+				sqlite3_bind_int64(ins_r, 16, when + 60 + c * 3);
+				if ((r = step(db, ins_r, "result")))
+					goto finalize;
+				sqlite3_bind_int64(ins_l, 1, kid);
+				sqlite3_bind_int64(ins_l, 2, tid[t]);
+				sqlite3_bind_text(ins_l, 3, g.case_id, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(ins_l, 4, sqlite3_last_insert_rowid(db));
+				sqlite3_bind_int64(ins_l, 5, jid);
+				if ((r = step(db, ins_l, "latest")))
+					goto finalize;
+				rows++;
+			}
+		}
+		if ((r = check(db, sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), "commit")))
+			goto finalize;
+		if (n % 50 == 49 || rows >= o->rows) {
+			double dt = gen_now() - t0;
+
+			fprintf(stderr, "history: night %d/%d, %ld rows, %.0f s, %.0f rows/s\n",
+				n + 1, o->nights, rows, dt, rows / dt);
+		}
+	}
+	r = check(db, sqlite3_exec(db, "ANALYZE; PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
+				   NULL), "analyze");
+	printf("history: generated %ld results, %ld jobs, in %.0f s\n", rows, jobs_done,
+	       gen_now() - t0);
+finalize:
+	sqlite3_finalize(ins_k);
+	sqlite3_finalize(ins_p);
+	sqlite3_finalize(ins_j);
+	sqlite3_finalize(ins_r);
+	sqlite3_finalize(ins_l);
+	sqlite3_close(db);
+close_store:
+	lab_store_close(st);
+	return r;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct timing {
+	double cold, median, max;
+};
+
+static void summarise(double *t, int n, struct timing *out)
+{
+	out->cold = t[0];
+	qsort(t + 1, (size_t)(n - 1), sizeof(double), cmp_double);
+	out->median = n > 1 ? t[1 + (n - 1) / 2] : t[0];
+	out->max = n > 1 ? t[n - 1] : t[0];
+}
+
+static int query(const struct hopts *o)
+{
+	char base[64] = "", head[64] = "";
+	struct lab_store *st;
+	struct lab_kernel k = { 0 };
+	struct timing td, tm, tj;
+	double *t = calloc((size_t)o->iters, sizeof(double));
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long long nres = 0, pages = 0, psize = 0;
+	size_t ncells = 0, nrows = 0;
+	json_t *v;
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	if (sqlite3_open_v2(o->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		free(t);
+		return -EIO;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT name FROM kernels ORDER BY id DESC LIMIT 1 "
+			       "OFFSET 1), (SELECT name FROM kernels ORDER BY id DESC LIMIT 1), "
+			       "(SELECT max(id) FROM results), (SELECT count(*) FROM pragma_page_count), "
+			       "(SELECT page_count FROM pragma_page_count), "
+			       "(SELECT page_size FROM pragma_page_size)", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(base, sizeof(base), "%s", (const char *)sqlite3_column_text(s, 0));
+		snprintf(head, sizeof(head), "%s", (const char *)sqlite3_column_text(s, 1));
+		nres = sqlite3_column_int64(s, 2);
+		pages = sqlite3_column_int64(s, 4);
+		psize = sqlite3_column_int64(s, 5);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	if (!*head || !nres) {
+		fprintf(stderr, "lab-bench-history: %s holds no history\n", o->db);
+		free(t);
+		return -ENOENT;
+	}
+	r = lab_store_open(o->db, o->schema, &st);
+	if (r)
+		goto free_t;
+	for (int i = 0; i < o->iters; i++) {
+		char err[256];
+		double t0 = gen_now();
+
+		r = lab_diff_run(st, false, base, head, false, &v, err, sizeof(err));
+		t[i] = gen_now() - t0;
+		if (r) {
+			fprintf(stderr, "lab-bench-history: diff: %s\n", err);
+			goto close;
+		}
+		nrows = json_array_size(json_object_get(v, "rows"));
+		json_decref(v);
+	}
+	summarise(t, o->iters, &td);
+	r = lab_store_kernel_get(st, head, &k);
+	if (r)
+		goto close;
+	for (int i = 0; i < o->iters; i++) {
+		double t0 = gen_now();
+
+		r = lab_store_matrix(st, k.id, &v);
+		t[i] = gen_now() - t0;
+		if (r)
+			goto clear_k;
+		ncells = json_array_size(json_object_get(v, "cells"));
+		json_decref(v);
+	}
+	summarise(t, o->iters, &tm);
+	for (int i = 0; i < o->iters; i++) {
+		struct lab_job_filter f = { .state = -1, .limit = 50 };
+		double t0 = gen_now();
+
+		r = lab_store_jobs_list(st, &f, &v);
+		t[i] = gen_now() - t0;
+		if (r)
+			goto clear_k;
+		json_decref(v);
+	}
+	summarise(t, o->iters, &tj);
+	printf("history: %lld results, %.1f MB, %.1f bytes/result\n", nres,
+	       pages * psize / 1e6, (double)pages * psize / nres);
+	printf("history: diff %s..%s (%zu rows): cold %.1f ms, median %.1f ms, max %.1f ms "
+	       "(lab_diff_run, %d runs)\n", base, head, nrows, td.cold * 1e3, td.median * 1e3,
+	       td.max * 1e3, o->iters);
+	printf("history: matrix %s (%zu cells): cold %.1f ms, median %.1f ms, max %.1f ms "
+	       "(lab_store_matrix)\n", head, ncells, tm.cold * 1e3, tm.median * 1e3, tm.max * 1e3);
+	printf("history: job list (50 newest): cold %.2f ms, median %.2f ms\n",
+	       tj.cold * 1e3, tj.median * 1e3);
+	printf("BENCH history_results=%lld history_bytes_per_result=%.1f diff_ms=%.2f "
+	       "matrix_ms=%.2f joblist_ms=%.3f base=%s head=%s\n", nres,
+	       (double)pages * psize / nres, td.median * 1e3, tm.median * 1e3, tj.median * 1e3,
+	       base, head);
+clear_k:
+	lab_kernel_clear(&k);
+close:
+	lab_store_close(st);
+free_t:
+	free(t);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "db", required_argument, NULL, 'd' }, { "schema", required_argument, NULL, 's' },
+		{ "rows", required_argument, NULL, 'r' }, { "nights", required_argument, NULL, 'n' },
+		{ "targets", required_argument, NULL, 't' }, { "cases", required_argument, NULL, 'c' },
+		{ "iterations", required_argument, NULL, 'i' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 } };
+	struct hopts o = { .rows = 10000000, .nights = 1825, .targets = 50, .cases = 150,
+			   .iters = 20 };
+	const char *cmd;
+	int c, r;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	cmd = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.db = optarg; break;
+		case 's': o.schema = optarg; break;
+		case 'r': o.rows = atol(optarg); break;
+		case 'n': o.nights = atoi(optarg); break;
+		case 't': o.targets = atoi(optarg); break;
+		case 'c': o.cases = atoi(optarg); break;
+		case 'i': o.iters = atoi(optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!o.db || !o.schema || o.rows < 1 || o.nights < 2 || o.targets < 1 ||
+	    o.targets > 512 || o.cases < 1 || o.cases > GEN_CASES || o.iters < 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(cmd, "generate"))
+		r = generate(&o);
+	else if (!strcmp(cmd, "query"))
+		r = query(&o);
+	else {
+		usage(stderr);
+		return 2;
+	}
+	return r ? 1 : 0;
+}
