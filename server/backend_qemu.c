@@ -362,6 +362,25 @@ static const char *job_fault(const struct lab_job *j, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * A kernel registered by name only ("6.12") learns its release and image
+ * from its first preparation, so later jobs skip the archive lookup.
+ */
+static void note_kernel(struct lab_run *run, struct qemu_run *q)
+{
+	struct lab_kernel k;
+
+	if ((run->kernel->release && *run->kernel->release) || !q->art.release ||
+	    strcmp(run->kernel->source ? run->kernel->source : "debian", "debian"))
+		return;
+	k = *run->kernel;
+	k.release = q->art.release;
+	k.image_path = q->art.kernel;
+	if (lab_store_kernel_put(run->store, &k))
+		lab_warn("qemu: could not record release %s of kernel %s",
+			 q->art.release, run->kernel->name);
+}
+
 /* remember the phase's process group in the store: a restarted server
  * kills what a dead one left behind (qemu_recover) */
 static void note_pgid(struct lab_run *run, struct qemu_run *q)
@@ -670,6 +689,7 @@ static enum lab_run_status qemu_poll(struct lab_run *run, char *reason)
 			st = LAB_RUN_INFRA;
 			goto out_final;
 		}
+		note_kernel(run, q);
 		if (start_boot(run, q, reason)) {
 			st = LAB_RUN_INFRA;
 			goto out_final;

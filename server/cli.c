@@ -523,10 +523,14 @@ static int cmd_jobs(struct cli *c, int argc, char **argv)
 
 		snprintf(tries, sizeof(tries), "%lld/%lld", jint(j, "attempts", 0),
 			 jint(j, "max_attempts", 0));
-		printf("%-6lld %-5lld %-8s %-20s %-10s %-6s %-7lld %.*s\n", jint(j, "id", 0),
+		char nres[24] = "-";
+
+		if (json_is_integer(json_object_get(j, "results")))
+			snprintf(nres, sizeof(nres), "%lld", jint(j, "results", 0));
+		printf("%-6lld %-5lld %-8s %-20s %-10s %-6s %-7s %.*s\n", jint(j, "id", 0),
 		       jint(j, "plan_id", 0), jstr(j, "kernel", "?"),
 		       jstr(j, "target", "?"), jstr(j, "state", "?"), tries,
-		       jint(j, "results", 0), (int)strcspn(reason, "\n"), reason);
+		       nres, (int)strcspn(reason, "\n"), reason);
 	}
 	json_decref(arr);
 	return CLI_OK;
@@ -1210,7 +1214,7 @@ int main(int argc, char **argv)
 		printf("usage: iommulab %s\n\n%s\n", cmd->usage, cmd->help);
 		return CLI_OK;
 	}
-	optind = 1;
+	optind = 0;	/* glibc: full re-initialisation (the first parse used "+") */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ret = cmd->fn(&c, sub_argc, sub_argv);
 	curl_global_cleanup();
