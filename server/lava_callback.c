@@ -11,10 +11,19 @@
 
 #include <microhttpd.h>
 
+#include "backend.h"
 #include "config.h"
 #include "lava_callback.h"
 #include "log.h"
 #include "sched.h"
+
+/*
+ * backend.c names lab_backend_lava through a weak reference, and a weak
+ * reference does not pull an object out of libiommulab.a. The API's route
+ * table references this file; this strong reference brings backend_lava.o
+ * along, so every binary with the callback route also has the backend.
+ */
+const struct lab_backend *const lab_lava_backend_link = &lab_backend_lava;
 
 /* ---- labs, parsed once ---- */
 
@@ -158,28 +167,29 @@ static bool secret_eq(const char *a, const char *b)
 int lab_lava_callback_handle(struct lab_req *rq, struct lab_resp *rs)
 {
 	const struct lab_lava_lab *labs, *lab = NULL;
-	const char *auth;
+	bool authed = false;
+	const char *auth, *secret = NULL;
 	json_t *body, *id;
+	int64_t jid;
 	size_t n;
-	int r;
+	int r = -ENOENT;
 
-	r = lab_lava_labs_get(rq->cfg, &labs, &n, NULL, 0);
-	if (r)
+	if (lab_lava_labs_get(rq->cfg, &labs, &n, NULL, 0))
 		return lab_fail(rs, -EOPNOTSUPP, "LAVA labs are misconfigured");
 	auth = rq->conn ? MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
 						      MHD_HTTP_HEADER_AUTHORIZATION) : NULL;
-	for (size_t i = 0; auth && i < n; i++) {
+	if (auth) {
 		/* LAVA sends the raw secret; accept "Token X"/"Bearer X" too */
-		const char *s = auth;
-
-		if (!strncmp(s, "Token ", 6))
-			s += 6;
-		else if (!strncmp(s, "Bearer ", 7))
-			s += 7;
-		if (labs[i].callback_url[0] && secret_eq(s, labs[i].callback_token))
-			lab = &labs[i];
+		secret = auth;
+		if (!strncmp(secret, "Token ", 6))
+			secret += 6;
+		else if (!strncmp(secret, "Bearer ", 7))
+			secret += 7;
 	}
-	if (!lab) {
+	for (size_t i = 0; secret && i < n; i++)
+		if (labs[i].callback_url[0] && secret_eq(secret, labs[i].callback_token))
+			authed = true;
+	if (!authed) {
 		lab_warn("lava: callback with a missing or wrong token refused");
 		return lab_fail(rs, -EPERM, "missing or invalid LAVA callback token");
 	}
@@ -191,18 +201,27 @@ int lab_lava_callback_handle(struct lab_req *rq, struct lab_resp *rs)
 		json_decref(body);
 		return lab_fail(rs, -EINVAL, "callback body must be an object with a positive \"id\"");
 	}
-	r = pending_put(lab->name, json_integer_value(id), body);
-	if (r < 0) {
-		lab_info("lava: callback for LAVA job %lld on lab %s: no pending run (already ingested or unknown)",
-			 (long long)json_integer_value(id), lab->name);
-		json_decref(body);
-		return lab_fail(rs, -ENOENT, "no pending iommulab run for LAVA job %lld on lab %s",
-				(long long)json_integer_value(id), lab->name);
+	jid = json_integer_value(id);
+	/* several labs may share one LAVA server and token: the pending run decides */
+	r = -ENOENT;
+	for (size_t i = 0; i < n && r < 0; i++) {
+		if (!labs[i].callback_url[0] || !secret_eq(secret, labs[i].callback_token))
+			continue;
+		r = pending_put(labs[i].name, jid, body);
+		if (r >= 0)
+			lab = &labs[i];
 	}
-	lab_info("lava: callback for LAVA job %lld on lab %s%s", (long long)json_integer_value(id),
-		 lab->name, r ? "" : " (duplicate, ignored)");
-	rs->json = json_pack("{s:b,s:I,s:s}", "accepted", r == 1,
-			     "lava_job", (json_int_t)json_integer_value(id), "lab", lab->name);
+	if (r < 0) {
+		lab_info("lava: callback for LAVA job %lld: no pending run (already ingested or unknown)",
+			 (long long)jid);
+		json_decref(body);
+		return lab_fail(rs, -ENOENT, "no pending iommulab run for LAVA job %lld",
+				(long long)jid);
+	}
+	lab_info("lava: callback for LAVA job %lld on lab %s%s", (long long)jid, lab->name,
+		 r ? "" : " (duplicate, ignored)");
+	rs->json = json_pack("{s:b,s:I,s:s}", "accepted", r == 1, "lava_job", (json_int_t)jid,
+			     "lab", lab->name);
 	json_decref(body);
 	if (rq->sched)
 		lab_sched_kick(rq->sched);
