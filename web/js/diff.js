@@ -1,0 +1,87 @@
+// web/js/diff.js - errno-level diff of two kernels or two plans, rows grouped
+// by class; the URL (#/diff?base=&head= or ?base_plan=&head_plan=) is the
+// permalink. Requests: /kernels, /plans (cached), /diffs.
+import {h, api, cached, select, emptyState, verdictBadge, kernelCmp} from './util.js';
+
+const ORDER = ['pass_to_fail', 'errno_changed', 'fail_to_pass', 'verdict_changed', 'new', 'missing', 'unchanged'];
+const TITLE = {
+  pass_to_fail: 'Pass \u2192 fail', errno_changed: 'Errno changed', fail_to_pass: 'Fail \u2192 pass',
+  verdict_changed: 'Verdict changed', new: 'New', missing: 'Missing', unchanged: 'Unchanged',
+};
+
+function side(sd) {
+  if (!sd) return h('span', {class: 'muted'}, '-');
+  return h('span', {}, h('a', {href: '#/result/' + sd.result_id, class: 'errno'}, sd.observed_name), ' ',
+    verdictBadge(sd.verdict),
+    sd.expected_name ? h('span', {class: 'muted small'}, ' exp ' + sd.expected_name) : null);
+}
+
+export async function render(root, r, ctx) {
+  const q = r.query;
+  root.append(h('h1', {}, 'Diff'));
+  const [kl, pl] = await Promise.all([cached('/kernels'), cached('/plans?limit=200')]);
+  if (ctx.stale()) return;
+  const kernels = kl.items.map((k) => k.name).sort(kernelCmp);
+  const byPlan = !!(q.base_plan || q.head_plan);
+  const kopt = [['', '-']].concat(kernels.map((k) => [k, k]));
+  const popt = [['', '-']].concat(pl.items.map((p) => [p.id, `#${p.id} ${p.kind}${p.name ? ' ' + p.name : ''}`]));
+  const form = h('form', {class: 'filters', id: 'diff-form'},
+    select('base', kopt, q.base || (byPlan ? '' : kernels[kernels.length - 2]), 'Base kernel'),
+    select('head', kopt, q.head || (byPlan ? '' : kernels[kernels.length - 1]), 'Head kernel'),
+    h('span', {class: 'or'}, 'or'),
+    select('base_plan', popt, q.base_plan, 'Base plan'),
+    select('head_plan', popt, q.head_plan, 'Head plan'),
+    h('label', {class: 'field check'}, h('input', {type: 'checkbox', name: 'all', value: '1', checked: q.all === '1'}), h('span', {}, 'show unchanged')),
+    h('button', {type: 'submit'}, 'Compare'));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const f = Object.fromEntries(new FormData(form));
+    if (f.base_plan || f.head_plan) { delete f.base; delete f.head; }
+    ctx.go(f);
+  });
+  root.append(form);
+
+  let path;
+  if (byPlan) {
+    if (!q.base_plan || !q.head_plan) { root.append(emptyState('Pick both plans.')); return; }
+    path = `/diffs?base_plan=${encodeURIComponent(q.base_plan)}&head_plan=${encodeURIComponent(q.head_plan)}`;
+  } else {
+    const b = q.base || kernels[kernels.length - 2], hd = q.head || kernels[kernels.length - 1];
+    if (!b || !hd) {
+      root.append(emptyState(h('p', {}, 'Two kernels with results are needed for a diff: run ', h('code', {}, 'make demo'),
+        ' (it measures 6.1 and 6.12).')));
+      return;
+    }
+    path = `/diffs?base=${encodeURIComponent(b)}&head=${encodeURIComponent(hd)}`;
+  }
+  if (q.all !== '1') path += '&changes_only=1';
+  const d = await api(path);
+  if (ctx.stale()) return;
+
+  const label = (x) => x.name || (x.id !== undefined ? '#' + x.id : JSON.stringify(x));
+  const perma = location.href.split('#')[0] + '#/diff?' + new URLSearchParams(
+    Object.fromEntries(Object.entries(byPlan ? {base_plan: q.base_plan, head_plan: q.head_plan, all: q.all}
+      : {base: path.match(/base=([^&]*)/)[1], head: path.match(/head=([^&]*)/)[1], all: q.all})
+      .filter(([, v]) => v)).map(([k, v]) => [k, decodeURIComponent(v)]))).toString();
+  root.append(h('p', {class: 'summary', id: 'diff-summary'},
+    `${d.by === 'plan' ? 'Plan' : 'Kernel'} ${label(d.base)} \u2192 ${label(d.head)}: `,
+    ORDER.filter((c) => d.summary[c] !== undefined).map((c) => h('span', {class: 'count c-' + c, dataset: {class: c}}, `${d.summary[c]} ${c}`)),
+    ' ', h('a', {href: perma, id: 'permalink', class: 'permalink'}, 'permalink')));
+
+  if (!d.rows.length) {
+    root.append(emptyState(q.all === '1' ? 'Neither side has results.' : 'No changes between these two: every result has the same errno and verdict.'));
+    return;
+  }
+  for (const c of ORDER) {
+    const rows = d.rows.filter((x) => x.class === c);
+    if (!rows.length) continue;
+    root.append(h('h2', {id: 'class-' + c, class: 'c-' + c}, `${TITLE[c]} (${rows.length})`));
+    root.append(h('div', {class: 'scroll'}, h('table', {class: 'grid diff', dataset: {class: c}},
+      h('thead', {}, h('tr', {}, ['Target', 'Driver', 'Case', 'Base', 'Head'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, rows.slice(0, 2000).map((x) => h('tr', {},
+        h('td', {}, x.target), h('td', {}, x.driver), h('td', {class: 'case'}, x.case),
+        h('td', {}, side(x.base)), h('td', {}, side(x.head))))))));
+    if (rows.length > 2000) root.append(h('p', {class: 'muted'}, `first 2000 of ${rows.length} shown; the text form is at `,
+      h('a', {href: 'api/v1' + path + '&format=text'}, 'this link'), '.'));
+  }
+}

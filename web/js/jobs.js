@@ -1,0 +1,138 @@
+// web/js/jobs.js - the job queue (#/jobs) and one job with its serial log
+// (#/job/ID). The queue refreshes every REFRESH ms while shown; a job's log
+// is tailed with /jobs/ID/log?offset=N while the job is not finished.
+import {h, api, fmtTime, fmtDur, select, emptyState, errorBox} from './util.js';
+
+const REFRESH = 3000;
+const ACTIVE = ['running', 'scheduled', 'queued'];
+const PAGE = 50;
+
+function elapsed(j, now) {
+  if (!j.started_at) return j.state === 'queued' ? 'waiting ' + fmtDur(now - j.created_at) : '-';
+  return fmtDur((j.finished_at || now) - j.started_at);
+}
+
+function jobRow(j, now) {
+  return h('tr', {class: 'state-' + j.state, dataset: {job: j.id}},
+    h('td', {class: 'num'}, h('a', {href: '#/job/' + j.id}, '#' + j.id)),
+    h('td', {}, j.kernel), h('td', {}, j.target),
+    h('td', {}, h('span', {class: 'badge s-' + j.state}, j.state)),
+    h('td', {class: 'num'}, `${j.attempts}/${j.max_attempts}`),
+    h('td', {class: 'num'}, elapsed(j, now)),
+    h('td', {class: 'num'}, String(j.results ?? '-')),
+    h('td', {class: 'small'}, j.plan_id ? h('a', {href: '#/jobs?plan=' + j.plan_id}, '#' + j.plan_id) : '-'),
+    h('td', {class: 'small reason'}, j.reason || ''));
+}
+
+function jobTable(list, now, id) {
+  return h('div', {class: 'scroll'}, h('table', {class: 'grid jobs', id},
+    h('thead', {}, h('tr', {}, ['Job', 'Kernel', 'Target', 'State', 'Tries', 'Elapsed', 'Results', 'Plan', 'Reason'].map((t) => h('th', {}, t)))),
+    h('tbody', {}, list.map((j) => jobRow(j, now)))));
+}
+
+async function queue(root, r, ctx) {
+  const q = r.query;
+  root.append(h('h1', {}, 'Jobs'));
+  const form = h('form', {class: 'filters', id: 'jobs-filters'},
+    select('state', [['', 'active + recent'], ...['queued', 'scheduled', 'running', 'complete', 'incomplete', 'canceled'].map((s) => [s, s])], q.state, 'State'),
+    h('label', {class: 'field'}, h('span', {}, 'Kernel'), h('input', {name: 'kernel', value: q.kernel || '', size: 10})),
+    h('label', {class: 'field'}, h('span', {}, 'Target'), h('input', {name: 'target', value: q.target || '', size: 10})),
+    h('label', {class: 'field'}, h('span', {}, 'Plan'), h('input', {name: 'plan', value: q.plan || '', size: 5, inputmode: 'numeric'})),
+    h('button', {type: 'submit'}, 'Apply'));
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); ctx.go(Object.fromEntries(new FormData(form))); });
+  const live = h('p', {class: 'muted small', id: 'jobs-live'});
+  const box = h('div', {id: 'jobs-box'});
+  root.append(form, live, box);
+  const base = {kernel: q.kernel, target: q.target, plan: q.plan};
+  const args = (o) => new URLSearchParams(Object.entries(Object.assign({}, base, o)).filter(([, v]) => v)).toString();
+
+  let first = true;
+  const draw = async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const parts = [];
+    if (!q.state) {
+      const act = await Promise.all(ACTIVE.map((s) => api('/jobs?' + args({state: s, limit: 200}))));
+      const recent = await api('/jobs?' + args({limit: 20}));
+      const actList = act.flatMap((l) => l.items);
+      parts.push(h('h2', {}, `Queue and running (${actList.length})`));
+      parts.push(actList.length ? jobTable(actList, now, 'jobs-active') :
+        emptyState('Nothing queued or running. Submit a plan (POST /api/v1/plans, or ', h('code', {}, 'make demo'), ').'));
+      const done = recent.items.filter((j) => !ACTIVE.includes(j.state));
+      parts.push(h('h2', {}, 'Recently finished'));
+      parts.push(done.length ? jobTable(done, now, 'jobs-recent') : emptyState('No finished job yet.'));
+    } else {
+      const cursor = q.cursor ? {cursor: q.cursor} : {};
+      const l = await api('/jobs?' + args(Object.assign({state: q.state, limit: PAGE}, cursor)));
+      parts.push(l.items.length ? jobTable(l.items, now, 'jobs-list') : emptyState('No ' + q.state + ' jobs.'));
+      const nav = h('div', {class: 'pager'});
+      if (q.cursor) nav.append(h('a', {href: '#/jobs?' + new URLSearchParams(Object.assign({}, q, {cursor: ''})).toString().replace(/&?cursor=(&|$)/, '$1')}, '\u00ab newest'));
+      if (l.next_cursor) nav.append(h('a', {href: '#/jobs?' + new URLSearchParams(Object.assign({}, q, {cursor: l.next_cursor})).toString()}, 'older \u203a'));
+      parts.push(nav);
+    }
+    if (ctx.stale()) return;
+    box.replaceChildren(...parts);
+    live.textContent = 'updated ' + new Date().toLocaleTimeString() + ' - refreshes every ' + REFRESH / 1000 + ' s';
+  };
+  await draw();
+  first = false;
+  const t = setInterval(() => { if (!document.hidden) draw().catch((e) => box.replaceChildren(errorBox(e))); }, REFRESH);
+  ctx.onLeave(() => clearInterval(t));
+  return first;
+}
+
+async function one(root, r, ctx) {
+  const id = parseInt(r.parts[1], 10);
+  if (!(id > 0)) { root.append(h('h1', {}, 'Job'), emptyState('No job id in the URL.')); return; }
+  let j = await api('/jobs/' + id);
+  if (ctx.stale()) return;
+  const head = h('div', {id: 'job-head'});
+  const pre = h('pre', {class: 'log', id: 'job-log'});
+  const status = h('p', {class: 'muted small', id: 'log-status'});
+  root.append(h('h1', {}, 'Job #' + id), head, h('h2', {}, 'Serial log'), status, pre);
+  const drawHead = () => {
+    const now = Math.floor(Date.now() / 1000);
+    head.replaceChildren(h('dl', {class: 'kv'},
+      h('dt', {}, 'kernel'), h('dd', {}, j.kernel), h('dt', {}, 'target'), h('dd', {}, j.target),
+      h('dt', {}, 'state'), h('dd', {}, h('span', {class: 'badge s-' + j.state}, j.state)),
+      h('dt', {}, 'backend'), h('dd', {}, j.backend + (j.backend_job_id ? ' ' + j.backend_job_id : '')),
+      h('dt', {}, 'attempts'), h('dd', {}, `${j.attempts}/${j.max_attempts}`),
+      h('dt', {}, 'created'), h('dd', {}, fmtTime(j.created_at)),
+      h('dt', {}, 'elapsed'), h('dd', {}, elapsed(j, now)),
+      h('dt', {}, 'results'), h('dd', {}, j.results ? h('a', {href: '#/matrix?kernel_from=' + encodeURIComponent(j.kernel) + '&kernel_to=' + encodeURIComponent(j.kernel) + '&target=' + encodeURIComponent(j.target)}, String(j.results)) : '0'),
+      j.plan_id ? [h('dt', {}, 'plan'), h('dd', {}, h('a', {href: '#/jobs?plan=' + j.plan_id}, '#' + j.plan_id))] : null),
+      j.reason ? h('p', {class: 'error', id: 'job-reason'}, 'Failure reason: ' + j.reason) : null);
+  };
+  drawHead();
+  let off = 0;
+  const MAXLOG = 2 * 1024 * 1024;
+  const tail = async () => {
+    try {
+      const t = await fetch('api/v1/jobs/' + id + '/log?offset=' + off);
+      if (t.status === 404) { status.textContent = (await t.json()).error; return; }
+      const txt = await t.text();
+      if (ctx.stale()) return;
+      if (txt.length) {
+        off += new TextEncoder().encode(txt).length;
+        pre.append(document.createTextNode(txt));
+        if (pre.textContent.length > MAXLOG) pre.textContent = '[... earlier output dropped ...]\n' + pre.textContent.slice(-MAXLOG);
+      }
+      status.textContent = `${off} bytes` + (ACTIVE.includes(j.state) ? ' - following the log while the job runs' : '');
+    } catch (e) {
+      status.textContent = 'log: ' + e.message;
+    }
+  };
+  await tail();
+  if (ACTIVE.includes(j.state)) {
+    const t = setInterval(async () => {
+      j = await api('/jobs/' + id).catch(() => j);
+      drawHead();
+      await tail();
+      if (!ACTIVE.includes(j.state)) clearInterval(t);
+    }, 2000);
+    ctx.onLeave(() => clearInterval(t));
+  }
+}
+
+export async function render(root, r, ctx) {
+  return r.name === 'job' ? one(root, r, ctx) : queue(root, r, ctx);
+}
