@@ -6,6 +6,7 @@
  */
 #include "diff.h"
 #include "helpers.h"
+#include "record.h"
 
 /* store @n results as one complete job of kernel @k on target 0 */
 static int64_t complete_job(struct fx *f, int k, struct lab_result *res, size_t n,
@@ -208,6 +209,51 @@ static void test_matrix(void **state)
 	assert_int_equal(lab_store_matrix(f->st, 999, &m), -ENOENT);
 }
 
+/* the real thing: two guest logs (6.1 and 6.12 on q35 + intel-iommu) */
+static void test_real_logs(void **state)
+{
+	struct fx *f = *state;
+	const char *names[2] = { "q35-vtd-6.1.log", "q35-vtd-6.12.log" };
+	char path[PATH_MAX], err[256], *text;
+	json_t *d, *rows, *r;
+	size_t i;
+
+	for (int k = 0; k < 2; k++) {
+		struct lab_record_scan sc;
+		int64_t id;
+
+		snprintf(path, sizeof(path), "%s/tests/unit/data/%s", top_dir(), names[k]);
+		assert_int_equal(lab_record_scan_file(path, &sc), 0);
+		if (sc.status != LAB_SCAN_OK)
+			fail_msg("%s: %s", names[k], sc.error);
+		assert_int_equal(sc.n, 14);
+		id = fx_running_job(f, k, 0);
+		assert_int_equal(lab_store_results_ingest(f->st, id, sc.res, sc.n), 0);
+		assert_int_equal(lab_store_job_transition(f->st, id, LAB_JOB_RUNNING,
+							  LAB_JOB_COMPLETE, NULL), 0);
+		lab_record_scan_clear(&sc);
+	}
+	assert_int_equal(lab_diff_run(f->st, false, "6.1", "6.12", false, &d, err, sizeof(err)), 0);
+	rows = json_object_get(d, "rows");
+	assert_int_equal(json_array_size(rows), 14);
+	/* v6.2 regulated EINVAL for incompatibility: VT-d snoop control moved */
+	expect_class(d, "kmod.coherency.vtd_no_snoop", "errno_changed");
+	r = row_of(d, "kmod.coherency.vtd_no_snoop");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "base"),
+							      "observed_name")), "EOPNOTSUPP");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "head"),
+							      "observed_name")), "EINVAL");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "head"),
+							      "verdict")), "pass");
+	json_array_foreach(rows, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "case")), "kmod.coherency.vtd_no_snoop"))
+			expect_class(d, json_string_value(json_object_get(r, "case")), "unchanged");
+	text = lab_diff_text(d);
+	assert_non_null(strstr(text, "EOPNOTSUPP (pass)  EINVAL (pass)"));
+	free(text);
+	json_decref(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +261,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_classes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_plans, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_matrix, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_real_logs, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("diff", tests, NULL, NULL);
 }
