@@ -41,6 +41,15 @@ static bool name_ok(const char *s)
 	return n && n < 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_") == n;
 }
 
+/* LAVA device type names: upstream ones have capitals (asus-C436FA-Flip-hatch) */
+static bool device_type_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n < 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == n;
+}
+
 static const char *default_console(const char *arch)
 {
 	if (!strcmp(arch, "arm64"))
@@ -182,8 +191,8 @@ int lab_lava_job_vars(const struct lab_lava_job_in *in, json_t **vars_out,
 	}
 	lava = json_object_get(def, "lava");
 	dt = json_string_value(json_object_get(lava, "device_type"));
-	if (!dt || !name_ok(dt)) {
-		seterr(err, errlen, "target %s: lava.device_type missing or not [a-z0-9_-]", t->name);
+	if (!dt || !device_type_ok(dt)) {
+		seterr(err, errlen, "target %s: lava.device_type missing or not [A-Za-z0-9_-]", t->name);
 		goto put_def;
 	}
 	tname = json_string_value(json_object_get(lava, "template"));
