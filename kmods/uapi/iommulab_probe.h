@@ -29,6 +29,40 @@
  *
  * Device naming: @bus selects the bus, @name is the device's name on it
  * (for PCI "0000:00:03.0", for platform devices the platform device name).
+ *
+ * Errnos of a malformed command (ioctl returns -1, @result untouched), as
+ * implemented by kmods/iommulab_probe (added, no change to the rules above):
+ *   EINVAL      @size too small, nonzero __reserved, unknown @bus, @name
+ *               empty or not NUL-terminated, MAP/UNMAP length 0, not
+ *               page-aligned, above 4 MiB (MAP) or wrapping, bad map.prot,
+ *               DMA_CHECK iova not page-aligned
+ *   E2BIG       bytes beyond the known struct are not zero
+ *   EOPNOTSUPP  unknown op
+ *   ENOENT      no domain with that handle in this file; DETACH_* of a
+ *               device/group not attached through that handle; RELEASE of
+ *               DMA ownership this file did not claim (the module never calls
+ *               the kernel for these: the core would WARN)
+ *   ENODEV      no such device; *_GROUP and *_DMA_OWNER on a device without
+ *               an IOMMU group
+ *   ENOTTY      another ioctl number
+ * Op notes:
+ *   DOMAIN_ALLOC  kernels with only iommu_domain_alloc(bus) return NULL on
+ *                 failure; that one case is reported as -ENOMEM.
+ *   DOMAIN_FREE   detaches whatever this file attached to it first.
+ *   MAP           one contiguous zeroed allocation per MAP; a domain whose
+ *                 ENFORCE_COHERENCY succeeded maps with IOMMU_CACHE (as VFIO).
+ *   DMA_CHECK     maps two fresh pages at dma.iova and dma.iova + PAGE_SIZE
+ *                 (so that range must be unmapped; a failing map reports the
+ *                 map's errno), copies 2 KiB through QEMU's edu device and
+ *                 back, compares, unmaps. @result: 0 arrived, -EIO did not
+ *                 (or the device's current domain is identity/none: no DMA
+ *                 is attempted then), -ENODEV not an edu, -EBUSY a driver is
+ *                 bound to the device, -ETIMEDOUT edu never finished. edu
+ *                 masks DMA addresses to 28 bits unless the target sets its
+ *                 dma_mask property: keep dma.iova + 8 KiB below 2^28.
+ * Kernel code: 'current' below is a macro in the kernel; include this header
+ * before any kernel header there, and use the identically typed member
+ * 'domain' in its place.
  */
 #ifndef _UAPI_IOMMULAB_PROBE_H
 #define _UAPI_IOMMULAB_PROBE_H
