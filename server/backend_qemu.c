@@ -25,8 +25,8 @@
  * process groups is left (checked with kill(-pgid, 0) -> ESRCH; QEMU runs
  * in rig/boot's process group). Job options reach the guest through the
  * kernel command line: iommulab.filter=, iommulab.repeat=, iommulab.fault=
- * (the fault option comes from the job's case filter "fault=KIND", used by
- * the tests to make a guest panic, hang or print garbage).
+ * (the fault option comes from a job whose case filter is "fault.KIND",
+ * used by the tests to make a guest panic, hang or print garbage).
  *
  * Ownership: struct qemu_run hangs on run->priv from start() until a final
  * poll() or cancel(), which free it.
@@ -349,12 +349,17 @@ static void run_free(struct lab_run *run)
 	run->priv = NULL;
 }
 
-/* the fault injection option from a job filter "fault=panic" etc., or NULL */
+/*
+ * The fault injection request of a job, or NULL: a case filter that is
+ * exactly "fault.KIND" (KIND: panic, hang, garbage, norecords) asks the agent
+ * to misbehave on purpose (iommulab.fault=KIND) instead of running cases. No
+ * case id starts with "fault.", and the plan API accepts the filter as is.
+ */
 static const char *job_fault(const struct lab_job *j, char *buf, size_t len)
 {
 	const char *f = j->case_filter;
 
-	if (!f || strncmp(f, "fault=", 6))
+	if (!f || strncmp(f, "fault.", 6))
 		return NULL;
 	if (!lab_artifacts_name_ok(f + 6) || strlen(f + 6) >= len)
 		return NULL;

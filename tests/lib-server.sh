@@ -1,0 +1,81 @@
+# tests/lib-server.sh - run a real iommulabd for a test stage (source it).
+#   lab_srv_start DIR [ARGS...]  start iommulabd on 127.0.0.1 with --state-dir DIR
+#                  on a free port; sets LAB_URL, LAB_PID, LAB_TOKEN, LAB_SRV_LOG
+#   lab_srv_stop   SIGTERM, wait (kill -9 after 20 s)
+#   lab_srv_kill9  kill -9 (a crash)
+#   lab_cli ARGS   the iommulab CLI against it
+#   lab_api PATH   GET /api/v1/PATH, JSON on stdout
+#   lab_job_field ID FIELD      one field of GET /jobs/ID
+#   lab_wait_job ID SECS STATE...  wait until job ID is in one of STATEs
+#   lab_qemu_of DIR   pids of QEMUs whose console log is under DIR/logs
+# Needs $O (build dir) and the server built (make -C server).
+LAB_SRV_BIN=${O:?}/server/iommulabd
+LAB_CLI_BIN=$O/server/iommulab
+
+lab_srv_start() {
+	local dir=$1; shift
+	mkdir -p "$dir"
+	LAB_SRV_LOG=$dir/iommulabd.log
+	"$LAB_SRV_BIN" --listen 127.0.0.1 --port 0 --state-dir "$dir" "$@" \
+		>>"$LAB_SRV_LOG" 2>&1 </dev/null &
+	LAB_PID=$!
+	LAB_URL=
+	local i port
+	for i in $(seq 1 100); do
+		port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$LAB_SRV_LOG" 2>/dev/null |
+			tail -1 | sed 's/.*://')
+		if [ -n "$port" ] && curl -fsS -o /dev/null "http://127.0.0.1:$port/api/v1/health"; then
+			LAB_URL=http://127.0.0.1:$port
+			break
+		fi
+		kill -0 "$LAB_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -n "$LAB_URL" ] || { echo "# iommulabd did not come up:"; tail -20 "$LAB_SRV_LOG"; return 1; }
+	LAB_TOKEN=$(cat "$dir/admin.token")
+	export IOMMULAB_SERVER=$LAB_URL IOMMULAB_TOKEN=$LAB_TOKEN
+	echo "# iommulabd pid $LAB_PID on $LAB_URL (state $dir)"
+}
+
+lab_srv_stop() {
+	[ -n "${LAB_PID:-}" ] || return 0
+	kill -TERM "$LAB_PID" 2>/dev/null
+	local i
+	for i in $(seq 1 200); do
+		kill -0 "$LAB_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$LAB_PID" 2>/dev/null
+	wait "$LAB_PID" 2>/dev/null
+	LAB_PID=
+}
+
+lab_srv_kill9() {
+	kill -9 "$LAB_PID" 2>/dev/null
+	wait "$LAB_PID" 2>/dev/null
+	LAB_PID=
+}
+
+lab_cli() { "$LAB_CLI_BIN" "$@"; }
+lab_api() { curl -fsS "$LAB_URL/api/v1/$1"; }
+lab_job_field() { lab_api "jobs/$1" | jq -r ".$2"; }
+
+lab_wait_job() {
+	local id=$1 secs=$2 st s; shift 2
+	local end=$(( $(date +%s) + secs ))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		st=$(lab_job_field "$id" state 2>/dev/null)
+		for s in "$@"; do [ "$st" = "$s" ] && return 0; done
+		sleep 1
+	done
+	echo "# job $id still '$st' after ${secs}s (wanted: $*)"
+	return 1
+}
+
+lab_qemu_of() {
+	local dir=$1 p
+	for p in $(pgrep -f qemu-system 2>/dev/null); do
+		tr '\0' '\n' < "/proc/$p/cmdline" 2>/dev/null | grep -q "^file:$dir/logs/" && echo "$p"
+	done
+	return 0
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# 55-cli - the iommulab CLI against a real iommulabd (127.0.0.1, own state dir,
+# real SQLite, real scheduler and QEMU): plan submit over two kernels, watch,
+# jobs, results, diff, JUnit/KCIDB export, kernels/targets, and the error
+# paths (server down -> exit 3 with "cannot reach", missing/bad token -> 401
+# and nothing written, usage errors -> exit 2, unknown plan -> exit 1).
+# The QEMU part is skipped with a reason when QEMU, the rig or a kernel is
+# missing; the error paths always run.
+set -uo pipefail
+top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top/tests/lib.sh"
+export CACHE=${CACHE:-$HOME/.cache/iommulab}
+export O=${O:-$top/build}
+out=${LAB_TEST_OUT:-$top/tests/out}/55-cli
+rm -rf "$out"
+mkdir -p "$out"
+make -s -C "$top/server" >/dev/null || { lab_fail "server builds"; lab_done; exit 1; }
+. "$top/tests/lib-server.sh"
+cli=$LAB_CLI_BIN
+unset IOMMULAB_SERVER IOMMULAB_TOKEN
+
+# expect RC CMD... : run, keep stdout/stderr in $out/last.{out,err}, check rc
+expect() {
+	local want=$1; shift
+	"$@" >"$out/last.out" 2>"$out/last.err"
+	local rc=$?
+	[ "$rc" = "$want" ] || { echo "# '$*' exit $rc, wanted $want: $(head -c 300 "$out/last.err")"; return 1; }
+}
+
+# ---- without a server -------------------------------------------------
+if expect 3 "$cli" --server http://127.0.0.1:1 jobs &&
+   grep -q "cannot reach iommulabd at http://127.0.0.1:1" "$out/last.err"; then
+	lab_ok "server down -> exit 3, 'cannot reach iommulabd at URL'"
+else
+	lab_fail "server down -> exit 3"
+fi
+ok=1
+for c in "" "plan submit" jobs cancel watch results diff "export" "kernels add" "kernels list" "targets list"; do
+	# shellcheck disable=SC2086
+	expect 0 "$cli" $c --help && grep -q "usage: iommulab" "$out/last.out" || { ok=0; echo "# --help of '$c'"; }
+done
+[ $ok = 1 ] && lab_ok "--help on every command" || lab_fail "--help on every command"
+ok=1
+expect 2 "$cli" frobnicate || ok=0
+expect 2 "$cli" plan || ok=0
+expect 2 "$cli" plan submit --target q35-vtd || ok=0
+expect 2 "$cli" plan submit --kernel 6.1 || ok=0
+expect 2 "$cli" plan submit --kernel 6.1 --target a --all-targets || ok=0
+expect 2 "$cli" plan submit --kernel 6.1 --all-targets --repeat 0 || ok=0
+expect 2 "$cli" watch abc || ok=0
+expect 2 "$cli" --server ftp://x jobs || ok=0
+expect 2 "$cli" export pdf --plan 1 || ok=0
+[ $ok = 1 ] && lab_ok "usage errors -> exit 2 with a message" || lab_fail "usage errors -> exit 2"
+
+# ---- a real server ----------------------------------------------------
+state=$out/state
+trap 'lab_srv_stop; for p in $(lab_qemu_of "$state"); do kill -9 "$p"; done' EXIT
+lab_srv_start "$state" || { lab_fail "iommulabd starts"; lab_done; exit 1; }
+tok=$LAB_TOKEN
+unset IOMMULAB_TOKEN
+export IOMMULAB_SERVER=$LAB_URL
+
+# writes need the token: none / a wrong one -> 401, nothing stored
+nk0=$(lab_api kernels | jq .count)
+if expect 1 "$cli" --token-file /nonexistent kernels add 6.1 && grep -q "HTTP 401" "$out/last.err" &&
+   expect 1 "$cli" --token 0000 kernels add 6.1 && grep -q "HTTP 401" "$out/last.err" &&
+   [ "$(lab_api kernels | jq .count)" = "$nk0" ]; then
+	lab_ok "no/bad token -> HTTP 401, nothing registered"
+else
+	lab_fail "no/bad token -> 401"
+fi
+# the token from the token file (--token-file), then from $IOMMULAB_TOKEN
+if expect 0 "$cli" --token-file "$state/admin.token" kernels add 6.1 &&
+   IOMMULAB_TOKEN=$tok expect 0 "$cli" kernels add 6.12 &&
+   expect 0 "$cli" kernels list && grep -q "^6.12 " "$out/last.out"; then
+	lab_ok "kernels add with --token-file and \$IOMMULAB_TOKEN; kernels list"
+else
+	lab_fail "kernels add/list"
+fi
+export IOMMULAB_TOKEN=$tok
+if expect 0 "$cli" targets list && grep -q "^q35-vtd " "$out/last.out"; then
+	lab_ok "targets list shows the loaded targets"
+else
+	lab_fail "targets list"
+fi
+np0=$(lab_api plans | jq .count)
+if expect 1 "$cli" plan submit --kernel no-such-kernel --target q35-vtd &&
+   grep -q "HTTP 4" "$out/last.err" && [ "$(lab_api plans | jq .count)" = "$np0" ]; then
+	lab_ok "plan with an unknown kernel -> refused with the server's error, no plan"
+else
+	lab_fail "plan with an unknown kernel refused"
+fi
+if expect 1 "$cli" watch 999999 && grep -q "HTTP 404" "$out/last.err"; then
+	lab_ok "watch an unknown plan -> exit 1, HTTP 404"
+else
+	lab_fail "watch unknown plan"
+fi
+
+skip_qemu() {
+	for n in "plan submit over two kernels + watch" "jobs --plan" "results --kernel" \
+		"diff 6.1 6.12" "export junit" "export kcidb" "cancel a final job -> 409"; do
+		lab_skip "$n" "$1"
+	done
+	lab_done
+	exit $?
+}
+command -v qemu-system-x86_64 >/dev/null || skip_qemu "qemu-system-x86_64 not installed"
+[ -x "$top/rig/boot" ] || skip_qemu "rig/boot missing"
+for k in 6.1 6.12; do
+	r=$(nice -n 10 "$top/kernels/fetch-debian" --kernel "$k" 2>>"$out/fetch.log") ||
+		skip_qemu "Debian kernel $k not available"
+	"$cli" kernels add "$k" --release "$r" >/dev/null
+done
+
+if expect 0 "$cli" plan submit --kernel 6.1 --kernel 6.12 --target q35-vtd --filter 'kmod.attach.*' \
+	--max-attempts 2 && plan=$(sed -n 's/^plan \([0-9]*\): 2 jobs queued$/\1/p' "$out/last.out") &&
+   [ -n "$plan" ] && expect 0 "$cli" watch "$plan" --interval 2 --timeout 600 &&
+   grep -q "2/2 final (complete 2" "$out/last.out"; then
+	lab_ok "plan submit over two kernels + watch until final (plan $plan)"
+else
+	lab_fail "plan submit + watch" "$(cat "$out/last.out" | tail -3)"
+	plan=${plan:-0}
+fi
+if expect 0 "$cli" jobs --plan "$plan" && [ "$(grep -c ' complete ' "$out/last.out")" = 2 ]; then
+	lab_ok "jobs --plan lists both jobs complete"
+else
+	lab_fail "jobs --plan"
+fi
+n61=$(lab_api "results?kernel=6.1&limit=1000" | jq '.items | length')
+if expect 0 "$cli" results --kernel 6.1 --target q35-vtd &&
+   grep -q "^$n61 results$" "$out/last.out" && [ "$n61" -gt 0 ] &&
+   grep -q "kmod.attach" "$out/last.out" && expect 0 "$cli" results --kernel 6.1 --json &&
+   [ "$(jq length "$out/last.out")" = "$n61" ]; then
+	lab_ok "results --kernel (table and --json: $n61 rows)"
+else
+	lab_fail "results --kernel"
+fi
+if expect 0 "$cli" diff 6.1 6.12 --all && grep -q "^diff 6.1 -> 6.12" "$out/last.out" &&
+   grep -q "rows; unchanged" "$out/last.out" && grep -q "kmod.attach" "$out/last.out" &&
+   expect 0 "$cli" diff 6.1 6.12 --json && jq -e '.rows | type == "array"' "$out/last.out" >/dev/null; then
+	lab_ok "diff 6.1 6.12 (table, --json)"
+else
+	lab_fail "diff 6.1 6.12"
+fi
+if expect 0 "$cli" export junit --plan "$plan" &&
+   python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); n = len(d.getElementsByTagName("testcase")); sys.exit(0 if n > 0 else 1)' "$out/last.out"; then
+	lab_ok "export junit --plan: well-formed JUnit XML with test cases"
+else
+	lab_fail "export junit"
+fi
+nplan=$(( $(lab_api "results?job=$(lab_api "jobs?plan=$plan" | jq '.items[0].id')&limit=1000" | jq '.items|length') +
+	  $(lab_api "results?job=$(lab_api "jobs?plan=$plan" | jq '.items[1].id')&limit=1000" | jq '.items|length') ))
+if expect 0 "$cli" export kcidb --plan "$plan" && [ "$(jq '.tests | length' "$out/last.out")" = "$nplan" ] &&
+   [ "$(jq '.builds | length' "$out/last.out")" = 2 ]; then
+	lab_ok "export kcidb --plan: 2 builds, $nplan tests"
+else
+	lab_fail "export kcidb"
+fi
+j=$(lab_api "jobs?plan=$plan" | jq '.items[0].id')
+if expect 1 "$cli" cancel "$j" && grep -q "HTTP 409" "$out/last.err" &&
+   [ "$(lab_job_field "$j" state)" = complete ]; then
+	lab_ok "cancel a final job -> exit 1 (HTTP 409), job unchanged"
+else
+	lab_fail "cancel a final job -> 409"
+fi
+lab_srv_stop
+lab_done
