@@ -36,6 +36,7 @@
 
 #include "diff.h"
 #include "gen.h"
+#include "log.h"
 #include "store.h"
 
 struct hopts {
@@ -389,6 +390,8 @@ int main(int argc, char **argv)
 			   .iters = 20 };
 	const char *cmd;
 	int c, r;
+
+	lab_log_set_level(LAB_LOG_WARN);
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);

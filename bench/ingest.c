@@ -36,6 +36,7 @@
 #include <sqlite3.h>
 
 #include "gen.h"
+#include "log.h"
 #include "record.h"
 #include "store.h"
 
@@ -390,6 +391,8 @@ int main(int argc, char **argv)
 	long nrows = 0, njobs;
 	int64_t *ids;
 	int c, r, rc = 1;
+
+	lab_log_set_level(LAB_LOG_WARN);
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
