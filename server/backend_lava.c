@@ -693,25 +693,6 @@ static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_
 		}
 		tests = res ? yaml_tests(res) : json_array();
 	}
-	if (!yaml) {
-		ret = lab_lava_job_log(l->lab, l->lava_id, &yaml, &ylen, err, sizeof(err));
-		if (ret) {
-			snprintf(reason, LAB_REASON_MAX, "LAVA job %lld finished, but its log: %s",
-				 (long long)l->lava_id, err);
-			rs = LAB_RUN_RUNNING;	/* try again at the next poll */
-			l->next = now_mono() + l->lab->poll_s;
-			goto out;
-		}
-	}
-	write_file(l->yaml_path, yaml, ylen);
-	ret = lab_lava_log_console(yaml, ylen, &console, &clen, NULL);
-	if (ret) {
-		snprintf(reason, LAB_REASON_MAX, "LAVA job %lld: cannot decode its log: %s",
-			 (long long)l->lava_id, strerror(-ret));
-		rs = LAB_RUN_INFRA;
-		goto out;
-	}
-	write_file(l->log_path, console, clen);
 	if (!payload) {
 		ret = lab_lava_job_status(l->lab, l->lava_id, &st, err, sizeof(err));
 		if (ret) {
@@ -720,6 +701,28 @@ static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_
 			goto out;
 		}
 	}
+	if (!yaml) {
+		ret = lab_lava_job_log(l->lab, l->lava_id, &yaml, &ylen, err, sizeof(err));
+		if (ret && st.health == LAB_LAVA_HEALTH_COMPLETE) {
+			snprintf(reason, LAB_REASON_MAX, "LAVA job %lld finished, but its log: %s",
+				 (long long)l->lava_id, err);
+			rs = LAB_RUN_RUNNING;	/* try again at the next poll */
+			l->next = now_mono() + l->lab->poll_s;
+			goto out;
+		}
+		/* a job canceled before it ran has no log: that is fine */
+	}
+	if (yaml) {
+		write_file(l->yaml_path, yaml, ylen);
+		ret = lab_lava_log_console(yaml, ylen, &console, &clen, NULL);
+		if (ret) {
+			snprintf(reason, LAB_REASON_MAX, "LAVA job %lld: cannot decode its log: %s",
+				 (long long)l->lava_id, strerror(-ret));
+			rs = LAB_RUN_INFRA;
+			goto out;
+		}
+		write_file(l->log_path, console, clen);
+	}
 	if (st.health != LAB_LAVA_HEALTH_COMPLETE) {
 		snprintf(reason, LAB_REASON_MAX, "LAVA job %lld on lab %s: %s%s%s",
 			 (long long)l->lava_id, l->lab->name,
@@ -727,6 +730,12 @@ static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_
 			 lab_lava_health_name(st.health),
 			 st.failure[0] ? ": " : "", st.failure);
 		add_excerpt(reason, console, LAVA_EXCERPT);
+		rs = LAB_RUN_INFRA;
+		goto out;
+	}
+	if (!console) {
+		snprintf(reason, LAB_REASON_MAX, "LAVA job %lld complete without a log",
+			 (long long)l->lava_id);
 		rs = LAB_RUN_INFRA;
 		goto out;
 	}
