@@ -114,6 +114,17 @@ int lab_env_pick_nogroup(const struct lab_env *env, const struct lab_pcidev **ou
 /*
  * Check one catalogue "need" against the snapshot: 0 when met, -ENOENT with
  * the reason in @why when not, -EINVAL for a need this agent does not know.
+ * Vocabulary (also printed by `iommulab-agent -l -j`):
+ *   iommu           an instance in /sys/class/iommu
+ *   kmod            /dev/iommulab_probe
+ *   vfio, iommufd, vfio-cdev   /dev/vfio/vfio, /dev/iommu, /dev/vfio/devices
+ *   x86             the machine is x86
+ *   intel-iommu, amd-iommu, virtio-iommu, arm-smmu-v3   the machine's IOMMU driver
+ *   vtd-snoop-off, vtd-snoop-on   VT-d ECAP.SC
+ *   vtd-aw39        VT-d CAP.MGAW <= 39
+ *   no-intremap     interrupt remapping off
+ *   vfio-irq-safe   interrupt remapping on, or type1's allow_unsafe_interrupts=Y
+ *   dev-single, dev-two-single, dev-multi, dev-nogroup   device roles (above)
  */
 int lab_env_check_need(const struct lab_env *env, const char *need, char *why, size_t len);
 
