@@ -49,6 +49,10 @@ demo: deps all
 test: deps all
 	tests/run
 
+# the LAVA stage alone: brings up a local LAVA, runs jobs through it
+test-lava: deps all
+	tests/run lava
+
 bench: deps all
 	bench/run
 
