@@ -264,7 +264,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	o.quiet_console = root[0] == '\0';
-	lab_env_print(&env, stdout);
 	ret = lab_runner_run(&env, &o);
 	return ret < 0 ? 1 : ret;
 }

@@ -366,6 +366,7 @@ int lab_runner_run(const struct lab_env *env, const struct lab_run_opts *o)
 		console_level_set(1);
 	}
 	lab_ktap_header(1, nsel * o->repeat);
+	lab_env_print(env, stdout);
 	lab_ktap_diag(1, "iommulab-agent: target %s, %d case(s) x %d, timeout %d s%s", o->target,
 		      nsel, o->repeat, o->timeout_s, o->lava ? ", lava" : "");
 	len = lab_record_format_begin(line, sizeof(line), o->target, env->release, env->machine,
