@@ -20,6 +20,13 @@ export O=${O:-$top/build}
 out=${LAB_TEST_OUT:-$top/tests/out}/30-kmod
 mkdir -p "$out"
 
+# rig interfaces: bad input is refused with exit 2, a timeout kills QEMU
+rc=0; "$top/kernels/fetch-debian" --kernel 9.99 >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] && lab_ok rig.fetch.unknown_kernel || lab_fail rig.fetch.unknown_kernel "exit $rc, want 2"
+rc=0; "$top/rig/boot" --target /nonexistent.json --kernel /dev/null --initrd /dev/null \
+	--log "$out/x.log" >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] && lab_ok rig.boot.bad_target || lab_fail rig.boot.bad_target "exit $rc, want 2"
+
 # features bits the module must report per series (uapi IOMMULAB_FEAT_*)
 declare -A want_feat=([6.1]=0x6 [6.12]=0x7)
 declare -A boots=([6.1]="q35-vtd" [6.12]="q35-vtd q35-virtio")
@@ -57,6 +64,16 @@ for series in 6.1 6.12; do
 	fi
 	kimg=$(jq -r '.vmlinux // ""' "$CACHE/kernels/$rel/kernel.json")
 	[ -f "$kimg" ] || kimg=$CACHE/kernels/$rel/vmlinuz
+	if [ "$series" = 6.1 ]; then
+		# a 1 s limit cannot finish a boot: exit 124 and no QEMU left behind
+		tlog=$out/timeout.log
+		rc=0; "$top/rig/boot" --target "$top/targets/x86_64/q35-vtd.json" --kernel "$kimg" \
+			--initrd "$img" --log "$tlog" --timeout 1 >/dev/null 2>&1 || rc=$?
+		sleep 0.5
+		if [ "$rc" != 124 ]; then lab_fail rig.boot.timeout "exit $rc, want 124"
+		elif pgrep -f -- "file:$tlog" >/dev/null; then lab_fail rig.boot.timeout "QEMU still running"
+		else lab_ok rig.boot.timeout; fi
+	fi
 	for t in ${boots[$series]}; do
 		name=kmod.$series.$t
 		log=$out/$series-$t.log
