@@ -434,9 +434,13 @@ int lab_record_scan(const char *log, size_t len, struct lab_record_scan *sc)
 			json_decref(o);
 		} else {
 			char what[48];
+			size_t k = 0;
 
+			/* bounded by the line: the log is not NUL-terminated (fuzz_record) */
+			while (k < l && p[k] != ' ' && p[k] != '{')
+				k++;
 			snprintf(what, sizeof(what), "unknown line prefix '%.*s'",
-				 (int)(strcspn(p, " {") < l ? strcspn(p, " {") : (l > 24 ? 24 : l)), p);
+				 (int)(k < l ? k : (l > 24 ? 24 : l)), p);
 			for (char *c = what; *c; c++)
 				if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
 					*c = '?';
