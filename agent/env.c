@@ -115,6 +115,9 @@ static void discover_iommus(struct lab_env *env)
 
 		if (de->d_name[0] == '.')
 			continue;
+		/* CONFIG_IOMMUFD_TEST's mock instance is not hardware */
+		if (strncmp(de->d_name, "iommufd_selftest", 16) == 0)
+			continue;
 		u = &env->iommus[env->niommus++];
 		memset(u, 0, sizeof(*u));
 		snprintf(u->name, sizeof(u->name), "%s", de->d_name);
@@ -599,9 +602,10 @@ int lab_env_check_need(const struct lab_env *env, const char *need, char *why, s
 		return -ENOENT;
 	}
 	if (strcmp(need, "vfio-cdev") == 0) {
-		if (env->has_vfio_cdev)
+		/* /dev/vfio/devices appears with the first device bound to vfio-pci */
+		if (env->has_vfio_cdev || lab_env_config(env, "CONFIG_VFIO_DEVICE_CDEV") == 'y')
 			return 0;
-		snprintf(why, len, "no /dev/vfio/devices: kernel without VFIO_DEVICE_CDEV (=%c)",
+		snprintf(why, len, "kernel without VFIO device cdevs (CONFIG_VFIO_DEVICE_CDEV=%c, no /dev/vfio/devices)",
 			 lab_env_config(env, "CONFIG_VFIO_DEVICE_CDEV"));
 		return -ENOENT;
 	}
