@@ -12,6 +12,20 @@
 
 #define PREFIX_REC	"IOMMULAB-REC "
 
+/* the driver names docs/records.md allows; anything else is reported as "none" */
+static const char *record_driver(const char *d)
+{
+	static const char *const known[] = { "intel-iommu", "amd-iommu", "virtio-iommu",
+					     "arm-smmu-v3", "s390-iommu", "mtk-iommu",
+					     "apple-dart", "none", NULL };
+	int i;
+
+	for (i = 0; known[i]; i++)
+		if (strcmp(d, known[i]) == 0)
+			return known[i];
+	return "none";
+}
+
 /* finish a line: check, append "\n"; returns length or -ENOSPC */
 static int finish(struct lab_jw *w, char *buf, size_t cap)
 {
@@ -43,7 +57,9 @@ static int format_rec(const struct lab_record *rec, char *buf, size_t cap, int w
 	lab_jw_kstr(&w, "target", rec->target);
 	lab_jw_kstr(&w, "kernel", rec->kernel);
 	lab_jw_kstr(&w, "arch", rec->arch);
-	lab_jw_kstr(&w, "driver", r->driver[0] ? r->driver : "none");
+	lab_jw_kstr(&w, "driver", record_driver(r->driver));
+	if (strcmp(record_driver(r->driver), r->driver) != 0)
+		lab_jw_kstr(&w, "driver_detail", r->driver);	/* what discovery saw */
 	lab_jw_kstr(&w, "iommu", r->iommu);
 	lab_jw_kstr(&w, "device", r->device);
 	lab_jw_key(&w, "steps");

@@ -7,7 +7,9 @@
  * prefix and the newline, starts at column 0, is one JSON object on one
  * line, and is written with a single write(2). A record that would not fit
  * is re-emitted without its steps and with a truncation reason, so the line
- * stays valid JSON and carries all required keys.
+ * stays valid JSON and carries all required keys. "driver" is always one of
+ * the names docs/records.md lists ("none" for anything else, the discovered
+ * name then goes to the extra key "driver_detail").
  * Ownership: callers own all strings; nothing is allocated.
  * Error convention: format functions return the line length or -ENOSPC;
  * write functions return 0 or -errno.

@@ -183,6 +183,30 @@ static void oversize_drops_steps(void **state)
 	assert_int_equal(lab_record_format(&rec, buf, 40), -ENOSPC);
 }
 
+static void unknown_driver_is_none(void **state)
+{
+	char buf[LAB_RECORD_MAX];
+	struct lab_record rec;
+	json_t *o;
+	int len;
+
+	(void)state;
+	fill_result();
+	strcpy(res.driver, "qcom-smmu");
+	rec = make_rec("");
+	len = lab_record_format(&rec, buf, sizeof(buf));
+	o = parse_line(buf, len, "IOMMULAB-REC ");
+	assert_string_equal(json_string_value(json_object_get(o, "driver")), "none");
+	assert_string_equal(json_string_value(json_object_get(o, "driver_detail")), "qcom-smmu");
+	json_decref(o);
+	strcpy(res.driver, "virtio-iommu");
+	len = lab_record_format(&rec, buf, sizeof(buf));
+	o = parse_line(buf, len, "IOMMULAB-REC ");
+	assert_string_equal(json_string_value(json_object_get(o, "driver")), "virtio-iommu");
+	assert_null(json_object_get(o, "driver_detail"));
+	json_decref(o);
+}
+
 static void begin_end(void **state)
 {
 	char buf[512];
@@ -245,6 +269,7 @@ int main(void)
 		cmocka_unit_test(no_contract_and_reuse),
 		cmocka_unit_test(hostile_strings),
 		cmocka_unit_test(oversize_drops_steps),
+		cmocka_unit_test(unknown_driver_is_none),
 		cmocka_unit_test(begin_end),
 		cmocka_unit_test(jsonw_overflow_is_sticky),
 		cmocka_unit_test(escape_controls),
