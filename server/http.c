@@ -265,6 +265,17 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status,
 	json_t *j = json_pack("{s:s, s:O?}", "error", msg, "detail", detail);
 	enum MHD_Result r;
 
+	if (!j) {
+		/* @msg may echo request bytes that are not UTF-8 (jansson refuses
+		 * them): answer with an ASCII copy rather than drop the connection */
+		char safe[600];
+		size_t i;
+
+		for (i = 0; msg && msg[i] && i < sizeof(safe) - 1; i++)
+			safe[i] = (unsigned char)msg[i] < 0x80 ? msg[i] : '?';
+		safe[i] = 0;
+		j = json_pack("{s:s, s:O?}", "error", safe, "detail", detail);
+	}
 	if (!j)
 		return MHD_NO;
 	r = send_json(c, status, j);
