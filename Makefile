@@ -56,6 +56,11 @@ test-lava: deps all
 bench: deps all
 	bench/run
 
+# every libFuzzer target (tests/fuzz) for FUZZ_T seconds each (default 600)
+fuzz:
+	scripts/install-deps bench
+	$(MAKE) -C tests/fuzz run T=$(or $(FUZZ_T),600)
+
 clean:
 	$(RM) -r $(O)
 	$(MAKE) -C kmods clean
