@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fuzz_http.c - libFuzzer target: raw HTTP requests to iommulabd's HTTP
+ * layer, started in this process (lab_http_start on 127.0.0.1, a real
+ * SQLite store in a scratch dir, a web dir, one LAVA lab with a callback
+ * token and pending runs registered for LAVA ids 1-8).
+ *
+ * Input: byte 0 picks method and credentials (GET, HEAD, POST with the
+ * admin token, POST with an ingest-scope token, POST with the LAVA callback
+ * secret, POST with a wrong token); then the request target up to the first
+ * '\n' (bytes outside printable ASCII are %-encoded, so what the server's
+ * query parsing and routing see is arbitrary), and after it the body.
+ * Paths not starting with '/' get "/api/v1/" in front, so most inputs reach
+ * the routes (path parameters, query arguments: limit/offset/cursor/kernel/
+ * target/state/verdict/format/base/head...) rather than static files.
+ * Invariants beyond the sanitizers (which see the server threads too): the
+ * server answers every request with a status line; never 500; a static
+ * request never serves a file outside web/ (the secret outside it).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "auth.h"
+#include "config.h"
+#include "fuzz.h"
+#include "http.h"
+#include "lava_callback.h"
+#include "store.h"
+
+static struct lab_config cfg;
+static struct lab_http *http;
+static unsigned port;
+static char admin[LAB_TOKEN_HEX_LEN + 1], ingest[LAB_TOKEN_HEX_LEN + 1];
+static const char cb_secret[] = "fuzz-callback-secret-0123456789abcdef";
+
+static void put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		FZ_BUG("cannot write %s", path);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *dir = fz_scratch("fuzz-http");
+	struct lab_store *st;
+	struct lab_kernel k = { .name = "6.1", .release = "6.1.0-56-amd64", .arch = "x86_64",
+				.source = "debian" };
+	struct lab_target t = { .name = "q35-vtd", .arch = "x86_64", .backend = "qemu",
+				.vendor = "intel", .driver = "intel-iommu", .definition = "{}",
+				.tags = "[\"vtd\"]", .health = "good", .concurrency = 1 };
+	char p[700], labs[1024];
+	int r;
+
+	(void)argc;
+	(void)argv;
+	lab_log_set_level(LAB_LOG_ERROR);
+	lab_config_defaults(&cfg);
+	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", dir);
+	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s/fuzz.db", dir);
+	snprintf(cfg.schema_dir, sizeof(cfg.schema_dir), "%s", fz_schema());
+	snprintf(cfg.web_dir, sizeof(cfg.web_dir), "%s/web", dir);
+	snprintf(cfg.listen_addr, sizeof(cfg.listen_addr), "127.0.0.1");
+	cfg.port = 0;
+	cfg.threads = 2;
+	cfg.body_max = 1 << 20;
+	cfg.scheduler = false;
+	snprintf(labs, sizeof(labs),
+		 "{\"labs\":[{\"name\":\"fuzzlab\",\"url\":\"http://127.0.0.1:9\",\"token\":\"t0k3n\","
+		 "\"callback_url\":\"http://127.0.0.1:1/api/v1/lava/callback\","
+		 "\"callback_token\":\"%s\",\"callback_token_desc\":\"iommulab\","
+		 "\"device_types\":[\"qemu\"]}]}", cb_secret);
+	cfg.labs = json_loads(labs, 0, NULL);
+	mkdir(cfg.web_dir, 0755);
+	snprintf(p, sizeof(p), "%s/index.html", cfg.web_dir);
+	put_file(p, "<!doctype html><title>fuzz</title>\n");
+	snprintf(p, sizeof(p), "%s/outside-secret.txt", dir);
+	put_file(p, "OUTSIDE-WEB-SECRET\n");
+	snprintf(p, sizeof(p), "%s/leak", cfg.web_dir);
+	snprintf(labs, sizeof(labs), "%s/outside-secret.txt", dir);
+	if (symlink(labs, p))
+		FZ_BUG("symlink");
+
+	if (lab_store_open(cfg.db_path, cfg.schema_dir, &st) || lab_store_kernel_put(st, &k) ||
+	    lab_store_target_put(st, &t))
+		FZ_BUG("store");
+	for (int i = 0; i < 16; i++) {
+		struct lab_job j = { .kernel_id = k.id, .target_id = t.id, .backend = "qemu" };
+
+		if (lab_store_job_create(st, &j) ||
+		    (i % 2 && lab_store_job_transition(st, j.id, LAB_JOB_QUEUED,
+						       LAB_JOB_SCHEDULED, NULL)))
+			FZ_BUG("job");
+	}
+	if (lab_auth_token_new(admin) || lab_auth_token_new(ingest) ||
+	    lab_store_token_add_scoped(st, "admin", admin, "admin") ||
+	    lab_store_token_add_scoped(st, "ci", ingest, "ingest"))
+		FZ_BUG("tokens");
+	lab_store_close(st);
+	for (int64_t id = 1; id <= 8; id++)
+		lab_lava_pending_add("fuzzlab", id);
+	r = lab_http_start(&cfg, NULL, &http);
+	if (r)
+		FZ_BUG("lab_http_start: %d", r);
+	port = lab_http_port(http);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const methods[] = { "GET", "HEAD", "POST", "POST", "POST", "POST" };
+	const uint8_t *nl, *target;
+	size_t tlen, blen, n = 0, got = 0, hl;
+	char *req, hdr[512], resp[8192];
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	const char *method, *auth = NULL;
+	int fd, one = 1, sel;
+	unsigned status = 0;
+
+	if (size < 1 || size > (1 << 18))
+		return 0;
+	sel = data[0] % 6;
+	method = methods[sel];
+	auth = sel == 2 ? admin : sel == 3 ? ingest : sel == 4 ? cb_secret :
+	       sel == 5 ? "0000000000000000000000000000000000000000000000000000000000000000" : NULL;
+	target = data + 1;
+	nl = memchr(target, '\n', size - 1);
+	tlen = nl ? (size_t)(nl - target) : size - 1;
+	blen = nl ? size - 1 - tlen - 1 : 0;
+	req = malloc(3 * tlen + blen + 1024);
+	if (!req)
+		abort();
+	n = (size_t)sprintf(req, "%s ", method);
+	if (!tlen || target[0] != '/')
+		n += (size_t)sprintf(req + n, "/api/v1/");
+	for (size_t i = 0; i < tlen; i++) {
+		uint8_t c = target[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '#')
+			n += (size_t)sprintf(req + n, "%%%02X", c);
+		else
+			req[n++] = (char)c;
+	}
+	hl = (size_t)snprintf(hdr, sizeof(hdr), " HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%s"
+			      "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+			      "Connection: close\r\n\r\n", auth ? "Authorization: Bearer " : "",
+			      auth ? auth : "", auth ? "\r\n" : "", blen);
+	memcpy(req + n, hdr, hl);
+	n += hl;
+	if (blen)
+		memcpy(req + n, nl + 1, blen);
+	n += blen;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		FZ_BUG("socket: %s", strerror(errno));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		FZ_BUG("connect: %s (server gone?)", strerror(errno));
+	for (size_t off = 0; off < n;) {
+		ssize_t w = send(fd, req + off, n - off, MSG_NOSIGNAL);
+
+		if (w <= 0)
+			break;	/* the server may answer early (413) and close */
+		off += (size_t)w;
+	}
+	for (;;) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		ssize_t rd;
+		char sink[4096];
+
+		if (poll(&pf, 1, 10000) != 1)
+			FZ_BUG("no answer within 10 s to: %.200s", req);
+		rd = recv(fd, got < sizeof(resp) - 1 ? resp + got : sink,
+			  got < sizeof(resp) - 1 ? sizeof(resp) - 1 - got : sizeof(sink), 0);
+		if (rd <= 0)
+			break;
+		if (got < sizeof(resp) - 1)
+			got += (size_t)rd;
+	}
+	close(fd);
+	resp[got] = 0;
+	if (sscanf(resp, "HTTP/1.%*c %u", &status) != 1)
+		FZ_BUG("no status line in the answer to: %.200s", req);
+	if (status == 500)
+		FZ_BUG("HTTP 500 for: %.300s\n--- answer:\n%.600s", req, resp);
+	if (status == 200 && strstr(resp, "\r\n\r\nOUTSIDE-WEB-SECRET"))
+		FZ_BUG("a file outside web/ was served for: %.300s", req);
+	free(req);
+	return 0;
+}
