@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# 88-fuzz-short: every libFuzzer target (tests/fuzz: record lines/logs, LAVA
+# log + results YAML, API POST bodies, the HTTP layer with query arguments
+# and LAVA callbacks) for LAB_FUZZ_SECS seconds each (default 20), under
+# ASan+UBSan; one check per target: no crash, no broken invariant. Prints
+# execs/s per target. SKIP when clang's libFuzzer runtime is missing.
+top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top/tests/lib.sh"
+export LAB_TOP=$top
+export O=${O:-$top/build}
+secs=${LAB_FUZZ_SECS:-20}
+out=${LAB_TEST_OUT:-$top/tests/out}/fuzz
+mkdir -p "$out"
+
+if ! command -v clang >/dev/null || ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' |
+	clang -x c -fsanitize=fuzzer,address -o "$out/probe" - 2>/dev/null; then
+	lab_skip "fuzz" "clang with libFuzzer missing (scripts/install-deps bench)"
+	lab_done
+	exit $?
+fi
+rm -f "$out/probe"
+for t in fuzz_record fuzz_lava fuzz_api fuzz_http; do
+	line=$("$top/tests/fuzz/run" -t "$secs" "$t" 2>&1 | tee "$out/$t.txt")
+	rc=${PIPESTATUS[0]}
+	echo "$line" | sed 's/^/# /'
+	if [ "$rc" -eq 0 ] && grep -q "crashes 0" "$out/$t.txt"; then
+		lab_ok "$t: ${secs}s without a crash ($(sed -n 's/.*(\([0-9]* exec\/s\)).*/\1/p' "$out/$t.txt" | head -1))"
+	else
+		lab_fail "$t" "$(grep -m1 -E 'INVARIANT|ERROR|build failed|crashes [1-9]' "$out/$t.txt")"
+	fi
+done
+lab_done
