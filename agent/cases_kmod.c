@@ -351,8 +351,93 @@ out_close:
 	return o;
 }
 
+/* ---- kmod.reuse.second_device: a second group joins an attached domain ---- */
+static enum lab_outcome run_reuse_second(const struct lab_env *env, struct lab_result *r)
+{
+	const struct lab_pcidev *a, *b;
+	char why[LAB_REASON_LEN];
+	struct lab_domain dom;
+	enum lab_outcome o;
+	struct kctx k;
+	int err = 0;
+
+	if (lab_env_pick_two_single(env, &a, &b, why, sizeof(why)))
+		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
+	lab_result_device(r, env, b);
+	o = kopen(&k, env, r);
+	if (o)
+		return o;
+	if ((o = kalloc(&k, a, &dom, "domain_alloc.a")) ||
+	    (o = kattach_setup(&k, a, &dom, "attach.a", 1)))
+		goto out_close;
+	o = kattach(&k, b, &dom, "attach.b", &err);
+	if (o)
+		goto out_close;
+	r->observed = err;
+	if (!err) {
+		/* the judged attach moved b into a's domain: that is the reuse */
+		o = kverify(&k, b, &dom, 1);
+		if (o)
+			goto out_close;
+		r->reused = 1;
+	} else {
+		r->reused = 0;
+	}
+	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", "");
+out_close:
+	lab_probe_close(&k.p);
+	return o;
+}
+
+/* ---- kmod.attach.group_multi_device: iommu_attach_group() where attach_dev fails ---- */
+static enum lab_outcome run_group_multi(const struct lab_env *env, struct lab_result *r)
+{
+	const struct lab_pcidev *d;
+	char why[LAB_REASON_LEN];
+	struct lab_domain dom;
+	enum lab_outcome o;
+	int ret, kres = 0, err, i;
+	struct kctx k;
+
+	if (lab_env_pick_multi(env, &d, why, sizeof(why)))
+		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
+	/* the whole group moves: only when no member is bound to a host driver */
+	for (i = 0; i < env->ndevs; i++)
+		if (env->devs[i].group == d->group && env->devs[i].bound[0])
+			return lab_result_out(r, LAB_OUTCOME_SKIP,
+					      "group %d holds %s bound to %s: the group is not free to move",
+					      d->group, env->devs[i].bdf, env->devs[i].bound);
+	lab_result_device(r, env, d);
+	o = kopen(&k, env, r);
+	if (o)
+		return o;
+	o = kalloc(&k, d, &dom, "domain_alloc");
+	if (o)
+		goto out_close;
+	ret = lab_probe_attach_group(&k.p, d->bdf, dom.handle, &kres);
+	if (ret) {
+		o = refused(&k, "attach_group", ret);
+		goto out_close;
+	}
+	err = lab_result_step(r, "attach_group", kres);
+	r->observed = err;
+	/* every member must now sit in the domain; the edu we picked also by DMA */
+	for (i = 0; !err && i < env->ndevs; i++) {
+		if (env->devs[i].group != d->group)
+			continue;
+		o = kverify(&k, &env->devs[i], &dom, &env->devs[i] == d);
+		if (o)
+			goto out_close;
+	}
+	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", "");
+out_close:
+	lab_probe_close(&k.p);
+	return o;
+}
+
 static const char *const needs_single[] = { "kmod", "iommu", "dev-single", NULL };
 static const char *const needs_multi[] = { "kmod", "iommu", "dev-multi", NULL };
+static const char *const needs_two[] = { "kmod", "iommu", "dev-two-single", NULL };
 static const char *const needs_nogroup[] = { "kmod", "iommu", "dev-nogroup", NULL };
 static const char *const needs_vtd_nosnoop[] = { "kmod", "intel-iommu", "vtd-snoop-off",
 						 "dev-single", NULL };
@@ -443,7 +528,20 @@ static const struct lab_case amd_coherency = {
 	.run = run_coherency,
 };
 
+static const struct lab_case reuse_second = {
+	.id = "kmod.reuse.second_device",
+	.description = "attach a device of another group to a domain already in use: compatible, 0, the domain is shared",
+	.needs = needs_two, .contracts = c_ok, .expect_reused = 1,
+	.run = run_reuse_second,
+};
+static const struct lab_case group_multi = {
+	.id = "kmod.attach.group_multi_device",
+	.description = "iommu_attach_group() on a multi-device group (where iommu_attach_device() is EINVAL): 0, every member moves",
+	.needs = needs_multi, .contracts = c_ok, .expect_reused = -1,
+	.run = run_group_multi,
+};
+
 const struct lab_case *const lab_cases_kmod[] = {
-	&second_domain, &multi_group, &no_group, &same_twice,
+	&second_domain, &multi_group, &group_multi, &no_group, &same_twice, &reuse_second,
 	&vtd_no_snoop, &vtd_snoop, &vtd_aw39, &amd_coherency, NULL,
 };

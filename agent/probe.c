@@ -169,6 +169,15 @@ int lab_probe_attach_dev(struct lab_probe *p, const char *bdf, uint32_t handle, 
 	return run(p, &c, kres);
 }
 
+int lab_probe_attach_group(struct lab_probe *p, const char *bdf, uint32_t handle, int *kres)
+{
+	struct iommulab_probe_cmd c;
+
+	cmd_init(&c, IOMMULAB_OP_ATTACH_GROUP, bdf);
+	c.attach.handle = handle;
+	return run(p, &c, kres);
+}
+
 int lab_probe_detach_dev(struct lab_probe *p, const char *bdf, uint32_t handle, int *kres)
 {
 	struct iommulab_probe_cmd c;

@@ -47,6 +47,7 @@ int lab_probe_map(struct lab_probe *p, uint32_t handle, uint64_t iova, uint64_t 
 int lab_probe_unmap(struct lab_probe *p, uint32_t handle, uint64_t iova, uint64_t len, int *kres);
 int lab_probe_enforce_coherency(struct lab_probe *p, uint32_t handle, int *kres);
 int lab_probe_attach_dev(struct lab_probe *p, const char *bdf, uint32_t handle, int *kres);
+int lab_probe_attach_group(struct lab_probe *p, const char *bdf, uint32_t handle, int *kres);
 int lab_probe_detach_dev(struct lab_probe *p, const char *bdf, uint32_t handle, int *kres);
 int lab_probe_domain_ident(struct lab_probe *p, const char *bdf, struct lab_domain *cur, int *kres);
 int lab_probe_dma_check(struct lab_probe *p, const char *bdf, uint32_t handle, uint64_t iova,

@@ -126,6 +126,8 @@ if has q35-vtd; then
 	expect 6.1 q35-vtd kmod.attach.multi_device_group EINVAL
 	expect 6.1 q35-vtd kmod.attach.no_group ENODEV
 	expect 6.1 q35-vtd vfio.type1.two_groups_reuse OK true
+	expect 6.1 q35-vtd kmod.reuse.second_device OK true
+	expect 6.1 q35-vtd kmod.attach.group_multi_device OK
 fi
 has q35-vtd-aw39 && expect 6.1 q35-vtd-aw39 kmod.addrwidth.vtd_aw39 EFAULT
 has q35-vtd-snoop && expect 6.1 q35-vtd-snoop kmod.coherency.vtd_snoop OK
@@ -135,6 +137,7 @@ if has q35-amd; then
 	expect 6.1 q35-amd kmod.attach.multi_device_group EINVAL
 	expect 6.1 q35-amd kmod.attach.no_group ENODEV
 	expect 6.1 q35-amd vfio.type1.two_groups_reuse OK true
+	expect 6.1 q35-amd kmod.reuse.second_device OK true
 fi
 
 echo "# matrix (kernel target case observed verdict reused expected) - non-skipped records:"
