@@ -65,7 +65,7 @@ async function route() {
   }
   if (my !== seq) return;
   const ms = Math.round(performance.now() - t0);
-  window.labReady = {page: r.name, ms, seq: my};
+  window.labReady = {page: r.name, ms, sinceNav: Math.round(performance.now()), seq: my};
   document.body.dataset.ready = r.name;
 }
 

@@ -42,9 +42,11 @@ export async function render(root, r, ctx) {
   root.append(form);
 
   let path;
+  const pq = {};
   if (byPlan) {
     if (!q.base_plan || !q.head_plan) { root.append(emptyState('Pick both plans.')); return; }
     path = `/diffs?base_plan=${encodeURIComponent(q.base_plan)}&head_plan=${encodeURIComponent(q.head_plan)}`;
+    Object.assign(pq, {base_plan: q.base_plan, head_plan: q.head_plan});
   } else {
     const b = q.base || kernels[kernels.length - 2], hd = q.head || kernels[kernels.length - 1];
     if (!b || !hd) {
@@ -53,16 +55,15 @@ export async function render(root, r, ctx) {
       return;
     }
     path = `/diffs?base=${encodeURIComponent(b)}&head=${encodeURIComponent(hd)}`;
+    Object.assign(pq, {base: b, head: hd});
   }
   if (q.all !== '1') path += '&changes_only=1';
   const d = await api(path);
   if (ctx.stale()) return;
 
   const label = (x) => x.name || (x.id !== undefined ? '#' + x.id : JSON.stringify(x));
-  const perma = location.href.split('#')[0] + '#/diff?' + new URLSearchParams(
-    Object.fromEntries(Object.entries(byPlan ? {base_plan: q.base_plan, head_plan: q.head_plan, all: q.all}
-      : {base: path.match(/base=([^&]*)/)[1], head: path.match(/head=([^&]*)/)[1], all: q.all})
-      .filter(([, v]) => v)).map(([k, v]) => [k, decodeURIComponent(v)]))).toString();
+  if (q.all === '1') pq.all = '1';
+  const perma = location.href.split('#')[0] + '#/diff?' + new URLSearchParams(pq).toString();
   root.append(h('p', {class: 'summary', id: 'diff-summary'},
     `${d.by === 'plan' ? 'Plan' : 'Kernel'} ${label(d.base)} \u2192 ${label(d.head)}: `,
     ORDER.filter((c) => d.summary[c] !== undefined).map((c) => h('span', {class: 'count c-' + c, dataset: {class: c}}, `${d.summary[c]} ${c}`)),
