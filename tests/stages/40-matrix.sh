@@ -63,7 +63,11 @@ expect() {
 		lab_fail "$k $t $id reused=$reused" "got reused=$(cut -f6 <<< "$line")"
 		return
 	fi
-	lab_ok "$k $t $id = $want${reused:+ reused=$reused}"
+	if [ "$(cut -f5 <<< "$line")" != pass ]; then
+		lab_fail "$k $t $id = $want" "verdict $(cut -f5 <<< "$line"): $(cut -f8 <<< "$line")"
+		return
+	fi
+	lab_ok "$k $t $id = $want${reused:+ reused=$reused} (pass)"
 }
 
 for series in 6.1 6.12; do
