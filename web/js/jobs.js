@@ -100,7 +100,7 @@ async function one(root, r, ctx) {
       h('dt', {}, 'elapsed'), h('dd', {}, elapsed(j, now)),
       h('dt', {}, 'results'), h('dd', {}, j.results ? h('a', {href: '#/matrix?kernel_from=' + encodeURIComponent(j.kernel) + '&kernel_to=' + encodeURIComponent(j.kernel) + '&target=' + encodeURIComponent(j.target)}, String(j.results)) : '0'),
       j.plan_id ? [h('dt', {}, 'plan'), h('dd', {}, h('a', {href: '#/jobs?plan=' + j.plan_id}, '#' + j.plan_id))] : null),
-      j.reason ? h('p', {class: 'error', id: 'job-reason'}, 'Failure reason: ' + j.reason) : null);
+      j.reason ? h('p', {class: 'error', id: 'job-reason'}, 'Failure reason: ' + j.reason) : '');
   };
   drawHead();
   let off = 0;

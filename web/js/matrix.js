@@ -73,7 +73,7 @@ export async function render(root, r, ctx) {
       if (q.case && !c.case.includes(q.case)) continue;
       const key = c.driver + '\u0000' + c.target + '\u0000' + c.case;
       let row = rows.get(key);
-      if (!row) rows.set(key, row = {driver: c.driver, target: c.target, case: c.case, cells: new Array(range.length)});
+      if (!row) rows.set(key, row = {driver: c.driver, target: c.target, case: c.case, cells: Array.from({length: range.length}, () => null)});
       row.cells[ki] = c;
     }
   });
@@ -103,22 +103,23 @@ export async function render(root, r, ctx) {
   const slice = list.slice((page - 1) * ROWS, page * ROWS);
   const goPage = (p) => ctx.go(Object.assign({}, q, {page: p}));
 
-  const head = h('tr', {}, h('th', {}, 'Driver'), h('th', {}, 'Target'), h('th', {}, 'Case'),
+  const head = h('tr', {}, h('th', {class: 'col-driver'}, 'Driver'), h('th', {}, 'Target'), h('th', {}, 'Case'),
     range.map((k) => h('th', {class: 'k'}, h('a', {href: '#/matrix?' + new URLSearchParams(Object.assign({}, q, {kernel_from: k, kernel_to: k, page: ''})).toString()}, k))));
   const body = h('tbody', {}, slice.map((rw) => h('tr', {},
-    h('td', {}, rw.driver), h('td', {}, rw.target), h('td', {class: 'case'}, rw.case),
+    h('td', {class: 'col-driver'}, rw.driver), h('td', {}, rw.target), h('td', {class: 'case', title: rw.case}, rw.case),
     rw.cells.map((c, i) => {
       if (!c) return h('td', {class: 'cell none', title: 'no result'}, '\u00b7');
-      const name = errname(c.observed);
+      const name = c.verdict === 'skip' ? 'skip' : errname(c.observed);
       const tip = `${rw.case} on ${range[i]}/${rw.target}: ${name}, expected ${c.expected === null ? 'no contract' : errname(c.expected)} (${c.verdict})` +
         (c.distinct_observed > 1 ? `; flaky: ${c.distinct_observed} different errnos over ${c.runs} runs` : '');
       return h('td', {class: 'cell v-' + c.verdict, title: tip},
         h('a', {href: '#/result/' + c.result_id, dataset: {kernel: range[i], target: rw.target, case: rw.case, verdict: c.verdict}}, name),
         c.distinct_observed > 1 ? h('sup', {title: 'flaky'}, '~') : null);
     }))));
-  root.append(pager(page, pages, goPage));
+  const pg = () => pager(page, pages, goPage) || [];
+  root.append(...[pg()].flat());
   root.append(h('div', {class: 'scroll'}, h('table', {class: 'grid matrix', id: 'matrix'}, h('thead', {}, head), body)));
-  root.append(pager(page, pages, goPage));
+  root.append(...[pg()].flat());
   root.append(h('p', {class: 'legend'}, 'Cell: the observed errno; colour: ',
     ...['pass', 'fail', 'error', 'skip'].map((v) => h('span', {class: 'badge v-' + v}, v)), ' ~ = flaky over repeats.'));
 }

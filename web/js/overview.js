@@ -56,8 +56,8 @@ export async function render(root, r, ctx) {
   // per vendor: a table of its drivers
   const vendors = [...new Set(o.drivers.map((d) => d.vendor))].sort();
   const tbl = h('table', {class: 'grid overview', id: 'overview-table'},
-    h('thead', {}, h('tr', {}, ['Vendor', 'Driver', 'Targets', 'Conformance', '', 'Skipped', 'Open regressions', 'Trend']
-      .map((t) => h('th', {}, t)))));
+    h('thead', {}, h('tr', {}, ['Vendor', 'Driver', 'Targets', 'Conformance', '', 'Skipped', 'Open regr.', 'Trend']
+      .map((t, i) => h('th', {class: i === 2 ? 'col-targets' : i === 4 ? 'col-bar' : null}, t)))));
   const body = h('tbody');
   for (const v of vendors) {
     const ds = o.drivers.filter((d) => d.vendor === v).sort((a, b) => a.driver.localeCompare(b.driver));
@@ -67,9 +67,9 @@ export async function render(root, r, ctx) {
       body.append(h('tr', {dataset: {vendor: v, driver: d.driver}},
         i === 0 ? h('th', {rowspan: ds.length, class: 'vendor'}, v) : null,
         h('td', {}, h('a', {href: '#/matrix?' + mq}, d.driver)),
-        h('td', {class: 'small'}, d.targets.join(', ')),
+        h('td', {class: 'small col-targets'}, d.targets.join(', ')),
         h('td', {class: 'num conf'}, `${c.pass}/${c.judged}`, h('span', {class: 'muted'}, ' ' + pct(c.pass, c.judged))),
-        h('td', {class: 'barcell'}, bar(c)),
+        h('td', {class: 'barcell col-bar'}, bar(c)),
         h('td', {class: 'num'}, String(c.skip)),
         h('td', {class: 'num' + (d.regressions ? ' regress' : '')}, String(d.regressions)),
         h('td', {}, trendChart(d.trend))));

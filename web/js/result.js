@@ -74,7 +74,7 @@ export async function render(root, r, ctx) {
 
   root.append(h('h2', {}, 'Contract'));
   if (cs) {
-    root.append(cs.title ? h('p', {}, cs.title) : null,
+    root.append(cs.title ? h('p', {}, cs.title) : '',
       h('pre', {class: 'json', id: 'contract'}, JSON.stringify(cs.contracts, null, 1)));
   } else {
     root.append(emptyState('Case ' + res.case + ' is not in the imported catalogue (POST /api/v1/cases with the agent\'s ',

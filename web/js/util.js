@@ -2,8 +2,9 @@
 //
 // Invariants: text from the API only ever reaches the page through
 // document.createTextNode / element properties (h() below), never through
-// innerHTML, so a case id or log line cannot inject markup. Every fetch goes
-// to this same server's /api/v1 (relative URL).
+// HTML-parsing sinks (80-dashboard.sh greps for them), so a case id or
+// log line cannot inject markup. Every fetch goes to this same server's
+// /api/v1 (relative URL).
 // Errors: api() rejects with an Error whose .status is the HTTP status and
 // whose .message is the server's {"error"} text.
 
