@@ -49,7 +49,8 @@ static const char PREPARE_SCRIPT[] =
 	"case $arch in arm64) [ \"$(uname -m)\" = aarch64 ] || cross=aarch64-linux-gnu- ;;\n"
 	"  s390x) [ \"$(uname -m)\" = s390x ] || cross=s390x-linux-gnu- ;; esac\n"
 	"echo \"prepare: make -C agent${cross:+ CROSS_COMPILE=$cross}\"\n"
-	"make -s -C agent ${cross:+CROSS_COMPILE=$cross}\n"
+	/* one agent build at a time: it is shared by every kernel's lock */
+	"flock \"$CACHE/state/locks/agent-build.lock\" make -s -C agent ${cross:+CROSS_COMPILE=$cross}\n"
 	"agent=$O/agent${cross:+/${cross%-}}/iommulab-agent\n"
 	"[ -x \"$agent\" ] || { echo \"prepare: no agent binary $agent\" >&2; exit 1; }\n"
 	/* kmods/Makefile: the module lands in $CACHE/kmods/<release>/; its

@@ -24,7 +24,7 @@ lab_srv_start() {
 	for i in $(seq 1 100); do
 		port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$LAB_SRV_LOG" 2>/dev/null |
 			tail -1 | sed 's/.*://')
-		if [ -n "$port" ] && curl -fsS -o /dev/null "http://127.0.0.1:$port/api/v1/health"; then
+		if [ -n "$port" ] && curl -fsS -o /dev/null "http://127.0.0.1:$port/api/v1/health" 2>/dev/null; then
 			LAB_URL=http://127.0.0.1:$port
 			break
 		fi
