@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "config.h"
 #include "diff.h"
+#include "lava_artifacts.h"
 #include "lava_callback.h"
 #include "log.h"
 #include "record.h"
@@ -795,5 +796,6 @@ const struct lab_route lab_api_routes[] = {
 	{ "GET",  P "/overview",         lab_api_dash_overview, NULL },
 	{ "POST", P "/tokens",           h_token_post,    "admin" },
 	{ "POST", P "/lava/callback",    lab_lava_callback_handle, NULL },
+	{ "GET",  P "/artifacts/{}/{}",  lab_lava_artifact_get, NULL },
 	{ NULL,   NULL,                  h_not_found,     NULL },
 };

@@ -63,6 +63,7 @@
 #include "artifacts.h"
 #include "backend.h"
 #include "config.h"
+#include "lava_artifacts.h"
 #include "lava_callback.h"
 #include "lava_client.h"
 #include "lava_job.h"
@@ -417,15 +418,19 @@ err_free:
 static int artifact_url(const struct lava_run *l, const char *path, const char *sha,
 			char *out, size_t len)
 {
-	const char *base = strrchr(path, '/');
+	char real[PATH_MAX];
+	const char *base;
 	int n;
 
 	if (path[0] != '/')
 		return -EINVAL;
+	if (!realpath(path, real))	/* the artifact route names files by this */
+		return -errno;
+	base = strrchr(real, '/') + 1;
 	if (!strcmp(l->lab->artifacts, "file"))
-		n = snprintf(out, len, "file://%s", path);
+		n = snprintf(out, len, "file://%s", real);
 	else
-		n = snprintf(out, len, "%s/%s/%s", l->lab->artifacts, sha, base ? base + 1 : path);
+		n = snprintf(out, len, "%s/%s/%s", l->lab->artifacts, sha, base);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
@@ -462,6 +467,12 @@ static enum lab_run_status poll_prepare(struct lab_run *run, struct lava_run *l,
 	if ((ret = sha256_file(l->art.kernel, l->kernel_sha)) ||
 	    (ret = sha256_file(l->art.initrd, l->initrd_sha))) {
 		snprintf(reason, LAB_REASON_MAX, "cannot hash the artifacts: %s", strerror(-ret));
+		return LAB_RUN_INFRA;
+	}
+	if (strcmp(l->lab->artifacts, "file") &&
+	    ((ret = lab_lava_artifact_register(l->kernel_sha, l->art.kernel)) ||
+	     (ret = lab_lava_artifact_register(l->initrd_sha, l->art.initrd)))) {
+		snprintf(reason, LAB_REASON_MAX, "cannot register the artifacts: %s", strerror(-ret));
 		return LAB_RUN_INFRA;
 	}
 	lab_info("lava: job %lld: artifacts ready (%s, %s)", (long long)run->job->id,
