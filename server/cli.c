@@ -905,13 +905,14 @@ static void export_junit(long plan, json_t *jobs, json_t **res)
 }
 
 /*
- * KCIDB (v4 I/O schema subset): one build per kernel, one test per result,
- * ids "iommulab:<job>" / "iommulab:<result>". Status: pass PASS, fail FAIL,
+ * KCIDB (v4 I/O schema subset): one checkout and one build per kernel
+ * ("iommulab:kernel-<name>"), one test per result ("iommulab:<result id>"). Status: pass PASS, fail FAIL,
  * skip SKIP, error ERROR.
  */
 static void export_kcidb(long plan, json_t *jobs, json_t **res)
 {
 	json_t *out = json_object(), *builds = json_array(), *tests = json_array();
+	json_t *checkouts = json_array();
 	json_t *seen = json_object(), *j, *r;
 	size_t i, k;
 
@@ -923,6 +924,8 @@ static void export_kcidb(long plan, json_t *jobs, json_t **res)
 		snprintf(build_id, sizeof(build_id), "iommulab:kernel-%s", kernel);
 		if (!json_object_get(seen, build_id)) {
 			json_object_set_new(seen, build_id, json_true());
+			json_array_append_new(checkouts, json_pack("{s:s, s:s}",
+				"id", build_id, "origin", "iommulab"));
 			json_array_append_new(builds, json_pack("{s:s, s:s, s:s, s:{s:s, s:I}}",
 				"id", build_id, "origin", "iommulab",
 				"checkout_id", build_id,
@@ -948,6 +951,7 @@ static void export_kcidb(long plan, json_t *jobs, json_t **res)
 				"job", (json_int_t)jint(r, "job_id", 0)));
 		}
 	}
+	json_object_set_new(out, "checkouts", checkouts);
 	json_object_set_new(out, "builds", builds);
 	json_object_set_new(out, "tests", tests);
 	print_json(out);
