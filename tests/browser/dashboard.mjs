@@ -6,6 +6,7 @@
 //   --real   server with real results (tests/browser/ingest.py real)
 //   --empty  a server with an empty database (empty states)
 //   --load   the load fixture server (10,000 synthetic results): page load times
+//   --ingest ingest.py real's JSON summary (its running job is followed live)
 //   --out    screenshots go to DIR/screenshots, timings to DIR/load-times.json
 // Prints "ok - ..." / "not ok - ..." / "ok - ... # SKIP ..." lines; the stage
 // script counts them. Exit 1 when the browser cannot start.
@@ -231,6 +232,31 @@ await step('jobs', async () => {
   const apiLog = await (await fetch(R + '/api/v1/jobs/' + done.id + '/log')).text();
   check(`job #${done.id}: the serial log is the API's log (${apiLog.length} chars)`, log === apiLog && /IOMMULAB-END/.test(log), log.length);
   await shot('job.png', false);
+
+  // a running job: the page follows its log as it grows
+  const ing = args.ingest ? JSON.parse(fs.readFileSync(args.ingest, 'utf8')) : {};
+  if (!ing.running) {
+    console.log('ok - job log follows a running job # SKIP no running job in the fixture');
+  } else {
+    const {job, log: logPath, src, cut} = ing.running;
+    const full = fs.readFileSync(src);
+    await open(R, '#/job/' + job, 'job');
+    await page.waitForFunction(() => /bytes/.test(document.querySelector('#log-status').textContent), null, {timeout: 30000});
+    const first = await page.textContent('#job-log');
+    check(`running job #${job}: the page shows the log so far (${cut} bytes)`, first === full.subarray(0, cut).toString('utf8'), first.length);
+    check('running job: the page says it follows the log', /following/.test(await page.textContent('#log-status')));
+    fs.appendFileSync(logPath, full.subarray(cut));
+    await page.waitForFunction(() => /IOMMULAB-END/.test(document.querySelector('#job-log').textContent), null, {timeout: 20000});
+    check(`running job #${job}: the page appended the rest of the log as it was written`,
+      (await page.textContent('#job-log')) === full.toString('utf8'));
+    await shot('job-running.png', false);
+  }
+  const canceled = (await apiGet(R, '/jobs?state=canceled&limit=1')).items[0];
+  if (canceled) {
+    await open(R, '#/job/' + canceled.id, 'job');
+    const why = await page.textContent('#job-reason').catch(() => '');
+    check(`canceled job #${canceled.id} shows its reason`, why.includes(canceled.reason), why);
+  }
 });
 
 await step('patches', async () => {

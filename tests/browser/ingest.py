@@ -20,7 +20,10 @@ real: FIXTURES/<kernel>/<target>.log are console logs of real QEMU boots
 (tests/browser/fixtures makes them); each is POSTed whole as {"log": ...}
 and the server's record scanner parses it. One nightly plan per kernel, in
 the order given. Then a manual plan (both kernels x q35-vtd) and a patch
-plan are submitted and left queued, so the queue pages have real content.
+plan are submitted: one of the manual plan's jobs is canceled with a
+reason (API), the other is claimed as running with the first half of a real
+log (the browser test appends the rest and watches the job page follow it),
+the patch plan's job stays queued.
 
 load: a LOAD FIXTURE, synthetic but valid records (docs/records.md) that
 never came from a guest, for page-load timing only: 20 kernels "load-K##"
@@ -124,6 +127,21 @@ def real(url, state, fixtures, kernels):
     pp = api.call("POST", "/plans", {"kind": "patch", "name": "iommu/vt-d: example candidate",
                                      "kernels": [kernels[-1]], "targets": ["q35-vtd"]})
     out["queued_plans"] = [m["id"], pp["id"]]
+    # a canceled job with its reason (through the API) and one job that runs:
+    # claimed like the scheduler does, its console log is the first half of
+    # a real log; the browser test appends the rest while the job page polls
+    mj = plan_jobs(api, m["id"])
+    api.call("POST", "/jobs/%d/cancel" % mj[0]["id"],
+             {"reason": "canceled by the dashboard test: superseded by a newer plan"}, want=(202,))
+    run = mj[-1]
+    src = os.path.join(fixtures, run["kernel"], run["target"] + ".log")
+    if os.path.exists(src):
+        dst = os.path.join(logs_dir, "job-%d.log" % run["id"])
+        data = open(src, "rb").read()
+        cut = data.rfind(b"\n", 0, len(data) // 2) + 1
+        open(dst, "wb").write(data[:cut])
+        claim(db, run["id"], dst)
+        out["running"] = {"job": run["id"], "log": dst, "src": src, "cut": cut}
     print(json.dumps(out))
 
 

@@ -125,10 +125,23 @@ else
 	lab_fail "ingest the load fixture" "see $out/ingest-load.err"
 fi
 
+# ---- /overview (server/api_dash.c) against a recomputation from the plain API ------
+for s in real load; do
+	eval "p=\$port_$s"
+	python3 "$top/tests/browser/check_overview.py" "http://127.0.0.1:$p" 8 >"$out/overview-$s.log" 2>&1
+	while IFS= read -r l; do
+		case "$l" in
+		"ok - "*) lab_ok "$s: ${l#ok - }" ;;
+		"not ok - "*) lab_fail "$s: ${l#not ok - }" ;;
+		*) echo "$l" ;;
+		esac
+	done <"$out/overview-$s.log"
+done
+
 # ---- the browser -------------------------------------------------------------------
 node "$top/tests/browser/dashboard.mjs" --real "http://127.0.0.1:$port_real" \
 	--empty "http://127.0.0.1:$port_empty" --load "http://127.0.0.1:$port_load" \
-	--out "$out" >"$out/browser.log" 2>&1
+	--ingest "$out/ingest-real.json" --out "$out" >"$out/browser.log" 2>&1
 rc=$?
 cat "$out/browser.log"
 while IFS= read -r l; do

@@ -106,6 +106,11 @@ async function one(root, r, ctx) {
   let off = 0;
   const MAXLOG = 2 * 1024 * 1024;
   const tail = async () => {
+    if (j.has_log === false) { // nothing to fetch (a 404 would only say so again)
+      status.textContent = ACTIVE.includes(j.state) ? 'no log yet - waiting for the job to start' :
+        'job ' + id + ' has no log (' + j.state + (j.reason ? ': ' + j.reason : '') + ')';
+      return;
+    }
     try {
       const t = await fetch('api/v1/jobs/' + id + '/log?offset=' + off);
       if (t.status === 404) { status.textContent = (await t.json()).error; return; }
