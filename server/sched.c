@@ -285,6 +285,7 @@ struct lab_sched {
 	struct active **act;
 	size_t nact, act_cap;
 	double last_pick;
+	bool have_remote;	/* last pass saw a non-QEMU target (starts true) */
 };
 
 static double mono_s(void)
@@ -589,17 +590,26 @@ static void pick_pass(struct lab_sched *s)
 	struct slot_name *names = NULL;
 	struct lab_sched_cand *cands = NULL;
 	size_t *picked = NULL, nt, nj, nc = 0, np, i;
-	int host_free;
+	int host_free, ret;
 
 	host_free = s->host_slots - host_used(s);
-	if (lab_store_jobs_list(s->st, &f, &jobs) || !json_is_array(jobs))
+	if (host_free <= 0 && !s->have_remote)
+		return;		/* nothing could start: spare the queries */
+	ret = lab_store_jobs_list(s->st, &f, &jobs);
+	if (ret || !json_is_array(jobs)) {
+		lab_error("sched: listing queued jobs: %s", strerror(ret ? -ret : EIO));
 		goto out;
+	}
 	nj = json_array_size(jobs);
 	if (nj == 0)
 		goto out;
-	if (lab_store_targets_list(s->st, &targets) || !json_is_array(targets))
+	ret = lab_store_targets_list(s->st, &targets);
+	if (ret || !json_is_array(targets)) {
+		lab_error("sched: listing targets: %s", strerror(ret ? -ret : EIO));
 		goto out;
+	}
 	nt = json_array_size(targets);
+	s->have_remote = false;
 	slots = calloc(nt + 1, sizeof(*slots));
 	names = calloc(nt + 1, sizeof(*names));
 	cands = calloc(nj, sizeof(*cands));
@@ -616,6 +626,8 @@ static void pick_pass(struct lab_sched *s)
 		slots[i].concurrency = conc > 0 ? (int)conc : 1;
 		slots[i].usable = !health || (strcmp(health, "retired") && strcmp(health, "bad"));
 		slots[i].local = !backend || !strcmp(backend, "qemu");
+		if (!slots[i].local && slots[i].usable)
+			s->have_remote = true;
 	}
 	qsort(names, nt, sizeof(*names), slot_name_cmp);
 	/* what runs now, by target */
@@ -751,6 +763,7 @@ int lab_sched_start(const struct lab_config *cfg,
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	s->kicked = true;
+	s->have_remote = true;
 	ret = -pthread_create(&s->thread, NULL, sched_main, s);
 	if (ret)
 		goto err_destroy_sync;
