@@ -103,7 +103,7 @@ async function one(root, r, ctx) {
       j.reason ? h('p', {class: 'error', id: 'job-reason'}, 'Failure reason: ' + j.reason) : '');
   };
   drawHead();
-  let off = 0;
+  let off = 0, chunks = 0;
   const MAXLOG = 2 * 1024 * 1024;
   const tail = async () => {
     if (j.has_log === false) { // nothing to fetch (a 404 would only say so again)
@@ -117,8 +117,10 @@ async function one(root, r, ctx) {
       const txt = await t.text();
       if (ctx.stale()) return;
       if (txt.length) {
+        const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 24;
         off += new TextEncoder().encode(txt).length;
         pre.append(document.createTextNode(txt));
+        if (atEnd && chunks++ > 0) pre.scrollTop = pre.scrollHeight; // keep following the tail
         if (pre.textContent.length > MAXLOG) pre.textContent = '[... earlier output dropped ...]\n' + pre.textContent.slice(-MAXLOG);
       }
       status.textContent = `${off} bytes` + (ACTIVE.includes(j.state) ? ' - following the log while the job runs' : '');
