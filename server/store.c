@@ -1832,16 +1832,12 @@ int lab_store_results_query(struct lab_store *st,
 	return rows_json(st, s, out, "results query");
 }
 
-static void add_unique(json_t *arr, const char *s)
+/* append @s to @arr once; @seen (an object used as a hash set) remembers */
+static void add_unique(json_t *arr, json_t *seen, const char *s)
 {
-	size_t i;
-	json_t *v;
-
-	if (!s)
+	if (!s || json_object_get(seen, s))
 		return;
-	json_array_foreach(arr, i, v)
-		if (strcmp(json_string_value(v), s) == 0)
-			return;
+	json_object_set_new(seen, s, json_true());
 	json_array_append_new(arr, json_string(s));
 }
 
@@ -1870,7 +1866,7 @@ static void sort_strings(json_t *arr)
 int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out)
 {
 	sqlite3_stmt *s = stmt(st, S_MATRIX);
-	json_t *cells, *m, *drivers, *cases, *targets, *summary, *c, *kern;
+	json_t *cells, *m, *drivers, *cases, *targets, *summary, *c, *kern, *seen[3];
 	int counts[LAB_VERDICT_ERROR + 1] = { 0 };
 	enum lab_verdict vd;
 	size_t i;
@@ -1895,13 +1891,18 @@ int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out)
 	drivers = json_array();
 	cases = json_array();
 	targets = json_array();
+	seen[0] = json_object();
+	seen[1] = json_object();
+	seen[2] = json_object();
 	json_array_foreach(cells, i, c) {
-		add_unique(drivers, json_string_value(json_object_get(c, "driver")));
-		add_unique(cases, json_string_value(json_object_get(c, "case")));
-		add_unique(targets, json_string_value(json_object_get(c, "target")));
+		add_unique(drivers, seen[0], json_string_value(json_object_get(c, "driver")));
+		add_unique(cases, seen[1], json_string_value(json_object_get(c, "case")));
+		add_unique(targets, seen[2], json_string_value(json_object_get(c, "target")));
 		if (!lab_verdict_parse(json_string_value(json_object_get(c, "verdict")), &vd))
 			counts[vd]++;
 	}
+	for (int k = 0; k < 3; k++)
+		json_decref(seen[k]);
 	sort_strings(cases);
 	sort_strings(targets);
 	summary = json_object();
