@@ -415,6 +415,12 @@ check("log offset", t == "line two\n", repr(t))
 # ---- dashboard overview (server/api_dash.c) ------------------------------------------
 call("GET overview", "GET", A + "/overview", expect=200)
 
+# ---- LAVA artifacts: only registered files, never a request path ----------------------
+call("GET artifacts/{unknown sha}/{file} -> 404", "GET", A + "/artifacts/" + "a" * 64 + "/bzImage",
+     expect=404)
+call("GET artifacts/{bad sha}/{file} -> 400", "GET", A + "/artifacts/ABC/bzImage", expect=400)
+call("GET artifacts with ../ -> 404", "GET", A + "/artifacts/..%2f..%2fetc/passwd", expect=404)
+
 # ---- LAVA callback: no lab configured, so no secret matches ----------------------
 call("POST lava/callback with a wrong secret -> 401", "POST", A + "/lava/callback",
      {"id": 1}, headers={"Authorization": "Token nope"}, expect=401)
