@@ -320,6 +320,19 @@ if (args.load) {
       times.push({page: label, hash, ...m});
       check(`load: ${label} ready in ${m.wall} ms (median of 3; < 5000)`, m.wall < 5000, m.wall);
     }
+    // markup stored in a result's free text shows as text and never runs
+    const probe = (await apiGet(L, `/results?case=load.synthetic.case_000&kernel=${kl[kl.length - 1]}&limit=1`)).items[0];
+    if (probe && /<img/.test(probe.reason || '')) {
+      await open(L, '#/result/' + probe.id, 'result');
+      await page.waitForTimeout(300);
+      const shown = await page.textContent('#result-errno');
+      const ran = await page.evaluate(() => window.labXss);
+      const imgs = await page.$$eval('main img, main script', (e) => e.length);
+      check('XSS probe in reason/contract is shown as text, no element, nothing ran',
+        shown.includes(probe.reason) && ran === undefined && imgs === 0, `ran=${ran} imgs=${imgs}`);
+    } else {
+      bad('XSS probe present in the load fixture', JSON.stringify(probe).slice(0, 200));
+    }
     await open(L, '#/matrix', 'matrix');
     await shot('load-matrix.png', false);
     await open(L, '#/', 'overview');

@@ -146,6 +146,8 @@ def real(url, state, fixtures, kernels):
 
 
 LOAD_ERRNOS = [0, 22, 16, 19, 95, 14, 1, 28]
+XSS_PROBE = '<img src=x onerror="window.labXss=1"><script>window.labXss=2</script>'
+
 
 
 def load(url, state, n):
@@ -182,6 +184,10 @@ def load(url, state, n):
                              "observed": obs, "expected": exp, "contract": "load:synthetic",
                              "verdict": verdict, "reason": "synthetic load fixture",
                              "reused": None, "verified": "none", "duration_us": 1000, "repeat": 0})
+            if ki == nk - 1 and recs:
+                # an XSS probe: markup in free-text fields must show as text
+                recs[0]["reason"] = XSS_PROBE
+                recs[0]["contract"] = XSS_PROBE
             claim(db, j["id"])
             r = api.call("POST", "/results", {"job": j["id"], "records": recs, "complete": True}, want=(201,))
             out["jobs"] += 1
