@@ -187,7 +187,7 @@ int lab_config_from_args(struct lab_config *cfg, int argc, char **argv,
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
 		const char *name = optind > 0 && optind <= argc ?
 				   argv[optind - 1] : "?";
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -31,7 +32,8 @@
 #include "store.h"
 
 #define POOL_MAX 32
-#define CONN_TIMEOUT_S 30
+#define CONN_TIMEOUT_S 30	/* idle or slow clients are dropped */
+#define CONN_LIMIT 1000
 
 struct store_pool {
 	pthread_mutex_t lock;
@@ -440,7 +442,7 @@ static int authorize(struct lab_store *st, struct MHD_Connection *c,
 	int r;
 
 	*name = NULL;
-	if (!h || strncmp(h, "Bearer ", 7) != 0)
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)	/* the scheme is case-insensitive */
 		return -EPERM;
 	h += 7;
 	while (*h == ' ')
@@ -664,6 +666,7 @@ int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
 		cfg->thread_per_conn ? MHD_OPTION_END : MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned)cfg->threads,
@@ -674,6 +677,9 @@ int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
 		free(h);
 		return -EADDRINUSE;
 	}
+	if ((ntohl(sa.sin_addr.s_addr) >> 24) != 127)
+		lab_warn("http: listening on %s, not a loopback address: reads are public, "
+			 "only writes need a token", cfg->listen_addr);
 	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info ? info->port : cfg->port;
 	*out = h;

@@ -30,6 +30,13 @@ if ! nice -n 10 make -s -C "$top/server" O="$O" SAN="$SAN" -j2 >"$out/build.log"
 	exit 1
 fi
 
+# the command line: --help lists the options, bad ones exit 2 with a reason
+if "$bin" --help | grep -q -- "--no-scheduler"; then lab_ok "iommulabd --help lists options"
+else lab_fail "iommulabd --help lists options"; fi
+msg=$("$bin" --port 70000 2>&1); st=$?
+if [ $st -eq 2 ] && echo "$msg" | grep -q "not a port"; then lab_ok "bad --port: exit 2, clear error"
+else lab_fail "bad --port: exit 2, clear error" "exit $st: $msg"; fi
+
 # a state dir, two x86_64 targets, a web dir with a symlink pointing out
 mkdir -p "$out/state" "$out/targets/x86_64" "$out/web/sub" "$out/outside"
 for t in q35-a q35-b; do
