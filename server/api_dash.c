@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * api_dash.c - GET /api/v1/overview: the dashboard's overview in one request
- * (docs/openapi.yaml, schema Overview; web/ draws it).
+ * (docs/openapi.yaml, schema Overview; web/ draws it). ?kind= picks the
+ * plans (nightly by default; patch, manual or any).
  *
  * Purpose: per vendor and IOMMU driver, the conformance of the latest
  * nightly plan (results passing their contract / results judged), a trend
@@ -30,8 +31,8 @@
 #define DASH_PLAN_PAGE 200
 #define DASH_PLAN_SCAN_MAX 20000
 
-/* newest-first scan of the plans for up to @max nightlies; returns them oldest first */
-static int nightlies_pick(struct lab_store *st, int64_t max, json_t **out)
+/* newest-first scan for up to @max plans of @kind (NULL = any); returns them oldest first */
+static int nightlies_pick(struct lab_store *st, const char *want, int64_t max, json_t **out)
 {
 	json_t *picked = json_array();
 	int64_t off;
@@ -50,7 +51,7 @@ static int nightlies_pick(struct lab_store *st, int64_t max, json_t **out)
 		json_array_foreach(page, i, p) {
 			const char *kind = json_string_value(json_object_get(p, "kind"));
 
-			if (!kind || strcmp(kind, "nightly"))
+			if (!kind || (want && strcmp(kind, want)))
 				continue;
 			if ((int64_t)json_array_size(picked) >= max)
 				break;
@@ -276,6 +277,7 @@ int lab_api_dash_overview(struct lab_req *rq, struct lab_resp *rs)
 {
 	json_t *plans = NULL, *targets = NULL, *sides = NULL, *drivers = NULL;
 	json_t *regs = NULL, *nightlies, *p, *d;
+	const char *kind;
 	int64_t max;
 	size_t i, n;
 	int r;
@@ -283,7 +285,13 @@ int lab_api_dash_overview(struct lab_req *rq, struct lab_resp *rs)
 	r = lab_req_int(rq, rs, "nightlies", 1, DASH_NIGHTLIES_MAX, 8, &max);
 	if (r)
 		return r;
-	r = nightlies_pick(rq->st, max, &plans);
+	kind = lab_req_arg(rq, "kind");
+	if (!kind)
+		kind = "nightly";
+	if (strcmp(kind, "nightly") && strcmp(kind, "patch") && strcmp(kind, "manual") &&
+	    strcmp(kind, "any"))
+		return lab_fail(rs, -EINVAL, "kind must be nightly|patch|manual|any");
+	r = nightlies_pick(rq->st, strcmp(kind, "any") ? kind : NULL, max, &plans);
 	if (r)
 		return r;
 	r = lab_store_targets_list(rq->st, &targets);
@@ -333,8 +341,8 @@ int lab_api_dash_overview(struct lab_req *rq, struct lab_resp *rs)
 			}
 		}
 	}
-	rs->json = json_pack("{s:o, s:o, s:o}", "nightlies", nightlies, "drivers", drivers,
-			     "regressions", regs);
+	rs->json = json_pack("{s:s, s:o, s:o, s:o}", "kind", kind, "nightlies", nightlies,
+			     "drivers", drivers, "regressions", regs);
 	drivers = NULL;
 	r = rs->json ? 0 : -ENOMEM;
 	goto put_all;

@@ -2,7 +2,7 @@
 """tests/browser/check_overview.py - recompute GET /api/v1/overview from the
 plain API (/plans, /targets, /jobs?plan=, /results?job=) and compare.
 
-usage: check_overview.py URL [NIGHTLIES]
+usage: check_overview.py URL [NIGHTLIES [KIND]]   (KIND: nightly, patch, manual, any)
 
 Independent of server/api_dash.c: the latest complete result per (target,
 case) of each of the newest NIGHTLIES nightly plans, counted per (vendor,
@@ -23,6 +23,7 @@ def get(url, path):
 def main():
     url = sys.argv[1].rstrip("/")
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+    kind = sys.argv[3] if len(sys.argv) > 3 else "nightly"
     plans, off = [], 0
     while True:
         page = get(url, "/plans?limit=200&offset=%d" % off)["items"]
@@ -30,7 +31,7 @@ def main():
         if len(page) < 200:
             break
         off += 200
-    nightlies = sorted((p for p in plans if p["kind"] == "nightly"), key=lambda p: p["id"])[-n:]
+    nightlies = sorted((p for p in plans if kind in ("any", p["kind"])), key=lambda p: p["id"])[-n:]
     vendor = {t["name"]: (t.get("vendor") or "unknown") for t in get(url, "/targets")["items"]}
     sides = []
     for p in nightlies:
@@ -66,7 +67,7 @@ def main():
             if prev and prev["verdict"] == "pass":
                 regs.add((k[0], k[1], prev["id"], r["id"]))
 
-    o = get(url, "/overview?nightlies=%d" % n)
+    o = get(url, "/overview?nightlies=%d&kind=%s" % (n, kind))
     bad = 0
 
     def check(name, cond, why=""):
@@ -74,7 +75,7 @@ def main():
         print(("ok - " if cond else "not ok - ") + name + ("" if cond else ": " + str(why)[:300]))
         bad += not cond
 
-    check("overview: the %d newest nightlies" % len(nightlies),
+    check("overview kind=%s: the %d newest plans" % (kind, len(nightlies)),
           [x["id"] for x in o["nightlies"]] == [p["id"] for p in nightlies], o["nightlies"])
     got = {(d["vendor"], d["driver"]): [None if c is None else {k: c[k] for k in ("pass", "fail", "skip", "error")}
                                         for c in d["trend"]] for d in o["drivers"]}

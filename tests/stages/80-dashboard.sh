@@ -126,16 +126,17 @@ else
 fi
 
 # ---- /overview (server/api_dash.c) against a recomputation from the plain API ------
-for s in real load; do
-	eval "p=\$port_$s"
-	python3 "$top/tests/browser/check_overview.py" "http://127.0.0.1:$p" 8 >"$out/overview-$s.log" 2>&1
+for sk in "real nightly" "real any" "load nightly"; do
+	set -- $sk
+	eval "p=\$port_$1"
+	python3 "$top/tests/browser/check_overview.py" "http://127.0.0.1:$p" 8 "$2" >"$out/overview-$1-$2.log" 2>&1
 	while IFS= read -r l; do
 		case "$l" in
-		"ok - "*) lab_ok "$s: ${l#ok - }" ;;
-		"not ok - "*) lab_fail "$s: ${l#not ok - }" ;;
+		"ok - "*) lab_ok "$1: ${l#ok - }" ;;
+		"not ok - "*) lab_fail "$1: ${l#not ok - }" ;;
 		*) echo "$l" ;;
 		esac
-	done <"$out/overview-$s.log"
+	done <"$out/overview-$1-$2.log"
 done
 
 # ---- the browser -------------------------------------------------------------------

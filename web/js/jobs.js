@@ -17,16 +17,17 @@ function jobRow(j, now) {
     h('td', {class: 'num'}, h('a', {href: '#/job/' + j.id}, '#' + j.id)),
     h('td', {}, j.kernel), h('td', {}, j.target),
     h('td', {}, h('span', {class: 'badge s-' + j.state}, j.state)),
-    h('td', {class: 'num'}, `${j.attempts}/${j.max_attempts}`),
+    h('td', {class: 'num col-minor'}, `${j.attempts}/${j.max_attempts}`),
     h('td', {class: 'num'}, elapsed(j, now)),
-    h('td', {class: 'num'}, String(j.results ?? '-')),
+    h('td', {class: 'num col-minor'}, String(j.results ?? '-')),
     h('td', {class: 'small'}, j.plan_id ? h('a', {href: '#/jobs?plan=' + j.plan_id}, '#' + j.plan_id) : '-'),
     h('td', {class: 'small reason'}, j.reason || ''));
 }
 
 function jobTable(list, now, id) {
   return h('div', {class: 'scroll'}, h('table', {class: 'grid jobs', id},
-    h('thead', {}, h('tr', {}, ['Job', 'Kernel', 'Target', 'State', 'Tries', 'Elapsed', 'Results', 'Plan', 'Reason'].map((t) => h('th', {}, t)))),
+    h('thead', {}, h('tr', {}, ['Job', 'Kernel', 'Target', 'State', 'Tries', 'Elapsed', 'Results', 'Plan', 'Reason']
+      .map((t) => h('th', {class: t === 'Tries' || t === 'Results' ? 'col-minor' : null}, t)))),
     h('tbody', {}, list.map((j) => jobRow(j, now)))));
 }
 

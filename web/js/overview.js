@@ -40,7 +40,12 @@ function bar(c) {
 
 export async function render(root, r, ctx) {
   root.append(h('h1', {}, 'Overview'));
-  const o = await api('/overview?nightlies=' + N);
+  let o = await api('/overview?nightlies=' + N);
+  if (!o.nightlies.length) {
+    // no nightly yet (make demo submits a manual plan): the newest plans of any kind
+    const any = await api('/overview?kind=any&nightlies=' + N);
+    if (any.nightlies.length) o = any;
+  }
   if (ctx.stale()) return;
   if (!o.nightlies.length) {
     root.append(emptyState(h('p', {}, 'No nightly results yet: run ', h('code', {}, 'make demo'),
@@ -49,9 +54,12 @@ export async function render(root, r, ctx) {
     return;
   }
   const last = o.nightlies[o.nightlies.length - 1];
-  root.append(h('p', {class: 'muted'}, `Latest nightly #${last.id}${last.name ? ' "' + last.name + '"' : ''}`,
+  if (o.kind !== 'nightly')
+    root.append(h('p', {class: 'note', id: 'overview-kind'}, 'No nightly plan has results yet: showing the newest plans of any kind instead ' +
+      '(submit plans with "kind": "nightly" for the nightly view).'));
+  root.append(h('p', {class: 'muted'}, `Latest ${o.kind === 'nightly' ? 'nightly' : 'plan'} #${last.id}${last.name ? ' "' + last.name + '"' : ''}`,
     last.kernels ? ' (kernels ' + last.kernels.join(', ') + ')' : '', ', ', fmtTime(last.created_at),
-    ` - ${o.nightlies.length} nightlies in the trend, oldest left.`));
+    ` - ${o.nightlies.length} ${o.kind === 'nightly' ? 'nightlies' : 'plans'} in the trend, oldest left.`));
 
   // per vendor: a table of its drivers
   const vendors = [...new Set(o.drivers.map((d) => d.vendor))].sort();
