@@ -311,6 +311,35 @@ static void discover_config(struct lab_env *env)
 		snprintf(env->config_src, sizeof(env->config_src), "/proc/config.gz");
 }
 
+/* the loaded modules the cases depend on (everything else is noise here) */
+static void discover_modules(struct lab_env *env)
+{
+	static const char *const interesting[] = { "iommulab_probe", "vfio", "vfio_iommu_type1",
+						   "vfio_pci", "vfio_pci_core", "iommufd",
+						   "virtio_iommu", NULL };
+	char p[256], line[256];
+	FILE *f;
+	int i;
+
+	env->modules[0] = '\0';
+	path_of(env, p, sizeof(p), "/proc/modules");
+	f = fopen(p, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, " ")] = '\0';
+		for (i = 0; interesting[i]; i++) {
+			size_t used = strlen(env->modules);
+
+			if (strcmp(line, interesting[i]) != 0)
+				continue;
+			snprintf(env->modules + used, sizeof(env->modules) - used, "%s%s",
+				 used ? " " : "", line);
+		}
+	}
+	fclose(f);
+}
+
 static void discover_nodes(struct lab_env *env)
 {
 	char p[256];
@@ -323,6 +352,7 @@ static void discover_nodes(struct lab_env *env)
 	env->has_vfio_cdev = exists(p);
 	path_of(env, p, sizeof(p), "/dev/iommulab_probe");
 	env->has_probe = exists(p);
+	discover_modules(env);
 }
 
 int lab_env_discover(struct lab_env *env, const char *root)
@@ -703,6 +733,7 @@ void lab_env_print(const struct lab_env *env, FILE *out)
 	fprintf(out, "# env: /dev/vfio/vfio %s, /dev/vfio/devices %s, /dev/iommu %s, /dev/iommulab_probe %s\n",
 		env->has_vfio ? "yes" : "no", env->has_vfio_cdev ? "yes" : "no",
 		env->has_iommufd ? "yes" : "no", env->has_probe ? "yes" : "no");
+	fprintf(out, "# env: modules loaded: %s\n", env->modules[0] ? env->modules : "(none of interest)");
 	fprintf(out, "# env: interrupt remapping %s\n",
 		env->intremap > 0 ? "on" : env->intremap == 0 ? "off" : "unknown");
 	if (env->config_known) {

@@ -68,6 +68,7 @@ struct lab_env {
 	int has_vfio_cdev;		/* /dev/vfio/devices */
 	int has_probe;			/* /dev/iommulab_probe */
 	int intremap;			/* 1 on, 0 off, -1 unknown */
+	char modules[256];		/* loaded modules of interest, space-separated */
 	int config_known;		/* a kernel config was found */
 	char config_src[64];
 	struct lab_config_sym config[LAB_ENV_MAX_CONFIG];
