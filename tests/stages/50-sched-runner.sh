@@ -86,7 +86,7 @@ no_qemu() {
 }
 
 # the four kinds of run, queued together (2 host slots run them)
-j_ok=$(submit --filter 'kmod.*' --max-attempts 1)
+j_ok=$(submit --filter 'kmod.*' --repeat 2 --max-attempts 2)
 j_panic=$(submit --filter fault.panic --max-attempts 2)
 j_hang=$(submit --filter fault.hang --timeout 10 --max-attempts 1)
 j_garb=$(submit --filter fault.garbage --max-attempts 3)
@@ -94,11 +94,13 @@ echo "# jobs: ok $j_ok panic $j_panic hang $j_hang garbage $j_garb"
 for j in $j_ok $j_panic $j_hang $j_garb; do lab_wait_job "$j" 420 complete incomplete canceled; done
 
 n=$(nres "$j_ok")
+reps=$(lab_api "results?job=$j_ok&limit=1000" | jq -c '[.items[].repeat] | unique')
+other=$(lab_api "results?job=$j_ok&limit=1000" | jq '[.items[].case | select(startswith("kmod.") | not)] | length')
 if [ "$(lab_job_field "$j_ok" state)" = complete ] && [ "${n:-0}" -gt 0 ] &&
-   [ "$(lab_job_field "$j_ok" results)" = "$n" ]; then
-	lab_ok "normal job completes ($n results stored)"
+   [ "$(lab_job_field "$j_ok" results)" = "$n" ] && [ "$reps" = "[0,1]" ] && [ "$other" = 0 ]; then
+	lab_ok "normal job completes ($n results stored; filter kmod.* and repeat 2 reached the guest)"
 else
-	lab_fail "normal job completes" "state $(lab_job_field "$j_ok" state), $n results: $(lab_job_field "$j_ok" reason | head -3)"
+	lab_fail "normal job completes" "state $(lab_job_field "$j_ok" state), $n results, repeats $reps, $other outside the filter: $(lab_job_field "$j_ok" reason | head -3)"
 fi
 if [ "$(lab_job_field "$j_panic" state)" = incomplete ] && reason_has "$j_panic" panic &&
    [ "$(lab_job_field "$j_panic" attempts)" = 2 ] && [ "$(nres "$j_panic")" = 0 ]; then
