@@ -19,15 +19,14 @@ function jobRow(j, now) {
     h('td', {}, h('span', {class: 'badge s-' + j.state}, j.state)),
     h('td', {class: 'num col-minor'}, `${j.attempts}/${j.max_attempts}`),
     h('td', {class: 'num'}, elapsed(j, now)),
-    h('td', {class: 'num col-minor'}, String(j.results ?? '-')),
     h('td', {class: 'small'}, j.plan_id ? h('a', {href: '#/jobs?plan=' + j.plan_id}, '#' + j.plan_id) : '-'),
     h('td', {class: 'small reason'}, j.reason || ''));
 }
 
 function jobTable(list, now, id) {
   return h('div', {class: 'scroll'}, h('table', {class: 'grid jobs', id},
-    h('thead', {}, h('tr', {}, ['Job', 'Kernel', 'Target', 'State', 'Tries', 'Elapsed', 'Results', 'Plan', 'Reason']
-      .map((t) => h('th', {class: t === 'Tries' || t === 'Results' ? 'col-minor' : null}, t)))),
+    h('thead', {}, h('tr', {}, ['Job', 'Kernel', 'Target', 'State', 'Tries', 'Elapsed', 'Plan', 'Reason']
+      .map((t) => h('th', {class: t === 'Tries' ? 'col-minor' : null}, t)))),
     h('tbody', {}, list.map((j) => jobRow(j, now)))));
 }
 
