@@ -421,11 +421,16 @@ static enum lab_outcome run_group_multi(const struct lab_env *env, struct lab_re
 	}
 	err = lab_result_step(r, "attach_group", kres);
 	r->observed = err;
-	/* every member must now sit in the domain; the edu we picked also by DMA */
+	/* every member must now sit in the domain; the picked device last, by DMA if edu */
 	for (i = 0; !err && i < env->ndevs; i++) {
-		if (env->devs[i].group != d->group)
+		if (env->devs[i].group != d->group || &env->devs[i] == d)
 			continue;
-		o = kverify(&k, &env->devs[i], &dom, &env->devs[i] == d);
+		o = kverify(&k, &env->devs[i], &dom, 0);
+		if (o)
+			goto out_close;
+	}
+	if (!err) {
+		o = kverify(&k, d, &dom, 1);
 		if (o)
 			goto out_close;
 	}
