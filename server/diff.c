@@ -77,6 +77,10 @@ static json_t *side(json_t *row)
 			    json_null());
 	json_object_set(o, "verdict", json_object_get(row, "verdict"));
 	json_object_set(o, "result_id", json_object_get(row, "result_id"));
+	/* repeats of the case in that job; flaky = they did not agree */
+	json_object_set(o, "runs", json_object_get(row, "runs"));
+	json_object_set_new(o, "flaky", json_boolean(
+		json_integer_value(json_object_get(row, "distinct_observed")) > 1));
 	return o;
 }
 
@@ -202,7 +206,8 @@ static void cell(json_t *s, char *buf, size_t n)
 	if (!json_is_object(s))
 		snprintf(buf, n, "-");
 	else
-		snprintf(buf, n, "%s (%s)", s_of(s, "observed_name"), s_of(s, "verdict"));
+		snprintf(buf, n, "%s (%s%s)", s_of(s, "observed_name"), s_of(s, "verdict"),
+			 json_is_true(json_object_get(s, "flaky")) ? ", flaky" : "");
 }
 
 static void expected_cell(json_t *b, json_t *h, char *buf, size_t n)

@@ -151,12 +151,15 @@ static const char *const stmt_sql[S__COUNT] = {
 		"WHERE l.kernel_id = ?1 ORDER BY r.driver, t.name, l.case_id",
 	[S_DIFF_KERNEL] =
 		"SELECT t.name AS target, r.driver, l.case_id AS \"case\", r.observed, r.expected, "
-		"r.verdict, r.id AS result_id "
+		"r.verdict, r.id AS result_id, l.runs, l.distinct_observed "
 		"FROM latest l JOIN results r ON r.id = l.result_id JOIN targets t ON t.id = l.target_id "
 		"WHERE l.kernel_id = ?1 ORDER BY t.name, l.case_id",
 	[S_DIFF_PLAN] =
 		"SELECT t.name AS target, r.driver, r.case_id AS \"case\", r.observed, r.expected, "
-		"r.verdict, r.id AS result_id "
+		"r.verdict, r.id AS result_id, "
+		"(SELECT count(*) FROM results x WHERE x.job_id = r.job_id AND x.case_id = r.case_id) AS runs, "
+		"(SELECT count(DISTINCT x.observed) FROM results x WHERE x.job_id = r.job_id "
+		" AND x.case_id = r.case_id) AS distinct_observed "
 		"FROM results r JOIN targets t ON t.id = r.target_id WHERE r.id IN ("
 		" SELECT max(r2.id) FROM jobs j JOIN results r2 ON r2.job_id = j.id "
 		" WHERE j.plan_id = ?1 AND j.state = 3 GROUP BY r2.target_id, r2.case_id) "

@@ -126,6 +126,29 @@ static void test_classes(void **state)
 	assert_int_equal(json_array_size(json_object_get(d, "rows")), 6);
 	json_decref(d);
 
+	/* repeats that disagree are flagged flaky */
+	{
+		struct lab_result rep[3] = {
+			fx_result("kmod.a.flaky", 22, 22, LAB_VERDICT_PASS),
+			fx_result("kmod.a.flaky", 16, 22, LAB_VERDICT_FAIL),
+			fx_result("kmod.a.flaky", 22, 22, LAB_VERDICT_PASS),
+		};
+		json_t *h;
+
+		rep[1].repeat = 1;
+		rep[2].repeat = 2;
+		complete_job(f, 1, rep, 3, true);
+		assert_int_equal(lab_diff_run(f->st, false, "6.1", "6.12", false, &d, err, sizeof(err)), 0);
+		h = json_object_get(row_of(d, "kmod.a.flaky"), "head");
+		assert_int_equal(json_integer_value(json_object_get(h, "runs")), 3);
+		assert_true(json_is_true(json_object_get(h, "flaky")));
+		assert_false(json_is_true(json_object_get(json_object_get(row_of(d, "kmod.a.errno"),
+									  "head"), "flaky")));
+		text = lab_diff_text(d);
+		assert_non_null(strstr(text, "EINVAL (pass, flaky)"));
+		free(text);
+		json_decref(d);
+	}
 	/* unknown kernel */
 	assert_int_equal(lab_diff_run(f->st, false, "6.1", "9.9", false, &d, err, sizeof(err)),
 			 -ENOENT);
