@@ -36,7 +36,7 @@ kmods:
 
 # Debian packages the lab needs (apt-get, as root); a no-op when present
 deps:
-	scripts/install-deps base rig
+	scripts/install-deps base rig server
 
 # fetch, build, boot and print the matrix for one kernel on every target of ARCH
 matrix: deps
