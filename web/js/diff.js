@@ -11,7 +11,7 @@ const TITLE = {
 
 function side(sd) {
   if (!sd) return h('span', {class: 'muted'}, '-');
-  return h('span', {}, h('a', {href: '#/result/' + sd.result_id, class: 'errno'}, sd.observed_name), ' ',
+  return h('span', {}, h('a', {href: '#/result/' + sd.result_id, class: 'errno'}, sd.verdict === 'skip' ? 'not run' : sd.observed_name), ' ',
     verdictBadge(sd.verdict),
     sd.expected_name ? h('span', {class: 'muted small'}, ' exp ' + sd.expected_name) : null);
 }
