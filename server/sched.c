@@ -24,6 +24,8 @@
 #include <jansson.h>
 
 #include "backend.h"
+#include "config.h"
+#include "log.h"
 #include "sched.h"
 
 /* ------------------------------------------------------------------ */
@@ -249,9 +251,6 @@ int lab_sched_match(const char *expr, const struct lab_target *t)
 
 /* ------------------------------------------------------------------ */
 /* the scheduler thread                                                */
-
-#include "config.h"
-#include "log.h"
 
 #define SCHED_QUEUE_MAX	200000	/* queued jobs looked at per pass */
 #define SCHED_PICK_EVERY_MS 2000	/* a pick pass at least this often */
