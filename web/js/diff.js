@@ -13,6 +13,7 @@ function side(sd) {
   if (!sd) return h('span', {class: 'muted'}, '-');
   return h('span', {}, h('a', {href: '#/result/' + sd.result_id, class: 'errno'}, sd.verdict === 'skip' ? 'not run' : sd.observed_name), ' ',
     verdictBadge(sd.verdict),
+    sd.flaky ? h('sup', {title: `flaky: the ${sd.runs} repeats observed different errnos`}, '~') : null,
     sd.expected_name ? h('span', {class: 'muted small'}, ' exp ' + sd.expected_name) : null);
 }
 
