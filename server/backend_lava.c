@@ -266,6 +266,20 @@ static int write_file(const char *path, const char *data, size_t len)
 	return r;
 }
 
+static int append_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "ae");
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	if (fwrite(data, 1, len, f) != len)
+		r = -EIO;
+	if (fclose(f) && !r)
+		r = -errno;
+	return r;
+}
+
 /* append a printable excerpt (the last @max bytes) of @text to @reason */
 static void add_excerpt(char *reason, const char *text, size_t max)
 {
@@ -732,7 +746,8 @@ static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_
 			rs = LAB_RUN_INFRA;
 			goto out;
 		}
-		write_file(l->log_path, console, clen);
+		/* after the "iommulab-lava:" lines of the submission, if any */
+		append_file(l->log_path, console, clen);
 	}
 	if (st.health != LAB_LAVA_HEALTH_COMPLETE) {
 		snprintf(reason, LAB_REASON_MAX, "LAVA job %lld on lab %s: %s%s%s",

@@ -204,7 +204,7 @@ cat > "$out/labs.json" <<EOF
   "callback_token": "$LAVA_CALLBACK_TOKEN", "callback_token_desc": "$LAVA_CALLBACK_TOKEN_DESC",
   "poll_s": 600},
  {"name": "poll", "url": "$LAVA_URL", "token_file": "$tokf", "device_types": [],
-  "artifacts": "file", "callback_url": "http://127.0.0.1:9/nowhere",
+  "artifacts": "http://127.0.0.1:$port/api/v1/artifacts", "callback_url": "http://127.0.0.1:9/nowhere",
   "callback_token": "$LAVA_CALLBACK_TOKEN", "callback_token_desc": "$LAVA_CALLBACK_TOKEN_DESC",
   "poll_s": 3}
 ]}
@@ -273,6 +273,12 @@ c4=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: $LAVA_CALLBACK_TO
 [ "$c4" = 400 ] && lab_ok "callback that is not an object with an id: 400" || lab_fail "bad callback body" "got $c4"
 [ "$(nres)" = "$before" ] && lab_ok "refused callbacks stored nothing" || lab_fail "refused callbacks stored something"
 
+a1=$(curl -s -o /dev/null -w '%{http_code}' "$api/artifacts/$(printf '0%.0s' $(seq 64))/vmlinux")
+a2=$(curl -s -o /dev/null -w '%{http_code}' "$api/artifacts/..%2f..%2fetc/passwd")
+a3=$(curl -s -o /dev/null -w '%{http_code}' "$api/artifacts/$(printf 'a%.0s' $(seq 64))/..")
+[ "$a1" = 404 ] && case "$a2" in 400|404) true ;; *) false ;; esac && [ "$a3" = 400 ] &&
+	lab_ok "artifact route: unknown hash 404, path tricks 400" || lab_fail "artifact route refusals" "$a1 $a2 $a3"
+
 # c. callback never comes: the poller
 t0=$(date +%s)
 p=$(plan '["q35-vtd-lavapoll"]')
@@ -283,6 +289,9 @@ rows "$jp" > "$out/results.poll"
 if [ "$sp" = complete ] && grep -q "lava: job $jp: LAVA job .* stored (via poll)" "$out/server.log" &&
 	[ -s "$out/results.poll" ]; then
 	lab_ok "callback never arrives: the poller ingests $(wc -l < "$out/results.poll") results (${t_c}s)"
+	grep -q "downloading http://127.0.0.1:$port/api/v1/artifacts/[0-9a-f]\{64\}/" "$state/logs/$jp.lava.yaml" &&
+		lab_ok "lab \"poll\" fetched kernel and initramfs over HTTP from the artifact route (sha256-checked)" ||
+		lab_fail "artifact route" "$(grep -m2 downloading "$state/logs/$jp.lava.yaml")"
 else
 	lab_fail "poll fallback" "state $sp; $(jfield "$jp" reason | head -c 300)"
 fi
@@ -316,7 +325,7 @@ sleep 6
 "$top/tests/lava/up" --no-install > "$out/up2.log" 2>&1 || lab_fail "LAVA restarts" "$(tail -3 "$out/up2.log")"
 sd=$(wait_final "$jd" 600)
 t_d=$(( $(date +%s) - t0 ))
-tries=$(grep -c "submit try [0-9]* failed" "$state/logs/$jd.log" 2>/dev/null)
+tries=$(jlog "$jd" | grep -c "submit try [0-9]* failed")
 if [ "$sd" = complete ] && [ "${tries:-0}" -ge 2 ]; then
 	lab_ok "LAVA back: the job is submitted after $tries failed tries (backoff) and completes (${t_d}s)"
 else
@@ -360,5 +369,32 @@ incomplete:*Incomplete*) lab_ok "guest panics -> LAVA Incomplete -> job incomple
 esac
 [ "$(nres)" = "$before" ] && lab_ok "no results stored for incomplete or canceled LAVA jobs" ||
 	lab_fail "incomplete/canceled jobs stored results"
+# h. LAVA says Complete but the test cases are missing: not a pass. A
+# callback carrying a real LAVA log (job a's) whose results lack the
+# "iommulab" suite reaches the run before LAVA's own callback does.
+p=$(plan '["q35-vtd-lava"]'); jh=$(job_of_plan "$p" q35-vtd-lava)
+idh=
+for _ in $(seq 1 240); do
+	idh=$(jfield "$jh" backend_job_id | sed -n 's/^cb:\([0-9][0-9]*\)$/\1/p')
+	[ -n "$idh" ] && break
+	sleep 0.5
+done
+/usr/bin/python3 - "$idh" "$state/logs/$jl.lava.yaml" > "$out/forged.json" <<'PY'
+import json, sys
+print(json.dumps({"id": int(sys.argv[1]), "state_string": "Finished", "health_string": "Complete",
+                  "log": open(sys.argv[2]).read(),
+                  "results": {"lava": "- id: '1'\n  name: job\n  result: pass\n  suite: lava\n"}}))
+PY
+ch=$(curl -s -o "$out/forged.out" -w '%{http_code}' -H "Authorization: $LAVA_CALLBACK_TOKEN" \
+	-H 'Content-Type: application/json' --data-binary @"$out/forged.json" "$api/lava/callback")
+sh=$(wait_final "$jh" 60)
+rh=$(jfield "$jh" reason)
+lava -o /dev/null "$LAVA_URL/api/v0.2/jobs/$idh/cancel/"
+case "$ch:$sh:$rh" in
+200:incomplete:*"missing or different test cases"*) lab_ok "Complete without its test cases -> incomplete: $(echo "$rh" | head -c 90)" ;;
+*) lab_fail "Complete without test cases" "callback $ch, state $sh, reason $(echo "$rh" | head -c 200)" ;;
+esac
+[ "$(sqlite3 "$state/iommulab.db" "SELECT count(*) FROM results WHERE job_id = $jh")" = 0 ] &&
+	lab_ok "nothing stored for it" || lab_fail "results stored for a job with missing test cases"
 echo "# times: callback job pair ${t_a}s, poll job ${t_c}s, down-then-up job ${t_d}s, stage $(el)s"
 lab_done
