@@ -333,6 +333,20 @@ if (args.load) {
     } else {
       bad('XSS probe present in the load fixture', JSON.stringify(probe).slice(0, 200));
     }
+    // kernel range and paging on the big matrix
+    await open(L, `#/matrix?kernel_from=${kl[2]}&kernel_to=${kl[4]}`, 'matrix');
+    const cols = await page.$$eval('#matrix thead th.k', (t) => t.map((x) => x.textContent));
+    check(`load matrix: kernel range ${kl[2]}..${kl[4]} gives exactly those columns`, JSON.stringify(cols) === JSON.stringify(kl.slice(2, 5)), cols.join(','));
+    const info = await page.textContent('.pageinfo');
+    const rowsTotal = parseInt(await page.textContent('#matrix-summary'), 10);
+    check(`load matrix: ${rowsTotal} rows paged 60 a page (${info})`, info === `page 1 of ${Math.ceil(rowsTotal / 60)}`, info);
+    const firstRow = await page.textContent('#matrix tbody tr');
+    const prev = await seqNow();
+    await page.click('.pager button:last-child');
+    await settled(prev, 'matrix');
+    check('load matrix: next page shows other rows, page in the URL',
+      (await page.textContent('.pageinfo')).startsWith('page 2 ') && /page=2/.test(page.url()) &&
+      (await page.textContent('#matrix tbody tr')) !== firstRow);
     await open(L, '#/matrix', 'matrix');
     await shot('load-matrix.png', false);
     await open(L, '#/', 'overview');
