@@ -3,8 +3,9 @@
  * fuzz.h - helpers shared by the libFuzzer targets (header-only, static).
  *
  * Purpose: a NUL-terminated copy of the input, a scratch directory per
- * fuzzing process (under $TMPDIR, removed by nobody: it is a few MB) and a
- * loud abort for broken invariants (libFuzzer saves the input).
+ * fuzzing process (under $TMPDIR: tests/fuzz/run points that at a private
+ * directory it removes afterwards) and a loud abort for broken invariants
+ * (libFuzzer saves the input).
  * Ownership: fz_strdup() returns malloc'd memory the caller frees.
  */
 #ifndef LAB_FUZZ_H
