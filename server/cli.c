@@ -515,22 +515,18 @@ static int cmd_jobs(struct cli *c, int argc, char **argv)
 		json_decref(arr);
 		return CLI_OK;
 	}
-	printf("%-6s %-5s %-8s %-20s %-10s %-6s %-7s %s\n", "JOB", "PLAN", "KERNEL",
-	       "TARGET", "STATE", "TRIES", "RESULTS", "REASON");
+	printf("%-6s %-5s %-8s %-20s %-10s %-6s %s\n", "JOB", "PLAN", "KERNEL",
+	       "TARGET", "STATE", "TRIES", "REASON");
 	json_array_foreach(arr, i, j) {
-		char tries[32];
 		const char *reason = jstr(j, "reason", "");
+		char tries[32];
 
 		snprintf(tries, sizeof(tries), "%lld/%lld", jint(j, "attempts", 0),
 			 jint(j, "max_attempts", 0));
-		char nres[24] = "-";
-
-		if (json_is_integer(json_object_get(j, "results")))
-			snprintf(nres, sizeof(nres), "%lld", jint(j, "results", 0));
-		printf("%-6lld %-5lld %-8s %-20s %-10s %-6s %-7s %.*s\n", jint(j, "id", 0),
+		printf("%-6lld %-5lld %-8s %-20s %-10s %-6s %.*s\n", jint(j, "id", 0),
 		       jint(j, "plan_id", 0), jstr(j, "kernel", "?"),
 		       jstr(j, "target", "?"), jstr(j, "state", "?"), tries,
-		       nres, (int)strcspn(reason, "\n"), reason);
+		       (int)strcspn(reason, "\n"), reason);
 	}
 	json_decref(arr);
 	return CLI_OK;
@@ -1095,6 +1091,8 @@ static int cmd_targets_list(struct cli *c, int argc, char **argv)
 static const struct command commands[] = {
 	{ "plan", "submit", cmd_plan_submit,
 	  "plan submit --kernel K [--kernel K2...] --target T [--target T2...]|--all-targets\n"
+	  "            (T: a name or a match expression: 'q35-*', 'driver=intel-iommu|amd-iommu',\n"
+	  "             'arch=x86_64,tag=vtd'; see server/sched.h)\n"
 	  "            [--filter GLOB] [--repeat N] [--kind manual|nightly|patch]\n"
 	  "            [--priority N] [--timeout S] [--max-attempts N] [--name NAME] [--json]",
 	  "queue one job per kernel x target" },
