@@ -145,7 +145,12 @@ static const char *yaml_dq_decode(const char *s, const char *e, struct obuf *b)
 	return NULL;
 }
 
+/* console lines: "target" while an action reads the console, "feedback"
+ * (with an "ns" key after "msg") for what arrives between actions, e.g. the
+ * rest of the line a monitor's end pattern matched */
 static const char TARGET_KEYS[] = "\"lvl\": \"target\", \"msg\": \"";
+static const char FEEDBACK_KEYS[] = "\"lvl\": \"feedback\", \"msg\": \"";
+static const char NS_KEY[] = ", \"ns\": \"";
 
 /* one log line [s, e): append its console text + '\n' to @b; 1 done, 0 not a target line, -1 bad */
 static int one_line(const char *s, const char *e, struct obuf *b)
@@ -162,11 +167,23 @@ static int one_line(const char *s, const char *e, struct obuf *b)
 	if (e - p < 3 || p[0] != '"' || p[1] != ',' || p[2] != ' ')
 		return 0;
 	p += 3;
-	if ((size_t)(e - p) < sizeof(TARGET_KEYS) - 1 ||
-	    memcmp(p, TARGET_KEYS, sizeof(TARGET_KEYS) - 1))
+	if ((size_t)(e - p) >= sizeof(TARGET_KEYS) - 1 &&
+	    !memcmp(p, TARGET_KEYS, sizeof(TARGET_KEYS) - 1))
+		p += sizeof(TARGET_KEYS) - 1;
+	else if ((size_t)(e - p) >= sizeof(FEEDBACK_KEYS) - 1 &&
+		 !memcmp(p, FEEDBACK_KEYS, sizeof(FEEDBACK_KEYS) - 1))
+		p += sizeof(FEEDBACK_KEYS) - 1;
+	else
 		return 0;
-	p += sizeof(TARGET_KEYS) - 1;
 	p = yaml_dq_decode(p, e, b);
+	if (p && (size_t)(e - p) > sizeof(NS_KEY) - 1 &&
+	    !memcmp(p, NS_KEY, sizeof(NS_KEY) - 1)) {
+		/* skip the namespace value: plain [a-z0-9_-] names */
+		p += sizeof(NS_KEY) - 1;
+		while (p < e && *p != '"' && *p != '\\')
+			p++;
+		p = p < e && *p == '"' ? p + 1 : NULL;
+	}
 	if (!p || e - p != 1 || *p != '}') {
 		b->len = mark;
 		return -1;

@@ -5,7 +5,9 @@
  * Purpose: LAVA (2023.01) keeps a job's log as YAML, one record per line:
  *   - {"dt": "2026-...", "lvl": "target", "msg": "...one console line..."}
  * (PyYAML double-quoted flow style, keys sorted). The console lines are the
- * "target" records. Before logging them LAVA's ShellLogger drops "\r" and
+ * "target" records, and "feedback" records (key "ns" after "msg") for what
+ * LAVA reads between actions: the rest of the line a monitor's end pattern
+ * matched (IOMMULAB-END) often lands there. Before logging them LAVA's ShellLogger drops "\r" and
  * ESC, folds "\n\n" and prefixes every '"' with a backslash "for YAML". This
  * module undoes both layers: YAML double-quoted escapes (\\ \" \xXX \uXXXX
  * \UXXXXXXXX \n \t \e \N \_ \L \P ...) and then the ShellLogger's extra

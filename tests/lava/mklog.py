@@ -18,14 +18,24 @@ class Capture:
     def target(self, line):
         self.out.append(dump({"dt": DT, "lvl": "target", "msg": line}))
 
-    def feedback(self, line, **kw):
-        self.out.append(dump({"dt": DT, "lvl": "feedback", "msg": line}))
+    def feedback(self, line, namespace=None):
+        d = {"dt": DT, "lvl": "feedback", "msg": line}
+        if namespace:
+            d["ns"] = namespace
+        self.out.append(dump(d))
 
 
 cap = Capture()
 sl = ShellLogger(cap)
 with open(sys.argv[1], encoding="utf-8", errors="replace", newline="") as f:
-    sl.write(f.read())
+    lines = f.read().splitlines(keepends=True)
+# the first half as "target", the rest as "feedback" (namespace "common"),
+# as LAVA logs what it reads after a monitor action ended
+half = len(lines) // 2
+sl.write("".join(lines[:half]))
+sl.is_feedback = True
+sl.namespace = "common"
+sl.write("".join(lines[half:]))
 sl.flush(force=True)
 print("- " + dump({"dt": DT, "lvl": "info", "msg": "start: 3.1 lava-test-monitor"}))
 print("- " + dump({"dt": DT, "lvl": "results", "msg": {"case": "job", "result": "pass"}}))
