@@ -656,7 +656,11 @@ int lab_store_open(const char *db_path, const char *schema_dir,
 	rc = sqlite3_open_v2(db_path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			     SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
+		int sys = st->db ? sqlite3_system_errno(st->db) : 0;
+
 		r = st->db ? db_err(st, rc, db_path) : -ENOMEM;
+		if ((rc & 0xff) == SQLITE_CANTOPEN && sys > 0)
+			r = -sys;	/* the OS's reason: ENOENT, EACCES, ... */
 		goto close_db;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
