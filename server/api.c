@@ -508,8 +508,52 @@ static void results_free(struct lab_result *res, size_t n)
 	free(res);
 }
 
+/* what a job runs: its target's name and its kernel's release ("" unknown) */
+struct job_identity {
+	char target[65];
+	char release[129];
+};
+
+static int job_identity(struct lab_req *rq, int64_t id, struct job_identity *ji)
+{
+	struct lab_kernel k;
+	struct lab_target t;
+	struct lab_job j;
+	int r;
+
+	memset(ji, 0, sizeof(*ji));
+	r = lab_store_job_get(rq->st, id, &j);
+	if (r)
+		return r;
+	if (lab_store_target_get_id(rq->st, j.target_id, &t) == 0) {
+		snprintf(ji->target, sizeof(ji->target), "%s", t.name);
+		lab_target_clear(&t);
+	}
+	if (lab_store_kernel_get_id(rq->st, j.kernel_id, &k) == 0) {
+		snprintf(ji->release, sizeof(ji->release), "%s", k.release ? k.release : "");
+		lab_kernel_clear(&k);
+	}
+	lab_job_clear(&j);
+	return 0;
+}
+
+/* results must come from the job's target and (when known) kernel release */
+static int identity_check(struct lab_resp *rs, const struct job_identity *ji,
+			  int64_t id, const char *where, const char *target,
+			  const char *kernel)
+{
+	if (target && *target && ji->target[0] && strcmp(target, ji->target) != 0)
+		return lab_fail(rs, -EINVAL, "%s: target '%.64s', but job %lld runs on '%s'",
+				where, target, (long long)id, ji->target);
+	if (kernel && *kernel && ji->release[0] && strcmp(kernel, ji->release) != 0)
+		return lab_fail(rs, -EINVAL, "%s: kernel '%.128s', but job %lld runs '%s'",
+				where, kernel, (long long)id, ji->release);
+	return 0;
+}
+
 static int h_results_post(struct lab_req *rq, struct lab_resp *rs)
 {
+	struct job_identity ji;
 	struct lab_record_scan scan = { 0 };
 	struct lab_result *res = NULL;
 	json_t *body, *recs, *logv, *jid, *cmp, *rec;
@@ -542,6 +586,13 @@ static int h_results_post(struct lab_req *rq, struct lab_resp *rs)
 	}
 	complete = json_is_true(cmp);
 	id = json_integer_value(jid);
+	r = job_identity(rq, id, &ji);
+	if (r == -ENOENT) {
+		lab_fail(rs, r, "unknown job %lld", (long long)id);
+		goto put_body;
+	}
+	if (r)
+		goto put_body;
 	if (recs) {
 		if (json_array_size(recs) > INGEST_MAX_RECORDS) {
 			r = lab_fail(rs, -E2BIG, "more than %d records", INGEST_MAX_RECORDS);
@@ -563,6 +614,12 @@ static int h_results_post(struct lab_req *rq, struct lab_resp *rs)
 				goto free_res;
 			}
 			n++;
+			snprintf(err, sizeof(err), "records[%zu]", i);
+			r = identity_check(rs, &ji, id, err,
+					   json_string_value(json_object_get(rec, "target")),
+					   json_string_value(json_object_get(rec, "kernel")));
+			if (r)
+				goto free_res;
 		}
 	} else {
 		r = lab_record_scan(json_string_value(logv), json_string_length(logv), &scan);
@@ -576,6 +633,9 @@ static int h_results_post(struct lab_req *rq, struct lab_resp *rs)
 			r = lab_fail(rs, -EINVAL, "log rejected: %s", scan.error);
 			goto free_res;
 		}
+		r = identity_check(rs, &ji, id, "log (IOMMULAB-BEGIN)", scan.target, scan.kernel);
+		if (r)
+			goto free_res;
 		res = scan.res;
 		n = scan.n;
 	}

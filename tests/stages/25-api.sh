@@ -357,6 +357,16 @@ _, d = call("POST results with a kernel message inside a record -> 400", "POST",
             {"job": jb, "log": inter}, auth=ingest, expect=400)
 check("interleaved log: status malformed with a line number",
       d and d["detail"]["status"] == "malformed" and d["detail"]["line"] == 3, str(d))
+otherlog = "\n".join([l.replace('"target":"q35-a"', '"target":"q35-b"').replace(
+    '"target": "q35-a"', '"target": "q35-b"') for l in lines] +
+    ['IOMMULAB-END {"v":1,"records":2,"status":"ok"}'])
+_, d = call("POST results: a log of another target -> 400", "POST", A + "/results",
+            {"job": jb, "log": otherlog}, auth=ingest, expect=400)
+check("wrong-target error names both targets", d and "q35-b" in d["error"] and "q35-a" in d["error"], str(d))
+_, d = call("POST results: records of another kernel -> 400", "POST", A + "/results",
+            {"job": ja, "records": [dict(recs_a[0], kernel="6.12.117+deb12-amd64")]},
+            auth=token, expect=400)
+check("wrong-kernel error names the record", d and "records[0]" in d["error"], str(d))
 wrongcount = "\n".join(lines + ['IOMMULAB-END {"v":1,"records":3,"status":"ok"}'])
 call("POST results with a wrong END count -> 400", "POST", A + "/results",
      {"job": jb, "log": wrongcount}, auth=ingest, expect=400)
