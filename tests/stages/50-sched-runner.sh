@@ -14,6 +14,7 @@
 #      kill -9 iommulabd while a guest runs, restart -> the job is retried
 #        (attempt 2) and completes; the dead server's qemu is gone
 #      cancel a running job -> canceled, its qemu killed
+#      SIGTERM to iommulabd while a guest runs -> no qemu left
 #    Skipped with a reason when QEMU, the rig or the kernel is missing.
 set -uo pipefail
 top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -172,6 +173,19 @@ else
 		lab_fail "cancel a running job" "$(lab_api "jobs/$j_c" | jq -c '{state,attempts,reason}' | cut -c1-300)"
 	fi
 fi
+
+# graceful stop (SIGTERM) while a guest runs: the scheduler kills it
+j_s=$(submit --filter fault.hang --timeout 300 --max-attempts 1)
+q=
+for i in $(seq 1 240); do
+	q=$(lab_qemu_of "$state")
+	[ -n "$q" ] && break
+	sleep 0.5
+done
 lab_srv_stop
-if no_qemu; then lab_ok "no qemu left at the end"; else lab_fail "no qemu left at the end"; fi
+if [ -n "$q" ] && no_qemu; then
+	lab_ok "SIGTERM to iommulabd while a guest runs: the guest is killed, no qemu left"
+else
+	lab_fail "SIGTERM kills running guests" "guest '${q:-none started}', left: $(lab_qemu_of "$state")"
+fi
 lab_done
