@@ -82,9 +82,47 @@ static int cand_cmp(const void *a, const void *b)
 	return 0;
 }
 
+#define ORDER_PRIO_MIN (-1000)	/* the plan API's priority range */
+#define ORDER_PRIO_MAX 1000
+
+/*
+ * The usual input (the store's queue, ids ascending, API priorities) is put
+ * in order by a stable counting sort on priority: O(n + 2001), no compare.
+ * Anything else falls back to qsort.
+ */
 void lab_sched_order(struct lab_sched_cand *cands, size_t n)
 {
-	qsort(cands, n, sizeof(*cands), cand_cmp);
+	static const size_t nb = ORDER_PRIO_MAX - ORDER_PRIO_MIN + 1;
+	struct lab_sched_cand *tmp;
+	size_t *start, i, pos;
+	bool linear = n >= 64;
+
+	for (i = 0; linear && i < n; i++) {
+		if (cands[i].priority < ORDER_PRIO_MIN || cands[i].priority > ORDER_PRIO_MAX ||
+		    (i && cands[i].job_id <= cands[i - 1].job_id))
+			linear = false;
+	}
+	tmp = linear ? malloc(n * sizeof(*tmp)) : NULL;
+	start = tmp ? calloc(nb, sizeof(*start)) : NULL;
+	if (!start) {
+		free(tmp);
+		qsort(cands, n, sizeof(*cands), cand_cmp);
+		return;
+	}
+	/* bucket b holds priority ORDER_PRIO_MAX - b: highest first */
+	for (i = 0; i < n; i++)
+		start[ORDER_PRIO_MAX - cands[i].priority]++;
+	for (i = 0, pos = 0; i < nb; i++) {
+		size_t c = start[i];
+
+		start[i] = pos;
+		pos += c;
+	}
+	for (i = 0; i < n; i++)
+		tmp[start[ORDER_PRIO_MAX - cands[i].priority]++] = cands[i];
+	memcpy(cands, tmp, n * sizeof(*cands));
+	free(start);
+	free(tmp);
 }
 
 int lab_sched_host_slots(void)
@@ -637,9 +675,11 @@ static void pick_pass(struct lab_sched *s)
 		if (hit)
 			slots[hit->slot].running++;
 	}
-	json_array_foreach(jobs, i, v) {
-		struct slot_name key = { .name = json_str(v, "target") }, *hit;
+	for (i = nj; i-- > 0;) {	/* the store lists newest first */
+		struct slot_name key, *hit;
 
+		v = json_array_get(jobs, i);
+		key.name = json_str(v, "target");
 		if (!key.name)
 			continue;
 		hit = bsearch(&key, names, nt, sizeof(*names), slot_name_cmp);

@@ -64,8 +64,7 @@ struct lab_sched_cand {
 
 /*
  * Pick the jobs to start now. @cands must be ordered by priority descending,
- * then job id ascending (the store's query order; lab_sched_order() sorts an
- * unordered array). A job whose target is full or unusable is passed over
+ * then job id ascending (lab_sched_order() does that).  A job whose target is full or unusable is passed over
  * without blocking lower-priority jobs of other targets. Writes the indexes
  * (into @cands) of the picked jobs to @picked, at most @max_picked, and
  * returns how many. Updates @slots[].running and *@host_free as it picks.
@@ -75,7 +74,11 @@ size_t lab_sched_pick(const struct lab_sched_cand *cands, size_t n,
 		      struct lab_sched_slot *slots, size_t nslots,
 		      int *host_free, size_t *picked, size_t max_picked);
 
-/* sort candidates into the order lab_sched_pick() expects */
+/*
+ * Sort candidates into the order lab_sched_pick() expects. Linear (a stable
+ * counting sort) when ids are ascending and priorities within -1000..1000,
+ * the plan API's range; otherwise qsort.
+ */
 void lab_sched_order(struct lab_sched_cand *cands, size_t n);
 
 /* does @t match match expression @expr? 1 yes, 0 no, -EINVAL bad expression */

@@ -139,7 +139,11 @@ static void test_big_pass(void **state)
 	}
 	for (i = 0; i < NT; i++)
 		s[i] = slot(1 + (int)(i % 3), 0, i % 10 != 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	lab_sched_order(c, NJ);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("# lab_sched_order: %d jobs: %.1f us\n", NJ,
+	       ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e3);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (pass = 0; pass < 100; pass++) {
 		for (i = 0; i < NT; i++)
@@ -166,6 +170,50 @@ static void test_big_pass(void **state)
 	free(c);
 	free(s);
 	free(picked);
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct lab_sched_cand *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	return x->job_id < y->job_id ? -1 : x->job_id > y->job_id;
+}
+
+static void test_order_linear_matches_qsort(void **state)
+{
+	enum { N = 10000 };
+	struct lab_sched_cand *a = calloc(N, sizeof(*a)), *b = calloc(N, sizeof(*b));
+	unsigned r = 12345;
+	size_t i;
+	int round;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < N; i++) {
+			r = r * 1103515245u + 12345u;
+			a[i].job_id = (int64_t)i * 3 + 1;	/* ascending: linear path */
+			a[i].priority = (int)(r >> 8) % 2001 - 1000;
+			if (round == 1)
+				a[i].priority %= 3;		/* few distinct values */
+			if (round == 2 && i == N / 2)
+				a[i].priority = 5000;		/* out of range: qsort path */
+			a[i].slot = (uint32_t)(r % 500);
+		}
+		memcpy(b, a, N * sizeof(*a));
+		lab_sched_order(a, N);
+		qsort(b, N, sizeof(*b), ref_cmp);
+		for (i = 0; i < N; i++) {
+			assert_int_equal(a[i].job_id, b[i].job_id);
+			assert_int_equal(a[i].priority, b[i].priority);
+			assert_int_equal(a[i].slot, b[i].slot);
+		}
+	}
+	free(a);
+	free(b);
 }
 
 static struct lab_target tgt(const char *name, const char *driver, const char *tags,
@@ -216,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_global_concurrency),
 		cmocka_unit_test(test_unusable_and_bounds),
 		cmocka_unit_test(test_big_pass),
+		cmocka_unit_test(test_order_linear_matches_qsort),
 		cmocka_unit_test(test_match),
 	};
 
