@@ -230,11 +230,15 @@ static bool route_match(const char *pattern, const char *path, struct lab_req *r
 
 /* ---- responses ------------------------------------------------------------- */
 
+/* the status of the response queued last by this thread (access log) */
+static __thread unsigned last_status;
+
 static enum MHD_Result queue(struct MHD_Connection *c, unsigned status,
 			     struct MHD_Response *resp, const char *ctype)
 {
 	enum MHD_Result ret;
 
+	last_status = status;
 	if (!resp)
 		return MHD_NO;
 	if (ctype)
@@ -600,11 +604,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		json_decref(d);
 		return r;
 	}
-	if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0)
-		return dispatch(h, c, url, method, cs);
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", NULL);
-	return serve_static(h, c, url);
+	{
+		enum MHD_Result ret;
+		struct timespec t1;
+
+		last_status = 0;
+		if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0)
+			ret = dispatch(h, c, url, method, cs);
+		else if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+			ret = send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", NULL);
+		else
+			ret = serve_static(h, c, url);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		lab_debug("http: %s %.200s -> %u (%zu bytes in, %.1f ms)", method, url,
+			  last_status, cs->len, (double)(t1.tv_sec - cs->t0.tv_sec) * 1e3 +
+			  (double)(t1.tv_nsec - cs->t0.tv_nsec) / 1e6);
+		return ret;
+	}
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
