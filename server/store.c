@@ -19,6 +19,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "record.h"
 #include "sched.h"
 #include "store.h"
 
@@ -364,6 +365,15 @@ static json_t *row_json(sqlite3_stmt *s)
 		if (!v || json_object_set_new(o, name, v)) {
 			json_decref(o);
 			return NULL;
+		}
+		/* errno columns also by name: "observed_name": "EINVAL" */
+		if (strcmp(name, "observed") == 0 || strcmp(name, "expected") == 0) {
+			char key[16];
+
+			snprintf(key, sizeof(key), "%s_name", name);
+			json_object_set_new(o, key, type == SQLITE_INTEGER ?
+					    json_string(lab_errno_name(sqlite3_column_int(s, i))) :
+					    json_null());
 		}
 	}
 	return o;
