@@ -13,12 +13,31 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tmpfs tmp /tmp
 dmesg -n 1
 echo "iommulab-init: $(uname -r) up $(cut -d' ' -f1 /proc/uptime)s"
+# insmod (unlike modprobe) does not read MODULE.PARAM=VALUE from the kernel
+# command line: pass them on, e.g. vfio_iommu_type1.allow_unsafe_interrupts=1
 while read -r ko; do
 	[ -n "$ko" ] || continue
-	grep -q "^$(basename "$ko" .ko | tr - _) " /proc/modules && continue
-	insmod "$ko" || echo "iommulab-init: insmod $ko failed"
+	m=$(basename "$ko" .ko | tr - _)
+	grep -q "^$m " /proc/modules && continue
+	params=$(tr ' ' '\n' < /proc/cmdline | sed -n "s/^$m\.//p")
+	insmod "$ko" $params || echo "iommulab-init: insmod $ko $params failed"
+	[ -n "$params" ] && echo "iommulab-init: $m loaded with $params"
 done < /etc/iommulab/modules
 echo "iommulab-init: modules loaded at $(cut -d' ' -f1 /proc/uptime)s"
+# iommulab.free=VVVV:DDDD[,...] on the command line (a target's qemu.append)
+# names test devices a built-in driver claims at boot (virtio-pci on s390x
+# 6.12): unbind them so the cases may move them between domains. Only the
+# target's own extra devices are listed; nothing else is touched.
+free=$(sed -n 's/.*iommulab\.free=\([0-9a-fA-F:,]*\).*/\1/p' /proc/cmdline)
+for id in $(echo "$free" | tr , ' '); do
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor"):$(cat "$d/device")" = "0x${id%%:*}:0x${id##*:}" ] || continue
+		[ -e "$d/driver" ] || continue
+		drv=$(basename "$(readlink "$d/driver")")
+		echo "${d##*/}" > "$d/driver/unbind" &&
+			echo "iommulab-init: ${d##*/}: unbound from $drv (iommulab.free)"
+	done
+done
 # Some IOMMU drivers give a device its group only when a driver binds to it
 # (virtio-iommu with ACPI VIOT on 6.12: groups come from dma_configure at
 # probe time). Test devices (edu) have no driver, so bind vfio-pci once and
