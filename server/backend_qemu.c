@@ -128,6 +128,12 @@ static int spawn_group(char *const argv[], const char *log_path, pid_t *out)
 		goto err_close_nul;
 	}
 	if (pid == 0) {
+		sigset_t none;
+
+		/* iommulabd blocks SIGTERM/SIGINT for sigwait(): the mask is
+		 * inherited, and rig/boot must see SIGTERM to stop its QEMU */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		setpgid(0, 0);
 		dup2(nul, 0);
 		dup2(fd, 1);
