@@ -515,7 +515,7 @@ static int cmd_jobs(struct cli *c, int argc, char **argv)
 		json_decref(arr);
 		return CLI_OK;
 	}
-	printf("%-6s %-5s %-8s %-20s %-10s %-6s %s\n", "JOB", "PLAN", "KERNEL",
+	printf("%-6s %-5s %-12s %-20s %-10s %-6s %s\n", "JOB", "PLAN", "KERNEL",
 	       "TARGET", "STATE", "TRIES", "REASON");
 	json_array_foreach(arr, i, j) {
 		const char *reason = jstr(j, "reason", "");
@@ -523,7 +523,7 @@ static int cmd_jobs(struct cli *c, int argc, char **argv)
 
 		snprintf(tries, sizeof(tries), "%lld/%lld", jint(j, "attempts", 0),
 			 jint(j, "max_attempts", 0));
-		printf("%-6lld %-5lld %-8s %-20s %-10s %-6s %.*s\n", jint(j, "id", 0),
+		printf("%-6lld %-5lld %-12s %-20s %-10s %-6s %.*s\n", jint(j, "id", 0),
 		       jint(j, "plan_id", 0), jstr(j, "kernel", "?"),
 		       jstr(j, "target", "?"), jstr(j, "state", "?"), tries,
 		       (int)strcspn(reason, "\n"), reason);
