@@ -90,9 +90,10 @@ enum lab_outcome lab_result_out(struct lab_result *res, enum lab_outcome o, cons
 /* the whole catalogue, in listing order; *n receives the count */
 const struct lab_case *const *lab_cases_all(int *n);
 
-/* per-area tables (cases_kmod.c, cases_vfio.c, cases_iommufd.c) */
+/* per-area tables (cases_kmod.c, cases_vfio.c, cases_iommufd.c, cases_arch.c) */
 extern const struct lab_case *const lab_cases_kmod[];
 extern const struct lab_case *const lab_cases_vfio[];
 extern const struct lab_case *const lab_cases_iommufd[];
+extern const struct lab_case *const lab_cases_arch[];	/* cases_arch.c: arm-smmu-v3, s390-iommu */
 
 #endif
