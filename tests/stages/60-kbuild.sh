@@ -79,8 +79,9 @@ if [ $rc -ne 0 ] || [ ! -f "$base_json" ]; then
 	exit 1
 fi
 lab_ok "base kernel builds (${dt}s): $base_json"
+jqe() { jq -e "$@" >/dev/null; }
 lab_check "base kernel.json: source build, fetch-debian keys" \
-	jq -e '.source == "build" and (.source_ref | length == 3) and .source_ref[1] == "patches:none"
+	jqe '.source == "build" and (.source_ref | length == 3) and .source_ref[1] == "patches:none"
 	       and (.name | length > 0) and (.release | length > 0) and (.version | length > 0)
 	       and .arch == "x86_64" and (.image | length > 0) and (.headers | length > 0)
 	       and (.config | length > 0) and (.sha256 | type == "object")' "$base_json"
@@ -134,7 +135,7 @@ else
 	lab_ok "candidate kernel builds (${dt}s): $cand_json"
 	cand_rel=$(jqf "$cand_json" .release)
 	lab_check "candidate: own release, own image, patches hash recorded" \
-		jq -e --arg b "$base_rel" \
+		jqe --arg b "$base_rel" \
 		'.release != $b and .source_ref[1] != "patches:none" and (.patches | length == 1)' "$cand_json"
 	lab_check "candidate image differs from base" \
 		test "$(sha256sum <"$(jqf "$cand_json" .image)")" != "$(sha256sum <"$base_img")"
