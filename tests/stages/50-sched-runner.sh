@@ -6,7 +6,8 @@
 #    a 10,000 jobs x 500 targets pass.
 # 2. Against a real iommulabd on 127.0.0.1 (its own state dir and port) with
 #    a real SQLite file, real QEMU and a real Debian kernel (6.1):
-#      normal job -> complete, results stored
+#      normal job -> complete, results stored (filter, repeat reach the guest)
+#      at most one job per host core at once, a target's concurrency holds
 #      iommulab.fault=panic -> incomplete "panic", no results, retried up to
 #        max_attempts (retry limit), no qemu left
 #      iommulab.fault=hang, short timeout -> incomplete "timeout", no results
@@ -68,10 +69,10 @@ trap 'lab_srv_stop; for p in $(lab_qemu_of "$state"); do kill -9 "$p"; done' EXI
 lab_srv_start "$state" || { lab_fail "iommulabd starts"; lab_done; exit 1; }
 lab_cli kernels add "$kernel" --release "$release" >/dev/null
 
-# submit KERNEL x TARGET with extra plan options; prints the job id
+# submit KERNEL x TARGET (or $T) with extra plan options; prints the job id
 submit() {
 	local plan
-	plan=$(lab_cli plan submit --kernel "$kernel" --target "$target" --json "$@" | jq -r .id) || return 1
+	plan=$(lab_cli plan submit --kernel "$kernel" --target "${T:-$target}" --json "$@" | jq -r .id) || return 1
 	lab_api "jobs?plan=$plan" | jq -r '.items[0].id'
 }
 nres() { lab_api "results?job=$1&limit=1000" | jq '.items | length'; }
@@ -86,13 +87,37 @@ no_qemu() {
 	return 1
 }
 
-# the four kinds of run, queued together (2 host slots run them)
+# the four kinds of run plus a second job on q35-vtd, queued together on
+# four targets: the host's slots (one per core) run them, q35-vtd
+# (concurrency 1) one at a time
+slots=$(nproc)
 j_ok=$(submit --filter 'kmod.*' --repeat 2 --max-attempts 2)
-j_panic=$(submit --filter fault.panic --max-attempts 2)
-j_hang=$(submit --filter fault.hang --timeout 10 --max-attempts 1)
-j_garb=$(submit --filter fault.garbage --max-attempts 3)
-echo "# jobs: ok $j_ok panic $j_panic hang $j_hang garbage $j_garb"
-for j in $j_ok $j_panic $j_hang $j_garb; do lab_wait_job "$j" 420 complete incomplete canceled; done
+j_ok2=$(submit --filter 'kmod.attach.no_group' --max-attempts 2)
+j_panic=$(T=q35-vtd-sm submit --filter fault.panic --max-attempts 2)
+j_hang=$(T=q35-vtd-snoop submit --filter fault.hang --timeout 10 --max-attempts 1)
+j_garb=$(T=q35-amd submit --filter fault.garbage --max-attempts 3)
+echo "# jobs: ok $j_ok, $j_ok2 panic $j_panic hang $j_hang garbage $j_garb; $slots host slots"
+max_run=0 max_vtd=0 end=$(( $(date +%s) + 480 ))
+while [ "$(date +%s)" -lt "$end" ]; do
+	runs=$(lab_api "jobs?state=running&limit=1000" | jq -c '[.items[].target]')
+	n=$(echo "$runs" | jq length)
+	v=$(echo "$runs" | jq '[.[] | select(. == "q35-vtd")] | length')
+	[ "$n" -gt "$max_run" ] && max_run=$n
+	[ "$v" -gt "$max_vtd" ] && max_vtd=$v
+	left=$(lab_api "jobs?limit=1000" | jq "[.items[] | select(.id as \$i | [$j_ok,$j_ok2,$j_panic,$j_hang,$j_garb] | index(\$i)) | select(.state | IN(\"queued\",\"scheduled\",\"running\"))] | length")
+	[ "$left" = 0 ] && break
+	sleep 1
+done
+if [ "$max_run" -ge 1 ] && [ "$max_run" -le "$slots" ] && [ "$max_vtd" -le 1 ]; then
+	lab_ok "concurrency: at most $max_run running (host slots $slots), q35-vtd at most $max_vtd (its concurrency 1)"
+else
+	lab_fail "concurrency" "max running $max_run (slots $slots), max on q35-vtd $max_vtd"
+fi
+if [ "$(lab_job_field "$j_ok2" state)" = complete ] && [ "$(nres "$j_ok2")" = 1 ]; then
+	lab_ok "second job on the same target completes (1 result)"
+else
+	lab_fail "second job on the same target" "$(lab_api "jobs/$j_ok2" | jq -c '{state,attempts,results,reason}' | cut -c1-300)"
+fi
 
 n=$(nres "$j_ok")
 reps=$(lab_api "results?job=$j_ok&limit=1000" | jq -c '[.items[].repeat] | unique')
@@ -121,7 +146,7 @@ if [ "$(lab_job_field "$j_garb" state)" = incomplete ] && reason_has "$j_garb" "
 else
 	lab_fail "garbage -> bad results, not retried" "$(lab_api "jobs/$j_garb" | jq -c '{state,attempts,results,reason}' | cut -c1-300)"
 fi
-if no_qemu; then lab_ok "no qemu left after the four runs"; else lab_fail "no qemu left after the four runs"; fi
+if no_qemu; then lab_ok "no qemu left after the five runs"; else lab_fail "no qemu left after the five runs"; fi
 
 # restart mid-run: kill -9 the server while the guest runs
 # (3 attempts: the restart costs one; an unrelated infrastructure hiccup may cost another)
