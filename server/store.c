@@ -676,6 +676,9 @@ int lab_store_open(const char *db_path, const char *schema_dir,
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	r = exec_sql(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", "pragmas");
+	/* asked for read-write, SQLite fell back to read-only: say so, not EACCES */
+	if (r == -EACCES && sqlite3_db_readonly(st->db, "main") == 1)
+		r = -EROFS;
 	if (r)
 		goto close_db;
 	/* journal_mode returns a row: the mode actually in effect */

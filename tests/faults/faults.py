@@ -383,6 +383,8 @@ def t_read_only():
             print("# read-only fs: " + last[0][:200])
             check("read-only fs: iommulabd refuses to start, exit %s, naming the database"
                   % rc, rc != 0 and "iommulab.db" in log, log[-300:])
+            check("read-only fs: the error says read-only file system",
+                  "read-only file system" in last[0].lower(), last[0])
         subprocess.run(["mount", "-o", "remount,rw", mnt], capture_output=True)
         s.start()
         check("read-only fs: PRAGMA integrity_check ok after the episode", s.integrity() == "ok")
