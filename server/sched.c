@@ -292,6 +292,12 @@ int lab_sched_match(const char *expr, const struct lab_target *t)
 
 #define SCHED_QUEUE_MAX	200000	/* queued jobs looked at per pass */
 #define SCHED_PICK_EVERY_MS 2000	/* a pick pass at least this often */
+/*
+ * Backstop: a run with no outcome this long after its job's own timeout is
+ * stopped by the scheduler (covers artifact preparation, which has its own
+ * limit in the QEMU backend, and a backend that never answers).
+ */
+#define SCHED_BACKSTOP_S (1800 + 300)
 
 /* one job this scheduler started and follows */
 struct active {
@@ -301,6 +307,7 @@ struct active {
 	struct lab_target target;
 	const struct lab_backend *be;
 	bool local;		/* holds a host slot */
+	double t_start;		/* CLOCK_MONOTONIC seconds at start() */
 };
 
 struct lab_sched {
@@ -495,6 +502,15 @@ static int poll_active(struct lab_sched *s)
 		}
 		reason[0] = '\0';
 		rs = a->be->poll(&a->run, reason);
+		if (rs == LAB_RUN_RUNNING &&
+		    mono_s() - a->t_start > a->job.timeout_s + SCHED_BACKSTOP_S) {
+			a->be->cancel(&a->run);
+			snprintf(reason, sizeof(reason),
+				 "timeout: no outcome from backend %s after %ds (job timeout %ds "
+				 "+ %ds); stopped by the scheduler", a->be->name,
+				 (int)(mono_s() - a->t_start), a->job.timeout_s, SCHED_BACKSTOP_S);
+			rs = LAB_RUN_TIMEOUT;
+		}
 		if (rs == LAB_RUN_RUNNING) {
 			i++;
 			continue;
@@ -584,6 +600,7 @@ static void start_job(struct lab_sched *s, int64_t id)
 		goto err_free_active;
 	}
 	a->local = !strcmp(a->be->name, "qemu");
+	a->t_start = mono_s();
 	s->act[s->nact++] = a;
 	lab_info("sched: job %lld started on %s (%s, kernel %s, attempt %d/%d)",
 		 (long long)id, a->target.name, a->be->name, a->kernel.name,

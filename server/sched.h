@@ -32,6 +32,9 @@
  *    (LAB_RUN_DONE) or bad results are never retried.
  *  - A canceled job's guest is killed before the scheduler forgets it: no
  *    QEMU outlives its job.
+ *  - Whatever the backend, a run without an outcome job.timeout_s + 2100 s
+ *    after it started is stopped and counts as a timeout (a backstop; the
+ *    QEMU backend enforces the job timeout on the guest itself).
  *
  * Ownership: struct lab_sched is created by lab_sched_start() and freed by
  * lab_sched_stop(). It borrows @cfg, which must outlive it.
