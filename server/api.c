@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "api_dash.h"
+#include "api_patch.h"
 #include "auth.h"
 #include "config.h"
 #include "diff.h"
@@ -857,5 +858,8 @@ const struct lab_route lab_api_routes[] = {
 	{ "POST", P "/tokens",           h_token_post,    "admin" },
 	{ "POST", P "/lava/callback",    lab_lava_callback_handle, NULL },
 	{ "GET",  P "/artifacts/{}/{}",  lab_lava_artifact_get, NULL },
+	{ "GET",  P "/patches",          lab_api_patch_list, NULL },
+	{ "POST", P "/patches",          lab_api_patch_post, "admin" },
+	{ "GET",  P "/patches/{}",       lab_api_patch_get,  NULL },
 	{ NULL,   NULL,                  h_not_found,     NULL },
 };

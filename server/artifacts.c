@@ -20,10 +20,16 @@
 /*
  * $1 top  $2 cache  $3 kernel (name or release)  $4 arch  $5 result file
  * $6 kernel image already known ("" = fetch)  $7 O (build dir)
+ * $8 kernels/build --tree for a kernel the lab builds ("" = none)
+ * $9 kernels/build --patches (a file or directory; "" = none)
+ * A kernel with a build recipe (source "build", source_ref "tree=...;
+ * patches=...", see lab_artifacts_recipe) is built here by kernels/build,
+ * which caches by hash: a second job finds it in about a second. A series
+ * first builds its unpatched base, so the candidate starts from its objects.
  */
 static const char PREPARE_SCRIPT[] =
 	"set -eu\n"
-	"top=$1 CACHE=$2 kernel=$3 arch=$4 result=$5 image=$6 O=$7\n"
+	"top=$1 CACHE=$2 kernel=$3 arch=$4 result=$5 image=$6 O=$7 btree=$8 bpatches=$9\n"
 	"export CACHE O\n"
 	"cd \"$top\"\n"
 	"mkdir -p \"$CACHE/state/locks\"\n"
@@ -32,10 +38,22 @@ static const char PREPARE_SCRIPT[] =
 	"t0=$(date +%s)\n"
 	"if [ -n \"$image\" ] && [ -f \"$image\" ]; then\n"
 	"  release=$(basename \"$(dirname \"$image\")\")\n"
+	"elif [ -n \"$btree\" ]; then\n"
+	"  if [ -n \"$bpatches\" ]; then\n"
+	"    echo \"prepare: kernels/build --tree $btree (the series' base)\"\n"
+	"    kernels/build --tree \"$btree\" --arch \"$arch\" >/dev/null ||\n"
+	"      { rc=$?; echo \"prepare: kernels/build failed (exit $rc): base $btree\" >&2; exit $rc; }\n"
+	"  fi\n"
+	"  echo \"prepare: kernels/build --tree $btree${bpatches:+ --patches $bpatches} --name $kernel\"\n"
+	"  kj=$(kernels/build --tree \"$btree\" ${bpatches:+--patches \"$bpatches\"} --arch \"$arch\" --name \"$kernel\") ||\n"
+	"    { rc=$?; echo \"prepare: kernels/build failed (exit $rc)\" >&2; exit $rc; }\n"
+	"  release=$(jq -r .release \"$kj\")\n"
+	"  image=$(jq -r '.vmlinux // .image // empty' \"$kj\")\n"
+	"  [ -f \"$image\" ] || { echo \"prepare: $kj names no kernel image\" >&2; exit 1; }\n"
 	"else\n"
 	"  kj=$CACHE/kernels/$kernel/kernel.json\n"
 	"  if [ -f \"$kj\" ]; then\n"	/* an exact release already unpacked */
-	"    release=$kernel\n"
+	"    release=$(jq -r .release \"$kj\")\n"
 	"  else\n"
 	"    echo \"prepare: kernels/fetch-debian --kernel $kernel --arch $arch\"\n"
 	"    release=$(kernels/fetch-debian --kernel \"$kernel\" --arch \"$arch\")\n"
@@ -59,7 +77,9 @@ static const char PREPARE_SCRIPT[] =
 	"ko=$CACHE/kmods/$release/iommulab_probe.ko\n"
 	"if [ ! -f \"$ko\" ] || [ -n \"$(find kmods/iommulab_probe kmods/uapi kmods/Makefile -newer \"$ko\" 2>/dev/null | head -1)\" ]; then\n"
 	"  echo \"prepare: make -C kmods KERNEL=$release ARCH=$arch module\"\n"
-	"  make -s -C kmods KERNEL=\"$release\" ARCH=\"$arch\" module\n"
+	/* release=: the release is resolved already; a lab-built
+	 * kernel (kernels/build) has no Debian package to resolve it from */
+	"  make -s -C kmods KERNEL=\"$release\" release=\"$release\" ARCH=\"$arch\" module\n"
 	"fi\n"
 	"[ -f \"$ko\" ] || { echo \"prepare: no module $ko\" >&2; exit 1; }\n"
 	"echo \"prepare: rig/mkinitramfs --kernel $release\"\n"
@@ -68,6 +88,57 @@ static const char PREPARE_SCRIPT[] =
 	"printf 'release=%s\\nkernel=%s\\ninitrd=%s\\n' \"$release\" \"$image\" \"$initrd\" > \"$result.tmp\"\n"
 	"mv \"$result.tmp\" \"$result\"\n"
 	"echo \"prepare: done in $(( $(date +%s) - t0 ))s: $initrd\"\n";
+
+/* @s non-empty, at most @max bytes, only [A-Za-z0-9] and @extra, no ".." */
+static bool recipe_part_ok(const char *s, size_t len, size_t max,
+			   const char *extra)
+{
+	size_t i;
+
+	if (len == 0 || len > max || s[0] == '-')
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && !strchr(extra, c))
+			return false;
+		if (c == '.' && i + 1 < len && s[i + 1] == '.')
+			return false;
+	}
+	return true;
+}
+
+int lab_artifacts_recipe(const struct lab_kernel *k, char *tree, size_t tlen,
+			 char *patches, size_t plen)
+{
+	const char *ref, *semi, *p;
+	size_t n;
+
+	*tree = *patches = '\0';
+	if (!k->source || strcmp(k->source, "build") || !k->source_ref ||
+	    strncmp(k->source_ref, "tree=", 5))
+		return -ENOENT;
+	ref = k->source_ref + 5;
+	semi = strchr(ref, ';');
+	n = semi ? (size_t)(semi - ref) : strlen(ref);
+	if (n >= tlen || !recipe_part_ok(ref, n, 512, "._+@/~:-"))
+		return -EINVAL;
+	memcpy(tree, ref, n);
+	tree[n] = '\0';
+	if (!semi)
+		return 0;
+	if (strncmp(semi + 1, "patches=", 8))
+		return -EINVAL;
+	p = semi + 9;
+	n = strlen(p);
+	if (!strcmp(p, "none"))
+		return 0;
+	if (p[0] != '/' || n >= plen || !recipe_part_ok(p, n, 1024, "._+/-"))
+		return -EINVAL;
+	memcpy(patches, p, n + 1);
+	return 0;
+}
 
 bool lab_artifacts_name_ok(const char *s)
 {
@@ -105,9 +176,11 @@ int lab_artifacts_argv(const struct lab_config *cfg, const struct lab_kernel *k,
 		       char ***argv_out)
 {
 	const char *ref, *o;
-	const char *src[12];
+	char tree[520], patches[1032];
+	const char *src[14];
 	char **argv;
 	size_t i, n = 0;
+	int ret;
 
 	/* a Debian kernel is fetched by its exact release when known */
 	ref = k->release && *k->release ? k->release : k->name;
@@ -125,6 +198,11 @@ int lab_artifacts_argv(const struct lab_config *cfg, const struct lab_kernel *k,
 	src[n++] = result_path;
 	src[n++] = k->image_path ? k->image_path : "";
 	src[n++] = o && *o == '/' ? o : "";
+	ret = lab_artifacts_recipe(k, tree, sizeof(tree), patches, sizeof(patches));
+	if (ret && ret != -ENOENT)
+		return ret;
+	src[n++] = tree;
+	src[n++] = patches;
 	src[n] = NULL;
 
 	argv = calloc(n + 1, sizeof(*argv));

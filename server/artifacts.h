@@ -48,6 +48,18 @@ void lab_artifacts_argv_free(char **argv);
 int lab_artifacts_read(const char *result_path, struct lab_artifacts *out);
 void lab_artifacts_clear(struct lab_artifacts *a);
 
+/*
+ * The build recipe of a kernel the lab builds itself: source "build" and
+ * source_ref "tree=TREE[@REF][;patches=/ABS/PATH|none]" (TREE as
+ * kernels/build --tree takes it, PATCHES an mbox or directory). Fills
+ * @tree and @patches ("" = no patches). -ENOENT no recipe (not a build
+ * kernel, or one registered with a descriptive source_ref only: it must
+ * then already be in $CACHE/kernels); -EINVAL a malformed recipe
+ * (characters outside the safe sets, "..", a relative patches path).
+ */
+int lab_artifacts_recipe(const struct lab_kernel *k, char *tree, size_t tlen,
+			 char *patches, size_t plen);
+
 /* is @s a safe kernel/arch/target name for a command line and a path? */
 bool lab_artifacts_name_ok(const char *s);
 

@@ -379,10 +379,12 @@ static const char *job_fault(const struct lab_job *j, char *buf, size_t len)
  */
 static void note_kernel(struct lab_run *run, struct qemu_run *q)
 {
+	const char *src = run->kernel->source ? run->kernel->source : "debian";
 	struct lab_kernel k;
 
+	/* built kernels (kernels/build) learn theirs the same way */
 	if ((run->kernel->release && *run->kernel->release) || !q->art.release ||
-	    strcmp(run->kernel->source ? run->kernel->source : "debian", "debian"))
+	    (strcmp(src, "debian") && strcmp(src, "build")))
 		return;
 	k = *run->kernel;
 	k.release = q->art.release;

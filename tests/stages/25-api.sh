@@ -444,6 +444,39 @@ call("POST lava/callback with a wrong secret -> 401", "POST", A + "/lava/callbac
 call("POST lava/callback with an API token -> 401", "POST", A + "/lava/callback",
      {"id": 1}, auth=token, expect=401)
 
+# ---- per-patch validation (server/patch.c, api_patch.c); no scheduler here: jobs stay queued
+mbox = open(os.path.join(top, "kernels/patches/0001-iommu-vt-d-enodev-on-snoop-mismatch.patch")).read()
+ps = {"base": "debian-6.12", "series": mbox, "targets": ["q35-a"]}
+call("POST patches without a token -> 401", "POST", A + "/patches", ps, expect=401)
+call("POST patches with an ingest token -> 403", "POST", A + "/patches", ps, auth=ingest, expect=403)
+call("POST patches bad base -> 400", "POST", A + "/patches", dict(ps, base="../x"), auth=token, expect=400)
+call("POST patches without a diff -> 400", "POST", A + "/patches", dict(ps, series="hello"),
+     auth=token, expect=400)
+call("POST patches bad file name -> 400", "POST", A + "/patches",
+     dict(ps, series=[{"name": "../evil.patch", "text": mbox}]), auth=token, expect=400)
+call("POST patches unknown key -> 400", "POST", A + "/patches", dict(ps, nope=1), auth=token, expect=400)
+call("POST patches unknown target -> 404", "POST", A + "/patches", dict(ps, targets=["zz"]),
+     auth=token, expect=404)
+_, d = call("POST patches -> 201", "POST", A + "/patches", ps, auth=token, expect=201)
+check("patch plan: kind patch, 2 jobs (base, candidate), the series subject",
+      d and d["kind"] == "patch" and d["njobs"] == 2 and
+      "snoop" in d["spec"]["patch"]["subject"] and d["spec"]["patch"]["base"] == "base-debian-6.12", str(d))
+if d:
+    ppid = d["id"]
+    _, r = call("GET patches/{id}: pending", "GET", A + "/patches/%d" % ppid, expect=200)
+    check("report pending while jobs are queued, one pending check",
+          r and r["state"] == "pending" and [c["state"] for c in r["checks"]] == ["pending"], str(r))
+    _, t = call("GET patches/{id}?format=text", "GET", A + "/patches/%d?format=text" % ppid, expect=200)
+    check("text report names base and candidate", t and "base-debian-6.12" in t and "patch-" in t, repr(t))
+    _, l = call("GET patches", "GET", A + "/patches", expect=200)
+    check("patch list has the plan", l and any(i["plan"] == ppid for i in l["items"]), str(l))
+    _, k = call("GET kernels/base-debian-6.12", "GET", A + "/kernels/base-debian-6.12", expect=200)
+    check("base kernel registered as a build with its recipe",
+          k and k["source"] == "build" and k["source_ref"] == "tree=debian-6.12", str(k))
+call("GET patches/{id} of a plan that is no patch -> 404", "GET", A + "/patches/%d" % pid, expect=404)
+call("GET patches/999 -> 404", "GET", A + "/patches/999", expect=404)
+call("GET patches/x -> 400", "GET", A + "/patches/x", expect=400)
+
 # ---- unknown routes, static files ----------------------------------------------------------
 call("GET /api/v1/nope -> 404", "GET", A + "/nope", expect=404)
 _, b = call("GET / -> index.html", "GET", "/", expect=200)

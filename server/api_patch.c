@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * api_patch.c - the /api/v1/patches routes (api_patch.h) on top of patch.c.
+ *
+ * The report's target_url points at the dashboard on the host the client
+ * used (its Host header, when that is a plain host[:port]), else at the
+ * server's own listen address.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <microhttpd.h>
+
+#include "api.h"
+#include "api_patch.h"
+#include "config.h"
+#include "patch.h"
+
+static bool host_ok(const char *h)
+{
+	size_t n = h ? strlen(h) : 0;
+
+	if (n == 0 || n > 200)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)h[i];
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && !strchr(".-:[]", c))
+			return false;
+	}
+	return true;
+}
+
+static void dash_base(struct lab_req *rq, char *buf, size_t n)
+{
+	const char *h = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_HOST);
+
+	if (host_ok(h))
+		snprintf(buf, n, "http://%s", h);
+	else
+		snprintf(buf, n, "http://%s:%u", rq->cfg->listen_addr, rq->cfg->port);
+}
+
+int lab_api_patch_post(struct lab_req *rq, struct lab_resp *rs)
+{
+	json_t *body, *plan;
+	int r;
+
+	r = lab_req_json(rq, rs, &body);
+	if (r)
+		return r;
+	r = lab_patch_submit(rq->st, rq->cfg, body, rq->token_name, &plan,
+			     rs->err, sizeof(rs->err));
+	json_decref(body);
+	if (r)
+		return r;
+	rs->status = MHD_HTTP_CREATED;
+	snprintf(rs->location, sizeof(rs->location), LAB_API_PREFIX "/patches/%lld",
+		 (long long)json_integer_value(json_object_get(plan, "id")));
+	rs->json = plan;
+	return 0;
+}
+
+int lab_api_patch_list(struct lab_req *rq, struct lab_resp *rs)
+{
+	json_t *items;
+	int64_t limit;
+	int r;
+
+	r = lab_req_int(rq, rs, "limit", 1, 500, 100, &limit);
+	if (r)
+		return r;
+	r = lab_patch_list(rq->st, limit, &items);
+	if (r)
+		return r;
+	rs->json = json_pack("{s:I, s:o, s:n}", "count", (json_int_t)json_array_size(items),
+			     "items", items, "next_cursor");
+	return rs->json ? 0 : -ENOMEM;
+}
+
+int lab_api_patch_get(struct lab_req *rq, struct lab_resp *rs)
+{
+	const char *fmt = lab_req_arg(rq, "format");
+	char dash[256];
+	json_t *rep;
+	int64_t id;
+	int r;
+
+	if (fmt && strcmp(fmt, "text") && strcmp(fmt, "json"))
+		return lab_fail(rs, -EINVAL, "format must be json or text");
+	r = lab_req_id(rq, rs, 0, &id);
+	if (r)
+		return r;
+	dash_base(rq, dash, sizeof(dash));
+	r = lab_patch_report(rq->st, id, dash, &rep, rs->err, sizeof(rs->err));
+	if (r)
+		return r;
+	if (fmt && !strcmp(fmt, "text")) {
+		rs->text = lab_patch_report_text(rep);
+		json_decref(rep);
+		if (!rs->text)
+			return -ENOMEM;
+		rs->text_len = strlen(rs->text);
+		rs->content_type = "text/plain; charset=utf-8";
+		return 0;
+	}
+	rs->json = rep;
+	return 0;
+}

@@ -1,0 +1,880 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * patch.c - per-patch validation: submission (series on disk, two build
+ * kernels, one plan) and the per-driver report. Contract in patch.h.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "artifacts.h"
+#include "auth.h"
+#include "diff.h"
+#include "log.h"
+#include "patch.h"
+
+#define PATCH_DIR "patches"
+#define NAME_MAX_LEN 64
+
+static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+static const char *str_of(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+/* ---- the series on disk --------------------------------------------------- */
+
+/* snprintf for paths: -ENAMETOOLONG instead of a silently cut path */
+static int pathf(char *buf, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int pathf(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
+static bool file_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 100 || s[0] == '.' || s[0] == '-' || !strcmp(s, "series"))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && c != '.' && c != '_' && c != '-' && c != '+')
+			return false;
+	}
+	return true;
+}
+
+static int write_file(const char *path, const char *data, size_t len)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while (len) {
+		ssize_t w = write(fd, data, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	if (close(fd) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/* remove a temp series dir (flat: files only) */
+static void rm_flat_dir(const char *dir, json_t *names)
+{
+	char p[PATH_MAX];
+	size_t i;
+	json_t *v;
+
+	if (!pathf(p, sizeof(p), "%s/series.mbox", dir))
+		unlink(p);
+	if (!pathf(p, sizeof(p), "%s/series", dir))
+		unlink(p);
+	json_array_foreach(names, i, v) {
+		if (!pathf(p, sizeof(p), "%s/%s", dir, str_of(v, "name")))
+			unlink(p);
+	}
+	rmdir(dir);
+}
+
+/* the subject of the first mail (or the first file name) */
+static void first_subject(const char *text, char *out, size_t n)
+{
+	const char *s = text ? strstr(text, "\nSubject: ") : NULL;
+	size_t len;
+
+	if (text && !strncmp(text, "Subject: ", 9))
+		s = text - 1;
+	if (!s) {
+		snprintf(out, n, "(no subject)");
+		return;
+	}
+	s += 10;
+	len = 0;
+	/* RFC 5322 folding: a line starting with white space continues it */
+	while (*s && len + 1 < n) {
+		if (*s == '\r' || *s == '\n') {
+			const char *nx = s + (s[0] == '\r' && s[1] == '\n' ? 2 : 1);
+
+			if (*nx != ' ' && *nx != '\t')
+				break;
+			s = nx;
+			while (*s == ' ' || *s == '\t')
+				s++;
+			out[len++] = ' ';
+			continue;
+		}
+		out[len++] = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
+		s++;
+	}
+	out[len] = '\0';
+}
+
+/*
+ * Validate @series (mbox text or [{name, text}]), store it under
+ * STATE/patches/<sha16>/ and give the path kernels/build takes, its sha256
+ * and the first subject.
+ */
+static int series_store(const struct lab_config *cfg, json_t *series,
+			char *path, size_t plen, char sha[65], char *subject,
+			size_t slen, const char **format, char *err, size_t errlen)
+{
+	char top[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX], p[PATH_MAX];
+	char *cat = NULL, *list = NULL;
+	size_t total = 0, catlen = 0, listlen = 0, i;
+	FILE *cf, *lf;
+	struct stat sb;
+	json_t *v;
+	int ret;
+
+	if (json_is_string(series)) {
+		total = json_string_length(series);
+		if (total == 0 || strlen(json_string_value(series)) != total)
+			return errf(err, errlen, -EINVAL, "\"series\" is empty or holds a NUL byte");
+		if (!strstr(json_string_value(series), "\n--- ") &&
+		    !strstr(json_string_value(series), "\ndiff --git "))
+			return errf(err, errlen, -EINVAL, "\"series\" holds no diff");
+		*format = "mbox";
+	} else if (json_is_array(series) && json_array_size(series) > 0 &&
+		   json_array_size(series) <= 200) {
+		json_array_foreach(series, i, v) {
+			json_t *t = json_object_get(v, "text");
+
+			if (!json_is_object(v) || !json_is_string(t) ||
+			    !file_name_ok(str_of(v, "name")) ||
+			    strlen(json_string_value(t)) != json_string_length(t))
+				return errf(err, errlen, -EINVAL,
+					    "series[%zu] must be {\"name\": \"NNNN-x.patch\" "
+					    "([A-Za-z0-9._+-], not \"series\"), \"text\": \"...\"}", i);
+			total += json_string_length(t);
+		}
+		*format = "dir";
+	} else {
+		return errf(err, errlen, -EINVAL, "\"series\" must be mbox text or an array "
+			    "of {name, text} (1-200 patches)");
+	}
+	if (total > LAB_PATCH_SERIES_MAX)
+		return errf(err, errlen, -EINVAL, "series larger than %u bytes",
+			    LAB_PATCH_SERIES_MAX);
+
+	/* the content hash: names and texts in order */
+	cf = open_memstream(&cat, &catlen);
+	lf = open_memstream(&list, &listlen);
+	if (!cf || !lf) {
+		if (cf)
+			fclose(cf);
+		free(cat);
+		return -ENOMEM;
+	}
+	if (json_is_string(series)) {
+		fputs(json_string_value(series), cf);
+	} else {
+		json_array_foreach(series, i, v) {
+			fprintf(cf, "%s\n%zu\n%s", str_of(v, "name"),
+				strlen(str_of(v, "text")), str_of(v, "text"));
+			fprintf(lf, "%s\n", str_of(v, "name"));
+		}
+	}
+	fclose(cf);
+	fclose(lf);
+	ret = lab_auth_sha256_hex(cat, catlen, sha);
+	free(cat);
+	if (ret)
+		goto free_list;
+	first_subject(json_is_string(series) ? json_string_value(series) :
+		      str_of(json_array_get(series, 0), "text"), subject, slen);
+	if (!strcmp(subject, "(no subject)") && json_is_array(series))
+		snprintf(subject, slen, "%s", str_of(json_array_get(series, 0), "name"));
+
+	if (pathf(top, sizeof(top), "%s/" PATCH_DIR, cfg->state_dir) ||
+	    pathf(dir, sizeof(dir), "%s/%.16s", top, sha) ||
+	    pathf(tmp, sizeof(tmp), "%s/.tmp-%.16s-%d", top, sha, (int)getpid()) ||
+	    pathf(path, plen, json_is_string(series) ? "%s/series.mbox" : "%s", dir)) {
+		ret = errf(err, errlen, -EIO, "state dir path too long");
+		goto free_list;
+	}
+	if (mkdir(top, 0755) && errno != EEXIST) {
+		ret = errf(err, errlen, -EIO, "cannot create %s: %s", top, strerror(errno));
+		goto free_list;
+	}
+	if (stat(dir, &sb) == 0) {	/* the same series was stored before */
+		ret = 0;
+		goto free_list;
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST) {
+		ret = errf(err, errlen, -EIO, "cannot create %s: %s", tmp, strerror(errno));
+		goto free_list;
+	}
+	if (json_is_string(series)) {
+		ret = pathf(p, sizeof(p), "%s/series.mbox", tmp) ?: write_file(p, json_string_value(series), total);
+	} else {
+		ret = pathf(p, sizeof(p), "%s/series", tmp) ?: write_file(p, list, listlen);
+		json_array_foreach(series, i, v) {
+			if (ret)
+				break;
+			ret = pathf(p, sizeof(p), "%s/%s", tmp, str_of(v, "name")) ?: write_file(p, str_of(v, "text"), strlen(str_of(v, "text")));
+		}
+	}
+	if (!ret && rename(tmp, dir) && errno != EEXIST && errno != ENOTEMPTY)
+		ret = -errno;
+	if (ret) {
+		errf(err, errlen, -EIO, "cannot store the series: %s", strerror(-ret));
+		ret = -EIO;
+	}
+	if (stat(tmp, &sb) == 0)
+		rm_flat_dir(tmp, json_is_array(series) ? series : NULL);
+free_list:
+	free(list);
+	return ret;
+}
+
+/* ---- submission ----------------------------------------------------------- */
+
+/* a kernel name from @prefix and @s: [A-Za-z0-9._+-], at most 64 bytes */
+static void kernel_name(char *out, size_t n, const char *prefix, const char *s,
+			const char *sha)
+{
+	size_t len;
+
+	snprintf(out, n, "%s%s", prefix, s);
+	len = strlen(out);
+	for (size_t i = strlen(prefix); i < len; i++) {
+		unsigned char c = (unsigned char)out[i];
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && c != '.' && c != '_' && c != '-' && c != '+')
+			out[i] = '_';
+	}
+	if (len > NAME_MAX_LEN || (out[strlen(prefix)] == '_' && sha))
+		snprintf(out, n, "%s%.12s", prefix, sha);
+}
+
+/* register a build kernel with @recipe, or check the one there has it */
+static int kernel_ensure(struct lab_store *st, const char *name, const char *recipe,
+			 char *err, size_t errlen)
+{
+	struct lab_kernel k = { 0 }, old = { 0 };
+	int ret;
+
+	ret = lab_store_kernel_get(st, name, &old);
+	if (!ret) {
+		bool same = old.source && !strcmp(old.source, "build") &&
+			    old.source_ref && !strcmp(old.source_ref, recipe);
+
+		lab_kernel_clear(&old);
+		return same ? 0 : errf(err, errlen, -EEXIST,
+				       "kernel '%s' exists with another recipe", name);
+	}
+	if (ret != -ENOENT)
+		return ret;
+	k.name = (char *)name;
+	k.arch = "x86_64";	/* the only arch kernels/lab.config is written for */
+	k.source = "build";
+	k.source_ref = (char *)recipe;
+	ret = lab_store_kernel_put(st, &k);
+	if (!ret)
+		lab_info("patch: kernel %s registered (%s)", name, recipe);
+	return ret;
+}
+
+/* the base: a registered build kernel with an unpatched recipe, or a tree */
+static int base_resolve(struct lab_store *st, const char *base, char *name,
+			size_t nlen, char *tree, size_t tlen, char *err, size_t errlen)
+{
+	char patches[1032], recipe[600], sha[65];
+	struct lab_kernel k = { 0 };
+	int ret;
+
+	ret = lab_store_kernel_get(st, base, &k);
+	if (!ret) {
+		ret = lab_artifacts_recipe(&k, tree, tlen, patches, sizeof(patches));
+		lab_kernel_clear(&k);
+		if (ret)
+			return errf(err, errlen, -EINVAL, "base kernel '%s' is not one the lab "
+				    "builds (source \"build\" with a tree= recipe)", base);
+		if (*patches)
+			return errf(err, errlen, -EINVAL, "base kernel '%s' carries patches "
+				    "already: give its tree instead", base);
+		snprintf(name, nlen, "%s", base);
+		return 0;
+	}
+	if (ret != -ENOENT)
+		return ret;
+	k.source = "build";
+	snprintf(recipe, sizeof(recipe), "tree=%.520s", base);
+	k.source_ref = recipe;
+	if (strlen(base) > 512 ||
+	    lab_artifacts_recipe(&k, tree, tlen, patches, sizeof(patches)))
+		return errf(err, errlen, -EINVAL, "\"base\" must be a registered build kernel, "
+			    "debian-6.12 or /abs/git/checkout[@ref]");
+	if (strcmp(tree, "debian-6.12") && tree[0] != '/')
+		return errf(err, errlen, -EINVAL, "\"base\" tree must be debian-6.12 or an "
+			    "absolute path to a git checkout");
+	ret = lab_auth_sha256_hex(tree, strlen(tree), sha);
+	if (ret)
+		return ret;
+	kernel_name(name, nlen, "base-", tree, sha);
+	return kernel_ensure(st, name, recipe, err, errlen);
+}
+
+int lab_patch_submit(struct lab_store *st, const struct lab_config *cfg,
+		     json_t *req, const char *created_by, json_t **out,
+		     char *err, size_t errlen)
+{
+	static const char *const allowed[] = { "name", "base", "series", "targets",
+		"cases", "repeat", "priority", "timeout_s", NULL };
+	char bname[NAME_MAX_LEN + 8], hname[NAME_MAX_LEN + 8], tree[520];
+	char path[PATH_MAX], sha[65], hsha[65], subject[160], recipe[PATH_MAX + 600];
+	char *key_buf = NULL;
+	const char *base, *format = "mbox", *key;
+	json_t *plan, *spec, *v, *created;
+	int64_t plan_id;
+	int njobs, ret;
+
+	if (!json_is_object(req))
+		return errf(err, errlen, -EINVAL, "a patch submission is a JSON object");
+	json_object_foreach(req, key, v) {
+		bool ok = false;
+
+		for (int i = 0; allowed[i]; i++)
+			ok |= !strcmp(key, allowed[i]);
+		if (!ok)
+			return errf(err, errlen, -EINVAL, "unknown key \"%.64s\" (allowed: name, "
+				    "base, series, targets, cases, repeat, priority, timeout_s)", key);
+	}
+	base = json_string_value(json_object_get(req, "base"));
+	if (!base || !*base)
+		return errf(err, errlen, -EINVAL, "\"base\" (kernel name or tree) is required");
+	v = json_object_get(req, "name");
+	if (v && (!json_is_string(v) || json_string_length(v) > 200))
+		return errf(err, errlen, -EINVAL, "\"name\" must be a string of at most 200 bytes");
+	/* plain target names are checked before anything is registered or
+	 * written (match expressions are checked by the plan itself) */
+	v = json_object_get(req, "targets");
+	if (v && !json_is_array(v))
+		return errf(err, errlen, -EINVAL, "\"targets\" must be an array of names");
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		const char *t = json_string_value(json_array_get(v, i));
+		struct lab_target tg = { 0 };
+
+		if (!t)
+			return errf(err, errlen, -EINVAL, "\"targets\" must be an array of names");
+		if (strpbrk(t, "=*?[,") || lab_store_target_get(st, t, &tg) == 0) {
+			lab_target_clear(&tg);
+			continue;
+		}
+		return errf(err, errlen, -ENOENT, "unknown target '%.64s'", t);
+	}
+	v = json_object_get(req, "name");
+	ret = base_resolve(st, base, bname, sizeof(bname), tree, sizeof(tree), err, errlen);
+	if (ret)
+		return ret;
+	ret = series_store(cfg, json_object_get(req, "series"), path, sizeof(path), sha,
+			   subject, sizeof(subject), &format, err, errlen);
+	if (ret)
+		return ret;
+
+	/* the candidate: one per (tree, series) */
+	if (asprintf(&key_buf, "%s\n%s", tree, sha) < 0)
+		return -ENOMEM;
+	ret = lab_auth_sha256_hex(key_buf, strlen(key_buf), hsha);
+	free(key_buf);
+	if (ret)
+		return ret;
+	snprintf(hname, sizeof(hname), "patch-%.12s", hsha);
+	snprintf(recipe, sizeof(recipe), "tree=%s;patches=%s", tree, path);
+	ret = kernel_ensure(st, hname, recipe, err, errlen);
+	if (ret)
+		return ret;
+
+	plan = json_pack("{s:s, s:s, s:[s,s], s:i}", "kind", "patch",
+			 "name", v ? json_string_value(v) : subject,
+			 "kernels", bname, hname, "max_attempts", 1);
+	spec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "base", bname, "head", hname,
+			 "tree", tree, "series", sha, "subject", subject, "format", format);
+	if (!plan || !spec || json_object_set_new(plan, "patch", spec)) {
+		json_decref(plan);
+		return -ENOMEM;
+	}
+	spec = NULL;
+	for (const char *const *k = allowed + 3; *k; k++)
+		if ((v = json_object_get(req, *k)))
+			json_object_set(plan, *k, v);
+	ret = lab_store_plan_create_ex(st, plan, created_by, &plan_id, &njobs, err, errlen);
+	json_decref(plan);
+	if (ret)
+		return ret;
+	ret = lab_store_plan_json(st, plan_id, &created);
+	if (ret)
+		return ret;
+	json_object_set_new(created, "njobs", json_integer(njobs));
+	lab_info("patch: plan %lld \"%s\": %s vs %s, %d jobs", (long long)plan_id,
+		 subject, bname, hname, njobs);
+	*out = created;
+	return 0;
+}
+
+/* ---- report --------------------------------------------------------------- */
+
+static bool verdict_is(json_t *side, const char *v)
+{
+	return side && json_is_object(side) && !strcmp(str_of(side, "verdict"), v);
+}
+
+static bool failing(json_t *side)
+{
+	return verdict_is(side, "fail") || verdict_is(side, "error");
+}
+
+/* "intel-iommu: 1 contract violation, 2 errno changes" */
+static void describe(json_t *d, char *buf, size_t n)
+{
+	static const struct { const char *key, *one, *many; } parts[] = {
+		{ "contract_violations", "contract violation", "contract violations" },
+		{ "new_failures", "new failure", "new failures" },
+		{ "new_passes", "new pass", "new passes" },
+		{ "errno_changes", "errno change", "errno changes" },
+		{ "other_changes", "other change", "other changes" },
+	};
+	size_t used = 0, k;
+
+	buf[0] = '\0';
+	for (k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
+		size_t c = json_array_size(json_object_get(d, parts[k].key));
+
+		if (!c)
+			continue;
+		used += snprintf(buf + used, used < n ? n - used : 0, "%s%zu %s",
+				 used ? ", " : "", c, c == 1 ? parts[k].one : parts[k].many);
+	}
+	if (!used)
+		snprintf(buf, n, "no change in %lld cases",
+			 (long long)json_integer_value(json_object_get(d, "unchanged")));
+	if (json_integer_value(json_object_get(d, "preexisting_failures")) > 0 && used < n)
+		snprintf(buf + strlen(buf), n - strlen(buf), " (%lld failing before the series too)",
+			 (long long)json_integer_value(json_object_get(d, "preexisting_failures")));
+}
+
+static json_t *driver_entry(json_t *drivers, const char *name)
+{
+	json_t *d = json_object_get(drivers, name);
+
+	if (d)
+		return d;
+	d = json_pack("{s:s, s:[], s:[], s:[], s:[], s:[], s:i, s:i}", "driver", name,
+		      "contract_violations", "new_failures", "new_passes", "errno_changes",
+		      "other_changes", "preexisting_failures", 0, "unchanged", 0);
+	json_object_set_new(drivers, name, d);
+	return d;
+}
+
+static void add_count(json_t *d, const char *key)
+{
+	json_object_set_new(d, key, json_integer(json_integer_value(json_object_get(d, key)) + 1));
+}
+
+/* classify one diff row into its driver's lists */
+static void take_row(json_t *drivers, json_t *row)
+{
+	const char *cls = str_of(row, "class");
+	json_t *b = json_object_get(row, "base"), *h = json_object_get(row, "head");
+	json_t *d = driver_entry(drivers, str_of(row, "driver"));
+	bool changed = strcmp(cls, "unchanged") != 0;
+
+	if (!changed) {
+		add_count(d, "unchanged");
+		if (failing(h))
+			add_count(d, "preexisting_failures");
+		return;
+	}
+	if (verdict_is(h, "fail"))
+		json_array_append(json_object_get(d, "contract_violations"), row);
+	else if (failing(h) && verdict_is(b, "pass"))
+		json_array_append(json_object_get(d, "new_failures"), row);
+	else if (!strcmp(cls, "fail_to_pass"))
+		json_array_append(json_object_get(d, "new_passes"), row);
+	if (json_is_object(b) && json_is_object(h) &&
+	    json_integer_value(json_object_get(b, "observed")) !=
+	    json_integer_value(json_object_get(h, "observed")))
+		json_array_append(json_object_get(d, "errno_changes"), row);
+	else if (!verdict_is(h, "fail") && !(failing(h) && verdict_is(b, "pass")) &&
+		 strcmp(cls, "fail_to_pass"))
+		json_array_append(json_object_get(d, "other_changes"), row);
+}
+
+/* what a failed candidate/base job says about the stage */
+static const char *stage_of(const char *reason)
+{
+	if (!reason)
+		return "run";
+	if (strstr(reason, "preparation failed (exit 4)"))
+		return "apply";
+	if (strstr(reason, "preparation failed (exit 3)"))
+		return "config";
+	if (strstr(reason, "preparation failed") || strstr(reason, "prepare"))
+		return "build";
+	if (strstr(reason, "bad results"))
+		return "results";
+	return "boot";
+}
+
+/* the last @max bytes of @s, from a line start */
+static json_t *excerpt(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	const char *p;
+
+	if (!n)
+		return json_null();
+	if (n <= max)
+		return json_string(s);
+	p = s + n - max;
+	if (strchr(p, '\n'))
+		p = strchr(p, '\n') + 1;
+	return json_string(p);
+}
+
+static int check_push(json_t *checks, const char *state, const char *ctx,
+		      const char *desc, const char *url)
+{
+	return json_array_append_new(checks, json_pack("{s:s, s:s, s:s, s:s}", "state", state,
+						       "context", ctx, "description", desc,
+						       "target_url", url));
+}
+
+int lab_patch_report(struct lab_store *st, int64_t plan_id, const char *dash,
+		     json_t **out, char *err, size_t errlen)
+{
+	struct lab_job_filter f = { .state = -1, .plan_id = plan_id, .limit = 1000 };
+	json_t *plan = NULL, *jobs = NULL, *diff = NULL, *rep, *checks, *targets;
+	json_t *j, *pspec, *bk = NULL, *hk = NULL, *row, *dl;
+	const char *bname, *hname, *state = "success", *stage = "run";
+	char url[512], desc[512], ctx[128];
+	bool pending = false;
+	json_t *bad_job = NULL;
+	size_t i;
+	int ret;
+
+	ret = lab_store_plan_json(st, plan_id, &plan);
+	if (ret)
+		return ret == -ENOENT ? errf(err, errlen, ret, "unknown plan %lld",
+					     (long long)plan_id) : ret;
+	pspec = json_object_get(json_object_get(plan, "spec"), "patch");
+	if (strcmp(str_of(plan, "kind"), "patch") || !json_is_object(pspec)) {
+		ret = errf(err, errlen, -ENOENT, "plan %lld is not a patch submission",
+			   (long long)plan_id);
+		goto put_plan;
+	}
+	bname = str_of(pspec, "base");
+	hname = str_of(pspec, "head");
+	ret = lab_store_jobs_list(st, &f, &jobs);
+	if (ret)
+		goto put_plan;
+	if (lab_store_kernel_json(st, bname, &bk) || lab_store_kernel_json(st, hname, &hk)) {
+		ret = errf(err, errlen, -ENOENT, "the kernels of plan %lld are gone",
+			   (long long)plan_id);
+		goto put_jobs;
+	}
+	snprintf(url, sizeof(url), "%s/#/patches/%lld", dash ? dash : "", (long long)plan_id);
+	targets = json_array();
+	json_array_foreach(jobs, i, j) {
+		const char *js = str_of(j, "state");
+		bool dup = false;
+		size_t k;
+		json_t *t;
+
+		json_array_foreach(targets, k, t)
+			dup |= !strcmp(json_string_value(t), str_of(j, "target"));
+		if (!dup)
+			json_array_append_new(targets, json_string(str_of(j, "target")));
+		if (!strcmp(js, "queued") || !strcmp(js, "scheduled") || !strcmp(js, "running"))
+			pending = true;
+		else if (strcmp(js, "complete") &&
+			 (!bad_job || !strcmp(str_of(j, "kernel"), hname)))
+			bad_job = j;	/* a candidate's failure says the most */
+	}
+	rep = json_pack("{s:I, s:s, s:s, s:{s:s, s:O}, s:{s:s, s:O}, s:o, s:s}",
+			"plan", (json_int_t)plan_id, "name", str_of(plan, "name"),
+			"subject", str_of(pspec, "subject"),
+			"base", "kernel", bname, "release", json_object_get(bk, "release"),
+			"head", "kernel", hname, "release", json_object_get(hk, "release"),
+			"targets", targets, "target_url", url);
+	checks = json_array();
+	dl = json_array();
+	if (!rep || !checks || !dl) {
+		json_decref(rep);
+		json_decref(checks);
+		json_decref(dl);
+		ret = -ENOMEM;
+		goto put_kernels;
+	}
+	if (pending && !bad_job) {
+		state = "pending";
+		snprintf(desc, sizeof(desc), "%lld of %zu jobs done",
+			 (long long)json_integer_value(json_object_get(json_object_get(plan, "jobs"),
+								       "complete")),
+			 json_array_size(jobs));
+		check_push(checks, "pending", "iommulab/run", desc, url);
+		json_object_set_new(rep, "summary", json_string(desc));
+		json_object_set_new(rep, "excerpt", json_null());
+	} else if (bad_job) {
+		const char *reason = str_of(bad_job, "reason");
+		bool is_base = !strcmp(str_of(bad_job, "kernel"), bname);
+
+		state = "fail";
+		stage = is_base ? "base" : stage_of(reason);
+		if (!strcmp(stage, "apply"))
+			snprintf(desc, sizeof(desc), "the series does not apply to %s", bname);
+		else if (!strcmp(stage, "config"))
+			snprintf(desc, sizeof(desc), "the series breaks the lab config");
+		else if (!strcmp(stage, "build"))
+			snprintf(desc, sizeof(desc), "the series breaks the build");
+		else if (!strcmp(stage, "base"))
+			snprintf(desc, sizeof(desc), "the base kernel %s did not run: %.200s",
+				 bname, reason);
+		else if (!strcmp(stage, "results"))
+			snprintf(desc, sizeof(desc), "the candidate gave no usable results on %s",
+				 str_of(bad_job, "target"));
+		else
+			snprintf(desc, sizeof(desc), "the candidate kernel did not boot/run on %s: "
+				 "%.120s", str_of(bad_job, "target"), reason);
+		snprintf(ctx, sizeof(ctx), "iommulab/%s", !strcmp(stage, "boot") ||
+			 !strcmp(stage, "results") ? "boot" : "build");
+		check_push(checks, "fail", ctx, desc, url);
+		json_object_set_new(rep, "summary", json_string(desc));
+		json_object_set_new(rep, "excerpt", excerpt(reason, 1500));
+		json_object_set_new(rep, "job", json_integer(json_integer_value(
+			json_object_get(bad_job, "id"))));
+	} else {
+		const char *key;
+		json_t *d, *dm = json_object();
+		int nfail = 0, nwarn = 0;
+
+		ret = lab_diff_run(st, false, bname, hname, false, &diff, err, errlen);
+		if (ret) {
+			json_decref(dm);
+			json_decref(rep);
+			json_decref(checks);
+			json_decref(dl);
+			goto put_kernels;
+		}
+		json_array_foreach(json_object_get(diff, "rows"), i, row) {
+			size_t k;
+			json_t *t;
+			bool in_plan = false;
+
+			json_array_foreach(targets, k, t)
+				in_plan |= !strcmp(json_string_value(t), str_of(row, "target"));
+			if (in_plan)
+				take_row(dm, row);
+		}
+		json_object_foreach(dm, key, d) {
+			const char *ds = "success";
+
+			if (json_array_size(json_object_get(d, "contract_violations")) ||
+			    json_array_size(json_object_get(d, "new_failures")))
+				ds = "fail", nfail++;
+			else if (json_array_size(json_object_get(d, "new_passes")) ||
+				 json_array_size(json_object_get(d, "errno_changes")) ||
+				 json_array_size(json_object_get(d, "other_changes")))
+				ds = "warning", nwarn++;
+			describe(d, desc, sizeof(desc));
+			snprintf(ctx, sizeof(ctx), "iommulab/%s", key);
+			json_object_set_new(d, "state", json_string(ds));
+			json_object_set_new(d, "context", json_string(ctx));
+			json_object_set_new(d, "description", json_string(desc));
+			json_object_set_new(d, "target_url", json_string(url));
+			json_array_append(dl, d);
+			check_push(checks, ds, ctx, desc, url);
+		}
+		json_decref(dm);
+		state = nfail ? "fail" : nwarn ? "warning" : "success";
+		snprintf(desc, sizeof(desc), "%zu drivers: %d fail, %d warning, %zu success",
+			 json_array_size(dl), nfail, nwarn, json_array_size(dl) - nfail - nwarn);
+		json_object_set_new(rep, "summary", json_string(desc));
+		json_object_set_new(rep, "excerpt", json_null());
+	}
+	json_object_set_new(rep, "state", json_string(state));
+	json_object_set_new(rep, "stage", json_string(pending && !bad_job ? "run" : stage));
+	json_object_set_new(rep, "drivers", dl);
+	json_object_set_new(rep, "checks", checks);
+	*out = rep;
+	ret = 0;
+put_kernels:
+	json_decref(diff);
+	json_decref(bk);
+	json_decref(hk);
+put_jobs:
+	json_decref(jobs);
+put_plan:
+	json_decref(plan);
+	return ret;
+}
+
+/* ---- text ----------------------------------------------------------------- */
+
+static const char *side_text(json_t *s, char *buf, size_t n)
+{
+	if (!json_is_object(s))
+		return "-";
+	snprintf(buf, n, "%s/%s", str_of(s, "observed_name"), str_of(s, "verdict"));
+	return buf;
+}
+
+static void rows_text(FILE *f, json_t *d, const char *key, const char *label)
+{
+	char b[64], h[64];
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(json_object_get(d, key), i, r) {
+		json_t *hs = json_object_get(r, "head");
+		const char *exp = json_is_object(hs) ? str_of(hs, "expected_name") : "";
+
+		fprintf(f, "    %-20s %-34s %s -> %s%s%s%s  [%s]\n", str_of(r, "target"),
+			str_of(r, "case"), side_text(json_object_get(r, "base"), b, sizeof(b)),
+			side_text(hs, h, sizeof(h)), *exp ? " (contract: " : "", exp,
+			*exp ? ")" : "", label);
+	}
+}
+
+char *lab_patch_report_text(json_t *rep)
+{
+	json_t *base = json_object_get(rep, "base"), *head = json_object_get(rep, "head");
+	char *buf = NULL;
+	size_t len = 0, i;
+	json_t *d, *t;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	fprintf(f, "iommulab per-patch validation: %s\n\n", str_of(rep, "subject"));
+	fprintf(f, "  base:      %s (%s)\n", str_of(base, "kernel"),
+		json_is_string(json_object_get(base, "release")) ? str_of(base, "release") : "not built yet");
+	fprintf(f, "  candidate: %s (%s)\n", str_of(head, "kernel"),
+		json_is_string(json_object_get(head, "release")) ? str_of(head, "release") : "not built yet");
+	fprintf(f, "  targets:  ");
+	json_array_foreach(json_object_get(rep, "targets"), i, t)
+		fprintf(f, " %s", json_string_value(t));
+	fprintf(f, "\n  result:    %s (%s)\n\n", str_of(rep, "state"), str_of(rep, "summary"));
+	json_array_foreach(json_object_get(rep, "checks"), i, t) {
+		char st[16];
+		size_t k;
+
+		snprintf(st, sizeof(st), "%s", str_of(t, "state"));
+		for (k = 0; st[k]; k++)
+			st[k] = (char)(st[k] >= 'a' && st[k] <= 'z' ? st[k] - 32 : st[k]);
+		fprintf(f, "%-8s %s: %s\n", st, str_of(t, "context"), str_of(t, "description"));
+		json_array_foreach(json_object_get(rep, "drivers"), k, d) {
+			if (strcmp(str_of(d, "context"), str_of(t, "context")))
+				continue;
+			rows_text(f, d, "contract_violations", "contract violation");
+			rows_text(f, d, "new_failures", "new failure");
+			rows_text(f, d, "new_passes", "new pass");
+			rows_text(f, d, "other_changes", "changed");
+		}
+	}
+	if (json_is_string(json_object_get(rep, "excerpt"))) {
+		const char *p = str_of(rep, "excerpt");
+
+		fprintf(f, "\nlog excerpt:\n");
+		while (*p) {
+			size_t n = strcspn(p, "\n");
+
+			fprintf(f, "  | %.*s\n", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+	}
+	fprintf(f, "\nDetails: %s\n", str_of(rep, "target_url"));
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* ---- list ----------------------------------------------------------------- */
+
+int lab_patch_list(struct lab_store *st, int64_t limit, json_t **out)
+{
+	json_t *plans, *items, *p, *rep;
+	char err[LAB_STORE_ERR_MAX];
+	size_t i;
+	int ret;
+
+	ret = lab_store_plans_list(st, 1000, 0, &plans);
+	if (ret)
+		return ret;
+	items = json_array();
+	if (!items) {
+		json_decref(plans);
+		return -ENOMEM;
+	}
+	json_array_foreach(json_is_array(plans) ? plans : json_object_get(plans, "items"), i, p) {
+		json_t *spec = json_object_get(json_object_get(p, "spec"), "patch");
+		int64_t id = json_integer_value(json_object_get(p, "id"));
+
+		if (strcmp(str_of(p, "kind"), "patch") || !json_is_object(spec))
+			continue;
+		if ((int64_t)json_array_size(items) >= limit)
+			break;
+		if (lab_patch_report(st, id, "", &rep, err, sizeof(err)))
+			continue;
+		json_array_append_new(items, json_pack(
+			"{s:I, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O}",
+			"plan", (json_int_t)id, "name", str_of(p, "name"),
+			"subject", str_of(spec, "subject"),
+			"base", json_object_get(rep, "base"), "head", json_object_get(rep, "head"),
+			"state", json_object_get(rep, "state"), "stage", json_object_get(rep, "stage"),
+			"summary", json_object_get(rep, "summary"),
+			"created_at", json_object_get(p, "created_at") ?
+				json_object_get(p, "created_at") : json_null()));
+		json_decref(rep);
+	}
+	json_decref(plans);
+	*out = items;
+	return 0;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * patch.h - per-patch validation: a series against a base kernel, run on
+ * the lab's targets, reported per driver like a Patchwork check.
+ *
+ * Purpose: lab_patch_submit() turns {base, series, targets} into two
+ * kernels the lab builds itself (source "build" with a recipe that
+ * artifacts.c's preparation phase hands to kernels/build: the base tree
+ * alone, and the base tree + the series) and one plan of kind "patch"
+ * running both on the chosen targets. The build is the jobs' preparation
+ * phase: its progress and log are the job's prep log, kernels/build caches
+ * by hash (the base is built once and reused; the candidate starts from the
+ * base's objects). lab_patch_report() reads the plan's jobs and the
+ * errno-level diff of the two kernels and says, per driver, what the series
+ * changed.
+ *
+ * A submission is a plan (no table of its own): the plan's spec keeps
+ * {"patch": {"base": KERNEL, "head": KERNEL, "tree": TREE, "series": SHA256,
+ * "subject": "...", "format": "mbox|dir"}}. The series is stored once,
+ * content-addressed, under STATE/patches/<sha256-16>/ (series.mbox, or a
+ * directory with a "series" file), written to a temp name and renamed.
+ *
+ * Report JSON (lab_patch_report):
+ *   {"plan": ID, "name", "base": {kernel, release}, "head": {...},
+ *    "state": "pending|success|warning|fail", "stage": "run|base|apply|
+ *    config|build|boot|results", "summary": "...", "excerpt": "..."|null,
+ *    "targets": [...], "drivers": [{"driver", "state", "context",
+ *    "description", "target_url", "contract_violations": [ROW],
+ *    "new_failures": [ROW], "new_passes": [ROW], "errno_changes": [ROW],
+ *    "other_changes": [ROW], "preexisting_failures": N, "unchanged": N}],
+ *    "checks": [{"state", "context", "description", "target_url"}]}
+ * ROW is a diff row (diff.h). Rules per row (base -> head):
+ *   contract violation  head fails its contract (verdict fail) and the
+ *                       base did not fail the same way (class != unchanged)
+ *   new failure         head error/fail, base pass, not a violation
+ *   new pass            fail_to_pass
+ *   errno change        observed errno differs (violations included)
+ *   other change        verdict_changed, new, missing
+ * Driver state: fail with a violation or new failure; warning with any
+ * other change; success otherwise. A series that does not apply, breaks
+ * the config or the build, or whose kernel does not boot gives state fail,
+ * stage apply|config|build|boot, one check "iommulab/build" or
+ * "iommulab/boot", and the job's log excerpt.
+ *
+ * Ownership: JSON out-parameters are new references; text is malloc'd.
+ * Errors: 0 or -errno; -EINVAL bad request (@err says why), -ENOENT unknown
+ * plan/kernel, -EIO filesystem trouble writing the series.
+ */
+#ifndef LAB_PATCH_H
+#define LAB_PATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "store.h"
+
+#define LAB_PATCH_SERIES_MAX (4u << 20)	/* bytes of patches per series */
+
+/*
+ * @req: {"base": "KERNEL|debian-6.12|/path@ref", "series": "mbox text" |
+ *        [{"name": "0001-x.patch", "text": "..."}, ...],
+ *        "name": "...", "targets": [...], "cases": "...", "repeat": N,
+ *        "priority": N}
+ * Sets *out to the created plan (lab_store_plan_json + "njobs").
+ */
+int lab_patch_submit(struct lab_store *st, const struct lab_config *cfg,
+		     json_t *req, const char *created_by, json_t **out,
+		     char *err, size_t errlen);
+
+/* @dash: dashboard base URL ("http://host:port"), for target_url */
+int lab_patch_report(struct lab_store *st, int64_t plan_id, const char *dash,
+		     json_t **out, char *err, size_t errlen);
+
+/* plain text for a mailing-list reply; NULL on ENOMEM */
+char *lab_patch_report_text(json_t *report);
+
+/* the patch plans, newest first, each with its report's state and summary */
+int lab_patch_list(struct lab_store *st, int64_t limit, json_t **out);
+
+#endif /* LAB_PATCH_H */
