@@ -7,7 +7,9 @@
 #    fragment option is set in the built .config (checked here independently
 #    of kernels/build's own check).
 # 2. a directory of patches whose second patch does not apply fails with exit
-#    4 and that patch's file name in the error, and leaves no kernel behind.
+#    4 and that patch's file name in the error, and leaves no kernel behind;
+#    a fragment without FAULT_INJECTION fails with exit 3 naming
+#    CONFIG_IOMMUFD_TEST (the dependency that did not stick).
 # 3. candidate: base + kernels/patches/0001-*.patch (an mbox): built from the
 #    base's objects (incremental), a different release and image, the patched
 #    line is in its tree and the pristine tree still has the original.
@@ -122,6 +124,18 @@ lab_check "bad patch: the error names 0002-bad-context.patch" \
 	grep -q "0002-bad-context.patch.*does not apply" "$out/bad.err"
 lab_check "bad patch: no kernel.json, no tree left" \
 	test ! -s "$out/bad.out" -a ! -e "$CACHE/kbuild/$bad_hash/kernel.json" -a ! -e "$CACHE/kbuild/$bad_hash/src"
+
+# ---- 2b. a fragment with a missing Kconfig dependency -----------------
+echo "# a fragment without FAULT_INJECTION (IOMMUFD_TEST depends on it)"
+grep -v 'FAULT_INJECTION' "$frag" >"$out/nofault.config"
+nf_hash=$("$build" --config "$out/nofault.config" --hash)
+"$build" --config "$out/nofault.config" >"$out/nofault.out" 2>"$out/nofault.err"
+rc=$?
+lab_check "missing dependency: exit 3" test $rc -eq 3
+lab_check "missing dependency: CONFIG_IOMMUFD_TEST is named" \
+	grep -q '^  CONFIG_IOMMUFD_TEST: wanted y, got n' "$out/nofault.err"
+lab_check "missing dependency: no kernel.json" test ! -s "$out/nofault.out" -a ! -e "$CACHE/kbuild/$nf_hash/kernel.json"
+rm -rf "${CACHE:?}/kbuild/$nf_hash"
 
 # ---- 3. candidate -----------------------------------------------------
 echo "# candidate: base + $(basename "$patch1")"
