@@ -13,8 +13,9 @@
 # group, ENODEV no group, EPERM type1 without MSI isolation, kmod and VFIO
 # type1 domain reuse across two groups (reused=true).
 # Prints the wall/kernel/agent time of every boot; artifacts in
-# $LAB_TEST_OUT/matrix-foreign/. Without rig/setup-foreign having prepared the
-# host (foreign dpkg arches, QEMU, cross gcc) the stage SKIPs with that reason.
+# $LAB_TEST_OUT/matrix-foreign/. A host not prepared yet (foreign dpkg arches,
+# bookworm-backports, QEMU, cross gcc) is prepared with rig/setup-foreign when
+# the stage runs as root; otherwise the stage SKIPs with that reason.
 set -uo pipefail
 top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
@@ -25,9 +26,18 @@ tsv=$out/matrix.tsv
 : > "$tsv"
 
 if ! why=$("$top/rig/setup-foreign" --check 2>&1); then
-	lab_skip "matrix-foreign" "host not prepared for arm64/s390x ($why); run rig/setup-foreign as root"
-	lab_done
-	exit
+	if [ "$(id -u)" != 0 ]; then
+		lab_skip "matrix-foreign" "host not prepared for arm64/s390x ($why); run rig/setup-foreign as root"
+		lab_done
+		exit
+	fi
+	# root: prepare it (dpkg arches, bookworm-backports, QEMU, cross gcc)
+	if ! "$top/rig/setup-foreign" > "$out/setup-foreign.log" 2>&1; then
+		lab_fail "rig/setup-foreign" "see $out/setup-foreign.log"
+		lab_done
+		exit
+	fi
+	lab_ok "rig/setup-foreign prepared the host"
 fi
 
 # run ARCH SERIES TARGET...: one rig/matrix run; its records go to $tsv
