@@ -32,6 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <sys/stat.h>
+
 #include <curl/curl.h>
 #include <jansson.h>
 
@@ -142,6 +145,7 @@ static long request(struct cli *c, const char *method, const char *path,
 	struct buf b = { 0 };
 	char *payload = NULL;
 	long status = 0;
+	bool is_json = false;
 	CURLcode rc;
 	CURL *h;
 
@@ -188,6 +192,12 @@ static long request(struct cli *c, const char *method, const char *path,
 		exit(CLI_UNREACHABLE);
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	{
+		char *ct = NULL;
+
+		curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+		is_json = ct && !strncmp(ct, "application/json", 16);
+	}
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
 	free(payload);
@@ -211,7 +221,8 @@ static long request(struct cli *c, const char *method, const char *path,
 		}
 		json_decref(e);
 	} else if (out && b.data) {
-		*out = json_loads(b.data, JSON_DECODE_ANY, NULL);
+		/* a JSON answer is parsed; anything else (a log) is kept raw */
+		*out = is_json ? json_loads(b.data, JSON_DECODE_ANY, NULL) : NULL;
 		if (!*out)
 			*out = json_stringn(b.data, b.len);
 	}
@@ -547,6 +558,25 @@ static int cmd_cancel(struct cli *c, int argc, char **argv)
 	if (st < 200 || st >= 300)
 		return CLI_FAIL;
 	printf("job %ld: cancel requested\n", id);
+	return CLI_OK;
+}
+
+static int cmd_log(struct cli *c, int argc, char **argv)
+{
+	char path[128];
+	json_t *r;
+	long id;
+
+	if (argc != 2)
+		die_usage("usage: iommulab log JOB");
+	id = parse_long("JOB", argv[1], 1, LONG_MAX);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%ld/log", id);
+	r = get_json(c, path);
+	if (json_is_string(r))
+		fputs(json_string_value(r), stdout);
+	else
+		print_json(r);
+	json_decref(r);
 	return CLI_OK;
 }
 
@@ -1088,6 +1118,178 @@ static int cmd_targets_list(struct cli *c, int argc, char **argv)
 	return cmd_list(c, "/api/v1/targets", "targets", cols, argc, argv);
 }
 
+/* ------------------------------------------------------------------ */
+/* patch submit / report (server/patch.c through /api/v1/patches)      */
+
+/* a whole text file, at most @max bytes; exits on error */
+static char *slurp(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "iommulab: cannot read %s: %s\n", path, strerror(errno));
+		exit(CLI_FAIL);
+	}
+	buf = malloc(max + 1);
+	n = buf ? fread(buf, 1, max + 1, f) : 0;
+	fclose(f);
+	if (!buf || n > max) {
+		fprintf(stderr, "iommulab: %s is larger than %zu bytes\n", path, max);
+		exit(CLI_FAIL);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* a directory of patches: its "series" file's order, else sorted *.patch *.diff *.mbox */
+static json_t *series_dir(const char *dir)
+{
+	char path[PATH_MAX], *names[512], *ser, *line, *save = NULL;
+	json_t *arr = json_array();
+	size_t n = 0, i;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/series", dir);
+	if (access(path, R_OK) == 0) {
+		ser = slurp(path, 1 << 20);
+		for (line = strtok_r(ser, "\n", &save); line && n < 512;
+		     line = strtok_r(NULL, "\n", &save)) {
+			line[strcspn(line, " \t#")] = '\0';
+			if (*line)
+				names[n++] = strdup(line);
+		}
+		free(ser);
+	} else {
+		d = opendir(dir);
+		if (!d) {
+			fprintf(stderr, "iommulab: cannot read %s: %s\n", dir, strerror(errno));
+			exit(CLI_FAIL);
+		}
+		while ((de = readdir(d)) && n < 512) {
+			const char *dot = strrchr(de->d_name, '.');
+
+			if (de->d_name[0] != '.' && dot && (!strcmp(dot, ".patch") ||
+			    !strcmp(dot, ".diff") || !strcmp(dot, ".mbox")))
+				names[n++] = strdup(de->d_name);
+		}
+		closedir(d);
+		qsort(names, n, sizeof(names[0]), name_cmp);
+	}
+	for (i = 0; i < n; i++) {
+		char *text;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		text = slurp(path, 4u << 20);
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "name", names[i], "text", text));
+		free(text);
+		free(names[i]);
+	}
+	if (!n)
+		die_usage("%s holds no patches (a series file, or *.patch *.diff *.mbox)", dir);
+	return arr;
+}
+
+static int cmd_patch_submit(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "base", required_argument, NULL, 'b' },
+		{ "target", required_argument, NULL, 't' },
+		{ "targets", required_argument, NULL, 't' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *req = json_object(), *targets = json_array(), *r = NULL, *spec;
+	bool js = false;
+	struct stat sb;
+	char *text;
+	long st;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'b': json_object_set_new(req, "base", json_string(optarg)); break;
+		case 't': json_array_append_new(targets, json_string(optarg)); break;
+		case 'f': json_object_set_new(req, "cases", json_string(optarg)); break;
+		case 'r':
+			json_object_set_new(req, "repeat",
+					    json_integer(parse_long("--repeat", optarg, 1, 1000)));
+			break;
+		case 'n': json_object_set_new(req, "name", json_string(optarg)); break;
+		case 'j': js = true; break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind + 1 != argc)
+		die_usage("usage: iommulab patch submit --base B [--target T...] SERIES");
+	if (!json_object_get(req, "base"))
+		die_usage("patch submit needs --base (a build kernel, debian-6.12 or /git/tree@ref)");
+	if (stat(argv[optind], &sb)) {
+		fprintf(stderr, "iommulab: %s: %s\n", argv[optind], strerror(errno));
+		return CLI_FAIL;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		json_object_set_new(req, "series", series_dir(argv[optind]));
+	} else {
+		text = slurp(argv[optind], 4u << 20);
+		json_object_set_new(req, "series", json_string(text));
+		free(text);
+	}
+	if (json_array_size(targets))
+		json_object_set_new(req, "targets", targets);
+	else
+		json_decref(targets);
+	st = request(c, "POST", "/api/v1/patches", req, &r, false);
+	json_decref(req);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	spec = json_object_get(json_object_get(r, "spec"), "patch");
+	if (js)
+		print_json(r);
+	else
+		printf("patch plan %lld: base %s, candidate %s, %lld jobs queued\n"
+		       "  follow: iommulab watch %lld; report: iommulab patch report %lld\n",
+		       jint(r, "id", -1), jstr(spec, "base", "?"), jstr(spec, "head", "?"),
+		       jint(r, "njobs", -1), jint(r, "id", -1), jint(r, "id", -1));
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_patch_report(struct cli *c, int argc, char **argv)
+{
+	char path[128];
+	json_t *rep, *text = NULL;
+	int ret;
+	long id;
+
+	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--json")))
+		die_usage("usage: iommulab patch report PLAN [--json]");
+	id = parse_long("PLAN", argv[1], 1, LONG_MAX);
+	snprintf(path, sizeof(path), "/api/v1/patches/%ld", id);
+	rep = get_json(c, path);
+	ret = !strcmp(jstr(rep, "state", ""), "fail") ? CLI_FAIL : CLI_OK;
+	if (argc == 3) {
+		print_json(rep);
+	} else {
+		snprintf(path, sizeof(path), "/api/v1/patches/%ld?format=text", id);
+		text = get_json(c, path);
+		fputs(json_string_value(text) ? json_string_value(text) : "", stdout);
+	}
+	json_decref(text);
+	json_decref(rep);
+	return ret;
+}
+
 static const struct command commands[] = {
 	{ "plan", "submit", cmd_plan_submit,
 	  "plan submit --kernel K [--kernel K2...] --target T [--target T2...]|--all-targets\n"
@@ -1100,6 +1302,7 @@ static const struct command commands[] = {
 	  "jobs [--state queued|scheduled|running|complete|incomplete|canceled] [--plan N]\n"
 	  "            [--kernel K] [--target T] [--limit N (default 100)] [--json]",
 	  "list jobs, newest first" },
+	{ "log", NULL, cmd_log, "log JOB", "a job's guest console log" },
 	{ "cancel", NULL, cmd_cancel, "cancel JOB",
 	  "cancel a queued or running job (a running guest is killed)" },
 	{ "watch", NULL, cmd_watch, "watch PLAN [--interval S] [--timeout S]",
@@ -1115,6 +1318,12 @@ static const struct command commands[] = {
 	  "register a Debian kernel (6.1, 6.12 or an exact release)" },
 	{ "kernels", "list", cmd_kernels_list, "kernels list [--json]", "registered kernels" },
 	{ "targets", "list", cmd_targets_list, "targets list [--json]", "known targets" },
+	{ "patch", "submit", cmd_patch_submit,
+	  "patch submit --base KERNEL|debian-6.12|/git/tree@ref [--target T...] [--filter GLOB]\n"
+	  "            [--repeat N] [--name NAME] [--json] MBOX|DIR",
+	  "validate a series: build base and base+series, run both, report per driver" },
+	{ "patch", "report", cmd_patch_report, "patch report PLAN [--json]",
+	  "a patch plan's report (text for a mailing-list reply); exit 1 when it fails" },
 };
 
 static void usage(FILE *f)

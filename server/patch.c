@@ -731,8 +731,9 @@ int lab_patch_report(struct lab_store *st, int64_t plan_id, const char *dash,
 		}
 		json_decref(dm);
 		state = nfail ? "fail" : nwarn ? "warning" : "success";
-		snprintf(desc, sizeof(desc), "%zu drivers: %d fail, %d warning, %zu success",
-			 json_array_size(dl), nfail, nwarn, json_array_size(dl) - nfail - nwarn);
+		snprintf(desc, sizeof(desc), "%zu driver%s: %d fail, %d warning, %zu success",
+			 json_array_size(dl), json_array_size(dl) == 1 ? "" : "s", nfail, nwarn,
+			 json_array_size(dl) - nfail - nwarn);
 		json_object_set_new(rep, "summary", json_string(desc));
 		json_object_set_new(rep, "excerpt", json_null());
 	}
