@@ -35,7 +35,7 @@ else
 	lab_fail "server down -> exit 3"
 fi
 ok=1
-for c in "" "plan submit" jobs cancel watch results diff "export" "kernels add" "kernels list" "targets list"; do
+for c in "" "plan submit" jobs log cancel watch results diff "export" "kernels add" "kernels list" "targets list"; do
 	# shellcheck disable=SC2086
 	expect 0 "$cli" $c --help && grep -q "usage: iommulab" "$out/last.out" || { ok=0; echo "# --help of '$c'"; }
 done
@@ -98,7 +98,7 @@ fi
 
 skip_qemu() {
 	for n in "plan submit over two kernels + watch" "jobs --plan" "results --kernel" \
-		"diff 6.1 6.12" "export junit" "export kcidb" "cancel a final job -> 409"; do
+		"diff 6.1 6.12" "export junit" "export kcidb" "log JOB" "cancel a final job -> 409"; do
 		lab_skip "$n" "$1"
 	done
 	lab_done
@@ -157,6 +157,11 @@ else
 	lab_fail "export kcidb"
 fi
 j=$(lab_api "jobs?plan=$plan" | jq '.items[0].id')
+if expect 0 "$cli" log "$j" && grep -q "^IOMMULAB-END " "$out/last.out"; then
+	lab_ok "log JOB prints the guest console (with IOMMULAB-END)"
+else
+	lab_fail "log JOB"
+fi
 if expect 1 "$cli" cancel "$j" && grep -q "HTTP 409" "$out/last.err" &&
    [ "$(lab_job_field "$j" state)" = complete ]; then
 	lab_ok "cancel a final job -> exit 1 (HTTP 409), job unchanged"
