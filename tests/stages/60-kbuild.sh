@@ -20,6 +20,11 @@
 #    /sys/class/iommu, debugfs fail_iommufd, an edu device bound to vfio-pci
 #    giving /dev/vfio/<group> and /dev/vfio/devices/vfio0, the module loads,
 #    /proc/config.gz. (rig/boot is not used: this checks the kernel alone.)
+# 6. through the rig (rig/mkinitramfs, rig/boot, q35-vtd, snoop-control off)
+#    with the agent and iommulab_probe built against each kernel's KDIR: the
+#    test patch changes exactly one observed errno,
+#    kmod.coherency.vtd_no_snoop EINVAL (base) -> ENODEV (candidate).
+#    Skipped with a reason when the rig, agent or target is missing.
 # A cold first run builds a kernel (about 5-9 minutes on 2 cores); skipped
 # with a reason when linux-source-6.12, ccache or QEMU are missing.
 set -uo pipefail
@@ -261,4 +266,52 @@ for k in "${kernels[@]}"; do
 	lab_check "$k: /proc/config.gz has IOMMUFD_TEST" grep -q 'LAB: config.gz IOMMUFD_TEST=1' "$log"
 	lab_check "$k: out-of-tree module loads" grep -q 'LAB: insmod ok' "$log"
 done
+
+# ---- 6. base vs candidate through the rig and the agent ---------------
+# The test patch must change exactly one observed errno on q35-vtd
+# (snoop-control off): kmod.coherency.vtd_no_snoop EINVAL -> ENODEV.
+target=$top/targets/x86_64/q35-vtd.json
+why=
+[ -f "${cand_json:-}" ] || why="no candidate kernel"
+for f in "$top/rig/boot" "$top/rig/mkinitramfs" "$target" "$top/kmods/iommulab_probe/Kbuild"; do
+	[ -e "$f" ] || why="${why:+$why, }missing $f"
+done
+if [ -z "$why" ]; then
+	make -s -C "$top/agent" >"$out/agent-build.log" 2>&1 || why="the agent does not build (see $out/agent-build.log)"
+	agent=${O:-$top/build}/agent/iommulab-agent
+	[ -n "$why" ] || [ -x "$agent" ] || why="no agent binary at $agent"
+fi
+# agent_run K: kmod against K's headers, rig initramfs, boot q35-vtd; prints
+# "id observed_name" per record into $out/agent-K.txt
+agent_run() {
+	local k=$1 j=${1}_json kd m img
+	kd=$(jqf "${!j}" .dir) m=$out/kmod-$k
+	mkdir -p "$m/iommulab_probe" "$m/uapi"
+	cp "$top"/kmods/iommulab_probe/Kbuild "$top"/kmods/iommulab_probe/*.[ch] "$m/iommulab_probe/" &&
+		cp "$top/kmods/uapi/iommulab_probe.h" "$m/uapi/" || return 1
+	make -C "$kd/headers" M="$m/iommulab_probe" modules >"$m/build.log" 2>&1 || return 1
+	img=$("$top/rig/mkinitramfs" --kernel "$kd" --agent "$agent" \
+		--kmod "$m/iommulab_probe/iommulab_probe.ko" 2>"$out/mkinitramfs-$k.log") || return 1
+	"$top/rig/boot" --target "$target" --kernel "$kd/vmlinuz" --initrd "$img" \
+		--log "$out/agent-$k.log" --timeout 240 >>"$out/agent-boot.log" 2>&1 || return 1
+	sed -n 's/^IOMMULAB-REC //p' "$out/agent-$k.log" |
+		jq -r '.id + " " + .observed_name' | LC_ALL=C sort >"$out/agent-$k.txt"
+	[ -s "$out/agent-$k.txt" ]
+}
+if [ -n "$why" ]; then
+	lab_skip "base vs candidate on q35-vtd" "$why"
+else
+	for k in base cand; do
+		lab_check "$k: rig boots q35-vtd, the agent reports records" agent_run "$k"
+	done
+	lab_check "base: kmod.coherency.vtd_no_snoop is EINVAL" \
+		grep -qx 'kmod.coherency.vtd_no_snoop EINVAL' "$out/agent-base.txt"
+	lab_check "candidate: kmod.coherency.vtd_no_snoop is ENODEV" \
+		grep -qx 'kmod.coherency.vtd_no_snoop ENODEV' "$out/agent-cand.txt"
+	diff "$out/agent-base.txt" "$out/agent-cand.txt" >"$out/agent-diff.txt"
+	lab_check "base vs candidate: that is the only errno that changed" \
+		test "$(grep -c '^[<>]' "$out/agent-diff.txt")" -eq 2
+	lab_check "iommufd cases ran on the built kernel (iommufd.* records)" \
+		grep -q '^iommufd\.' "$out/agent-base.txt"
+fi
 lab_done
