@@ -429,9 +429,11 @@ int lab_patch_submit(struct lab_store *st, const struct lab_config *cfg,
 	if (ret)
 		return ret;
 
+	/* the candidate's job first: a series that does not apply or build
+	 * shows at once (its preparation builds the base first anyway) */
 	plan = json_pack("{s:s, s:s, s:[s,s], s:i}", "kind", "patch",
 			 "name", v ? json_string_value(v) : subject,
-			 "kernels", bname, hname, "max_attempts", 1);
+			 "kernels", hname, bname, "max_attempts", 1);
 	spec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "base", bname, "head", hname,
 			 "tree", tree, "series", sha, "subject", subject, "format", format);
 	if (!plan || !spec || json_object_set_new(plan, "patch", spec)) {

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# 65-patch - per-patch validation end to end, against a real iommulabd (its
+# own state dir and port, real SQLite, the scheduler and the local QEMU
+# runner) and real kernels built from Debian's linux-source-6.12:
+#
+# 1. `iommulab patch submit --base debian-6.12 --target q35-vtd` with
+#    kernels/patches/0001-*.patch (intel-iommu returns -ENODEV instead of
+#    -EINVAL on a snoop mismatch). The jobs' preparation builds base and
+#    candidate with kernels/build (cached by hash: after 60-kbuild both are
+#    there; cold, this stage builds them), loads the probe module built
+#    against the O= dir, runs every case on both. The report flags EXACTLY
+#    one row, intel-iommu / kmod.coherency.vtd_no_snoop (EINVAL -> ENODEV),
+#    as a contract violation, with nothing else changed anywhere; its
+#    Patchwork-shaped checks, text and the CLI exit code agree.
+# 2. The IOMMUFD cases ran on the built kernels with the probe module
+#    loaded and their errnos are asserted (two devices on one IOAS reuse one
+#    hw_pagetable; HWPT alloc; replace).
+# 3. A directory series whose second patch does not apply: the report is
+#    "fail", stage apply, check iommulab/build, and the excerpt names the
+#    patch; nothing is booted for it.
+# Skipped with a reason when QEMU, linux-source-6.12, ccache or busybox are
+# missing.
+set -uo pipefail
+top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top/tests/lib.sh"
+export CACHE=${CACHE:-$HOME/.cache/iommulab}
+export O=${O:-$top/build}
+out=${LAB_TEST_OUT:-$top/tests/out}/65-patch
+rm -rf "$out"
+mkdir -p "$out"
+patch1=$(ls "$top"/kernels/patches/0001-*.patch 2>/dev/null | head -1)
+
+need=
+for t in ccache jq qemu-system-x86_64 cpio gzip curl; do
+	command -v "$t" >/dev/null || need="$need $t"
+done
+[ -f /usr/src/linux-source-6.12.tar.xz ] || need="$need linux-source-6.12"
+[ -x /bin/busybox ] || need="$need busybox-static"
+[ -n "$patch1" ] || need="$need kernels/patches/0001-*.patch"
+if [ -n "$need" ]; then
+	lab_skip "per-patch validation" "missing:$need (scripts/install-deps kbuild server rig)"
+	lab_done
+	exit 0
+fi
+make -s -C "$top/server" >"$out/build.log" 2>&1 ||
+	{ lab_fail "server builds" "see $out/build.log"; lab_done; exit 1; }
+
+. "$top/tests/lib-server.sh"
+lab_srv_start "$out/state" --log-level info ||
+	{ lab_fail "iommulabd starts"; lab_done; exit 1; }
+trap 'lab_srv_stop' EXIT
+
+jqe() { jq -e "$@" >/dev/null; }
+
+# ---- 1. the test patch -------------------------------------------------
+echo "# submit $(basename "$patch1") against debian-6.12 on q35-vtd"
+lab_cli patch submit --base debian-6.12 --target q35-vtd --json "$patch1" >"$out/submit.json"
+plan=$(jq -r .id "$out/submit.json" 2>/dev/null)
+lab_check "patch submit: a plan of kind patch with 2 jobs" \
+	jqe '.kind == "patch" and .njobs == 2 and .spec.patch.base == "base-debian-6.12"' "$out/submit.json"
+base=$(jq -r .spec.patch.base "$out/submit.json")
+head=$(jq -r .spec.patch.head "$out/submit.json")
+t0=$(date +%s)
+# a cold run builds two kernels (about 10 minutes on 2 cores) before booting
+lab_cli watch "$plan" --interval 5 --timeout 3000 >"$out/watch.log" 2>&1
+rc=$?
+dt=$(( $(date +%s) - t0 ))
+echo "# plan $plan final after ${dt}s (watch exit $rc)"
+lab_check "both jobs complete (${dt}s)" test $rc -eq 0
+lab_api "jobs?plan=$plan" >"$out/jobs.json"
+for k in "$base" "$head"; do
+	j=$(jq -r --arg k "$k" '.items[] | select(.kernel == $k) | .id' "$out/jobs.json")
+	curl -fsS "$LAB_URL/api/v1/jobs/$j" >/dev/null
+	cp "$out/state/logs/$j.prep.log" "$out/prep-$k.log" 2>/dev/null
+	lab_check "$k: prepared by kernels/build (built or cached)" \
+		grep -qE "kernels/build \[[0-9]+s\]: (cached|done|built)|kernels/build.*--name $k" "$out/prep-$k.log"
+	lab_api "kernels/$k" >"$out/kernel-$k.json"
+	lab_check "$k: a build kernel that learned its release" \
+		jqe '.source == "build" and (.release | test("^6\\.12\\.[0-9]+-lab-[0-9a-f]{8}$"))' "$out/kernel-$k.json"
+	lab_api "results?job=$j&limit=1000" >"$out/results-$k.json"
+	lab_check "$k: the probe module's cases ran (kmod.attach.second_domain EBUSY)" \
+		jqe '[.items[] | select(.case == "kmod.attach.second_domain" and .observed_name == "EBUSY" and .verdict == "pass")] | length == 1' "$out/results-$k.json"
+	# ---- 2. IOMMUFD on the built kernel -----------------------------------
+	lab_check "$k: iommufd.ioas.two_devices_reuse: both attach (OK), one hw_pagetable reused" \
+		jqe '[.items[] | select(.case == "iommufd.ioas.two_devices_reuse" and .observed == 0 and .verdict == "pass" and .reused == true)] | length == 1' "$out/results-$k.json"
+	for c in iommufd.hwpt.alloc iommufd.hwpt.replace; do
+		lab_check "$k: $c: OK, pass" \
+			jqe --arg c "$c" '[.items[] | select(.case == $c and .observed == 0 and .verdict == "pass")] | length == 1' "$out/results-$k.json"
+	done
+done
+lab_check "candidate and base are different builds" \
+	test "$(jq -r .release "$out/kernel-$base.json")" != "$(jq -r .release "$out/kernel-$head.json")"
+
+lab_api "patches/$plan" >"$out/report.json"
+curl -fsS "$LAB_URL/api/v1/patches/$plan?format=text" >"$out/report.txt"
+cat "$out/report.txt"
+lab_check "report: fail, from the run (not the build)" \
+	jqe '.state == "fail" and .stage == "run"' "$out/report.json"
+lab_check "report: exactly one contract violation: intel-iommu kmod.coherency.vtd_no_snoop EINVAL -> ENODEV" \
+	jqe '[.drivers[].contract_violations[] | {driver, case, b: .base.observed_name, h: .head.observed_name, e: .head.expected_name}]
+	     == [{"driver": "intel-iommu", "case": "kmod.coherency.vtd_no_snoop", "b": "EINVAL", "h": "ENODEV", "e": "EINVAL"}]' "$out/report.json"
+lab_check "report: nothing else changed (no new failure, pass, other change; one errno change = that row)" \
+	jqe '([.drivers[].new_failures[]] | length) == 0 and ([.drivers[].new_passes[]] | length) == 0
+	     and ([.drivers[].other_changes[]] | length) == 0
+	     and ([.drivers[].errno_changes[] | .case] == ["kmod.coherency.vtd_no_snoop"])' "$out/report.json"
+lab_check "report: unchanged cases counted (> 10)" \
+	jqe '([.drivers[].unchanged] | add) > 10' "$out/report.json"
+lab_check "checks: only iommulab/intel-iommu fails, with a dashboard target_url" \
+	jqe --arg u "/#/patches/$plan" '[.checks[] | select(.state == "fail") | .context] == ["iommulab/intel-iommu"]
+	     and all(.checks[]; .target_url | endswith($u)) and all(.checks[]; .state != "warning")' "$out/report.json"
+lab_check "text report: the row and the verdict line" \
+	bash -c "grep -q 'FAIL     iommulab/intel-iommu: 1 contract violation' '$out/report.txt' &&
+		 grep -q 'kmod.coherency.vtd_no_snoop *EINVAL/pass -> ENODEV/fail (contract: EINVAL)' '$out/report.txt'"
+lab_cli patch report "$plan" >/dev/null
+lab_check "iommulab patch report exits 1 on a failing report" test $? -eq 1
+lab_api "patches" >"$out/patches.json"
+lab_check "GET /patches lists it as fail" \
+	jqe --argjson p "$plan" '[.items[] | select(.plan == $p and .state == "fail")] | length == 1' "$out/patches.json"
+
+# ---- 3. a series that does not apply ------------------------------------
+echo "# a directory series whose second patch does not apply"
+mkdir -p "$out/badseries"
+cp "$patch1" "$out/badseries/0001-good.patch"
+cat >"$out/badseries/0002-bad-context.patch" <<'EOF'
+--- a/drivers/iommu/intel/iommu.c
++++ b/drivers/iommu/intel/iommu.c
+@@ -1,3 +1,3 @@
+-this line is not in iommu.c
++nor is this one
+ neither is this
+ or this
+EOF
+lab_cli patch submit --base debian-6.12 --target q35-vtd --filter 'kmod.attach.*' --json \
+	"$out/badseries" >"$out/bad-submit.json"
+bplan=$(jq -r .id "$out/bad-submit.json" 2>/dev/null)
+bhead=$(jq -r .spec.patch.head "$out/bad-submit.json")
+lab_api "jobs?plan=$bplan" >"$out/bad-jobs.json"
+cj=$(jq -r --arg k "$bhead" '.items[] | select(.kernel == $k) | .id' "$out/bad-jobs.json")
+bj=$(jq -r --arg k "$bhead" '.items[] | select(.kernel != $k) | .id' "$out/bad-jobs.json")
+lab_wait_job "$cj" 900 incomplete complete
+lab_check "the candidate job is incomplete (preparation failed)" \
+	test "$(lab_job_field "$cj" state)" = incomplete
+# the base run adds nothing to a report that failed at apply: stop it
+curl -fsS -X POST -H "Authorization: Bearer $LAB_TOKEN" "$LAB_URL/api/v1/jobs/$bj/cancel" >/dev/null 2>&1
+lab_api "patches/$bplan" >"$out/bad-report.json"
+curl -fsS "$LAB_URL/api/v1/patches/$bplan?format=text" >"$out/bad-report.txt"
+cat "$out/bad-report.txt"
+lab_check "report: fail at stage apply, one check iommulab/build" \
+	jqe '.state == "fail" and .stage == "apply" and ([.checks[] | .context + ":" + .state] == ["iommulab/build:fail"])
+	     and (.summary | test("does not apply"))' "$out/bad-report.json"
+lab_check "report: the excerpt names the patch that does not apply" \
+	jqe '.excerpt | test("0002-bad-context.patch")' "$out/bad-report.json"
+lab_check "text report: says so with the log excerpt" \
+	bash -c "grep -q 'does not apply' '$out/bad-report.txt' && grep -q '^  | ' '$out/bad-report.txt'"
+lab_check "no candidate kernel was booted for it (no console log)" \
+	test ! -s "$out/state/logs/$cj.log"
+
+lab_srv_stop
+trap - EXIT
+lab_check "no qemu left" test -z "$(lab_qemu_of "$out/state")"
+lab_done
