@@ -24,7 +24,9 @@
  * $9 kernels/build --patches (a file or directory; "" = none)
  * A kernel with a build recipe (source "build", source_ref "tree=...;
  * patches=...", see lab_artifacts_recipe) is built here by kernels/build,
- * which caches by hash: a second job finds it in about a second. A series
+ * which caches by hash: a second job finds it in about a second (always
+ * asked, even when the image is known: a tree@ref that moved is rebuilt,
+ * an evicted cache refilled). A series
  * first builds its unpatched base, so the candidate starts from its objects.
  */
 static const char PREPARE_SCRIPT[] =
@@ -36,9 +38,7 @@ static const char PREPARE_SCRIPT[] =
 	"exec 9>\"$CACHE/state/locks/artifacts-$kernel-$arch.lock\"\n"
 	"flock 9\n"
 	"t0=$(date +%s)\n"
-	"if [ -n \"$image\" ] && [ -f \"$image\" ]; then\n"
-	"  release=$(basename \"$(dirname \"$image\")\")\n"
-	"elif [ -n \"$btree\" ]; then\n"
+	"if [ -n \"$btree\" ]; then\n"
 	"  if [ -n \"$bpatches\" ]; then\n"
 	"    echo \"prepare: kernels/build --tree $btree (the series' base)\"\n"
 	"    kernels/build --tree \"$btree\" --arch \"$arch\" >/dev/null ||\n"
@@ -50,6 +50,8 @@ static const char PREPARE_SCRIPT[] =
 	"  release=$(jq -r .release \"$kj\")\n"
 	"  image=$(jq -r '.vmlinux // .image // empty' \"$kj\")\n"
 	"  [ -f \"$image\" ] || { echo \"prepare: $kj names no kernel image\" >&2; exit 1; }\n"
+	"elif [ -n \"$image\" ] && [ -f \"$image\" ]; then\n"
+	"  release=$(basename \"$(dirname \"$image\")\")\n"
 	"else\n"
 	"  kj=$CACHE/kernels/$kernel/kernel.json\n"
 	"  if [ -f \"$kj\" ]; then\n"	/* an exact release already unpacked */

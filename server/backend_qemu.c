@@ -382,9 +382,12 @@ static void note_kernel(struct lab_run *run, struct qemu_run *q)
 	const char *src = run->kernel->source ? run->kernel->source : "debian";
 	struct lab_kernel k;
 
-	/* built kernels (kernels/build) learn theirs the same way */
-	if ((run->kernel->release && *run->kernel->release) || !q->art.release ||
-	    (strcmp(src, "debian") && strcmp(src, "build")))
+	/* built kernels (kernels/build) learn theirs the same way, and a new
+	 * one when their recipe's tree@ref moved */
+	if (!q->art.release || (strcmp(src, "debian") && strcmp(src, "build")))
+		return;
+	if (run->kernel->release && *run->kernel->release &&
+	    (strcmp(src, "build") || !strcmp(run->kernel->release, q->art.release)))
 		return;
 	k = *run->kernel;
 	k.release = q->art.release;

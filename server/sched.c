@@ -26,6 +26,7 @@
 #include "backend.h"
 #include "config.h"
 #include "log.h"
+#include "nightly.h"
 #include "sched.h"
 
 /* ------------------------------------------------------------------ */
@@ -738,6 +739,9 @@ static void *sched_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		if (stop)
 			break;
+		/* nightly.c: due nightlies become plans (at most once a second) */
+		if (lab_nightly_tick(s->st, s->cfg) > 0)
+			kicked = true;
 		if (kicked || finished || mono_s() - s->last_pick > SCHED_PICK_EVERY_MS / 1e3) {
 			pick_pass(s);
 			s->last_pick = mono_s();

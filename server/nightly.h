@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nightly.h - the nightly schedule: plans of kind "nightly" at a time of
+ * day (or a small cron subset), each compared with the previous nightly
+ * when its jobs are final, and a webhook (libcurl POST, JSON) on
+ * regressions.
+ *
+ * Config: a JSON file, $IOMMULAB_NIGHTLY or else STATE/nightly.json
+ * (absent = no nightlies), re-read when its mtime changes:
+ *   {"at": "HH:MM"                      UTC time of day, or
+ *    "cron": "MIN HOUR * * DOW",        MIN/HOUR/DOW: *, a number or a
+ *                                       comma list (DOW 0-6, 0 = Sunday)
+ *    "kernels": ["6.12",                a Debian kernel as fetch-debian takes
+ *                                       it (6.1, 6.12: the newest package;
+ *                                       or an exact release), registered by
+ *                                       that name when unknown
+ *                {"tree": "debian-6.12" | "/abs/git@ref",
+ *                 "patches": "/abs/mbox-or-dir",   optional
+ *                 "name": "..."}],      a tree the lab builds (kernels/build,
+ *                                       cached by hash; the recipe is rebuilt
+ *                                       each night, so a moving ref is
+ *                                       followed)
+ *    "targets": [...], "cases": "...", "repeat": N, "timeout_s": N,
+ *    "webhook": "http://127.0.0.1:PORT/path"}   http(s) only
+ *
+ * State: STATE/nightly-state.json {"last_slot": T, "runs": [{"slot": T,
+ * "plan": ID, "compared": bool, "previous": ID|null, "regressions": N,
+ * "webhook": HTTP status|0}]} (the newest 60 runs), written to a temp
+ * file and renamed. With no state yet, the schedule starts at the current
+ * slot (nothing fires for the past). A slot that passed while the server
+ * was down fires at the first tick after start: a missed nightly runs at
+ * the next start (once, however many were missed).
+ *
+ * Regressions (flakiness-aware): rows of the plan-vs-plan diff (diff.h)
+ * of class pass_to_fail, or a head contract failure whose errno changed,
+ * where neither side was flaky (all repeats of the case agreed). Rows
+ * whose repeats disagreed are reported as "inconsistent", never as
+ * regressions. Each regression carries "runs" (the fewer repeats of the
+ * two sides) and "confidence" = 1 - 2^-runs (0.5 for one run each, 0.875
+ * for three): a heuristic saying how many agreeing repeats back the call.
+ *
+ * Webhook body: {"event": "nightly.regression", "plan", "previous_plan",
+ * "slot", "regressions": [ROW + runs + confidence], "inconsistent": [ROW],
+ * "summary": "...", "diff_url": "/api/v1/diffs?base_plan=..&head_plan=.."}.
+ * Sent once per compared nightly, with a 10 s timeout.
+ *
+ * Clock: time(NULL), or for tests the epoch seconds in the file named by
+ * $IOMMULAB_CLOCK_FILE (read at every tick).
+ *
+ * Threads: lab_nightly_tick() is called from the scheduler thread only and
+ * keeps its state in this module; it rate-limits itself to once a second.
+ * Errors: 0 or -errno; problems are logged and retried at the next tick.
+ */
+#ifndef LAB_NIGHTLY_H
+#define LAB_NIGHTLY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "store.h"
+
+/* one scheduler-loop tick: fire due nightlies, compare finished ones;
+ * returns 1 when it created a plan (the caller should pick jobs), else 0 */
+int lab_nightly_tick(struct lab_store *st, const struct lab_config *cfg);
+
+/* the newest slot <= @now of the schedule in @cfg_json, or -EINVAL */
+int lab_nightly_slot(json_t *cfg_json, time_t now, time_t *slot);
+
+/*
+ * Compare nightly plan @head with @base: fills *out with
+ * {"regressions": [...], "inconsistent": [...], "summary": "..."}.
+ */
+int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head,
+			json_t **out);
+
+#endif /* LAB_NIGHTLY_H */

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# 67-nightly - the nightly schedule (server/nightly.c) against a real
+# iommulabd (own state dir, real SQLite, the scheduler and the local QEMU
+# runner), with time injected through IOMMULAB_CLOCK_FILE:
+#
+# 1. nightly.json (cron "0 2 * * *", repeat 2, kmod.* on q35-vtd) tracks a
+#    tree the lab builds (debian-6.12, kernels/build: cached after 60/65).
+#    At 01:59 nothing fires (the schedule starts); at 02:00:30 a plan of kind
+#    nightly appears and runs; it is the first, so nothing is compared and
+#    no webhook fires.
+# 2. The server stops; the tracked tree gains the test patch (intel-iommu
+#    -ENODEV on a snoop mismatch); the clock moves past the next night's
+#    02:00 while the server is down. At the next start the missed nightly
+#    runs at once, is compared with the previous one, and the webhook (a
+#    receiver on 127.0.0.1 written here: the webhook's consumer) gets one
+#    JSON POST naming exactly the regression q35-vtd kmod.coherency.vtd_no_snoop
+#    (EINVAL/pass -> ENODEV/fail), both sides consistent over 2 repeats,
+#    confidence 0.75.
+# 3. The same slot never fires twice.
+# Skipped with a reason when QEMU, linux-source-6.12, ccache or busybox are
+# missing.
+set -uo pipefail
+top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top/tests/lib.sh"
+export CACHE=${CACHE:-$HOME/.cache/iommulab}
+export O=${O:-$top/build}
+out=${LAB_TEST_OUT:-$top/tests/out}/67-nightly
+rm -rf "$out"
+mkdir -p "$out/state" "$out/hooks"
+patch1=$(ls "$top"/kernels/patches/0001-*.patch 2>/dev/null | head -1)
+
+need=
+for t in ccache jq qemu-system-x86_64 cpio gzip curl python3; do
+	command -v "$t" >/dev/null || need="$need $t"
+done
+[ -f /usr/src/linux-source-6.12.tar.xz ] || need="$need linux-source-6.12"
+[ -x /bin/busybox ] || need="$need busybox-static"
+[ -n "$patch1" ] || need="$need kernels/patches/0001-*.patch"
+if [ -n "$need" ]; then
+	lab_skip "nightly" "missing:$need (scripts/install-deps kbuild server rig)"
+	lab_done
+	exit 0
+fi
+make -s -C "$top/server" >"$out/build.log" 2>&1 ||
+	{ lab_fail "server builds" "see $out/build.log"; lab_done; exit 1; }
+. "$top/tests/lib-server.sh"
+
+# the webhook's consumer: one file per POST, port in $out/hook.port
+cat >"$out/receiver.py" <<'PY'
+import http.server, os, sys
+out = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        k = len(os.listdir(out)) + 1
+        open(os.path.join(out, "%d.json" % k), "wb").write(body)
+        open(os.path.join(out, "%d.headers" % k), "w").write(str(self.headers))
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[2], "w").write(str(s.server_port))
+s.serve_forever()
+PY
+python3 "$out/receiver.py" "$out/hooks" "$out/hook.port" &
+recv_pid=$!
+for _ in $(seq 50); do [ -s "$out/hook.port" ] && break; sleep 0.1; done
+hook_port=$(cat "$out/hook.port")
+cleanup() { lab_srv_stop; kill "$recv_pid" 2>/dev/null; wait "$recv_pid" 2>/dev/null; }
+trap cleanup EXIT
+
+day=$(date -u -d '2030-01-10 00:00:00' +%s)
+clock=$out/clock
+export IOMMULAB_CLOCK_FILE=$clock IOMMULAB_NIGHTLY=$out/nightly.json
+# nightly_conf KERNEL-JSON: the schedule tracking that kernel
+nightly_conf() {
+	jq -n --argjson k "$1" --arg hook "http://127.0.0.1:$hook_port/hook" \
+		'{cron: "0 2 * * *", kernels: [$k], targets: ["q35-vtd"], cases: "kmod.*",
+		  repeat: 2, webhook: $hook}' >"$out/nightly.json.new"
+	mv "$out/nightly.json.new" "$out/nightly.json"
+}
+nightly_plans() { lab_api "plans?limit=100" | jq '[.items[] | select(.kind == "nightly")]'; }
+jqe() { jq -e "$@" >/dev/null; }
+# wait_for SECS CMD...: until CMD succeeds
+wait_for() {
+	local end=$(( $(date +%s) + $1 )); shift
+	while [ "$(date +%s)" -lt "$end" ]; do "$@" && return 0; sleep 1; done
+	return 1
+}
+state_has() { jq -e "$1" "$out/state/nightly-state.json" >/dev/null 2>&1; }
+
+# ---- 1. the first night ---------------------------------------------------
+nightly_conf '{"tree": "debian-6.12", "name": "nightly-base"}'
+echo $(( day + 1*3600 + 59*60 )) >"$clock"		# 01:59
+lab_srv_start "$out/state" --log-level info || { lab_fail "iommulabd starts"; lab_done; exit 1; }
+wait_for 10 state_has '.last_slot > 0'
+lab_check "01:59: the schedule starts at the previous night's slot, nothing fires" \
+	bash -c "[ \"\$(jq .last_slot '$out/state/nightly-state.json')\" = $(( day - 86400 + 2*3600 )) ] &&
+		 [ \"\$(curl -fsS '$LAB_URL/api/v1/plans?limit=100' | jq '[.items[] | select(.kind == \"nightly\")] | length')\" = 0 ]"
+echo $(( day + 2*3600 + 30 )) >"$clock"			# 02:00:30
+wait_for 15 bash -c "[ \"\$(curl -fsS '$LAB_URL/api/v1/plans?limit=100' | jq '[.items[] | select(.kind == \"nightly\")] | length')\" = 1 ]"
+nightly_plans >"$out/plans1.json"
+p1=$(jq -r '.[0].id' "$out/plans1.json")
+lab_check "02:00:30: a nightly plan \"nightly 2030-01-10 02:00\" (1 job, repeat 2)" \
+	jqe '.[0].name == "nightly 2030-01-10 02:00" and .[0].repeat == 2 and .[0].jobs == 1' "$out/plans1.json"
+lab_cli watch "$p1" --interval 3 --timeout 1800 >"$out/watch1.log" 2>&1
+lab_check "the first nightly completes" test $? -eq 0
+wait_for 15 state_has ".runs[0].compared == true"
+lab_check "the first nightly is marked compared, with nothing before it, no webhook" \
+	bash -c "jq -e '.runs[0].previous == null and .runs[0].webhook == 0' '$out/state/nightly-state.json' >/dev/null &&
+		 [ -z \"\$(ls '$out/hooks')\" ]"
+
+# ---- 2. a missed night, at the next start ---------------------------------
+lab_srv_stop
+nightly_conf "$(jq -n --arg p "$patch1" '{tree: "debian-6.12", patches: $p, name: "nightly-vtd-queue"}')"
+echo $(( day + 86400 + 5*3600 )) >"$clock"		# the next day, 05:00
+lab_srv_start "$out/state" --log-level info || { lab_fail "iommulabd restarts"; lab_done; exit 1; }
+wait_for 15 bash -c "[ \"\$(curl -fsS '$LAB_URL/api/v1/plans?limit=100' | jq '[.items[] | select(.kind == \"nightly\")] | length')\" = 2 ]"
+nightly_plans >"$out/plans2.json"
+p2=$(jq -r '.[0].id' "$out/plans2.json")
+lab_check "the missed 2030-01-11 02:00 nightly runs at start" \
+	jqe '.[0].name == "nightly 2030-01-11 02:00"' "$out/plans2.json"
+lab_check "the server log says it was missed" grep -q "nightly 2030-01-11 02:00 was missed" "$LAB_SRV_LOG"
+lab_cli watch "$p2" --interval 3 --timeout 2400 >"$out/watch2.log" 2>&1
+lab_check "the second nightly completes" test $? -eq 0
+wait_for 30 bash -c "ls '$out/hooks'/*.json >/dev/null 2>&1"
+cp "$out/state/nightly-state.json" "$out/state-after.json"
+lab_check "state: compared with the previous nightly, 1 regression, webhook HTTP 204" \
+	jqe --argjson p1 "$p1" --argjson p2 "$p2" \
+	'.runs[1].plan == $p2 and .runs[1].previous == $p1 and .runs[1].regressions == 1 and .runs[1].webhook == 204' \
+	"$out/state-after.json"
+lab_check "exactly one webhook POST" test "$(ls "$out/hooks"/*.json 2>/dev/null | wc -l)" -eq 1
+hook=$out/hooks/1.json
+cat "$hook" 2>/dev/null | jq . >"$out/hook.pretty.json" 2>/dev/null
+lab_check "webhook: JSON content type" grep -qi "^Content-Type: application/json" "$out/hooks/1.headers"
+lab_check "webhook: event, plans, diff_url" \
+	jqe --argjson p1 "$p1" --argjson p2 "$p2" \
+	'.event == "nightly.regression" and .plan == $p2 and .previous_plan == $p1
+	 and .diff_url == "/api/v1/diffs?base_plan=\($p1)&head_plan=\($p2)"' "$hook"
+lab_check "webhook: exactly the regression q35-vtd kmod.coherency.vtd_no_snoop EINVAL/pass -> ENODEV/fail" \
+	jqe '[.regressions[] | {target, case, driver, b: .base.observed_name, bv: .base.verdict, h: .head.observed_name, hv: .head.verdict}]
+	     == [{"target": "q35-vtd", "case": "kmod.coherency.vtd_no_snoop", "driver": "intel-iommu",
+	          "b": "EINVAL", "bv": "pass", "h": "ENODEV", "hv": "fail"}]' "$hook"
+lab_check "webhook: consistent over 2 repeats each, confidence 0.75, nothing inconsistent" \
+	jqe '.regressions[0].runs == 2 and .regressions[0].confidence == 0.75
+	     and .regressions[0].base.flaky == false and .regressions[0].head.flaky == false
+	     and (.inconsistent | length) == 0' "$hook"
+
+# ---- 3. once per slot -----------------------------------------------------
+sleep 3
+lab_check "no second plan for the same slot" \
+	test "$(nightly_plans | jq length)" -eq 2
+cleanup
+trap - EXIT
+lab_check "no qemu left" test -z "$(lab_qemu_of "$out/state")"
+lab_done
