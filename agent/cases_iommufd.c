@@ -1,6 +1,9 @@
 /*
  * cases_iommufd.c - IOMMUFD cases (iommufd.*): automatic domain selection
- * for an IOAS, HWPT_ALLOC, and domain replace, through VFIO device cdevs.
+ * for an IOAS, HWPT_ALLOC, and domain replace, through VFIO device cdevs;
+ * an IOAS mapping over a reserved region, one group split over two
+ * hw_pagetables, HWPT_ALLOC with dirty tracking and with driver-specific
+ * data on drivers that have neither.
  *
  * They need /dev/iommu and /dev/vfio/devices (CONFIG_IOMMUFD,
  * CONFIG_VFIO_DEVICE_CDEV); Debian's stock kernels have neither, so there
@@ -10,6 +13,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "case.h"
@@ -235,6 +240,238 @@ out_close:
 	return o;
 }
 
+/*
+ * v6.7+ uapi (<linux/iommufd.h>, the size-first structs): IOAS_MAP and the
+ * longer HWPT_ALLOC with flags and driver data. Spelled here because the
+ * agent builds against headers that may predate them.
+ */
+#define LAB_IOMMU_IOAS_MAP		_IO(LAB_IOMMUFD_TYPE, 0x85)
+#define LAB_IOAS_MAP_FIXED_IOVA		(1u << 0)
+#define LAB_IOAS_MAP_WRITEABLE		(1u << 1)
+#define LAB_IOAS_MAP_READABLE		(1u << 2)
+#define LAB_HWPT_ALLOC_DIRTY_TRACKING	(1u << 1)
+#define LAB_HWPT_DATA_VTD_S1		1u
+
+struct lab_iommu_ioas_map {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t ioas_id;
+	uint32_t __reserved;
+	uint64_t user_va;
+	uint64_t length;
+	uint64_t iova;
+};
+
+struct lab_iommu_hwpt_alloc_ex {	/* v6.7 layout (v6.11 added fault_id) */
+	uint32_t size;
+	uint32_t flags;
+	uint32_t dev_id;
+	uint32_t pt_id;
+	uint32_t out_hwpt_id;
+	uint32_t __reserved;
+	uint32_t data_type;
+	uint32_t data_len;
+	uint64_t data_uptr;
+};
+
+/* IOMMU_HWPT_ALLOC with @flags and optional driver data; 0 or -errno */
+static int hwpt_alloc_ex(int ifd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
+			 uint32_t data_type, const void *data, uint32_t len, uint32_t *out)
+{
+	struct lab_iommu_hwpt_alloc_ex a = {
+		.size = sizeof(a), .flags = flags, .dev_id = dev_id, .pt_id = pt_id,
+		.data_type = data_type, .data_len = len,
+		.data_uptr = (uint64_t)(uintptr_t)data,
+	};
+
+	if (ioctl(ifd, LAB_IOMMU_HWPT_ALLOC, &a) < 0)
+		return -errno;
+	*out = a.out_hwpt_id;
+	return 0;
+}
+
+/* ---- iommufd.ioas.map_reserved ---- */
+/*
+ * Map one page at IOVA 0xfee00000 (x86's MSI window: a reserved region of
+ * every x86 IOMMU driver) into an empty IOAS, then attach a device: the
+ * core must refuse the attach with EADDRINUSE (iopt reserves the device's
+ * regions at attach and finds them mapped).
+ */
+static enum lab_outcome run_map_reserved(const struct lab_env *env, struct lab_result *r)
+{
+	struct lab_iommu_ioas_map m = { .size = sizeof(m) };
+	struct cdev c = { .fd = -1 };
+	const struct lab_pcidev *d;
+	char why[LAB_REASON_LEN];
+	uint32_t ioas = 0, pt;
+	enum lab_outcome o;
+	int ifd = -1, err;
+	void *buf;
+
+	if (lab_env_pick_single(env, &d, why, sizeof(why)))
+		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
+	lab_result_device(r, env, d);
+	buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return lab_result_out(r, LAB_OUTCOME_ERROR, "mmap: %s", lab_errname(-errno));
+	if ((o = open_ioas(env, r, &ifd, &ioas)) ||
+	    (o = cdev_open(env, r, d, ifd, &c, "")))
+		goto out_close;
+	m.flags = LAB_IOAS_MAP_FIXED_IOVA | LAB_IOAS_MAP_READABLE | LAB_IOAS_MAP_WRITEABLE;
+	m.ioas_id = ioas;
+	m.user_va = (uint64_t)(uintptr_t)buf;
+	m.length = 4096;
+	m.iova = 0xfee00000ull;
+	err = lab_result_step(r, "ioas_map_0xfee00000",
+			      ioctl(ifd, LAB_IOMMU_IOAS_MAP, &m) < 0 ? -errno : 0);
+	if (err) {
+		o = lab_result_out(r, LAB_OUTCOME_ERROR, "IOMMU_IOAS_MAP before any attach: %s",
+				   lab_errname(err));
+		goto out_close;
+	}
+	pt = ioas;
+	r->observed = lab_result_step(r, "attach_ioas", lab_iommufd_attach_pt(c.fd, &pt));
+	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", r->observed ? "" :
+			   "the device attached to an IOAS that maps its MSI window");
+out_close:
+	cdev_close(env, &c);
+	if (ifd >= 0)
+		close(ifd);
+	munmap(buf, 4096);
+	return o;
+}
+
+/* ---- iommufd.group.split_hwpt ---- */
+/*
+ * Two devices of one IOMMU group: the first attaches to the IOAS (an
+ * automatic hw_pagetable), the second to a hw_pagetable of its own: a group
+ * has one domain, so the core refuses with EINVAL.
+ */
+static enum lab_outcome run_group_split(const struct lab_env *env, struct lab_result *r)
+{
+	struct cdev ca = { .fd = -1 }, cb = { .fd = -1 };
+	const struct lab_pcidev *a, *b = NULL;
+	char why[LAB_REASON_LEN];
+	uint32_t ioas = 0, hwpt = 0, pta, ptb;
+	enum lab_outcome o;
+	int ifd = -1, err, i;
+
+	if (lab_env_pick_multi(env, &a, why, sizeof(why)))
+		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
+	for (i = 0; i < env->ndevs && !b; i++) {
+		const struct lab_pcidev *d = &env->devs[i];
+
+		if (d != a && d->group == a->group && lab_env_is_edu(d) && !d->bound[0])
+			b = d;
+	}
+	if (!b)
+		return lab_result_out(r, LAB_OUTCOME_SKIP,
+				      "no second unbound test device in group %d", a->group);
+	lab_result_device(r, env, a);
+	if ((o = open_ioas(env, r, &ifd, &ioas)) ||
+	    (o = cdev_open(env, r, a, ifd, &ca, ".a")) ||
+	    (o = cdev_open(env, r, b, ifd, &cb, ".b")))
+		goto out_close;
+	pta = ioas;
+	err = lab_result_step(r, "attach_ioas.a", lab_iommufd_attach_pt(ca.fd, &pta));
+	if (err) {
+		o = lab_result_out(r, LAB_OUTCOME_ERROR, "first device to the IOAS: %s",
+				   lab_errname(err));
+		goto out_close;
+	}
+	err = hwpt_alloc(r, ifd, &cb, ioas, &hwpt, "hwpt_alloc.b");
+	if (err) {
+		o = lab_result_out(r, LAB_OUTCOME_ERROR, "HWPT_ALLOC for the second device: %s",
+				   lab_errname(err));
+		goto out_close;
+	}
+	ptb = hwpt;
+	r->observed = lab_result_step(r, "attach_hwpt.b", lab_iommufd_attach_pt(cb.fd, &ptb));
+	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", r->observed ? "" :
+			   "two devices of one group ended up on different hw_pagetables");
+out_close:
+	cdev_close(env, &cb);
+	cdev_close(env, &ca);
+	if (ifd >= 0)
+		close(ifd);
+	return o;
+}
+
+/* ---- iommufd.hwpt.alloc_dirty / iommufd.hwpt.alloc_user_data{,_none} ---- */
+enum hwpt_variant { HWPT_DIRTY, HWPT_DATA, HWPT_NO_DATA };
+
+/*
+ * HWPT_ALLOC on an IOAS for one device:
+ *   dirty     flags = DIRTY_TRACKING: none of QEMU's vIOMMUs tracks dirty
+ *             bits (VT-d without SSADS, AMD without HDSup, virtio-iommu has
+ *             no user domains): EOPNOTSUPP
+ *   data      a driver-specific blob (type VTD_S1) on an IOAS: a paging
+ *             domain takes no user data; a driver without domain_alloc_user
+ *             fails in the core: EOPNOTSUPP either way
+ *   no_data   the same call without data: a normal paging domain (0), the
+ *             fallback a VMM takes after EOPNOTSUPP
+ */
+static enum lab_outcome hwpt_variant_run(const struct lab_env *env, struct lab_result *r,
+					 enum hwpt_variant v)
+{
+	static const uint64_t vtd_s1[4];	/* an all-zero struct iommu_hwpt_vtd_s1 */
+	struct cdev c = { .fd = -1 };
+	const struct lab_pcidev *d;
+	char why[LAB_REASON_LEN];
+	uint32_t ioas = 0, hwpt = 0, pt;
+	enum lab_outcome o;
+	int ifd = -1, err;
+
+	if (lab_env_pick_single(env, &d, why, sizeof(why)))
+		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
+	lab_result_device(r, env, d);
+	if ((o = open_ioas(env, r, &ifd, &ioas)) ||
+	    (o = cdev_open(env, r, d, ifd, &c, "")))
+		goto out_close;
+	switch (v) {
+	case HWPT_DIRTY:
+		err = lab_result_step(r, "hwpt_alloc_dirty_tracking",
+				      hwpt_alloc_ex(ifd, c.dev_id, ioas,
+						    LAB_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0, &hwpt));
+		break;
+	case HWPT_DATA:
+		err = lab_result_step(r, "hwpt_alloc_user_data",
+				      hwpt_alloc_ex(ifd, c.dev_id, ioas, 0, LAB_HWPT_DATA_VTD_S1,
+						    vtd_s1, sizeof(vtd_s1), &hwpt));
+		break;
+	case HWPT_NO_DATA:
+		err = lab_result_step(r, "hwpt_alloc_no_data",
+				      hwpt_alloc_ex(ifd, c.dev_id, ioas, 0, 0, NULL, 0, &hwpt));
+		if (!err) {
+			pt = hwpt;
+			err = lab_result_step(r, "attach_hwpt", lab_iommufd_attach_pt(c.fd, &pt));
+		}
+		break;
+	}
+	r->observed = err;
+	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", "");
+out_close:
+	cdev_close(env, &c);
+	if (ifd >= 0)
+		close(ifd);
+	return o;
+}
+
+static enum lab_outcome run_hwpt_dirty(const struct lab_env *env, struct lab_result *r)
+{
+	return hwpt_variant_run(env, r, HWPT_DIRTY);
+}
+
+static enum lab_outcome run_hwpt_data(const struct lab_env *env, struct lab_result *r)
+{
+	return hwpt_variant_run(env, r, HWPT_DATA);
+}
+
+static enum lab_outcome run_hwpt_no_data(const struct lab_env *env, struct lab_result *r)
+{
+	return hwpt_variant_run(env, r, HWPT_NO_DATA);
+}
+
 static const char *const needs_two[] = { "iommufd", "vfio-cdev", "iommu", "dev-two-single", NULL };
 static const char *const needs_one[] = { "iommufd", "vfio-cdev", "iommu", "dev-single", NULL };
 
@@ -246,6 +483,60 @@ static const struct lab_contract c_ioas[] = {
 static const struct lab_contract c_hwpt[] = {
 	{ "6.6", NULL, "any", 0 },
 	{ 0 },
+};
+
+/* the reserved-region check and one domain per group: core rules since 6.2 */
+static const struct lab_contract c_eaddrinuse[] = {
+	{ "6.6", NULL, "any", EADDRINUSE },
+	{ 0 },
+};
+static const struct lab_contract c_group_einval[] = {
+	{ "6.6", NULL, "any", EINVAL },
+	{ 0 },
+};
+/* flags and driver data in HWPT_ALLOC from 6.7; none of the emulated
+ * vIOMMUs has dirty tracking or takes user data on a paging domain */
+static const struct lab_contract c_eopnotsupp[] = {
+	{ "6.7", NULL, "any", EOPNOTSUPP },
+	{ 0 },
+};
+static const struct lab_contract c_ok67[] = {
+	{ "6.7", NULL, "any", 0 },
+	{ 0 },
+};
+static const char *const needs_multi[] = { "iommufd", "vfio-cdev", "iommu", "dev-multi", NULL };
+static const char *const needs_one_x86[] = { "iommufd", "vfio-cdev", "iommu", "x86", "dev-single",
+					     NULL };
+
+static const struct lab_case map_reserved = {
+	.id = "iommufd.ioas.map_reserved",
+	.description = "IOAS maps x86's MSI window (0xfee00000), then a device attaches: EADDRINUSE",
+	.needs = needs_one_x86, .contracts = c_eaddrinuse, .expect_reused = -1,
+	.run = run_map_reserved,
+};
+static const struct lab_case group_split = {
+	.id = "iommufd.group.split_hwpt",
+	.description = "two devices of one group on two different hw_pagetables: the second is refused",
+	.needs = needs_multi, .contracts = c_group_einval, .expect_reused = -1,
+	.run = run_group_split,
+};
+static const struct lab_case hwpt_dirty = {
+	.id = "iommufd.hwpt.alloc_dirty",
+	.description = "HWPT_ALLOC with DIRTY_TRACKING on an IOMMU without dirty tracking: EOPNOTSUPP",
+	.needs = needs_one, .contracts = c_eopnotsupp, .expect_reused = -1,
+	.run = run_hwpt_dirty,
+};
+static const struct lab_case hwpt_data = {
+	.id = "iommufd.hwpt.alloc_user_data",
+	.description = "HWPT_ALLOC on an IOAS with driver-specific data: EOPNOTSUPP",
+	.needs = needs_one, .contracts = c_eopnotsupp, .expect_reused = -1,
+	.run = run_hwpt_data,
+};
+static const struct lab_case hwpt_no_data = {
+	.id = "iommufd.hwpt.alloc_user_data_none",
+	.description = "the same HWPT_ALLOC without data (the fallback): a normal domain, attach works",
+	.needs = needs_one, .contracts = c_ok67, .expect_reused = -1,
+	.run = run_hwpt_no_data,
 };
 
 static const struct lab_case two_devices = {
@@ -267,5 +558,7 @@ static const struct lab_case replace = {
 	.run = run_replace,
 };
 
-const struct lab_case *const lab_cases_iommufd[] = { &two_devices, &hwpt_alloc_case, &replace,
-						     NULL };
+const struct lab_case *const lab_cases_iommufd[] = {
+	&two_devices, &hwpt_alloc_case, &replace, &map_reserved, &group_split,
+	&hwpt_dirty, &hwpt_data, &hwpt_no_data, NULL,
+};

@@ -13,8 +13,11 @@
 #    as a contract violation, with nothing else changed anywhere; its
 #    Patchwork-shaped checks, text and the CLI exit code agree.
 # 2. The IOMMUFD cases ran on the built kernels with the probe module
-#    loaded and their errnos are asserted (two devices on one IOAS reuse one
-#    hw_pagetable; HWPT alloc; replace).
+#    loaded and their errnos are asserted: two devices on one IOAS reuse one
+#    hw_pagetable (OK, reused); HWPT alloc, replace (OK); IOAS map over the
+#    MSI window then attach (EADDRINUSE); two devices of one group on two
+#    hw_pagetables (EINVAL); HWPT_ALLOC with dirty tracking (EOPNOTSUPP),
+#    with driver data on an IOAS (EOPNOTSUPP) and the same without data (OK).
 # 3. A directory series whose second patch does not apply: the report is
 #    "fail", stage apply, check iommulab/build, and the excerpt names the
 #    patch; nothing is booted for it.
@@ -83,9 +86,12 @@ for k in "$base" "$head"; do
 	# ---- 2. IOMMUFD on the built kernel -----------------------------------
 	lab_check "$k: iommufd.ioas.two_devices_reuse: both attach (OK), one hw_pagetable reused" \
 		jqe '[.items[] | select(.case == "iommufd.ioas.two_devices_reuse" and .observed == 0 and .verdict == "pass" and .reused == true)] | length == 1' "$out/results-$k.json"
-	for c in iommufd.hwpt.alloc iommufd.hwpt.replace; do
-		lab_check "$k: $c: OK, pass" \
-			jqe --arg c "$c" '[.items[] | select(.case == $c and .observed == 0 and .verdict == "pass")] | length == 1' "$out/results-$k.json"
+	for ce in iommufd.hwpt.alloc:OK iommufd.hwpt.replace:OK iommufd.ioas.map_reserved:EADDRINUSE \
+		iommufd.group.split_hwpt:EINVAL iommufd.hwpt.alloc_dirty:EOPNOTSUPP \
+		iommufd.hwpt.alloc_user_data:EOPNOTSUPP iommufd.hwpt.alloc_user_data_none:OK; do
+		c=${ce%%:*} e=${ce#*:}
+		lab_check "$k: $c: $e, pass" \
+			jqe --arg c "$c" --arg e "$e" '[.items[] | select(.case == $c and .observed_name == $e and .verdict == "pass")] | length == 1' "$out/results-$k.json"
 	done
 done
 lab_check "candidate and base are different builds" \
