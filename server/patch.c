@@ -479,6 +479,7 @@ static void describe(json_t *d, char *buf, size_t n)
 		{ "new_passes", "new pass", "new passes" },
 		{ "errno_changes", "errno change", "errno changes" },
 		{ "other_changes", "other change", "other changes" },
+		{ "inconsistent", "inconsistent (flaky) change", "inconsistent (flaky) changes" },
 	};
 	size_t used = 0, k;
 
@@ -505,9 +506,9 @@ static json_t *driver_entry(json_t *drivers, const char *name)
 
 	if (d)
 		return d;
-	d = json_pack("{s:s, s:[], s:[], s:[], s:[], s:[], s:i, s:i}", "driver", name,
+	d = json_pack("{s:s, s:[], s:[], s:[], s:[], s:[], s:[], s:i, s:i}", "driver", name,
 		      "contract_violations", "new_failures", "new_passes", "errno_changes",
-		      "other_changes", "preexisting_failures", 0, "unchanged", 0);
+		      "other_changes", "inconsistent", "preexisting_failures", 0, "unchanged", 0);
 	json_object_set_new(drivers, name, d);
 	return d;
 }
@@ -529,6 +530,11 @@ static void take_row(json_t *drivers, json_t *row)
 		add_count(d, "unchanged");
 		if (failing(h))
 			add_count(d, "preexisting_failures");
+		return;
+	}
+	/* repeats that disagreed: a change, but never a violation or failure */
+	if (json_is_true(json_object_get(b, "flaky")) || json_is_true(json_object_get(h, "flaky"))) {
+		json_array_append(json_object_get(d, "inconsistent"), row);
 		return;
 	}
 	if (verdict_is(h, "fail"))
@@ -720,7 +726,8 @@ int lab_patch_report(struct lab_store *st, int64_t plan_id, const char *dash,
 				ds = "fail", nfail++;
 			else if (json_array_size(json_object_get(d, "new_passes")) ||
 				 json_array_size(json_object_get(d, "errno_changes")) ||
-				 json_array_size(json_object_get(d, "other_changes")))
+				 json_array_size(json_object_get(d, "other_changes")) ||
+				 json_array_size(json_object_get(d, "inconsistent")))
 				ds = "warning", nwarn++;
 			describe(d, desc, sizeof(desc));
 			snprintf(ctx, sizeof(ctx), "iommulab/%s", key);
@@ -818,6 +825,7 @@ char *lab_patch_report_text(json_t *rep)
 			rows_text(f, d, "new_failures", "new failure");
 			rows_text(f, d, "new_passes", "new pass");
 			rows_text(f, d, "other_changes", "changed");
+			rows_text(f, d, "inconsistent", "flaky: repeats disagree");
 		}
 	}
 	if (json_is_string(json_object_get(rep, "excerpt"))) {

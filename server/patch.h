@@ -27,7 +27,8 @@
  *    "targets": [...], "drivers": [{"driver", "state", "context",
  *    "description", "target_url", "contract_violations": [ROW],
  *    "new_failures": [ROW], "new_passes": [ROW], "errno_changes": [ROW],
- *    "other_changes": [ROW], "preexisting_failures": N, "unchanged": N}],
+ *    "other_changes": [ROW], "inconsistent": [ROW],
+ *    "preexisting_failures": N, "unchanged": N}],
  *    "checks": [{"state", "context", "description", "target_url"}]}
  * ROW is a diff row (diff.h). Rules per row (base -> head):
  *   contract violation  head fails its contract (verdict fail) and the
@@ -36,8 +37,12 @@
  *   new pass            fail_to_pass
  *   errno change        observed errno differs (violations included)
  *   other change        verdict_changed, new, missing
+ *   inconsistent        any change where the repeats of the case (plan
+ *                       "repeat" > 1) disagreed on either side (diff's
+ *                       "flaky"): listed, never a violation or failure
  * Driver state: fail with a violation or new failure; warning with any
- * other change; success otherwise. A series that does not apply, breaks
+ * other change; success otherwise. Repeating (repeat N) is what makes a
+ * violation trustworthy: with N agreeing runs per side it is reported. A series that does not apply, breaks
  * the config or the build, or whose kernel does not boot gives state fail,
  * stage apply|config|build|boot, one check "iommulab/build" or
  * "iommulab/boot", and the job's log excerpt.
