@@ -355,6 +355,20 @@ static void discover_nodes(struct lab_env *env)
 	discover_modules(env);
 }
 
+/* iommulab.limits=a,b from the kernel command line: target facts rig/boot
+ * passes through the target's qemu.append (main.c ignores the key) */
+static void discover_limits(struct lab_env *env)
+{
+	char p[256], buf[4096], *save = NULL, *tok;
+
+	path_of(env, p, sizeof(p), "/proc/cmdline");
+	if (read_line(p, buf, sizeof(buf)))
+		return;
+	for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+		if (strncmp(tok, "iommulab.limits=", 16) == 0)
+			snprintf(env->limits, sizeof(env->limits), "%s", tok + 16);
+}
+
 int lab_env_discover(struct lab_env *env, const char *root)
 {
 	struct utsname u;
@@ -380,6 +394,7 @@ int lab_env_discover(struct lab_env *env, const char *root)
 	discover_intremap(env);
 	discover_config(env);
 	discover_nodes(env);
+	discover_limits(env);
 	return 0;
 }
 
@@ -456,6 +471,27 @@ const char *lab_env_driver_of(const struct lab_env *env, const struct lab_pcidev
 	const struct lab_iommu *u = lab_env_iommu_of(env, dev);
 
 	return u ? u->driver : "none";
+}
+
+int lab_env_has_limit(const struct lab_env *env, const char *name)
+{
+	size_t n = strlen(name);
+	const char *s = env->limits;
+
+	while (n && *s) {
+		if (strncmp(s, name, n) == 0 && (s[n] == ',' || s[n] == '\0'))
+			return 1;
+		s += strcspn(s, ",");
+		s += *s == ',';
+	}
+	return 0;
+}
+
+int lab_env_bus_of(const struct lab_pcidev *d)
+{
+	unsigned int dom, bus;
+
+	return sscanf(d->bdf, "%x:%x:", &dom, &bus) == 2 ? (int)bus : -1;
 }
 
 int lab_env_is_edu(const struct lab_pcidev *d)
@@ -733,6 +769,8 @@ void lab_env_print(const struct lab_env *env, FILE *out)
 	fprintf(out, "# env: /dev/vfio/vfio %s, /dev/vfio/devices %s, /dev/iommu %s, /dev/iommulab_probe %s\n",
 		env->has_vfio ? "yes" : "no", env->has_vfio_cdev ? "yes" : "no",
 		env->has_iommufd ? "yes" : "no", env->has_probe ? "yes" : "no");
+	if (env->limits[0])
+		fprintf(out, "# env: known limits of this target: %s (docs/findings.md)\n", env->limits);
 	fprintf(out, "# env: modules loaded: %s\n", env->modules[0] ? env->modules : "(none of interest)");
 	fprintf(out, "# env: interrupt remapping %s\n",
 		env->intremap > 0 ? "on" : env->intremap == 0 ? "off" : "unknown");

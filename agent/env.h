@@ -5,8 +5,9 @@
  * run: kernel release and arch, IOMMU instances and their drivers (with the
  * VT-d capability registers), PCI devices with their IOMMU group and bound
  * driver, the device nodes (/dev/vfio/vfio, /dev/iommu,
- * /dev/iommulab_probe), interrupt remapping, selected kernel config symbols
- * and the loaded modules. Cases pick their devices by role from it.
+ * /dev/iommulab_probe), interrupt remapping, selected kernel config symbols,
+ * the loaded modules and the target's known emulator limits. Cases pick
+ * their devices by role from it.
  *
  * Invariants: everything is read from @root (normally "", a fake tree in
  * tests) at lab_env_discover() time; the struct is plain data and can be
@@ -73,6 +74,9 @@ struct lab_env {
 	char config_src[64];
 	struct lab_config_sym config[LAB_ENV_MAX_CONFIG];
 	int nconfig;
+	/* the target's known emulator limits: iommulab.limits=a,b on the kernel
+	 * command line (docs/targets.md, docs/findings.md), "" when none */
+	char limits[128];
 };
 
 /* fill @env from the running system under @root ("" for the real one) */
@@ -94,6 +98,12 @@ const struct lab_iommu *lab_env_iommu_of(const struct lab_env *env, const struct
 const char *lab_env_driver_of(const struct lab_env *env, const struct lab_pcidev *dev);
 
 int lab_env_is_edu(const struct lab_pcidev *d);
+
+/* 1 when the target declares the known limit @name (iommulab.limits=), else 0 */
+int lab_env_has_limit(const struct lab_env *env, const char *name);
+
+/* PCI bus number of @d (from its bdf), -1 when unparsable */
+int lab_env_bus_of(const struct lab_pcidev *d);
 
 /*
  * Role pickers; each returns 0 and the device(s), or -ENOENT with a reason

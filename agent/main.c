@@ -117,6 +117,8 @@ static int apply_cmdline_opt(struct lab_run_opts *o, const char *key, char *val)
 	} else if (strcmp(key, "fault") == 0) {
 		if (lab_fault_parse(val, &o->fault))
 			goto bad;
+	} else if (strcmp(key, "limits") == 0) {
+		/* a target fact, read by env.c (lab_env_has_limit) */
 	} else {
 		printf("# iommulab-agent: ignoring unknown kernel option iommulab.%s\n", key);
 	}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# 15-known-limits: targets' declared emulator limits (docs/targets.md
+# `known_limits`, docs/findings.md) stay consistent, on the host, in seconds:
+#  1. every target's `known_limits` equals the `iommulab.limits=` list in its
+#     qemu.append (the copy the agent reads), in the same order, and a target
+#     without `known_limits` passes no `iommulab.limits=`;
+#  2. every declared limit is root-caused in docs/findings.md and checked by
+#     the agent (lab_env_has_limit(..., "NAME") in agent/*.c): no dangling name;
+#  3. the agent's discovery reads iommulab.limits= from (a fake) /proc/cmdline
+#     and reports it, and reports nothing without it.
+# The SKIP itself needs the emulator: rig/matrix --kernel 6.12 --target q35-amd
+# shows kmod.attach.group_multi_device skipped with the limit as its reason.
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+out=${LAB_TEST_OUT:-$top/tests/out}/known-limits
+mkdir -p "$out"
+export O=${O:-$top/build}
+agent=$O/agent/iommulab-agent
+
+declared=()
+for f in "$top"/targets/*/*.json; do
+	n=$(basename "$f" .json)
+	if ! kl=$(jq -er 'if has("known_limits") then (.known_limits | if type == "array" and
+			all(.[]; type == "string" and test("^[a-z0-9-]+$")) then join(",")
+			else error("known_limits must be an array of [a-z0-9-]+ names") end)
+			else "" end' "$f" 2> "$out/$n.jq"); then
+		lab_fail "$n: known_limits well-formed" "$(cat "$out/$n.jq")"
+		continue
+	fi
+	al=$(jq -r '.qemu.append // ""' "$f" | tr ' ' '\n' | sed -n 's/^iommulab\.limits=//p')
+	if [ "$kl" != "$al" ]; then
+		lab_fail "$n: known_limits = iommulab.limits" "known_limits '$kl', qemu.append '$al'"
+		continue
+	fi
+	[ -n "$kl" ] || continue
+	lab_ok "$n: known_limits = iommulab.limits ($kl)"
+	for l in ${kl//,/ }; do declared+=("$l"); done
+done
+[ ${#declared[@]} -gt 0 ] || lab_skip "declared limits" "no target declares a known limit"
+for l in $(printf '%s\n' "${declared[@]+"${declared[@]}"}" | sort -u); do
+	grep -q -- "$l" "$top/docs/findings.md" && lab_ok "$l is root-caused in docs/findings.md" ||
+		lab_fail "$l is root-caused in docs/findings.md"
+	grep -q -- "lab_env_has_limit([^)]*\"$l\")" "$top"/agent/*.c && lab_ok "$l is checked by the agent" ||
+		lab_fail "$l is checked by the agent" "no lab_env_has_limit(..., \"$l\") in agent/*.c"
+done
+
+if ! make -s -C "$top/agent" > "$out/build.log" 2>&1 || [ ! -x "$agent" ]; then
+	lab_fail "agent build" "see $out/build.log"
+	lab_done
+	exit
+fi
+R=$out/fakeroot
+rm -rf "$R"
+mkdir -p "$R/proc"
+echo "console=ttyS0 iommulab.target=q35-amd iommulab.limits=dma-bus-nonzero,other-limit quiet" > "$R/proc/cmdline"
+"$agent" --no-cmdline --root "$R" --env > "$out/env-limits.txt" 2>&1
+grep -qx '# env: known limits of this target: dma-bus-nonzero,other-limit (docs/findings.md)' \
+	"$out/env-limits.txt" && lab_ok "discovery reports iommulab.limits from /proc/cmdline" ||
+	lab_fail "discovery reports iommulab.limits from /proc/cmdline" "see $out/env-limits.txt"
+echo "console=ttyS0 iommulab.target=q35-vtd" > "$R/proc/cmdline"
+"$agent" --no-cmdline --root "$R" --env > "$out/env-none.txt" 2>&1
+grep -q 'known limits' "$out/env-none.txt" && lab_fail "no limits line without iommulab.limits" ||
+	lab_ok "no limits line without iommulab.limits"
+lab_done
