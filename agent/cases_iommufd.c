@@ -3,7 +3,9 @@
  * for an IOAS, HWPT_ALLOC, and domain replace, through VFIO device cdevs;
  * an IOAS mapping over a reserved region, one group split over two
  * hw_pagetables, HWPT_ALLOC with dirty tracking and with driver-specific
- * data on drivers that have neither.
+ * data on drivers that have neither; and the IOMMUFD_TEST mock IOMMU
+ * (iommufd_selftest_iommu.0), whose devices are made by the test ioctl, for
+ * the dirty-tracking rules of the contract.
  *
  * They need /dev/iommu and /dev/vfio/devices (CONFIG_IOMMUFD,
  * CONFIG_VFIO_DEVICE_CDEV); Debian's stock kernels have neither, so there
@@ -472,6 +474,140 @@ static enum lab_outcome run_hwpt_no_data(const struct lab_env *env, struct lab_r
 	return hwpt_variant_run(env, r, HWPT_NO_DATA);
 }
 
+/*
+ * IOMMUFD_TEST (CONFIG_IOMMUFD_TEST): the selftest ioctl on /dev/iommu
+ * creates mock devices behind the mock IOMMU, attached to an IOAS or hwpt.
+ * Layout of drivers/iommu/iommufd/iommufd_test.h (v6.7+: MOCK_DOMAIN_FLAGS).
+ */
+#define LAB_IOMMU_TEST_CMD		_IO(LAB_IOMMUFD_TYPE, 0x80 + 32)
+#define LAB_TEST_OP_MOCK_DOMAIN_FLAGS	12
+#define LAB_MOCK_FLAGS_DEVICE_NO_DIRTY	(1u << 0)
+#define LAB_MOCK_IOMMU			"iommufd_selftest_iommu.0"
+
+struct lab_iommu_test_mock {
+	uint32_t size;
+	uint32_t op;
+	uint32_t id;
+	uint32_t __reserved;
+	union {
+		struct {
+			uint32_t out_stdev_id;
+			uint32_t out_hwpt_id;
+			uint32_t out_idev_id;
+			uint32_t dev_flags;
+		} mock_domain_flags;
+		uint64_t pad[6];	/* the kernel's union is 48 bytes */
+	};
+	uint32_t last;
+};
+
+/* a mock device attached to @pt_id; its iommufd device id and hwpt */
+_Static_assert(sizeof(struct lab_iommu_test_mock) == 72, "struct iommu_test_cmd is 72 bytes");
+
+static int mock_device(int ifd, uint32_t pt_id, uint32_t dev_flags, uint32_t *idev,
+		       uint32_t *hwpt)
+{
+	struct lab_iommu_test_mock c = {
+		.size = sizeof(c), .op = LAB_TEST_OP_MOCK_DOMAIN_FLAGS, .id = pt_id,
+	};
+
+	c.mock_domain_flags.dev_flags = dev_flags;
+	if (ioctl(ifd, LAB_IOMMU_TEST_CMD, &c) < 0)
+		return -errno;
+	*idev = c.mock_domain_flags.out_idev_id;
+	*hwpt = c.mock_domain_flags.out_hwpt_id;
+	return 0;
+}
+
+enum mock_variant { MOCK_ALLOC_DIRTY, MOCK_ATTACH_DIRTY };
+
+/*
+ * Without a firmware node the core (6.12) probes a new device with the first
+ * IOMMU registered without one: next to intel-iommu or amd-iommu that is
+ * theirs, not the mock's, so the mock device is not IOMMU-capable and bind
+ * fails with EINVAL. Next to virtio-iommu (VIOT: a fwnode) it works.
+ */
+#define MOCK_UNUSABLE "mock devices are probed by the platform IOMMU here, not by " \
+	LAB_MOCK_IOMMU " (bind: EINVAL); they work next to virtio-iommu"
+
+/*
+ *   alloc_dirty   HWPT_ALLOC with DIRTY_TRACKING for a mock device without
+ *                 dirty tracking: EOPNOTSUPP (the domain cannot be made)
+ *   attach_dirty  a dirty-tracking hwpt made for a capable mock device; a
+ *                 mock device without dirty tracking attaches to it: the
+ *                 domain is incompatible with the device, EINVAL
+ */
+static enum lab_outcome mock_run(const struct lab_env *env, struct lab_result *r,
+				 enum mock_variant v)
+{
+	uint32_t ioas = 0, idev = 0, hwpt = 0, idev2 = 0, hwpt2 = 0, dirty = 0;
+	char path[256];
+	enum lab_outcome o;
+	int ifd = -1, err;
+
+	snprintf(path, sizeof(path), "%s/sys/class/iommu/" LAB_MOCK_IOMMU, env->root);
+	if (access(path, F_OK))
+		return lab_result_out(r, LAB_OUTCOME_SKIP,
+				      "no " LAB_MOCK_IOMMU " (CONFIG_IOMMUFD_TEST not set)");
+	snprintf(r->driver, sizeof(r->driver), "iommufd-selftest");
+	snprintf(r->iommu, sizeof(r->iommu), LAB_MOCK_IOMMU);
+	if ((o = open_ioas(env, r, &ifd, &ioas)))
+		goto out_close;
+	if (v == MOCK_ALLOC_DIRTY) {
+		err = lab_result_step(r, "mock_device_no_dirty",
+				      mock_device(ifd, ioas, LAB_MOCK_FLAGS_DEVICE_NO_DIRTY,
+						  &idev, &hwpt));
+		if (err == EINVAL) {
+			o = lab_result_out(r, LAB_OUTCOME_SKIP, MOCK_UNUSABLE);
+			goto out_close;
+		}
+		if (err) {
+			o = lab_result_out(r, LAB_OUTCOME_ERROR, "IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: %s",
+					   lab_errname(err));
+			goto out_close;
+		}
+		r->observed = lab_result_step(r, "hwpt_alloc_dirty_tracking",
+					      hwpt_alloc_ex(ifd, idev, ioas,
+							    LAB_HWPT_ALLOC_DIRTY_TRACKING, 0,
+							    NULL, 0, &dirty));
+	} else {
+		err = lab_result_step(r, "mock_device", mock_device(ifd, ioas, 0, &idev, &hwpt));
+		if (err == EINVAL) {
+			o = lab_result_out(r, LAB_OUTCOME_SKIP, MOCK_UNUSABLE);
+			goto out_close;
+		}
+		if (!err)
+			err = lab_result_step(r, "hwpt_alloc_dirty_tracking",
+					      hwpt_alloc_ex(ifd, idev, ioas,
+							    LAB_HWPT_ALLOC_DIRTY_TRACKING, 0,
+							    NULL, 0, &dirty));
+		if (err) {
+			o = lab_result_out(r, LAB_OUTCOME_ERROR,
+					   "a dirty-tracking hwpt for a capable mock device: %s",
+					   lab_errname(err));
+			goto out_close;
+		}
+		r->observed = lab_result_step(r, "mock_device_no_dirty.on_dirty",
+					      mock_device(ifd, dirty, LAB_MOCK_FLAGS_DEVICE_NO_DIRTY,
+							  &idev2, &hwpt2));
+	}
+	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", "");
+out_close:
+	if (ifd >= 0)
+		close(ifd);	/* frees the mock devices and their objects */
+	return o;
+}
+
+static enum lab_outcome run_mock_alloc_dirty(const struct lab_env *env, struct lab_result *r)
+{
+	return mock_run(env, r, MOCK_ALLOC_DIRTY);
+}
+
+static enum lab_outcome run_mock_attach_dirty(const struct lab_env *env, struct lab_result *r)
+{
+	return mock_run(env, r, MOCK_ATTACH_DIRTY);
+}
+
 static const char *const needs_two[] = { "iommufd", "vfio-cdev", "iommu", "dev-two-single", NULL };
 static const char *const needs_one[] = { "iommufd", "vfio-cdev", "iommu", "dev-single", NULL };
 
@@ -507,6 +643,29 @@ static const struct lab_contract c_ok67[] = {
 static const char *const needs_multi[] = { "iommufd", "vfio-cdev", "iommu", "dev-multi", NULL };
 static const char *const needs_one_x86[] = { "iommufd", "vfio-cdev", "iommu", "x86", "dev-single",
 					     NULL };
+
+static const char *const needs_ifd[] = { "iommufd", NULL };
+/* the mock IOMMU's dirty-tracking rules since 6.7 */
+static const struct lab_contract c_mock_eopnotsupp[] = {
+	{ "6.7", NULL, "any", EOPNOTSUPP },
+	{ 0 },
+};
+static const struct lab_contract c_mock_einval[] = {
+	{ "6.7", NULL, "any", EINVAL },
+	{ 0 },
+};
+static const struct lab_case mock_alloc_dirty = {
+	.id = "iommufd.mock.alloc_dirty_no_dirty_device",
+	.description = "IOMMUFD_TEST: a dirty-tracking hwpt for a mock device without it: EOPNOTSUPP",
+	.needs = needs_ifd, .contracts = c_mock_eopnotsupp, .expect_reused = -1,
+	.run = run_mock_alloc_dirty,
+};
+static const struct lab_case mock_attach_dirty = {
+	.id = "iommufd.mock.attach_dirty_domain",
+	.description = "IOMMUFD_TEST: a mock device without dirty tracking onto a dirty-tracking hwpt: EINVAL",
+	.needs = needs_ifd, .contracts = c_mock_einval, .expect_reused = -1,
+	.run = run_mock_attach_dirty,
+};
 
 static const struct lab_case map_reserved = {
 	.id = "iommufd.ioas.map_reserved",
@@ -560,5 +719,5 @@ static const struct lab_case replace = {
 
 const struct lab_case *const lab_cases_iommufd[] = {
 	&two_devices, &hwpt_alloc_case, &replace, &map_reserved, &group_split,
-	&hwpt_dirty, &hwpt_data, &hwpt_no_data, NULL,
+	&hwpt_dirty, &hwpt_data, &hwpt_no_data, &mock_alloc_dirty, &mock_attach_dirty, NULL,
 };

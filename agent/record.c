@@ -17,7 +17,7 @@ static const char *record_driver(const char *d)
 {
 	static const char *const known[] = { "intel-iommu", "amd-iommu", "virtio-iommu",
 					     "arm-smmu-v3", "s390-iommu", "mtk-iommu",
-					     "apple-dart", "none", NULL };
+					     "apple-dart", "iommufd-selftest", "none", NULL };
 	int i;
 
 	for (i = 0; known[i]; i++)

@@ -111,7 +111,7 @@ static bool known_driver(const char *d)
 {
 	static const char *const drivers[] = {
 		"intel-iommu", "amd-iommu", "virtio-iommu", "arm-smmu-v3",
-		"s390-iommu", "mtk-iommu", "apple-dart", "none", NULL,
+		"s390-iommu", "mtk-iommu", "apple-dart", "iommufd-selftest", "none", NULL,
 	};
 	for (int i = 0; drivers[i]; i++)
 		if (strcmp(d, drivers[i]) == 0)

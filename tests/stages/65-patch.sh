@@ -17,7 +17,10 @@
 #    hw_pagetable (OK, reused); HWPT alloc, replace (OK); IOAS map over the
 #    MSI window then attach (EADDRINUSE); two devices of one group on two
 #    hw_pagetables (EINVAL); HWPT_ALLOC with dirty tracking (EOPNOTSUPP),
-#    with driver data on an IOAS (EOPNOTSUPP) and the same without data (OK).
+#    with driver data on an IOAS (EOPNOTSUPP) and the same without data (OK);
+#    IOMMUFD_TEST mock devices on q35-virtio: a dirty-tracking hwpt for a
+#    device without dirty tracking (EOPNOTSUPP), such a device onto a
+#    dirty-tracking hwpt (EINVAL); next to VT-d they SKIP with the reason.
 # 3. A directory series whose second patch does not apply: the report is
 #    "fail", stage apply, check iommulab/build, and the excerpt names the
 #    patch; nothing is booted for it.
@@ -56,11 +59,11 @@ trap 'lab_srv_stop' EXIT
 jqe() { jq -e "$@" >/dev/null; }
 
 # ---- 1. the test patch -------------------------------------------------
-echo "# submit $(basename "$patch1") against debian-6.12 on q35-vtd"
-lab_cli patch submit --base debian-6.12 --target q35-vtd --json "$patch1" >"$out/submit.json"
+echo "# submit $(basename "$patch1") against debian-6.12 on q35-vtd and q35-virtio"
+lab_cli patch submit --base debian-6.12 --target q35-vtd --target q35-virtio --json "$patch1" >"$out/submit.json"
 plan=$(jq -r .id "$out/submit.json" 2>/dev/null)
-lab_check "patch submit: a plan of kind patch with 2 jobs" \
-	jqe '.kind == "patch" and .njobs == 2 and .spec.patch.base == "base-debian-6.12"' "$out/submit.json"
+lab_check "patch submit: a plan of kind patch with 4 jobs (2 kernels x 2 targets)" \
+	jqe '.kind == "patch" and .njobs == 4 and .spec.patch.base == "base-debian-6.12"' "$out/submit.json"
 base=$(jq -r .spec.patch.base "$out/submit.json")
 head=$(jq -r .spec.patch.head "$out/submit.json")
 t0=$(date +%s)
@@ -69,10 +72,11 @@ lab_cli watch "$plan" --interval 5 --timeout 3000 >"$out/watch.log" 2>&1
 rc=$?
 dt=$(( $(date +%s) - t0 ))
 echo "# plan $plan final after ${dt}s (watch exit $rc)"
-lab_check "both jobs complete (${dt}s)" test $rc -eq 0
+lab_check "all jobs complete (${dt}s)" test $rc -eq 0
 lab_api "jobs?plan=$plan" >"$out/jobs.json"
 for k in "$base" "$head"; do
-	j=$(jq -r --arg k "$k" '.items[] | select(.kernel == $k) | .id' "$out/jobs.json")
+	j=$(jq -r --arg k "$k" '.items[] | select(.kernel == $k and .target == "q35-vtd") | .id' "$out/jobs.json")
+	jv=$(jq -r --arg k "$k" '.items[] | select(.kernel == $k and .target == "q35-virtio") | .id' "$out/jobs.json")
 	curl -fsS "$LAB_URL/api/v1/jobs/$j" >/dev/null
 	cp "$out/state/logs/$j.prep.log" "$out/prep-$k.log" 2>/dev/null
 	lab_check "$k: prepared by kernels/build (built or cached)" \
@@ -93,6 +97,15 @@ for k in "$base" "$head"; do
 		lab_check "$k: $c: $e, pass" \
 			jqe --arg c "$c" --arg e "$e" '[.items[] | select(.case == $c and .observed_name == $e and .verdict == "pass")] | length == 1' "$out/results-$k.json"
 	done
+	# IOMMUFD_TEST's mock IOMMU: usable next to virtio-iommu, a SKIP next to VT-d
+	lab_api "results?job=$jv&limit=1000" >"$out/results-virtio-$k.json"
+	for ce in iommufd.mock.alloc_dirty_no_dirty_device:EOPNOTSUPP iommufd.mock.attach_dirty_domain:EINVAL; do
+		c=${ce%%:*} e=${ce#*:}
+		lab_check "$k on q35-virtio: $c: $e, pass (driver iommufd-selftest)" \
+			jqe --arg c "$c" --arg e "$e" '[.items[] | select(.case == $c and .observed_name == $e and .verdict == "pass" and .driver == "iommufd-selftest")] | length == 1' "$out/results-virtio-$k.json"
+		lab_check "$k on q35-vtd: $c: skip with the reason" \
+			jqe --arg c "$c" '[.items[] | select(.case == $c and .verdict == "skip" and (.reason | test("probed by the platform IOMMU")))] | length == 1' "$out/results-$k.json"
+	done
 done
 lab_check "candidate and base are different builds" \
 	test "$(jq -r .release "$out/kernel-$base.json")" != "$(jq -r .release "$out/kernel-$head.json")"
@@ -102,6 +115,8 @@ curl -fsS "$LAB_URL/api/v1/patches/$plan?format=text" >"$out/report.txt"
 cat "$out/report.txt"
 lab_check "report: fail, from the run (not the build)" \
 	jqe '.state == "fail" and .stage == "run"' "$out/report.json"
+lab_check "report: both targets, drivers intel-iommu, virtio-iommu, iommufd-selftest" \
+	jqe '(.targets | sort) == ["q35-virtio", "q35-vtd"] and ([.drivers[].driver] | sort) == ["intel-iommu", "iommufd-selftest", "virtio-iommu"]' "$out/report.json"
 lab_check "report: exactly one contract violation: intel-iommu kmod.coherency.vtd_no_snoop EINVAL -> ENODEV" \
 	jqe '[.drivers[].contract_violations[] | {driver, case, b: .base.observed_name, h: .head.observed_name, e: .head.expected_name}]
 	     == [{"driver": "intel-iommu", "case": "kmod.coherency.vtd_no_snoop", "b": "EINVAL", "h": "ENODEV", "e": "EINVAL"}]' "$out/report.json"
