@@ -584,6 +584,20 @@ static json_t *excerpt(const char *s, size_t max)
 	return json_string(p);
 }
 
+static int state_rank(const char *s)
+{
+	return !strcmp(s, "fail") ? 0 : !strcmp(s, "warning") ? 1 : 2;
+}
+
+/* drivers: fail first, then warning, then success; by name within */
+static int driver_cmp(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int c = state_rank(str_of(x, "state")) - state_rank(str_of(y, "state"));
+
+	return c ? c : strcmp(str_of(x, "driver"), str_of(y, "driver"));
+}
+
 static int check_push(json_t *checks, const char *state, const char *ctx,
 		      const char *desc, const char *url)
 {
@@ -721,6 +735,7 @@ int lab_patch_report(struct lab_store *st, int64_t plan_id, const char *dash,
 		json_object_foreach(dm, key, d) {
 			const char *ds = "success";
 
+			(void)key;
 			if (json_array_size(json_object_get(d, "contract_violations")) ||
 			    json_array_size(json_object_get(d, "new_failures")))
 				ds = "fail", nfail++;
@@ -730,15 +745,31 @@ int lab_patch_report(struct lab_store *st, int64_t plan_id, const char *dash,
 				 json_array_size(json_object_get(d, "inconsistent")))
 				ds = "warning", nwarn++;
 			describe(d, desc, sizeof(desc));
-			snprintf(ctx, sizeof(ctx), "iommulab/%s", key);
+			snprintf(ctx, sizeof(ctx), "iommulab/%s", str_of(d, "driver"));
 			json_object_set_new(d, "state", json_string(ds));
 			json_object_set_new(d, "context", json_string(ctx));
 			json_object_set_new(d, "description", json_string(desc));
 			json_object_set_new(d, "target_url", json_string(url));
 			json_array_append(dl, d);
-			check_push(checks, ds, ctx, desc, url);
 		}
 		json_decref(dm);
+		{
+			size_t n = json_array_size(dl), k;
+			json_t **v = calloc(n ? n : 1, sizeof(*v));
+
+			if (v) {
+				for (k = 0; k < n; k++)
+					v[k] = json_incref(json_array_get(dl, k));
+				qsort(v, n, sizeof(*v), driver_cmp);
+				json_array_clear(dl);
+				for (k = 0; k < n; k++)
+					json_array_append_new(dl, v[k]);
+				free(v);
+			}
+			json_array_foreach(dl, k, d)
+				check_push(checks, str_of(d, "state"), str_of(d, "context"),
+					   str_of(d, "description"), url);
+		}
 		state = nfail ? "fail" : nwarn ? "warning" : "success";
 		snprintf(desc, sizeof(desc), "%zu driver%s: %d fail, %d warning, %zu success",
 			 json_array_size(dl), json_array_size(dl) == 1 ? "" : "s", nfail, nwarn,
