@@ -861,5 +861,6 @@ const struct lab_route lab_api_routes[] = {
 	{ "GET",  P "/patches",          lab_api_patch_list, NULL },
 	{ "POST", P "/patches",          lab_api_patch_post, "admin" },
 	{ "GET",  P "/patches/{}",       lab_api_patch_get,  NULL },
+	{ "GET",  P "/jobs/{}/prep-log", lab_api_job_prep_log, NULL },
 	{ NULL,   NULL,                  h_not_found,     NULL },
 };

@@ -7,9 +7,12 @@
  * server's own listen address.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <microhttpd.h>
 
 #include "api.h"
@@ -108,5 +111,50 @@ int lab_api_patch_get(struct lab_req *rq, struct lab_resp *rs)
 		return 0;
 	}
 	rs->json = rep;
+	return 0;
+}
+
+/*
+ * The preparation log of a QEMU job (kernels/build's progress for a kernel
+ * the lab builds, the module and initramfs steps): STATE/logs/<id>.prep.log,
+ * named by backend_qemu.c. The path is made from the config and the job's
+ * id as stored, never from the request.
+ */
+int lab_api_job_prep_log(struct lab_req *rq, struct lab_resp *rs)
+{
+	char path[PATH_MAX];
+	struct lab_job j;
+	struct stat sb;
+	int64_t id, off;
+	int fd, r;
+
+	if ((r = lab_req_id(rq, rs, 0, &id)) ||
+	    (r = lab_req_int(rq, rs, "offset", 0, INT64_MAX, 0, &off)))
+		return r;
+	r = lab_store_job_get(rq->st, id, &j);
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown job %lld", (long long)id);
+	if (r)
+		return r;
+	r = snprintf(path, sizeof(path), "%s/logs/%lld.prep.log", rq->cfg->state_dir,
+		     (long long)j.id) >= (int)sizeof(path) ? -ENAMETOOLONG : 0;
+	lab_job_clear(&j);
+	if (r)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return lab_fail(rs, -ENOENT, "job %lld has no preparation log (not started, "
+				"or not a QEMU job)", (long long)id);
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return lab_fail(rs, -ENOENT, "the preparation log of job %lld is not a file",
+				(long long)id);
+	}
+	if (off > sb.st_size)
+		off = sb.st_size;
+	rs->fd = fd;
+	rs->fd_offset = (uint64_t)off;
+	rs->fd_len = (uint64_t)(sb.st_size - off);
+	rs->content_type = "text/plain; charset=utf-8";
 	return 0;
 }

@@ -15,5 +15,8 @@ int lab_api_patch_post(struct lab_req *rq, struct lab_resp *rs);
 int lab_api_patch_list(struct lab_req *rq, struct lab_resp *rs);
 /* GET /api/v1/patches/{plan}[?format=text] -> the report (patch.h) */
 int lab_api_patch_get(struct lab_req *rq, struct lab_resp *rs);
+/* GET /api/v1/jobs/{id}/prep-log[?offset=N] -> the job's preparation log
+ * (kernels/build progress for built kernels), text */
+int lab_api_job_prep_log(struct lab_req *rq, struct lab_resp *rs);
 
 #endif /* LAB_API_PATCH_H */

@@ -475,6 +475,14 @@ if d:
           k and k["source"] == "build" and k["source_ref"] == "tree=debian-6.12", str(k))
 call("GET patches/{id} of a plan that is no patch -> 404", "GET", A + "/patches/%d" % pid, expect=404)
 call("GET patches/999 -> 404", "GET", A + "/patches/999", expect=404)
+call("GET jobs/{id}/prep-log of a job never prepared -> 404", "GET", A + "/jobs/%d/prep-log" % ja, expect=404)
+os.makedirs(os.path.join(out, "state", "logs"), exist_ok=True)
+open(os.path.join(out, "state", "logs", "%d.prep.log" % ja), "w").write("prepare: one\nprepare: two\n")
+_, t = call("GET jobs/{id}/prep-log", "GET", A + "/jobs/%d/prep-log" % ja, expect=200)
+check("prep log served from STATE/logs/<id>.prep.log", t == "prepare: one\nprepare: two\n", repr(t))
+_, t = call("GET jobs/{id}/prep-log?offset=13", "GET", A + "/jobs/%d/prep-log?offset=13" % ja, expect=200)
+check("prep log offset", t == "prepare: two\n", repr(t))
+call("GET jobs/999/prep-log -> 404", "GET", A + "/jobs/999/prep-log", expect=404)
 call("GET patches/x -> 400", "GET", A + "/patches/x", expect=400)
 
 # ---- unknown routes, static files ----------------------------------------------------------
