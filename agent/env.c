@@ -225,28 +225,223 @@ static void discover_pci(struct lab_env *env)
 	qsort(env->devs, (size_t)env->ndevs, sizeof(env->devs[0]), cmp_bdf);
 }
 
-static void discover_intremap(struct lab_env *env)
+/*
+ * MSI isolation: does the kernel let VFIO type1 (and IOMMUFD) take a group
+ * without allow_unsafe_interrupts? Followed from the kernel sources:
+ *  - before 6.3 (6.1): vfio_iommu_type1 accepts the group when
+ *    irq_domain_check_msi_remap() -- every MSI irq domain of the system has
+ *    IRQ_DOMAIN_FLAG_MSI_REMAP in its hierarchy (only the GICv3 ITS sets it;
+ *    true when there is no MSI domain at all) -- or a device of the group has
+ *    IOMMU_CAP_INTR_REMAP (intel/amd: interrupt remapping enabled; s390-iommu:
+ *    always).
+ *  - 6.3 on (6.12): iommu_group_has_isolated_msi(): every device's MSI domain
+ *    hierarchy has IRQ_DOMAIN_FLAG_ISOLATED_MSI (intel/amd IR domains, GICv3
+ *    ITS), else arch_is_isolated_msi() (true on s390).
+ * Userspace cannot see irq domain flags (no GENERIC_IRQ_DEBUGFS in Debian),
+ * so the facts are: "IR-" chips in /proc/interrupts (x86 remapping in use),
+ * the MSI controllers the firmware describes (device tree nodes with
+ * msi-controller, ACPI MADT GIC ITS / GIC MSI frame entries) and "ITS-" or
+ * "GICv2m" chips in /proc/interrupts. On arm64 6.3+ the decision is per
+ * device; here it is per machine: isolated when an ITS exists and no
+ * non-isolating MSI controller does (a machine mixing both is reported as
+ * not isolated).
+ */
+struct msi_facts {
+	int interrupts_read;	/* /proc/interrupts was readable */
+	int ir;			/* an "IR-" chip: x86 interrupt remapping in use */
+	int its;		/* a GICv3 ITS (firmware or "ITS-" chips) */
+	int other;		/* an MSI controller that does not isolate */
+	char its_src[32], other_src[48];
+};
+
+static void scan_interrupts(const struct lab_env *env, struct msi_facts *f)
 {
-	char p[256], buf[4096];
+	char p[256], line[1024];
+	FILE *fp;
+
+	path_of(env, p, sizeof(p), "/proc/interrupts");
+	fp = fopen(p, "re");
+	if (!fp)
+		return;
+	f->interrupts_read = 1;
+	/* lines longer than the buffer are read in pieces: a chip name split
+	 * across two pieces is missed, good enough for interrupts of interest */
+	while (fgets(line, sizeof(line), fp)) {
+		if (strstr(line, "IR-"))
+			f->ir = 1;
+		if (strstr(line, " ITS-") && !f->its) {
+			f->its = 1;
+			snprintf(f->its_src, sizeof(f->its_src), "ITS- interrupts");
+		}
+		if (strstr(line, "GICv2m") && !f->other) {
+			f->other = 1;
+			snprintf(f->other_src, sizeof(f->other_src), "GICv2m interrupts");
+		}
+	}
+	fclose(fp);
+}
+
+/* 1 when the NUL-separated compatible list @c (@n bytes) names @want */
+static int compat_has(const char *c, size_t n, const char *want)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		if (strcmp(c + off, want) == 0)
+			return 1;
+		off += strnlen(c + off, n - off) + 1;
+	}
+	return 0;
+}
+
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
 	ssize_t n;
 	int fd;
 
-	env->intremap = -1;
-	path_of(env, p, sizeof(p), "/proc/interrupts");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+/* walk a device tree directory: msi-controller nodes that are not disabled */
+static void scan_dt(const char *dir, int depth, struct msi_facts *f)
+{
+	char p[512], buf[256];
+	struct dirent *de;
+	ssize_t n;
+	DIR *d;
+
+	snprintf(p, sizeof(p), "%s/msi-controller", dir);
+	if (exists(p)) {
+		snprintf(p, sizeof(p), "%s/status", dir);
+		n = read_small(p, buf, sizeof(buf));
+		if (n <= 0 || strcmp(buf, "okay") == 0 || strcmp(buf, "ok") == 0) {
+			snprintf(p, sizeof(p), "%s/compatible", dir);
+			n = read_small(p, buf, sizeof(buf));
+			if (n > 0 && compat_has(buf, (size_t)n, "arm,gic-v3-its")) {
+				f->its = 1;
+				snprintf(f->its_src, sizeof(f->its_src), "device tree");
+			} else if (!f->other) {
+				f->other = 1;
+				snprintf(f->other_src, sizeof(f->other_src), "device tree: %s",
+					 n > 0 ? buf : "msi-controller");
+			}
+		}
+	}
+	if (depth >= 6)
+		return;
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			scan_dt(p, depth + 1, f);
+	}
+	closedir(d);
+}
+
+/* ACPI MADT: GIC ITS (type 0x0f) and GIC MSI frame (0x0d, GICv2m) entries */
+static void scan_madt(const struct lab_env *env, struct msi_facts *f)
+{
+	unsigned char buf[16384];
+	char p[256];
+	size_t off = 44;	/* table header (36) + local controller address + flags */
+	ssize_t n;
+	int fd;
+
+	path_of(env, p, sizeof(p), "/sys/firmware/acpi/tables/APIC");
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	env->intremap = 0;
-	/* irq domain names of remapped interrupts start with "IR-" on x86 */
-	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
-		buf[n] = '\0';
-		if (strstr(buf, "IR-")) {
-			env->intremap = 1;
-			break;
-		}
-	}
+	n = read(fd, buf, sizeof(buf));
 	close(fd);
-	/* a chunk boundary could split "IR-"; good enough for a status flag */
+	while (n > 0 && off + 2 <= (size_t)n && buf[off + 1] >= 2) {
+		if (buf[off] == 0x0f) {
+			f->its = 1;
+			snprintf(f->its_src, sizeof(f->its_src), "ACPI MADT");
+		} else if (buf[off] == 0x0d && !f->other) {
+			f->other = 1;
+			snprintf(f->other_src, sizeof(f->other_src), "ACPI MADT: GIC MSI frame");
+		}
+		off += buf[off + 1];
+	}
+}
+
+/* kernel release as major*100 + minor, 0 when unparsable */
+static int kernel_version(const struct lab_env *env)
+{
+	int maj, min;
+
+	if (sscanf(env->release, "%d.%d", &maj, &min) != 2)
+		return 0;
+	return maj * 100 + min;
+}
+
+static void discover_msi_isolation(struct lab_env *env)
+{
+	struct msi_facts f = { 0 };
+	int ver = kernel_version(env), x86, arm64, s390;
+	const char *rule;
+	char p[256];
+
+	x86 = strcmp(env->machine, "x86_64") == 0 || strcmp(env->machine, "i686") == 0;
+	arm64 = strcmp(env->machine, "aarch64") == 0;
+	s390 = strcmp(env->machine, "s390x") == 0;
+	scan_interrupts(env, &f);
+	env->intremap = f.interrupts_read ? f.ir : -1;
+	if (arm64) {
+		path_of(env, p, sizeof(p), "/proc/device-tree");
+		if (!exists(p))
+			path_of(env, p, sizeof(p), "/sys/firmware/devicetree/base");
+		scan_dt(p, 0, &f);
+		scan_madt(env, &f);
+	}
+	rule = ver >= 603 ? "iommu_group_has_isolated_msi" :
+		"irq_domain_check_msi_remap || IOMMU_CAP_INTR_REMAP";
+	env->msi_isolated = -1;
+	if (!ver) {
+		snprintf(env->msi_basis, sizeof(env->msi_basis), "kernel release '%s' not understood",
+			 env->release);
+	} else if (s390) {
+		env->msi_isolated = 1;
+		snprintf(env->msi_basis, sizeof(env->msi_basis), "%s: %s", rule,
+			 ver >= 603 ? "s390 arch_is_isolated_msi() is true" :
+			 "s390 has no MSI irq domain and s390-iommu reports INTR_REMAP");
+	} else if (x86) {
+		env->msi_isolated = env->intremap;
+		snprintf(env->msi_basis, sizeof(env->msi_basis), "%s: x86 interrupt remapping %s",
+			 rule, env->intremap > 0 ? "on (IR- interrupts)" :
+			 env->intremap == 0 ? "off (no IR- interrupts)" : "unknown (no /proc/interrupts)");
+	} else if (arm64 && f.other) {
+		env->msi_isolated = 0;
+		snprintf(env->msi_basis, sizeof(env->msi_basis), "%s: MSI controller without isolation (%s)",
+			 rule, f.other_src);
+	} else if (arm64 && f.its) {
+		env->msi_isolated = 1;
+		snprintf(env->msi_basis, sizeof(env->msi_basis), "%s: GICv3 ITS (%s)", rule, f.its_src);
+	} else if (arm64) {
+		/* no MSI controller: 6.1's check passes vacuously, 6.3+ finds no domain */
+		env->msi_isolated = ver < 603;
+		snprintf(env->msi_basis, sizeof(env->msi_basis), "%s: no MSI controller", rule);
+	} else {
+		env->msi_isolated = f.interrupts_read ? (f.ir || f.its) : -1;
+		snprintf(env->msi_basis, sizeof(env->msi_basis), "%s: %s (arch %s: only IR-/ITS- chips known)",
+			 rule, f.ir ? "IR- interrupts" : f.its ? "ITS- interrupts" : "no isolating chip",
+			 env->machine);
+	}
 }
 
 static void config_line(struct lab_env *env, const char *line)
@@ -388,10 +583,14 @@ int lab_env_discover(struct lab_env *env, const char *root)
 		path_of(env, p, sizeof(p), "/proc/sys/kernel/osrelease");
 		if (!read_line(p, buf, sizeof(buf)))
 			snprintf(env->release, sizeof(env->release), "%s", buf);
+		/* and its arch (kernel.arch sysctl = uname -m) */
+		path_of(env, p, sizeof(p), "/proc/sys/kernel/arch");
+		if (!read_line(p, buf, sizeof(buf)))
+			snprintf(env->machine, sizeof(env->machine), "%s", buf);
 	}
 	discover_iommus(env);
 	discover_pci(env);
-	discover_intremap(env);
+	discover_msi_isolation(env);
 	discover_config(env);
 	discover_nodes(env);
 	discover_limits(env);
@@ -710,21 +909,21 @@ int lab_env_check_need(const struct lab_env *env, const char *need, char *why, s
 	if (strcmp(need, "vfio-irq-safe") == 0) {
 		char p[256], buf[8] = "";
 
-		if (env->intremap > 0)
+		if (env->msi_isolated > 0)
 			return 0;
 		snprintf(p, sizeof(p),
 			 "%s/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", env->root);
 		if (!read_line(p, buf, sizeof(buf)) && (buf[0] == 'Y' || buf[0] == '1'))
 			return 0;
-		snprintf(why, len, "interrupt remapping is %s and allow_unsafe_interrupts=N: type1 refuses every group here (see vfio.type1.unsafe_interrupts)",
-			 env->intremap == 0 ? "off" : "unknown");
+		snprintf(why, len, "MSIs %s isolated (%s) and allow_unsafe_interrupts=N: type1 refuses every group here (see vfio.type1.unsafe_interrupts)",
+			 env->msi_isolated == 0 ? "not" : "maybe not", env->msi_basis);
 		return -ENOENT;
 	}
 	if (strcmp(need, "no-intremap") == 0) {
-		if (env->intremap == 0)
+		if (env->msi_isolated == 0)
 			return 0;
-		snprintf(why, len, "interrupt remapping is %s; case needs a target without it",
-			 env->intremap > 0 ? "enabled" : "unknown");
+		snprintf(why, len, "MSIs %s isolated (%s); case needs a target without MSI isolation",
+			 env->msi_isolated > 0 ? "are" : "may be", env->msi_basis);
 		return -ENOENT;
 	}
 	if (strcmp(need, "dev-single") == 0)
@@ -774,6 +973,9 @@ void lab_env_print(const struct lab_env *env, FILE *out)
 	fprintf(out, "# env: modules loaded: %s\n", env->modules[0] ? env->modules : "(none of interest)");
 	fprintf(out, "# env: interrupt remapping %s\n",
 		env->intremap > 0 ? "on" : env->intremap == 0 ? "off" : "unknown");
+	fprintf(out, "# env: MSI isolation %s: %s\n",
+		env->msi_isolated > 0 ? "yes" : env->msi_isolated == 0 ? "no" : "unknown",
+		env->msi_basis);
 	if (env->config_known) {
 		fprintf(out, "# env: config from %s:", env->config_src);
 		for (i = 0; i < env->nconfig; i++)

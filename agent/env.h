@@ -5,7 +5,8 @@
  * run: kernel release and arch, IOMMU instances and their drivers (with the
  * VT-d capability registers), PCI devices with their IOMMU group and bound
  * driver, the device nodes (/dev/vfio/vfio, /dev/iommu,
- * /dev/iommulab_probe), interrupt remapping, selected kernel config symbols,
+ * /dev/iommulab_probe), interrupt remapping and MSI isolation (as the
+ * kernel decides it for VFIO, see env.c), selected kernel config symbols,
  * the loaded modules and the target's known emulator limits. Cases pick
  * their devices by role from it.
  *
@@ -68,7 +69,10 @@ struct lab_env {
 	int has_iommufd;		/* /dev/iommu */
 	int has_vfio_cdev;		/* /dev/vfio/devices */
 	int has_probe;			/* /dev/iommulab_probe */
-	int intremap;			/* 1 on, 0 off, -1 unknown */
+	int intremap;			/* x86 interrupt remapping: 1 on, 0 off, -1 unknown */
+	int msi_isolated;		/* the kernel treats MSIs as isolated (VFIO type1
+					 * accepts groups): 1 yes, 0 no, -1 unknown */
+	char msi_basis[160];		/* why msi_isolated has its value (printed, skip reasons) */
 	char modules[256];		/* loaded modules of interest, space-separated */
 	int config_known;		/* a kernel config was found */
 	char config_src[64];
@@ -133,8 +137,9 @@ int lab_env_pick_nogroup(const struct lab_env *env, const struct lab_pcidev **ou
  *   intel-iommu, amd-iommu, virtio-iommu, arm-smmu-v3   the machine's IOMMU driver
  *   vtd-snoop-off, vtd-snoop-on   VT-d ECAP.SC
  *   vtd-aw39        VT-d CAP.MGAW <= 39
- *   no-intremap     interrupt remapping off
- *   vfio-irq-safe   interrupt remapping on, or type1's allow_unsafe_interrupts=Y
+ *   no-intremap     MSIs not isolated (msi_isolated == 0; the name predates
+ *                   arm64/s390x: on x86 that is "interrupt remapping off")
+ *   vfio-irq-safe   MSIs isolated, or type1's allow_unsafe_interrupts=Y
  *   dev-single, dev-two-single, dev-multi, dev-nogroup   device roles (above)
  */
 int lab_env_check_need(const struct lab_env *env, const char *need, char *why, size_t len);

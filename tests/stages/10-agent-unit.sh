@@ -7,7 +7,9 @@
 #     skip reasons, a probe node that refuses ioctls (error records), a case
 #     that blocks forever (killed at the timeout, reported as error), the
 #     record stream (BEGIN count = REC lines = END count, every line JSON
-#     with the required keys), the catalogue JSON, bad options, fault switch.
+#     with the required keys), the catalogue JSON, bad options, fault switch;
+#  3. MSI isolation per arch and kernel rule (x86 IR, arm64 ITS / GICv2m /
+#     none on 6.1 and 6.12, s390x) on small fake trees, and the need it feeds.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -108,6 +110,45 @@ grep -q 'pci 0000:01:01.0 1234:11e8 class 00ff00 group 3 (3 dev) iommu dmar0 dri
 grep -q 'pci 0000:81:00.0 .* group -1 (0 dev) iommu - ' "$out/env.txt" &&
 grep -q 'interrupt remapping on' "$out/env.txt" &&
 	lab_ok "--env discovery of the fake machine" || { cat "$out/env.txt"; lab_fail "--env discovery of the fake machine"; }
+
+# ---- MSI isolation follows the kernel's rule per arch and release (agent/env.c)
+grep -q '^# env: MSI isolation yes: irq_domain_check_msi_remap || IOMMU_CAP_INTR_REMAP: x86 interrupt remapping on' "$out/env.txt" &&
+	lab_ok "x86 6.1: IR- interrupts -> MSIs isolated" || lab_fail "x86 6.1: IR- interrupts -> MSIs isolated" "$(grep 'MSI isolation' "$out/env.txt")"
+msi_tree() { # dir release arch [dt-msi-controller-compatible]
+	local m=$out/msi/$1
+	rm -rf "$m"; mkdir -p "$m/proc/sys/kernel"
+	echo "$2" > "$m/proc/sys/kernel/osrelease"; echo "$3" > "$m/proc/sys/kernel/arch"
+	printf ' 12:  0  GICv3  27 Level  arch_timer\n' > "$m/proc/interrupts"
+	if [ -n "${4:-}" ]; then
+		mkdir -p "$m/proc/device-tree/intc@8000000/msi@8020000"
+		: > "$m/proc/device-tree/intc@8000000/msi@8020000/msi-controller"
+		printf '%s\0' "$4" > "$m/proc/device-tree/intc@8000000/msi@8020000/compatible"
+	fi
+}
+msi_case() { # dir release arch compatible want-isolation-line
+	msi_tree "$1" "$2" "$3" "$4"
+	if "$agent" --no-cmdline --root "$out/msi/$1" --env | grep -qF "# env: MSI isolation $5"; then
+		lab_ok "$1: MSI isolation $5"
+	else
+		lab_fail "$1: MSI isolation $5" "$("$agent" --no-cmdline --root "$out/msi/$1" --env | grep 'MSI isolation')"
+	fi
+}
+msi_case arm64-6.1-its 6.1.0-56-arm64 aarch64 arm,gic-v3-its "yes: irq_domain_check_msi_remap || IOMMU_CAP_INTR_REMAP: GICv3 ITS (device tree)"
+msi_case arm64-6.12-its 6.12.117+deb12-arm64 aarch64 arm,gic-v3-its "yes: iommu_group_has_isolated_msi: GICv3 ITS (device tree)"
+msi_case arm64-6.12-v2m 6.12.117+deb12-arm64 aarch64 arm,gic-v2m-frame "no: iommu_group_has_isolated_msi: MSI controller without isolation (device tree: arm,gic-v2m-frame)"
+msi_case arm64-6.1-nomsi 6.1.0-56-arm64 aarch64 "" "yes: irq_domain_check_msi_remap || IOMMU_CAP_INTR_REMAP: no MSI controller"
+msi_case arm64-6.12-nomsi 6.12.117+deb12-arm64 aarch64 "" "no: iommu_group_has_isolated_msi: no MSI controller"
+msi_case s390x-6.12 6.12.95+deb12-s390x s390x "" "yes: iommu_group_has_isolated_msi: s390 arch_is_isolated_msi() is true"
+# the needs follow it: no-intremap (vfio.type1.unsafe_interrupts) skips where MSIs are isolated
+mkdir -p "$out/msi/arm64-6.12-its/dev/vfio"
+: > "$out/msi/arm64-6.12-its/dev/vfio/vfio"
+mkdir -p "$out/msi/arm64-6.12-its/sys/class/iommu/smmu3.0x0000000009050000"
+r=$("$agent" --no-cmdline --root "$out/msi/arm64-6.12-its" -f vfio.type1.unsafe_interrupts | grep '^IOMMULAB-REC ' | sed 's/^IOMMULAB-REC //' | jq -r '.verdict + ": " + .reason')
+case "$r" in
+"skip: MSIs are isolated (iommu_group_has_isolated_msi: GICv3 ITS (device tree)); case needs a target without MSI isolation")
+	lab_ok "unsafe_interrupts skips on an ITS machine" ;;
+*)	lab_fail "unsafe_interrupts skips on an ITS machine" "$r" ;;
+esac
 
 t0=$(date +%s)
 "$agent" --no-cmdline --root "$R" -t fake -T 2 --lava \
