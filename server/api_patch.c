@@ -76,7 +76,7 @@ int lab_api_patch_list(struct lab_req *rq, struct lab_resp *rs)
 	r = lab_req_int(rq, rs, "limit", 1, 500, 100, &limit);
 	if (r)
 		return r;
-	r = lab_patch_list(rq->st, limit, &items);
+	r = lab_patch_list(rq->st, rq->cfg, limit, &items);
 	if (r)
 		return r;
 	rs->json = json_pack("{s:I, s:o, s:n}", "count", (json_int_t)json_array_size(items),
@@ -98,7 +98,7 @@ int lab_api_patch_get(struct lab_req *rq, struct lab_resp *rs)
 	if (r)
 		return r;
 	dash_base(rq, dash, sizeof(dash));
-	r = lab_patch_report(rq->st, id, dash, &rep, rs->err, sizeof(rs->err));
+	r = lab_patch_report(rq->st, rq->cfg, id, dash, &rep, rs->err, sizeof(rs->err));
 	if (r)
 		return r;
 	if (fmt && !strcmp(fmt, "text")) {

@@ -127,8 +127,16 @@ static void first_subject(const char *text, char *out, size_t n)
 
 	if (text && !strncmp(text, "Subject: ", 9))
 		s = text - 1;
-	if (!s) {
-		snprintf(out, n, "(no subject)");
+	if (!s) {	/* a plain diff: name the first file it changes */
+		const char *f = text ? strstr(text, "+++ b/") : NULL;
+
+		if (f)
+			snprintf(out, n, "a diff of %.*s", (int)strcspn(f + 6, " \t\r\n"), f + 6);
+		else
+			snprintf(out, n, "(no subject)");
+		for (size_t i = 0; out[i]; i++)
+			if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+				out[i] = ' ';
 		return;
 	}
 	s += 10;
@@ -170,11 +178,13 @@ static int series_store(const struct lab_config *cfg, json_t *series,
 	int ret;
 
 	if (json_is_string(series)) {
+		const char *t = json_string_value(series);
+
 		total = json_string_length(series);
-		if (total == 0 || strlen(json_string_value(series)) != total)
+		if (total == 0 || strlen(t) != total)
 			return errf(err, errlen, -EINVAL, "\"series\" is empty or holds a NUL byte");
-		if (!strstr(json_string_value(series), "\n--- ") &&
-		    !strstr(json_string_value(series), "\ndiff --git "))
+		if (strncmp(t, "--- ", 4) && strncmp(t, "diff ", 5) &&
+		    !strstr(t, "\n--- ") && !strstr(t, "\ndiff "))
 			return errf(err, errlen, -EINVAL, "\"series\" holds no diff");
 		*format = "mbox";
 	} else if (json_is_array(series) && json_array_size(series) > 0 &&
@@ -598,6 +608,170 @@ static int driver_cmp(const void *a, const void *b)
 	return c ? c : strcmp(str_of(x, "driver"), str_of(y, "driver"));
 }
 
+/* the last @max bytes of a job's console log, printable lines only */
+static json_t *console_tail(struct lab_store *st, int64_t job_id, size_t max)
+{
+	struct lab_job j;
+	char *buf, *o;
+	json_t *ret;
+	FILE *f;
+	long len;
+	size_t n, i;
+
+	if (lab_store_job_get(st, job_id, &j))
+		return NULL;
+	f = j.log_path ? fopen(j.log_path, "re") : NULL;
+	lab_job_clear(&j);
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) <= 0 ||
+	    fseek(f, len > (long)max ? len - (long)max : 0, SEEK_SET)) {
+		fclose(f);
+		return NULL;
+	}
+	buf = calloc(1, max + 1);
+	n = buf ? fread(buf, 1, max, f) : 0;
+	fclose(f);
+	if (!buf)
+		return NULL;
+	/* drop ANSI escapes and control bytes (the firmware clears the screen) */
+	for (i = 0, o = buf; i < n; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c == 0x1b) {
+			while (i + 1 < n && !((buf[i + 1] >= 'a' && buf[i + 1] <= 'z') ||
+					      (buf[i + 1] >= 'A' && buf[i + 1] <= 'Z')))
+				i++;
+			i++;
+			continue;
+		}
+		if (c == '\n' || (c >= 0x20 && c < 0x7f))	/* ASCII: valid JSON text */
+			*o++ = (char)c;
+	}
+	*o = '\0';
+	o = len > (long)max ? strchr(buf, '\n') : NULL;	/* from a line start */
+	ret = excerpt(o ? o + 1 : buf, max);
+	free(buf);
+	return ret;
+}
+
+/*
+ * The error lines of a job's preparation log (STATE/logs/<id>.prep.log,
+ * next to its console log <id>.log): compiler and kernels/build errors,
+ * which the reason's tail may have cut off. NULL when there are none.
+ */
+/*
+ * Make @line valid JSON text in place: gcc's UTF-8 quotes become ', other
+ * multi-byte characters ?, control bytes (but the newline) a space.
+ */
+static void to_ascii(char *line)
+{
+	unsigned char *r = (unsigned char *)line, *w = r;
+
+	for (; *r; r++) {
+		if (*r >= 0xc0)
+			*w++ = r[0] == 0xe2 && r[1] == 0x80 && (r[2] == 0x98 || r[2] == 0x99) ?
+			       '\'' : '?';
+		else if (*r >= 0x80)
+			continue;	/* continuation byte */
+		else if (*r == '\n' || (*r >= 0x20 && *r < 0x7f))
+			*w++ = *r;
+		else
+			*w++ = ' ';
+	}
+	*w = '\0';
+}
+
+/* append the "error:" lines of kernels/build's log @path (under
+ * CACHE/kbuild/, named by the prep log) to @m; at most @max lines */
+static size_t build_log_errors(const struct lab_config *cfg, const char *path, FILE *m,
+			       size_t max)
+{
+	char want[PATH_MAX], line[512];
+	size_t n = 0;
+	FILE *f;
+
+	if (!cfg || pathf(want, sizeof(want), "%s/kbuild/", cfg->cache_dir) ||
+	    strncmp(path, want, strlen(want)) || strstr(path, "..") ||
+	    strcmp(path + strlen(path) - 10, "/build.log"))
+		return 0;
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		to_ascii(line);
+		if (strstr(line, "error:")) {
+			fputs(line, m);
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+static json_t *prep_errors(struct lab_store *st, const struct lab_config *cfg, int64_t job_id)
+{
+	char path[PATH_MAX], line[512], *acc = NULL;
+	size_t alen = 0, n = 0, l;
+	struct lab_job j;
+	json_t *ret = NULL;
+	FILE *f, *m;
+
+	if (lab_store_job_get(st, job_id, &j))
+		return NULL;
+	l = j.log_path ? strlen(j.log_path) : 0;
+	if (l < 4 || strcmp(j.log_path + l - 4, ".log") ||
+	    pathf(path, sizeof(path), "%.*s.prep.log", (int)(l - 4), j.log_path)) {
+		lab_job_clear(&j);
+		return NULL;
+	}
+	lab_job_clear(&j);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	m = open_memstream(&acc, &alen);
+	while (m && n < 20 && fgets(line, sizeof(line), f)) {
+		to_ascii(line);
+		if (strstr(line, "error:") || strstr(line, "does not apply")) {
+			const char *lp = strstr(line, "build failed (log: ");
+
+			/* the compiler's errors are in kernels/build's own log */
+			if (lp) {
+				char bl[PATH_MAX];
+
+				snprintf(bl, sizeof(bl), "%s", lp + 19);
+				bl[strcspn(bl, ")\n")] = '\0';
+				n += build_log_errors(cfg, bl, m, 12);
+			}
+			fputs(line, m);
+			n++;
+		}
+	}
+	fclose(f);
+	if (m && !fclose(m) && n) {
+		/* the prep log repeats some of the build log's lines: once each */
+		char *out = calloc(1, alen + 1), *p = acc, *o = out;
+
+		while (out && *p) {
+			size_t len = strcspn(p, "\n") + (p[strcspn(p, "\n")] == '\n');
+			char save = p[len];
+
+			p[len] = '\0';
+			if (!strstr(out, p)) {
+				memcpy(o, p, len);
+				o += len;
+				*o = '\0';
+			}
+			p[len] = save;
+			p += len;
+		}
+		ret = out ? json_string(out) : NULL;
+		free(out);
+	}
+	free(acc);
+	return ret;
+}
+
 static int check_push(json_t *checks, const char *state, const char *ctx,
 		      const char *desc, const char *url)
 {
@@ -606,8 +780,8 @@ static int check_push(json_t *checks, const char *state, const char *ctx,
 						       "target_url", url));
 }
 
-int lab_patch_report(struct lab_store *st, int64_t plan_id, const char *dash,
-		     json_t **out, char *err, size_t errlen)
+int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t plan_id,
+		     const char *dash, json_t **out, char *err, size_t errlen)
 {
 	struct lab_job_filter f = { .state = -1, .plan_id = plan_id, .limit = 1000 };
 	json_t *plan = NULL, *jobs = NULL, *diff = NULL, *rep, *checks, *targets;
@@ -684,6 +858,10 @@ int lab_patch_report(struct lab_store *st, int64_t plan_id, const char *dash,
 	} else if (bad_job) {
 		const char *reason = str_of(bad_job, "reason");
 		bool is_base = !strcmp(str_of(bad_job, "kernel"), bname);
+		char line1[160];
+
+		/* descriptions are one line: the reason's first */
+		snprintf(line1, sizeof(line1), "%.*s", (int)strcspn(reason, "\r\n"), reason);
 
 		state = "fail";
 		stage = is_base ? "base" : stage_of(reason);
@@ -694,19 +872,30 @@ int lab_patch_report(struct lab_store *st, int64_t plan_id, const char *dash,
 		else if (!strcmp(stage, "build"))
 			snprintf(desc, sizeof(desc), "the series breaks the build");
 		else if (!strcmp(stage, "base"))
-			snprintf(desc, sizeof(desc), "the base kernel %s did not run: %.200s",
-				 bname, reason);
+			snprintf(desc, sizeof(desc), "the base kernel %s did not run: %s",
+				 bname, line1);
 		else if (!strcmp(stage, "results"))
 			snprintf(desc, sizeof(desc), "the candidate gave no usable results on %s",
 				 str_of(bad_job, "target"));
 		else
 			snprintf(desc, sizeof(desc), "the candidate kernel did not boot/run on %s: "
-				 "%.120s", str_of(bad_job, "target"), reason);
+				 "%s", str_of(bad_job, "target"), line1);
 		snprintf(ctx, sizeof(ctx), "iommulab/%s", !strcmp(stage, "boot") ||
 			 !strcmp(stage, "results") ? "boot" : "build");
 		check_push(checks, "fail", ctx, desc, url);
 		json_object_set_new(rep, "summary", json_string(desc));
-		json_object_set_new(rep, "excerpt", excerpt(reason, 1500));
+		{
+			json_t *ex = NULL;
+
+			/* a kernel that did not boot: its console says why */
+			if (!strcmp(stage, "boot"))
+				ex = console_tail(st, json_integer_value(json_object_get(bad_job, "id")),
+						  2000);
+			else if (!strcmp(stage, "build") || !strcmp(stage, "config") ||
+				 !strcmp(stage, "apply"))
+				ex = prep_errors(st, cfg, json_integer_value(json_object_get(bad_job, "id")));
+			json_object_set_new(rep, "excerpt", ex ? ex : excerpt(reason, 1500));
+		}
 		json_object_set_new(rep, "job", json_integer(json_integer_value(
 			json_object_get(bad_job, "id"))));
 	} else {
@@ -880,7 +1069,8 @@ char *lab_patch_report_text(json_t *rep)
 
 /* ---- list ----------------------------------------------------------------- */
 
-int lab_patch_list(struct lab_store *st, int64_t limit, json_t **out)
+int lab_patch_list(struct lab_store *st, const struct lab_config *cfg, int64_t limit,
+		   json_t **out)
 {
 	json_t *plans, *items, *p, *rep;
 	char err[LAB_STORE_ERR_MAX];
@@ -903,7 +1093,7 @@ int lab_patch_list(struct lab_store *st, int64_t limit, json_t **out)
 			continue;
 		if ((int64_t)json_array_size(items) >= limit)
 			break;
-		if (lab_patch_report(st, id, "", &rep, err, sizeof(err)))
+		if (lab_patch_report(st, cfg, id, "", &rep, err, sizeof(err)))
 			continue;
 		json_array_append_new(items, json_pack(
 			"{s:I, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O}",

@@ -74,14 +74,16 @@ int lab_patch_submit(struct lab_store *st, const struct lab_config *cfg,
 		     json_t *req, const char *created_by, json_t **out,
 		     char *err, size_t errlen);
 
-/* @dash: dashboard base URL ("http://host:port"), for target_url */
-int lab_patch_report(struct lab_store *st, int64_t plan_id, const char *dash,
-		     json_t **out, char *err, size_t errlen);
+/* @dash: dashboard base URL ("http://host:port"), for target_url; @cfg
+ * (may be NULL) lets a build failure's excerpt quote kernels/build's log */
+int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t plan_id,
+		     const char *dash, json_t **out, char *err, size_t errlen);
 
 /* plain text for a mailing-list reply; NULL on ENOMEM */
 char *lab_patch_report_text(json_t *report);
 
 /* the patch plans, newest first, each with its report's state and summary */
-int lab_patch_list(struct lab_store *st, int64_t limit, json_t **out);
+int lab_patch_list(struct lab_store *st, const struct lab_config *cfg, int64_t limit,
+		   json_t **out);
 
 #endif /* LAB_PATCH_H */

@@ -24,6 +24,10 @@
 # 3. A directory series whose second patch does not apply: the report is
 #    "fail", stage apply, check iommulab/build, and the excerpt names the
 #    patch; nothing is booted for it.
+# 4. A series that breaks the build (stage build, the compiler's error in
+#    the excerpt) and one whose kernel panics at boot (stage boot, check
+#    iommulab/boot, the console's panic in the excerpt); each is an
+#    incremental build from the base's objects (about a minute).
 # Skipped with a reason when QEMU, linux-source-6.12, ccache or busybox are
 # missing.
 set -uo pipefail
@@ -78,8 +82,8 @@ for k in "$base" "$head"; do
 	j=$(jq -r --arg k "$k" '.items[] | select(.kernel == $k and .target == "q35-vtd") | .id' "$out/jobs.json")
 	jv=$(jq -r --arg k "$k" '.items[] | select(.kernel == $k and .target == "q35-virtio") | .id' "$out/jobs.json")
 	curl -fsS "$LAB_URL/api/v1/jobs/$j" >/dev/null
-	cp "$out/state/logs/$j.prep.log" "$out/prep-$k.log" 2>/dev/null
-	lab_check "$k: prepared by kernels/build (built or cached)" \
+	curl -fsS "$LAB_URL/api/v1/jobs/$j/prep-log" >"$out/prep-$k.log"
+	lab_check "$k: GET /jobs/$j/prep-log: prepared by kernels/build (built or cached)" \
 		grep -qE "kernels/build \[[0-9]+s\]: (cached|done|built)|kernels/build.*--name $k" "$out/prep-$k.log"
 	lab_api "kernels/$k" >"$out/kernel-$k.json"
 	lab_check "$k: a build kernel that learned its release" \
@@ -192,6 +196,53 @@ lab_check "text report: says so with the log excerpt" \
 	bash -c "grep -q 'does not apply' '$out/bad-report.txt' && grep -q '^  | ' '$out/bad-report.txt'"
 lab_check "no candidate kernel was booted for it (no console log)" \
 	test ! -s "$out/state/logs/$cj.log"
+
+# ---- 4. a series that breaks the build, one that does not boot -----------
+# made here from the pristine tree (kernels/build unpacked it), as plain -p1
+# diffs; each builds incrementally from the base's objects
+pristine=$(ls -d "$CACHE"/src/debian-6.12-* 2>/dev/null | head -1)
+iommu_c=drivers/iommu/intel/iommu.c
+# mkdiff NAME SED-EXPR: a -p1 diff of iommu.c with SED-EXPR applied
+mkdiff() {
+	mkdir -p "$out/$1/a/drivers/iommu/intel" "$out/$1/b/drivers/iommu/intel"
+	cp "$pristine/$iommu_c" "$out/$1/a/$iommu_c"
+	sed "$2" "$pristine/$iommu_c" >"$out/$1/b/$iommu_c"
+	(cd "$out/$1" && diff -u "a/$iommu_c" "b/$iommu_c" >"../$1.diff")
+	[ -s "$out/$1.diff" ]
+}
+# report_of NAME DIFF: submit, wait for the candidate's job, cancel the base's
+report_of() {
+	local sub=$out/$1-submit.json p h cj bj
+	lab_cli patch submit --base debian-6.12 --target q35-vtd --filter 'kmod.attach.*' --json "$2" >"$sub"
+	p=$(jq -r .id "$sub") h=$(jq -r .spec.patch.head "$sub")
+	lab_api "jobs?plan=$p" >"$out/$1-jobs.json"
+	cj=$(jq -r --arg k "$h" '.items[] | select(.kernel == $k) | .id' "$out/$1-jobs.json")
+	bj=$(jq -r --arg k "$h" '.items[] | select(.kernel != $k) | .id' "$out/$1-jobs.json")
+	lab_wait_job "$cj" 1500 incomplete complete
+	curl -fsS -X POST -H "Authorization: Bearer $LAB_TOKEN" "$LAB_URL/api/v1/jobs/$bj/cancel" >/dev/null 2>&1
+	lab_api "patches/$p" >"$out/$1-report.json"
+	curl -fsS "$LAB_URL/api/v1/patches/$p?format=text" >"$out/$1-report.txt"
+}
+if [ -n "$pristine" ] && mkdiff buildbreak '/^int __init intel_iommu_init(void)$/,/^{$/ s/^{$/{\n\tthis_is_not_c;/' &&
+   mkdiff bootpanic '/^int __init intel_iommu_init(void)$/,/^{$/ s/^{$/{\n\tpanic("iommulab: this test patch panics at boot");/'; then
+	echo "# a series that breaks the build"
+	report_of buildbreak "$out/buildbreak.diff"
+	lab_check "build break: fail at stage build, one check iommulab/build" \
+		jqe '.state == "fail" and .stage == "build" and ([.checks[] | .context + ":" + .state] == ["iommulab/build:fail"])
+		     and (.summary | test("breaks the build"))' "$out/buildbreak-report.json"
+	lab_check "build break: the excerpt has the compiler's error" \
+		jqe '.excerpt | test("this_is_not_c")' "$out/buildbreak-report.json"
+	echo "# a series whose kernel panics at boot"
+	report_of bootpanic "$out/bootpanic.diff"
+	lab_check "boot panic: fail at stage boot, one check iommulab/boot" \
+		jqe '.state == "fail" and .stage == "boot" and ([.checks[] | .context + ":" + .state] == ["iommulab/boot:fail"])' \
+		"$out/bootpanic-report.json"
+	lab_check "boot panic: the excerpt is the console's panic" \
+		jqe '.excerpt | test("Kernel panic.*iommulab: this test patch panics at boot")' "$out/bootpanic-report.json"
+	sed -n '1,12p' "$out/bootpanic-report.txt"
+else
+	lab_fail "test diffs for a build break and a boot panic" "no pristine tree under $CACHE/src"
+fi
 
 lab_srv_stop
 trap - EXIT
