@@ -123,7 +123,7 @@ void lab_config_usage(FILE *f, const char *prog)
 "  --listen ADDR      IPv4 address to bind (default: %s)\n"
 "  --port N           TCP port (default: %d; 0 = any free port, printed)\n"
 "  --threads N        HTTP worker threads (default: 2)\n"
-"  --http-mode M      pool (epoll thread pool, default) or thread (one\n"
+"  --http-mode M      pool (poll(2) thread pool, default) or thread (one\n"
 "                     thread per connection)\n"
 "  --body-max BYTES   largest request body (default: %u; larger -> 413)\n"
 "  --no-scheduler     serve the API only, never start jobs\n"

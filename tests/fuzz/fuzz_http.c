@@ -24,6 +24,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sqlite3.h>
 
 #include "auth.h"
 #include "config.h"
@@ -112,6 +113,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* no answer in 10 s: find out whether a write lock is held, wait 30 s more */
+static void stalled(int fd, const char *req)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	char first[64] = "";
+	const char *lock = "?";
+	sqlite3 *db;
+	ssize_t n;
+
+	if (sqlite3_open_v2(cfg.db_path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+		int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+		lock = rc == SQLITE_BUSY ? "held by another connection" :
+		       rc == SQLITE_OK ? "free" : sqlite3_errmsg(db);
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	sqlite3_close(db);
+	if (getenv("FUZZ_HTTP_STACKS")) {	/* where are the server's threads? */
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "gdb -p %d -batch -ex 'thread apply all bt 12' "
+			 ">&2 2>/dev/null", (int)getpid());
+		if (system(cmd) != 0)
+			fprintf(stderr, "(gdb thread dump failed)\n");
+	}
+	if (poll(&pf, 1, 30000) == 1 && (n = recv(fd, first, sizeof(first) - 1, 0)) > 0)
+		first[n] = 0;
+	FZ_BUG("no answer within 10 s to: %.200s\n(database write lock: %s; 30 s later: %s)",
+	       req, lock, first[0] ? first : "still nothing");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const methods[] = { "GET", "HEAD", "POST", "POST", "POST", "POST" };
@@ -156,18 +188,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (blen)
 		memcpy(req + n, nl + 1, blen);
 	n += blen;
+	req[n] = 0;	/* for the diagnostics only: the request is sent by length */
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		FZ_BUG("socket: %s", strerror(errno));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/*
+	 * One connection per input at several thousand inputs/s leaves tens of
+	 * thousands of TIME_WAIT sockets: with a single source address the
+	 * loopback 4-tuples run out within seconds and new SYNs collide with
+	 * TIME_WAIT entries (multi-second stalls that are the harness's, not
+	 * the server's). Spread the client side over 127.0.0.2-127.0.0.251,
+	 * choosing the port at connect time.
+	 */
+	{
+		static unsigned rot;
+		struct sockaddr_in src = { .sin_family = AF_INET };
+
+		src.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 + rot++ % 250);
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)))
+			FZ_BUG("bind 127.0.0.x: %s", strerror(errno));
+	}
 	sa.sin_port = htons((uint16_t)port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-		FZ_BUG("connect: %s (server gone?)", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		/* interrupted (libFuzzer's timer signal): the connect goes on */
+		struct pollfd pw = { .fd = fd, .events = POLLOUT };
+		int err = errno;
+		socklen_t el = sizeof(err);
+
+		if (err == EINTR && poll(&pw, 1, 10000) == 1)
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (err && err != EINTR)
+			FZ_BUG("connect: %s (server gone?)", strerror(err));
+	}
 	for (size_t off = 0; off < n;) {
 		ssize_t w = send(fd, req + off, n - off, MSG_NOSIGNAL);
 
+		if (w < 0 && errno == EINTR)
+			continue;
 		if (w <= 0)
 			break;	/* the server may answer early (413) and close */
 		off += (size_t)w;
@@ -177,10 +238,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ssize_t rd;
 		char sink[4096];
 
-		if (poll(&pf, 1, 10000) != 1)
-			FZ_BUG("no answer within 10 s to: %.200s", req);
+		int pr = poll(&pf, 1, 10000);
+
+		if (pr < 0 && errno == EINTR)
+			continue;	/* libFuzzer's timer signal, not a stall */
+		if (pr != 1)
+			stalled(fd, req);
 		rd = recv(fd, got < sizeof(resp) - 1 ? resp + got : sink,
 			  got < sizeof(resp) - 1 ? sizeof(resp) - 1 - got : sizeof(sink), 0);
+		if (rd < 0 && errno == EINTR)
+			continue;
 		if (rd <= 0)
 			break;
 		if (got < sizeof(resp) - 1)
