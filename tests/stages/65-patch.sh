@@ -207,7 +207,7 @@ mkdiff() {
 	mkdir -p "$out/$1/a/drivers/iommu/intel" "$out/$1/b/drivers/iommu/intel"
 	cp "$pristine/$iommu_c" "$out/$1/a/$iommu_c"
 	sed "$2" "$pristine/$iommu_c" >"$out/$1/b/$iommu_c"
-	(cd "$out/$1" && diff -u "a/$iommu_c" "b/$iommu_c" >"../$1.diff")
+	(cd "$out/$1" && diff -u --label "a/$iommu_c" --label "b/$iommu_c" "a/$iommu_c" "b/$iommu_c" >"../$1.diff")
 	[ -s "$out/$1.diff" ]
 }
 # report_of NAME DIFF: submit, wait for the candidate's job, cancel the base's
