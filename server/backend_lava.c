@@ -69,6 +69,7 @@
 #include "lava_job.h"
 #include "lava_log.h"
 #include "log.h"
+#include "proc.h"
 #include "record.h"
 
 #define LAVA_PREPARE_S		1800
@@ -113,82 +114,6 @@ static double now_mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/* fork+exec @argv in its own process group, stdout/stderr to @log_path */
-static int spawn_group(char *const argv[], const char *log_path, pid_t *out)
-{
-	int fd, nul, err;
-	pid_t pid;
-
-	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (nul < 0) {
-		err = -errno;
-		goto err_close_log;
-	}
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		goto err_close_nul;
-	}
-	if (pid == 0) {
-		setpgid(0, 0);
-		dup2(nul, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		syscall(SYS_close_range, 3U, ~0U, 0U);
-		signal(SIGPIPE, SIG_DFL);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	close(nul);
-	close(fd);
-	*out = pid;
-	return 0;
-err_close_nul:
-	close(nul);
-err_close_log:
-	close(fd);
-	return err;
-}
-
-static void kill_group(pid_t pid)
-{
-	if (pid <= 0)
-		return;
-	kill(-pid, SIGTERM);
-	for (int i = 0; i < 50; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			break;
-		usleep(100 * 1000);
-	}
-	kill(-pid, SIGKILL);
-	waitpid(pid, NULL, WNOHANG);
 }
 
 static int sha256_file(const char *path, char hex[65])
@@ -332,7 +257,7 @@ static void run_free(struct lab_run *run)
 	if (!l)
 		return;
 	if (l->pid > 0)
-		kill_group(l->pid);
+		lab_proc_kill_group(l->pid, false);
 	if (l->registered)
 		lab_lava_pending_del(l->lab->name, l->lava_id);
 	lab_artifacts_clear(&l->art);
@@ -396,7 +321,7 @@ static int lava_start(struct lab_run *run, char *reason)
 		ret = -ENAMETOOLONG;
 		goto err_free;
 	}
-	ret = mkdir_p(logs);
+	ret = lab_proc_mkdir_p(logs);
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "cannot create %.1024s: %s", logs, strerror(-ret));
 		goto err_free;
@@ -409,7 +334,7 @@ static int lava_start(struct lab_run *run, char *reason)
 			 run->kernel->name, run->target->arch, strerror(-ret));
 		goto err_free;
 	}
-	ret = spawn_group(argv, l->prep_log, &l->pid);
+	ret = lab_proc_spawn_group(argv, l->prep_log, &l->pid);
 	lab_artifacts_argv_free(argv);
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "cannot start artifact preparation: %s",
@@ -456,7 +381,7 @@ static enum lab_run_status poll_prepare(struct lab_run *run, struct lava_run *l,
 	w = waitpid(l->pid, &status, WNOHANG);
 	if (w == 0) {
 		if (now_mono() - l->t0 > LAVA_PREPARE_S) {
-			kill_group(l->pid);
+			lab_proc_kill_group(l->pid, false);
 			l->pid = 0;
 			snprintf(reason, LAB_REASON_MAX, "artifact preparation took more than %d s",
 				 LAVA_PREPARE_S);

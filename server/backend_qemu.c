@@ -55,6 +55,7 @@
 #include "backend.h"
 #include "config.h"
 #include "log.h"
+#include "proc.h"
 #include "record.h"
 
 #define LAB_QEMU_PREPARE_S	1800	/* a cold kernel fetch + builds */
@@ -82,84 +83,6 @@ static double now_mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	char *p;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/*
- * fork + exec @argv as the leader of a new process group, stdin /dev/null,
- * stdout and stderr to @log_path (truncated). Only async-signal-safe calls
- * happen in the child (the server is multi-threaded).
- */
-static int spawn_group(char *const argv[], const char *log_path, pid_t *out)
-{
-	int fd, nul, err;
-	pid_t pid;
-
-	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (nul < 0) {
-		err = -errno;
-		goto err_close_log;
-	}
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		goto err_close_nul;
-	}
-	if (pid == 0) {
-		sigset_t none;
-
-		/* iommulabd blocks SIGTERM/SIGINT for sigwait(): the mask is
-		 * inherited, and rig/boot must see SIGTERM to stop its QEMU */
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setpgid(0, 0);
-		dup2(nul, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		syscall(SYS_close_range, 3U, ~0U, 0U);
-		signal(SIGPIPE, SIG_DFL);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	setpgid(pid, pid);	/* both sides: no window where it is in ours */
-	close(nul);
-	close(fd);
-	*out = pid;
-	return 0;
-
-err_close_nul:
-	close(nul);
-err_close_log:
-	close(fd);
-	return err;
-}
-
-/* is any process of group @pgid left? */
-static bool group_alive(pid_t pgid)
-{
-	return kill(-pgid, 0) == 0 || errno != ESRCH;
 }
 
 /* read /proc/PID/cmdline (NUL-separated) into @buf; returns its length */
@@ -227,32 +150,15 @@ static int kill_log_qemu(const char *log_path)
 }
 
 /*
- * Stop the group led by @pid: SIGTERM (rig/boot then kills its QEMU), up to
- * 3 s, then SIGKILL; reap the leader (unless @reaped) and wait until the
- * group is empty; then make sure no QEMU writing @log_path is left. Returns
- * 0 or -EBUSY when something survived.
+ * Stop the group led by @pid (lab_proc_kill_group: SIGTERM, then SIGKILL;
+ * rig/boot kills its QEMU on SIGTERM), then make sure no QEMU writing
+ * @log_path is left. Returns 0 or -EBUSY when something survived.
  */
 static int kill_group(pid_t pid, bool reaped, const char *log_path)
 {
-	int i;
-
-	if (pid > 0) {
-		kill(-pid, SIGTERM);
-		for (i = 0; i < 30 && group_alive(pid); i++) {
-			if (!reaped && waitpid(pid, NULL, WNOHANG) == pid)
-				reaped = true;
-			usleep(100 * 1000);
-		}
-		if (group_alive(pid))
-			kill(-pid, SIGKILL);
-		if (!reaped)
-			waitpid(pid, NULL, 0);
-		for (i = 0; i < 50 && group_alive(pid); i++)
-			usleep(100 * 1000);	/* grandchildren are reaped by init */
-		if (group_alive(pid)) {
-			lab_error("qemu: process group %d survived SIGKILL", (int)pid);
-			return -EBUSY;
-		}
+	if (lab_proc_kill_group(pid, reaped)) {
+		lab_error("qemu: process group %d survived SIGKILL", (int)pid);
+		return -EBUSY;
 	}
 	if (kill_log_qemu(log_path)) {
 		lab_error("qemu: a QEMU writing %s survived SIGKILL", log_path);
@@ -472,7 +378,7 @@ static int start_boot(struct lab_run *run, struct qemu_run *q, char *reason)
 	}
 	argv[n] = NULL;
 
-	ret = spawn_group(argv, q->boot_log, &q->pid);
+	ret = lab_proc_spawn_group(argv, q->boot_log, &q->pid);
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "cannot start rig/boot: %s",
 			 strerror(-ret));
@@ -507,7 +413,7 @@ static int qemu_start(struct lab_run *run, char *reason)
 		ret = -ENAMETOOLONG;
 		goto err_free_run;
 	}
-	ret = mkdir_p(logs);
+	ret = lab_proc_mkdir_p(logs);
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "cannot create %.1024s: %s", logs,
 			 strerror(-ret));
@@ -536,7 +442,7 @@ static int qemu_start(struct lab_run *run, char *reason)
 			 run->kernel->name, run->target->arch, strerror(-ret));
 		goto err_free_run;
 	}
-	ret = spawn_group(argv, q->prep_log, &q->pid);
+	ret = lab_proc_spawn_group(argv, q->prep_log, &q->pid);
 	lab_artifacts_argv_free(argv);
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "cannot start preparation: %s",
@@ -790,24 +696,18 @@ static bool group_is_runner(pid_t pgid)
 static int qemu_recover(const struct lab_job *job, const struct lab_config *cfg)
 {
 	long pgid = 0;
-	int i;
 
 	(void)cfg;
 	if (job->backend_job_id && sscanf(job->backend_job_id, "pgid:%ld", &pgid) == 1 &&
-	    pgid > 1 && group_alive((pid_t)pgid) && group_is_runner((pid_t)pgid)) {
+	    pgid > 1 && lab_proc_group_alive((pid_t)pgid) && group_is_runner((pid_t)pgid)) {
 		lab_warn("qemu: job %lld: stopping process group %ld left by the previous server",
 			 (long long)job->id, pgid);
-		kill(-(pid_t)pgid, SIGTERM);
-		for (i = 0; i < 30 && group_alive((pid_t)pgid); i++)
-			usleep(100 * 1000);
-		if (group_alive((pid_t)pgid))
-			kill(-(pid_t)pgid, SIGKILL);
-		for (i = 0; i < 50 && group_alive((pid_t)pgid); i++)
-			usleep(100 * 1000);
+		/* not our child: nothing to reap */
+		lab_proc_kill_group((pid_t)pgid, true);
 	}
 	if (kill_log_qemu(job->log_path))
 		return -EBUSY;
-	return pgid > 1 && group_alive((pid_t)pgid) && group_is_runner((pid_t)pgid) ? -EBUSY : 0;
+	return pgid > 1 && lab_proc_group_alive((pid_t)pgid) && group_is_runner((pid_t)pgid) ? -EBUSY : 0;
 }
 
 const struct lab_backend lab_backend_qemu = {
