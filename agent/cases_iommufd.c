@@ -608,8 +608,8 @@ static enum lab_outcome run_mock_attach_dirty(const struct lab_env *env, struct 
 	return mock_run(env, r, MOCK_ATTACH_DIRTY);
 }
 
-static const char *const needs_two[] = { "iommufd", "vfio-cdev", "iommu", "dev-two-single", NULL };
-static const char *const needs_one[] = { "iommufd", "vfio-cdev", "iommu", "dev-single", NULL };
+static const char *const needs_two[] = { "iommufd", "vfio-cdev", "iommu", "iommufd-irq-safe", "dev-two-single", NULL };
+static const char *const needs_one[] = { "iommufd", "vfio-cdev", "iommu", "iommufd-irq-safe", "dev-single", NULL };
 
 /* IOMMUFD exists from 6.2; device cdevs, HWPT_ALLOC and replace from 6.6 */
 static const struct lab_contract c_ioas[] = {
@@ -640,8 +640,8 @@ static const struct lab_contract c_ok67[] = {
 	{ "6.7", NULL, "any", 0 },
 	{ 0 },
 };
-static const char *const needs_multi[] = { "iommufd", "vfio-cdev", "iommu", "dev-multi", NULL };
-static const char *const needs_one_x86[] = { "iommufd", "vfio-cdev", "iommu", "x86", "dev-single",
+static const char *const needs_multi[] = { "iommufd", "vfio-cdev", "iommu", "iommufd-irq-safe", "dev-multi", NULL };
+static const char *const needs_one_x86[] = { "iommufd", "vfio-cdev", "iommu", "iommufd-irq-safe", "x86", "dev-single",
 					     NULL };
 
 static const char *const needs_ifd[] = { "iommufd", NULL };

@@ -765,8 +765,22 @@ int lab_env_pick_two_single(const struct lab_env *env, const struct lab_pcidev *
 	return 0;
 }
 
-int lab_env_pick_multi(const struct lab_env *env, const struct lab_pcidev **out,
-		       char *why, size_t len)
+static int in_multi_group(const struct lab_pcidev *d)
+{
+	return d->group >= 0 && d->group_devices >= 2;
+}
+
+static int without_group(const struct lab_pcidev *d)
+{
+	return d->group < 0;
+}
+
+/*
+ * The first PCI endpoint @want accepts, an edu device preferred; -ENOENT
+ * with "no PCI endpoint @none on this target" in @why when there is none.
+ */
+static int pick_endpoint(const struct lab_env *env, int (*want)(const struct lab_pcidev *),
+			 const struct lab_pcidev **out, const char *none, char *why, size_t len)
 {
 	const struct lab_pcidev *pick = NULL;
 	int i;
@@ -774,39 +788,29 @@ int lab_env_pick_multi(const struct lab_env *env, const struct lab_pcidev **out,
 	for (i = 0; i < env->ndevs; i++) {
 		const struct lab_pcidev *d = &env->devs[i];
 
-		if (!is_endpoint(d) || d->group < 0 || d->group_devices < 2)
+		if (!is_endpoint(d) || !want(d))
 			continue;
 		if (!pick || (lab_env_is_edu(d) && !lab_env_is_edu(pick)))
 			pick = d;
 	}
 	if (!pick) {
-		snprintf(why, len, "no PCI endpoint in a multi-device IOMMU group on this target");
+		snprintf(why, len, "no PCI endpoint %s on this target", none);
 		return -ENOENT;
 	}
 	*out = pick;
 	return 0;
 }
 
+int lab_env_pick_multi(const struct lab_env *env, const struct lab_pcidev **out,
+		       char *why, size_t len)
+{
+	return pick_endpoint(env, in_multi_group, out, "in a multi-device IOMMU group", why, len);
+}
+
 int lab_env_pick_nogroup(const struct lab_env *env, const struct lab_pcidev **out,
 			 char *why, size_t len)
 {
-	const struct lab_pcidev *pick = NULL;
-	int i;
-
-	for (i = 0; i < env->ndevs; i++) {
-		const struct lab_pcidev *d = &env->devs[i];
-
-		if (!is_endpoint(d) || d->group >= 0)
-			continue;
-		if (!pick || (lab_env_is_edu(d) && !lab_env_is_edu(pick)))
-			pick = d;
-	}
-	if (!pick) {
-		snprintf(why, len, "no PCI endpoint without an IOMMU group on this target");
-		return -ENOENT;
-	}
-	*out = pick;
-	return 0;
+	return pick_endpoint(env, without_group, out, "without an IOMMU group", why, len);
 }
 
 int lab_vtd_snoop_control(uint64_t ecap)
@@ -828,6 +832,21 @@ static const struct lab_iommu *first_vtd(const struct lab_env *env, char *why, s
 			return &env->iommus[i];
 	snprintf(why, len, "no VT-d unit with readable cap/ecap registers");
 	return NULL;
+}
+
+/*
+ * Does module @mod accept devices as far as interrupts go: MSIs isolated,
+ * or its allow_unsafe_interrupts parameter set (Y or 1)?
+ */
+static int irqs_safe(const struct lab_env *env, const char *mod)
+{
+	char p[256], buf[8] = "";
+
+	if (env->msi_isolated > 0)
+		return 1;
+	snprintf(p, sizeof(p), "%s/sys/module/%s/parameters/allow_unsafe_interrupts",
+		 env->root, mod);
+	return !read_line(p, buf, sizeof(buf)) && (buf[0] == 'Y' || buf[0] == '1');
 }
 
 int lab_env_check_need(const struct lab_env *env, const char *need, char *why, size_t len)
@@ -907,15 +926,18 @@ int lab_env_check_need(const struct lab_env *env, const char *need, char *why, s
 		return -ENOENT;
 	}
 	if (strcmp(need, "vfio-irq-safe") == 0) {
-		char p[256], buf[8] = "";
-
-		if (env->msi_isolated > 0)
-			return 0;
-		snprintf(p, sizeof(p),
-			 "%s/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", env->root);
-		if (!read_line(p, buf, sizeof(buf)) && (buf[0] == 'Y' || buf[0] == '1'))
+		if (irqs_safe(env, "vfio_iommu_type1"))
 			return 0;
 		snprintf(why, len, "MSIs %s isolated (%s) and allow_unsafe_interrupts=N: type1 refuses every group here (see vfio.type1.unsafe_interrupts)",
+			 env->msi_isolated == 0 ? "not" : "maybe not", env->msi_basis);
+		return -ENOENT;
+	}
+	if (strcmp(need, "iommufd-irq-safe") == 0) {
+		/* iommufd_device_bind(): -EPERM unless MSIs are isolated or the
+		 * iommufd module allows unsafe interrupts (mock devices exempt) */
+		if (irqs_safe(env, "iommufd"))
+			return 0;
+		snprintf(why, len, "MSIs %s isolated (%s) and iommufd.allow_unsafe_interrupts=N: IOMMUFD refuses to bind any device here (EPERM)",
 			 env->msi_isolated == 0 ? "not" : "maybe not", env->msi_basis);
 		return -ENOENT;
 	}

@@ -140,6 +140,8 @@ int lab_env_pick_nogroup(const struct lab_env *env, const struct lab_pcidev **ou
  *   no-intremap     MSIs not isolated (msi_isolated == 0; the name predates
  *                   arm64/s390x: on x86 that is "interrupt remapping off")
  *   vfio-irq-safe   MSIs isolated, or type1's allow_unsafe_interrupts=Y
+ *   iommufd-irq-safe MSIs isolated, or iommufd's allow_unsafe_interrupts=Y
+ *                   (iommufd_device_bind() refuses with EPERM otherwise)
  *   dev-single, dev-two-single, dev-multi, dev-nogroup   device roles (above)
  */
 int lab_env_check_need(const struct lab_env *env, const char *need, char *why, size_t len);
