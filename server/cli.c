@@ -38,6 +38,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "httpc.h"
+
 #define CLI_DEFAULT_SERVER "http://127.0.0.1:8470"
 #define CLI_RESP_MAX (256u << 20)
 #define CLI_PAGE 1000		/* the API's list limit */
@@ -59,32 +61,6 @@ struct cli {
 
 /* ------------------------------------------------------------------ */
 /* HTTP                                                                */
-
-struct buf {
-	char *data;
-	size_t len;
-	bool too_big;
-};
-
-static size_t on_data(char *p, size_t sz, size_t nm, void *ud)
-{
-	struct buf *b = ud;
-	size_t n = sz * nm;
-	char *d;
-
-	if (b->len + n > CLI_RESP_MAX) {
-		b->too_big = true;
-		return 0;
-	}
-	d = realloc(b->data, b->len + n + 1);
-	if (!d)
-		return 0;
-	memcpy(d + b->len, p, n);
-	b->data = d;
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
-}
 
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die_usage(const char *fmt, ...)
@@ -142,7 +118,7 @@ static long request(struct cli *c, const char *method, const char *path,
 {
 	char url[4096], errbuf[CURL_ERROR_SIZE] = "", auth[320];
 	struct curl_slist *hdrs = NULL;
-	struct buf b = { 0 };
+	struct lab_httpc_body b = { .max = CLI_RESP_MAX };
 	char *payload = NULL;
 	long status = 0;
 	bool is_json = false;
@@ -160,7 +136,7 @@ static long request(struct cli *c, const char *method, const char *path,
 	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, lab_httpc_on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);

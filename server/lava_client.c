@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "httpc.h"
 #include "lava_client.h"
 
 #define CONNECT_TIMEOUT_S	5
@@ -261,32 +262,6 @@ int lab_lava_health_parse(const char *s, enum lab_lava_health *out)
 
 /* ---- HTTP ---- */
 
-struct body {
-	char *p;
-	size_t len;
-	bool too_big;
-};
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	struct body *b = ud;
-	size_t n = size * nmemb;
-	char *p;
-
-	if (b->len + n > LAB_LAVA_BODY_MAX) {
-		b->too_big = true;
-		return 0;
-	}
-	p = realloc(b->p, b->len + n + 1);
-	if (!p)
-		return 0;
-	memcpy(p + b->len, ptr, n);
-	b->p = p;
-	b->len += n;
-	b->p[b->len] = '\0';
-	return n;
-}
-
 static int curl_errno(CURLcode c)
 {
 	switch (c) {
@@ -299,10 +274,10 @@ static int curl_errno(CURLcode c)
 }
 
 /* LAVA's error bodies: {"detail": "..."} or {"message": "..."} or text */
-static void error_text(const struct body *b, char *err, size_t errlen, long status,
+static void error_text(const struct lab_httpc_body *b, char *err, size_t errlen, long status,
 		       const char *what)
 {
-	json_t *j = b->p ? json_loadb(b->p, b->len, 0, NULL) : NULL;
+	json_t *j = b->data ? json_loadb(b->data, b->len, 0, NULL) : NULL;
 	const char *m = NULL;
 
 	if (j) {
@@ -314,7 +289,7 @@ static void error_text(const struct body *b, char *err, size_t errlen, long stat
 		seterr(err, errlen, "%s: HTTP %ld: %s", what, status, m);
 	else
 		seterr(err, errlen, "%s: HTTP %ld: %.200s", what, status,
-		       b->p ? b->p : "(no body)");
+		       b->data ? b->data : "(no body)");
 	json_decref(j);
 }
 
@@ -323,7 +298,7 @@ static void error_text(const struct body *b, char *err, size_t errlen, long stat
  * (GET). Fills @b with the body on 2xx; returns -errno otherwise.
  */
 static int request(const struct lab_lava_lab *lab, const char *path, const char *post_json,
-		   long timeout_s, struct body *b, char *err, size_t errlen, const char *what)
+		   long timeout_s, struct lab_httpc_body *b, char *err, size_t errlen, const char *what)
 {
 	struct curl_slist *hdrs = NULL, *h;
 	char auth[300], url[1024];
@@ -333,6 +308,7 @@ static int request(const struct lab_lava_lab *lab, const char *path, const char 
 	int r = 0;
 
 	memset(b, 0, sizeof(*b));
+	b->max = LAB_LAVA_BODY_MAX;
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", lab->url, path) >= sizeof(url) ||
 	    (size_t)snprintf(auth, sizeof(auth), "Authorization: Token %s", lab->token) >= sizeof(auth))
 		return -EINVAL;
@@ -356,7 +332,7 @@ static int request(const struct lab_lava_lab *lab, const char *path, const char 
 	}
 	curl_easy_setopt(cu, CURLOPT_URL, url);
 	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, lab_httpc_on_data);
 	curl_easy_setopt(cu, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
 	curl_easy_setopt(cu, CURLOPT_TIMEOUT, timeout_s);
@@ -378,9 +354,9 @@ static int request(const struct lab_lava_lab *lab, const char *path, const char 
 		    status == 404 ? -ENOENT : -EIO;
 		goto cleanup_hdrs;
 	}
-	if (!b->p) {
-		b->p = calloc(1, 1);
-		if (!b->p)
+	if (!b->data) {
+		b->data = calloc(1, 1);
+		if (!b->data)
 			r = -ENOMEM;
 	}
 cleanup_hdrs:
@@ -388,7 +364,7 @@ cleanup_hdrs:
 cleanup_curl:
 	curl_easy_cleanup(cu);
 	if (r) {
-		free(b->p);
+		free(b->data);
 		memset(b, 0, sizeof(*b));
 	}
 	return r;
@@ -397,7 +373,7 @@ cleanup_curl:
 static int request_json(const struct lab_lava_lab *lab, const char *path, const char *post,
 			json_t **out, char *err, size_t errlen, const char *what)
 {
-	struct body b;
+	struct lab_httpc_body b;
 	json_error_t je;
 	int r;
 
@@ -405,8 +381,8 @@ static int request_json(const struct lab_lava_lab *lab, const char *path, const 
 	r = request(lab, path, post, REQUEST_TIMEOUT_S, &b, err, errlen, what);
 	if (r)
 		return r;
-	*out = json_loadb(b.p, b.len, 0, &je);
-	free(b.p);
+	*out = json_loadb(b.data, b.len, 0, &je);
+	free(b.data);
 	if (!*out || !json_is_object(*out)) {
 		json_decref(*out);
 		*out = NULL;
@@ -613,7 +589,7 @@ decref_all:
 int lab_lava_job_log(const struct lab_lava_lab *lab, int64_t job_id,
 		     char **out, size_t *len, char *err, size_t errlen)
 {
-	struct body b;
+	struct lab_httpc_body b;
 	char path[96];
 	int r;
 
@@ -622,7 +598,7 @@ int lab_lava_job_log(const struct lab_lava_lab *lab, int64_t job_id,
 	r = request(lab, path, NULL, LOG_TIMEOUT_S, &b, err, errlen, "log");
 	if (r)
 		return r;
-	*out = b.p;
+	*out = b.data;
 	*len = b.len;
 	return 0;
 }
@@ -630,13 +606,13 @@ int lab_lava_job_log(const struct lab_lava_lab *lab, int64_t job_id,
 int lab_lava_job_cancel(const struct lab_lava_lab *lab, int64_t job_id,
 			char *err, size_t errlen)
 {
-	struct body b;
+	struct lab_httpc_body b;
 	char path[96];
 	int r;
 
 	snprintf(path, sizeof(path), "/api/v0.2/jobs/%lld/cancel/", (long long)job_id);
 	r = request(lab, path, NULL, REQUEST_TIMEOUT_S, &b, err, errlen, "cancel");
 	if (!r)
-		free(b.p);
+		free(b.data);
 	return r;
 }
