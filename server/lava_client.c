@@ -13,21 +13,11 @@
 
 #include "httpc.h"
 #include "lava_client.h"
+#include "lava_util.h"
 
 #define CONNECT_TIMEOUT_S	5
 #define REQUEST_TIMEOUT_S	30
 #define LOG_TIMEOUT_S		120
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- labs ---- */
 
@@ -38,14 +28,14 @@ static int copy_str(char *dst, size_t cap, json_t *v, const char *key,
 
 	if (!s) {
 		if (json_object_get(v, key) || required) {
-			seterr(err, errlen, "lab: \"%s\" must be a string", key);
+			lab_lava_seterr(err, errlen, "lab: \"%s\" must be a string", key);
 			return -EINVAL;
 		}
 		dst[0] = '\0';
 		return 0;
 	}
 	if (strlen(s) >= cap) {
-		seterr(err, errlen, "lab: \"%s\" is longer than %zu", key, cap - 1);
+		lab_lava_seterr(err, errlen, "lab: \"%s\" is longer than %zu", key, cap - 1);
 		return -EINVAL;
 	}
 	strcpy(dst, s);
@@ -75,7 +65,7 @@ static int read_token_file(const char *path, char *dst, size_t cap, char *err, s
 	size_t n;
 
 	if (!f) {
-		seterr(err, errlen, "lab: token_file %s: %s", path, strerror(errno));
+		lab_lava_seterr(err, errlen, "lab: token_file %s: %s", path, strerror(errno));
 		return -ENOENT;
 	}
 	n = fread(dst, 1, cap - 1, f);
@@ -84,7 +74,7 @@ static int read_token_file(const char *path, char *dst, size_t cap, char *err, s
 	while (n && isspace((unsigned char)dst[n - 1]))
 		dst[--n] = '\0';
 	if (!n) {
-		seterr(err, errlen, "lab: token_file %s is empty", path);
+		lab_lava_seterr(err, errlen, "lab: token_file %s is empty", path);
 		return -EINVAL;
 	}
 	return 0;
@@ -98,7 +88,7 @@ static int lab_parse(json_t *v, struct lab_lava_lab *lab, char *err, size_t errl
 	int r;
 
 	if (!json_is_object(v)) {
-		seterr(err, errlen, "lab: each lab must be an object");
+		lab_lava_seterr(err, errlen, "lab: each lab must be an object");
 		return -EINVAL;
 	}
 	if ((r = copy_str(lab->name, sizeof(lab->name), v, "name", true, err, errlen)) ||
@@ -112,11 +102,11 @@ static int lab_parse(json_t *v, struct lab_lava_lab *lab, char *err, size_t errl
 			  "callback_token_desc", false, err, errlen)))
 		return r;
 	if (!name_ok(lab->name, 32)) {
-		seterr(err, errlen, "lab: name \"%s\" must be [a-z0-9-]{1,32}", lab->name);
+		lab_lava_seterr(err, errlen, "lab: name \"%s\" must be [a-z0-9-]{1,32}", lab->name);
 		return -EINVAL;
 	}
 	if (!http_url(lab->url)) {
-		seterr(err, errlen, "lab %s: url must start with http:// or https://", lab->name);
+		lab_lava_seterr(err, errlen, "lab %s: url must start with http:// or https://", lab->name);
 		return -EINVAL;
 	}
 	while (strlen(lab->url) > 8 && lab->url[strlen(lab->url) - 1] == '/')
@@ -125,38 +115,38 @@ static int lab_parse(json_t *v, struct lab_lava_lab *lab, char *err, size_t errl
 	    (r = read_token_file(token_file, lab->token, sizeof(lab->token), err, errlen)))
 		return r;
 	if (!lab->token[0]) {
-		seterr(err, errlen, "lab %s: needs \"token\" or \"token_file\"", lab->name);
+		lab_lava_seterr(err, errlen, "lab %s: needs \"token\" or \"token_file\"", lab->name);
 		return -EINVAL;
 	}
 	for (const char *p = lab->token; *p; p++)
 		if (!isgraph((unsigned char)*p)) {
-			seterr(err, errlen, "lab %s: token has a character that is not printable", lab->name);
+			lab_lava_seterr(err, errlen, "lab %s: token has a character that is not printable", lab->name);
 			return -EINVAL;
 		}
 	if (!lab->artifacts[0])
 		strcpy(lab->artifacts, "file");
 	if (strcmp(lab->artifacts, "file") && !http_url(lab->artifacts)) {
-		seterr(err, errlen, "lab %s: artifacts must be \"file\" or an http(s) URL", lab->name);
+		lab_lava_seterr(err, errlen, "lab %s: artifacts must be \"file\" or an http(s) URL", lab->name);
 		return -EINVAL;
 	}
 	if (lab->callback_url[0]) {
 		if (!http_url(lab->callback_url) || !lab->callback_token[0] ||
 		    !lab->callback_token_desc[0]) {
-			seterr(err, errlen, "lab %s: callback_url needs an http(s) URL, callback_token and callback_token_desc",
+			lab_lava_seterr(err, errlen, "lab %s: callback_url needs an http(s) URL, callback_token and callback_token_desc",
 			       lab->name);
 			return -EINVAL;
 		}
 	}
 	dts = json_object_get(v, "device_types");
 	if (!json_is_array(dts) || json_array_size(dts) > 16) {
-		seterr(err, errlen, "lab %s: device_types must be an array of at most 16 names", lab->name);
+		lab_lava_seterr(err, errlen, "lab %s: device_types must be an array of at most 16 names", lab->name);
 		return -EINVAL;
 	}
 	json_array_foreach(dts, i, x) {
 		const char *s = json_string_value(x);
 
 		if (!s || !*s || strlen(s) >= sizeof(lab->device_types[0])) {
-			seterr(err, errlen, "lab %s: device_types[%zu] is not a short string", lab->name, i);
+			lab_lava_seterr(err, errlen, "lab %s: device_types[%zu] is not a short string", lab->name, i);
 			return -EINVAL;
 		}
 		strcpy(lab->device_types[lab->n_device_types++], s);
@@ -164,7 +154,7 @@ static int lab_parse(json_t *v, struct lab_lava_lab *lab, char *err, size_t errl
 	x = json_object_get(v, "poll_s");
 	lab->poll_s = x ? (int)json_integer_value(x) : 10;
 	if (lab->poll_s < 1 || lab->poll_s > 3600) {
-		seterr(err, errlen, "lab %s: poll_s must be 1..3600", lab->name);
+		lab_lava_seterr(err, errlen, "lab %s: poll_s must be 1..3600", lab->name);
 		return -EINVAL;
 	}
 	return 0;
@@ -184,7 +174,7 @@ int lab_lava_labs_parse(json_t *labs, struct lab_lava_lab **out, size_t *n,
 		return 0;
 	list = json_object_get(labs, "labs");
 	if (!json_is_array(list)) {
-		seterr(err, errlen, "labs: want {\"labs\": [...]}");
+		lab_lava_seterr(err, errlen, "labs: want {\"labs\": [...]}");
 		return -EINVAL;
 	}
 	count = json_array_size(list);
@@ -199,7 +189,7 @@ int lab_lava_labs_parse(json_t *labs, struct lab_lava_lab **out, size_t *n,
 			goto free_arr;
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(arr[j].name, arr[i].name)) {
-				seterr(err, errlen, "labs: name %s used twice", arr[i].name);
+				lab_lava_seterr(err, errlen, "labs: name %s used twice", arr[i].name);
 				r = -EINVAL;
 				goto free_arr;
 			}
@@ -286,9 +276,9 @@ static void error_text(const struct lab_httpc_body *b, char *err, size_t errlen,
 			m = json_string_value(json_object_get(j, "detail"));
 	}
 	if (m)
-		seterr(err, errlen, "%s: HTTP %ld: %s", what, status, m);
+		lab_lava_seterr(err, errlen, "%s: HTTP %ld: %s", what, status, m);
 	else
-		seterr(err, errlen, "%s: HTTP %ld: %.200s", what, status,
+		lab_lava_seterr(err, errlen, "%s: HTTP %ld: %.200s", what, status,
 		       b->data ? b->data : "(no body)");
 	json_decref(j);
 }
@@ -343,7 +333,7 @@ static int request(const struct lab_lava_lab *lab, const char *path, const char 
 	c = curl_easy_perform(cu);
 	if (c != CURLE_OK) {
 		r = b->too_big ? -EFBIG : curl_errno(c);
-		seterr(err, errlen, "%s: %s: %s", what, lab->url,
+		lab_lava_seterr(err, errlen, "%s: %s: %s", what, lab->url,
 		       b->too_big ? "answer too large" : curl_easy_strerror(c));
 		goto cleanup_hdrs;
 	}
@@ -386,7 +376,7 @@ static int request_json(const struct lab_lava_lab *lab, const char *path, const 
 	if (!*out || !json_is_object(*out)) {
 		json_decref(*out);
 		*out = NULL;
-		seterr(err, errlen, "%s: answer is not a JSON object (%s)", what, je.text);
+		lab_lava_seterr(err, errlen, "%s: answer is not a JSON object (%s)", what, je.text);
 		return -EBADMSG;
 	}
 	return 0;
@@ -420,10 +410,10 @@ int lab_lava_validate(const struct lab_lava_lab *lab, const char *definition,
 		return r;
 	m = json_string_value(json_object_get(j, "message"));
 	if (!m) {
-		seterr(err, errlen, "validate: answer without \"message\"");
+		lab_lava_seterr(err, errlen, "validate: answer without \"message\"");
 		r = -EBADMSG;
 	} else if (strcmp(m, "Job valid.")) {
-		seterr(err, errlen, "validate: %s", m);
+		lab_lava_seterr(err, errlen, "validate: %s", m);
 		r = -EINVAL;
 	}
 	json_decref(j);
@@ -447,7 +437,7 @@ int lab_lava_submit(const struct lab_lava_lab *lab, const char *definition,
 	if (!json_is_array(ids) || json_array_size(ids) != 1 ||
 	    !json_is_integer(json_array_get(ids, 0)) ||
 	    json_integer_value(json_array_get(ids, 0)) <= 0) {
-		seterr(err, errlen, "submit: answer without one positive job id");
+		lab_lava_seterr(err, errlen, "submit: answer without one positive job id");
 		r = -EBADMSG;
 	} else {
 		*job_id = json_integer_value(json_array_get(ids, 0));
@@ -474,7 +464,7 @@ int lab_lava_job_status(const struct lab_lava_lab *lab, int64_t job_id,
 	fc = json_string_value(json_object_get(j, "failure_comment"));
 	if (!state || !health || strlen(state) >= sizeof(out->state) ||
 	    lab_lava_health_parse(health, &out->health)) {
-		seterr(err, errlen, "job status: answer without a known state/health");
+		lab_lava_seterr(err, errlen, "job status: answer without a known state/health");
 		r = -EBADMSG;
 		goto decref;
 	}
@@ -502,7 +492,7 @@ static int suite_id(const struct lab_lava_lab *lab, int64_t job_id, const char *
 		return r;
 	res = json_object_get(j, "results");
 	if (!json_is_array(res)) {
-		seterr(err, errlen, "suites: answer without results");
+		lab_lava_seterr(err, errlen, "suites: answer without results");
 		json_decref(j);
 		return -EBADMSG;
 	}
@@ -517,7 +507,7 @@ static int suite_id(const struct lab_lava_lab *lab, int64_t job_id, const char *
 		}
 	}
 	if (r)
-		seterr(err, errlen, "suites: job %lld has no suite \"%s\"", (long long)job_id, suite);
+		lab_lava_seterr(err, errlen, "suites: job %lld has no suite \"%s\"", (long long)job_id, suite);
 	json_decref(j);
 	return r;
 }
@@ -554,7 +544,7 @@ int lab_lava_job_tests(const struct lab_lava_lab *lab, int64_t job_id,
 		res = json_object_get(j, "results");
 		if (!json_is_array(res)) {
 			json_decref(j);
-			seterr(err, errlen, "tests: answer without results");
+			lab_lava_seterr(err, errlen, "tests: answer without results");
 			r = -EBADMSG;
 			goto decref_all;
 		}

@@ -12,17 +12,7 @@
 
 #include "lava_job.h"
 #include "lava_template.h"
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#include "lava_util.h"
 
 /* characters a kernel command line word may hold here */
 static bool cmdline_ok(const char *s)
@@ -81,7 +71,7 @@ static int qemu_context(json_t *ctx, json_t *def, const char *arch, char *err, s
 	size_t i;
 
 	if (!json_is_object(q)) {
-		seterr(err, errlen, "target has device type qemu but no \"qemu\" object");
+		lab_lava_seterr(err, errlen, "target has device type qemu but no \"qemu\" object");
 		return -EINVAL;
 	}
 	machine = json_string_value(json_object_get(q, "machine"));
@@ -89,7 +79,7 @@ static int qemu_context(json_t *ctx, json_t *def, const char *arch, char *err, s
 	args = json_object_get(q, "args");
 	if (!machine || !cmdline_ok(machine) || strchr(machine, ' ') ||
 	    (args && !json_is_array(args))) {
-		seterr(err, errlen, "target qemu.machine/args missing or with bad characters");
+		lab_lava_seterr(err, errlen, "target qemu.machine/args missing or with bad characters");
 		return -EINVAL;
 	}
 	opts = json_array();
@@ -112,13 +102,13 @@ static int qemu_context(json_t *ctx, json_t *def, const char *arch, char *err, s
 		const char *v = json_string_value(json_array_get(args, i + 1));
 
 		if (!w || !cmdline_ok(w) || strchr(w, ' ')) {
-			seterr(err, errlen, "target qemu.args[%zu] is not a plain word", i);
+			lab_lava_seterr(err, errlen, "target qemu.args[%zu] is not a plain word", i);
 			json_decref(opts);
 			return -EINVAL;
 		}
 		if (w[0] == '-' && v && v[0] != '-') {
 			if (!cmdline_ok(v) || strchr(v, ' ')) {
-				seterr(err, errlen, "target qemu.args[%zu] is not a plain word", i + 1);
+				lab_lava_seterr(err, errlen, "target qemu.args[%zu] is not a plain word", i + 1);
 				json_decref(opts);
 				return -EINVAL;
 			}
@@ -160,11 +150,11 @@ static int build_cmdline(const struct lab_lava_job_in *in, json_t *def, const ch
 		n += snprintf(out + n, n < len ? len - n : 0, " iommulab.repeat=%d", j->repeat);
 	n += snprintf(out + n, n < len ? len - n : 0, " iommulab.lava=1");
 	if (n >= len) {
-		seterr(err, errlen, "kernel command line too long");
+		lab_lava_seterr(err, errlen, "kernel command line too long");
 		return -EINVAL;
 	}
 	if (!cmdline_ok(out)) {
-		seterr(err, errlen, "kernel command line has a character outside [A-Za-z0-9_.,:=/+*?- ]");
+		lab_lava_seterr(err, errlen, "kernel command line has a character outside [A-Za-z0-9_.,:=/+*?- ]");
 		return -EINVAL;
 	}
 	return 0;
@@ -185,21 +175,21 @@ int lab_lava_job_vars(const struct lab_lava_job_in *in, json_t **vars_out,
 		return -EINVAL;
 	def = json_loads(t->definition, 0, NULL);
 	if (!json_is_object(def)) {
-		seterr(err, errlen, "target %s: definition is not a JSON object", t->name);
+		lab_lava_seterr(err, errlen, "target %s: definition is not a JSON object", t->name);
 		json_decref(def);
 		return -EINVAL;
 	}
 	lava = json_object_get(def, "lava");
 	dt = json_string_value(json_object_get(lava, "device_type"));
 	if (!dt || !device_type_ok(dt)) {
-		seterr(err, errlen, "target %s: lava.device_type missing or not [A-Za-z0-9_-]", t->name);
+		lab_lava_seterr(err, errlen, "target %s: lava.device_type missing or not [A-Za-z0-9_-]", t->name);
 		goto put_def;
 	}
 	tname = json_string_value(json_object_get(lava, "template"));
 	if (!tname)
 		tname = !strcmp(dt, "qemu") ? "qemu" : NULL;
 	if (!tname || !name_ok(tname)) {
-		seterr(err, errlen, "target %s: lava.template missing or not [a-z0-9_-] (device type %s)",
+		lab_lava_seterr(err, errlen, "target %s: lava.template missing or not [a-z0-9_-] (device type %s)",
 		       t->name, dt);
 		goto put_def;
 	}
@@ -222,7 +212,7 @@ int lab_lava_job_vars(const struct lab_lava_job_in *in, json_t **vars_out,
 	}
 	x = json_object_get(lava, "context");
 	if (x && (!json_is_object(x) || json_object_update(ctx, x))) {
-		seterr(err, errlen, "target %s: lava.context must be an object", t->name);
+		lab_lava_seterr(err, errlen, "target %s: lava.context must be an object", t->name);
 		r = -EINVAL;
 		goto put_all;
 	}
@@ -284,7 +274,7 @@ int lab_lava_job_vars(const struct lab_lava_job_in *in, json_t **vars_out,
 		json_object_set_new(vars, "notify", notify);
 	}
 	if (lab_lava_template_value_ok(vars)) {
-		seterr(err, errlen, "target %s: a value has a character outside printable ASCII",
+		lab_lava_seterr(err, errlen, "target %s: a value has a character outside printable ASCII",
 		       t->name);
 		r = -EINVAL;
 		goto put_all;

@@ -9,31 +9,7 @@
 #include <string.h>
 
 #include "lava_log.h"
-
-struct obuf {
-	char *p;
-	size_t len, cap;
-};
-
-static int ob_reserve(struct obuf *b, size_t n)
-{
-	size_t cap;
-	char *p;
-
-	if (b->len + n + 1 <= b->cap)
-		return 0;
-	if (b->len + n + 1 > LAB_LAVA_LOG_MAX)
-		return -EFBIG;
-	cap = b->cap ? b->cap : 65536;
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p)
-		return -ENOMEM;
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
+#include "lava_util.h"
 
 static int hexval(char c)
 {
@@ -82,7 +58,7 @@ static size_t utf8_put(uint32_t cp, char *d)
  * or NULL when malformed (then @b is left with partial output; the caller
  * cuts it back).
  */
-static const char *yaml_dq_decode(const char *s, const char *e, struct obuf *b)
+static const char *yaml_dq_decode(const char *s, const char *e, struct lab_lava_buf *b)
 {
 	while (s < e) {
 		char c = *s++;
@@ -92,7 +68,7 @@ static const char *yaml_dq_decode(const char *s, const char *e, struct obuf *b)
 		if (c == '"')
 			return s;
 		if (c != '\\') {
-			if (ob_reserve(b, 1))
+			if (lab_lava_buf_reserve(b, 1))
 				return NULL;
 			b->p[b->len++] = c;
 			continue;
@@ -137,7 +113,7 @@ static const char *yaml_dq_decode(const char *s, const char *e, struct obuf *b)
 		default:
 			return NULL;
 		}
-		if (ob_reserve(b, n))
+		if (lab_lava_buf_reserve(b, n))
 			return NULL;
 		memcpy(b->p + b->len, u, n);
 		b->len += n;
@@ -153,7 +129,7 @@ static const char FEEDBACK_KEYS[] = "\"lvl\": \"feedback\", \"msg\": \"";
 static const char NS_KEY[] = ", \"ns\": \"";
 
 /* one log line [s, e): append its console text + '\n' to @b; 1 done, 0 not a target line, -1 bad */
-static int one_line(const char *s, const char *e, struct obuf *b)
+static int one_line(const char *s, const char *e, struct lab_lava_buf *b)
 {
 	static const char head[] = "- {\"dt\": \"";
 	size_t mark = b->len, i, j;
@@ -195,7 +171,7 @@ static int one_line(const char *s, const char *e, struct obuf *b)
 		b->p[j++] = b->p[i];
 	}
 	b->len = j;
-	if (ob_reserve(b, 1)) {
+	if (lab_lava_buf_reserve(b, 1)) {
 		b->len = mark;
 		return -1;
 	}
@@ -207,13 +183,13 @@ int lab_lava_log_console(const char *yaml, size_t len, char **out,
 			 size_t *out_len, struct lab_lava_log_stats *stats)
 {
 	struct lab_lava_log_stats st = { 0 };
-	struct obuf b = { 0 };
+	struct lab_lava_buf b = { .max = LAB_LAVA_LOG_MAX };
 	const char *p = yaml, *end = yaml + len;
 	int r;
 
 	if (!yaml || !out)
 		return -EINVAL;
-	r = ob_reserve(&b, 0);
+	r = lab_lava_buf_reserve(&b, 0);
 	if (r)
 		return r;
 	while (p < end) {

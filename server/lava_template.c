@@ -16,42 +16,7 @@
 #include <sys/stat.h>
 
 #include "lava_template.h"
-
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static int buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p)
-			return -ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#include "lava_util.h"
 
 static bool str_ok(const char *s)
 {
@@ -96,7 +61,7 @@ static bool name_char(char c)
 }
 
 /* render one line [s, e) (without its newline); *drop set for a missing {{x?}} */
-static int render_line(struct buf *b, const char *s, const char *e, json_t *vars,
+static int render_line(struct lab_lava_buf *b, const char *s, const char *e, json_t *vars,
 		       unsigned lineno, bool *drop, char *err, size_t errlen)
 {
 	const char *p = s;
@@ -112,8 +77,8 @@ static int render_line(struct buf *b, const char *s, const char *e, json_t *vars
 		int r;
 
 		if (!o)
-			return buf_add(b, p, e - p);
-		r = buf_add(b, p, o - p);
+			return lab_lava_buf_add(b, p, e - p);
+		r = lab_lava_buf_add(b, p, o - p);
 		if (r)
 			return r;
 		p = o + 2;
@@ -125,7 +90,7 @@ static int render_line(struct buf *b, const char *s, const char *e, json_t *vars
 			p++;
 		}
 		if (!n || e - p < 2 || p[0] != '}' || p[1] != '}') {
-			seterr(err, errlen, "line %u: bad placeholder (want {{name}} or {{name?}}, name [a-z0-9_]{1,63})",
+			lab_lava_seterr(err, errlen, "line %u: bad placeholder (want {{name}} or {{name?}}, name [a-z0-9_]{1,63})",
 			       lineno);
 			return -EINVAL;
 		}
@@ -136,18 +101,18 @@ static int render_line(struct buf *b, const char *s, const char *e, json_t *vars
 				*drop = true;
 				return 0;
 			}
-			seterr(err, errlen, "line %u: no value for {{%s}}", lineno, name);
+			lab_lava_seterr(err, errlen, "line %u: no value for {{%s}}", lineno, name);
 			return -EINVAL;
 		}
 		if (lab_lava_template_value_ok(v)) {
-			seterr(err, errlen, "line %u: value of {{%s}} has a character outside printable ASCII",
+			lab_lava_seterr(err, errlen, "line %u: value of {{%s}} has a character outside printable ASCII",
 			       lineno, name);
 			return -EINVAL;
 		}
 		enc = json_dumps(v, JSON_ENCODE_ANY | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
 		if (!enc)
 			return -ENOMEM;
-		r = buf_add(b, enc, strlen(enc));
+		r = lab_lava_buf_add(b, enc, strlen(enc));
 		free(enc);
 		if (r)
 			return r;
@@ -158,7 +123,7 @@ static int render_line(struct buf *b, const char *s, const char *e, json_t *vars
 int lab_lava_template_render(const char *tmpl, json_t *vars, char **out,
 			     char *err, size_t errlen)
 {
-	struct buf b = { 0 };
+	struct lab_lava_buf b = { 0 };
 	const char *p = tmpl;
 	unsigned lineno = 0;
 	int r;
@@ -166,7 +131,7 @@ int lab_lava_template_render(const char *tmpl, json_t *vars, char **out,
 	if (!tmpl || !out || (vars && !json_is_object(vars)))
 		return -EINVAL;
 	*out = NULL;
-	r = buf_add(&b, "", 0);
+	r = lab_lava_buf_add(&b, "", 0);
 	if (r)
 		return r;
 	while (*p) {
@@ -190,7 +155,7 @@ int lab_lava_template_render(const char *tmpl, json_t *vars, char **out,
 			b.len = mark;
 			b.p[b.len] = '\0';
 		} else if (nl) {
-			r = buf_add(&b, "\n", 1);
+			r = lab_lava_buf_add(&b, "\n", 1);
 			if (r)
 				goto free_buf;
 		}
@@ -215,11 +180,11 @@ int lab_lava_template_render_file(const char *path, json_t *vars, char **out,
 	f = fopen(path, "re");
 	if (!f) {
 		r = -errno;
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		lab_lava_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return r;
 	}
 	if (fstat(fileno(f), &sb) || sb.st_size > (off_t)LAB_LAVA_TEMPLATE_MAX) {
-		seterr(err, errlen, "%s: not a readable file of at most %u bytes", path,
+		lab_lava_seterr(err, errlen, "%s: not a readable file of at most %u bytes", path,
 		       LAB_LAVA_TEMPLATE_MAX);
 		fclose(f);
 		return -EFBIG;
@@ -233,7 +198,7 @@ int lab_lava_template_render_file(const char *path, json_t *vars, char **out,
 	fclose(f);
 	text[n] = '\0';
 	if (memchr(text, '\0', n)) {
-		seterr(err, errlen, "%s: holds a NUL byte", path);
+		lab_lava_seterr(err, errlen, "%s: holds a NUL byte", path);
 		free(text);
 		return -EINVAL;
 	}
