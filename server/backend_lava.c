@@ -170,20 +170,30 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* write @len bytes of @data to @f and close it (always): 0 or -errno */
+static int put_close(FILE *f, const char *data, size_t len)
+{
+	int r = 0;
+
+	if (fwrite(data, 1, len, f) != len)
+		r = -EIO;
+	if (fclose(f) && !r)
+		r = -errno;
+	return r;
+}
+
+/* replace @path with @data (written to @path.tmp, then renamed) */
 static int write_file(const char *path, const char *data, size_t len)
 {
 	char tmp[PATH_MAX + 8];
 	FILE *f;
-	int r = 0;
+	int r;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	if (fwrite(data, 1, len, f) != len)
-		r = -EIO;
-	if (fclose(f) && !r)
-		r = -errno;
+	r = put_close(f, data, len);
 	if (!r && rename(tmp, path))
 		r = -errno;
 	if (r)
@@ -194,15 +204,10 @@ static int write_file(const char *path, const char *data, size_t len)
 static int append_file(const char *path, const char *data, size_t len)
 {
 	FILE *f = fopen(path, "ae");
-	int r = 0;
 
 	if (!f)
 		return -errno;
-	if (fwrite(data, 1, len, f) != len)
-		r = -EIO;
-	if (fclose(f) && !r)
-		r = -errno;
-	return r;
+	return put_close(f, data, len);
 }
 
 /* append a printable excerpt (the last @max bytes) of @text to @reason */
