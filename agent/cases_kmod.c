@@ -149,6 +149,25 @@ static enum lab_outcome kattach_setup(struct kctx *k, const struct lab_pcidev *d
 	return kverify(k, d, dom, dma);
 }
 
+/*
+ * Judge a step that returned the positive errno @err: it is the observed
+ * errno; when it is 0, @d must really sit in @dom (kverify). JUDGE, or
+ * kverify's outcome when the verification did not pass.
+ */
+static enum lab_outcome kjudge(struct kctx *k, int err, const struct lab_pcidev *d,
+			       const struct lab_domain *dom, int dma)
+{
+	enum lab_outcome o;
+
+	k->r->observed = err;
+	if (!err) {
+		o = kverify(k, d, dom, dma);
+		if (o)
+			return o;
+	}
+	return lab_result_out(k->r, LAB_OUTCOME_JUDGE, "%s", "");
+}
+
 /* the judged attach: observed errno, verified when it is 0 */
 static enum lab_outcome kattach_judged(struct kctx *k, const struct lab_pcidev *d,
 				       const struct lab_domain *dom, const char *step, int dma)
@@ -159,24 +178,34 @@ static enum lab_outcome kattach_judged(struct kctx *k, const struct lab_pcidev *
 	o = kattach(k, d, dom, step, &err);
 	if (o)
 		return o;
-	k->r->observed = err;
-	if (!err) {
-		o = kverify(k, d, dom, dma);
-		if (o)
-			return o;
-	}
-	return lab_result_out(k->r, LAB_OUTCOME_JUDGE, "%s", "");
+	return kjudge(k, err, d, dom, dma);
 }
 
-static enum lab_outcome pick_single(const struct lab_env *env, struct lab_result *r,
-				    const struct lab_pcidev **d)
+/*
+ * End of a case: when its setup went well (@o is 0) the judged attach of
+ * @d to @dom; then close the probe (which frees every domain). Returns the
+ * case's outcome.
+ */
+static enum lab_outcome kjudged_close(struct kctx *k, enum lab_outcome o,
+				      const struct lab_pcidev *d, const struct lab_domain *dom,
+				      const char *step)
+{
+	if (!o)
+		o = kattach_judged(k, d, dom, step, 1);
+	lab_probe_close(&k->p);
+	return o;
+}
+
+/* pick the case's single-device-group device (SKIP when none), then kopen() */
+static enum lab_outcome kopen_single(struct kctx *k, const struct lab_env *env,
+				     struct lab_result *r, const struct lab_pcidev **d)
 {
 	char why[LAB_REASON_LEN];
 
 	if (lab_env_pick_single(env, d, why, sizeof(why)))
 		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
 	lab_result_device(r, env, *d);
-	return 0;
+	return kopen(k, env, r);
 }
 
 /* ---- kmod.attach.second_domain ---- */
@@ -187,20 +216,13 @@ static enum lab_outcome run_second_domain(const struct lab_env *env, struct lab_
 	enum lab_outcome o;
 	struct kctx k;
 
-	o = pick_single(env, r, &d);
+	o = kopen_single(&k, env, r, &d);
 	if (o)
 		return o;
-	o = kopen(&k, env, r);
-	if (o)
-		return o;
-	if ((o = kalloc(&k, d, &d1, "domain_alloc.1")) ||
-	    (o = kalloc(&k, d, &d2, "domain_alloc.2")) ||
-	    (o = kattach_setup(&k, d, &d1, "attach.1", 1)))
-		goto out_close;
-	o = kattach_judged(&k, d, &d2, "attach.2", 1);
-out_close:
-	lab_probe_close(&k.p);
-	return o;
+	if (!(o = kalloc(&k, d, &d1, "domain_alloc.1")) &&
+	    !(o = kalloc(&k, d, &d2, "domain_alloc.2")))
+		o = kattach_setup(&k, d, &d1, "attach.1", 1);
+	return kjudged_close(&k, o, d, &d2, "attach.2");
 }
 
 /* ---- kmod.attach.same_domain_twice ---- */
@@ -211,19 +233,12 @@ static enum lab_outcome run_same_twice(const struct lab_env *env, struct lab_res
 	enum lab_outcome o;
 	struct kctx k;
 
-	o = pick_single(env, r, &d);
+	o = kopen_single(&k, env, r, &d);
 	if (o)
 		return o;
-	o = kopen(&k, env, r);
-	if (o)
-		return o;
-	if ((o = kalloc(&k, d, &d1, "domain_alloc")) ||
-	    (o = kattach_setup(&k, d, &d1, "attach.1", 1)))
-		goto out_close;
-	o = kattach_judged(&k, d, &d1, "attach.2", 1);
-out_close:
-	lab_probe_close(&k.p);
-	return o;
+	if (!(o = kalloc(&k, d, &d1, "domain_alloc")))
+		o = kattach_setup(&k, d, &d1, "attach.1", 1);
+	return kjudged_close(&k, o, d, &d1, "attach.2");
 }
 
 /* ---- kmod.attach.multi_device_group ---- */
@@ -242,12 +257,7 @@ static enum lab_outcome run_multi_group(const struct lab_env *env, struct lab_re
 	if (o)
 		return o;
 	o = kalloc(&k, d, &dom, "domain_alloc");
-	if (o)
-		goto out_close;
-	o = kattach_judged(&k, d, &dom, "attach", 1);
-out_close:
-	lab_probe_close(&k.p);
-	return o;
+	return kjudged_close(&k, o, d, &dom, "attach");
 }
 
 /* ---- kmod.attach.no_group ---- */
@@ -275,12 +285,7 @@ static enum lab_outcome run_no_group(const struct lab_env *env, struct lab_resul
 	if (o)
 		return o;
 	o = kalloc(&k, owner, &dom, "domain_alloc");
-	if (o)
-		goto out_close;
-	o = kattach_judged(&k, d, &dom, "attach", 1);
-out_close:
-	lab_probe_close(&k.p);
-	return o;
+	return kjudged_close(&k, o, d, &dom, "attach");
 }
 
 /* enforce coherency on an empty domain; 0 when it was enforced */
@@ -307,19 +312,12 @@ static enum lab_outcome run_coherency(const struct lab_env *env, struct lab_resu
 	enum lab_outcome o;
 	struct kctx k;
 
-	o = pick_single(env, r, &d);
+	o = kopen_single(&k, env, r, &d);
 	if (o)
 		return o;
-	o = kopen(&k, env, r);
-	if (o)
-		return o;
-	if ((o = kalloc(&k, d, &dom, "domain_alloc")) ||
-	    (o = kenforce(&k, &dom)))
-		goto out_close;
-	o = kattach_judged(&k, d, &dom, "attach", 1);
-out_close:
-	lab_probe_close(&k.p);
-	return o;
+	if (!(o = kalloc(&k, d, &dom, "domain_alloc")))
+		o = kenforce(&k, &dom);
+	return kjudged_close(&k, o, d, &dom, "attach");
 }
 
 /* ---- kmod.addrwidth.vtd_aw39 : map above 2^39, then attach ---- */
@@ -331,32 +329,25 @@ static enum lab_outcome run_aw39(const struct lab_env *env, struct lab_result *r
 	int ret, kres = 0, err;
 	struct kctx k;
 
-	o = pick_single(env, r, &d);
-	if (o)
-		return o;
-	o = kopen(&k, env, r);
+	o = kopen_single(&k, env, r, &d);
 	if (o)
 		return o;
 	o = kalloc(&k, d, &dom, "domain_alloc");
 	if (o)
-		goto out_close;
+		goto out_judge;
 	ret = lab_probe_map(&k.p, dom.handle, IOVA_ABOVE_39, DMA_LEN, &kres);
 	if (ret) {
 		o = refused(&k, "map.above_2^39", ret);
-		goto out_close;
+		goto out_judge;
 	}
 	err = lab_result_step(r, "map.above_2^39", kres);
-	if (err) {
+	if (err)
 		/* newer kernels size the domain for the device and refuse the map itself */
 		o = lab_result_out(r, LAB_OUTCOME_SKIP,
 				   "map at 2^39 refused (%s): the domain is already limited to the unit's width, the incompatible domain cannot be built",
 				   lab_errname(err));
-		goto out_close;
-	}
-	o = kattach_judged(&k, d, &dom, "attach", 1);
-out_close:
-	lab_probe_close(&k.p);
-	return o;
+out_judge:
+	return kjudged_close(&k, o, d, &dom, "attach");
 }
 
 /* ---- kmod.reuse.second_device: a second group joins an attached domain ---- */
@@ -381,17 +372,10 @@ static enum lab_outcome run_reuse_second(const struct lab_env *env, struct lab_r
 	o = kattach(&k, b, &dom, "attach.b", &err);
 	if (o)
 		goto out_close;
-	r->observed = err;
-	if (!err) {
-		/* the judged attach moved b into a's domain: that is the reuse */
-		o = kverify(&k, b, &dom, 1);
-		if (o)
-			goto out_close;
-		r->reused = 1;
-	} else {
-		r->reused = 0;
-	}
-	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", "");
+	o = kjudge(&k, err, b, &dom, 1);
+	/* a verified judged attach moved b into a's domain: that is the reuse */
+	if (o == LAB_OUTCOME_JUDGE)
+		r->reused = !err;
 out_close:
 	lab_probe_close(&k.p);
 	return o;
@@ -437,12 +421,7 @@ static enum lab_outcome run_group_multi(const struct lab_env *env, struct lab_re
 		if (o)
 			goto out_close;
 	}
-	if (!err) {
-		o = kverify(&k, d, &dom, 1);
-		if (o)
-			goto out_close;
-	}
-	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", "");
+	o = kjudge(&k, err, d, &dom, 1);
 out_close:
 	lab_probe_close(&k.p);
 	return o;
