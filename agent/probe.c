@@ -81,6 +81,41 @@ static int run(struct lab_probe *p, struct iommulab_probe_cmd *c, int *kres)
 	return 0;
 }
 
+/* an op on a domain handle alone */
+static int run_domain(struct lab_probe *p, uint32_t op, uint32_t handle, int *kres)
+{
+	struct iommulab_probe_cmd c;
+
+	cmd_init(&c, op, NULL);
+	c.domain.handle = handle;
+	return run(p, &c, kres);
+}
+
+/* an op moving device @bdf (or its group) with respect to domain @handle */
+static int run_attach(struct lab_probe *p, uint32_t op, const char *bdf, uint32_t handle,
+		      int *kres)
+{
+	struct iommulab_probe_cmd c;
+
+	cmd_init(&c, op, bdf);
+	c.attach.handle = handle;
+	return run(p, &c, kres);
+}
+
+/* MAP / UNMAP of [@iova, @iova + @len) in domain @handle */
+static int run_map(struct lab_probe *p, uint32_t op, uint32_t handle, uint64_t iova,
+		   uint64_t len, uint32_t prot, int *kres)
+{
+	struct iommulab_probe_cmd c;
+
+	cmd_init(&c, op, NULL);
+	c.map.handle = handle;
+	c.map.iova = iova;
+	c.map.length = len;
+	c.map.prot = prot;
+	return run(p, &c, kres);
+}
+
 int lab_probe_version(struct lab_probe *p, uint32_t *abi, uint32_t *features, char *release,
 		      int release_len)
 {
@@ -121,70 +156,38 @@ int lab_probe_domain_alloc(struct lab_probe *p, const char *bdf, struct lab_doma
 
 int lab_probe_domain_free(struct lab_probe *p, uint32_t handle, int *kres)
 {
-	struct iommulab_probe_cmd c;
-
-	cmd_init(&c, IOMMULAB_OP_DOMAIN_FREE, NULL);
-	c.domain.handle = handle;
-	return run(p, &c, kres);
+	return run_domain(p, IOMMULAB_OP_DOMAIN_FREE, handle, kres);
 }
 
 int lab_probe_map(struct lab_probe *p, uint32_t handle, uint64_t iova, uint64_t len, int *kres)
 {
-	struct iommulab_probe_cmd c;
-
-	cmd_init(&c, IOMMULAB_OP_MAP, NULL);
-	c.map.handle = handle;
-	c.map.iova = iova;
-	c.map.length = len;
-	c.map.prot = IOMMULAB_PROT_READ | IOMMULAB_PROT_WRITE;
-	return run(p, &c, kres);
+	return run_map(p, IOMMULAB_OP_MAP, handle, iova, len,
+		       IOMMULAB_PROT_READ | IOMMULAB_PROT_WRITE, kres);
 }
 
 int lab_probe_unmap(struct lab_probe *p, uint32_t handle, uint64_t iova, uint64_t len, int *kres)
 {
-	struct iommulab_probe_cmd c;
-
-	cmd_init(&c, IOMMULAB_OP_UNMAP, NULL);
-	c.map.handle = handle;
-	c.map.iova = iova;
-	c.map.length = len;
-	return run(p, &c, kres);
+	return run_map(p, IOMMULAB_OP_UNMAP, handle, iova, len, 0, kres);
 }
 
 int lab_probe_enforce_coherency(struct lab_probe *p, uint32_t handle, int *kres)
 {
-	struct iommulab_probe_cmd c;
-
-	cmd_init(&c, IOMMULAB_OP_ENFORCE_COHERENCY, NULL);
-	c.domain.handle = handle;
-	return run(p, &c, kres);
+	return run_domain(p, IOMMULAB_OP_ENFORCE_COHERENCY, handle, kres);
 }
 
 int lab_probe_attach_dev(struct lab_probe *p, const char *bdf, uint32_t handle, int *kres)
 {
-	struct iommulab_probe_cmd c;
-
-	cmd_init(&c, IOMMULAB_OP_ATTACH_DEV, bdf);
-	c.attach.handle = handle;
-	return run(p, &c, kres);
+	return run_attach(p, IOMMULAB_OP_ATTACH_DEV, bdf, handle, kres);
 }
 
 int lab_probe_attach_group(struct lab_probe *p, const char *bdf, uint32_t handle, int *kres)
 {
-	struct iommulab_probe_cmd c;
-
-	cmd_init(&c, IOMMULAB_OP_ATTACH_GROUP, bdf);
-	c.attach.handle = handle;
-	return run(p, &c, kres);
+	return run_attach(p, IOMMULAB_OP_ATTACH_GROUP, bdf, handle, kres);
 }
 
 int lab_probe_detach_dev(struct lab_probe *p, const char *bdf, uint32_t handle, int *kres)
 {
-	struct iommulab_probe_cmd c;
-
-	cmd_init(&c, IOMMULAB_OP_DETACH_DEV, bdf);
-	c.attach.handle = handle;
-	return run(p, &c, kres);
+	return run_attach(p, IOMMULAB_OP_DETACH_DEV, bdf, handle, kres);
 }
 
 int lab_probe_domain_ident(struct lab_probe *p, const char *bdf, struct lab_domain *cur, int *kres)
