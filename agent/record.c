@@ -36,23 +36,46 @@ static int finish(struct lab_jw *w, char *buf, size_t cap)
 	return (int)w->len;
 }
 
+/*
+ * Start a line "@pfx{"v":1" in @buf: the JSON writer @w works after the
+ * prefix and leaves room for the newline. 0 or -ENOSPC.
+ */
+static int line_begin(struct lab_jw *w, char *buf, size_t cap, const char *pfx)
+{
+	size_t pl = strlen(pfx);
+
+	if (cap < pl + 2)
+		return -ENOSPC;
+	memcpy(buf, pfx, pl);
+	lab_jw_init(w, buf + pl, cap - pl - 1);
+	lab_jw_obj_begin(w);
+	lab_jw_kint(w, "v", 1);
+	return 0;
+}
+
+/* close the object line_begin() opened and finish the line: length or -ENOSPC */
+static int line_end(struct lab_jw *w, char *buf, size_t cap, const char *pfx)
+{
+	lab_jw_obj_end(w);
+	if (lab_jw_ok(w))
+		return -ENOSPC;
+	w->buf = buf;
+	w->len += strlen(pfx);
+	w->cap = cap;
+	return finish(w, buf, cap);
+}
+
 static int format_rec(const struct lab_record *rec, char *buf, size_t cap, int with_steps)
 {
 	const struct lab_result *r = rec->res;
 	char label[96];
 	struct lab_jw w;
-	size_t pl = strlen(PREFIX_REC);
 	int i;
 
 	if (cap > LAB_RECORD_MAX)
 		cap = LAB_RECORD_MAX;
-	if (cap < pl + 2)
+	if (line_begin(&w, buf, cap, PREFIX_REC))
 		return -ENOSPC;
-	memcpy(buf, PREFIX_REC, pl);
-	/* leave room for the newline */
-	lab_jw_init(&w, buf + pl, cap - pl - 1);
-	lab_jw_obj_begin(&w);
-	lab_jw_kint(&w, "v", 1);
 	lab_jw_kstr(&w, "id", rec->id);
 	lab_jw_kstr(&w, "target", rec->target);
 	lab_jw_kstr(&w, "kernel", rec->kernel);
@@ -98,13 +121,7 @@ static int format_rec(const struct lab_record *rec, char *buf, size_t cap, int w
 	lab_jw_kstr(&w, "verified", lab_verified_name(r->verified));
 	lab_jw_kint(&w, "duration_us", rec->duration_us);
 	lab_jw_kint(&w, "repeat", rec->repeat);
-	lab_jw_obj_end(&w);
-	if (lab_jw_ok(&w))
-		return -ENOSPC;
-	w.buf = buf;
-	w.len += pl;
-	w.cap = cap;
-	return finish(&w, buf, cap);
+	return line_end(&w, buf, cap, PREFIX_REC);
 }
 
 int lab_record_format(const struct lab_record *rec, char *buf, size_t cap)
@@ -120,49 +137,27 @@ int lab_record_format_begin(char *buf, size_t cap, const char *target, const cha
 			    const char *arch, int cases)
 {
 	const char *pfx = "IOMMULAB-BEGIN ";
-	size_t pl = strlen(pfx);
 	struct lab_jw w;
 
-	if (cap < pl + 2)
+	if (line_begin(&w, buf, cap, pfx))
 		return -ENOSPC;
-	memcpy(buf, pfx, pl);
-	lab_jw_init(&w, buf + pl, cap - pl - 1);
-	lab_jw_obj_begin(&w);
-	lab_jw_kint(&w, "v", 1);
 	lab_jw_kstr(&w, "target", target);
 	lab_jw_kstr(&w, "kernel", kernel);
 	lab_jw_kstr(&w, "arch", arch);
 	lab_jw_kint(&w, "cases", cases);
-	lab_jw_obj_end(&w);
-	if (lab_jw_ok(&w))
-		return -ENOSPC;
-	w.buf = buf;
-	w.len += pl;
-	w.cap = cap;
-	return finish(&w, buf, cap);
+	return line_end(&w, buf, cap, pfx);
 }
 
 int lab_record_format_end(char *buf, size_t cap, int records, const char *status)
 {
 	const char *pfx = "IOMMULAB-END ";
-	size_t pl = strlen(pfx);
 	struct lab_jw w;
 
-	if (cap < pl + 2)
+	if (line_begin(&w, buf, cap, pfx))
 		return -ENOSPC;
-	memcpy(buf, pfx, pl);
-	lab_jw_init(&w, buf + pl, cap - pl - 1);
-	lab_jw_obj_begin(&w);
-	lab_jw_kint(&w, "v", 1);
 	lab_jw_kint(&w, "records", records);
 	lab_jw_kstr(&w, "status", status);
-	lab_jw_obj_end(&w);
-	if (lab_jw_ok(&w))
-		return -ENOSPC;
-	w.buf = buf;
-	w.len += pl;
-	w.cap = cap;
-	return finish(&w, buf, cap);
+	return line_end(&w, buf, cap, pfx);
 }
 
 int lab_record_write(int fd, const char *line, size_t len)
