@@ -86,6 +86,16 @@ no_qemu() {
 	echo "# qemu left: $(lab_qemu_of "$state")"
 	return 1
 }
+# the pids of this state's QEMUs once one runs (up to 2 min), else nothing
+guest_started() {
+	local i q
+	for i in $(seq 1 240); do
+		q=$(lab_qemu_of "$state")
+		[ -n "$q" ] && break
+		sleep 0.5
+	done
+	echo "$q"
+}
 
 # the four kinds of run plus a second job on q35-vtd, queued together on
 # four targets: the host's slots (one per core) run them, q35-vtd
@@ -151,12 +161,7 @@ if no_qemu; then lab_ok "no qemu left after the five runs"; else lab_fail "no qe
 # restart mid-run: kill -9 the server while the guest runs
 # (3 attempts: the restart costs one; an unrelated infrastructure hiccup may cost another)
 j_rs=$(submit --filter 'kmod.*' --max-attempts 3)
-q=
-for i in $(seq 1 240); do
-	q=$(lab_qemu_of "$state")
-	[ -n "$q" ] && break
-	sleep 0.5
-done
+q=$(guest_started)
 if [ -z "$q" ]; then
 	lab_fail "restart mid-run" "no guest started for job $j_rs"
 else
@@ -182,12 +187,7 @@ fi
 
 # cancel a running job (a hanging guest)
 j_c=$(submit --filter fault.hang --timeout 300 --max-attempts 1)
-q=
-for i in $(seq 1 240); do
-	q=$(lab_qemu_of "$state")
-	[ -n "$q" ] && break
-	sleep 0.5
-done
+q=$(guest_started)
 if [ -z "$q" ]; then
 	lab_fail "cancel a running job" "no guest started for job $j_c"
 else
@@ -201,12 +201,7 @@ fi
 
 # graceful stop (SIGTERM) while a guest runs: the scheduler kills it
 j_s=$(submit --filter fault.hang --timeout 300 --max-attempts 1)
-q=
-for i in $(seq 1 240); do
-	q=$(lab_qemu_of "$state")
-	[ -n "$q" ] && break
-	sleep 0.5
-done
+q=$(guest_started)
 lab_srv_stop
 if [ -n "$q" ] && no_qemu; then
 	lab_ok "SIGTERM to iommulabd while a guest runs: the guest is killed, no qemu left"
