@@ -26,6 +26,7 @@
 #include "lava_callback.h"
 #include "log.h"
 #include "record.h"
+#include "respcache.h"
 #include "sched.h"
 #include "store.h"
 
@@ -717,18 +718,68 @@ static int h_results_get(struct lab_req *rq, struct lab_resp *rs)
 
 /* ---- matrix, diffs --------------------------------------------------------- */
 
+/*
+ * Response cache key: the route and its arguments, NUL-separated (names
+ * never contain NUL); 0 when they do not fit (then the body is not cached).
+ */
+#define CACHE_KEY_MAX 600
+
+static size_t cache_key(char *key, const char *const *parts, int n)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(parts[i]) + 1;
+
+		if (len + l > CACHE_KEY_MAX)
+			return 0;
+		memcpy(key + len, parts[i], l);
+		len += l;
+	}
+	return len;
+}
+
+/* a cached JSON body for @key at @gen into @rs; false on a miss */
+static bool cache_hit(struct lab_resp *rs, const char *key, size_t klen, uint64_t gen)
+{
+	if (!klen || lab_respcache_get(key, klen, gen, &rs->text, &rs->text_len))
+		return false;
+	rs->content_type = "application/json";
+	return true;
+}
+
+/* @rs->text is a JSON body built at @gen: answer it and keep a copy */
+static int cache_answer(struct lab_resp *rs, const char *key, size_t klen, uint64_t gen)
+{
+	rs->content_type = "application/json";
+	if (klen)
+		lab_respcache_put(key, klen, gen, rs->text, rs->text_len);	/* best effort */
+	return 0;
+}
+
 static int h_matrix(struct lab_req *rq, struct lab_resp *rs)
 {
 	const char *name = lab_req_arg(rq, "kernel");
+	char key[CACHE_KEY_MAX];
+	size_t klen;
+	uint64_t gen;
 	int64_t kid;
 	int r;
 
 	if (!name)
 		return lab_fail(rs, -EINVAL, "query argument kernel is required");
+	/* the generation before any query: a body is never newer than it */
+	gen = lab_store_generation(rq->st);
+	klen = cache_key(key, (const char *const[]){ "matrix", name }, 2);
+	if (cache_hit(rs, key, klen, gen))
+		return 0;
 	r = kernel_id_of(rq, rs, name, &kid);
 	if (r)
 		return r;
-	return lab_store_matrix(rq->st, kid, &rs->json);
+	r = lab_store_matrix_text(rq->st, kid, &rs->text, &rs->text_len);
+	if (r)
+		return r;
+	return cache_answer(rs, key, klen, gen);
 }
 
 static bool wants_text(struct lab_req *rq)
@@ -771,19 +822,29 @@ static int h_diffs(struct lab_req *rq, struct lab_resp *rs)
 	r = lab_req_int(rq, rs, "changes_only", 0, 1, 0, &changes);
 	if (r)
 		return r;
+	if (!wants_text(rq)) {
+		uint64_t gen = lab_store_generation(rq->st);
+		char key[CACHE_KEY_MAX];
+		size_t klen = cache_key(key, (const char *const[]){ "diffs",
+					by_plan ? "plan" : "kernel", base, head,
+					changes ? "1" : "0" }, 5);
+
+		if (cache_hit(rs, key, klen, gen))
+			return 0;
+		r = lab_diff_run_text(rq->st, by_plan, base, head, changes, &rs->text,
+				      &rs->text_len, rs->err, sizeof(rs->err));
+		return r ? r : cache_answer(rs, key, klen, gen);
+	}
 	r = lab_diff_run(rq->st, by_plan, base, head, changes, &d, rs->err, sizeof(rs->err));
 	if (r)
 		return r;
-	if (wants_text(rq)) {
-		rs->text = lab_diff_text(d);
-		json_decref(d);
-		if (!rs->text)
-			return -ENOMEM;
-		rs->text_len = strlen(rs->text);
-		rs->content_type = "text/plain; charset=utf-8";
-		return 0;
-	}
-	rs->json = d;
+	/* the text table (not cached: a terminal's request, not a dashboard's) */
+	rs->text = lab_diff_text(d);
+	json_decref(d);
+	if (!rs->text)
+		return -ENOMEM;
+	rs->text_len = strlen(rs->text);
+	rs->content_type = "text/plain; charset=utf-8";
 	return 0;
 }
 

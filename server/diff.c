@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "jsonbuf.h"
 #include "record.h"
 
 const char *lab_diff_class_name(enum lab_diff_class c)
@@ -194,6 +195,159 @@ int lab_diff_run(struct lab_store *st, bool by_plan, const char *base,
 put_sides:
 	json_decref(bs);
 	json_decref(hs);
+put_desc:
+	json_decref(bdesc);
+	json_decref(hdesc);
+	return r;
+}
+
+/* ---- the fast path: rows merged over C arrays, written as JSON text ---- */
+
+static const char *pool_str(const struct lab_store_side *sd, size_t off)
+{
+	return sd->pool + off;
+}
+
+/* verdict as side() and lab_diff_run() see it: parsed back from its name */
+static enum lab_verdict verdict_of(int v)
+{
+	return v >= LAB_VERDICT_PASS && v <= LAB_VERDICT_ERROR ? (enum lab_verdict)v :
+	       LAB_VERDICT_PASS;
+}
+
+/* the same object as side() */
+static void side_text(struct lab_jsonbuf *b, const struct lab_store_side_row *r)
+{
+	if (!r) {
+		lab_jsonbuf_null(b);
+		return;
+	}
+	lab_jsonbuf_lit(b, "{\"observed\":");
+	lab_jsonbuf_int(b, r->observed);
+	lab_jsonbuf_lit(b, ",\"observed_name\":");
+	lab_jsonbuf_str(b, lab_errno_name((int)r->observed));
+	lab_jsonbuf_lit(b, ",\"expected\":");
+	if (r->has_expected)
+		lab_jsonbuf_int(b, r->expected);
+	else
+		lab_jsonbuf_null(b);
+	lab_jsonbuf_lit(b, ",\"expected_name\":");
+	if (r->has_expected)
+		lab_jsonbuf_str(b, lab_errno_name((int)r->expected));
+	else
+		lab_jsonbuf_null(b);
+	lab_jsonbuf_lit(b, ",\"verdict\":");
+	lab_jsonbuf_str(b, lab_verdict_name(r->verdict));
+	lab_jsonbuf_lit(b, ",\"result_id\":");
+	lab_jsonbuf_int(b, r->result_id);
+	lab_jsonbuf_lit(b, ",\"runs\":");
+	lab_jsonbuf_int(b, r->runs);
+	lab_jsonbuf_lit(b, ",\"flaky\":");
+	lab_jsonbuf_bool(b, r->distinct_observed > 1);
+	lab_jsonbuf_raw(b, "}", 1);
+}
+
+int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
+		      const char *head, bool changes_only, char **out, size_t *len,
+		      char *err, size_t errlen)
+{
+	struct lab_store_side bs = { 0 }, hs = { 0 };
+	struct lab_jsonbuf rows = { 0 }, doc = { 0 };
+	int counts[LAB_DIFF_NCLASSES] = { 0 };
+	json_t *bdesc = NULL, *hdesc = NULL;
+	size_t i = 0, j = 0, nrows = 0;
+	int64_t bid, hid;
+	int r;
+
+	r = resolve(st, by_plan, base, &bid, &bdesc, err, errlen);
+	if (r)
+		return r;
+	r = resolve(st, by_plan, head, &hid, &hdesc, err, errlen);
+	if (r)
+		goto put_desc;
+	r = lab_store_diff_side_load(st, by_plan, bid, &bs);
+	if (r)
+		goto put_desc;
+	r = lab_store_diff_side_load(st, by_plan, hid, &hs);
+	if (r)
+		goto free_sides;
+	lab_jsonbuf_raw(&rows, "[", 1);
+	while (i < bs.n || j < hs.n) {
+		const struct lab_store_side_row *b = i < bs.n ? &bs.rows[i] : NULL;
+		const struct lab_store_side_row *h = j < hs.n ? &hs.rows[j] : NULL;
+		const struct lab_store_side *ks;
+		const struct lab_store_side_row *k;
+		enum lab_diff_class c;
+		int cmp;
+
+		if (!b)
+			cmp = 1;
+		else if (!h)
+			cmp = -1;
+		else {
+			cmp = strcmp(pool_str(&bs, b->target_off), pool_str(&hs, h->target_off));
+			if (!cmp)
+				cmp = strcmp(pool_str(&bs, b->case_off), pool_str(&hs, h->case_off));
+		}
+		if (cmp < 0)
+			h = NULL;
+		else if (cmp > 0)
+			b = NULL;
+		if (b)
+			i++;
+		if (h)
+			j++;
+		c = lab_diff_classify(b != NULL, b ? (int)b->observed : 0,
+				      b ? verdict_of(b->verdict) : LAB_VERDICT_PASS,
+				      h != NULL, h ? (int)h->observed : 0,
+				      h ? verdict_of(h->verdict) : LAB_VERDICT_PASS);
+		counts[c]++;
+		if (changes_only && c == LAB_DIFF_UNCHANGED)
+			continue;
+		/* names from the head's row, the base's when only it has one */
+		ks = h ? &hs : &bs;
+		k = h ? h : b;
+		if (nrows++)
+			lab_jsonbuf_raw(&rows, ",", 1);
+		lab_jsonbuf_lit(&rows, "{\"target\":");
+		lab_jsonbuf_str(&rows, pool_str(ks, k->target_off));
+		lab_jsonbuf_lit(&rows, ",\"driver\":");
+		lab_jsonbuf_str(&rows, pool_str(ks, k->driver_off));
+		lab_jsonbuf_lit(&rows, ",\"case\":");
+		lab_jsonbuf_str(&rows, pool_str(ks, k->case_off));
+		lab_jsonbuf_lit(&rows, ",\"class\":");
+		lab_jsonbuf_str(&rows, lab_diff_class_name(c));
+		lab_jsonbuf_lit(&rows, ",\"base\":");
+		side_text(&rows, b);
+		lab_jsonbuf_lit(&rows, ",\"head\":");
+		side_text(&rows, h);
+		lab_jsonbuf_raw(&rows, "}", 1);
+	}
+	lab_jsonbuf_raw(&rows, "]", 1);
+	/* the same members, in the same order, as lab_diff_run() */
+	lab_jsonbuf_lit(&doc, "{\"by\":");
+	lab_jsonbuf_str(&doc, by_plan ? "plan" : "kernel");
+	lab_jsonbuf_lit(&doc, ",\"base\":");
+	lab_jsonbuf_json(&doc, bdesc);
+	lab_jsonbuf_lit(&doc, ",\"head\":");
+	lab_jsonbuf_json(&doc, hdesc);
+	lab_jsonbuf_lit(&doc, ",\"summary\":{");
+	for (int c = 0; c < LAB_DIFF_NCLASSES; c++) {
+		if (c)
+			lab_jsonbuf_raw(&doc, ",", 1);
+		lab_jsonbuf_key(&doc, lab_diff_class_name(c));
+		lab_jsonbuf_int(&doc, counts[c]);
+	}
+	lab_jsonbuf_lit(&doc, "},\"rows\":");
+	if (rows.err)
+		doc.err = rows.err;
+	lab_jsonbuf_raw(&doc, rows.p, rows.len);
+	lab_jsonbuf_raw(&doc, "}", 1);
+	r = lab_jsonbuf_take(&doc, out, len);
+	lab_jsonbuf_free(&rows);
+free_sides:
+	lab_store_side_free(&bs);
+	lab_store_side_free(&hs);
 put_desc:
 	json_decref(bdesc);
 	json_decref(hdesc);

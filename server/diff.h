@@ -58,6 +58,15 @@ int lab_diff_run(struct lab_store *st, bool by_plan, const char *base,
 		 const char *head, bool changes_only, json_t **out,
 		 char *err, size_t errlen);
 
+/*
+ * The same document as lab_diff_run() as JSON text, built without per-row
+ * JSON objects (the GET /diffs path): *out malloc'd, NUL-terminated, *len
+ * bytes. Same errors as lab_diff_run().
+ */
+int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
+		      const char *head, bool changes_only, char **out, size_t *len,
+		      char *err, size_t errlen);
+
 /* an aligned text table of a lab_diff_run() result; NULL on ENOMEM */
 char *lab_diff_text(json_t *diff);
 

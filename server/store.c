@@ -15,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 
 #include "auth.h"
+#include "jsonbuf.h"
 #include "log.h"
 #include "record.h"
 #include "sched.h"
@@ -35,7 +37,7 @@ enum stmt_id {
 	S_JOB_INSERT, S_JOB_GET, S_JOB_GET_JSON, S_JOB_TRANSITION,
 	S_JOB_SET_BACKEND, S_JOB_RETRY, S_JOB_NEXT, S_JOBS_IN_STATE,
 	S_JOB_STATE, S_LATEST_REFRESH,
-	S_RESULT_INSERT, S_MATRIX, S_DIFF_KERNEL, S_DIFF_PLAN,
+	S_RESULT_INSERT, S_MATRIX, S_DIFF_KERNEL, S_DIFF_PLAN, S_DATA_VERSION,
 	S_TOKEN_ADD, S_TOKEN_LOOKUP, S_TOKEN_EXISTS, S_TOKEN_TOUCH,
 	S__COUNT
 };
@@ -165,6 +167,7 @@ static const char *const stmt_sql[S__COUNT] = {
 		" SELECT max(r2.id) FROM jobs j JOIN results r2 ON r2.job_id = j.id "
 		" WHERE j.plan_id = ?1 AND j.state = 3 GROUP BY r2.target_id, r2.case_id) "
 		"ORDER BY t.name, r.case_id",
+	[S_DATA_VERSION] = "PRAGMA data_version",
 	[S_TOKEN_ADD] = "INSERT INTO tokens (name, sha256, scopes) VALUES (?1, ?2, ?3)",
 	[S_TOKEN_LOOKUP] = "SELECT name, scopes, coalesce(last_used_at, 0) < " NOW " - 60 "
 		"FROM tokens WHERE sha256 = ?1",
@@ -182,6 +185,10 @@ struct lab_store {
 	sqlite3_stmt *stmt[S__COUNT];
 	sqlite3_stmt *jobs_list[1 << JOB_FILTERS];
 	sqlite3_stmt *results_list[1 << RESULT_FILTERS];
+	/* lab_store_generation(): this connection committed a write since it
+	 * last looked (set by the commit hook), and the data_version it saw */
+	bool dirty;
+	int64_t data_version;
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -645,6 +652,13 @@ free_list:
 	return r;
 }
 
+/* commit hook: runs in the committing thread; never vetoes the commit */
+static int on_commit(void *arg)
+{
+	((struct lab_store *)arg)->dirty = true;
+	return 0;
+}
+
 int lab_store_open(const char *db_path, const char *schema_dir,
 		   struct lab_store **out)
 {
@@ -675,6 +689,7 @@ int lab_store_open(const char *db_path, const char *schema_dir,
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_commit_hook(st->db, on_commit, st);
 	r = exec_sql(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", "pragmas");
 	/* asked for read-write, SQLite fell back to read-only: say so, not EACCES */
 	if (r == -EACCES && sqlite3_db_readonly(st->db, "main") == 1)
@@ -1946,6 +1961,363 @@ int lab_store_diff_side(struct lab_store *st, bool by_plan, int64_t id,
 		return -EIO;
 	sqlite3_bind_int64(s, 1, id);
 	return rows_json(st, s, out, "diff side");
+}
+
+/* ---- fast read paths: matrix and diff sides without per-row JSON ---------- */
+
+/*
+ * Every process-wide change that may make results visible bumps this; a
+ * connection notices its own commits (commit hook) and everyone else's
+ * (PRAGMA data_version) when it asks, so no write path needs to remember.
+ */
+static _Atomic uint64_t visible_gen = 1;
+
+uint64_t lab_store_generation(struct lab_store *st)
+{
+	sqlite3_stmt *s = stmt(st, S_DATA_VERSION);
+	bool changed = st->dirty;
+
+	if (s && sqlite3_step(s) == SQLITE_ROW) {
+		int64_t v = sqlite3_column_int64(s, 0);
+
+		changed |= v != st->data_version;
+		st->data_version = v;
+	} else {
+		changed = true;		/* cannot tell: assume a change */
+	}
+	if (s)
+		done(s);
+	st->dirty = false;
+	if (changed)
+		return atomic_fetch_add(&visible_gen, 1) + 1;
+	return atomic_load(&visible_gen);
+}
+
+/* how row_json() writes a column, decided once per statement */
+enum col_kind { COL_STATE, COL_VERDICT, COL_BOOL, COL_JSON, COL_PLAIN };
+
+struct col_plan {
+	enum col_kind kind;
+	bool errno_name;	/* also "<name>_name": the errno's name */
+	char key[40];		/* "\"name\":" */
+	char name_key[48];	/* "\"name_name\":" */
+};
+
+static void plan_cols(sqlite3_stmt *s, struct col_plan *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *name = sqlite3_column_name(s, i);
+
+		p[i].kind = strcmp(name, "state") == 0 ? COL_STATE :
+			    strcmp(name, "verdict") == 0 ? COL_VERDICT :
+			    strcmp(name, "reused") == 0 || strcmp(name, "has_log") == 0 ? COL_BOOL :
+			    is_json_col(name) ? COL_JSON : COL_PLAIN;
+		p[i].errno_name = strcmp(name, "observed") == 0 || strcmp(name, "expected") == 0;
+		snprintf(p[i].key, sizeof(p[i].key), "\"%s\":", name);
+		snprintf(p[i].name_key, sizeof(p[i].name_key), "\"%s_name\":", name);
+	}
+}
+
+/* one column as row_json() would have it (the same value, as text) */
+static void col_text(struct lab_jsonbuf *b, sqlite3_stmt *s, int i,
+		     const struct col_plan *p)
+{
+	int type = sqlite3_column_type(s, i);
+
+	if (type == SQLITE_NULL) {
+		lab_jsonbuf_null(b);
+	} else if (p->kind == COL_STATE) {
+		lab_jsonbuf_str(b, lab_job_state_name(sqlite3_column_int(s, i)));
+	} else if (p->kind == COL_VERDICT) {
+		lab_jsonbuf_str(b, lab_verdict_name(sqlite3_column_int(s, i)));
+	} else if (p->kind == COL_BOOL) {
+		lab_jsonbuf_bool(b, sqlite3_column_int(s, i) != 0);
+	} else if (type == SQLITE_INTEGER) {
+		lab_jsonbuf_int(b, sqlite3_column_int64(s, i));
+	} else if (type == SQLITE_FLOAT) {
+		lab_jsonbuf_real(b, sqlite3_column_double(s, i));
+	} else if (p->kind == COL_JSON) {
+		const char *t = (const char *)sqlite3_column_text(s, i);
+		json_t *v = json_loads(t, JSON_DECODE_ANY, NULL);
+
+		if (v)
+			lab_jsonbuf_json(b, v);
+		else
+			lab_jsonbuf_str(b, t);
+		json_decref(v);
+	} else {
+		const char *t = (const char *)sqlite3_column_text(s, i);
+
+		lab_jsonbuf_strn(b, t, (size_t)sqlite3_column_bytes(s, i));
+	}
+	if (p->errno_name) {
+		lab_jsonbuf_raw(b, ",", 1);
+		lab_jsonbuf_lit(b, p->name_key);
+		if (type == SQLITE_INTEGER)
+			lab_jsonbuf_str(b, lab_errno_name(sqlite3_column_int(s, i)));
+		else
+			lab_jsonbuf_null(b);
+	}
+}
+
+/* a set of strings: unique, in first-seen order (@order) and sorted */
+struct strset {
+	char **sorted;
+	char **order;
+	size_t n, cap;
+	int err;
+};
+
+static void strset_add(struct strset *ss, const char *str)
+{
+	size_t lo = 0, hi = ss->n;
+	char *copy;
+
+	if (ss->err)
+		return;
+	/* rows come grouped: the last one added is the usual hit */
+	if (ss->n && strcmp(ss->order[ss->n - 1], str) == 0)
+		return;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(ss->sorted[mid], str);
+
+		if (!c)
+			return;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (ss->n == ss->cap) {
+		size_t cap = ss->cap ? ss->cap * 2 : 64;
+		char **a = realloc(ss->sorted, cap * sizeof(*a));
+
+		if (a)
+			ss->sorted = a;
+		a = a ? realloc(ss->order, cap * sizeof(*a)) : NULL;
+		if (!a) {
+			ss->err = -ENOMEM;
+			return;
+		}
+		ss->order = a;
+		ss->cap = cap;
+	}
+	copy = strdup(str);
+	if (!copy) {
+		ss->err = -ENOMEM;
+		return;
+	}
+	memmove(ss->sorted + lo + 1, ss->sorted + lo, (ss->n - lo) * sizeof(char *));
+	ss->sorted[lo] = copy;
+	ss->order[ss->n++] = copy;
+}
+
+static void strset_json(struct lab_jsonbuf *b, char **v, size_t n)
+{
+	lab_jsonbuf_raw(b, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			lab_jsonbuf_raw(b, ",", 1);
+		lab_jsonbuf_str(b, v[i]);
+	}
+	lab_jsonbuf_raw(b, "]", 1);
+}
+
+static void strset_free(struct strset *ss)
+{
+	for (size_t i = 0; i < ss->n; i++)
+		free(ss->order[i]);
+	free(ss->order);
+	free(ss->sorted);
+}
+
+/* the string a TEXT/BLOB column would be in row_json(), else NULL */
+static const char *col_str(sqlite3_stmt *s, int i)
+{
+	int t = sqlite3_column_type(s, i);
+
+	return t == SQLITE_TEXT || t == SQLITE_BLOB ? (const char *)sqlite3_column_text(s, i) : NULL;
+}
+
+int lab_store_matrix_text(struct lab_store *st, int64_t kernel_id, char **out,
+			  size_t *len)
+{
+	struct lab_jsonbuf cells = { 0 }, doc = { 0 };
+	struct strset sets[3] = { { 0 } };	/* drivers, cases, targets */
+	int counts[LAB_VERDICT_ERROR + 1] = { 0 };
+	struct col_plan cp[16];
+	const char *str;
+	sqlite3_stmt *s;
+	json_t *kern;
+	size_t ncells = 0;
+	int ncols, rc, r;
+
+	s = stmt(st, S_KERNEL_GET_ID);
+	if (!s || !stmt(st, S_MATRIX))
+		return -EIO;
+	sqlite3_bind_int64(s, 1, kernel_id);
+	r = row_one(st, s, &kern, "kernel get");
+	if (r)
+		return r;
+	s = stmt(st, S_MATRIX);
+	sqlite3_bind_int64(s, 1, kernel_id);
+	ncols = sqlite3_column_count(s);
+	if (ncols > (int)(sizeof(cp) / sizeof(cp[0]))) {
+		r = -EIO;
+		goto put_kern;
+	}
+	plan_cols(s, cp, ncols);
+	lab_jsonbuf_raw(&cells, "[", 1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (ncells++)
+			lab_jsonbuf_raw(&cells, ",", 1);
+		lab_jsonbuf_raw(&cells, "{", 1);
+		for (int i = 0; i < ncols; i++) {
+			if (i)
+				lab_jsonbuf_raw(&cells, ",", 1);
+			lab_jsonbuf_lit(&cells, cp[i].key);
+			col_text(&cells, s, i, &cp[i]);
+		}
+		lab_jsonbuf_raw(&cells, "}", 1);
+		/* columns 0-3: target, driver, case, verdict (S_MATRIX) */
+		if ((str = col_str(s, 1)))
+			strset_add(&sets[0], str);
+		if ((str = col_str(s, 2)))
+			strset_add(&sets[1], str);
+		if ((str = col_str(s, 0)))
+			strset_add(&sets[2], str);
+		if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
+			int v = sqlite3_column_int(s, 3);
+
+			if (v >= LAB_VERDICT_PASS && v <= LAB_VERDICT_ERROR)
+				counts[v]++;
+		}
+	}
+	r = rc == SQLITE_DONE ? 0 : db_err(st, rc, "matrix");
+	done(s);
+	if (r)
+		goto free_bufs;
+	lab_jsonbuf_raw(&cells, "]", 1);
+	r = cells.err ? cells.err : sets[0].err ? sets[0].err : sets[1].err ? sets[1].err : sets[2].err;
+	if (r)
+		goto free_bufs;
+	/* the same members, in the same order, as lab_store_matrix() */
+	lab_jsonbuf_lit(&doc, "{\"kernel\":");
+	lab_jsonbuf_json(&doc, kern);
+	lab_jsonbuf_lit(&doc, ",\"drivers\":");
+	strset_json(&doc, sets[0].order, sets[0].n);
+	lab_jsonbuf_lit(&doc, ",\"targets\":");
+	strset_json(&doc, sets[2].sorted, sets[2].n);
+	lab_jsonbuf_lit(&doc, ",\"cases\":");
+	strset_json(&doc, sets[1].sorted, sets[1].n);
+	lab_jsonbuf_lit(&doc, ",\"summary\":{");
+	for (int v = LAB_VERDICT_PASS; v <= LAB_VERDICT_ERROR; v++) {
+		if (v != LAB_VERDICT_PASS)
+			lab_jsonbuf_raw(&doc, ",", 1);
+		lab_jsonbuf_key(&doc, lab_verdict_name(v));
+		lab_jsonbuf_int(&doc, counts[v]);
+	}
+	lab_jsonbuf_lit(&doc, "},\"cells\":");
+	lab_jsonbuf_raw(&doc, cells.p, cells.len);
+	lab_jsonbuf_raw(&doc, "}", 1);
+	r = lab_jsonbuf_take(&doc, out, len);
+free_bufs:
+	lab_jsonbuf_free(&doc);
+	lab_jsonbuf_free(&cells);
+	for (int k = 0; k < 3; k++)
+		strset_free(&sets[k]);
+put_kern:
+	json_decref(kern);
+	return r;
+}
+
+void lab_store_side_free(struct lab_store_side *side)
+{
+	if (!side)
+		return;
+	free(side->rows);
+	free(side->pool);
+	memset(side, 0, sizeof(*side));
+}
+
+/* append @s (NUL included) to the side's pool; its offset or SIZE_MAX */
+static size_t pool_add(struct lab_store_side *side, size_t *cap, const char *s)
+{
+	size_t n = strlen(s) + 1, off = side->pool_len;
+
+	if (off + n > *cap) {
+		size_t c = *cap ? *cap * 2 : 16384;
+		char *p;
+
+		while (c < off + n)
+			c *= 2;
+		p = realloc(side->pool, c);
+		if (!p)
+			return SIZE_MAX;
+		side->pool = p;
+		*cap = c;
+	}
+	memcpy(side->pool + off, s, n);
+	side->pool_len += n;
+	return off;
+}
+
+int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
+			     struct lab_store_side *out)
+{
+	sqlite3_stmt *s = stmt(st, by_plan ? S_DIFF_PLAN : S_DIFF_KERNEL);
+	struct lab_store_side side = { 0 };
+	size_t cap = 0, pcap = 0;
+	int rc, r = 0;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	/* columns: target, driver, case, observed, expected, verdict,
+	 * result_id, runs, distinct_observed (S_DIFF_KERNEL/S_DIFF_PLAN) */
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct lab_store_side_row *row;
+		const char *t = col_str(s, 0), *d = col_str(s, 1), *c = col_str(s, 2);
+
+		if (side.n == cap) {
+			size_t nc = cap ? cap * 2 : 1024;
+			struct lab_store_side_row *a = realloc(side.rows, nc * sizeof(*a));
+
+			if (!a) {
+				r = -ENOMEM;
+				break;
+			}
+			side.rows = a;
+			cap = nc;
+		}
+		row = &side.rows[side.n];
+		row->target_off = pool_add(&side, &pcap, t ? t : "");
+		row->driver_off = pool_add(&side, &pcap, d ? d : "");
+		row->case_off = pool_add(&side, &pcap, c ? c : "");
+		if (row->target_off == SIZE_MAX || row->driver_off == SIZE_MAX ||
+		    row->case_off == SIZE_MAX) {
+			r = -ENOMEM;
+			break;
+		}
+		row->observed = sqlite3_column_int64(s, 3);
+		row->has_expected = sqlite3_column_type(s, 4) == SQLITE_INTEGER;
+		row->expected = sqlite3_column_int64(s, 4);
+		row->verdict = sqlite3_column_int(s, 5);
+		row->result_id = sqlite3_column_int64(s, 6);
+		row->runs = sqlite3_column_int64(s, 7);
+		row->distinct_observed = sqlite3_column_int64(s, 8);
+		side.n++;
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = db_err(st, rc, "diff side");
+	done(s);
+	if (r) {
+		lab_store_side_free(&side);
+		return r;
+	}
+	*out = side;
+	return 0;
 }
 
 /* ---- tokens --------------------------------------------------------------- */

@@ -246,6 +246,44 @@ int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out);
 int lab_store_diff_side(struct lab_store *st, bool by_plan, int64_t id,
 			json_t **out);
 
+/*
+ * Fast read paths (added for issue 8): the same data as lab_store_matrix()
+ * and lab_store_diff_side(), without one json_t per row.
+ *
+ * lab_store_matrix_text: the JSON text of lab_store_matrix()'s document
+ * (same members and values); *out is malloc'd, NUL-terminated, *len bytes.
+ *
+ * lab_store_diff_side_load: the rows of lab_store_diff_side() in C: strings
+ * live in side->pool at the *_off offsets (NUL-terminated; "" for NULL);
+ * free with lab_store_side_free() (accepts a zeroed struct). Relies on the
+ * schema's NOT NULL/CHECK constraints: observed, verdict, result_id, runs
+ * and distinct_observed are integers; expected may be NULL.
+ *
+ * lab_store_generation: a process-wide counter that changes whenever data
+ * may have become visible: this connection committed a write (commit hook)
+ * or any other connection/process did (PRAGMA data_version, checked here).
+ * Read it BEFORE building a cached body (respcache.h). Never fails: when
+ * it cannot tell it returns a new value.
+ */
+struct lab_store_side_row {
+	size_t target_off, driver_off, case_off;
+	int64_t observed, expected, result_id, runs, distinct_observed;
+	bool has_expected;
+	int verdict;
+};
+struct lab_store_side {
+	struct lab_store_side_row *rows;
+	size_t n;
+	char *pool;
+	size_t pool_len;
+};
+int lab_store_matrix_text(struct lab_store *st, int64_t kernel_id, char **out,
+			  size_t *len);
+int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
+			     struct lab_store_side *out);
+void lab_store_side_free(struct lab_store_side *side);
+uint64_t lab_store_generation(struct lab_store *st);
+
 /* tokens with scopes ("admin", "ingest"; space-separated) */
 int lab_store_token_add_scoped(struct lab_store *st, const char *name,
 			       const char *secret, const char *scopes);
