@@ -17,7 +17,7 @@
  * x 150 cases, with ~73% of targets running on a given night, so the total
  * is exactly --rows (10,000,000). Commits every night; progress on stderr.
  *
- * query: times the server's read paths in-process on that DB: lab_diff_run
+ * query: times the server's read paths in-process on that DB: lab_diff_run_text (and lab_diff_run)
  * between the last two nightlies, lab_store_matrix for the last nightly,
  * the job list, each --iterations times (first call = cold, then median
  * and max), and prints DB bytes per result.
@@ -280,7 +280,7 @@ static int query(const struct hopts *o)
 	char base[64] = "", head[64] = "";
 	struct lab_store *st;
 	struct lab_kernel k = { 0 };
-	struct timing td, tm, tj;
+	struct timing td, tm, tj, tdj, tmj;
 	double *t = calloc((size_t)o->iters, sizeof(double));
 	sqlite3 *db;
 	sqlite3_stmt *s;
@@ -321,30 +321,67 @@ static int query(const struct hopts *o)
 		char err[256];
 		double t0 = gen_now();
 
-		r = lab_diff_run(st, false, base, head, false, &v, err, sizeof(err));
+		char *txt = NULL;
+		size_t len = 0;
+
+		/* what GET /diffs serves (uncached): rows straight to JSON text */
+		r = lab_diff_run_text(st, false, base, head, false, &txt, &len, err, sizeof(err));
 		t[i] = gen_now() - t0;
 		if (r) {
 			fprintf(stderr, "lab-bench-history: diff: %s\n", err);
 			goto close;
 		}
-		nrows = json_array_size(json_object_get(v, "rows"));
-		json_decref(v);
+		if (i == 0) {
+			v = json_loadb(txt, len, 0, NULL);
+			nrows = json_array_size(json_object_get(v, "rows"));
+			json_decref(v);
+		}
+		free(txt);
 	}
 	summarise(t, o->iters, &td);
+	for (int i = 0; i < o->iters; i++) {	/* the json_t document path, for comparison */
+		char err[256];
+		double t0 = gen_now();
+
+		r = lab_diff_run(st, false, base, head, false, &v, err, sizeof(err));
+		t[i] = gen_now() - t0;
+		if (r)
+			goto close;
+		json_decref(v);
+	}
+	summarise(t, o->iters, &tdj);
 	r = lab_store_kernel_get(st, head, &k);
 	if (r)
 		goto close;
 	for (int i = 0; i < o->iters; i++) {
 		double t0 = gen_now();
 
+		char *txt = NULL;
+		size_t len = 0;
+
+		/* what GET /matrix serves (uncached) */
+		r = lab_store_matrix_text(st, k.id, &txt, &len);
+		t[i] = gen_now() - t0;
+		if (r)
+			goto clear_k;
+		if (i == 0) {
+			v = json_loadb(txt, len, 0, NULL);
+			ncells = json_array_size(json_object_get(v, "cells"));
+			json_decref(v);
+		}
+		free(txt);
+	}
+	summarise(t, o->iters, &tm);
+	for (int i = 0; i < o->iters; i++) {	/* the json_t document path */
+		double t0 = gen_now();
+
 		r = lab_store_matrix(st, k.id, &v);
 		t[i] = gen_now() - t0;
 		if (r)
 			goto clear_k;
-		ncells = json_array_size(json_object_get(v, "cells"));
 		json_decref(v);
 	}
-	summarise(t, o->iters, &tm);
+	summarise(t, o->iters, &tmj);
 	for (int i = 0; i < o->iters; i++) {
 		struct lab_job_filter f = { .state = -1, .limit = 50 };
 		double t0 = gen_now();
@@ -359,16 +396,17 @@ static int query(const struct hopts *o)
 	printf("history: %lld results, %.1f MB, %.1f bytes/result\n", nres,
 	       pages * psize / 1e6, (double)pages * psize / nres);
 	printf("history: diff %s..%s (%zu rows): cold %.1f ms, median %.1f ms, max %.1f ms "
-	       "(lab_diff_run, %d runs)\n", base, head, nrows, td.cold * 1e3, td.median * 1e3,
-	       td.max * 1e3, o->iters);
+	       "(lab_diff_run_text, %d runs; json_t path: median %.1f ms)\n", base, head, nrows,
+	       td.cold * 1e3, td.median * 1e3, td.max * 1e3, o->iters, tdj.median * 1e3);
 	printf("history: matrix %s (%zu cells): cold %.1f ms, median %.1f ms, max %.1f ms "
-	       "(lab_store_matrix)\n", head, ncells, tm.cold * 1e3, tm.median * 1e3, tm.max * 1e3);
+	       "(lab_store_matrix_text; json_t path: median %.1f ms)\n", head, ncells,
+	       tm.cold * 1e3, tm.median * 1e3, tm.max * 1e3, tmj.median * 1e3);
 	printf("history: job list (50 newest): cold %.2f ms, median %.2f ms\n",
 	       tj.cold * 1e3, tj.median * 1e3);
 	printf("BENCH history_results=%lld history_bytes_per_result=%.1f diff_ms=%.2f "
-	       "matrix_ms=%.2f joblist_ms=%.3f base=%s head=%s\n", nres,
-	       (double)pages * psize / nres, td.median * 1e3, tm.median * 1e3, tj.median * 1e3,
-	       base, head);
+	       "matrix_ms=%.2f joblist_ms=%.3f diff_json_ms=%.2f matrix_json_ms=%.2f base=%s head=%s\n",
+	       nres, (double)pages * psize / nres, td.median * 1e3, tm.median * 1e3, tj.median * 1e3,
+	       tdj.median * 1e3, tmj.median * 1e3, base, head);
 clear_k:
 	lab_kernel_clear(&k);
 close:
