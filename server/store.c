@@ -39,6 +39,7 @@ enum stmt_id {
 	S_JOB_STATE, S_LATEST_REFRESH,
 	S_RESULT_INSERT, S_MATRIX, S_DIFF_KERNEL, S_DIFF_PLAN, S_DATA_VERSION,
 	S_TOKEN_ADD, S_TOKEN_LOOKUP, S_TOKEN_EXISTS, S_TOKEN_TOUCH,
+	S_RESULT_ERRNOS,
 	S__COUNT
 };
 
@@ -174,6 +175,11 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_TOKEN_EXISTS] = "SELECT 1 FROM tokens WHERE name = ?1",
 	[S_TOKEN_TOUCH] = "UPDATE tokens SET last_used_at = " NOW " WHERE sha256 = ?1 "
 		"AND (last_used_at IS NULL OR last_used_at < " NOW " - 60)",
+	/* results_job index range (job_id, case_id): the repeats of one cell */
+	[S_RESULT_ERRNOS] =
+		"SELECT x.observed, count(*) FROM results r JOIN results x "
+		"ON x.job_id = r.job_id AND x.case_id = r.case_id WHERE r.id = ?1 "
+		"GROUP BY x.observed ORDER BY x.observed",
 };
 
 #define JOB_FILTERS 5		/* state, kernel, target, plan, cursor */
@@ -2428,4 +2434,31 @@ int lab_store_pragma(struct lab_store *st, const char *name, long value)
 		}
 	}
 	return -EINVAL;
+}
+
+int lab_store_result_errnos(struct lab_store *st, int64_t result_id, json_t **out)
+{
+	sqlite3_stmt *s = stmt(st, S_RESULT_ERRNOS);
+	json_t *dist;
+	int rc;
+
+	if (!s)
+		return -EIO;
+	dist = json_object();
+	if (!dist)
+		return -ENOMEM;
+	sqlite3_bind_int64(s, 1, result_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_object_set_new(dist, lab_errno_name(sqlite3_column_int(s, 0)),
+				    json_integer(sqlite3_column_int64(s, 1)));
+	rc = rc == SQLITE_DONE ? 0 : db_err(st, rc, "result errnos");
+	done(s);
+	if (!rc && !json_object_size(dist))
+		rc = -ENOENT;
+	if (rc) {
+		json_decref(dist);
+		return rc;
+	}
+	*out = dist;
+	return 0;
 }

@@ -302,4 +302,11 @@ int lab_store_pragma(struct lab_store *st, const char *name, long value);
 /* targets from targets/<arch>/<name>.json (docs/targets.md); see targets.c */
 int lab_targets_load(struct lab_store *st, const char *dir, int *loaded);
 
+/*
+ * The errno distribution of the repeats behind one result (same job, same
+ * case): {"EINVAL": 2, "OK": 1} (lab_errno_name keys). One grouped query on
+ * the results_job index. -ENOENT for an unknown result id.
+ */
+int lab_store_result_errnos(struct lab_store *st, int64_t result_id, json_t **out);
+
 #endif /* LAB_STORE_H */
