@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -20,6 +21,7 @@
 #include "diff.h"
 #include "log.h"
 #include "nightly.h"
+#include "proc.h"
 
 #define NIGHTLY_KEEP_RUNS 60
 #define NIGHTLY_SCAN_MIN (8 * 1440)	/* cron: look back at most 8 days */
@@ -241,91 +243,360 @@ static bool name_char(unsigned char c)
 	       c == '.' || c == '_' || c == '-' || c == '+';
 }
 
-/* the kernel names of the config's "kernels", registering unknown ones */
-static int kernels_resolve(struct lab_store *st, json_t *list, json_t *names)
+/* one "kernels" entry of the config, checked (entry_parse) */
+struct kentry {
+	bool debian;			/* else a tree the lab builds */
+	char spec[72];			/* debian: series or release as fetch-debian takes it */
+	const char *arch;		/* debian: x86_64 | arm64 | s390x (static) */
+	struct lab_kernel k;		/* tree: source/source_ref (recipe) */
+	char name[72], recipe[1600];
+};
+
+static const char *arch_of(const char *a)
 {
-	size_t i;
-	json_t *v;
+	static const char *const arches[] = { "x86_64", "arm64", "s390x", NULL };
 
-	json_array_foreach(list, i, v) {
-		struct lab_kernel k = { 0 }, old = { 0 };
-		char name[72], recipe[1600], tree[520], patches[1032];
-		const char *s = json_string_value(v);
-		int ret;
+	for (int i = 0; arches[i]; i++)
+		if (!strcmp(a, arches[i]))
+			return arches[i];
+	return NULL;
+}
 
-		if (s) {	/* a Debian kernel by fetch-debian's name */
-			if (!lab_artifacts_name_ok(s) || strlen(s) > 64)
-				return -EINVAL;
-			snprintf(name, sizeof(name), "%s", s);
-			k.source = "debian";
-		} else if (json_is_object(v) && json_is_string(json_object_get(v, "tree"))) {
-			const char *t = str_of(v, "tree"), *n = str_of(v, "name");
-			size_t j, o = 0;
+/* check "kernels"[@i]; -EINVAL with a one-line reason in @why */
+static int entry_parse(json_t *v, size_t i, struct kentry *e, char *why, size_t n)
+{
+	const char *s = json_string_value(v);
 
-			const char *pp = str_of(v, "patches");
+	memset(e, 0, sizeof(*e));
+	if (s || (json_is_object(v) && json_object_get(v, "debian"))) {
+		const char *a = "x86_64";	/* a plain string, or no "arch" */
 
-			if (strlen(t) > 512 || strlen(pp) > 1024)
-				return -EINVAL;
-			if (*pp)
-				snprintf(recipe, sizeof(recipe), "tree=%s;patches=%s", t, pp);
-			else
-				snprintf(recipe, sizeof(recipe), "tree=%s", t);
-			k.source = "build";
-			k.source_ref = recipe;
-			if (lab_artifacts_recipe(&k, tree, sizeof(tree), patches, sizeof(patches)))
-				return -EINVAL;
-			if (*n) {
-				if (!lab_artifacts_name_ok(n) || strlen(n) > 64)
-					return -EINVAL;
-				snprintf(name, sizeof(name), "%s", n);
-			} else {
-				o = (size_t)snprintf(name, sizeof(name), "nightly-");
-				for (j = 0; t[j] && o < 64; j++)
-					name[o++] = name_char((unsigned char)t[j]) ? t[j] : '_';
-				name[o] = '\0';
-			}
-		} else {
+		if (!s) {
+			s = json_string_value(json_object_get(v, "debian"));
+			if (json_object_get(v, "arch"))
+				a = str_of(v, "arch");
+		}
+		if (!s || !lab_artifacts_name_ok(s) || strlen(s) > 64) {
+			snprintf(why, n, "kernels[%zu]: a Debian kernel is a series (6.1, 6.12) or a "
+				 "release of [A-Za-z0-9.+_-], at most 64 bytes", i);
 			return -EINVAL;
 		}
-		ret = lab_store_kernel_get(st, name, &old);
-		lab_kernel_clear(&old);
-		if (ret == -ENOENT) {
-			k.name = name;
-			k.arch = "x86_64";
-			ret = lab_store_kernel_put(st, &k);
-			if (!ret)
-				lab_info("nightly: kernel %s registered (%s)", name,
-					 k.source_ref ? k.source_ref : "debian");
+		e->arch = arch_of(a);
+		if (!e->arch) {
+			snprintf(why, n, "kernels[%zu]: arch '%.32s' is not x86_64, arm64 or s390x", i, a);
+			return -EINVAL;
 		}
-		if (ret)
-			return ret;
-		json_array_append_new(names, json_string(name));
+		e->debian = true;
+		snprintf(e->spec, sizeof(e->spec), "%s", s);
+		return 0;
+	}
+	if (json_is_object(v) && json_is_string(json_object_get(v, "tree"))) {
+		const char *t = str_of(v, "tree"), *nm = str_of(v, "name"), *pp = str_of(v, "patches");
+		char tree[520], patches[1032];
+		size_t j, o;
+
+		if (strlen(t) > 512 || strlen(pp) > 1024) {
+			snprintf(why, n, "kernels[%zu]: tree or patches path too long", i);
+			return -EINVAL;
+		}
+		if (*pp)
+			snprintf(e->recipe, sizeof(e->recipe), "tree=%s;patches=%s", t, pp);
+		else
+			snprintf(e->recipe, sizeof(e->recipe), "tree=%s", t);
+		e->k.source = "build";
+		e->k.source_ref = e->recipe;
+		if (lab_artifacts_recipe(&e->k, tree, sizeof(tree), patches, sizeof(patches))) {
+			snprintf(why, n, "kernels[%zu]: bad tree/patches (want debian-6.1|debian-6.12 "
+				 "or /abs/git@ref, patches an absolute path)", i);
+			return -EINVAL;
+		}
+		if (*nm) {
+			if (!lab_artifacts_name_ok(nm) || strlen(nm) > 64) {
+				snprintf(why, n, "kernels[%zu]: bad name '%.64s'", i, nm);
+				return -EINVAL;
+			}
+			snprintf(e->name, sizeof(e->name), "%s", nm);
+		} else {
+			o = (size_t)snprintf(e->name, sizeof(e->name), "nightly-");
+			for (j = 0; t[j] && o < 64; j++)
+				e->name[o++] = name_char((unsigned char)t[j]) ? t[j] : '_';
+			e->name[o] = '\0';
+		}
+		return 0;
+	}
+	snprintf(why, n, "kernels[%zu]: want \"6.12\", {\"debian\": \"6.12\", \"arch\": "
+		 "\"arm64\"} or {\"tree\": ..., \"name\": ...}", i);
+	return -EINVAL;
+}
+
+/* the last non-empty line of @text (trimmed, at most @n - 1 bytes) into @out */
+static void last_line(const char *text, char *out, size_t n)
+{
+	const char *end = text + strlen(text), *b;
+
+	while (end > text && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	for (b = end; b > text && b[-1] != '\n'; b--)
+		;
+	snprintf(out, n, "%.*s", (int)(end - b), b);
+}
+
+/*
+ * Resolve a Debian series/release to the newest package's release with
+ * `kernels/fetch-debian --resolve` (apt metadata only, no download; a few
+ * seconds; $IOMMULAB_FETCH_DEBIAN names another resolver for tests).
+ * *out = {"release", "version", "arch", "series", "package"}; else -errno
+ * and the resolver's last output line in @why.
+ */
+static int debian_resolve(const struct lab_config *cfg, const struct kentry *e, json_t **out,
+			  char *why, size_t n)
+{
+	const char *env = getenv("IOMMULAB_FETCH_DEBIAN");
+	char prog[PATH_MAX], log[PATH_MAX], *text = NULL, *line;
+	char *argv[] = { prog, "--kernel", (char *)e->spec, "--arch", (char *)e->arch,
+			 "--resolve", NULL };
+	int status = 0, ret, waited;
+	size_t len = 0;
+	pid_t pid, w;
+	FILE *fp;
+
+	if (env && *env == '/')
+		snprintf(prog, sizeof(prog), "%s", env);
+	else if (snprintf(prog, sizeof(prog), "%s/kernels/fetch-debian", cfg->top) >= (int)sizeof(prog))
+		return -ENAMETOOLONG;
+	if (snprintf(log, sizeof(log), "%s/nightly-resolve.log", cfg->state_dir) >= (int)sizeof(log))
+		return -ENAMETOOLONG;
+	ret = lab_proc_spawn_group(argv, log, &pid);
+	if (ret) {
+		snprintf(why, n, "cannot run %.120s: %s", prog, strerror(-ret));
+		return ret;
+	}
+	for (waited = 0; (w = waitpid(pid, &status, WNOHANG)) == 0 && waited < 60000; waited += 50)
+		usleep(50 * 1000);
+	if (w != pid) {
+		lab_proc_kill_group(pid, false);
+		snprintf(why, n, "%.120s --resolve did not finish within 60 s", prog);
+		return -ETIMEDOUT;
+	}
+	fp = fopen(log, "re");
+	if (fp) {
+		text = calloc(1, 16385);
+		if (text)
+			len = fread(text, 1, 16384, fp);
+		fclose(fp);
+	}
+	if (!text)
+		return -ENOMEM;
+	text[len] = '\0';
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		last_line(text, why, n);
+		if (!*why)
+			snprintf(why, n, "%.120s exited with status %d", prog, WIFEXITED(status) ?
+				 WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		free(text);
+		return -ENOENT;
+	}
+	/* the JSON line is the last one starting with '{' (stderr shares the log) */
+	line = NULL;
+	for (char *p = text; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (*p == '{')
+			line = p;
+	}
+	*out = line ? json_loadb(line, strcspn(line, "\n"), 0, NULL) : NULL;
+	free(text);
+	if (!*out || !json_is_string(json_object_get(*out, "release")) ||
+	    !lab_artifacts_name_ok(str_of(*out, "release")) ||
+	    strcmp(str_of(*out, "arch"), e->arch)) {
+		json_decref(*out);
+		*out = NULL;
+		snprintf(why, n, "%.120s --resolve printed no valid release", prog);
+		return -EPROTO;
 	}
 	return 0;
 }
 
-static int fire(struct lab_store *st, time_t slot, time_t now)
+/* does Debian release @rel belong to entry @spec ("6.12" -> 6.12.N+deb12-..)? */
+static bool release_of(const char *rel, const char *spec)
+{
+	size_t n = strlen(spec);
+
+	return !strncmp(rel, spec, n) && (rel[n] == '.' || rel[n] == '-' || rel[n] == '\0');
+}
+
+/* the last kernel registered for @e (name debian-*, same arch), into @name */
+static int debian_fallback(struct lab_store *st, const struct kentry *e, char *name, size_t n)
+{
+	json_int_t best = 0;
+	json_t *all, *k;
+	size_t i;
+
+	if (lab_store_kernels_list(st, &all))
+		return -EIO;
+	json_array_foreach(all, i, k) {
+		json_int_t id = json_integer_value(json_object_get(k, "id"));
+
+		if (!strcmp(str_of(k, "source"), "debian") && !strcmp(str_of(k, "arch"), e->arch) &&
+		    !strncmp(str_of(k, "name"), "debian-", 7) &&
+		    release_of(str_of(k, "release"), e->spec) && id > best) {
+			best = id;
+			snprintf(name, n, "%s", str_of(k, "name"));
+		}
+	}
+	json_decref(all);
+	return best ? 0 : -ENOENT;
+}
+
+/*
+ * A Debian entry: resolve it now and register "debian-<release>"; when
+ * resolving fails, the last kernel registered for it. Appends the kernel
+ * name to @names (nothing when there is none) and what happened to @report.
+ */
+static void debian_kernel(struct lab_store *st, const struct lab_config *cfg,
+			  const struct kentry *e, json_t *names, json_t *report)
+{
+	char why[240] = "", name[80] = "";
+	json_t *res = NULL, *rep;
+	int ret;
+
+	rep = json_pack("{s:s, s:s}", "debian", e->spec, "arch", e->arch);
+	ret = debian_resolve(cfg, e, &res, why, sizeof(why));
+	if (!ret) {
+		struct lab_kernel k = {
+			.name = name, .release = (char *)str_of(res, "release"),
+			.version = (char *)json_string_value(json_object_get(res, "version")),
+			.arch = (char *)e->arch, .source = "debian",
+			.source_ref = (char *)json_string_value(json_object_get(res, "package")),
+		};
+
+		snprintf(name, sizeof(name), "debian-%s", k.release);
+		ret = lab_store_kernel_put(st, &k);
+		if (ret)
+			snprintf(why, sizeof(why), "cannot register %s: %s", name, strerror(-ret));
+		else
+			lab_info("nightly: Debian %s (%s) resolved to %s (%s)", e->spec, e->arch,
+				 k.release, k.version ? k.version : "?");
+		json_object_set_new(rep, "release", json_string(k.release));
+	}
+	json_decref(res);
+	if (!ret) {
+		json_object_set_new(rep, "resolved", json_true());
+	} else if (!debian_fallback(st, e, name, sizeof(name))) {
+		lab_warn("nightly: Debian %s (%s): cannot resolve (%s); falling back to %s, the "
+			 "last kernel registered for it", e->spec, e->arch, why, name);
+		json_object_set_new(rep, "resolved", json_false());
+		json_object_set_new(rep, "fallback", json_true());
+		json_object_set_new(rep, "error", json_string(why));
+	} else {
+		lab_warn("nightly: Debian %s (%s): cannot resolve (%s) and no kernel was "
+			 "registered for it before: left out of this nightly", e->spec, e->arch, why);
+		*name = '\0';
+		json_object_set_new(rep, "resolved", json_false());
+		json_object_set_new(rep, "error", json_string(why));
+	}
+	json_object_set_new(rep, "kernel", *name ? json_string(name) : json_null());
+	if (*name)
+		json_array_append_new(names, json_string(name));
+	json_array_append_new(report, rep);
+}
+
+/*
+ * The kernel names for tonight from the config's "kernels" (every entry is
+ * checked before anything is resolved or registered: a bad entry refuses
+ * the whole nightly with -EINVAL and the reason in @why). Debian entries are
+ * resolved now (debian_kernel); trees are registered once by name.
+ */
+static int kernels_resolve(struct lab_store *st, const struct lab_config *cfg, json_t *list,
+			   json_t *names, json_t *report, char *why, size_t n)
+{
+	struct kentry *e;
+	size_t i, cnt = json_array_size(list);
+	json_t *v;
+	int ret = 0;
+
+	e = calloc(cnt ? cnt : 1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	json_array_foreach(list, i, v) {
+		ret = entry_parse(v, i, &e[i], why, n);
+		if (ret)
+			goto free_entries;
+	}
+	for (i = 0; i < cnt; i++) {
+		struct lab_kernel old = { 0 };
+
+		if (e[i].debian) {
+			debian_kernel(st, cfg, &e[i], names, report);
+			continue;
+		}
+		ret = lab_store_kernel_get(st, e[i].name, &old);
+		lab_kernel_clear(&old);
+		if (ret == -ENOENT) {
+			e[i].k.name = e[i].name;
+			e[i].k.arch = "x86_64";
+			ret = lab_store_kernel_put(st, &e[i].k);
+			if (!ret)
+				lab_info("nightly: kernel %s registered (%s)", e[i].name, e[i].recipe);
+		}
+		if (ret) {
+			snprintf(why, n, "kernels[%zu]: cannot register %s: %s", i, e[i].name,
+				 strerror(-ret));
+			goto free_entries;
+		}
+		json_array_append_new(names, json_string(e[i].name));
+		json_array_append_new(report, json_pack("{s:s, s:s}", "tree", e[i].recipe,
+							"kernel", e[i].name));
+	}
+free_entries:
+	free(e);
+	return ret;
+}
+
+/* record a nightly that made no plan (never silently: the state says why) */
+static void run_refused(time_t slot, json_t *report, const char *why)
+{
+	json_t *run = json_pack("{s:I, s:I, s:b, s:n, s:i, s:i, s:s}", "slot", (json_int_t)slot,
+				"plan", (json_int_t)0, "compared", 1, "previous", "regressions", 0,
+				"webhook", 0, "error", why);
+
+	if (run && report)
+		json_object_set(run, "kernels", report);
+	json_array_append_new(json_object_get(nt.state, "runs"), run);
+}
+
+static int fire(struct lab_store *st, const struct lab_config *cfg, time_t slot, time_t now)
 {
 	static const char *const pass[] = { "targets", "cases", "repeat", "timeout_s",
 		"priority", NULL };
-	char err[LAB_STORE_ERR_MAX] = "", title[64];
-	json_t *plan, *names = json_array();
+	char err[LAB_STORE_ERR_MAX] = "", title[64], why[320] = "";
+	json_t *plan, *names = json_array(), *report = json_array(), *run;
 	int64_t plan_id = 0;
 	struct tm tm;
 	int njobs = 0, ret;
 
-	ret = kernels_resolve(st, json_object_get(nt.cfg, "kernels"), names);
-	if (ret) {
-		lab_warn("nightly: bad \"kernels\" in %s: %s", nt.cfg_path, strerror(-ret));
-		json_decref(names);
-		return ret;
-	}
 	gmtime_r(&slot, &tm);
 	strftime(title, sizeof(title), "nightly %Y-%m-%d %H:%M", &tm);
+	ret = kernels_resolve(st, cfg, json_object_get(nt.cfg, "kernels"), names, report,
+			      why, sizeof(why));
+	if (!ret && !json_array_size(names)) {
+		snprintf(why, sizeof(why), "no kernel could be resolved (see \"kernels\")");
+		ret = -ENOENT;
+	}
+	if (ret) {
+		lab_warn("nightly: %s refused, no plan: %s (in %s)", title,
+			 *why ? why : strerror(-ret), nt.cfg_path);
+		run_refused(slot, report, *why ? why : strerror(-ret));
+		json_decref(names);
+		json_decref(report);
+		return ret;
+	}
 	plan = json_pack("{s:s, s:s, s:o, s:I}", "kind", "nightly", "name", title,
 			 "kernels", names, "nightly_slot", (json_int_t)slot);
-	if (!plan)
+	if (!plan) {
+		json_decref(report);
 		return -ENOMEM;
+	}
 	for (int i = 0; pass[i]; i++)
 		if (json_object_get(nt.cfg, pass[i]))
 			json_object_set(plan, pass[i], json_object_get(nt.cfg, pass[i]));
@@ -333,18 +604,20 @@ static int fire(struct lab_store *st, time_t slot, time_t now)
 	json_decref(plan);
 	if (ret) {
 		lab_warn("nightly: %s: plan refused: %s (%s)", title, strerror(-ret), err);
-		plan_id = 0;
+		run_refused(slot, report, err);
+		json_decref(report);
+		return ret;
 	} else if (now - slot > 120) {
 		lab_info("nightly: %s was missed (server down); running it now: plan %lld, %d jobs",
 			 title, (long long)plan_id, njobs);
 	} else {
 		lab_info("nightly: %s: plan %lld, %d jobs", title, (long long)plan_id, njobs);
 	}
-	json_array_append_new(json_object_get(nt.state, "runs"),
-		json_pack("{s:I, s:I, s:b, s:n, s:i, s:i}", "slot", (json_int_t)slot,
-			  "plan", (json_int_t)plan_id, "compared", plan_id == 0, "previous",
-			  "regressions", 0, "webhook", 0));
-	return ret ? ret : 1;
+	run = json_pack("{s:I, s:I, s:b, s:n, s:i, s:i, s:o}", "slot", (json_int_t)slot,
+			"plan", (json_int_t)plan_id, "compared", 0, "previous",
+			"regressions", 0, "webhook", 0, "kernels", report);
+	json_array_append_new(json_object_get(nt.state, "runs"), run);
+	return 1;
 }
 
 /* ---- comparison ------------------------------------------------------------ */
@@ -352,6 +625,20 @@ static int fire(struct lab_store *st, time_t slot, time_t now)
 static bool flaky(json_t *side)
 {
 	return json_is_true(json_object_get(side, "flaky"));
+}
+
+/* each side of @row gains "errnos": the errno distribution of its repeats */
+static void add_errnos(struct lab_store *st, json_t *row)
+{
+	static const char *const sides[] = { "base", "head", NULL };
+
+	for (int i = 0; sides[i]; i++) {
+		json_t *side = json_object_get(row, sides[i]), *dist;
+		json_int_t id = json_integer_value(json_object_get(side, "result_id"));
+
+		if (json_is_object(side) && id > 0 && !lab_store_result_errnos(st, id, &dist))
+			json_object_set_new(side, "errnos", dist);
+	}
 }
 
 int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t **out)
@@ -379,7 +666,9 @@ int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t
 		    !(hfail && !strcmp(cls, "errno_changed")))
 			continue;
 		if (flaky(bs) || flaky(hs)) {
-			json_array_append(inc, row);
+			r = json_deep_copy(row);
+			add_errnos(st, r);
+			json_array_append_new(inc, r);
 			continue;
 		}
 		runs = json_integer_value(json_object_get(bs, "runs"));
@@ -388,6 +677,7 @@ int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t
 		if (runs < 1)
 			runs = 1;
 		r = json_deep_copy(row);
+		add_errnos(st, r);
 		json_object_set_new(r, "runs", json_integer(runs));
 		json_object_set_new(r, "confidence", json_real(1.0 - 1.0 / (double)(1LL << (runs > 30 ? 30 : runs))));
 		json_array_append_new(regs, r);
@@ -495,6 +785,8 @@ static bool compare_done(struct lab_store *st)
 		}
 		json_object_set_new(run, "regressions",
 				    json_integer((json_int_t)json_array_size(json_object_get(cmp, "regressions"))));
+		json_object_set_new(run, "inconsistent",
+				    json_integer((json_int_t)json_array_size(json_object_get(cmp, "inconsistent"))));
 		lab_info("nightly: plan %lld vs %lld: %s", (long long)pid, (long long)prev,
 			 str_of(cmp, "summary"));
 		if (!json_array_size(json_object_get(cmp, "regressions")) ||
@@ -552,7 +844,7 @@ int lab_nightly_tick(struct lab_store *st, const struct lab_config *cfg)
 		dirty = true;
 	} else if (slot > json_integer_value(json_object_get(nt.state, "last_slot"))) {
 		json_object_set_new(nt.state, "last_slot", json_integer(slot));
-		fired = fire(st, slot, now) > 0;
+		fired = fire(st, cfg, slot, now) > 0;
 		dirty = true;
 	}
 	dirty |= compare_done(st);

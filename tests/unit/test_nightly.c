@@ -5,7 +5,7 @@
  * nightly plans on a real SQLite store: a change consistent over 3
  * repeats is a regression with confidence 0.875; a change whose repeats
  * disagree is "inconsistent", never a regression; unchanged rows are
- * neither.
+ * neither; both carry each side's errno distribution ({"ENOMEM": 2, "OK": 1}).
  */
 #include <time.h>
 
@@ -116,7 +116,7 @@ static void test_compare_flaky(void **state)
 	static const int mixed[3] = { 12, 0, 12 };
 	struct fx *f = *state;
 	struct lab_result base[9], head[9];
-	json_t *cmp, *regs, *inc, *r;
+	json_t *cmp, *regs, *inc, *r, *dist;
 	int64_t p1, p2;
 
 	/* a: EINVAL -> ENODEV in every repeat; b: OK -> ENOMEM in 2 of 3; c: same */
@@ -142,7 +142,21 @@ static void test_compare_flaky(void **state)
 			    "kmod.b");
 	assert_true(json_is_true(json_object_get(json_object_get(json_array_get(inc, 0), "head"),
 						 "flaky")));
+	/* each side of the inconsistent row carries its errno distribution */
+	r = json_array_get(inc, 0);
+	dist = json_object_get(json_object_get(r, "head"), "errnos");
+	assert_int_equal(json_object_size(dist), 2);
+	assert_int_equal(json_integer_value(json_object_get(dist, "ENOMEM")), 2);
+	assert_int_equal(json_integer_value(json_object_get(dist, "OK")), 1);
+	dist = json_object_get(json_object_get(r, "base"), "errnos");
+	assert_int_equal(json_object_size(dist), 1);
+	assert_int_equal(json_integer_value(json_object_get(dist, "OK")), 3);
+	/* and so does the regression: ENODEV in all 3 repeats */
+	dist = json_object_get(json_object_get(json_array_get(regs, 0), "head"), "errnos");
+	assert_int_equal(json_object_size(dist), 1);
+	assert_int_equal(json_integer_value(json_object_get(dist, "ENODEV")), 3);
 	json_decref(cmp);
+	assert_int_equal(lab_store_result_errnos(f->st, 999999, &dist), -ENOENT);
 	/* the same plan against itself: nothing */
 	assert_int_equal(lab_nightly_compare(f->st, p2, p2, &cmp), 0);
 	assert_int_equal(json_array_size(json_object_get(cmp, "regressions")), 0);
