@@ -17,6 +17,16 @@
 #    (EINVAL/pass -> ENODEV/fail), both sides consistent over 2 repeats,
 #    confidence 0.75.
 # 3. The same slot never fires twice.
+# 4. Debian kernels follow the newest upload per arch: "6.12" and
+#    {"debian": "6.12", "arch": "arm64"} (targets: q35-vtd only) make a plan
+#    naming debian-<release> of each, the releases `kernels/fetch-debian`
+#    resolves; the kernels are registered with release, version, arch and
+#    source debian; 1 job (x86 only), canceled by the test (nothing boots).
+# 5. A bad entry (arch "mips") refuses the night: a log line, no plan, the
+#    state's run says why.
+# 6. Resolution fails (a resolver that says the apt metadata is unavailable,
+#    via $IOMMULAB_FETCH_DEBIAN): the nightly runs with the last kernel
+#    registered for the series, and log and state say so.
 # Skipped with a reason when QEMU, linux-source-6.12, ccache or busybox are
 # missing.
 set -uo pipefail
@@ -81,6 +91,23 @@ nightly_conf() {
 		  repeat: 2, webhook: $hook}' >"$out/nightly.json.new"
 	mv "$out/nightly.json.new" "$out/nightly.json"
 }
+# nightly_list KERNELS-JSON-ARRAY TARGET: kmod.* on TARGET, repeat 2
+nightly_list() {
+	jq -n --argjson k "$1" --arg t "$2" --arg hook "http://127.0.0.1:$hook_port/hook" \
+		'{cron: "0 2 * * *", kernels: $k, targets: [$t], cases: "kmod.*",
+		  repeat: 2, webhook: $hook}' >"$out/nightly.json.new"
+	mv "$out/nightly.json.new" "$out/nightly.json"
+}
+nplans() { nightly_plans | jq length; }
+nplans_is() { [ "$(nplans)" -eq "$1" ]; }
+# cancel_plan ID: cancel its jobs (nothing of it needs to boot)
+cancel_plan() {
+	local j
+	for j in $(lab_api "jobs?plan=$1&limit=100" | jq -r '.items[].id'); do
+		lab_cli cancel "$j" >/dev/null
+	done
+}
+kernel_json() { lab_api kernels | jq --arg n "$1" '.items // . | map(select(.name == $n)) | .[0]'; }
 nightly_plans() { lab_api "plans?limit=100" | jq '[.items[] | select(.kind == "nightly")]'; }
 jqe() { jq -e "$@" >/dev/null; }
 # wait_for SECS CMD...: until CMD succeeds
@@ -89,7 +116,8 @@ wait_for() {
 	while [ "$(date +%s)" -lt "$end" ]; do "$@" && return 0; sleep 1; done
 	return 1
 }
-state_has() { jq -e "$1" "$out/state/nightly-state.json" >/dev/null 2>&1; }
+# state_has [JQ-ARGS...] FILTER: the nightly state matches
+state_has() { jq -e "$@" "$out/state/nightly-state.json" >/dev/null 2>&1; }
 
 # ---- 1. the first night ---------------------------------------------------
 nightly_conf '{"tree": "debian-6.12", "name": "nightly-base"}'
@@ -152,6 +180,70 @@ lab_check "webhook: consistent over 2 repeats each, confidence 0.75, nothing inc
 sleep 3
 lab_check "no second plan for the same slot" \
 	test "$(nightly_plans | jq length)" -eq 2
+
+# ---- 4. Debian kernels: the newest upload, per arch -------------------------
+rel=$("$top/kernels/fetch-debian" --kernel 6.12 2>"$out/fetch-6.12.log")
+res=$("$top/kernels/fetch-debian" --kernel 6.12 --resolve 2>/dev/null)
+arm=$("$top/kernels/fetch-debian" --kernel 6.12 --arch arm64 --resolve 2>/dev/null | jq -r .release)
+lab_check "kernels/fetch-debian resolves 6.12 ($rel)" test -n "$rel" -a "$rel" = "$(echo "$res" | jq -r .release)"
+n0=$(nplans)
+nightly_list '["6.12", {"debian": "6.12", "arch": "arm64"}]' q35-vtd
+echo $(( day + 2*86400 + 2*3600 + 30 )) >"$clock"	# 2030-01-12 02:00:30
+wait_for 60 nplans_is $((n0 + 1))
+p3=$(nightly_plans | jq -r '.[0].id')
+cancel_plan "$p3"
+lab_api "plans/$p3" >"$out/plan3.json"
+lab_api kernels >"$out/kernels.json"
+lab_check "2030-01-12: the plan names debian-$rel (and the arm64 one), 1 job (q35-vtd is x86)" \
+	jqe --arg x "debian-$rel" --arg a "debian-$arm" \
+	'(.spec.kernels // .kernels) == [$x, $a] and .name == "nightly 2030-01-12 02:00"' "$out/plan3.json"
+lab_check "the plan has exactly 1 job" test "$(lab_api "jobs?plan=$p3&limit=100" | jq '.items | length')" = 1
+lab_check "kernel debian-$rel: release, version, arch x86_64, source debian" \
+	jqe --arg n "debian-$rel" --arg r "$rel" --arg v "$(echo "$res" | jq -r .version)" \
+	'(.items // .) | map(select(.name == $n)) | length == 1 and .[0].release == $r
+	 and .[0].version == $v and .[0].arch == "x86_64" and .[0].source == "debian"' "$out/kernels.json"
+if [ -n "$arm" ]; then
+	lab_check "kernel debian-$arm: arch arm64, release $arm" \
+		jqe --arg n "debian-$arm" --arg r "$arm" \
+		'(.items // .) | map(select(.name == $n)) | length == 1 and .[0].release == $r
+		 and .[0].arch == "arm64" and .[0].source == "debian"' "$out/kernels.json"
+else
+	lab_skip "arm64 Debian kernel registered" "no arm64 linux-image-6.12 in the apt sources (rig/setup-foreign)"
+fi
+lab_check "state: both entries resolved" \
+	state_has --arg r "$rel" '.runs[-1].kernels | map(.resolved) == [true, true] and .[0].release == $r'
+lab_check "log: 6.12 (x86_64) resolved to $rel" grep -qF "Debian 6.12 (x86_64) resolved to $rel" "$LAB_SRV_LOG"
+
+# ---- 5. a bad entry: refused, no plan ---------------------------------------
+nightly_list '[{"debian": "6.12", "arch": "mips"}]' q35-vtd
+echo $(( day + 3*86400 + 2*3600 + 30 )) >"$clock"	# 2030-01-13 02:00:30
+wait_for 20 grep -q "nightly 2030-01-13 02:00 refused" "$LAB_SRV_LOG"
+lab_check "a bad entry is refused with a clear log line" \
+	grep -qF "nightly: nightly 2030-01-13 02:00 refused, no plan: kernels[0]: arch 'mips' is not x86_64, arm64 or s390x" "$LAB_SRV_LOG"
+lab_check "no plan for the refused night" test "$(nplans)" -eq $((n0 + 1))
+lab_check "the state's run says why" state_has '.runs[-1].plan == 0 and (.runs[-1].error | test("mips"))'
+
+# ---- 6. resolution fails: the last kernel registered for the series ---------
+lab_srv_stop
+printf '#!/bin/sh\necho "E: apt metadata unavailable (test resolver)" >&2\nexit 1\n' >"$out/resolve-fails"
+chmod +x "$out/resolve-fails"
+nightly_list '["6.12"]' q35-vtd
+echo $(( day + 4*86400 + 2*3600 + 30 )) >"$clock"	# 2030-01-14 02:00:30
+IOMMULAB_FETCH_DEBIAN=$out/resolve-fails lab_srv_start "$out/state" --log-level info ||
+	{ lab_fail "iommulabd restarts"; lab_done; exit 1; }
+wait_for 30 nplans_is $((n0 + 2))
+p4=$(nightly_plans | jq -r '.[0].id')
+cancel_plan "$p4"
+lab_check "apt unavailable: the nightly runs with the last registered debian-$rel" \
+	jqe --arg x "debian-$rel" '(.spec.kernels // .kernels) == [$x]' <(lab_api "plans/$p4")
+lab_check "log: the fallback is named" \
+	grep -qF "cannot resolve (E: apt metadata unavailable (test resolver)); falling back to debian-$rel" "$LAB_SRV_LOG"
+lab_check "state: the run's kernel is a fallback" \
+	state_has --argjson p "$p4" '.runs[-1].plan == $p and .runs[-1].kernels[0].fallback == true
+		and .runs[-1].kernels[0].resolved == false and (.runs[-1].kernels[0].error | test("apt metadata"))'
+wait_for 30 bash -c "[ \"\$(curl -fsS '$LAB_URL/api/v1/jobs?plan=$p4&limit=10' | jq -r '.items[0].state')\" = canceled ]"
+lab_check "still exactly one webhook POST" test "$(ls "$out/hooks"/*.json 2>/dev/null | wc -l)" -eq 1
+
 cleanup
 trap - EXIT
 lab_check "no qemu left" test -z "$(lab_qemu_of "$out/state")"
