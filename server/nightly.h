@@ -12,8 +12,8 @@
  *                                       comma list (DOW 0-6, 0 = Sunday)
  *    "kernels": ["6.12",                a Debian kernel as fetch-debian takes
  *                                       it (6.1, 6.12: the newest package;
- *                                       or an exact release), registered by
- *                                       that name when unknown
+ *                                       or an exact release), x86_64
+ *                {"debian": "6.12", "arch": "arm64"},  x86_64|arm64|s390x
  *                {"tree": "debian-6.12" | "/abs/git@ref",
  *                 "patches": "/abs/mbox-or-dir",   optional
  *                 "name": "..."}],      a tree the lab builds (kernels/build,
@@ -23,9 +23,27 @@
  *    "targets": [...], "cases": "...", "repeat": N, "timeout_s": N,
  *    "webhook": "http://127.0.0.1:PORT/path"}   http(s) only
  *
+ * Debian kernels follow new uploads: at fire time each Debian entry is
+ * resolved with `kernels/fetch-debian --resolve` (apt metadata only, a few
+ * seconds on the scheduler thread, 60 s at most; $IOMMULAB_FETCH_DEBIAN
+ * names another resolver, for tests) and registered as kernel
+ * "debian-<release>" (release, version = the package's, arch, source
+ * debian, source_ref = the image package); the job's preparation downloads
+ * it. A new upload is a new kernel, so the comparison with the previous
+ * nightly shows what it changed. When resolving fails the entry uses the
+ * last kernel registered for it (name debian-*, same arch, release of that
+ * series), logged as a warning and marked "fallback" in the run's state;
+ * with none, the entry is left out (warning, state); with no kernel left,
+ * or any entry malformed, the night makes no plan and its run records the
+ * reason ("error"): never skipped silently. Tree entries are registered
+ * once by name (x86_64).
+ *
  * State: STATE/nightly-state.json {"last_slot": T, "runs": [{"slot": T,
- * "plan": ID, "compared": bool, "previous": ID|null, "regressions": N,
- * "webhook": HTTP status|0}]} (the newest 60 runs), written to a temp
+ * "plan": ID (0 = none made), "compared": bool, "previous": ID|null,
+ * "regressions": N, "inconsistent": N, "webhook": HTTP status|0,
+ * "kernels": [{"debian", "arch", "kernel", "release", "resolved",
+ * "fallback", "error"} | {"tree", "kernel"}], "error": "why no plan"}]}
+ * (the newest 60 runs), written to a temp
  * file and renamed. With no state yet, the schedule starts at the current
  * slot (nothing fires for the past). A slot that passed while the server
  * was down fires at the first tick after start: a missed nightly runs at
@@ -38,6 +56,10 @@
  * regressions. Each regression carries "runs" (the fewer repeats of the
  * two sides) and "confidence" = 1 - 2^-runs (0.5 for one run each, 0.875
  * for three): a heuristic saying how many agreeing repeats back the call.
+ * Both sides of every regression and inconsistent row carry "errnos", the
+ * distribution of the observed errno over that side's repeats, e.g.
+ * {"EINVAL": 2, "OK": 1} (lab_store_result_errnos: one grouped query on
+ * the results_job index per side).
  *
  * Webhook body: {"event": "nightly.regression", "plan", "previous_plan",
  * "slot", "regressions": [ROW + runs + confidence], "inconsistent": [ROW],
