@@ -71,6 +71,7 @@
 #include "log.h"
 #include "proc.h"
 #include "record.h"
+#include "runlog.h"
 
 #define LAVA_PREPARE_S		1800
 #define LAVA_BACKOFF_MIN_S	5
@@ -150,26 +151,6 @@ close_f:
 	return r;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf = malloc(LAB_LAVA_LOG_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, LAB_LAVA_LOG_MAX, f);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 /* write @len bytes of @data to @f and close it (always): 0 or -errno */
 static int put_close(FILE *f, const char *data, size_t len)
 {
@@ -213,22 +194,7 @@ static int append_file(const char *path, const char *data, size_t len)
 /* append a printable excerpt (the last @max bytes) of @text to @reason */
 static void add_excerpt(char *reason, const char *text, size_t max)
 {
-	size_t used = strlen(reason), n;
-
-	if (!text || !*text || used + 16 >= LAB_REASON_MAX)
-		return;
-	n = strlen(text);
-	if (n > max)
-		text += n - max;
-	used += snprintf(reason + used, LAB_REASON_MAX - used, ": ...");
-	for (; *text && used + 1 < LAB_REASON_MAX; text++) {
-		unsigned char c = (unsigned char)*text;
-
-		if (c == '\r')
-			continue;
-		reason[used++] = (c == '\n' || (c >= 0x20 && c < 0x7f)) ? (char)c : '?';
-	}
-	reason[used] = '\0';
+	lab_runlog_excerpt(reason, LAB_REASON_MAX, text, max, false);
 }
 
 static void set_backend_id(struct lab_run *run, struct lava_run *l, const char *what)
@@ -398,7 +364,7 @@ static enum lab_run_status poll_prepare(struct lab_run *run, struct lava_run *l,
 	if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
 	    (ret = lab_artifacts_read(l->result_path, &l->art))) {
 		size_t len = 0;
-		char *log = slurp(l->prep_log, &len);
+		char *log = lab_runlog_read(l->prep_log, LAB_LAVA_LOG_MAX, &len);
 
 		snprintf(reason, LAB_REASON_MAX, "artifact preparation failed (%s %d)",
 			 w > 0 && WIFEXITED(status) ? "exit" : "signal",

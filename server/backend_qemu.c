@@ -57,6 +57,7 @@
 #include "log.h"
 #include "proc.h"
 #include "record.h"
+#include "runlog.h"
 
 #define LAB_QEMU_PREPARE_S	1800	/* a cold kernel fetch + builds */
 #define LAB_QEMU_GRACE_S	15	/* after the job timeout, for rig/boot's own */
@@ -167,80 +168,17 @@ static int kill_group(pid_t pid, bool reaped, const char *log_path)
 	return 0;
 }
 
-/* read at most LAB_QEMU_LOG_MAX bytes of @path into a NUL-terminated buffer */
-static char *slurp(const char *path, size_t *len_out)
-{
-	FILE *f = fopen(path, "re");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf = malloc(LAB_QEMU_LOG_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, LAB_QEMU_LOG_MAX, f);
-	fclose(f);
-	buf[n] = '\0';
-	if (len_out)
-		*len_out = n;
-	return buf;
-}
-
-/*
- * Append a printable excerpt of @text to @reason: at most @max bytes, the
- * last ones (@from_head false) or the first ones. Carriage returns and
- * terminal escape sequences are dropped, other control bytes become '?'.
- */
-static void add_excerpt_at(char *reason, const char *text, size_t max, bool from_head)
-{
-	size_t used = strlen(reason), room, n, i;
-	const char *hdr = from_head ? ": " : ": ...";
-
-	if (!text || !*text || used + 8 >= LAB_REASON_MAX)
-		return;
-	room = LAB_REASON_MAX - used - 1 - strlen(hdr);
-	n = strlen(text);
-	if (n > max) {
-		if (!from_head)
-			text += n - max;
-		n = max;
-	}
-	memcpy(reason + used, hdr, strlen(hdr));
-	used += strlen(hdr);
-	for (i = 0; i < n && room > 0; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		if (c == '\r')
-			continue;
-		if (c == 0x1b) {	/* ESC [ params final, or ESC + one byte */
-			if (i + 1 < n && text[i + 1] == '[') {
-				for (i += 2; i < n && !((unsigned char)text[i] >= 0x40 &&
-							(unsigned char)text[i] <= 0x7e); i++)
-					;
-			} else {
-				i++;
-			}
-			continue;
-		}
-		reason[used++] = (c == '\n' || (c >= 0x20 && c < 0x7f)) ? (char)c : '?';
-		room--;
-	}
-	reason[used] = '\0';
-}
-
+/* the last @max bytes of @text, as excerpt */
 static void add_excerpt(char *reason, const char *text, size_t max)
 {
-	add_excerpt_at(reason, text, max, false);
+	lab_runlog_excerpt(reason, LAB_REASON_MAX, text, max, false);
 }
 
 /* the tail of a file, as excerpt */
 static void add_file_tail(char *reason, const char *path)
 {
 	size_t n = 0;
-	char *buf = slurp(path, &n);
+	char *buf = lab_runlog_read(path, LAB_QEMU_LOG_MAX, &n);
 
 	if (buf) {
 		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
@@ -467,7 +405,7 @@ static enum lab_run_status scan_log(struct lab_run *run, struct qemu_run *q,
 {
 	struct lab_record_scan scan;
 	size_t len = 0;
-	char *log = slurp(q->log_path, &len);
+	char *log = lab_runlog_read(q->log_path, LAB_QEMU_LOG_MAX, &len);
 	const char *panic;
 	enum lab_run_status st;
 	int ret;
@@ -481,7 +419,7 @@ static enum lab_run_status scan_log(struct lab_run *run, struct qemu_run *q,
 	panic = strstr(log, "Kernel panic - not syncing");
 	if (panic) {
 		snprintf(reason, LAB_REASON_MAX, "guest kernel panic");
-		add_excerpt_at(reason, panic, LAB_QEMU_EXCERPT, true);
+		lab_runlog_excerpt(reason, LAB_REASON_MAX, panic, LAB_QEMU_EXCERPT, true);
 		st = LAB_RUN_INFRA;
 		goto out_free_log;
 	}
