@@ -265,18 +265,34 @@ def umount(path):
     subprocess.run(["umount", "-l", path], capture_output=True)
 
 
-def t_disk_full():
-    mnt = os.path.join(OUT, "full-fs")
-    okm, why = mount_tmpfs(mnt, "24m")
+def tmpfs_server(what, server, name, size, first_ok):
+    """Server @server whose state dir is on a fresh tmpfs of @size at OUT/@name-fs,
+    with two jobs and 150 results ingested into the first (check @first_ok).
+    Returns (mount, server, jobs); the caller umounts the mount. (None, None,
+    None) after a SKIP of @what when the tmpfs cannot be mounted."""
+    mnt = os.path.join(OUT, name + "-fs")
+    okm, why = mount_tmpfs(mnt, size)
     if not okm:
-        skip("disk full", "cannot mount a small tmpfs (%s): needs root" % why)
-        return
+        skip(what, "cannot mount a tmpfs of %s (%s): needs root" % (size, why))
+        return None, None, None
     try:
-        s = new_server("disk_full", state=os.path.join(mnt, "state"))
+        s = new_server(server, state=os.path.join(mnt, "state"))
         s.start()
         jobs = fixture(s, 2)
         st, _ = s.req("POST", "/results", {"job": jobs[0], "records": records(150)})
-        check("disk full: ingest works before the disk fills (201)", st == 201, st)
+        check(first_ok, st == 201, st)
+    except BaseException:
+        umount(mnt)
+        raise
+    return mnt, s, jobs
+
+
+def t_disk_full():
+    mnt, s, jobs = tmpfs_server("disk full", "disk_full", "full", "24m",
+                                "disk full: ingest works before the disk fills (201)")
+    if not mnt:
+        return
+    try:
         # fill the file system to the last block
         filler = os.path.join(mnt, "filler")
         with open(filler, "wb") as f:
@@ -353,17 +369,11 @@ def t_read_only():
     s.stop()
 
     # B: the file system holding the database is read-only (tmpfs remounted ro)
-    mnt = os.path.join(OUT, "ro-fs")
-    okm, why = mount_tmpfs(mnt, "32m")
-    if not okm:
-        skip("read-only file system", "cannot mount a tmpfs (%s): needs root" % why)
+    mnt, s, jobs = tmpfs_server("read-only fs", "read_only_fs", "ro", "32m",
+                                "read-only fs: ingest works on a writable file system (201)")
+    if not mnt:
         return
     try:
-        s = new_server("read_only_fs", state=os.path.join(mnt, "state"))
-        s.start()
-        jobs = fixture(s, 2)
-        st, _ = s.req("POST", "/results", {"job": jobs[0], "records": records(150)})
-        check("read-only fs: ingest works on a writable file system (201)", st == 201, st)
         s.stop()
         r = subprocess.run(["mount", "-o", "remount,ro", mnt], capture_output=True, text=True)
         if r.returncode:
