@@ -159,6 +159,8 @@ int lab_nightly_slot(json_t *cfg, time_t now, time_t *slot)
 
 /* ---- config and state files ----------------------------------------------- */
 
+static void entries_check(json_t *cfg_json);
+
 static void cfg_reload(const struct lab_config *cfg)
 {
 	const char *env = getenv("IOMMULAB_NIGHTLY");
@@ -196,6 +198,7 @@ static void cfg_reload(const struct lab_config *cfg)
 	json_decref(nt.cfg);
 	nt.cfg = j;
 	lab_info("nightly: schedule loaded from %s", nt.cfg_path);
+	entries_check(j);
 }
 
 static int state_path(const struct lab_config *cfg, char *buf, size_t n)
@@ -327,6 +330,20 @@ static int entry_parse(json_t *v, size_t i, struct kentry *e, char *why, size_t 
 	snprintf(why, n, "kernels[%zu]: want \"6.12\", {\"debian\": \"6.12\", \"arch\": "
 		 "\"arm64\"} or {\"tree\": ..., \"name\": ...}", i);
 	return -EINVAL;
+}
+
+/* warn at load time about entries fire() would refuse (it still refuses them) */
+static void entries_check(json_t *cfg_json)
+{
+	char why[240];
+	struct kentry e;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(json_object_get(cfg_json, "kernels"), i, v)
+		if (entry_parse(v, i, &e, why, sizeof(why)))
+			lab_warn("nightly: %s: %s: nightlies will be refused until it is fixed",
+				 nt.cfg_path, why);
 }
 
 /* the last non-empty line of @text (trimmed, at most @n - 1 bytes) into @out */
@@ -545,7 +562,7 @@ static int kernels_resolve(struct lab_store *st, const struct lab_config *cfg, j
 			goto free_entries;
 		}
 		json_array_append_new(names, json_string(e[i].name));
-		json_array_append_new(report, json_pack("{s:s, s:s}", "tree", e[i].recipe,
+		json_array_append_new(report, json_pack("{s:s, s:s}", "recipe", e[i].recipe,
 							"kernel", e[i].name));
 	}
 free_entries:

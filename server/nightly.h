@@ -42,7 +42,7 @@
  * "plan": ID (0 = none made), "compared": bool, "previous": ID|null,
  * "regressions": N, "inconsistent": N, "webhook": HTTP status|0,
  * "kernels": [{"debian", "arch", "kernel", "release", "resolved",
- * "fallback", "error"} | {"tree", "kernel"}], "error": "why no plan"}]}
+ * "fallback", "error"} | {"recipe", "kernel"}], "error": "why no plan"}]}
  * (the newest 60 runs), written to a temp
  * file and renamed. With no state yet, the schedule starts at the current
  * slot (nothing fires for the past). A slot that passed while the server

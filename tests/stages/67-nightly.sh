@@ -175,6 +175,8 @@ lab_check "webhook: consistent over 2 repeats each, confidence 0.75, nothing inc
 	jqe '.regressions[0].runs == 2 and .regressions[0].confidence == 0.75
 	     and .regressions[0].base.flaky == false and .regressions[0].head.flaky == false
 	     and (.inconsistent | length) == 0' "$hook"
+lab_check "webhook: each side's errno distribution (EINVAL x2 -> ENODEV x2)" \
+	jqe '.regressions[0].base.errnos == {"EINVAL": 2} and .regressions[0].head.errnos == {"ENODEV": 2}' "$hook"
 
 # ---- 3. once per slot -----------------------------------------------------
 sleep 3
@@ -218,6 +220,8 @@ lab_check "log: 6.12 (x86_64) resolved to $rel" grep -qF "Debian 6.12 (x86_64) r
 nightly_list '[{"debian": "6.12", "arch": "mips"}]' q35-vtd
 echo $(( day + 3*86400 + 2*3600 + 30 )) >"$clock"	# 2030-01-13 02:00:30
 wait_for 20 grep -q "nightly 2030-01-13 02:00 refused" "$LAB_SRV_LOG"
+lab_check "the bad entry is named when the schedule is loaded" \
+	grep -qF "kernels[0]: arch 'mips' is not x86_64, arm64 or s390x: nightlies will be refused" "$LAB_SRV_LOG"
 lab_check "a bad entry is refused with a clear log line" \
 	grep -qF "nightly: nightly 2030-01-13 02:00 refused, no plan: kernels[0]: arch 'mips' is not x86_64, arm64 or s390x" "$LAB_SRV_LOG"
 lab_check "no plan for the refused night" test "$(nplans)" -eq $((n0 + 1))
