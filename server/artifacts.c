@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "artifacts.h"
+#include "proc.h"
 
 /*
  * $1 top  $2 cache  $3 kernel (name or release)  $4 arch  $5 result file
@@ -276,5 +278,27 @@ int lab_artifacts_read(const char *result_path, struct lab_artifacts *out)
 		ret = -EBADMSG;
 	if (ret)
 		lab_artifacts_clear(out);
+	return ret;
+}
+
+int lab_artifacts_start(const struct lab_config *cfg, const struct lab_kernel *k,
+			const char *arch, const char *result_path, const char *log_path,
+			pid_t *pid_out, char *reason, size_t reason_len)
+{
+	char **argv;
+	int ret;
+
+	unlink(result_path);
+	ret = lab_artifacts_argv(cfg, k, arch, result_path, &argv);
+	if (ret) {
+		snprintf(reason, reason_len, "cannot prepare kernel '%.64s' for %.16s: %s",
+			 k->name, arch, strerror(-ret));
+		return ret;
+	}
+	ret = lab_proc_spawn_group(argv, log_path, pid_out);
+	lab_artifacts_argv_free(argv);
+	if (ret)
+		snprintf(reason, reason_len, "cannot start artifact preparation: %s",
+			 strerror(-ret));
 	return ret;
 }

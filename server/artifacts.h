@@ -29,6 +29,8 @@
 #ifndef LAB_ARTIFACTS_H
 #define LAB_ARTIFACTS_H
 
+#include <sys/types.h>
+
 #include "config.h"
 #include "store.h"
 
@@ -43,6 +45,17 @@ int lab_artifacts_argv(const struct lab_config *cfg, const struct lab_kernel *k,
 		       const char *arch, const char *result_path,
 		       char ***argv_out);
 void lab_artifacts_argv_free(char **argv);
+
+/*
+ * Start the preparation child for @k on @arch (lab_artifacts_argv) as the
+ * leader of its own process group (proc.h), stdout/stderr to @log_path,
+ * after removing a stale @result_path. 0 with the child's pid in *@pid_out
+ * (the caller reaps it or stops it with lab_proc_kill_group), or -errno
+ * with why in @reason (@reason_len bytes).
+ */
+int lab_artifacts_start(const struct lab_config *cfg, const struct lab_kernel *k,
+			const char *arch, const char *result_path, const char *log_path,
+			pid_t *pid_out, char *reason, size_t reason_len);
 
 /* read the result file a finished preparation wrote */
 int lab_artifacts_read(const char *result_path, struct lab_artifacts *out);

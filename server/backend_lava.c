@@ -251,7 +251,6 @@ static int lava_start(struct lab_run *run, char *reason)
 	struct lava_run *l;
 	char logs[PATH_MAX], err[256] = "";
 	const char *lname;
-	char **argv = NULL;
 	json_t *def;
 	size_t n;
 	int ret;
@@ -297,21 +296,11 @@ static int lava_start(struct lab_run *run, char *reason)
 		snprintf(reason, LAB_REASON_MAX, "cannot create %.1024s: %s", logs, strerror(-ret));
 		goto err_free;
 	}
-	unlink(l->result_path);
 	unlink(l->log_path);
-	ret = lab_artifacts_argv(cfg, run->kernel, run->target->arch, l->result_path, &argv);
-	if (ret) {
-		snprintf(reason, LAB_REASON_MAX, "artifact preparation for kernel %.64s/%.16s: %s",
-			 run->kernel->name, run->target->arch, strerror(-ret));
+	ret = lab_artifacts_start(cfg, run->kernel, run->target->arch, l->result_path,
+				  l->prep_log, &l->pid, reason, LAB_REASON_MAX);
+	if (ret)
 		goto err_free;
-	}
-	ret = lab_proc_spawn_group(argv, l->prep_log, &l->pid);
-	lab_artifacts_argv_free(argv);
-	if (ret) {
-		snprintf(reason, LAB_REASON_MAX, "cannot start artifact preparation: %s",
-			 strerror(-ret));
-		goto err_free;
-	}
 	l->phase = PH_PREPARE;
 	l->t0 = now_mono();
 	run->priv = l;

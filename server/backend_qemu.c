@@ -337,7 +337,6 @@ static int qemu_start(struct lab_run *run, char *reason)
 	const struct lab_config *cfg = run->cfg;
 	struct qemu_run *q;
 	char logs[PATH_MAX];
-	char **argv = NULL;
 	int ret;
 
 	reason[0] = '\0';
@@ -369,24 +368,11 @@ static int qemu_start(struct lab_run *run, char *reason)
 		ret = -ENAMETOOLONG;
 		goto err_free_run;
 	}
-	unlink(q->result_path);
 	unlink(q->log_path);
-
-	ret = lab_artifacts_argv(cfg, run->kernel, run->target->arch,
-				 q->result_path, &argv);
-	if (ret) {
-		snprintf(reason, LAB_REASON_MAX,
-			 "cannot prepare kernel '%s' for %s: %s",
-			 run->kernel->name, run->target->arch, strerror(-ret));
+	ret = lab_artifacts_start(cfg, run->kernel, run->target->arch, q->result_path,
+				  q->prep_log, &q->pid, reason, LAB_REASON_MAX);
+	if (ret)
 		goto err_free_run;
-	}
-	ret = lab_proc_spawn_group(argv, q->prep_log, &q->pid);
-	lab_artifacts_argv_free(argv);
-	if (ret) {
-		snprintf(reason, LAB_REASON_MAX, "cannot start preparation: %s",
-			 strerror(-ret));
-		goto err_free_run;
-	}
 	q->phase = PH_PREPARE;
 	q->phase_t0 = now_mono();
 	q->timeout_s = LAB_QEMU_PREPARE_S;
