@@ -744,6 +744,8 @@ static const char *side_str(json_t *side, char *buf, size_t len)
 
 	if (!json_is_object(side))
 		return "-";
+	if (strcmp(jstr(side, "verdict", ""), "skip") == 0)
+		return "-/skip";	/* not run: no errno to show */
 	snprintf(buf, len, "%s/%s",
 		 json_is_string(json_object_get(side, "observed_name")) ?
 		 json_string_value(json_object_get(side, "observed_name")) :

@@ -46,6 +46,10 @@ enum lab_diff_class lab_diff_classify(bool has_base, int base_observed,
 		return LAB_DIFF_PASS_TO_FAIL;
 	if (failing(base_verdict) && head_verdict == LAB_VERDICT_PASS)
 		return LAB_DIFF_FAIL_TO_PASS;
+	/* a skipped case ran no judged step: its observed errno means nothing */
+	if (base_verdict == LAB_VERDICT_SKIP || head_verdict == LAB_VERDICT_SKIP)
+		return base_verdict == head_verdict ? LAB_DIFF_UNCHANGED :
+		       LAB_DIFF_VERDICT_CHANGED;
 	if (base_observed != head_observed)
 		return LAB_DIFF_ERRNO_CHANGED;
 	if (base_verdict != head_verdict)
@@ -359,6 +363,8 @@ static void cell(json_t *s, char *buf, size_t n)
 {
 	if (!json_is_object(s))
 		snprintf(buf, n, "-");
+	else if (strcmp(s_of(s, "verdict"), "skip") == 0)
+		snprintf(buf, n, "- (skip)");	/* not run: no errno to show */
 	else
 		snprintf(buf, n, "%s (%s%s)", s_of(s, "observed_name"), s_of(s, "verdict"),
 			 json_is_true(json_object_get(s, "flaky")) ? ", flaky" : "");

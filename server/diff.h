@@ -9,7 +9,9 @@
  *                    (e.g. EOPNOTSUPP/pass on 6.1 -> EINVAL/pass on 6.12)
  *   pass_to_fail     base pass, head fail or error (a regression)
  *   fail_to_pass     base fail or error, head pass (a fix)
- *   verdict_changed  any other verdict change, e.g. pass -> skip
+ *   verdict_changed  any other verdict change, e.g. pass -> skip (a side
+ *                    that skipped never makes an errno_changed: it ran no
+ *                    judged step, so its errno is not a result)
  *   new              only in head
  *   missing          only in base
  * Rows match on (target, case); "driver" is the head's (base's for

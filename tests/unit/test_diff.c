@@ -207,6 +207,13 @@ static void test_classify_table(void **state)
 			 LAB_DIFF_VERDICT_CHANGED);
 	assert_int_equal(lab_diff_classify(true, 0, LAB_VERDICT_SKIP, true, 0, LAB_VERDICT_SKIP),
 			 LAB_DIFF_UNCHANGED);
+	/* not run on the base (skip), ENODEV on the head: coverage, not an errno change */
+	assert_int_equal(lab_diff_classify(true, 0, LAB_VERDICT_SKIP, true, 19, LAB_VERDICT_PASS),
+			 LAB_DIFF_VERDICT_CHANGED);
+	assert_int_equal(lab_diff_classify(true, 16, LAB_VERDICT_PASS, true, 0, LAB_VERDICT_SKIP),
+			 LAB_DIFF_VERDICT_CHANGED);
+	assert_int_equal(lab_diff_classify(true, 0, LAB_VERDICT_SKIP, true, 95, LAB_VERDICT_SKIP),
+			 LAB_DIFF_UNCHANGED);
 }
 
 static void test_matrix(void **state)
