@@ -466,10 +466,10 @@ static int h_job_retry(struct lab_req *rq, struct lab_resp *rs)
 
 static int h_job_log(struct lab_req *rq, struct lab_resp *rs)
 {
+	char gone[96], notfile[96];
 	struct lab_job j;
-	struct stat sb;
 	int64_t id, off;
-	int fd, r;
+	int r;
 
 	if ((r = lab_req_id(rq, rs, 0, &id)) ||
 	    (r = lab_req_int(rq, rs, "offset", 0, INT64_MAX, 0, &off)))
@@ -483,22 +483,12 @@ static int h_job_log(struct lab_req *rq, struct lab_resp *rs)
 		lab_job_clear(&j);
 		return lab_fail(rs, -ENOENT, "job %lld has no log yet", (long long)id);
 	}
+	snprintf(gone, sizeof(gone), "the log of job %lld is gone", (long long)id);
+	snprintf(notfile, sizeof(notfile), "the log of job %lld is not a file", (long long)id);
 	/* the path comes from the database (set by a backend), never the request */
-	fd = open(j.log_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	r = lab_resp_log_file(rs, j.log_path, off, gone, notfile);
 	lab_job_clear(&j);
-	if (fd < 0)
-		return lab_fail(rs, -ENOENT, "the log of job %lld is gone", (long long)id);
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return lab_fail(rs, -ENOENT, "the log of job %lld is not a file", (long long)id);
-	}
-	if (off > sb.st_size)
-		off = sb.st_size;
-	rs->fd = fd;
-	rs->fd_offset = (uint64_t)off;
-	rs->fd_len = (uint64_t)(sb.st_size - off);
-	rs->content_type = "text/plain; charset=utf-8";
-	return 0;
+	return r;
 }
 
 /* ---- results ------------------------------------------------------------- */

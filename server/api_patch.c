@@ -122,11 +122,10 @@ int lab_api_patch_get(struct lab_req *rq, struct lab_resp *rs)
  */
 int lab_api_job_prep_log(struct lab_req *rq, struct lab_resp *rs)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], gone[128], notfile[96];
 	struct lab_job j;
-	struct stat sb;
 	int64_t id, off;
-	int fd, r;
+	int r;
 
 	if ((r = lab_req_id(rq, rs, 0, &id)) ||
 	    (r = lab_req_int(rq, rs, "offset", 0, INT64_MAX, 0, &off)))
@@ -141,20 +140,9 @@ int lab_api_job_prep_log(struct lab_req *rq, struct lab_resp *rs)
 	lab_job_clear(&j);
 	if (r)
 		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return lab_fail(rs, -ENOENT, "job %lld has no preparation log (not started, "
-				"or not a QEMU job)", (long long)id);
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return lab_fail(rs, -ENOENT, "the preparation log of job %lld is not a file",
-				(long long)id);
-	}
-	if (off > sb.st_size)
-		off = sb.st_size;
-	rs->fd = fd;
-	rs->fd_offset = (uint64_t)off;
-	rs->fd_len = (uint64_t)(sb.st_size - off);
-	rs->content_type = "text/plain; charset=utf-8";
-	return 0;
+	snprintf(gone, sizeof(gone), "job %lld has no preparation log (not started, "
+		 "or not a QEMU job)", (long long)id);
+	snprintf(notfile, sizeof(notfile), "the preparation log of job %lld is not a file",
+		 (long long)id);
+	return lab_resp_log_file(rs, path, off, gone, notfile);
 }

@@ -131,6 +131,28 @@ static void pool_close(struct store_pool *p)
 
 /* ---- helpers for handlers -------------------------------------------------- */
 
+int lab_resp_log_file(struct lab_resp *rs, const char *path, int64_t off,
+		      const char *gone, const char *notfile)
+{
+	struct stat sb;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return lab_fail(rs, -ENOENT, "%s", gone);
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return lab_fail(rs, -ENOENT, "%s", notfile);
+	}
+	if (off > sb.st_size)
+		off = sb.st_size;
+	rs->fd = fd;
+	rs->fd_offset = (uint64_t)off;
+	rs->fd_len = (uint64_t)(sb.st_size - off);
+	rs->content_type = "text/plain; charset=utf-8";
+	return 0;
+}
+
 int lab_fail(struct lab_resp *rs, int err, const char *fmt, ...)
 {
 	va_list ap;

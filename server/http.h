@@ -102,5 +102,13 @@ int lab_req_json(struct lab_req *rq, struct lab_resp *rs, json_t **out);
 /* printf into rs->err; returns @err for "return lab_fail(rs, -EINVAL, ...)" */
 int lab_fail(struct lab_resp *rs, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * Answer with the regular file @path from byte @off on (clamped to its
+ * size), as text/plain. @path must come from the database or the state
+ * dir, never from the request; symlinks are refused. -ENOENT with
+ * @gone (cannot open) or @notfile (not a regular file) in rs->err.
+ */
+int lab_resp_log_file(struct lab_resp *rs, const char *path, int64_t off,
+		      const char *gone, const char *notfile);
 
 #endif /* LAB_HTTP_H */
