@@ -302,6 +302,47 @@ static int h_plan_get(struct lab_req *rq, struct lab_resp *rs)
 	return r;
 }
 
+/* ---- response cache (respcache.h) ---------------------------------------- */
+
+/*
+ * Response cache key: the route and its arguments, NUL-separated (names
+ * never contain NUL); 0 when they do not fit (then the body is not cached).
+ */
+#define CACHE_KEY_MAX 600
+
+static size_t cache_key(char *key, const char *const *parts, int n)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(parts[i]) + 1;
+
+		if (len + l > CACHE_KEY_MAX)
+			return 0;
+		memcpy(key + len, parts[i], l);
+		len += l;
+	}
+	return len;
+}
+
+/* a cached JSON body for @key at @gen into @rs; false on a miss */
+static bool cache_hit(struct lab_resp *rs, const char *key, size_t klen, uint64_t gen)
+{
+	if (!klen || lab_respcache_get(key, klen, gen, &rs->text, &rs->text_len))
+		return false;
+	rs->content_type = "application/json";
+	return true;
+}
+
+/* @rs->text is a JSON body built at @gen: answer it and keep a copy */
+static int cache_answer(struct lab_resp *rs, const char *key, size_t klen, uint64_t gen)
+{
+	rs->content_type = "application/json";
+	if (klen)
+		lab_respcache_put(key, klen, gen, rs->text, rs->text_len);	/* best effort */
+	return 0;
+}
+
 /* ---- jobs ----------------------------------------------------------------- */
 
 static int kernel_id_of(struct lab_req *rq, struct lab_resp *rs, const char *name,
@@ -340,12 +381,24 @@ static int target_id_of(struct lab_req *rq, struct lab_resp *rs, const char *nam
 	return r;
 }
 
+/*
+ * GET /jobs: every filter, the cursor and the page are part of the cache key
+ * as parsed values (limit=050 and limit=50 share an entry; a name is keyed
+ * verbatim, marked present or absent). The body only depends on the jobs,
+ * kernels and targets tables, and every job transition (scheduler, cancel,
+ * retry, results ingest, another process) is a commit, which moves
+ * lab_store_generation(): a cached page is never served after a change.
+ */
 static int h_jobs_list(struct lab_req *rq, struct lab_resp *rs)
 {
 	struct lab_job_filter f = { .state = -1 };
 	const char *state = lab_req_arg(rq, "state");
+	const char *kname = lab_req_arg(rq, "kernel"), *tname = lab_req_arg(rq, "target");
+	char key[CACHE_KEY_MAX], nums[5][24], kpart[80], tpart[80];
 	enum lab_job_state s;
+	size_t klen = 0;
 	json_t *items;
+	uint64_t gen;
 	int r;
 
 	if (state) {
@@ -354,15 +407,45 @@ static int h_jobs_list(struct lab_req *rq, struct lab_resp *rs)
 					"complete|incomplete|canceled");
 		f.state = s;
 	}
-	if ((r = kernel_id_of(rq, rs, lab_req_arg(rq, "kernel"), &f.kernel_id)) ||
-	    (r = target_id_of(rq, rs, lab_req_arg(rq, "target"), &f.target_id)) ||
-	    (r = lab_req_int(rq, rs, "plan", 1, INT64_MAX, 0, &f.plan_id)) ||
+	if ((r = lab_req_int(rq, rs, "plan", 1, INT64_MAX, 0, &f.plan_id)) ||
 	    (r = lab_req_int(rq, rs, "cursor", 1, INT64_MAX, 0, &f.before_id)) ||
 	    (r = lab_req_int(rq, rs, "limit", 1, LIST_MAX, 50, &f.limit)) ||
 	    (r = lab_req_int(rq, rs, "offset", 0, 1000000, 0, &f.offset)))
 		return r;
+	/* the generation before any query: a body is never newer than it */
+	gen = lab_store_generation(rq->st);
+	snprintf(nums[0], sizeof(nums[0]), "%d", f.state);
+	snprintf(nums[1], sizeof(nums[1]), "%lld", (long long)f.plan_id);
+	snprintf(nums[2], sizeof(nums[2]), "%lld", (long long)f.before_id);
+	snprintf(nums[3], sizeof(nums[3]), "%lld", (long long)f.limit);
+	snprintf(nums[4], sizeof(nums[4]), "%lld", (long long)f.offset);
+	/* "=name" when given (even empty), "" when absent; longer names are
+	 * not cached (a name that long is unknown anyway) */
+	if ((!kname || strlen(kname) < sizeof(kpart) - 1) &&
+	    (!tname || strlen(tname) < sizeof(tpart) - 1)) {
+		snprintf(kpart, sizeof(kpart), "%s%s", kname ? "=" : "", kname ? kname : "");
+		snprintf(tpart, sizeof(tpart), "%s%s", tname ? "=" : "", tname ? tname : "");
+		klen = cache_key(key, (const char *const[]){ "jobs", nums[0], kpart, tpart,
+				 nums[1], nums[2], nums[3], nums[4] }, 8);
+	}
+	if (cache_hit(rs, key, klen, gen))
+		return 0;
+	if ((r = kernel_id_of(rq, rs, kname, &f.kernel_id)) ||
+	    (r = target_id_of(rq, rs, tname, &f.target_id)))
+		return r;
 	r = lab_store_jobs_list(rq->st, &f, &items);
-	return r ? r : list_resp(rs, items, f.limit);
+	if (!r)
+		r = list_resp(rs, items, f.limit);
+	if (r)
+		return r;
+	/* the same bytes send_json() would write */
+	rs->text = json_dumps(rs->json, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(rs->json);
+	rs->json = NULL;
+	if (!rs->text)
+		return -ENOMEM;
+	rs->text_len = strlen(rs->text);
+	return cache_answer(rs, key, klen, gen);
 }
 
 static int h_job_get(struct lab_req *rq, struct lab_resp *rs)
@@ -707,45 +790,6 @@ static int h_results_get(struct lab_req *rq, struct lab_resp *rs)
 }
 
 /* ---- matrix, diffs --------------------------------------------------------- */
-
-/*
- * Response cache key: the route and its arguments, NUL-separated (names
- * never contain NUL); 0 when they do not fit (then the body is not cached).
- */
-#define CACHE_KEY_MAX 600
-
-static size_t cache_key(char *key, const char *const *parts, int n)
-{
-	size_t len = 0;
-
-	for (int i = 0; i < n; i++) {
-		size_t l = strlen(parts[i]) + 1;
-
-		if (len + l > CACHE_KEY_MAX)
-			return 0;
-		memcpy(key + len, parts[i], l);
-		len += l;
-	}
-	return len;
-}
-
-/* a cached JSON body for @key at @gen into @rs; false on a miss */
-static bool cache_hit(struct lab_resp *rs, const char *key, size_t klen, uint64_t gen)
-{
-	if (!klen || lab_respcache_get(key, klen, gen, &rs->text, &rs->text_len))
-		return false;
-	rs->content_type = "application/json";
-	return true;
-}
-
-/* @rs->text is a JSON body built at @gen: answer it and keep a copy */
-static int cache_answer(struct lab_resp *rs, const char *key, size_t klen, uint64_t gen)
-{
-	rs->content_type = "application/json";
-	if (klen)
-		lab_respcache_put(key, klen, gen, rs->text, rs->text_len);	/* best effort */
-	return 0;
-}
 
 static int h_matrix(struct lab_req *rq, struct lab_resp *rs)
 {

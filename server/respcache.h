@@ -2,9 +2,10 @@
 /*
  * respcache.h - the serialized bodies of expensive GET responses, in memory.
  *
- * Purpose: GET /api/v1/matrix?kernel=K and GET /api/v1/diffs answer the
- * same body until results become visible; this cache keeps those bodies
- * (bounded, LRU by bytes) so a repeated request costs a lookup and a copy.
+ * Purpose: GET /api/v1/matrix?kernel=K, GET /api/v1/diffs and GET
+ * /api/v1/jobs (every filter and page) answer the same body until the
+ * store changes; this cache keeps those bodies (bounded, LRU by bytes) so
+ * a repeated request costs a lookup and a copy.
  *
  * Invariants:
  *  - An entry is valid only for the store generation it was built at
