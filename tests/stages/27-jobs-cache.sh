@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# 27-jobs-cache: GET /api/v1/jobs is served from the response cache
+# (server/respcache.c, issue 8) and is never stale. A real iommulabd
+# (--no-scheduler, temp DB) lists jobs; then jobs change four ways and the
+# very next list must show it: a cancel and a retry through the API, a
+# results ingest that completes a job (the server's own connections), and
+# a state change by another process (sqlite3 on the same file, what a
+# second writer or the scheduler's own connection looks like: PRAGMA
+# data_version). Repeated lists with nothing changed give identical bytes;
+# arguments that change the body get their own answer (filters, cursor,
+# limit), equivalent spellings the same one (limit=050 = limit=50), and an
+# unknown kernel/target is still a 404 after the cache is warm.
+top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top/tests/lib.sh"
+O=${O:-$top/build}
+SAN=${LAB_SAN:-${SAN:-0}}
+bin=$O/server/iommulabd
+[ "$SAN" = 1 ] && bin=$O/server-san/iommulabd
+out=${LAB_TEST_OUT:-$top/tests/out}/jobs-cache
+rm -rf "$out"
+mkdir -p "$out/state" "$out/targets/x86_64" "$out/web"
+
+if ! nice -n 10 make -s -C "$top/server" O="$O" SAN="$SAN" -j2 >"$out/build.log" 2>&1; then
+	tail -20 "$out/build.log"
+	lab_fail "build iommulabd" "see $out/build.log"
+	lab_done
+	exit 1
+fi
+for t in q35-a q35-b; do
+	cat >"$out/targets/x86_64/$t.json" <<JSON
+{"name": "$t", "arch": "x86_64", "backend": "qemu", "vendor": "intel",
+ "driver": "intel-iommu", "tags": [], "concurrency": 1, "qemu": {"machine": "q35", "args": []}}
+JSON
+done
+echo '<!doctype html><title>t</title>' >"$out/web/index.html"
+"$bin" --state-dir "$out/state" --targets "$out/targets" --web "$out/web" \
+	--schema "$top/schema" --port 0 --no-scheduler >"$out/iommulabd.log" 2>&1 &
+pid=$!
+port=
+for _ in $(seq 100); do
+	port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out/iommulabd.log")
+	[ -n "$port" ] && break
+	kill -0 $pid 2>/dev/null || break
+	sleep 0.1
+done
+if [ -z "$port" ]; then
+	kill $pid 2>/dev/null
+	lab_fail "iommulabd starts" "see $out/iommulabd.log"
+	lab_done
+	exit 1
+fi
+
+python3 - "$port" "$out" <<'PY'
+import http.client, json, os, sqlite3, sys
+
+port, out = int(sys.argv[1]), sys.argv[2]
+token = open(os.path.join(out, "state/admin.token")).read().strip()
+dbp = os.path.join(out, "state/iommulab.db")
+passed = failed = 0
+A = "/api/v1"
+
+def check(name, cond, why=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok - " + name)
+    else:
+        failed += 1
+        print("not ok - %s: %s" % (name, why))
+
+# one keep-alive connection, like a dashboard polling the list
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+def call(method, path, body=None, expect=200):
+    h = {"Authorization": "Bearer " + token}
+    if body is not None:
+        h["Content-Type"] = "application/json"
+    conn.request(method, path, body=json.dumps(body).encode() if body is not None else None,
+                 headers=h)
+    r = conn.getresponse()
+    data = r.read()
+    if r.status != expect:
+        raise SystemExit("%s %s: status %d, want %d: %r" % (method, path, r.status, expect, data[:300]))
+    return data
+
+def sql(q, *a):
+    db = sqlite3.connect(dbp, timeout=10)
+    with db:
+        rows = db.execute(q, a).fetchall()
+    db.close()
+    return rows
+
+def states(path=A + "/jobs"):
+    return {j["id"]: j["state"] for j in json.loads(call("GET", path))["items"]}
+
+def rec(case, obs, kernel):
+    return {"v": 1, "id": case, "target": "q35-a", "kernel": kernel, "arch": "x86_64",
+            "driver": "intel-iommu", "iommu": "dmar0", "steps": [], "observed": obs,
+            "expected": obs, "contract": "t", "verdict": "pass", "reused": None,
+            "verified": "core", "duration_us": 1, "repeat": 0}
+
+try:
+    call("POST", A + "/kernels", {"name": "6.1", "release": "6.1.0-56-amd64"}, expect=201)
+    call("POST", A + "/kernels", {"name": "6.12", "release": "6.12.117+deb12-amd64"}, expect=201)
+    call("POST", A + "/plans", {"kind": "manual", "kernels": ["6.1", "6.12"],
+                                "targets": ["q35-a", "q35-b"]}, expect=201)
+    ids = dict(((k, t), i) for k, t, i in sql(
+        "SELECT k.name, t.name, j.id FROM jobs j JOIN kernels k ON k.id = j.kernel_id "
+        "JOIN targets t ON t.id = j.target_id"))
+    L = A + "/jobs"
+    b0 = call("GET", L)
+    s0 = {j["id"]: j["state"] for j in json.loads(b0)["items"]}
+    check("list: 4 queued jobs", sorted(s0.values()) == ["queued"] * 4, str(s0))
+    check("list: the same bytes when nothing changed", call("GET", L) == b0)
+    # equivalent spellings: the same answer; different values: their own
+    check("limit=050 is limit=50 is no limit", call("GET", L + "?limit=050") == b0 and
+          call("GET", L + "?limit=50") == b0)
+    p1 = json.loads(call("GET", L + "?limit=1"))
+    check("limit=1: one item and a cursor", p1["count"] == 1 and p1["next_cursor"] == max(s0),
+          str(p1)[:300])
+    p2 = json.loads(call("GET", L + "?limit=1&cursor=%d" % p1["next_cursor"]))
+    check("cursor: the next page, not the first", p2["count"] == 1 and
+          p2["items"][0]["id"] < p1["items"][0]["id"], str(p2)[:300])
+    p3 = json.loads(call("GET", L + "?limit=1&offset=1"))
+    check("offset=1: its own answer", p3["items"][0]["id"] == p2["items"][0]["id"], str(p3)[:300])
+    kq = states(L + "?kernel=6.1")
+    check("kernel=6.1: its two jobs", sorted(kq) == sorted([ids[("6.1", "q35-a")],
+          ids[("6.1", "q35-b")]]), str(kq))
+    tq = states(L + "?target=q35-b")
+    check("target=q35-b: its two jobs", sorted(tq) == sorted([ids[("6.1", "q35-b")],
+          ids[("6.12", "q35-b")]]), str(tq))
+    check("kernel=q35-b after target=q35-b is a 404, not the cached page",
+          call("GET", L + "?kernel=q35-b", expect=404) is not None)
+    check("target=6.1 after kernel=6.1 is a 404, not the cached page",
+          call("GET", L + "?target=6.1", expect=404) is not None)
+    check("kernel= (empty) is a 404, not the unfiltered page",
+          call("GET", L + "?kernel=", expect=404) is not None)
+    check("state=canceled: empty", states(L + "?state=canceled") == {})
+    check("limit=0 is still a 400", call("GET", L + "?limit=0", expect=400) is not None)
+
+    # 1. a cancel through the API
+    c = ids[("6.12", "q35-b")]
+    call("POST", A + "/jobs/%d/cancel" % c, {"reason": "test"}, expect=202)
+    check("list follows a cancel at once", states()[c] == "canceled", str(states()))
+    check("state=canceled follows it", list(states(L + "?state=canceled")) == [c])
+    check("state=queued follows it", c not in states(L + "?state=queued"))
+    # 2. results ingest completes a job (the job runs: set behind the server's back)
+    j = ids[("6.1", "q35-a")]
+    sql("UPDATE jobs SET state = 2, attempts = 1 WHERE id = ?", j)
+    check("list follows another process's write (data_version)", states()[j] == "running",
+          str(states()))
+    call("POST", A + "/results", {"job": j, "complete": True,
+         "records": [rec("kmod.x.one", 22, "6.1.0-56-amd64")]}, expect=201)
+    check("list follows a results ingest that completes the job", states()[j] == "complete",
+          str(states()))
+    check("kernel=6.1 follows it", states(L + "?kernel=6.1")[j] == "complete")
+    # 3. incomplete (another writer), then a retry through the API
+    r = ids[("6.12", "q35-a")]
+    sql("UPDATE jobs SET state = 4, attempts = 1, reason = 'guest hung' WHERE id = ?", r)
+    check("list follows incomplete by another writer", states()[r] == "incomplete")
+    call("POST", A + "/jobs/%d/retry" % r, {"reason": "test"})
+    check("list follows a retry at once", states()[r] == "queued", str(states()))
+    b1 = call("GET", L)
+    check("and is stable again (same bytes twice)", call("GET", L) == b1 and b1 != b0)
+except SystemExit as e:
+    failed += 1
+    print("not ok - request failed: %s" % e)
+print("jobs-cache: %d passed, %d failed" % (passed, failed))
+open(os.path.join(out, "py.counts"), "w").write("%d %d 0\n" % (passed, failed))
+PY
+read -r pp pf _ < "$out/py.counts" 2>/dev/null || { pp=0; pf=1; }
+kill -TERM $pid
+for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -0 $pid 2>/dev/null && kill -KILL $pid
+wait $pid 2>/dev/null
+lab_counts "$pp" "$pf" 0
+lab_done
