@@ -11,7 +11,7 @@
  *            server's write path without HTTP and JSON)
  *   ceiling  the same rows with one prepared INSERT in ONE transaction on
  *            a fresh DB with the same schema and pragmas (WAL,
- *            synchronous=NORMAL, foreign keys)
+ *            synchronous=NORMAL, foreign keys off as in the store's ingest)
  * and the ratios api/ceiling and api/store. The jobs that receive results
  * are created directly in the server's DB (kernel, target, jobs moved to
  * running) before the timed part, because the API only accepts results for
@@ -203,7 +203,9 @@ static void *poster(void *arg)
 }
 
 /* parse the generated bodies back into lab_result rows (untimed) */
-static int parse_rows(struct body *bodies, long nb, struct lab_result **out, long *nout)
+/* decode every body as the API does (record_json.h); rows point into @dec */
+static int parse_rows(struct body *bodies, long nb, struct lab_results_body *dec,
+		      struct lab_result **out, long *nout)
 {
 	long n = 0;
 	struct lab_result *res = NULL;
@@ -211,29 +213,27 @@ static int parse_rows(struct body *bodies, long nb, struct lab_result **out, lon
 	int r = 0;
 
 	for (long b = 0; b < nb; b++) {
-		json_error_t je;
-		json_t *o = json_loadb(bodies[b].text, bodies[b].len, JSON_REJECT_DUPLICATES, &je),
-		       *recs, *v;
-		size_t i;
+		struct lab_result *nr;
 
-		if (!o)
-			return -EINVAL;
-		recs = json_object_get(o, "records");
-		res = realloc(res, sizeof(*res) * (size_t)(n + (long)json_array_size(recs)));
-		if (!res) {
-			json_decref(o);
+		r = lab_results_body_decode(bodies[b].text, bodies[b].len, 100000, &dec[b], err,
+					    sizeof(err));
+		if (!r && dec[b].bad_index != SIZE_MAX) {
+			snprintf(err, sizeof(err), "records[%zu]: %s", dec[b].bad_index, dec[b].bad);
+			r = -EINVAL;
+		}
+		if (r) {
+			fprintf(stderr, "lab-bench-ingest: generated body invalid: %s\n", err);
+			free(res);
+			return r;
+		}
+		nr = realloc(res, sizeof(*res) * (size_t)(n + (long)dec[b].n));
+		if (!nr) {
+			free(res);
 			return -ENOMEM;
 		}
-		json_array_foreach(recs, i, v) {
-			r = lab_record_from_json(v, &res[n], err, sizeof(err));
-			if (r) {
-				fprintf(stderr, "lab-bench-ingest: generated record invalid: %s\n", err);
-				json_decref(o);
-				return r;
-			}
-			n++;
-		}
-		json_decref(o);
+		res = nr;
+		memcpy(res + n, dec[b].res, dec[b].n * sizeof(*res));
+		n += (long)dec[b].n;
 	}
 	*out = res;
 	*nout = n;
@@ -282,8 +282,10 @@ static int ceiling(const struct opts *o, const struct lab_result *res, long n,
 	lab_store_close(st);
 	rc = sqlite3_open(o->ceiling_db, &db);
 	if (rc == SQLITE_OK)
+		/* the store's ingest settings: foreign keys are off for a batch
+		 * (lab_store_results_ingest checks the job itself) */
 		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-				  "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+				  "PRAGMA foreign_keys=OFF", NULL, NULL, NULL);
 	if (rc == SQLITE_OK && extra_pragma)
 		rc = sqlite3_exec(db, extra_pragma, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
@@ -386,6 +388,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 } };
 	struct opts o = { .records = 300000, .batch = 1500, .conns = 2 };
 	struct lab_result *rows = NULL;
+	struct lab_results_body *dec = NULL;
 	struct run rn = { .o = &o, .lock = PTHREAD_MUTEX_INITIALIZER };
 	const char *token_file = NULL;
 	pthread_t th[64];
@@ -463,12 +466,15 @@ int main(int argc, char **argv)
 	       o.batch, mb);
 	fflush(stdout);
 
-	t0 = gen_now();
-	if (parse_rows(rn.bodies, njobs, &rows, &nrows))
+	dec = calloc((size_t)njobs, sizeof(*dec));
+	if (!dec)
 		goto free_bodies;
+	t0 = gen_now();
+	if (parse_rows(rn.bodies, njobs, dec, &rows, &nrows))
+		goto free_rows;
 	t_parse = gen_now() - t0;
-	printf("ingest: parse    %ld results in %.3f s = %.0f results/s (json_loadb + "
-	       "lab_record_from_json only: the API's JSON floor)\n", nrows, t_parse,
+	printf("ingest: parse    %ld results in %.3f s = %.0f results/s "
+	       "(lab_results_body_decode only: the API's JSON floor)\n", nrows, t_parse,
 	       nrows / t_parse);
 	if ((r = store_path(&o, rows, nrows, ids, &t_store))) {
 		fprintf(stderr, "lab-bench-ingest: store path: %s\n", strerror(-r));
@@ -498,8 +504,9 @@ int main(int argc, char **argv)
 	       (rn.stored / t_api) / (nrows / t_ceil), nrows / t_big, nrows / t_parse);
 	rc = 0;
 free_rows:
-	for (long i = 0; i < nrows; i++)
-		lab_result_clear(&rows[i]);
+	for (long b = 0; dec && b < njobs; b++)
+		lab_results_body_clear(&dec[b]);
+	free(dec);
 	free(rows);
 free_bodies:
 	for (long b = 0; b < njobs; b++)

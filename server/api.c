@@ -576,13 +576,6 @@ static int h_job_log(struct lab_req *rq, struct lab_resp *rs)
 
 /* ---- results ------------------------------------------------------------- */
 
-static void results_free(struct lab_result *res, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		lab_result_clear(&res[i]);
-	free(res);
-}
-
 /* what a job runs: its target's name and its kernel's release ("" unknown) */
 struct job_identity {
 	char target[65];
@@ -626,125 +619,127 @@ static int identity_check(struct lab_resp *rs, const struct job_identity *ji,
 	return 0;
 }
 
+/*
+ * POST /results: the body is decoded in one streaming pass (record_json.h),
+ * records straight into structs, before the store is touched; the write
+ * transaction then only inserts.
+ */
 static int h_results_post(struct lab_req *rq, struct lab_resp *rs)
 {
+	struct lab_results_body body;
 	struct job_identity ji;
 	struct lab_record_scan scan = { 0 };
 	struct lab_result *res = NULL;
-	json_t *body, *recs, *logv, *jid, *cmp, *rec;
-	bool complete = false, scanned = false;
-	size_t n = 0, i;
+	char err[LAB_RECORD_ERR_MAX];
+	bool scanned = false;
 	struct lab_job j;
+	size_t n = 0;
 	int64_t id;
 	int r;
 
-	r = lab_req_json(rq, rs, &body);
+	if (!rq->body || !rq->body_len)
+		return lab_fail(rs, -EINVAL, "a JSON request body is required");
+	r = lab_results_body_decode(rq->body, rq->body_len, INGEST_MAX_RECORDS, &body, err,
+				    sizeof(err));
+	if (r == -EINVAL) {
+		rs->detail = json_pack("{s:I, s:I, s:s}", "line", (json_int_t)body.err_line,
+				       "column", (json_int_t)body.err_column, "text", err);
+		return lab_fail(rs, r, "malformed JSON body");
+	}
 	if (r)
 		return r;
-	jid = json_object_get(body, "job");
-	recs = json_object_get(body, "records");
-	logv = json_object_get(body, "log");
-	cmp = json_object_get(body, "complete");
-	if (!json_is_object(body) || !json_is_integer(jid) || json_integer_value(jid) <= 0) {
+	if (!body.job) {
 		r = lab_fail(rs, -EINVAL, "body must be {\"job\": ID, \"records\": [...]} "
 			     "or {\"job\": ID, \"log\": \"...\"}");
-		goto put_body;
+		goto clear_body;
 	}
-	if (!!recs == !!logv || (recs && !json_is_array(recs)) || (logv && !json_is_string(logv))) {
+	if (body.has_records == body.has_log || (body.has_records && !body.records_is_array) ||
+	    (body.has_log && !body.log_is_string)) {
 		r = lab_fail(rs, -EINVAL, "give exactly one of \"records\" (array) and "
 			     "\"log\" (string)");
-		goto put_body;
+		goto clear_body;
 	}
-	if (cmp && !json_is_boolean(cmp)) {
+	if (body.has_complete && !body.complete_is_bool) {
 		r = lab_fail(rs, -EINVAL, "\"complete\" must be a boolean");
-		goto put_body;
+		goto clear_body;
 	}
-	complete = json_is_true(cmp);
-	id = json_integer_value(jid);
+	id = body.job;
 	r = job_identity(rq, id, &ji);
 	if (r == -ENOENT) {
 		lab_fail(rs, r, "unknown job %lld", (long long)id);
-		goto put_body;
+		goto clear_body;
 	}
 	if (r)
-		goto put_body;
-	if (recs) {
-		if (json_array_size(recs) > INGEST_MAX_RECORDS) {
+		goto clear_body;
+	if (body.has_records) {
+		if (body.bad_index != SIZE_MAX && body.bad_errno == -E2BIG) {
 			r = lab_fail(rs, -E2BIG, "more than %d records", INGEST_MAX_RECORDS);
-			goto put_body;
+			goto clear_body;
 		}
-		res = calloc(json_array_size(recs) + 1, sizeof(*res));
-		if (!res) {
-			r = -ENOMEM;
-			goto put_body;
+		if (body.bad_index != SIZE_MAX) {
+			rs->detail = json_pack("{s:I, s:s}", "index", (json_int_t)body.bad_index,
+					       "error", body.bad);
+			r = lab_fail(rs, body.bad_errno, "records[%zu] is malformed: %s",
+				     body.bad_index, body.bad);
+			goto clear_body;
 		}
-		json_array_foreach(recs, i, rec) {
-			char err[LAB_RECORD_ERR_MAX];
-
-			r = lab_record_from_json(rec, &res[n], err, sizeof(err));
-			if (r) {
-				rs->detail = json_pack("{s:I, s:s}", "index", (json_int_t)i,
-						       "error", err);
-				lab_fail(rs, r, "records[%zu] is malformed: %s", i, err);
-				goto free_res;
-			}
-			n++;
-			snprintf(err, sizeof(err), "records[%zu]", i);
-			r = identity_check(rs, &ji, id, err,
-					   json_string_value(json_object_get(rec, "target")),
-					   json_string_value(json_object_get(rec, "kernel")));
+		if (body.n) {
+			r = identity_check(rs, &ji, id, "records[0]", body.ident.target,
+					   body.ident.kernel);
 			if (r)
-				goto free_res;
+				goto clear_body;
 		}
+		res = body.res;
+		n = body.n;
 	} else {
-		r = lab_record_scan(json_string_value(logv), json_string_length(logv), &scan);
+		r = lab_record_scan(body.log, body.log_len, &scan);
 		if (r)
-			goto put_body;
+			goto clear_body;
 		scanned = true;
 		if (scan.status != LAB_SCAN_OK) {
 			rs->detail = json_pack("{s:s, s:I, s:s}", "status",
 					       lab_scan_status_name(scan.status), "line",
 					       (json_int_t)scan.error_line, "error", scan.error);
 			r = lab_fail(rs, -EINVAL, "log rejected: %s", scan.error);
-			goto free_res;
+			goto clear_scan;
 		}
 		r = identity_check(rs, &ji, id, "log (IOMMULAB-BEGIN)", scan.target, scan.kernel);
 		if (r)
-			goto free_res;
+			goto clear_scan;
 		res = scan.res;
 		n = scan.n;
 	}
 	r = lab_store_results_ingest(rq->st, id, res, n);
 	if (r == -ENOENT) {
 		lab_fail(rs, r, "unknown job %lld", (long long)id);
-		goto free_res;
+		goto clear_scan;
 	}
 	if (r == -EALREADY && lab_store_job_get(rq->st, id, &j) == 0) {
 		lab_fail(rs, r, "job %lld is %s: results are accepted only while it is "
 			 "scheduled or running", (long long)id, lab_job_state_name(j.state));
 		lab_job_clear(&j);
-		goto free_res;
+		goto clear_scan;
 	}
 	if (r == -EEXIST) {
 		lab_fail(rs, r, "job %lld already has a result for one of these "
 			 "(case, repeat) pairs", (long long)id);
-		goto free_res;
+		goto clear_scan;
 	}
 	if (r == -EINVAL) {
 		lab_fail(rs, r, "a record is out of range");
-		goto free_res;
+		goto clear_scan;
 	}
 	if (r)
-		goto free_res;
-	if (complete) {
+		goto clear_scan;
+	if (body.complete) {
 		r = lab_store_job_transition(rq->st, id, LAB_JOB_SCHEDULED, LAB_JOB_RUNNING, NULL);
 		if (r && r != -EAGAIN)
-			goto free_res;
+			goto clear_scan;
 		r = lab_store_job_transition(rq->st, id, LAB_JOB_RUNNING, LAB_JOB_COMPLETE, NULL);
 		if (r) {
 			lab_fail(rs, r == -EAGAIN ? -EAGAIN : r, "results stored, but job %lld "
 				 "could not be completed", (long long)id);
-			goto free_res;
+			goto clear_scan;
 		}
 	}
 	rs->status = MHD_HTTP_CREATED;
@@ -752,14 +747,12 @@ static int h_results_post(struct lab_req *rq, struct lab_resp *rs)
 	if (!r)
 		json_object_set_new(rs->json, "stored", json_integer((json_int_t)n));
 	lab_info("api: %zu results for job %lld from %s%s", n, (long long)id,
-		 rq->token_name, complete ? " (complete)" : "");
-free_res:
+		 rq->token_name, body.complete ? " (complete)" : "");
+clear_scan:
 	if (scanned)
 		lab_record_scan_clear(&scan);
-	else
-		results_free(res, n);
-put_body:
-	json_decref(body);
+clear_body:
+	lab_results_body_clear(&body);
 	return r;
 }
 

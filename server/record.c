@@ -107,123 +107,6 @@ static int get_int(json_t *o, const char *key, bool required, json_int_t lo,
 	return 0;
 }
 
-static bool known_driver(const char *d)
-{
-	static const char *const drivers[] = {
-		"intel-iommu", "amd-iommu", "virtio-iommu", "arm-smmu-v3",
-		"s390-iommu", "mtk-iommu", "apple-dart", "iommufd-selftest", "none", NULL,
-	};
-	for (int i = 0; drivers[i]; i++)
-		if (strcmp(d, drivers[i]) == 0)
-			return true;
-	return false;
-}
-
-static int check_steps(json_t *steps, char *err, size_t errlen)
-{
-	json_t *s;
-	size_t i;
-
-	if (!json_is_array(steps))
-		return fail(err, errlen, "\"steps\" must be an array");
-	if (json_array_size(steps) > MAX_STEPS)
-		return fail(err, errlen, "\"steps\" has more than %d entries", MAX_STEPS);
-	json_array_foreach(steps, i, s) {
-		json_t *name = json_object_get(s, "name"), *e = json_object_get(s, "errno");
-		json_t *en = json_object_get(s, "err");
-
-		if (!json_is_object(s))
-			return fail(err, errlen, "steps[%zu] is not an object", i);
-		if (!json_is_string(name) || json_string_length(name) == 0 ||
-		    json_string_length(name) > 64)
-			return fail(err, errlen, "steps[%zu].name must be a string of 1-64 bytes", i);
-		if (!json_is_integer(e) || json_integer_value(e) < 0 ||
-		    json_integer_value(e) > MAX_ERRNO)
-			return fail(err, errlen, "steps[%zu].errno must be an integer 0..%d", i, MAX_ERRNO);
-		if (en && (!json_is_string(en) || json_string_length(en) > 32))
-			return fail(err, errlen, "steps[%zu].err must be a string of <= 32 bytes", i);
-	}
-	return 0;
-}
-
-/* validate a record object; fills @out (strings duplicated) */
-int lab_record_from_json(json_t *o, struct lab_result *out, char *err, size_t errlen)
-{
-	const char *id, *target, *kernel, *arch, *driver, *iommu, *contract,
-		   *verdict, *reason, *verified, *oname, *ename;
-	json_int_t v, observed, expected = -1, duration, repeat;
-	enum lab_verdict vd;
-	json_t *steps, *x;
-	int r;
-
-	memset(out, 0, sizeof(*out));
-	if (!json_is_object(o))
-		return fail(err, errlen, "record is not a JSON object");
-	if ((r = get_int(o, "v", true, 1, 1, 1, &v, err, errlen)))
-		return r;
-	if ((r = get_str(o, "id", true, 96, LOWER_DIGITS "_.-", &id, err, errlen)) ||
-	    (r = get_str(o, "target", true, 64, LOWER_DIGITS "-", &target, err, errlen)) ||
-	    (r = get_str(o, "kernel", true, 128, NULL, &kernel, err, errlen)) ||
-	    (r = get_str(o, "arch", false, 32, LOWER_DIGITS "_", &arch, err, errlen)) ||
-	    (r = get_str(o, "driver", true, 32, NULL, &driver, err, errlen)) ||
-	    (r = get_str(o, "iommu", false, 64, NULL, &iommu, err, errlen)) ||
-	    (r = get_str(o, "observed_name", false, 32, NULL, &oname, err, errlen)) ||
-	    (r = get_str(o, "expected_name", false, 32, NULL, &ename, err, errlen)) ||
-	    (r = get_str(o, "contract", false, 128, NULL, &contract, err, errlen)) ||
-	    (r = get_str(o, "verdict", true, 16, NULL, &verdict, err, errlen)) ||
-	    (r = get_str(o, "reason", false, 1024, NULL, &reason, err, errlen)) ||
-	    (r = get_str(o, "verified", false, 8, NULL, &verified, err, errlen)))
-		return r;
-	if (!*id || !*target || !*kernel)
-		return fail(err, errlen, "\"id\", \"target\" and \"kernel\" must not be empty");
-	if (!known_driver(driver))
-		return fail(err, errlen, "\"driver\" '%s' is not a known IOMMU driver", driver);
-	if (lab_verdict_parse(verdict, &vd))
-		return fail(err, errlen, "\"verdict\" '%s' is not pass|fail|skip|error", verdict);
-	if (verified && strcmp(verified, "dma") && strcmp(verified, "core") &&
-	    strcmp(verified, "none"))
-		return fail(err, errlen, "\"verified\" '%s' is not dma|core|none", verified);
-	if ((r = get_int(o, "observed", true, 0, MAX_ERRNO, 0, &observed, err, errlen)) ||
-	    (r = get_int(o, "duration_us", false, 0, INT64_MAX / 2, 0, &duration, err, errlen)) ||
-	    (r = get_int(o, "repeat", false, 0, 999, 0, &repeat, err, errlen)))
-		return r;
-	x = json_object_get(o, "expected");
-	if (x && !json_is_null(x) &&
-	    (r = get_int(o, "expected", true, 0, MAX_ERRNO, -1, &expected, err, errlen)))
-		return r;
-	if (expected < 0 && (vd == LAB_VERDICT_PASS || vd == LAB_VERDICT_FAIL))
-		return fail(err, errlen, "verdict %s needs an \"expected\" errno", verdict);
-	x = json_object_get(o, "reused");
-	if (x && !json_is_null(x) && !json_is_boolean(x))
-		return fail(err, errlen, "\"reused\" must be true, false or null");
-	steps = json_object_get(o, "steps");
-	if (!steps)
-		return fail(err, errlen, "missing \"steps\"");
-	if ((r = check_steps(steps, err, errlen)))
-		return r;
-
-	out->case_id = strdup(id);
-	out->driver = strdup(driver);
-	out->iommu = iommu ? strdup(iommu) : NULL;
-	out->steps_json = json_dumps(steps, JSON_COMPACT);
-	out->contract = contract ? strdup(contract) : NULL;
-	out->reason = reason ? strdup(reason) : NULL;
-	out->verified = verified ? strdup(verified) : NULL;
-	out->observed = (int)observed;
-	out->expected = (int)expected;
-	out->verdict = vd;
-	out->reused = json_is_boolean(x) ? json_is_true(x) : -1;
-	out->duration_us = duration;
-	out->repeat = (int)repeat;
-	if (!out->case_id || !out->driver || !out->steps_json ||
-	    (iommu && !out->iommu) || (contract && !out->contract) ||
-	    (reason && !out->reason) || (verified && !out->verified)) {
-		lab_result_clear(out);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 static json_t *load_obj(const char *text, size_t len, char *err, size_t errlen)
 {
 	json_error_t je;
@@ -243,11 +126,9 @@ static json_t *load_obj(const char *text, size_t len, char *err, size_t errlen)
 
 /* a record line of @len bytes (no newline) */
 static int parse_rec(const char *line, size_t len, struct lab_result *out,
-		     json_t **obj, char *err, size_t errlen)
+		     struct lab_record_ident *ident, char *err, size_t errlen)
 {
 	size_t pl = strlen(PFX_REC);
-	json_t *o;
-	int r;
 
 	memset(out, 0, sizeof(*out));
 	if (len < pl || memcmp(line, PFX_REC, pl) != 0)
@@ -255,15 +136,7 @@ static int parse_rec(const char *line, size_t len, struct lab_result *out,
 	if (len > LAB_RECORD_LINE_MAX)
 		return fail(err, errlen, "record line of %zu bytes exceeds %d", len,
 			    LAB_RECORD_LINE_MAX);
-	o = load_obj(line + pl, len - pl, err, errlen);
-	if (!o)
-		return -EINVAL;
-	r = lab_record_from_json(o, out, err, errlen);
-	if (r || !obj)
-		json_decref(o);
-	else
-		*obj = o;
-	return r;
+	return lab_record_decode(line + pl, len - pl, out, ident, err, errlen);
 }
 
 int lab_record_parse_line(const char *line, struct lab_result *out,
@@ -316,13 +189,6 @@ static void copy_str(char *dst, size_t n, json_t *o, const char *key)
 	snprintf(dst, n, "%s", s ? s : "");
 }
 
-static bool same(const char *a, json_t *o, const char *key)
-{
-	const char *b = json_string_value(json_object_get(o, key));
-
-	return !b || strcmp(a, b) == 0;	/* absent optional keys are fine */
-}
-
 int lab_record_scan(const char *log, size_t len, struct lab_record_scan *sc)
 {
 	char err[LAB_RECORD_ERR_MAX];
@@ -365,8 +231,8 @@ int lab_record_scan(const char *log, size_t len, struct lab_record_scan *sc)
 			copy_str(sc->arch, sizeof(sc->arch), o, "arch");
 			json_decref(o);
 		} else if (starts(p, l, PFX_REC)) {
+			struct lab_record_ident id;
 			struct lab_result r;
-			json_t *obj = NULL;
 			int e;
 
 			if (!begin || end) {
@@ -375,23 +241,22 @@ int lab_record_scan(const char *log, size_t len, struct lab_record_scan *sc)
 					NULL);
 				continue;
 			}
-			e = parse_rec(p, l, &r, &obj, err, sizeof(err));
+			e = parse_rec(p, l, &r, &id, err, sizeof(err));
 			if (e == -ENOMEM)
 				return -ENOMEM;
 			if (e) {
 				problem(sc, LAB_SCAN_MALFORMED, lineno, "malformed record", err);
 				continue;
 			}
-			if ((sc->target[0] && !same(sc->target, obj, "target")) ||
-			    (sc->kernel[0] && !same(sc->kernel, obj, "kernel")) ||
-			    (sc->arch[0] && !same(sc->arch, obj, "arch"))) {
+			/* a record without "arch" agrees with any BEGIN arch */
+			if ((sc->target[0] && strcmp(sc->target, id.target)) ||
+			    (sc->kernel[0] && strcmp(sc->kernel, id.kernel)) ||
+			    (sc->arch[0] && id.has_arch && strcmp(sc->arch, id.arch))) {
 				problem(sc, LAB_SCAN_MALFORMED, lineno,
 					"record target/kernel/arch differ from IOMMULAB-BEGIN", r.case_id);
-				json_decref(obj);
 				lab_result_clear(&r);
 				continue;
 			}
-			json_decref(obj);
 			if (sc->n == LAB_RECORD_MAX_RECORDS) {
 				problem(sc, LAB_SCAN_MALFORMED, lineno, "too many records", NULL);
 				lab_result_clear(&r);

@@ -6,6 +6,7 @@
  * QEMU runner, the LAVA backend and the results API all go through it.
  *
  *   lab_record_parse_line()  one "IOMMULAB-REC {...}" line -> struct lab_result
+ *                            (the record object itself: record_json.h)
  *   lab_record_scan()        a whole console log: finds BEGIN/REC/END lines
  *                            at column 0, validates every one, checks the END
  *                            count and that records agree with BEGIN
@@ -39,11 +40,11 @@
 
 #include <stddef.h>
 
+#include "record_json.h"
 #include "store.h"
 
 #define LAB_RECORD_LINE_MAX 4096
 #define LAB_RECORD_MAX_RECORDS 100000
-#define LAB_RECORD_ERR_MAX 512
 
 enum lab_scan_status {
 	LAB_SCAN_OK = 0,
@@ -70,9 +71,6 @@ const char *lab_scan_status_name(enum lab_scan_status s);
 
 int lab_record_parse_line(const char *line, struct lab_result *out,
 			  char *err, size_t errlen);
-/* validate one record object (the JSON after "IOMMULAB-REC ") */
-int lab_record_from_json(json_t *o, struct lab_result *out, char *err,
-			 size_t errlen);
 int lab_record_scan(const char *log, size_t len, struct lab_record_scan *out);
 /* read @path (at most 256 MiB) and scan it; -errno if unreadable */
 int lab_record_scan_file(const char *path, struct lab_record_scan *out);

@@ -10,6 +10,7 @@
  * them (and logs SQLite's message).
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +25,13 @@
 #include "record.h"
 #include "sched.h"
 #include "store.h"
+#include "writelock.h"
 
 #define BUSY_TIMEOUT_MS 10000
 #define MAX_MIGRATIONS 256
 
 enum stmt_id {
-	S_BEGIN, S_BEGIN_IMM, S_COMMIT, S_ROLLBACK,
+	S_BEGIN, S_BEGIN_IMM, S_COMMIT, S_ROLLBACK, S_FK_OFF, S_FK_ON,
 	S_KERNEL_PUT, S_KERNEL_GET, S_KERNEL_GET_ID, S_KERNELS_LIST,
 	S_TARGET_PUT, S_TARGET_GET, S_TARGET_GET_ID, S_TARGETS_LIST,
 	S_CASE_PUT, S_CASES_LIST, S_CASE_GET,
@@ -57,6 +59,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_BEGIN_IMM] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
+	[S_FK_OFF] = "PRAGMA foreign_keys = OFF",
+	[S_FK_ON] = "PRAGMA foreign_keys = ON",
 	[S_KERNEL_PUT] =
 		"INSERT INTO kernels (name, release, version, arch, source, source_ref, "
 		"image_path, modules_path, headers_path, sha256) "
@@ -195,6 +199,10 @@ struct lab_store {
 	 * last looked (set by the commit hook), and the data_version it saw */
 	bool dirty;
 	int64_t data_version;
+	/* this process's writers to the same file queue here (writelock.h);
+	 * held from BEGIN IMMEDIATE to COMMIT/ROLLBACK when @wlocked */
+	struct lab_writelock *wl;
+	bool wlocked;
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -291,19 +299,40 @@ static int exec_stmt(struct lab_store *st, sqlite3_stmt *s, const char *what)
 	return rc;
 }
 
+/* BEGIN IMMEDIATE queues on the file's in-process write lock first; a
+ * successful COMMIT or a ROLLBACK (rollback()) lets the next writer in */
 static int tx(struct lab_store *st, enum stmt_id id)
 {
 	sqlite3_stmt *s = stmt(st, id);
+	int r;
 
 	if (!s)
 		return -EIO;
-	return exec_stmt(st, s, stmt_sql[id]);
+	if (id == S_BEGIN_IMM && st->wl && !st->wlocked) {
+		r = lab_writelock_acquire(st->wl, BUSY_TIMEOUT_MS);
+		if (r) {
+			lab_error("store: %s: no write lock after %d ms", st->path,
+				  BUSY_TIMEOUT_MS);
+			return r;
+		}
+		st->wlocked = true;
+	}
+	r = exec_stmt(st, s, stmt_sql[id]);
+	if (st->wlocked && sqlite3_get_autocommit(st->db)) {
+		lab_writelock_release(st->wl);	/* committed, or BEGIN failed */
+		st->wlocked = false;
+	}
+	return r;
 }
 
 static void rollback(struct lab_store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		tx(st, S_ROLLBACK);
+	if (st->wlocked) {
+		lab_writelock_release(st->wl);
+		st->wlocked = false;
+	}
 }
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -665,9 +694,22 @@ static int on_commit(void *arg)
 	return 0;
 }
 
+/*
+ * Process-wide SQLite settings, before its first use: no memory statistics
+ * (they take a global mutex on every allocation, which every connection of
+ * the HTTP pool would contend on). A no-op (SQLITE_MISUSE) if the process
+ * already used SQLite.
+ */
+static void sqlite_once(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int lab_store_open(const char *db_path, const char *schema_dir,
 		   struct lab_store **out)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
 	struct lab_store *st;
 	char *mode = NULL;
 	sqlite3_stmt *s;
@@ -675,6 +717,7 @@ int lab_store_open(const char *db_path, const char *schema_dir,
 
 	if (!db_path || !schema_dir || !out)
 		return -EINVAL;
+	pthread_once(&once, sqlite_once);
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
@@ -696,6 +739,9 @@ int lab_store_open(const char *db_path, const char *schema_dir,
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_commit_hook(st->db, on_commit, st);
+	r = lab_writelock_get(db_path, &st->wl);
+	if (r)
+		goto close_db;
 	r = exec_sql(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", "pragmas");
 	/* asked for read-write, SQLite fell back to read-only: say so, not EACCES */
 	if (r == -EACCES && sqlite3_db_readonly(st->db, "main") == 1)
@@ -725,6 +771,7 @@ int lab_store_open(const char *db_path, const char *schema_dir,
 	*out = st;
 	return 0;
 close_db:
+	lab_writelock_put(st->wl);
 	sqlite3_close_v2(st->db);
 	free(st->path);
 free_st:
@@ -742,7 +789,10 @@ void lab_store_close(struct lab_store *st)
 		sqlite3_finalize(st->jobs_list[i]);
 	for (int i = 0; i < 1 << RESULT_FILTERS; i++)
 		sqlite3_finalize(st->results_list[i]);
+	if (!sqlite3_get_autocommit(st->db))
+		rollback(st);	/* never leave the write lock held */
 	sqlite3_close_v2(st->db);
+	lab_writelock_put(st->wl);
 	free(st->path);
 	free(st);
 }
@@ -1761,6 +1811,23 @@ static int result_valid(const struct lab_result *r)
 	return 0;
 }
 
+/* the caller's strings outlive the step, and done() clears the bindings */
+static void bind_text_static(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/*
+ * One transaction per batch. Foreign-key enforcement is off for it: the job
+ * row is read inside the same IMMEDIATE transaction and kernel_id/target_id
+ * are copied from it, and nothing deletes jobs, kernels or targets, so the
+ * three parent lookups per row SQLite would make can never fail (they cost
+ * ~12% of the insert; bench/README.md). PRAGMA foreign_keys only changes
+ * outside a transaction, hence before BEGIN and after COMMIT/ROLLBACK.
+ */
 int lab_store_results_ingest(struct lab_store *st, int64_t job_id,
 			     const struct lab_result *res, size_t n)
 {
@@ -1771,9 +1838,12 @@ int lab_store_results_ingest(struct lab_store *st, int64_t job_id,
 	for (size_t i = 0; i < n; i++)
 		if (result_valid(&res[i]))
 			return -EINVAL;
-	r = tx(st, S_BEGIN_IMM);
+	r = tx(st, S_FK_OFF);
 	if (r)
 		return r;
+	r = tx(st, S_BEGIN_IMM);
+	if (r)
+		goto fk_on;
 	r = lab_store_job_get(st, job_id, &job);
 	if (r)
 		goto rollback_tx;
@@ -1781,30 +1851,30 @@ int lab_store_results_ingest(struct lab_store *st, int64_t job_id,
 		r = -EALREADY;	/* results belong to a run in progress */
 		goto clear_job;
 	}
+	s = stmt(st, S_RESULT_INSERT);
+	if (!s) {
+		r = -EIO;
+		goto clear_job;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct lab_result *x = &res[i];
 
-		s = stmt(st, S_RESULT_INSERT);
-		if (!s) {
-			r = -EIO;
-			goto clear_job;
-		}
 		sqlite3_bind_int64(s, 1, job_id);
 		sqlite3_bind_int64(s, 2, job.kernel_id);
 		sqlite3_bind_int64(s, 3, job.target_id);
-		bind_text(s, 4, x->case_id);
-		bind_text(s, 5, x->driver);
-		bind_text(s, 6, x->iommu);
-		bind_text(s, 7, x->steps_json);
+		bind_text_static(s, 4, x->case_id);
+		bind_text_static(s, 5, x->driver);
+		bind_text_static(s, 6, x->iommu);
+		bind_text_static(s, 7, x->steps_json);
 		sqlite3_bind_int(s, 8, x->observed);
 		if (x->expected >= 0)
 			sqlite3_bind_int(s, 9, x->expected);
-		bind_text(s, 10, x->contract);
+		bind_text_static(s, 10, x->contract);
 		sqlite3_bind_int(s, 11, x->verdict);
-		bind_text(s, 12, x->reason);
+		bind_text_static(s, 12, x->reason);
 		if (x->reused >= 0)
 			sqlite3_bind_int(s, 13, x->reused);
-		bind_text(s, 14, x->verified);
+		bind_text_static(s, 14, x->verified);
 		sqlite3_bind_int64(s, 15, x->duration_us);
 		sqlite3_bind_int(s, 16, x->repeat);
 		r = exec_stmt(st, s, "result insert");
@@ -1815,18 +1885,26 @@ int lab_store_results_ingest(struct lab_store *st, int64_t job_id,
 	if (r)
 		goto clear_job;
 	lab_job_clear(&job);
+	if (tx(st, S_FK_ON))
+		lab_error("store: %s: foreign keys could not be turned back on", st->path);
 	return 0;
 clear_job:
 	lab_job_clear(&job);
 rollback_tx:
 	rollback(st);
+fk_on:
+	if (tx(st, S_FK_ON))
+		lab_error("store: %s: foreign keys could not be turned back on", st->path);
 	return r;
 }
 
 static sqlite3_stmt *results_list_stmt(struct lab_store *st, unsigned mask)
 {
 	static const char *const where[RESULT_FILTERS] = {
-		" AND r.kernel_id = ?1", " AND r.target_id = ?2", " AND r.job_id = ?3",
+		/* by kernel: its jobs (jobs_kernel), then their results
+		 * (results_job); results carry no kernel index (0003) */
+		" AND r.job_id IN (SELECT j.id FROM jobs j WHERE j.kernel_id = ?1)",
+		" AND r.target_id = ?2", " AND r.job_id = ?3",
 		" AND r.driver = ?4", " AND r.case_id = ?5", " AND r.verdict = ?6",
 		" AND r.id < ?7",
 	};
