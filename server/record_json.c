@@ -13,6 +13,7 @@
  * their own.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@
 #define MAX_DEPTH 64
 #define MAX_STEPS 64
 #define MAX_ERRNO 4095
-#define MAX_UNKNOWN_KEYS 16	/* per object, for the duplicate-key check */
+#define MAX_UNKNOWN_KEYS 64	/* per object: more is refused */
 #define CHUNK_MIN (64u << 10)
 #define LOWER_DIGITS "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -147,6 +148,8 @@ struct dec {
 	struct frame st[MAX_DEPTH + 1];
 	int depth;			/* frames in use */
 	char jerr[160];			/* why a callback stopped the parser */
+	yajl_handle h;
+	size_t end_off;			/* just past the document's closing brace */
 	struct lab_arena *arena;
 
 	/* the record being decoded */
@@ -228,8 +231,9 @@ static int take_key(struct dec *d, struct frame *fr, const char *const *names, i
 	for (int i = 0; i < fr->nunknown; i++)
 		if (fr->unknown[i] == h)
 			return jfail(d, "duplicate key \"%.*s\"", (int)(len > 40 ? 40 : len), k);
-	if (fr->nunknown < MAX_UNKNOWN_KEYS)
-		fr->unknown[fr->nunknown++] = h;
+	if (fr->nunknown == MAX_UNKNOWN_KEYS)
+		return jfail(d, "more than %d unknown keys in one object", MAX_UNKNOWN_KEYS);
+	fr->unknown[fr->nunknown++] = h;
 	return 1;
 }
 
@@ -618,8 +622,19 @@ static int cb_number(void *ctx, const char *num, size_t len)
 
 	if (in_steps(d))
 		yajl_gen_number(d->gen, num, len);
-	if (memchr(num, '.', len) || memchr(num, 'e', len) || memchr(num, 'E', len))
+	if (memchr(num, '.', len) || memchr(num, 'e', len) || memchr(num, 'E', len)) {
+		char *tmp = strndup(num, len);
+		double x;
+
+		if (!tmp)
+			return jfail(d, "out of memory");
+		errno = 0;
+		x = strtod(tmp, NULL);
+		free(tmp);
+		if (errno == ERANGE && (x == HUGE_VAL || x == -HUGE_VAL))
+			return jfail(d, "real number out of range");
 		return on_value(d, V_REAL, &s);
+	}
 	if (len < 19) {		/* fits in 63 bits whatever the digits */
 		size_t i = num[0] == '-';
 		long long v = 0;
@@ -677,6 +692,8 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len)
 	struct dec *d = ctx;
 	struct frame *fr = top(d);
 
+	if (memchr(k, 0, len))
+		return jfail(d, "NUL byte in an object key");
 	if (in_steps(d))
 		yajl_gen_string(d->gen, k, len);
 	switch (fr->kind) {
@@ -702,7 +719,8 @@ static int cb_end_map(void *ctx)
 
 	if (in_steps(d))
 		yajl_gen_map_close(d->gen);
-	d->depth--;
+	if (--d->depth == 0)
+		d->end_off = yajl_get_bytes_consumed(d->h);
 	if (k == FR_RECORD)
 		return record_done(d);
 	if (k == FR_STEP)
@@ -755,58 +773,91 @@ static const yajl_callbacks callbacks = {
 
 /* ---- driver ---------------------------------------------------------------- */
 
+/* 1-based line and column of byte @off */
+static void where(const char *text, size_t off, size_t *line, size_t *col)
+{
+	size_t l = 1, c = 1;
+
+	for (size_t i = 0; i < off; i++, c++)
+		if (text[i] == '\n') {
+			l++;
+			c = 0;
+		}
+	*line = l;
+	*col = c;
+}
+
+static bool json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 /* parse @text; on a syntax error fill @err with where and why */
 static int run(struct dec *d, const char *text, size_t len, size_t *line, size_t *col,
 	       char *err, size_t errlen)
 {
+	unsigned char *msg = NULL;
 	yajl_handle h;
 	yajl_status st;
+	size_t off;
 	int r = 0;
 
+	/* yajl takes \v and \f for whitespace; JSON has them nowhere raw */
+	for (const char *bad = "\v\f"; *bad; bad++) {
+		const char *p = memchr(text, *bad, len);
+
+		if (p) {
+			where(text, (size_t)(p - text), line, col);
+			return efail(err, errlen, "invalid JSON at line %zu column %zu: control "
+				     "character 0x%02x", *line, *col, (unsigned)*bad);
+		}
+	}
 	d->gen = yajl_gen_alloc(NULL);
 	if (!d->gen)
 		return -ENOMEM;
 	h = yajl_alloc(&callbacks, NULL, d);
 	if (!h) {
-		yajl_gen_free(d->gen);
-		return -ENOMEM;
+		r = -ENOMEM;
+		goto free_gen;
 	}
+	d->h = h;
 	st = yajl_parse(h, (const unsigned char *)text, len);
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(h);
-	if (st != yajl_status_ok) {
-		size_t off = yajl_get_bytes_consumed(h), l = 1, c = 1;
-		unsigned char *msg = NULL;
-
-		if (off > len)
-			off = len;
-		for (size_t i = 0; i < off; i++) {
-			if (text[i] == '\n') {
-				l++;
-				c = 1;
-			} else {
-				c++;
-			}
+	if (st == yajl_status_ok) {
+		/* yajl can stop inside a token it never finished (a lone '"'
+		 * after the document): only whitespace may follow it */
+		for (off = d->end_off; off < len && json_space(text[off]); off++)
+			;
+		if (off < len) {
+			where(text, off, line, col);
+			r = efail(err, errlen, "invalid JSON at line %zu column %zu: data after "
+				  "the document", *line, *col);
 		}
-		if (st != yajl_status_client_canceled)
-			msg = yajl_get_error(h, 0, NULL, 0);
-		if (strstr(d->jerr, "out of memory")) {
-			r = -ENOMEM;
-		} else {
-			char *m = msg ? (char *)msg : d->jerr;
-			size_t ml = strlen(m);
-
-			while (ml && (m[ml - 1] == '\n' || m[ml - 1] == ' '))
-				m[--ml] = 0;
-			r = efail(err, errlen, "invalid JSON at line %zu column %zu: %s", l, c,
-				  *m ? m : "invalid JSON");
-		}
-		if (msg)
-			yajl_free_error(h, msg);
-		*line = l;
-		*col = c;
+		goto free_handle;
 	}
+	if (strstr(d->jerr, "out of memory")) {
+		r = -ENOMEM;
+		goto free_handle;
+	}
+	off = yajl_get_bytes_consumed(h);
+	where(text, off < len ? off : len, line, col);
+	if (st != yajl_status_client_canceled)
+		msg = yajl_get_error(h, 0, NULL, 0);
+	{
+		char *m = msg ? (char *)msg : d->jerr;
+		size_t ml = strlen(m);
+
+		while (ml && (m[ml - 1] == '\n' || m[ml - 1] == ' '))
+			m[--ml] = 0;
+		r = efail(err, errlen, "invalid JSON at line %zu column %zu: %s", *line, *col,
+			  *m ? m : "syntax error");
+	}
+	if (msg)
+		yajl_free_error(h, msg);
+free_handle:
 	yajl_free(h);
+free_gen:
 	yajl_gen_free(d->gen);
 	d->gen = NULL;
 	return r;

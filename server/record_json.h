@@ -18,8 +18,9 @@
  * range-checked and never reals; "expected" is needed by pass/fail;
  * "steps" is an array of at most 64 {"name", "errno", "err"?} objects and
  * is stored as compact JSON text. Unknown keys are ignored (forward
- * compatibility); duplicate keys make the JSON malformed, as does nesting
- * deeper than 64 or an integer outside 64 bits. When a record breaks
+ * compatibility); duplicate keys make the JSON malformed, as do nesting
+ * deeper than 64, more than 64 unknown keys in one object, or an integer
+ * outside 64 bits. When a record breaks
  * several rules, the first in the order of docs/records.md's table is
  * reported, whatever the key order in the text.
  *

@@ -19,7 +19,7 @@ if ! command -v clang >/dev/null || ! echo 'int LLVMFuzzerTestOneInput(const cha
 	exit $?
 fi
 rm -f "$out/probe"
-for t in fuzz_record fuzz_lava fuzz_api fuzz_http; do
+for t in fuzz_record fuzz_ingest fuzz_lava fuzz_api fuzz_http; do
 	line=$("$top/tests/fuzz/run" -t "$secs" "$t" 2>&1 | tee "$out/$t.txt")
 	rc=${PIPESTATUS[0]}
 	echo "$line" | sed 's/^/# /'

@@ -114,6 +114,11 @@ static void test_rules(void **state)
 	bad("[1]", "not a JSON object");
 	bad("{\"v\":1,", "invalid JSON");
 	bad("{\"v\":1} {}", "invalid JSON");
+	/* found by fuzz_ingest against jansson: yajl's leniencies */
+	bad("{\"v\":1}\"", "data after the document");
+	bad("{\v\"v\":1}", "control character 0x0b");
+	bad("{\"v\":1e999}", "real number out of range");
+	bad("{\"a\\u0000b\":1}", "NUL byte in an object key");
 }
 
 static void test_depth(void **state)
