@@ -12,11 +12,15 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <stdatomic.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 
 #include "auth.h"
@@ -187,6 +191,7 @@ static const char *const stmt_sql[S__COUNT] = {
 };
 
 #define JOB_FILTERS 5		/* state, kernel, target, plan, cursor */
+#define WAL_HDR_BYTES 48	/* one copy of SQLite's WalIndexHdr (fileformat2) */
 #define RESULT_FILTERS 7	/* kernel, target, job, driver, case, verdict, cursor */
 
 struct lab_store {
@@ -199,6 +204,11 @@ struct lab_store {
 	 * last looked (set by the commit hook), and the data_version it saw */
 	bool dirty;
 	int64_t data_version;
+	/* ... or, in WAL mode, the WAL-index header it saw last, read from a
+	 * read-only mapping of <db>-shm (shm_map(); NULL: use data_version) */
+	bool wal, shm_tried;
+	const unsigned char *shm;
+	unsigned char shm_seen[WAL_HDR_BYTES];
 	/* this process's writers to the same file queue here (writelock.h);
 	 * held from BEGIN IMMEDIATE to COMMIT/ROLLBACK when @wlocked */
 	struct lab_writelock *wl;
@@ -764,6 +774,8 @@ int lab_store_open(const char *db_path, const char *schema_dir,
 	}
 	if (!mode || strcmp(mode, "wal") != 0)
 		lab_warn("store: %s: journal mode is %s, not wal", db_path, mode ? mode : "?");
+	else
+		st->wal = true;
 	free(mode);
 	r = migrate(st, schema_dir);
 	if (r)
@@ -791,6 +803,8 @@ void lab_store_close(struct lab_store *st)
 		sqlite3_finalize(st->results_list[i]);
 	if (!sqlite3_get_autocommit(st->db))
 		rollback(st);	/* never leave the write lock held */
+	if (st->shm)	/* before the close drops this connection's hold on -shm */
+		munmap((void *)st->shm, 2 * WAL_HDR_BYTES);
 	sqlite3_close_v2(st->db);
 	lab_writelock_put(st->wl);
 	free(st->path);
@@ -2052,25 +2066,90 @@ int lab_store_diff_side(struct lab_store *st, bool by_plan, int64_t id,
 /*
  * Every process-wide change that may make results visible bumps this; a
  * connection notices its own commits (commit hook) and everyone else's
- * (PRAGMA data_version) when it asks, so no write path needs to remember.
+ * when it asks, so no write path needs to remember.
+ *
+ * How it notices others: in WAL mode every commit (of any connection, any
+ * process) rewrites the WAL-index header at the start of <db>-shm before
+ * the commit returns: two copies of 48 bytes, the second written first,
+ * iChange incremented per commit, mxFrame/salts changed with the log
+ * (https://sqlite.org/walformat.html). Comparing that header with the one
+ * this connection saw last is a read of shared memory: no SQLite read
+ * transaction, so no fcntl lock, fstat and process-wide shm mutex per
+ * cached request (PRAGMA data_version needs all three, and the HTTP
+ * workers contended on that mutex). Without a usable mapping, or while
+ * the two copies differ (a commit in progress), PRAGMA data_version
+ * answers as before.
+ *
+ * The mapping is safe from truncation: SQLite only truncates -shm when it
+ * is the file's first user, and this connection holds its shared lock on
+ * -shm from its first read (lab_store_open ran queries) to its close,
+ * before which lab_store_close unmaps it.
  */
 static _Atomic uint64_t visible_gen = 1;
 
+static void shm_map(struct lab_store *st)
+{
+	const char *db = sqlite3_db_filename(st->db, "main");
+	char path[4096];
+	struct stat sb;
+	void *m;
+	int fd;
+
+	st->shm_tried = true;
+	if (!st->wal || !db || !*db ||
+	    (size_t)snprintf(path, sizeof(path), "%s-shm", db) >= sizeof(path))
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 2 * WAL_HDR_BYTES) {
+		m = mmap(NULL, 2 * WAL_HDR_BYTES, PROT_READ, MAP_SHARED, fd, 0);
+		if (m != MAP_FAILED)
+			st->shm = m;
+	}
+	close(fd);
+}
+
+/* 1 changed, 0 unchanged, -EAGAIN cannot tell (no mapping, a write in progress) */
+static int shm_changed(struct lab_store *st)
+{
+	unsigned char a[WAL_HDR_BYTES], b[WAL_HDR_BYTES];
+	int changed;
+
+	if (!st->shm_tried)
+		shm_map(st);
+	if (!st->shm)
+		return -EAGAIN;
+	/* the reverse of the writer's order: first copy, barrier, second copy */
+	memcpy(a, st->shm, sizeof(a));
+	atomic_thread_fence(memory_order_seq_cst);
+	memcpy(b, st->shm + WAL_HDR_BYTES, sizeof(b));
+	if (memcmp(a, b, sizeof(a)) != 0 || !a[12])	/* torn, or isInit == 0 */
+		return -EAGAIN;
+	changed = memcmp(a, st->shm_seen, sizeof(a)) != 0;
+	memcpy(st->shm_seen, a, sizeof(a));
+	return changed;
+}
+
 uint64_t lab_store_generation(struct lab_store *st)
 {
-	sqlite3_stmt *s = stmt(st, S_DATA_VERSION);
+	sqlite3_stmt *s;
 	bool changed = st->dirty;
+	int c = shm_changed(st);
 
-	if (s && sqlite3_step(s) == SQLITE_ROW) {
+	if (c >= 0) {
+		changed |= c;
+	} else if ((s = stmt(st, S_DATA_VERSION)) && sqlite3_step(s) == SQLITE_ROW) {
 		int64_t v = sqlite3_column_int64(s, 0);
 
 		changed |= v != st->data_version;
 		st->data_version = v;
+		done(s);
 	} else {
 		changed = true;		/* cannot tell: assume a change */
+		if (s)
+			done(s);
 	}
-	if (s)
-		done(s);
 	st->dirty = false;
 	if (changed)
 		return atomic_fetch_add(&visible_gen, 1) + 1;
