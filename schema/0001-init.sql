@@ -8,8 +8,7 @@
 --   latest result per (k, t, case)   latest PK: one index seek
 --   diff between two kernels         latest PK range for each kernel
 --   diff between two plans           jobs_plan + results_job
---   results by kernel/target/case    jobs_kernel -> results_job (0003 dropped
---                                    results_ktc); by job: results_job
+--   results by kernel/target/case    results_ktc; by job: results_job
 --   job list by state / created      jobs_state (state, id); jobs.id is the
 --                                    creation order (AUTOINCREMENT)
 --   scheduler: next queued job       jobs_pick (state, priority, id)
