@@ -10,9 +10,15 @@
  * scheduler thread on its own connection (queued -> scheduled -> running,
  * backend id, running -> incomplete, retry, restart recovery), by an HTTP
  * worker on the web connection (cancel, results ingest + complete), and
- * the very next page must show the new state. The hit counter proves the
- * cache is really used between changes, so the test cannot pass vacuously.
+ * the very next page must show the new state; also a write by another
+ * process (a forked child with its own SQLite connection: the WAL-index
+ * header path of lab_store_generation). Each change is followed by two
+ * pages: a rebuilt one, then a cache hit, so the test cannot pass
+ * vacuously with an unused cache.
  */
+#include <sqlite3.h>
+#include <sys/wait.h>
+
 #include "helpers.h"
 #include "respcache.h"
 
@@ -191,12 +197,58 @@ static void test_web_transitions(void **state)
 	expect_now(t, c, "canceled", "cancel (same connection)");
 }
 
+/* another process changes job @id's state with plain SQL, then exits */
+static void other_process_sets(struct two *t, int64_t id, int state)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char sql[128];
+		sqlite3 *db;
+		int rc;
+
+		snprintf(sql, sizeof(sql), "UPDATE jobs SET state = %d WHERE id = %lld",
+			 state, (long long)id);
+		rc = sqlite3_open_v2(t->f->db, &db, SQLITE_OPEN_READWRITE, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_busy_timeout(db, 10000);
+			rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+		}
+		sqlite3_close(db);
+		_exit(rc == SQLITE_OK ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_other_process(void **state)
+{
+	struct two *t = *state;
+	int64_t id = fx_job(t->f, 0, 0);
+	char reason[256], *b;
+	bool hit;
+
+	free(page(t, &hit));
+	b = page(t, &hit);
+	assert_true(hit);
+	assert_string_equal(state_in(b, id, reason, sizeof(reason)), "queued");
+	free(b);
+	other_process_sets(t, id, LAB_JOB_CANCELED);
+	expect_now(t, id, "canceled", "another process's write");
+	other_process_sets(t, id, LAB_JOB_QUEUED);
+	expect_now(t, id, "queued", "another process's second write");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_scheduler_transitions, two_setup,
 						two_teardown),
 		cmocka_unit_test_setup_teardown(test_web_transitions, two_setup,
+						two_teardown),
+		cmocka_unit_test_setup_teardown(test_other_process, two_setup,
 						two_teardown),
 	};
 	return cmocka_run_group_tests_name("jobs_cache", tests, NULL, NULL);
