@@ -43,20 +43,6 @@ const char *lab_errno_name(int e)
 	return n ? n : "E?";
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 static bool charset(const char *s, const char *set)
 {
 	return strspn(s, set) == strlen(s);
@@ -73,15 +59,15 @@ static int get_str(json_t *o, const char *key, bool required, size_t max,
 	*out = NULL;
 	if (!v || json_is_null(v)) {
 		if (required)
-			return fail(err, errlen, "missing \"%s\"", key);
+			return lab_record_fail(err, errlen, "missing \"%s\"", key);
 		return 0;
 	}
 	if (!json_is_string(v))
-		return fail(err, errlen, "\"%s\" must be a string", key);
+		return lab_record_fail(err, errlen, "\"%s\" must be a string", key);
 	if (json_string_length(v) > max || strlen(json_string_value(v)) != json_string_length(v))
-		return fail(err, errlen, "\"%s\" longer than %zu bytes or holds NUL", key, max);
+		return lab_record_fail(err, errlen, "\"%s\" longer than %zu bytes or holds NUL", key, max);
 	if (set && !charset(json_string_value(v), set))
-		return fail(err, errlen, "\"%s\" has characters outside [%s]", key, set);
+		return lab_record_fail(err, errlen, "\"%s\" has characters outside [%s]", key, set);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -95,13 +81,13 @@ static int get_int(json_t *o, const char *key, bool required, json_int_t lo,
 	*out = def;
 	if (!v) {
 		if (required)
-			return fail(err, errlen, "missing \"%s\"", key);
+			return lab_record_fail(err, errlen, "missing \"%s\"", key);
 		return 0;
 	}
 	if (!json_is_integer(v))
-		return fail(err, errlen, "\"%s\" must be an integer", key);
+		return lab_record_fail(err, errlen, "\"%s\" must be an integer", key);
 	if (json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return fail(err, errlen, "\"%s\" = %lld out of range %lld..%lld", key,
+		return lab_record_fail(err, errlen, "\"%s\" = %lld out of range %lld..%lld", key,
 			    (long long)json_integer_value(v), (long long)lo, (long long)hi);
 	*out = json_integer_value(v);
 	return 0;
@@ -113,12 +99,12 @@ static json_t *load_obj(const char *text, size_t len, char *err, size_t errlen)
 	json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 
 	if (!o) {
-		fail(err, errlen, "invalid JSON at column %d: %s", je.column, je.text);
+		lab_record_fail(err, errlen, "invalid JSON at column %d: %s", je.column, je.text);
 		return NULL;
 	}
 	if (!json_is_object(o)) {
 		json_decref(o);
-		fail(err, errlen, "not a JSON object");
+		lab_record_fail(err, errlen, "not a JSON object");
 		return NULL;
 	}
 	return o;
@@ -132,9 +118,9 @@ static int parse_rec(const char *line, size_t len, struct lab_result *out,
 
 	memset(out, 0, sizeof(*out));
 	if (len < pl || memcmp(line, PFX_REC, pl) != 0)
-		return fail(err, errlen, "not an " PFX_REC "line");
+		return lab_record_fail(err, errlen, "not an " PFX_REC "line");
 	if (len > LAB_RECORD_LINE_MAX)
-		return fail(err, errlen, "record line of %zu bytes exceeds %d", len,
+		return lab_record_fail(err, errlen, "record line of %zu bytes exceeds %d", len,
 			    LAB_RECORD_LINE_MAX);
 	return lab_record_decode(line + pl, len - pl, out, ident, err, errlen);
 }

@@ -188,9 +188,7 @@ static int jfail(struct dec *d, const char *fmt, ...)
 	return 0;	/* stops yajl */
 }
 
-static int efail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int efail(char *err, size_t errlen, const char *fmt, ...)
+int lab_record_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -314,11 +312,11 @@ static int rule_int(const struct slot *s, const char *key, bool required, long l
 {
 	*out = def;
 	if (s->t == V_ABSENT)
-		return required ? efail(err, errlen, "missing \"%s\"", key) : 0;
+		return required ? lab_record_fail(err, errlen, "missing \"%s\"", key) : 0;
 	if (s->t != V_INT)
-		return efail(err, errlen, "\"%s\" must be an integer", key);
+		return lab_record_fail(err, errlen, "\"%s\" must be an integer", key);
 	if (s->i < lo || s->i > hi)
-		return efail(err, errlen, "\"%s\" = %lld out of range %lld..%lld", key, s->i,
+		return lab_record_fail(err, errlen, "\"%s\" = %lld out of range %lld..%lld", key, s->i,
 			     lo, hi);
 	*out = s->i;
 	return 0;
@@ -330,13 +328,13 @@ static int rule_steps(struct dec *d, char *err, size_t errlen)
 	const struct slot *s = &d->f[F_STEPS];
 
 	if (s->t == V_ABSENT)
-		return efail(err, errlen, "missing \"steps\"");
+		return lab_record_fail(err, errlen, "missing \"steps\"");
 	if (s->t != V_ARRAY)
-		return efail(err, errlen, "\"steps\" must be an array");
+		return lab_record_fail(err, errlen, "\"steps\" must be an array");
 	if (d->nsteps > MAX_STEPS)
-		return efail(err, errlen, "\"steps\" has more than %d entries", MAX_STEPS);
+		return lab_record_fail(err, errlen, "\"steps\" has more than %d entries", MAX_STEPS);
 	if (d->step_err[0])
-		return efail(err, errlen, "%s", d->step_err);
+		return lab_record_fail(err, errlen, "%s", d->step_err);
 	return 0;
 }
 
@@ -358,30 +356,30 @@ static int check_record(struct dec *d, struct lab_result *out, struct lab_record
 
 		if (s->t == V_ABSENT || s->t == V_NULL) {
 			if (str_rules[i].required)
-				return efail(err, errlen, "missing \"%s\"", key);
+				return lab_record_fail(err, errlen, "missing \"%s\"", key);
 			continue;
 		}
 		if (s->t != V_STR)
-			return efail(err, errlen, "\"%s\" must be a string", key);
+			return lab_record_fail(err, errlen, "\"%s\" must be a string", key);
 		if (s->len > str_rules[i].max || memchr(s->s, 0, s->len))
-			return efail(err, errlen, "\"%s\" longer than %zu bytes or holds NUL", key,
+			return lab_record_fail(err, errlen, "\"%s\" longer than %zu bytes or holds NUL", key,
 				     str_rules[i].max);
 		if (str_rules[i].set && !in_charset(s->s, s->len, str_rules[i].set))
-			return efail(err, errlen, "\"%s\" has characters outside [%s]", key,
+			return lab_record_fail(err, errlen, "\"%s\" has characters outside [%s]", key,
 				     str_rules[i].set);
 		sv[str_rules[i].f] = s->s;
 	}
 	if (!*sv[F_ID] || !*sv[F_TARGET] || !*sv[F_KERNEL])
-		return efail(err, errlen, "\"id\", \"target\" and \"kernel\" must not be empty");
+		return lab_record_fail(err, errlen, "\"id\", \"target\" and \"kernel\" must not be empty");
 	if (!known_driver(sv[F_DRIVER]))
-		return efail(err, errlen, "\"driver\" '%s' is not a known IOMMU driver",
+		return lab_record_fail(err, errlen, "\"driver\" '%s' is not a known IOMMU driver",
 			     sv[F_DRIVER]);
 	if (lab_verdict_parse(sv[F_VERDICT], &vd))
-		return efail(err, errlen, "\"verdict\" '%s' is not pass|fail|skip|error",
+		return lab_record_fail(err, errlen, "\"verdict\" '%s' is not pass|fail|skip|error",
 			     sv[F_VERDICT]);
 	if (sv[F_VERIFIED] && strcmp(sv[F_VERIFIED], "dma") && strcmp(sv[F_VERIFIED], "core") &&
 	    strcmp(sv[F_VERIFIED], "none"))
-		return efail(err, errlen, "\"verified\" '%s' is not dma|core|none", sv[F_VERIFIED]);
+		return lab_record_fail(err, errlen, "\"verified\" '%s' is not dma|core|none", sv[F_VERIFIED]);
 	if ((r = rule_int(&d->f[F_OBSERVED], "observed", true, 0, MAX_ERRNO, 0, &observed,
 			  err, errlen)) ||
 	    (r = rule_int(&d->f[F_DURATION], "duration_us", false, 0, INT64_MAX / 2, 0,
@@ -393,10 +391,10 @@ static int check_record(struct dec *d, struct lab_result *out, struct lab_record
 			  err, errlen)))
 		return r;
 	if (expected < 0 && (vd == LAB_VERDICT_PASS || vd == LAB_VERDICT_FAIL))
-		return efail(err, errlen, "verdict %s needs an \"expected\" errno", sv[F_VERDICT]);
+		return lab_record_fail(err, errlen, "verdict %s needs an \"expected\" errno", sv[F_VERDICT]);
 	if (d->f[F_REUSED].t != V_ABSENT && d->f[F_REUSED].t != V_NULL &&
 	    d->f[F_REUSED].t != V_BOOL)
-		return efail(err, errlen, "\"reused\" must be true, false or null");
+		return lab_record_fail(err, errlen, "\"reused\" must be true, false or null");
 	if ((r = rule_steps(d, err, errlen)))
 		return r;
 
@@ -808,7 +806,7 @@ static int run(struct dec *d, const char *text, size_t len, size_t *line, size_t
 
 		if (p) {
 			where(text, (size_t)(p - text), line, col);
-			return efail(err, errlen, "invalid JSON at line %zu column %zu: control "
+			return lab_record_fail(err, errlen, "invalid JSON at line %zu column %zu: control "
 				     "character 0x%02x", *line, *col, (unsigned)*bad);
 		}
 	}
@@ -831,7 +829,7 @@ static int run(struct dec *d, const char *text, size_t len, size_t *line, size_t
 			;
 		if (off < len) {
 			where(text, off, line, col);
-			r = efail(err, errlen, "invalid JSON at line %zu column %zu: data after "
+			r = lab_record_fail(err, errlen, "invalid JSON at line %zu column %zu: data after "
 				  "the document", *line, *col);
 		}
 		goto free_handle;
@@ -850,7 +848,7 @@ static int run(struct dec *d, const char *text, size_t len, size_t *line, size_t
 
 		while (ml && (m[ml - 1] == '\n' || m[ml - 1] == ' '))
 			m[--ml] = 0;
-		r = efail(err, errlen, "invalid JSON at line %zu column %zu: %s", *line, *col,
+		r = lab_record_fail(err, errlen, "invalid JSON at line %zu column %zu: %s", *line, *col,
 			  *m ? m : "syntax error");
 	}
 	if (msg)
@@ -882,7 +880,7 @@ int lab_record_decode(const char *json, size_t len, struct lab_result *out,
 	if (r)
 		goto free_all;
 	if (!d->have_one) {
-		r = efail(err, errlen, "%s", d->one_err);
+		r = lab_record_fail(err, errlen, "%s", d->one_err);
 		goto free_all;
 	}
 	/* the result outlives the arena: own copies */

@@ -58,6 +58,10 @@ struct lab_record_ident {
 	bool has_arch;
 };
 
+/* write a reason into @err (when given); returns -EINVAL */
+int lab_record_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 int lab_record_decode(const char *json, size_t len, struct lab_result *out,
 		      struct lab_record_ident *ident, char *err, size_t errlen);
 
