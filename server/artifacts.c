@@ -39,7 +39,7 @@ static const char PREPARE_SCRIPT[] =
 	"mkdir -p \"$CACHE/state/locks\"\n"
 	"exec 9>\"$CACHE/state/locks/artifacts-$kernel-$arch.lock\"\n"
 	"flock 9\n"
-	"t0=$(date +%s)\n"
+	"t0=$(date +%s%N)\n"
 	"if [ -n \"$btree\" ]; then\n"
 	"  if [ -n \"$bpatches\" ]; then\n"
 	"    echo \"prepare: kernels/build --tree $btree (the series' base)\"\n"
@@ -91,7 +91,8 @@ static const char PREPARE_SCRIPT[] =
 	"[ -f \"$initrd\" ] || { echo \"prepare: rig/mkinitramfs printed no image ($initrd)\" >&2; exit 1; }\n"
 	"printf 'release=%s\\nkernel=%s\\ninitrd=%s\\n' \"$release\" \"$image\" \"$initrd\" > \"$result.tmp\"\n"
 	"mv \"$result.tmp\" \"$result\"\n"
-	"echo \"prepare: done in $(( $(date +%s) - t0 ))s: $initrd\"\n";
+	"t1=$(( ($(date +%s%N) - t0) / 10000000 ))\n"
+	"echo \"prepare: done in $((t1 / 100)).$((t1 / 10 % 10))$((t1 % 10))s: $initrd\"\n";
 
 /* @s non-empty, at most @max bytes, only [A-Za-z0-9] and @extra, no ".." */
 static bool recipe_part_ok(const char *s, size_t len, size_t max,

@@ -28,6 +28,18 @@
  * (the fault option comes from a job whose case filter is "fault.KIND",
  * used by the tests to make a guest panic, hang or print garbage).
  *
+ * Timing: when a guest's run ends (any outcome), one line of key=value
+ * pairs goes to $CACHE/state/logs/<job>.times (and the server log), for the
+ * demo's breakdown of where a plan's time goes; "-" is an unknown value:
+ *   queued_s    job created -> started here (waiting for a slot)
+ *   prep_s      preparation child started -> its result file written
+ *   prep_lag_s  result file written -> rig/boot started (poll interval)
+ *   boot_s      rig/boot's QEMU wall time (boot + cases + power-off)
+ *   begin_s     QEMU start -> IOMMULAB-BEGIN in the console (the boot part)
+ *   boot_lag_s  rig/boot's last line -> reaped here (poll interval)
+ *   ingest_s    console log scanned and results stored
+ *   start_at, end_at   unix seconds (3 decimals) of start() and of the end
+ *
  * Ownership: struct qemu_run hangs on run->priv from start() until a final
  * poll() or cancel(), which free it.
  *
@@ -75,7 +87,12 @@ struct qemu_run {
 	char prep_log[PATH_MAX];
 	char boot_log[PATH_MAX];	/* rig/boot's own stdout/stderr */
 	char result_path[PATH_MAX];
+	char times_path[PATH_MAX];	/* the run's timing line (see above) */
 	struct lab_artifacts art;
+	double start_wall;	/* CLOCK_REALTIME seconds of start() */
+	double prep_done_wall;	/* mtime of the result file, 0 = unknown */
+	double boot_start_wall;	/* rig/boot spawned, 0 = not yet */
+	double ingest_s;	/* scan + ingest, < 0 = not reached */
 };
 
 static double now_mono(void)
@@ -84,6 +101,88 @@ static double now_mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double now_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* mtime of @path in seconds, 0 when it cannot be read */
+static double file_mtime(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return 0;
+	return (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
+}
+
+/* "%.2f" of @v into @buf, or "-" when @v < 0 */
+static const char *fmt_s(char *buf, size_t len, double v)
+{
+	if (v < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.2f", v);
+	return buf;
+}
+
+/*
+ * The value of "KEY=" on the last line of rig/boot's output ("boot NAME
+ * seconds=S exit=RC begin=B"), as seconds; -1 when absent or "-".
+ */
+static double boot_log_value(const char *boot_log, const char *key)
+{
+	char line[512], last[512] = "", want[32];
+	const char *p;
+	FILE *f = fopen(boot_log, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "boot ", 5))
+			memcpy(last, line, sizeof(last));
+	fclose(f);
+	snprintf(want, sizeof(want), " %s=", key);
+	p = strstr(last, want);
+	if (!p || p[strlen(want)] < '0' || p[strlen(want)] > '9')
+		return -1;
+	return strtod(p + strlen(want), NULL);
+}
+
+/*
+ * Write the run's timing line (see the header) to q->times_path and the
+ * server log. Best effort: a failure only costs the figure.
+ */
+static void write_times(struct lab_run *run, struct qemu_run *q)
+{
+	char a[7][32], line[512];
+	double end = now_wall(), boot_end = file_mtime(q->boot_log);
+	double queued = run->job->created_at > 0 ? q->start_wall - (double)run->job->created_at : -1;
+	FILE *f;
+
+	snprintf(line, sizeof(line),
+		 "queued_s=%s prep_s=%s prep_lag_s=%s boot_s=%s begin_s=%s "
+		 "boot_lag_s=%s ingest_s=%s start_at=%.3f end_at=%.3f",
+		 fmt_s(a[0], 32, queued),
+		 fmt_s(a[1], 32, q->prep_done_wall > 0 ? q->prep_done_wall - q->start_wall : -1),
+		 fmt_s(a[2], 32, q->prep_done_wall > 0 && q->boot_start_wall > 0 ?
+			      q->boot_start_wall - q->prep_done_wall : -1),
+		 fmt_s(a[3], 32, boot_log_value(q->boot_log, "seconds")),
+		 fmt_s(a[4], 32, boot_log_value(q->boot_log, "begin")),
+		 fmt_s(a[5], 32, boot_end > 0 && q->boot_start_wall > 0 ?
+			      end - (q->ingest_s > 0 ? q->ingest_s : 0) - boot_end : -1),
+		 fmt_s(a[6], 32, q->ingest_s), q->start_wall, end);
+	lab_info("qemu: job %lld times: %s", (long long)run->job->id, line);
+	f = fopen(q->times_path, "we");
+	if (!f)
+		return;
+	fprintf(f, "%s\n", line);
+	fclose(f);
 }
 
 /* read /proc/PID/cmdline (NUL-separated) into @buf; returns its length */
@@ -324,6 +423,7 @@ static int start_boot(struct lab_run *run, struct qemu_run *q, char *reason)
 	}
 	q->phase = PH_BOOT;
 	q->phase_t0 = now_mono();
+	q->boot_start_wall = now_wall();
 	note_pgid(run, q);
 	q->timeout_s = j->timeout_s + LAB_QEMU_GRACE_S;
 	lab_info("qemu: job %lld boots %s on %s (pid %d, log %s)",
@@ -363,12 +463,17 @@ static int qemu_start(struct lab_run *run, char *reason)
 	    snprintf(q->boot_log, sizeof(q->boot_log), "%s/%lld.boot.log", logs,
 		     (long long)run->job->id) >= (int)sizeof(q->boot_log) ||
 	    snprintf(q->result_path, sizeof(q->result_path), "%s/%lld.artifacts",
-		     logs, (long long)run->job->id) >= (int)sizeof(q->result_path)) {
+		     logs, (long long)run->job->id) >= (int)sizeof(q->result_path) ||
+	    snprintf(q->times_path, sizeof(q->times_path), "%s/%lld.times",
+		     logs, (long long)run->job->id) >= (int)sizeof(q->times_path)) {
 		snprintf(reason, LAB_REASON_MAX, "state dir path too long");
 		ret = -ENAMETOOLONG;
 		goto err_free_run;
 	}
 	unlink(q->log_path);
+	unlink(q->times_path);
+	q->start_wall = now_wall();
+	q->ingest_s = -1;
 	ret = lab_artifacts_start(cfg, run->kernel, run->target->arch, q->result_path,
 				  q->prep_log, &q->pid, reason, LAB_REASON_MAX);
 	if (ret)
@@ -389,6 +494,7 @@ err_free_run:
 static enum lab_run_status scan_log(struct lab_run *run, struct qemu_run *q,
 				    int exit_code, char *reason)
 {
+	double t_scan = now_wall();
 	struct lab_record_scan scan;
 	size_t len = 0;
 	char *log = lab_runlog_read(q->log_path, LAB_QEMU_LOG_MAX, &len);
@@ -449,6 +555,7 @@ static enum lab_run_status scan_log(struct lab_run *run, struct qemu_run *q,
 		goto out_clear_scan;
 	}
 	ret = lab_store_results_ingest(run->store, run->job->id, scan.res, scan.n);
+	q->ingest_s = now_wall() - t_scan;
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "storing %zu results failed: %s",
 			 scan.n, strerror(-ret));
@@ -526,6 +633,7 @@ static enum lab_run_status qemu_poll(struct lab_run *run, char *reason)
 			st = LAB_RUN_INFRA;
 			goto out_final;
 		}
+		q->prep_done_wall = file_mtime(q->result_path);
 		ret = lab_artifacts_read(q->result_path, &q->art);
 		if (ret) {
 			snprintf(reason, LAB_REASON_MAX,
@@ -543,6 +651,7 @@ static enum lab_run_status qemu_poll(struct lab_run *run, char *reason)
 		return LAB_RUN_RUNNING;
 	}
 	st = scan_log(run, q, code, reason);
+	write_times(run, q);
 
 out_final:
 	run_free(run);
