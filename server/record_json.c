@@ -216,8 +216,8 @@ static int take_key(struct dec *d, struct frame *fr, const char *const *names, i
 	uint64_t h;
 
 	for (int i = 0; i < n; i++)
-		if (len && names[i][0] == (char)k[0] && strncmp(names[i], (const char *)k, len) == 0 &&
-		    names[i][len] == 0) {
+		if (len && names[i][0] == (char)k[0] &&	/* keys hold no NUL */
+		    strncmp(names[i], (const char *)k, len) == 0 && names[i][len] == 0) {
 			if (fr->seen & (1ull << i))
 				return jfail(d, "duplicate key \"%s\"", names[i]);
 			fr->seen |= 1ull << i;
@@ -411,11 +411,14 @@ static int check_record(struct dec *d, struct lab_result *out, struct lab_record
 	out->reused = d->f[F_REUSED].t == V_BOOL ? d->f[F_REUSED].b : -1;
 	out->duration_us = duration;
 	out->repeat = (int)repeat;
-	if (id) {
-		snprintf(id->target, sizeof(id->target), "%s", sv[F_TARGET]);
-		snprintf(id->kernel, sizeof(id->kernel), "%s", sv[F_KERNEL]);
-		snprintf(id->arch, sizeof(id->arch), "%s", sv[F_ARCH] ? sv[F_ARCH] : "");
+	if (id) {	/* the rules above bound each length by its buffer */
+		memcpy(id->target, sv[F_TARGET], d->f[F_TARGET].len + 1);
+		memcpy(id->kernel, sv[F_KERNEL], d->f[F_KERNEL].len + 1);
 		id->has_arch = sv[F_ARCH] != NULL;
+		if (id->has_arch)
+			memcpy(id->arch, sv[F_ARCH], d->f[F_ARCH].len + 1);
+		else
+			id->arch[0] = 0;
 	}
 	return 0;
 }

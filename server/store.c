@@ -153,8 +153,9 @@ static const char *const stmt_sql[S__COUNT] = {
 		"distinct_observed = excluded.distinct_observed WHERE excluded.job_id >= latest.job_id",
 	[S_RESULT_INSERT] =
 		"INSERT INTO results (job_id, kernel_id, target_id, case_id, driver, iommu, steps, "
-		"observed, expected, contract, verdict, reason, reused, verified, duration_us, repeat) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+		"observed, expected, contract, verdict, reason, reused, verified, duration_us, repeat, "
+		"created_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
 	[S_MATRIX] =
 		"SELECT t.name AS target, r.driver, l.case_id AS \"case\", r.verdict, r.observed, "
 		"r.expected, r.contract, r.reason, r.reused, r.verified, r.id AS result_id, "
@@ -1845,6 +1846,7 @@ static void bind_text_static(sqlite3_stmt *s, int i, const char *v)
 int lab_store_results_ingest(struct lab_store *st, int64_t job_id,
 			     const struct lab_result *res, size_t n)
 {
+	int64_t now = (int64_t)time(NULL);
 	struct lab_job job;
 	sqlite3_stmt *s;
 	int r;
@@ -1891,6 +1893,7 @@ int lab_store_results_ingest(struct lab_store *st, int64_t job_id,
 		bind_text_static(s, 14, x->verified);
 		sqlite3_bind_int64(s, 15, x->duration_us);
 		sqlite3_bind_int(s, 16, x->repeat);
+		sqlite3_bind_int64(s, 17, now);	/* once per batch, not strftime() per row */
 		r = exec_stmt(st, s, "result insert");
 		if (r)
 			goto clear_job;
