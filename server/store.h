@@ -261,9 +261,11 @@ int lab_store_diff_side(struct lab_store *st, bool by_plan, int64_t id,
  *
  * lab_store_generation: a process-wide counter that changes whenever data
  * may have become visible: this connection committed a write (commit hook)
- * or any other connection/process did (PRAGMA data_version, checked here).
- * Read it BEFORE building a cached body (respcache.h). Never fails: when
- * it cannot tell it returns a new value.
+ * or any other connection/process did (checked here: in WAL mode by
+ * comparing the WAL-index header in <db>-shm, a shared-memory read with no
+ * SQLite transaction; else PRAGMA data_version). Read it BEFORE building a
+ * cached body (respcache.h). Never fails: when it cannot tell it returns a
+ * new value.
  */
 struct lab_store_side_row {
 	size_t target_off, driver_off, case_off;
