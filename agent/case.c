@@ -52,6 +52,17 @@ void lab_result_device(struct lab_result *res, const struct lab_env *env,
 	}
 }
 
+enum lab_outcome lab_case_pick_single(const struct lab_env *env, struct lab_result *res,
+				      const struct lab_pcidev **dev)
+{
+	char why[LAB_REASON_LEN];
+
+	if (lab_env_pick_single(env, dev, why, sizeof(why)))
+		return lab_result_out(res, LAB_OUTCOME_SKIP, "%s", why);
+	lab_result_device(res, env, *dev);
+	return 0;
+}
+
 int lab_result_step(struct lab_result *res, const char *name, int err)
 {
 	if (err < 0)

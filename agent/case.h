@@ -80,6 +80,14 @@ void lab_result_init(struct lab_result *res, const struct lab_env *env);
 void lab_result_device(struct lab_result *res, const struct lab_env *env,
 		       const struct lab_pcidev *dev);
 
+/*
+ * pick the case's device in a single-device group (lab_env_pick_single):
+ * SKIP with the picker's reason when there is none, else name it in @res
+ * (lab_result_device) and return 0
+ */
+enum lab_outcome lab_case_pick_single(const struct lab_env *env, struct lab_result *res,
+				      const struct lab_pcidev **dev);
+
 /* append a step (@err positive or 0; negative is negated); returns the positive errno */
 int lab_result_step(struct lab_result *res, const char *name, int err);
 

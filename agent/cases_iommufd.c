@@ -86,6 +86,46 @@ static enum lab_outcome open_ioas(const struct lab_env *env, struct lab_result *
 	return 0;
 }
 
+/*
+ * The setup every device case shares: a fresh iommufd with one IOAS, and
+ * one device (or two: steps tagged .a and .b) bound to it. ifx_close()
+ * undoes what ifx_open() got to, in reverse; it is safe on IFX_INIT.
+ */
+struct ifx {
+	int ifd;
+	uint32_t ioas;
+	struct cdev a, b;
+};
+#define IFX_INIT { .ifd = -1, .a = { .fd = -1 }, .b = { .fd = -1 } }
+
+static enum lab_outcome ifx_open(const struct lab_env *env, struct lab_result *r, struct ifx *x,
+				 const struct lab_pcidev *a, const struct lab_pcidev *b)
+{
+	enum lab_outcome o;
+
+	if ((o = open_ioas(env, r, &x->ifd, &x->ioas)) ||
+	    (o = cdev_open(env, r, a, x->ifd, &x->a, b ? ".a" : "")))
+		return o;
+	return b ? cdev_open(env, r, b, x->ifd, &x->b, ".b") : 0;
+}
+
+/* the one-device form: the case's single-group device (SKIP when none), then ifx_open() */
+static enum lab_outcome ifx_open_single(const struct lab_env *env, struct lab_result *r,
+					struct ifx *x, const struct lab_pcidev **d)
+{
+	enum lab_outcome o = lab_case_pick_single(env, r, d);
+
+	return o ? o : ifx_open(env, r, x, *d, NULL);
+}
+
+static void ifx_close(const struct lab_env *env, struct ifx *x)
+{
+	cdev_close(env, &x->b);
+	cdev_close(env, &x->a);
+	if (x->ifd >= 0)
+		close(x->ifd);
+}
+
 /* domain identity via the probe module when present; 0 = unknown */
 static uint64_t ident_of(const struct lab_env *env, const char *bdf)
 {
@@ -104,24 +144,23 @@ static uint64_t ident_of(const struct lab_env *env, const char *bdf)
 /* ---- iommufd.ioas.two_devices_reuse ---- */
 static enum lab_outcome run_two_devices(const struct lab_env *env, struct lab_result *r)
 {
-	struct cdev ca = { .fd = -1 }, cb = { .fd = -1 };
 	const struct lab_pcidev *a, *b;
 	char why[LAB_REASON_LEN];
-	uint32_t ioas = 0, pta, ptb;
+	struct ifx x = IFX_INIT;
+	uint32_t pta, ptb;
 	enum lab_outcome o;
-	int ifd = -1, err;
+	int err;
 
 	if (lab_env_pick_two_single(env, &a, &b, why, sizeof(why)))
 		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
 	lab_result_device(r, env, a);
-	if ((o = open_ioas(env, r, &ifd, &ioas)) ||
-	    (o = cdev_open(env, r, a, ifd, &ca, ".a")) ||
-	    (o = cdev_open(env, r, b, ifd, &cb, ".b")))
+	o = ifx_open(env, r, &x, a, b);
+	if (o)
 		goto out_close;
-	pta = ptb = ioas;
-	err = lab_result_step(r, "attach_ioas.a", lab_iommufd_attach_pt(ca.fd, &pta));
+	pta = ptb = x.ioas;
+	err = lab_result_step(r, "attach_ioas.a", lab_iommufd_attach_pt(x.a.fd, &pta));
 	if (!err)
-		err = lab_result_step(r, "attach_ioas.b", lab_iommufd_attach_pt(cb.fd, &ptb));
+		err = lab_result_step(r, "attach_ioas.b", lab_iommufd_attach_pt(x.b.fd, &ptb));
 	r->observed = err;
 	if (!err) {
 		uint64_t ia = ident_of(env, a->bdf), ib = ident_of(env, b->bdf);
@@ -141,40 +180,33 @@ static enum lab_outcome run_two_devices(const struct lab_env *env, struct lab_re
 	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s",
 			   !err && r->reused == 0 ? "IOMMUFD allocated a second hw_pagetable" : "");
 out_close:
-	cdev_close(env, &cb);
-	cdev_close(env, &ca);
-	if (ifd >= 0)
-		close(ifd);
+	ifx_close(env, &x);
 	return o;
 }
 
-/* HWPT_ALLOC for @c on @ioas; step recorded, errno returned */
-static int hwpt_alloc(struct lab_result *r, int ifd, struct cdev *c, uint32_t ioas,
+/* HWPT_ALLOC for @c on the fixture's IOAS; step recorded, errno returned */
+static int hwpt_alloc(struct lab_result *r, const struct ifx *x, const struct cdev *c,
 		      uint32_t *hwpt, const char *step)
 {
-	return lab_result_step(r, step, lab_iommufd_hwpt_alloc(ifd, c->dev_id, ioas, hwpt));
+	return lab_result_step(r, step, lab_iommufd_hwpt_alloc(x->ifd, c->dev_id, x->ioas, hwpt));
 }
 
 /* ---- iommufd.hwpt.alloc ---- */
 static enum lab_outcome run_hwpt_alloc(const struct lab_env *env, struct lab_result *r)
 {
-	struct cdev c = { .fd = -1 };
+	struct ifx x = IFX_INIT;
 	const struct lab_pcidev *d;
-	char why[LAB_REASON_LEN];
-	uint32_t ioas = 0, hwpt = 0, pt;
+	uint32_t hwpt = 0, pt;
 	enum lab_outcome o;
-	int ifd = -1, err;
+	int err;
 
-	if (lab_env_pick_single(env, &d, why, sizeof(why)))
-		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
-	lab_result_device(r, env, d);
-	if ((o = open_ioas(env, r, &ifd, &ioas)) ||
-	    (o = cdev_open(env, r, d, ifd, &c, "")))
+	o = ifx_open_single(env, r, &x, &d);
+	if (o)
 		goto out_close;
-	err = hwpt_alloc(r, ifd, &c, ioas, &hwpt, "hwpt_alloc");
+	err = hwpt_alloc(r, &x, &x.a, &hwpt, "hwpt_alloc");
 	if (!err) {
 		pt = hwpt;
-		err = lab_result_step(r, "attach_hwpt", lab_iommufd_attach_pt(c.fd, &pt));
+		err = lab_result_step(r, "attach_hwpt", lab_iommufd_attach_pt(x.a.fd, &pt));
 		if (!err && pt != hwpt) {
 			o = lab_result_out(r, LAB_OUTCOME_FAIL,
 					   "attached to pt %u instead of the allocated hwpt %u", pt, hwpt);
@@ -186,41 +218,35 @@ static enum lab_outcome run_hwpt_alloc(const struct lab_env *env, struct lab_res
 	r->observed = err;
 	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", "");
 out_close:
-	cdev_close(env, &c);
-	if (ifd >= 0)
-		close(ifd);
+	ifx_close(env, &x);
 	return o;
 }
 
 /* ---- iommufd.hwpt.replace ---- */
 static enum lab_outcome run_replace(const struct lab_env *env, struct lab_result *r)
 {
-	struct cdev c = { .fd = -1 };
+	struct ifx x = IFX_INIT;
 	const struct lab_pcidev *d;
-	char why[LAB_REASON_LEN];
-	uint32_t ioas = 0, hwpt2 = 0, pt1, pt2;
+	uint32_t hwpt2 = 0, pt1, pt2;
 	uint64_t id1, id2;
 	enum lab_outcome o;
-	int ifd = -1, err;
+	int err;
 
-	if (lab_env_pick_single(env, &d, why, sizeof(why)))
-		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
-	lab_result_device(r, env, d);
-	if ((o = open_ioas(env, r, &ifd, &ioas)) ||
-	    (o = cdev_open(env, r, d, ifd, &c, "")))
+	o = ifx_open_single(env, r, &x, &d);
+	if (o)
 		goto out_close;
-	pt1 = ioas;
-	err = lab_result_step(r, "attach_ioas", lab_iommufd_attach_pt(c.fd, &pt1));
+	pt1 = x.ioas;
+	err = lab_result_step(r, "attach_ioas", lab_iommufd_attach_pt(x.a.fd, &pt1));
 	if (err) {
 		o = lab_result_out(r, LAB_OUTCOME_ERROR, "first attach to the IOAS: %s",
 				   lab_errname(err));
 		goto out_close;
 	}
 	id1 = ident_of(env, d->bdf);
-	err = hwpt_alloc(r, ifd, &c, ioas, &hwpt2, "hwpt_alloc");
+	err = hwpt_alloc(r, &x, &x.a, &hwpt2, "hwpt_alloc");
 	if (!err) {
 		pt2 = hwpt2;
-		err = lab_result_step(r, "replace", lab_iommufd_attach_pt(c.fd, &pt2));
+		err = lab_result_step(r, "replace", lab_iommufd_attach_pt(x.a.fd, &pt2));
 		if (!err) {
 			id2 = ident_of(env, d->bdf);
 			if (pt2 != hwpt2 || (id1 && id2 && id1 == id2)) {
@@ -236,9 +262,7 @@ static enum lab_outcome run_replace(const struct lab_env *env, struct lab_result
 	r->observed = err;
 	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", "");
 out_close:
-	cdev_close(env, &c);
-	if (ifd >= 0)
-		close(ifd);
+	ifx_close(env, &x);
 	return o;
 }
 
@@ -264,32 +288,35 @@ struct lab_iommu_ioas_map {
 	uint64_t iova;
 };
 
-struct lab_iommu_hwpt_alloc_ex {	/* v6.7 layout (v6.11 added fault_id) */
-	uint32_t size;
-	uint32_t flags;
-	uint32_t dev_id;
-	uint32_t pt_id;
-	uint32_t out_hwpt_id;
-	uint32_t __reserved;
+/* v6.7 layout: the v6.6 struct (iommufd.h) and the driver data (v6.11 added fault_id) */
+struct lab_iommu_hwpt_alloc_ex {
+	struct lab_iommu_hwpt_alloc base;
 	uint32_t data_type;
 	uint32_t data_len;
 	uint64_t data_uptr;
 };
+_Static_assert(sizeof(struct lab_iommu_hwpt_alloc_ex) == 40, "v6.7 struct iommu_hwpt_alloc");
 
 /* IOMMU_HWPT_ALLOC with @flags and optional driver data; 0 or -errno */
 static int hwpt_alloc_ex(int ifd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
 			 uint32_t data_type, const void *data, uint32_t len, uint32_t *out)
 {
 	struct lab_iommu_hwpt_alloc_ex a = {
-		.size = sizeof(a), .flags = flags, .dev_id = dev_id, .pt_id = pt_id,
+		.base = { .size = sizeof(a), .flags = flags, .dev_id = dev_id, .pt_id = pt_id },
 		.data_type = data_type, .data_len = len,
 		.data_uptr = (uint64_t)(uintptr_t)data,
 	};
 
 	if (ioctl(ifd, LAB_IOMMU_HWPT_ALLOC, &a) < 0)
 		return -errno;
-	*out = a.out_hwpt_id;
+	*out = a.base.out_hwpt_id;
 	return 0;
+}
+
+/* HWPT_ALLOC with DIRTY_TRACKING and no driver data; 0 or -errno */
+static int hwpt_alloc_dirty(int ifd, uint32_t dev_id, uint32_t pt_id, uint32_t *out)
+{
+	return hwpt_alloc_ex(ifd, dev_id, pt_id, LAB_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0, out);
 }
 
 /* ---- iommufd.ioas.map_reserved ---- */
@@ -302,43 +329,40 @@ static int hwpt_alloc_ex(int ifd, uint32_t dev_id, uint32_t pt_id, uint32_t flag
 static enum lab_outcome run_map_reserved(const struct lab_env *env, struct lab_result *r)
 {
 	struct lab_iommu_ioas_map m = { .size = sizeof(m) };
-	struct cdev c = { .fd = -1 };
+	struct ifx x = IFX_INIT;
 	const struct lab_pcidev *d;
-	char why[LAB_REASON_LEN];
-	uint32_t ioas = 0, pt;
 	enum lab_outcome o;
-	int ifd = -1, err;
+	uint32_t pt;
 	void *buf;
+	int err;
 
-	if (lab_env_pick_single(env, &d, why, sizeof(why)))
-		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
-	lab_result_device(r, env, d);
+	o = lab_case_pick_single(env, r, &d);
+	if (o)
+		return o;
 	buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		return lab_result_out(r, LAB_OUTCOME_ERROR, "mmap: %s", lab_errname(-errno));
-	if ((o = open_ioas(env, r, &ifd, &ioas)) ||
-	    (o = cdev_open(env, r, d, ifd, &c, "")))
+	o = ifx_open(env, r, &x, d, NULL);
+	if (o)
 		goto out_close;
 	m.flags = LAB_IOAS_MAP_FIXED_IOVA | LAB_IOAS_MAP_READABLE | LAB_IOAS_MAP_WRITEABLE;
-	m.ioas_id = ioas;
+	m.ioas_id = x.ioas;
 	m.user_va = (uint64_t)(uintptr_t)buf;
 	m.length = 4096;
 	m.iova = 0xfee00000ull;
 	err = lab_result_step(r, "ioas_map_0xfee00000",
-			      ioctl(ifd, LAB_IOMMU_IOAS_MAP, &m) < 0 ? -errno : 0);
+			      ioctl(x.ifd, LAB_IOMMU_IOAS_MAP, &m) < 0 ? -errno : 0);
 	if (err) {
 		o = lab_result_out(r, LAB_OUTCOME_ERROR, "IOMMU_IOAS_MAP before any attach: %s",
 				   lab_errname(err));
 		goto out_close;
 	}
-	pt = ioas;
-	r->observed = lab_result_step(r, "attach_ioas", lab_iommufd_attach_pt(c.fd, &pt));
+	pt = x.ioas;
+	r->observed = lab_result_step(r, "attach_ioas", lab_iommufd_attach_pt(x.a.fd, &pt));
 	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", r->observed ? "" :
 			   "the device attached to an IOAS that maps its MSI window");
 out_close:
-	cdev_close(env, &c);
-	if (ifd >= 0)
-		close(ifd);
+	ifx_close(env, &x);
 	munmap(buf, 4096);
 	return o;
 }
@@ -351,12 +375,12 @@ out_close:
  */
 static enum lab_outcome run_group_split(const struct lab_env *env, struct lab_result *r)
 {
-	struct cdev ca = { .fd = -1 }, cb = { .fd = -1 };
 	const struct lab_pcidev *a, *b = NULL;
 	char why[LAB_REASON_LEN];
-	uint32_t ioas = 0, hwpt = 0, pta, ptb;
+	uint32_t hwpt = 0, pta, ptb;
+	struct ifx x = IFX_INIT;
 	enum lab_outcome o;
-	int ifd = -1, err, i;
+	int err, i;
 
 	if (lab_env_pick_multi(env, &a, why, sizeof(why)))
 		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
@@ -370,32 +394,28 @@ static enum lab_outcome run_group_split(const struct lab_env *env, struct lab_re
 		return lab_result_out(r, LAB_OUTCOME_SKIP,
 				      "no second unbound test device in group %d", a->group);
 	lab_result_device(r, env, a);
-	if ((o = open_ioas(env, r, &ifd, &ioas)) ||
-	    (o = cdev_open(env, r, a, ifd, &ca, ".a")) ||
-	    (o = cdev_open(env, r, b, ifd, &cb, ".b")))
+	o = ifx_open(env, r, &x, a, b);
+	if (o)
 		goto out_close;
-	pta = ioas;
-	err = lab_result_step(r, "attach_ioas.a", lab_iommufd_attach_pt(ca.fd, &pta));
+	pta = x.ioas;
+	err = lab_result_step(r, "attach_ioas.a", lab_iommufd_attach_pt(x.a.fd, &pta));
 	if (err) {
 		o = lab_result_out(r, LAB_OUTCOME_ERROR, "first device to the IOAS: %s",
 				   lab_errname(err));
 		goto out_close;
 	}
-	err = hwpt_alloc(r, ifd, &cb, ioas, &hwpt, "hwpt_alloc.b");
+	err = hwpt_alloc(r, &x, &x.b, &hwpt, "hwpt_alloc.b");
 	if (err) {
 		o = lab_result_out(r, LAB_OUTCOME_ERROR, "HWPT_ALLOC for the second device: %s",
 				   lab_errname(err));
 		goto out_close;
 	}
 	ptb = hwpt;
-	r->observed = lab_result_step(r, "attach_hwpt.b", lab_iommufd_attach_pt(cb.fd, &ptb));
+	r->observed = lab_result_step(r, "attach_hwpt.b", lab_iommufd_attach_pt(x.b.fd, &ptb));
 	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", r->observed ? "" :
 			   "two devices of one group ended up on different hw_pagetables");
 out_close:
-	cdev_close(env, &cb);
-	cdev_close(env, &ca);
-	if (ifd >= 0)
-		close(ifd);
+	ifx_close(env, &x);
 	return o;
 }
 
@@ -417,45 +437,38 @@ static enum lab_outcome hwpt_variant_run(const struct lab_env *env, struct lab_r
 					 enum hwpt_variant v)
 {
 	static const uint64_t vtd_s1[4];	/* an all-zero struct iommu_hwpt_vtd_s1 */
-	struct cdev c = { .fd = -1 };
+	struct ifx x = IFX_INIT;
 	const struct lab_pcidev *d;
-	char why[LAB_REASON_LEN];
-	uint32_t ioas = 0, hwpt = 0, pt;
+	uint32_t hwpt = 0, pt;
 	enum lab_outcome o;
-	int ifd = -1, err;
+	int err;
 
-	if (lab_env_pick_single(env, &d, why, sizeof(why)))
-		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
-	lab_result_device(r, env, d);
-	if ((o = open_ioas(env, r, &ifd, &ioas)) ||
-	    (o = cdev_open(env, r, d, ifd, &c, "")))
+	o = ifx_open_single(env, r, &x, &d);
+	if (o)
 		goto out_close;
 	switch (v) {
 	case HWPT_DIRTY:
 		err = lab_result_step(r, "hwpt_alloc_dirty_tracking",
-				      hwpt_alloc_ex(ifd, c.dev_id, ioas,
-						    LAB_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0, &hwpt));
+				      hwpt_alloc_dirty(x.ifd, x.a.dev_id, x.ioas, &hwpt));
 		break;
 	case HWPT_DATA:
 		err = lab_result_step(r, "hwpt_alloc_user_data",
-				      hwpt_alloc_ex(ifd, c.dev_id, ioas, 0, LAB_HWPT_DATA_VTD_S1,
+				      hwpt_alloc_ex(x.ifd, x.a.dev_id, x.ioas, 0, LAB_HWPT_DATA_VTD_S1,
 						    vtd_s1, sizeof(vtd_s1), &hwpt));
 		break;
 	case HWPT_NO_DATA:
 		err = lab_result_step(r, "hwpt_alloc_no_data",
-				      hwpt_alloc_ex(ifd, c.dev_id, ioas, 0, 0, NULL, 0, &hwpt));
+				      hwpt_alloc_ex(x.ifd, x.a.dev_id, x.ioas, 0, 0, NULL, 0, &hwpt));
 		if (!err) {
 			pt = hwpt;
-			err = lab_result_step(r, "attach_hwpt", lab_iommufd_attach_pt(c.fd, &pt));
+			err = lab_result_step(r, "attach_hwpt", lab_iommufd_attach_pt(x.a.fd, &pt));
 		}
 		break;
 	}
 	r->observed = err;
 	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", "");
 out_close:
-	cdev_close(env, &c);
-	if (ifd >= 0)
-		close(ifd);
+	ifx_close(env, &x);
 	return o;
 }
 
@@ -567,9 +580,7 @@ static enum lab_outcome mock_run(const struct lab_env *env, struct lab_result *r
 			goto out_close;
 		}
 		r->observed = lab_result_step(r, "hwpt_alloc_dirty_tracking",
-					      hwpt_alloc_ex(ifd, idev, ioas,
-							    LAB_HWPT_ALLOC_DIRTY_TRACKING, 0,
-							    NULL, 0, &dirty));
+					      hwpt_alloc_dirty(ifd, idev, ioas, &dirty));
 	} else {
 		err = lab_result_step(r, "mock_device", mock_device(ifd, ioas, 0, &idev, &hwpt));
 		if (err == EINVAL) {
@@ -578,9 +589,7 @@ static enum lab_outcome mock_run(const struct lab_env *env, struct lab_result *r
 		}
 		if (!err)
 			err = lab_result_step(r, "hwpt_alloc_dirty_tracking",
-					      hwpt_alloc_ex(ifd, idev, ioas,
-							    LAB_HWPT_ALLOC_DIRTY_TRACKING, 0,
-							    NULL, 0, &dirty));
+					      hwpt_alloc_dirty(ifd, idev, ioas, &dirty));
 		if (err) {
 			o = lab_result_out(r, LAB_OUTCOME_ERROR,
 					   "a dirty-tracking hwpt for a capable mock device: %s",

@@ -196,7 +196,6 @@ static void one_group_teardown(const struct lab_env *env, struct one_group *g)
 /* ---- vfio.type1.map_msi_window ---- */
 static enum lab_outcome run_map_msi(const struct lab_env *env, struct lab_result *r)
 {
-	char why[LAB_REASON_LEN];
 	const struct lab_pcidev *d;
 	struct one_group g = { .cfd = -1, .gfd = -1 };
 	enum lab_outcome o;
@@ -204,9 +203,9 @@ static enum lab_outcome run_map_msi(const struct lab_env *env, struct lab_result
 	void *buf;
 	int err;
 
-	if (lab_env_pick_single(env, &d, why, sizeof(why)))
-		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
-	lab_result_device(r, env, d);
+	o = lab_case_pick_single(env, r, &d);
+	if (o)
+		return o;
 	o = one_group_setup(env, r, d, &g, 0);
 	if (o)
 		goto out_teardown;
@@ -230,14 +229,13 @@ out_teardown:
 /* ---- vfio.type1.unsafe_interrupts ---- */
 static enum lab_outcome run_unsafe_irq(const struct lab_env *env, struct lab_result *r)
 {
-	char why[LAB_REASON_LEN];
 	const struct lab_pcidev *d;
 	struct one_group g = { .cfd = -1, .gfd = -1 };
 	enum lab_outcome o;
 
-	if (lab_env_pick_single(env, &d, why, sizeof(why)))
-		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
-	lab_result_device(r, env, d);
+	o = lab_case_pick_single(env, r, &d);
+	if (o)
+		return o;
 	if (lab_vfio_unsafe_interrupts_allowed(env) == 1)
 		return lab_result_out(r, LAB_OUTCOME_SKIP,
 				      "vfio_iommu_type1.allow_unsafe_interrupts=Y on this kernel");
