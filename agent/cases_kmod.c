@@ -200,12 +200,34 @@ static enum lab_outcome kjudged_close(struct kctx *k, enum lab_outcome o,
 static enum lab_outcome kopen_single(struct kctx *k, const struct lab_env *env,
 				     struct lab_result *r, const struct lab_pcidev **d)
 {
-	char why[LAB_REASON_LEN];
+	enum lab_outcome o = lab_case_pick_single(env, r, d);
 
-	if (lab_env_pick_single(env, d, why, sizeof(why)))
-		return lab_result_out(r, LAB_OUTCOME_SKIP, "%s", why);
-	lab_result_device(r, env, *d);
-	return kopen(k, env, r);
+	return o ? o : kopen(k, env, r);
+}
+
+/*
+ * The cases that judge one device against one domain built for it: pick
+ * and open (kopen_single), allocate the domain (step "domain_alloc"), let
+ * @setup bring it into the state under test (0 = go on, else a final
+ * outcome), then the judged attach @step and close (kjudged_close).
+ */
+static enum lab_outcome kone_domain(const struct lab_env *env, struct lab_result *r,
+				    enum lab_outcome (*setup)(struct kctx *k,
+							      const struct lab_pcidev *d,
+							      struct lab_domain *dom),
+				    const char *step)
+{
+	const struct lab_pcidev *d;
+	struct lab_domain dom;
+	enum lab_outcome o;
+	struct kctx k;
+
+	o = kopen_single(&k, env, r, &d);
+	if (o)
+		return o;
+	if (!(o = kalloc(&k, d, &dom, "domain_alloc")))
+		o = setup(&k, d, &dom);
+	return kjudged_close(&k, o, d, &dom, step);
 }
 
 /* ---- kmod.attach.second_domain ---- */
@@ -226,19 +248,15 @@ static enum lab_outcome run_second_domain(const struct lab_env *env, struct lab_
 }
 
 /* ---- kmod.attach.same_domain_twice ---- */
+static enum lab_outcome attach_first(struct kctx *k, const struct lab_pcidev *d,
+				     struct lab_domain *dom)
+{
+	return kattach_setup(k, d, dom, "attach.1", 1);
+}
+
 static enum lab_outcome run_same_twice(const struct lab_env *env, struct lab_result *r)
 {
-	const struct lab_pcidev *d;
-	struct lab_domain d1;
-	enum lab_outcome o;
-	struct kctx k;
-
-	o = kopen_single(&k, env, r, &d);
-	if (o)
-		return o;
-	if (!(o = kalloc(&k, d, &d1, "domain_alloc")))
-		o = kattach_setup(&k, d, &d1, "attach.1", 1);
-	return kjudged_close(&k, o, d, &d1, "attach.2");
+	return kone_domain(env, r, attach_first, "attach.2");
 }
 
 /* ---- kmod.attach.multi_device_group ---- */
@@ -288,66 +306,62 @@ static enum lab_outcome run_no_group(const struct lab_env *env, struct lab_resul
 	return kjudged_close(&k, o, d, &dom, "attach");
 }
 
-/* enforce coherency on an empty domain; 0 when it was enforced */
-static enum lab_outcome kenforce(struct kctx *k, struct lab_domain *dom)
+/*
+ * The step that makes a domain incompatible, after its probe command
+ * returned @ret (transport) and @kres (the kernel's answer), recorded as
+ * @step: 0 when the kernel did it; when it refused, the incompatible domain
+ * cannot be built here: SKIP, "@refusal (errno): @because" and that.
+ */
+static enum lab_outcome kincompatible(struct kctx *k, const char *step, int ret, int kres,
+				      const char *refusal, const char *because)
 {
-	int ret, kres = 0, err;
+	int err;
 
-	ret = lab_probe_enforce_coherency(&k->p, dom->handle, &kres);
 	if (ret)
-		return refused(k, "enforce_coherency", ret);
-	err = lab_result_step(k->r, "enforce_coherency", kres);
+		return refused(k, step, ret);
+	err = lab_result_step(k->r, step, kres);
 	if (err)
 		return lab_result_out(k->r, LAB_OUTCOME_SKIP,
-				      "the driver refused to enforce cache coherency on an empty domain (%s): the incompatible domain cannot be built",
-				      lab_errname(err));
+				      "%s (%s): %sthe incompatible domain cannot be built", refusal,
+				      lab_errname(err), because);
 	return 0;
+}
+
+/* enforce coherency on an empty domain; 0 when it was enforced */
+static enum lab_outcome kenforce(struct kctx *k, const struct lab_pcidev *d,
+				 struct lab_domain *dom)
+{
+	int ret, kres = 0;
+
+	(void)d;
+	ret = lab_probe_enforce_coherency(&k->p, dom->handle, &kres);
+	return kincompatible(k, "enforce_coherency", ret, kres,
+			     "the driver refused to enforce cache coherency on an empty domain", "");
 }
 
 /* ---- kmod.coherency.* : enforce coherency on an empty domain, then attach ---- */
 static enum lab_outcome run_coherency(const struct lab_env *env, struct lab_result *r)
 {
-	const struct lab_pcidev *d;
-	struct lab_domain dom;
-	enum lab_outcome o;
-	struct kctx k;
-
-	o = kopen_single(&k, env, r, &d);
-	if (o)
-		return o;
-	if (!(o = kalloc(&k, d, &dom, "domain_alloc")))
-		o = kenforce(&k, &dom);
-	return kjudged_close(&k, o, d, &dom, "attach");
+	return kone_domain(env, r, kenforce, "attach");
 }
 
 /* ---- kmod.addrwidth.vtd_aw39 : map above 2^39, then attach ---- */
+/* map one page above 2^39; 0 when the domain took it */
+static enum lab_outcome map_above_39(struct kctx *k, const struct lab_pcidev *d,
+				     struct lab_domain *dom)
+{
+	int ret, kres = 0;
+
+	(void)d;
+	ret = lab_probe_map(&k->p, dom->handle, IOVA_ABOVE_39, DMA_LEN, &kres);
+	/* newer kernels size the domain for the device and refuse the map itself */
+	return kincompatible(k, "map.above_2^39", ret, kres, "map at 2^39 refused",
+			     "the domain is already limited to the unit's width, ");
+}
+
 static enum lab_outcome run_aw39(const struct lab_env *env, struct lab_result *r)
 {
-	const struct lab_pcidev *d;
-	struct lab_domain dom;
-	enum lab_outcome o;
-	int ret, kres = 0, err;
-	struct kctx k;
-
-	o = kopen_single(&k, env, r, &d);
-	if (o)
-		return o;
-	o = kalloc(&k, d, &dom, "domain_alloc");
-	if (o)
-		goto out_judge;
-	ret = lab_probe_map(&k.p, dom.handle, IOVA_ABOVE_39, DMA_LEN, &kres);
-	if (ret) {
-		o = refused(&k, "map.above_2^39", ret);
-		goto out_judge;
-	}
-	err = lab_result_step(r, "map.above_2^39", kres);
-	if (err)
-		/* newer kernels size the domain for the device and refuse the map itself */
-		o = lab_result_out(r, LAB_OUTCOME_SKIP,
-				   "map at 2^39 refused (%s): the domain is already limited to the unit's width, the incompatible domain cannot be built",
-				   lab_errname(err));
-out_judge:
-	return kjudged_close(&k, o, d, &dom, "attach");
+	return kone_domain(env, r, map_above_39, "attach");
 }
 
 /* ---- kmod.reuse.second_device: a second group joins an attached domain ---- */
