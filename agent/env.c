@@ -26,8 +26,8 @@ static void path_of(const struct lab_env *env, char *buf, size_t len, const char
 	snprintf(buf, len, "%s%s", env->root, p);
 }
 
-/* read a small file's first line (newline stripped); 0 or -errno */
-static int read_line(const char *path, char *buf, size_t len)
+/* read up to @len - 1 bytes of a small file, NUL-terminated; the byte count or -errno */
+static ssize_t read_small(const char *path, char *buf, size_t len)
 {
 	ssize_t n;
 	int fd;
@@ -36,13 +36,21 @@ static int read_line(const char *path, char *buf, size_t len)
 	if (fd < 0)
 		return -errno;
 	n = read(fd, buf, len - 1);
-	if (n < 0) {
+	if (n < 0)
 		n = -errno;
-		close(fd);
-		return (int)n;
-	}
 	close(fd);
-	buf[n] = '\0';
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+/* read a small file's first line (newline stripped); 0 or -errno */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	ssize_t n = read_small(path, buf, len);
+
+	if (n < 0)
+		return (int)n;
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
 }
@@ -292,23 +300,6 @@ static int compat_has(const char *c, size_t n, const char *want)
 		off += strnlen(c + off, n - off) + 1;
 	}
 	return 0;
-}
-
-static ssize_t read_small(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n >= 0)
-		buf[n] = '\0';
-	return n;
 }
 
 /* walk a device tree directory: msi-controller nodes that are not disabled */
@@ -835,18 +826,25 @@ static const struct lab_iommu *first_vtd(const struct lab_env *env, char *why, s
 }
 
 /*
- * Does module @mod accept devices as far as interrupts go: MSIs isolated,
- * or its allow_unsafe_interrupts parameter set (Y or 1)?
+ * The *-irq-safe needs: does module @mod accept devices as far as
+ * interrupts go (MSIs isolated, or its allow_unsafe_interrupts parameter
+ * set, Y or 1)? 0 if so, else -ENOENT with @why naming the parameter as
+ * @knob and what @mod then @refuses.
  */
-static int irqs_safe(const struct lab_env *env, const char *mod)
+static int need_irqs_safe(const struct lab_env *env, const char *mod, const char *knob,
+			  const char *refuses, char *why, size_t len)
 {
 	char p[256], buf[8] = "";
 
 	if (env->msi_isolated > 0)
-		return 1;
+		return 0;
 	snprintf(p, sizeof(p), "%s/sys/module/%s/parameters/allow_unsafe_interrupts",
 		 env->root, mod);
-	return !read_line(p, buf, sizeof(buf)) && (buf[0] == 'Y' || buf[0] == '1');
+	if (!read_line(p, buf, sizeof(buf)) && (buf[0] == 'Y' || buf[0] == '1'))
+		return 0;
+	snprintf(why, len, "MSIs %s isolated (%s) and %s=N: %s",
+		 env->msi_isolated == 0 ? "not" : "maybe not", env->msi_basis, knob, refuses);
+	return -ENOENT;
 }
 
 int lab_env_check_need(const struct lab_env *env, const char *need, char *why, size_t len)
@@ -925,22 +923,15 @@ int lab_env_check_need(const struct lab_env *env, const char *need, char *why, s
 			 u->name, lab_vtd_mgaw(u->cap));
 		return -ENOENT;
 	}
-	if (strcmp(need, "vfio-irq-safe") == 0) {
-		if (irqs_safe(env, "vfio_iommu_type1"))
-			return 0;
-		snprintf(why, len, "MSIs %s isolated (%s) and allow_unsafe_interrupts=N: type1 refuses every group here (see vfio.type1.unsafe_interrupts)",
-			 env->msi_isolated == 0 ? "not" : "maybe not", env->msi_basis);
-		return -ENOENT;
-	}
-	if (strcmp(need, "iommufd-irq-safe") == 0) {
-		/* iommufd_device_bind(): -EPERM unless MSIs are isolated or the
-		 * iommufd module allows unsafe interrupts (mock devices exempt) */
-		if (irqs_safe(env, "iommufd"))
-			return 0;
-		snprintf(why, len, "MSIs %s isolated (%s) and iommufd.allow_unsafe_interrupts=N: IOMMUFD refuses to bind any device here (EPERM)",
-			 env->msi_isolated == 0 ? "not" : "maybe not", env->msi_basis);
-		return -ENOENT;
-	}
+	if (strcmp(need, "vfio-irq-safe") == 0)
+		return need_irqs_safe(env, "vfio_iommu_type1", "allow_unsafe_interrupts",
+				      "type1 refuses every group here (see vfio.type1.unsafe_interrupts)",
+				      why, len);
+	/* iommufd_device_bind(): -EPERM unless MSIs are isolated or the
+	 * iommufd module allows unsafe interrupts (mock devices exempt) */
+	if (strcmp(need, "iommufd-irq-safe") == 0)
+		return need_irqs_safe(env, "iommufd", "iommufd.allow_unsafe_interrupts",
+				      "IOMMUFD refuses to bind any device here (EPERM)", why, len);
 	if (strcmp(need, "no-intremap") == 0) {
 		if (env->msi_isolated == 0)
 			return 0;
