@@ -422,20 +422,32 @@ static int lab_op_enforce_coherency(struct lab_file *f, struct iommulab_probe_cm
 	return 0;
 }
 
-static int lab_op_attach(struct lab_file *f, struct iommulab_probe_cmd *cmd,
-			 enum lab_att_kind kind)
+/*
+ * lab_att_args - the operands of ATTACH/DETACH: the domain of the handle
+ * (-ENOENT when unknown), the reserved field (-EINVAL unless zero), the
+ * device (lab_dev_get; the caller puts the reference).
+ */
+static int lab_att_args(struct lab_file *f, struct iommulab_probe_cmd *cmd,
+			struct lab_dom **ld, struct device **dev)
 {
-	struct lab_dom *ld = lab_dom_find(f, cmd->attach.handle);
-	struct iommu_group *group = NULL;
-	struct lab_att *att;
-	struct device *dev;
-	int ret;
-
-	if (!ld)
+	*ld = lab_dom_find(f, cmd->attach.handle);
+	if (!*ld)
 		return -ENOENT;
 	if (cmd->attach.__reserved)
 		return -EINVAL;
-	ret = lab_dev_get(&cmd->dev, &dev);
+	return lab_dev_get(&cmd->dev, dev);
+}
+
+static int lab_op_attach(struct lab_file *f, struct iommulab_probe_cmd *cmd,
+			 enum lab_att_kind kind)
+{
+	struct iommu_group *group = NULL;
+	struct lab_att *att;
+	struct lab_dom *ld;
+	struct device *dev;
+	int ret;
+
+	ret = lab_att_args(f, cmd, &ld, &dev);
 	if (ret)
 		return ret;
 	if (kind == LAB_ATT_GROUP) {
@@ -477,17 +489,13 @@ out_put_dev:
 static int lab_op_detach(struct lab_file *f, struct iommulab_probe_cmd *cmd,
 			 enum lab_att_kind kind)
 {
-	struct lab_dom *ld = lab_dom_find(f, cmd->attach.handle);
 	struct iommu_group *group;
 	struct lab_att *att;
+	struct lab_dom *ld;
 	struct device *dev;
-	int ret = -ENOENT;
+	int ret;
 
-	if (!ld)
-		return -ENOENT;
-	if (cmd->attach.__reserved)
-		return -EINVAL;
-	ret = lab_dev_get(&cmd->dev, &dev);
+	ret = lab_att_args(f, cmd, &ld, &dev);
 	if (ret)
 		return ret;
 	group = iommu_group_get(dev);
