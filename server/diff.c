@@ -2,8 +2,10 @@
 /*
  * diff.c - classify two sides' latest results per (target, case) (diff.h).
  *
- * The store returns each side sorted by (target, case); the diff is one
- * merge pass over both arrays.
+ * The store returns each side sorted by (target, case) as C arrays
+ * (lab_store_diff_side_load); the diff is one merge pass over both, written
+ * straight to JSON text (lab_diff_run_text). lab_diff_run is that text
+ * parsed: one implementation serves both forms.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -64,38 +66,6 @@ static const char *s_of(json_t *o, const char *k)
 	return s ? s : "";
 }
 
-/* {observed, observed_name, expected, expected_name, verdict, result_id} */
-static json_t *side(json_t *row)
-{
-	json_t *exp = json_object_get(row, "expected");
-	json_t *o;
-
-	if (!row)
-		return json_null();
-	o = json_object();
-	json_object_set(o, "observed", json_object_get(row, "observed"));
-	json_object_set_new(o, "observed_name", json_string(lab_errno_name(
-		(int)json_integer_value(json_object_get(row, "observed")))));
-	json_object_set(o, "expected", exp ? exp : json_null());
-	json_object_set_new(o, "expected_name", json_is_integer(exp) ?
-			    json_string(lab_errno_name((int)json_integer_value(exp))) :
-			    json_null());
-	json_object_set(o, "verdict", json_object_get(row, "verdict"));
-	json_object_set(o, "result_id", json_object_get(row, "result_id"));
-	/* repeats of the case in that job; flaky = they did not agree */
-	json_object_set(o, "runs", json_object_get(row, "runs"));
-	json_object_set_new(o, "flaky", json_boolean(
-		json_integer_value(json_object_get(row, "distinct_observed")) > 1));
-	return o;
-}
-
-static int key_cmp(json_t *a, json_t *b)
-{
-	int c = strcmp(s_of(a, "target"), s_of(b, "target"));
-
-	return c ? c : strcmp(s_of(a, "case"), s_of(b, "case"));
-}
-
 static int resolve(struct lab_store *st, bool by_plan, const char *name,
 		   int64_t *id, json_t **desc, char *err, size_t errlen)
 {
@@ -127,99 +97,21 @@ static int resolve(struct lab_store *st, bool by_plan, const char *name,
 	return r;
 }
 
-int lab_diff_run(struct lab_store *st, bool by_plan, const char *base,
-		 const char *head, bool changes_only, json_t **out,
-		 char *err, size_t errlen)
-{
-	json_t *bdesc = NULL, *hdesc = NULL, *bs = NULL, *hs = NULL, *rows, *summary, *res;
-	int counts[LAB_DIFF_NCLASSES] = { 0 };
-	size_t i = 0, j = 0;
-	int64_t bid, hid;
-	int r;
-
-	r = resolve(st, by_plan, base, &bid, &bdesc, err, errlen);
-	if (r)
-		return r;
-	r = resolve(st, by_plan, head, &hid, &hdesc, err, errlen);
-	if (r)
-		goto put_desc;
-	r = lab_store_diff_side(st, by_plan, bid, &bs);
-	if (r)
-		goto put_desc;
-	r = lab_store_diff_side(st, by_plan, hid, &hs);
-	if (r)
-		goto put_sides;
-	rows = json_array();
-	while (i < json_array_size(bs) || j < json_array_size(hs)) {
-		json_t *b = json_array_get(bs, i), *h = json_array_get(hs, j), *row;
-		enum lab_verdict bv = 0, hv = 0;
-		enum lab_diff_class c;
-		int cmp;
-
-		cmp = !b ? 1 : !h ? -1 : key_cmp(b, h);
-		if (cmp < 0)
-			h = NULL;
-		else if (cmp > 0)
-			b = NULL;
-		if (b)
-			i++;
-		if (h)
-			j++;
-		lab_verdict_parse(s_of(b, "verdict"), &bv);
-		lab_verdict_parse(s_of(h, "verdict"), &hv);
-		c = lab_diff_classify(b != NULL,
-				      (int)json_integer_value(json_object_get(b, "observed")), bv,
-				      h != NULL,
-				      (int)json_integer_value(json_object_get(h, "observed")), hv);
-		counts[c]++;
-		if (changes_only && c == LAB_DIFF_UNCHANGED)
-			continue;
-		row = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}",
-				"target", s_of(h ? h : b, "target"),
-				"driver", s_of(h ? h : b, "driver"),
-				"case", s_of(h ? h : b, "case"),
-				"class", lab_diff_class_name(c),
-				"base", side(b), "head", side(h));
-		if (!row || json_array_append_new(rows, row)) {
-			json_decref(rows);
-			r = -ENOMEM;
-			goto put_sides;
-		}
-	}
-	summary = json_object();
-	for (int c = 0; c < LAB_DIFF_NCLASSES; c++)
-		json_object_set_new(summary, lab_diff_class_name(c), json_integer(counts[c]));
-	res = json_pack("{s:s, s:O, s:O, s:o, s:o}", "by", by_plan ? "plan" : "kernel",
-			"base", bdesc, "head", hdesc, "summary", summary, "rows", rows);
-	if (!res) {
-		r = -ENOMEM;
-		goto put_sides;
-	}
-	*out = res;
-put_sides:
-	json_decref(bs);
-	json_decref(hs);
-put_desc:
-	json_decref(bdesc);
-	json_decref(hdesc);
-	return r;
-}
-
-/* ---- the fast path: rows merged over C arrays, written as JSON text ---- */
+/* ---- the diff: rows merged over C arrays, written as JSON text ---- */
 
 static const char *pool_str(const struct lab_store_side *sd, size_t off)
 {
 	return sd->pool + off;
 }
 
-/* verdict as side() and lab_diff_run() see it: parsed back from its name */
+/* the row's verdict; out of range reads as pass (the schema's CHECK keeps it in range) */
 static enum lab_verdict verdict_of(int v)
 {
 	return v >= LAB_VERDICT_PASS && v <= LAB_VERDICT_ERROR ? (enum lab_verdict)v :
 	       LAB_VERDICT_PASS;
 }
 
-/* the same object as side() */
+/* {observed, observed_name, expected, expected_name, verdict, result_id, runs, flaky} */
 static void side_text(struct lab_jsonbuf *b, const struct lab_store_side_row *r)
 {
 	if (!r) {
@@ -328,7 +220,7 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 		lab_jsonbuf_raw(&rows, "}", 1);
 	}
 	lab_jsonbuf_raw(&rows, "]", 1);
-	/* the same members, in the same order, as lab_diff_run() */
+	/* members in diff.h's order */
 	lab_jsonbuf_lit(&doc, "{\"by\":");
 	lab_jsonbuf_str(&doc, by_plan ? "plan" : "kernel");
 	lab_jsonbuf_lit(&doc, ",\"base\":");
@@ -356,6 +248,27 @@ put_desc:
 	json_decref(bdesc);
 	json_decref(hdesc);
 	return r;
+}
+
+/*
+ * The json_t form serves the callers that read the document (nightly,
+ * patch, the text table): the text above, parsed. It is our own well-formed
+ * JSON, so a failed parse is a failed allocation.
+ */
+int lab_diff_run(struct lab_store *st, bool by_plan, const char *base,
+		 const char *head, bool changes_only, json_t **out,
+		 char *err, size_t errlen)
+{
+	char *text;
+	size_t len;
+	int r;
+
+	r = lab_diff_run_text(st, by_plan, base, head, changes_only, &text, &len, err, errlen);
+	if (r)
+		return r;
+	*out = json_loadb(text, len, JSON_ALLOW_NUL, NULL);
+	free(text);
+	return *out ? 0 : -ENOMEM;
 }
 
 /* "EINVAL (pass)" or "-" for an absent side */

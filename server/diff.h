@@ -16,10 +16,11 @@
  *   missing          only in base
  * Rows match on (target, case); "driver" is the head's (base's for
  * missing). Output (lab_diff_run) is JSON:
- *   {"base": {...}, "head": {...}, "summary": {class: count, ...},
+ *   {"by": "kernel"|"plan", "base": {...}, "head": {...},
+ *    "summary": {class: count, ...},
  *    "rows": [{"target", "driver", "case", "class",
  *              "base": {observed, observed_name, expected, expected_name,
- *                       verdict, result_id} | null,
+ *                       verdict, result_id, runs, flaky} | null,
  *              "head": {...} | null}, ...]}
  * rows sorted by target then case; with @changes_only unchanged rows are
  * left out (still counted in summary).
@@ -55,19 +56,19 @@ enum lab_diff_class lab_diff_classify(bool has_base, int base_observed,
 				      bool has_head, int head_observed,
 				      enum lab_verdict head_verdict);
 
-/* kernels by name, or plans by id (as decimal strings) when @by_plan */
-int lab_diff_run(struct lab_store *st, bool by_plan, const char *base,
-		 const char *head, bool changes_only, json_t **out,
-		 char *err, size_t errlen);
-
 /*
- * The same document as lab_diff_run() as JSON text, built without per-row
- * JSON objects (the GET /diffs path): *out malloc'd, NUL-terminated, *len
- * bytes. Same errors as lab_diff_run().
+ * The diff document as JSON text, built without per-row JSON objects (the
+ * GET /diffs path): *out malloc'd, NUL-terminated, *len bytes. Kernels by
+ * name, or plans by id (as decimal strings) when @by_plan.
  */
 int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 		      const char *head, bool changes_only, char **out, size_t *len,
 		      char *err, size_t errlen);
+
+/* the same document as a json_t (lab_diff_run_text() parsed); same errors */
+int lab_diff_run(struct lab_store *st, bool by_plan, const char *base,
+		 const char *head, bool changes_only, json_t **out,
+		 char *err, size_t errlen);
 
 /* an aligned text table of a lab_diff_run() result; NULL on ENOMEM */
 char *lab_diff_text(json_t *diff);

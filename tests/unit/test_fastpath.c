@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * test_fastpath.c - the matrix/diff fast paths (issue 8) against their
- * oracle: lab_store_matrix_text() and lab_diff_run_text() must produce the
- * same JSON document as lab_store_matrix() and lab_diff_run() (compared
- * with json_equal after parsing the text with jansson) on real SQLite
- * files: the two real guest logs of tests/unit/data plus hostile strings,
- * and a generated multi-kernel, multi-target, multi-repeat history. Also
+ * test_fastpath.c - the matrix/diff fast paths (issue 8) against an
+ * oracle: lab_store_matrix_text() must produce the same JSON document as
+ * lab_store_matrix(), and lab_diff_run_text() (which lab_diff_run() parses)
+ * the document this test builds itself from the store's rows
+ * (lab_store_diff_side) by another route: all keys of both sides sorted and
+ * looked up, no merge (compared with json_equal after parsing the text with
+ * jansson), on real SQLite files: the two real guest logs of
+ * tests/unit/data plus hostile strings, and a generated multi-kernel,
+ * multi-target, multi-repeat history. Also
  * the JSON text writer (server/jsonbuf.c), the store generation that
  * invalidates cached bodies, and the response cache (server/respcache.c).
  */
@@ -139,39 +142,202 @@ static void same_matrix(struct fx *f, int64_t kid)
 	free(text);
 }
 
+/* ---- the diff oracle: diff.h's document from the store's rows ------------- */
+
+/* a kernel by name, or a plan by its decimal id: its id and descriptor */
+static int oracle_resolve(struct fx *f, bool by_plan, const char *name, int64_t *id,
+			  json_t **desc)
+{
+	char *end;
+	long long v;
+	int r;
+
+	if (!by_plan) {
+		r = lab_store_kernel_json(f->st, name, desc);
+		if (!r)
+			*id = json_integer_value(json_object_get(*desc, "id"));
+		return r;
+	}
+	v = strtoll(name, &end, 10);
+	if (!*name || *end || v <= 0)
+		return -EINVAL;
+	*id = v;
+	return lab_store_plan_json(f->st, v, desc);
+}
+
+/* a column of a store row: json null when absent; "" for a text column that is not text */
+static json_t *oracle_col(json_t *row, const char *k)
+{
+	json_t *v = json_object_get(row, k);
+
+	return v ? v : json_null();
+}
+
+static const char *oracle_text(json_t *row, const char *k)
+{
+	const char *v = json_string_value(json_object_get(row, k));
+
+	return v ? v : "";
+}
+
+/* the row of @side with this target and case, NULL when there is none */
+static json_t *oracle_row(json_t *side, const char *target, const char *case_id)
+{
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(side, i, row)
+		if (!strcmp(oracle_text(row, "target"), target) &&
+		    !strcmp(oracle_text(row, "case"), case_id))
+			return row;
+	return NULL;
+}
+
+static json_t *oracle_errno_name(json_t *v)
+{
+	return json_is_integer(v) ? json_string(lab_errno_name((int)json_integer_value(v))) :
+				    json_null();
+}
+
+/* a row's side as diff.h specifies it; null for an absent row */
+static json_t *oracle_side(json_t *row)
+{
+	if (!row)
+		return json_null();
+	return json_pack("{s:O, s:o, s:O, s:o, s:O, s:O, s:O, s:b}",
+			 "observed", oracle_col(row, "observed"),
+			 "observed_name", oracle_errno_name(oracle_col(row, "observed")),
+			 "expected", oracle_col(row, "expected"),
+			 "expected_name", oracle_errno_name(oracle_col(row, "expected")),
+			 "verdict", oracle_col(row, "verdict"),
+			 "result_id", oracle_col(row, "result_id"),
+			 "runs", oracle_col(row, "runs"),
+			 "flaky", json_integer_value(json_object_get(row, "distinct_observed")) > 1);
+}
+
+struct oracle_key {
+	const char *target, *case_id;
+};
+
+static int oracle_key_cmp(const void *a, const void *b)
+{
+	const struct oracle_key *x = a, *y = b;
+	int c = strcmp(x->target, y->target);
+
+	return c ? c : strcmp(x->case_id, y->case_id);
+}
+
+static enum lab_verdict oracle_verdict(json_t *row)
+{
+	enum lab_verdict v = LAB_VERDICT_PASS;
+
+	if (row)
+		assert_int_equal(lab_verdict_parse(oracle_text(row, "verdict"), &v), 0);
+	return v;
+}
+
+/* the expected document, or NULL with *r the expected error */
+static json_t *oracle_diff(struct fx *f, bool by_plan, const char *base, const char *head,
+			   bool changes_only, int *r)
+{
+	json_t *desc[2] = { NULL, NULL }, *side[2] = { NULL, NULL }, *rows, *summary, *doc;
+	const char *name[2] = { base, head };
+	int counts[LAB_DIFF_NCLASSES] = { 0 };
+	struct oracle_key *keys;
+	size_t nkeys = 0, i;
+	int64_t id;
+	json_t *row;
+
+	for (int s = 0; s < 2; s++) {
+		*r = oracle_resolve(f, by_plan, name[s], &id, &desc[s]);
+		if (*r) {
+			json_decref(desc[0]);
+			return NULL;
+		}
+	}
+	for (int s = 0; s < 2; s++)
+		assert_int_equal(lab_store_diff_side(f->st, by_plan,
+				json_integer_value(json_object_get(desc[s], "id")), &side[s]), 0);
+	keys = calloc(json_array_size(side[0]) + json_array_size(side[1]) + 1, sizeof(*keys));
+	assert_non_null(keys);
+	for (int s = 0; s < 2; s++)
+		json_array_foreach(side[s], i, row)
+			keys[nkeys++] = (struct oracle_key){
+				oracle_text(row, "target"), oracle_text(row, "case"),
+			};
+	qsort(keys, nkeys, sizeof(*keys), oracle_key_cmp);
+	rows = json_array();
+	for (i = 0; i < nkeys; i++) {
+		json_t *b, *h, *named;
+		enum lab_diff_class c;
+
+		if (i && !oracle_key_cmp(&keys[i - 1], &keys[i]))
+			continue;	/* the key of both sides, seen already */
+		b = oracle_row(side[0], keys[i].target, keys[i].case_id);
+		h = oracle_row(side[1], keys[i].target, keys[i].case_id);
+		c = lab_diff_classify(b != NULL, (int)json_integer_value(json_object_get(b, "observed")),
+				      oracle_verdict(b), h != NULL,
+				      (int)json_integer_value(json_object_get(h, "observed")),
+				      oracle_verdict(h));
+		counts[c]++;
+		if (changes_only && c == LAB_DIFF_UNCHANGED)
+			continue;
+		named = h ? h : b;
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}",
+			"target", oracle_text(named, "target"),
+			"driver", oracle_text(named, "driver"),
+			"case", oracle_text(named, "case"),
+			"class", lab_diff_class_name(c), "base", oracle_side(b), "head", oracle_side(h)));
+	}
+	summary = json_object();
+	for (int c = 0; c < LAB_DIFF_NCLASSES; c++)
+		json_object_set_new(summary, lab_diff_class_name(c), json_integer(counts[c]));
+	doc = json_pack("{s:s, s:o, s:o, s:o, s:o}", "by", by_plan ? "plan" : "kernel",
+			"base", desc[0], "head", desc[1], "summary", summary, "rows", rows);
+	assert_non_null(doc);
+	free(keys);
+	json_decref(side[0]);
+	json_decref(side[1]);
+	return doc;
+}
+
 static void same_diff(struct fx *f, bool by_plan, const char *base, const char *head,
 		      bool changes_only)
 {
-	char e1[256] = "", e2[256] = "", *text;
-	json_t *want, *got;
+	char e1[256] = "", e2[256] = "", *text, *t1, *t2;
+	json_t *want, *got, *doc = NULL;
+	int r0, r1, r2;
 	size_t len;
-	int r1, r2;
 
-	r1 = lab_diff_run(f->st, by_plan, base, head, changes_only, &want, e1, sizeof(e1));
+	want = oracle_diff(f, by_plan, base, head, changes_only, &r0);
 	r2 = lab_diff_run_text(f->st, by_plan, base, head, changes_only, &text, &len, e2,
 			       sizeof(e2));
-	assert_int_equal(r2, r1);
-	if (r1) {
-		assert_string_equal(e2, e1);
+	r1 = lab_diff_run(f->st, by_plan, base, head, changes_only, &doc, e1, sizeof(e1));
+	assert_int_equal(r2, r0);
+	assert_int_equal(r1, r0);
+	if (r0) {
+		assert_true(e2[0]);	/* the caller is told which side */
+		assert_string_equal(e1, e2);
 		return;
 	}
+	assert_int_equal(strlen(text), len);
 	got = parse(text);
 	if (!json_equal(got, want)) {
 		char *w = json_dumps(want, JSON_COMPACT);
 
-		fail_msg("diff %s..%s (plan %d, changes %d) differs:\n new %.800s\n old %.800s",
+		fail_msg("diff %s..%s (plan %d, changes %d) differs:\n got  %.800s\n want %.800s",
 			 base, head, by_plan, changes_only, text, w);
 	}
-	/* the text table from the new document matches the old one's */
-	{
-		char *t1 = lab_diff_text(want), *t2 = lab_diff_text(got);
-
-		assert_non_null(t1);
-		assert_non_null(t2);
-		assert_string_equal(t2, t1);
-		free(t1);
-		free(t2);
-	}
+	assert_true(json_equal(doc, want));
+	/* the text table of lab_diff_run()'s document is the expected document's */
+	t1 = lab_diff_text(want);
+	t2 = lab_diff_text(doc);
+	assert_non_null(t1);
+	assert_non_null(t2);
+	assert_string_equal(t2, t1);
+	free(t1);
+	free(t2);
+	json_decref(doc);
 	json_decref(got);
 	json_decref(want);
 	free(text);
