@@ -17,7 +17,8 @@
  * x 150 cases, with ~73% of targets running on a given night, so the total
  * is exactly --rows (10,000,000). Commits every night; progress on stderr.
  *
- * query: times the server's read paths in-process on that DB: lab_diff_run_text (and lab_diff_run)
+ * query: times the server's read paths in-process on that DB: lab_diff_run_text (and lab_diff_run,
+ * which parses its text)
  * between the last two nightlies, lab_store_matrix for the last nightly,
  * the job list, each --iterations times (first call = cold, then median
  * and max), and prints DB bytes per result.
@@ -275,6 +276,88 @@ static void summarise(double *t, int n, struct timing *out)
 	out->max = n > 1 ? t[n - 1] : t[0];
 }
 
+/*
+ * One read path query() times. run() makes one call and leaves what it
+ * returned in @txt/@len (the text paths) or @v (the json_t paths);
+ * time_path() frees it outside the timed span.
+ */
+struct qpath {
+	struct lab_store *st;
+	const char *base, *head;
+	int64_t kid;
+	char *txt;
+	size_t len;
+	json_t *v;
+	char err[256];
+};
+
+/* what GET /diffs serves (uncached): rows straight to JSON text */
+static int run_diff_text(struct qpath *q)
+{
+	return lab_diff_run_text(q->st, false, q->base, q->head, false, &q->txt, &q->len, q->err,
+				 sizeof(q->err));
+}
+
+/* the json_t document, for comparison */
+static int run_diff_json(struct qpath *q)
+{
+	return lab_diff_run(q->st, false, q->base, q->head, false, &q->v, q->err, sizeof(q->err));
+}
+
+/* what GET /matrix serves (uncached) */
+static int run_matrix_text(struct qpath *q)
+{
+	return lab_store_matrix_text(q->st, q->kid, &q->txt, &q->len);
+}
+
+static int run_matrix_json(struct qpath *q)
+{
+	return lab_store_matrix(q->st, q->kid, &q->v);
+}
+
+static int run_job_list(struct qpath *q)
+{
+	struct lab_job_filter f = { .state = -1, .limit = 50 };
+
+	return lab_store_jobs_list(q->st, &f, &q->v);
+}
+
+/*
+ * @iters calls of @run, each timed alone into @t (the first is the cold
+ * one), summarised into @out; with @member, *@count receives the size of
+ * that array in the first call's text document. 0 or run()'s -errno (its
+ * message, if any, on stderr).
+ */
+static int time_path(struct qpath *q, int (*run)(struct qpath *q), int iters, double *t,
+		     const char *member, size_t *count, struct timing *out)
+{
+	for (int i = 0; i < iters; i++) {
+		double t0 = gen_now();
+		int r;
+
+		q->txt = NULL;
+		q->v = NULL;
+		q->err[0] = '\0';
+		r = run(q);
+		t[i] = gen_now() - t0;
+		if (r) {
+			if (q->err[0])
+				fprintf(stderr, "lab-bench-history: diff: %s\n", q->err);
+			return r;
+		}
+		if (i == 0 && member) {
+			json_t *v = json_loadb(q->txt, q->len, 0, NULL);
+
+			*count = json_array_size(json_object_get(v, member));
+			json_decref(v);
+		}
+		free(q->txt);
+		json_decref(q->v);
+	}
+	summarise(t, iters, out);
+	return 0;
+}
+
 static int query(const struct hopts *o)
 {
 	char base[64] = "", head[64] = "";
@@ -286,7 +369,7 @@ static int query(const struct hopts *o)
 	sqlite3_stmt *s;
 	long long nres = 0, pages = 0, psize = 0;
 	size_t ncells = 0, nrows = 0;
-	json_t *v;
+	struct qpath q = { 0 };
 	int r;
 
 	if (!t)
@@ -317,82 +400,20 @@ static int query(const struct hopts *o)
 	r = lab_store_open(o->db, o->schema, &st);
 	if (r)
 		goto free_t;
-	for (int i = 0; i < o->iters; i++) {
-		char err[256];
-		double t0 = gen_now();
-
-		char *txt = NULL;
-		size_t len = 0;
-
-		/* what GET /diffs serves (uncached): rows straight to JSON text */
-		r = lab_diff_run_text(st, false, base, head, false, &txt, &len, err, sizeof(err));
-		t[i] = gen_now() - t0;
-		if (r) {
-			fprintf(stderr, "lab-bench-history: diff: %s\n", err);
-			goto close;
-		}
-		if (i == 0) {
-			v = json_loadb(txt, len, 0, NULL);
-			nrows = json_array_size(json_object_get(v, "rows"));
-			json_decref(v);
-		}
-		free(txt);
-	}
-	summarise(t, o->iters, &td);
-	for (int i = 0; i < o->iters; i++) {	/* the json_t document path, for comparison */
-		char err[256];
-		double t0 = gen_now();
-
-		r = lab_diff_run(st, false, base, head, false, &v, err, sizeof(err));
-		t[i] = gen_now() - t0;
-		if (r)
-			goto close;
-		json_decref(v);
-	}
-	summarise(t, o->iters, &tdj);
+	q.st = st;
+	q.base = base;
+	q.head = head;
+	if ((r = time_path(&q, run_diff_text, o->iters, t, "rows", &nrows, &td)) ||
+	    (r = time_path(&q, run_diff_json, o->iters, t, NULL, NULL, &tdj)))
+		goto close;
 	r = lab_store_kernel_get(st, head, &k);
 	if (r)
 		goto close;
-	for (int i = 0; i < o->iters; i++) {
-		double t0 = gen_now();
-
-		char *txt = NULL;
-		size_t len = 0;
-
-		/* what GET /matrix serves (uncached) */
-		r = lab_store_matrix_text(st, k.id, &txt, &len);
-		t[i] = gen_now() - t0;
-		if (r)
-			goto clear_k;
-		if (i == 0) {
-			v = json_loadb(txt, len, 0, NULL);
-			ncells = json_array_size(json_object_get(v, "cells"));
-			json_decref(v);
-		}
-		free(txt);
-	}
-	summarise(t, o->iters, &tm);
-	for (int i = 0; i < o->iters; i++) {	/* the json_t document path */
-		double t0 = gen_now();
-
-		r = lab_store_matrix(st, k.id, &v);
-		t[i] = gen_now() - t0;
-		if (r)
-			goto clear_k;
-		json_decref(v);
-	}
-	summarise(t, o->iters, &tmj);
-	for (int i = 0; i < o->iters; i++) {
-		struct lab_job_filter f = { .state = -1, .limit = 50 };
-		double t0 = gen_now();
-
-		r = lab_store_jobs_list(st, &f, &v);
-		t[i] = gen_now() - t0;
-		if (r)
-			goto clear_k;
-		json_decref(v);
-	}
-	summarise(t, o->iters, &tj);
+	q.kid = k.id;
+	if ((r = time_path(&q, run_matrix_text, o->iters, t, "cells", &ncells, &tm)) ||
+	    (r = time_path(&q, run_matrix_json, o->iters, t, NULL, NULL, &tmj)) ||
+	    (r = time_path(&q, run_job_list, o->iters, t, NULL, NULL, &tj)))
+		goto clear_k;
 	printf("history: %lld results, %.1f MB, %.1f bytes/result\n", nres,
 	       pages * psize / 1e6, (double)pages * psize / nres);
 	printf("history: diff %s..%s (%zu rows): cold %.1f ms, median %.1f ms, max %.1f ms "
