@@ -191,37 +191,6 @@ static int hwpt_alloc(struct lab_result *r, const struct ifx *x, const struct cd
 	return lab_result_step(r, step, lab_iommufd_hwpt_alloc(x->ifd, c->dev_id, x->ioas, hwpt));
 }
 
-/* ---- iommufd.hwpt.alloc ---- */
-static enum lab_outcome run_hwpt_alloc(const struct lab_env *env, struct lab_result *r)
-{
-	struct ifx x = IFX_INIT;
-	const struct lab_pcidev *d;
-	uint32_t hwpt = 0, pt;
-	enum lab_outcome o;
-	int err;
-
-	o = ifx_open_single(env, r, &x, &d);
-	if (o)
-		goto out_close;
-	err = hwpt_alloc(r, &x, &x.a, &hwpt, "hwpt_alloc");
-	if (!err) {
-		pt = hwpt;
-		err = lab_result_step(r, "attach_hwpt", lab_iommufd_attach_pt(x.a.fd, &pt));
-		if (!err && pt != hwpt) {
-			o = lab_result_out(r, LAB_OUTCOME_FAIL,
-					   "attached to pt %u instead of the allocated hwpt %u", pt, hwpt);
-			goto out_close;
-		}
-		if (!err && ident_of(env, d->bdf))
-			r->verified = LAB_VERIFIED_CORE;
-	}
-	r->observed = err;
-	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", "");
-out_close:
-	ifx_close(env, &x);
-	return o;
-}
-
 /* ---- iommufd.hwpt.replace ---- */
 static enum lab_outcome run_replace(const struct lab_env *env, struct lab_result *r)
 {
@@ -419,11 +388,14 @@ out_close:
 	return o;
 }
 
-/* ---- iommufd.hwpt.alloc_dirty / iommufd.hwpt.alloc_user_data{,_none} ---- */
-enum hwpt_variant { HWPT_DIRTY, HWPT_DATA, HWPT_NO_DATA };
+/* ---- iommufd.hwpt.alloc{,_dirty,_user_data,_user_data_none} ---- */
+enum hwpt_variant { HWPT_PLAIN, HWPT_DIRTY, HWPT_DATA, HWPT_NO_DATA };
 
 /*
  * HWPT_ALLOC on an IOAS for one device:
+ *   plain     the v6.6 call (no flags, no data), then attach the device to
+ *             that hw_pagetable: it must land there (else FAIL), checked
+ *             against the core's domain when the probe module is loaded
  *   dirty     flags = DIRTY_TRACKING: none of QEMU's vIOMMUs tracks dirty
  *             bits (VT-d without SSADS, AMD without HDSup, virtio-iommu has
  *             no user domains): EOPNOTSUPP
@@ -447,6 +419,9 @@ static enum lab_outcome hwpt_variant_run(const struct lab_env *env, struct lab_r
 	if (o)
 		goto out_close;
 	switch (v) {
+	case HWPT_PLAIN:
+		err = hwpt_alloc(r, &x, &x.a, &hwpt, "hwpt_alloc");
+		break;
 	case HWPT_DIRTY:
 		err = lab_result_step(r, "hwpt_alloc_dirty_tracking",
 				      hwpt_alloc_dirty(x.ifd, x.a.dev_id, x.ioas, &hwpt));
@@ -459,17 +434,30 @@ static enum lab_outcome hwpt_variant_run(const struct lab_env *env, struct lab_r
 	case HWPT_NO_DATA:
 		err = lab_result_step(r, "hwpt_alloc_no_data",
 				      hwpt_alloc_ex(x.ifd, x.a.dev_id, x.ioas, 0, 0, NULL, 0, &hwpt));
-		if (!err) {
-			pt = hwpt;
-			err = lab_result_step(r, "attach_hwpt", lab_iommufd_attach_pt(x.a.fd, &pt));
-		}
 		break;
+	}
+	/* plain and no_data: the device onto its new hw_pagetable */
+	if (!err && (v == HWPT_PLAIN || v == HWPT_NO_DATA)) {
+		pt = hwpt;
+		err = lab_result_step(r, "attach_hwpt", lab_iommufd_attach_pt(x.a.fd, &pt));
+		if (v == HWPT_PLAIN && !err && pt != hwpt) {
+			o = lab_result_out(r, LAB_OUTCOME_FAIL,
+					   "attached to pt %u instead of the allocated hwpt %u", pt, hwpt);
+			goto out_close;
+		}
+		if (v == HWPT_PLAIN && !err && ident_of(env, d->bdf))
+			r->verified = LAB_VERIFIED_CORE;
 	}
 	r->observed = err;
 	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", "");
 out_close:
 	ifx_close(env, &x);
 	return o;
+}
+
+static enum lab_outcome run_hwpt_alloc(const struct lab_env *env, struct lab_result *r)
+{
+	return hwpt_variant_run(env, r, HWPT_PLAIN);
 }
 
 static enum lab_outcome run_hwpt_dirty(const struct lab_env *env, struct lab_result *r)
@@ -621,11 +609,7 @@ static const char *const needs_two[] = { "iommufd", "vfio-cdev", "iommu", "iommu
 static const char *const needs_one[] = { "iommufd", "vfio-cdev", "iommu", "iommufd-irq-safe", "dev-single", NULL };
 
 /* IOMMUFD exists from 6.2; device cdevs, HWPT_ALLOC and replace from 6.6 */
-static const struct lab_contract c_ioas[] = {
-	{ "6.6", NULL, "any", 0 },
-	{ 0 },
-};
-static const struct lab_contract c_hwpt[] = {
+static const struct lab_contract c_ok66[] = {
 	{ "6.6", NULL, "any", 0 },
 	{ 0 },
 };
@@ -710,19 +694,19 @@ static const struct lab_case hwpt_no_data = {
 static const struct lab_case two_devices = {
 	.id = "iommufd.ioas.two_devices_reuse",
 	.description = "two devices attached to one IOAS share one automatically allocated hw_pagetable",
-	.needs = needs_two, .contracts = c_ioas, .expect_reused = 1,
+	.needs = needs_two, .contracts = c_ok66, .expect_reused = 1,
 	.run = run_two_devices,
 };
 static const struct lab_case hwpt_alloc_case = {
 	.id = "iommufd.hwpt.alloc",
 	.description = "IOMMU_HWPT_ALLOC for a device, then attach the device to that hw_pagetable",
-	.needs = needs_one, .contracts = c_hwpt, .expect_reused = -1,
+	.needs = needs_one, .contracts = c_ok66, .expect_reused = -1,
 	.run = run_hwpt_alloc,
 };
 static const struct lab_case replace = {
 	.id = "iommufd.hwpt.replace",
 	.description = "replace the attached hw_pagetable with a second one without detaching",
-	.needs = needs_one, .contracts = c_hwpt, .expect_reused = -1,
+	.needs = needs_one, .contracts = c_ok66, .expect_reused = -1,
 	.run = run_replace,
 };
 
