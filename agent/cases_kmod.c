@@ -168,30 +168,21 @@ static enum lab_outcome kjudge(struct kctx *k, int err, const struct lab_pcidev 
 	return lab_result_out(k->r, LAB_OUTCOME_JUDGE, "%s", "");
 }
 
-/* the judged attach: observed errno, verified when it is 0 */
-static enum lab_outcome kattach_judged(struct kctx *k, const struct lab_pcidev *d,
-				       const struct lab_domain *dom, const char *step, int dma)
-{
-	enum lab_outcome o;
-	int err = 0;
-
-	o = kattach(k, d, dom, step, &err);
-	if (o)
-		return o;
-	return kjudge(k, err, d, dom, dma);
-}
-
 /*
  * End of a case: when its setup went well (@o is 0) the judged attach of
- * @d to @dom; then close the probe (which frees every domain). Returns the
- * case's outcome.
+ * @d to @dom (observed errno, verified when it is 0: kjudge); then close
+ * the probe (which frees every domain). Returns the case's outcome.
  */
 static enum lab_outcome kjudged_close(struct kctx *k, enum lab_outcome o,
 				      const struct lab_pcidev *d, const struct lab_domain *dom,
 				      const char *step)
 {
+	int err = 0;
+
 	if (!o)
-		o = kattach_judged(k, d, dom, step, 1);
+		o = kattach(k, d, dom, step, &err);
+	if (!o)
+		o = kjudge(k, err, d, dom, 1);
 	lab_probe_close(&k->p);
 	return o;
 }
