@@ -5,6 +5,12 @@
  *
  * Threading: MHD runs an internal thread pool of cfg->threads poll(2)
  * workers (or, with cfg->thread_per_conn, one thread per connection).
+ * An /api request whose body is OFFLOAD_MIN bytes or more (a results batch,
+ * a console log) is not handled on that I/O thread: the connection is
+ * suspended, one of the offload threads (one per CPU) runs the handler, and
+ * the connection is resumed to send the answer. So a large ingest never
+ * stalls the other connections of its I/O thread, and two ingests decode
+ * in parallel while their inserts take turns (store.c's write queue).
  * Handlers borrow a store connection from the pool for the length of one
  * request; the pool opens connections on demand up to POOL_MAX and blocks
  * when all are lent.
@@ -34,6 +40,8 @@
 #define POOL_MAX 32
 #define CONN_TIMEOUT_S 30	/* idle or slow clients are dropped */
 #define CONN_LIMIT 1000
+#define OFFLOAD_MIN (64u << 10)	/* bodies this large are handled off the I/O thread */
+#define OFFLOAD_MAX_THREADS 8
 
 struct store_pool {
 	pthread_mutex_t lock;
@@ -44,21 +52,47 @@ struct store_pool {
 	const char *db, *schema;
 };
 
+struct conn_state;
+
+/* requests handed to the offload threads (FIFO) */
+struct offload {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct conn_state *head, *tail;
+	bool stop;
+	int nthreads;
+	pthread_t th[OFFLOAD_MAX_THREADS];
+};
+
 struct lab_http {
 	struct MHD_Daemon *d;
 	const struct lab_config *cfg;
 	struct lab_sched *sched;
 	struct store_pool pool;
+	struct offload off;		/* nthreads 0: every request inline */
 	char web_real[PATH_MAX];	/* realpath of web_dir, "" if missing */
 	unsigned port;
 };
 
-/* per request: from the first access callback to the completion callback */
+enum conn_phase { CS_READING, CS_OFFLOADED, CS_ANSWERED };
+
+/*
+ * per request: from the first access callback to the completion callback.
+ * While CS_OFFLOADED the connection is suspended and only the offload
+ * thread touches this struct; it sets CS_ANSWERED and resumes the
+ * connection as its last use of it.
+ */
 struct conn_state {
 	char *body;
 	size_t len, cap;
 	bool too_large;
 	struct timespec t0;
+	enum conn_phase phase;
+	struct MHD_Connection *c;
+	char *url, *method;		/* copies, for the offload thread */
+	int r;				/* the handler's answer ... */
+	struct lab_resp rs;		/* ... and what it left */
+	struct conn_state *next;	/* offload queue */
 };
 
 /* ---- errno -> status ------------------------------------------------------ */
@@ -352,6 +386,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct lab_resp *rs)
 	return queue(c, status, resp, rs->content_type ? rs->content_type : "text/plain; charset=utf-8");
 }
 
+/* idempotent: what is released is forgotten */
 static void resp_clear(struct lab_resp *rs)
 {
 	json_decref(rs->json);
@@ -359,6 +394,9 @@ static void resp_clear(struct lab_resp *rs)
 	free(rs->text);
 	if (rs->fd >= 0)
 		close(rs->fd);
+	rs->json = rs->detail = NULL;
+	rs->text = NULL;
+	rs->fd = -1;
 }
 
 /* ---- static files -------------------------------------------------------- */
@@ -490,19 +528,21 @@ static int authorize(struct lab_store *st, struct MHD_Connection *c,
 
 /* ---- the access handler ---------------------------------------------------- */
 
-static enum MHD_Result dispatch(struct lab_http *h, struct MHD_Connection *c,
-				const char *url, const char *method,
-				struct conn_state *cs)
+/*
+ * Route, authorise and run an /api request; the answer is left in @rs:
+ * returns 0 (send @rs) or -errno (send an error from rs->err/rs->detail).
+ * Sends nothing, so it can run on an offload thread.
+ */
+static int run_api(struct lab_http *h, struct MHD_Connection *c, const char *url,
+		   const char *method, const struct conn_state *cs, struct lab_resp *rs)
 {
 	struct lab_req rq = {
 		.method = method, .url = url, .body = cs->body, .body_len = cs->len,
 		.conn = c, .cfg = h->cfg, .sched = h->sched,
 	};
-	struct lab_resp rs = { .fd = -1 };
 	const struct lab_route *rt;
 	bool path_seen = false;
 	char params[1024], *who = NULL;
-	enum MHD_Result ret;
 	int r;
 
 	for (rt = lab_api_routes; rt->method; rt++) {
@@ -514,54 +554,127 @@ static enum MHD_Result dispatch(struct lab_http *h, struct MHD_Connection *c,
 			break;
 	}
 	if (!rt->method && path_seen)
-		return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", NULL);
+		return lab_fail(rs, -ENOSYS, "method not allowed");
 	if (!rt->method)
 		rq.nparams = 0;
 	r = pool_get(&h->pool, &rq.st);
 	if (r)
-		return send_error(c, lab_http_status(r), "database unavailable", NULL);
+		return lab_fail(rs, r, "database unavailable");
 	if (rt->method && rt->scope) {
 		r = authorize(rq.st, c, rt->scope, &who);
 		if (r) {
 			pool_put(&h->pool, rq.st);
-			if (r == -EPERM) {
-				struct MHD_Response *resp;
-				json_t *j = json_pack("{s:s, s:n}", "error",
-						      "missing or invalid token", "detail");
-				char *s = json_dumps(j, JSON_COMPACT);
-
-				json_decref(j);
-				if (!s)
-					return MHD_NO;
-				resp = MHD_create_response_from_buffer(strlen(s), s,
-								       MHD_RESPMEM_MUST_FREE);
-				if (!resp) {
-					free(s);
-					return MHD_NO;
-				}
-				MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-							"Bearer realm=\"iommulab\"");
-				return queue(c, MHD_HTTP_UNAUTHORIZED, resp, "application/json");
-			}
-			return send_error(c, lab_http_status(r), r == -EACCES ?
-					  "token lacks the needed scope" : strerror(-r), NULL);
+			if (r == -EPERM)
+				return lab_fail(rs, r, "missing or invalid token");
+			return lab_fail(rs, r, "%s", r == -EACCES ?
+					"token lacks the needed scope" : strerror(-r));
 		}
 		rq.token_name = who;
 	}
-	r = rt->fn(&rq, &rs);
+	r = rt->fn(&rq, rs);
 	pool_put(&h->pool, rq.st);
-	if (r) {
-		if (!rs.err[0])
-			snprintf(rs.err, sizeof(rs.err), "%s", strerror(-r));
-		ret = send_error(c, lab_http_status(r), rs.err, rs.detail);
-		if (lab_http_status(r) >= 500)
-			lab_warn("http: %s %s -> %u: %s", method, url, lab_http_status(r), rs.err);
-	} else {
-		ret = send_resp(c, &rs);
-	}
-	resp_clear(&rs);
 	free(who);
+	if (r && !rs->err[0])
+		snprintf(rs->err, sizeof(rs->err), "%s", strerror(-r));
+	return r;
+}
+
+/* send what run_api() decided; frees what @rs holds */
+static enum MHD_Result answer(struct MHD_Connection *c, const char *method, const char *url,
+			      int r, struct lab_resp *rs)
+{
+	unsigned status = lab_http_status(r);
+	enum MHD_Result ret;
+
+	if (!r) {
+		ret = send_resp(c, rs);
+	} else if (status == MHD_HTTP_UNAUTHORIZED) {
+		json_t *j = json_pack("{s:s, s:O?}", "error", rs->err, "detail", rs->detail);
+		char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		struct MHD_Response *resp;
+
+		json_decref(j);
+		resp = s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE)
+			 : NULL;
+		if (!resp) {
+			free(s);
+			ret = MHD_NO;
+		} else {
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+						"Bearer realm=\"iommulab\"");
+			ret = queue(c, status, resp, "application/json");
+		}
+	} else {
+		ret = send_error(c, status, rs->err, rs->detail);
+		if (status >= 500)
+			lab_warn("http: %s %s -> %u: %s", method, url, status, rs->err);
+	}
+	resp_clear(rs);
 	return ret;
+}
+
+/* ---- offload threads ------------------------------------------------------- */
+
+static void *offload_main(void *arg)
+{
+	struct lab_http *h = arg;
+	struct offload *o = &h->off;
+	struct conn_state *cs;
+
+	for (;;) {
+		pthread_mutex_lock(&o->lock);
+		while (!o->head && !o->stop)
+			pthread_cond_wait(&o->cond, &o->lock);
+		cs = o->head;	/* on stop, the queue is drained first */
+		if (cs) {
+			o->head = cs->next;
+			if (!o->head)
+				o->tail = NULL;
+		}
+		pthread_mutex_unlock(&o->lock);
+		if (!cs)
+			return NULL;
+		cs->r = run_api(h, cs->c, cs->url, cs->method, cs, &cs->rs);
+		cs->phase = CS_ANSWERED;
+		MHD_resume_connection(cs->c);	/* last use of cs here */
+	}
+}
+
+/* hand the request to an offload thread; the connection waits suspended */
+static enum MHD_Result offload(struct lab_http *h, struct MHD_Connection *c,
+			       const char *url, const char *method, struct conn_state *cs)
+{
+	struct offload *o = &h->off;
+
+	cs->url = strdup(url);
+	cs->method = strdup(method);
+	if (!cs->url || !cs->method)
+		return MHD_NO;
+	cs->c = c;
+	cs->rs.fd = -1;
+	cs->phase = CS_OFFLOADED;
+	MHD_suspend_connection(c);
+	pthread_mutex_lock(&o->lock);
+	cs->next = NULL;
+	if (o->tail)
+		o->tail->next = cs;
+	else
+		o->head = cs;
+	o->tail = cs;
+	pthread_cond_signal(&o->cond);
+	pthread_mutex_unlock(&o->lock);
+	return MHD_YES;
+}
+
+static void offload_stop(struct offload *o)
+{
+	pthread_mutex_lock(&o->lock);
+	o->stop = true;
+	pthread_cond_broadcast(&o->cond);
+	pthread_mutex_unlock(&o->lock);
+	for (int i = 0; i < o->nthreads; i++)
+		pthread_join(o->th[i], NULL);
+	o->nthreads = 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -626,14 +739,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		json_decref(d);
 		return r;
 	}
+	if (cs->phase == CS_OFFLOADED)
+		return MHD_YES;	/* not ours to answer yet */
 	{
+		bool api = strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0;
 		enum MHD_Result ret;
 		struct timespec t1;
 
 		last_status = 0;
-		if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0)
-			ret = dispatch(h, c, url, method, cs);
-		else if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		if (api && cs->phase == CS_ANSWERED) {
+			ret = answer(c, method, url, cs->r, &cs->rs);
+		} else if (api && h->off.nthreads && cs->len >= OFFLOAD_MIN) {
+			return offload(h, c, url, method, cs);
+		} else if (api) {
+			struct lab_resp rs = { .fd = -1 };
+
+			ret = answer(c, method, url, run_api(h, c, url, method, cs, &rs), &rs);
+		} else if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 			ret = send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", NULL);
 		else
 			ret = serve_static(h, c, url);
@@ -656,6 +778,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		lab_debug("http: request ended early (%d)", (int)toe);
+	if (cs->phase == CS_ANSWERED)
+		resp_clear(&cs->rs);	/* answered, but never sent */
+	free(cs->url);
+	free(cs->method);
 	free(cs->body);
 	free(cs);
 	*con_cls = NULL;
@@ -695,6 +821,8 @@ int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
 		free(h);
 		return -EINVAL;
 	}
+	pthread_mutex_init(&h->off.lock, NULL);
+	pthread_cond_init(&h->off.cond, NULL);
 	if (cfg->thread_per_conn)
 		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
 	else
@@ -707,7 +835,18 @@ int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
 		 * GET unanswered for 10 s+; gdb showed both workers idle in
 		 * epoll_wait); with poll, 1.1 M fuzzed requests, no stall.
 		 */
-		flags |= MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+		flags |= MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+			 MHD_ALLOW_SUSPEND_RESUME;
+	if (!cfg->thread_per_conn) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		int n = ncpu < 1 ? 1 : ncpu > OFFLOAD_MAX_THREADS ? OFFLOAD_MAX_THREADS : (int)ncpu;
+
+		for (int i = 0; i < n; i++) {
+			if (pthread_create(&h->off.th[i], NULL, offload_main, h))
+				break;
+			h->off.nthreads++;
+		}
+	}
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -720,6 +859,7 @@ int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
 		MHD_OPTION_END);
 	if (!h->d) {
 		lab_error("http: cannot listen on %s:%u", cfg->listen_addr, cfg->port);
+		offload_stop(&h->off);
 		pool_close(&h->pool);
 		free(h);
 		return -EADDRINUSE;
@@ -742,6 +882,8 @@ void lab_http_stop(struct lab_http *h)
 {
 	if (!h)
 		return;
+	/* every suspended connection is resumed before MHD stops */
+	offload_stop(&h->off);
 	MHD_stop_daemon(h->d);
 	pool_close(&h->pool);
 	free(h);

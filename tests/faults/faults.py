@@ -3,7 +3,7 @@
 # tests/stages/90-faults.sh, which builds the binaries first).
 #
 # usage: faults.py TOP OUT BIN SCANLOG [TEST...]
-#   TEST: kill disk_full read_only concurrent big_body flood slow_lava (all
+#   TEST: kill disk_full read_only concurrent busy big_body flood slow_lava (all
 #   by default). Prints "ok - ..." / "not ok - ..." / "ok - ... # SKIP ..."
 #   lines and writes "passed failed skipped" to OUT/faults.counts.
 #
@@ -18,7 +18,7 @@
 import http.client, json, os, signal, sqlite3, subprocess, sys, threading, time
 
 TOP, OUT, BIN, SCANLOG = sys.argv[1:5]
-WANT = sys.argv[5:] or ["kill", "disk_full", "read_only", "concurrent", "big_body",
+WANT = sys.argv[5:] or ["kill", "disk_full", "read_only", "concurrent", "busy", "big_body",
                         "flood", "slow_lava"]
 counts = [0, 0, 0]
 
@@ -440,6 +440,49 @@ def t_concurrent():
     s.stop()
 
 
+# ---- 4b. a large ingest in progress does not stall other requests ---------------
+def t_busy():
+    """100,000 results in one POST (the largest batch the API takes): while its
+    handler runs (off the I/O thread), GET /health must be answered, i.e.
+    answers arrive before the ingest's own 201"""
+    import select, socket
+    s = new_server("busy", extra=["--body-max", str(64 << 20)])
+    s.start()
+    job = fixture(s, 1)[0]
+    n = 100000
+    body = json.dumps({"job": job, "records": records(n)}).encode()
+    head = ("POST /api/v1/results HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+            "Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+            % (s.token, len(body))).encode()
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=300)
+    sock.sendall(head + body)       # returns once the server has read all but a buffer
+    answered_before, health = 0, []
+    t0 = time.time()
+    while time.time() - t0 < 60:
+        if select.select([sock], [], [], 0)[0]:
+            break                   # the ingest answered
+        t1 = time.time()
+        st, _ = s.req("GET", "/health", token=False, timeout=30)
+        health.append((time.time() - t1) * 1e3)
+        if st == 200 and not select.select([sock], [], [], 0)[0]:
+            answered_before += 1
+    resp = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        resp += chunk
+    sock.close()
+    status = resp.split(b" ", 2)[1].decode() if resp.startswith(b"HTTP/") else repr(resp[:80])
+    check("busy: %d GET /health answered while a %d-result ingest (%.0f MB) was running "
+          "(slowest %.1f ms)" % (answered_before, n, len(body) / 1e6, max(health or [0])),
+          answered_before >= 1, "none answered before the ingest's own answer")
+    check("busy: the ingest answered 201", status == "201", status)
+    got = nresults(s, job)
+    check("busy: all %d results stored (%d)" % (n, got), got == n)
+    s.stop()
+
+
 # ---- 5. a 10 MiB body -----------------------------------------------------------
 def t_big_body():
     s = new_server("big_body")
@@ -711,7 +754,7 @@ def t_slow_lava():
 
 
 tests = {"kill": t_kill, "disk_full": t_disk_full, "read_only": t_read_only,
-         "concurrent": t_concurrent, "big_body": t_big_body, "flood": t_flood,
+         "concurrent": t_concurrent, "busy": t_busy, "big_body": t_big_body, "flood": t_flood,
          "slow_lava": t_slow_lava}
 for name in WANT:
     t0 = time.time()

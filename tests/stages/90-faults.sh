@@ -13,6 +13,7 @@
 #               file system: refuses to start naming the database; both
 #               recover and pass integrity_check
 #   concurrent  200 submitters at once to one job: all 201, all stored once
+#   busy        GET /health answered while a 100,000-result ingest runs
 #   big_body    10 MiB body (and 11 MiB chunked): 413, server fine, DB same
 #   flood       a guest flooding its console (the agent has no such fault,
 #               so a 100 MiB spam log with a valid run inside goes through
