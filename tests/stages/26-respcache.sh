@@ -11,11 +11,9 @@ top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
 O=${O:-$top/build}
 SAN=${LAB_SAN:-${SAN:-0}}
-bin=$O/server/iommulabd
-[ "$SAN" = 1 ] && bin=$O/server-san/iommulabd
 out=${LAB_TEST_OUT:-$top/tests/out}/respcache
 rm -rf "$out"
-mkdir -p "$out/state" "$out/targets/x86_64" "$out/web"
+mkdir -p "$out/targets/x86_64" "$out/web"
 
 if ! nice -n 10 make -s -C "$top/server" O="$O" SAN="$SAN" -j2 >"$out/build.log" 2>&1; then
 	tail -20 "$out/build.log"
@@ -23,6 +21,8 @@ if ! nice -n 10 make -s -C "$top/server" O="$O" SAN="$SAN" -j2 >"$out/build.log"
 	lab_done
 	exit 1
 fi
+. "$top/tests/lib-server.sh"
+[ "$SAN" = 1 ] && LAB_SRV_BIN=$O/server-san/iommulabd
 for t in q35-a q35-b; do
 	cat >"$out/targets/x86_64/$t.json" <<JSON
 {"name": "$t", "arch": "x86_64", "backend": "qemu", "vendor": "intel",
@@ -30,121 +30,72 @@ for t in q35-a q35-b; do
 JSON
 done
 echo '<!doctype html><title>t</title>' >"$out/web/index.html"
-"$bin" --state-dir "$out/state" --targets "$out/targets" --web "$out/web" \
-	--schema "$top/schema" --port 0 --no-scheduler >"$out/iommulabd.log" 2>&1 &
-pid=$!
-port=
-for _ in $(seq 100); do
-	port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out/iommulabd.log")
-	[ -n "$port" ] && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.1
-done
-if [ -z "$port" ]; then
-	kill $pid 2>/dev/null
-	lab_fail "iommulabd starts" "see $out/iommulabd.log"
+if ! lab_srv_start "$out/state" --targets "$out/targets" --web "$out/web" \
+	--schema "$top/schema" --no-scheduler; then
+	lab_fail "iommulabd starts" "see $out/state/iommulabd.log"
 	lab_done
 	exit 1
 fi
 
-python3 - "$port" "$out" <<'PY'
-import http.client, json, os, sqlite3, sys
+PYTHONPATH=$top/tests python3 - "$LAB_URL" "$out" <<'PY'
+import json, sys
+from apicheck import Api, Checks, rec
 
-port, out = int(sys.argv[1]), sys.argv[2]
-token = open(os.path.join(out, "state/admin.token")).read().strip()
-dbp = os.path.join(out, "state/iommulab.db")
-passed = failed = 0
+api = Api(sys.argv[1], sys.argv[2] + "/state")
+checks = Checks("respcache", sys.argv[2])
+call, sql, check = api.call, api.sql, checks.check
 A = "/api/v1"
-
-def check(name, cond, why=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + name)
-    else:
-        failed += 1
-        print("not ok - %s: %s" % (name, why))
-
-def call(method, path, body=None, expect=200):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    h = {"Authorization": "Bearer " + token}
-    if body is not None:
-        h["Content-Type"] = "application/json"
-    c.request(method, path, body=json.dumps(body).encode() if body is not None else None, headers=h)
-    r = c.getresponse()
-    data, ctype = r.read(), r.getheader("Content-Type", "")
-    c.close()
-    if r.status != expect:
-        raise SystemExit("%s %s: status %d, want %d: %r" % (method, path, r.status, expect, data[:300]))
-    return data, ctype
-
-def sql(q, *a):
-    db = sqlite3.connect(dbp, timeout=10)
-    with db:
-        rows = db.execute(q, a).fetchall()
-    db.close()
-    return rows
-
-def rec(case, obs, exp, verdict, kernel):
-    return {"v": 1, "id": case, "target": "q35-a", "kernel": kernel, "arch": "x86_64",
-            "driver": "intel-iommu", "iommu": "dmar0", "steps": [], "observed": obs,
-            "expected": exp, "contract": "t", "verdict": verdict, "reused": None,
-            "verified": "core", "duration_us": 1, "repeat": 0}
 
 try:
     call("POST", A + "/kernels", {"name": "6.1", "release": "6.1.0-56-amd64"}, expect=201)
     call("POST", A + "/kernels", {"name": "6.12", "release": "6.12.117+deb12-amd64"}, expect=201)
     d = json.loads(call("POST", A + "/plans", {"kind": "manual", "kernels": ["6.1", "6.12"],
-                                               "targets": ["q35-a"]}, expect=201)[0])
+                                               "targets": ["q35-a"]}, expect=201))
     jobs = dict(sql("SELECT k.name, j.id FROM jobs j JOIN kernels k ON k.id = j.kernel_id"))
     sql("UPDATE jobs SET state = 2, attempts = 1")
     M, D = A + "/matrix?kernel=6.12", A + "/diffs?base=6.1&head=6.12"
-    m0, ct = call("GET", M)
+    m0 = call("GET", M)
+    ct = api.ctype
     check("matrix: empty, application/json", json.loads(m0)["cells"] == [] and
           ct.startswith("application/json"), "%s %r" % (ct, m0[:200]))
-    check("matrix: the same bytes when nothing changed", call("GET", M)[0] == m0)
-    d0 = call("GET", D)[0]
+    check("matrix: the same bytes when nothing changed", call("GET", M) == m0)
+    d0 = call("GET", D)
     check("diff: empty", json.loads(d0)["rows"] == [], d0[:200])
     # 1. results become visible through the API (the server's own connection)
     call("POST", A + "/results", {"job": jobs["6.1"], "complete": True, "records":
-         [rec("kmod.x.one", 95, 95, "pass", "6.1.0-56-amd64"),
-          rec("kmod.x.two", 16, 16, "pass", "6.1.0-56-amd64")]}, expect=201)
+         [rec("kmod.x.one", 95, "6.1.0-56-amd64", 95, "pass"),
+          rec("kmod.x.two", 16, "6.1.0-56-amd64", 16, "pass")]}, expect=201)
     call("POST", A + "/results", {"job": jobs["6.12"], "complete": True, "records":
-         [rec("kmod.x.one", 22, 22, "pass", "6.12.117+deb12-amd64"),
-          rec("kmod.x.two", 16, 16, "pass", "6.12.117+deb12-amd64")]}, expect=201)
-    m1 = json.loads(call("GET", M)[0])
+         [rec("kmod.x.one", 22, "6.12.117+deb12-amd64", 22, "pass"),
+          rec("kmod.x.two", 16, "6.12.117+deb12-amd64", 16, "pass")]}, expect=201)
+    m1 = json.loads(call("GET", M))
     check("matrix follows a job completed through the API", len(m1["cells"]) == 2 and
           m1["summary"]["pass"] == 2, str(m1)[:300])
-    d1 = json.loads(call("GET", D)[0])
+    d1 = json.loads(call("GET", D))
     check("diff follows it: 1 errno_changed, 1 unchanged",
           d1["summary"]["errno_changed"] == 1 and d1["summary"]["unchanged"] == 1, str(d1["summary"]))
-    dc = json.loads(call("GET", D + "&changes_only=1")[0])
+    dc = json.loads(call("GET", D + "&changes_only=1"))
     check("changes_only is its own answer (1 row)", len(dc["rows"]) == 1, str(dc)[:300])
-    t = call("GET", D + "&format=text")[0].decode()
+    t = call("GET", D + "&format=text").decode()
     check("format=text still a table", "EOPNOTSUPP (pass)  EINVAL (pass)" in t, t[:300])
     # 2. another process changes a row behind the server's back
     sql("UPDATE results SET verdict = 1, observed = 5 WHERE case_id = 'kmod.x.two' AND "
         "kernel_id = (SELECT id FROM kernels WHERE name = '6.12')")
-    m2 = json.loads(call("GET", M)[0])
+    m2 = json.loads(call("GET", M))
     check("matrix follows another process's write (data_version)",
           m2["summary"]["fail"] == 1 and m2["summary"]["pass"] == 1, str(m2["summary"]))
-    d2 = json.loads(call("GET", D)[0])
+    d2 = json.loads(call("GET", D))
     check("diff follows it: pass_to_fail", d2["summary"]["pass_to_fail"] == 1, str(d2["summary"]))
     # 3. the kernel's description changes
     call("POST", A + "/kernels", {"name": "6.12", "version": "6.12.999"}, expect=200)
-    m3 = json.loads(call("GET", M)[0])
+    m3 = json.loads(call("GET", M))
     check("matrix follows a kernel update", m3["kernel"]["version"] == "6.12.999", str(m3["kernel"]))
     check("unknown kernel still 404", call("GET", A + "/matrix?kernel=nope", expect=404) is not None)
 except SystemExit as e:
-    failed += 1
-    print("not ok - request failed: %s" % e)
-print("respcache: %d passed, %d failed" % (passed, failed))
-open(os.path.join(out, "py.counts"), "w").write("%d %d 0\n" % (passed, failed))
+    checks.check("request failed", False, str(e))
+checks.done()
 PY
 read -r pp pf _ < "$out/py.counts" 2>/dev/null || { pp=0; pf=1; }
-kill -TERM $pid
-for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-kill -0 $pid 2>/dev/null && kill -KILL $pid
-wait $pid 2>/dev/null
+lab_srv_stop
 lab_counts "$pp" "$pf" 0
 lab_done

@@ -14,11 +14,9 @@ top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
 O=${O:-$top/build}
 SAN=${LAB_SAN:-${SAN:-0}}
-bin=$O/server/iommulabd
-[ "$SAN" = 1 ] && bin=$O/server-san/iommulabd
 out=${LAB_TEST_OUT:-$top/tests/out}/jobs-cache
 rm -rf "$out"
-mkdir -p "$out/state" "$out/targets/x86_64" "$out/web"
+mkdir -p "$out/targets/x86_64" "$out/web"
 
 if ! nice -n 10 make -s -C "$top/server" O="$O" SAN="$SAN" -j2 >"$out/build.log" 2>&1; then
 	tail -20 "$out/build.log"
@@ -26,6 +24,8 @@ if ! nice -n 10 make -s -C "$top/server" O="$O" SAN="$SAN" -j2 >"$out/build.log"
 	lab_done
 	exit 1
 fi
+. "$top/tests/lib-server.sh"
+[ "$SAN" = 1 ] && LAB_SRV_BIN=$O/server-san/iommulabd
 for t in q35-a q35-b; do
 	cat >"$out/targets/x86_64/$t.json" <<JSON
 {"name": "$t", "arch": "x86_64", "backend": "qemu", "vendor": "intel",
@@ -33,71 +33,25 @@ for t in q35-a q35-b; do
 JSON
 done
 echo '<!doctype html><title>t</title>' >"$out/web/index.html"
-"$bin" --state-dir "$out/state" --targets "$out/targets" --web "$out/web" \
-	--schema "$top/schema" --port 0 --no-scheduler >"$out/iommulabd.log" 2>&1 &
-pid=$!
-port=
-for _ in $(seq 100); do
-	port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out/iommulabd.log")
-	[ -n "$port" ] && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.1
-done
-if [ -z "$port" ]; then
-	kill $pid 2>/dev/null
-	lab_fail "iommulabd starts" "see $out/iommulabd.log"
+if ! lab_srv_start "$out/state" --targets "$out/targets" --web "$out/web" \
+	--schema "$top/schema" --no-scheduler; then
+	lab_fail "iommulabd starts" "see $out/state/iommulabd.log"
 	lab_done
 	exit 1
 fi
 
-python3 - "$port" "$out" <<'PY'
-import http.client, json, os, sqlite3, sys
+PYTHONPATH=$top/tests python3 - "$LAB_URL" "$out" <<'PY'
+import json, sys
+from apicheck import Api, Checks, rec
 
-port, out = int(sys.argv[1]), sys.argv[2]
-token = open(os.path.join(out, "state/admin.token")).read().strip()
-dbp = os.path.join(out, "state/iommulab.db")
-passed = failed = 0
+api = Api(sys.argv[1], sys.argv[2] + "/state")
+checks = Checks("jobs-cache", sys.argv[2])
+call, sql, check = api.call, api.sql, checks.check
 A = "/api/v1"
-
-def check(name, cond, why=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + name)
-    else:
-        failed += 1
-        print("not ok - %s: %s" % (name, why))
-
-# one keep-alive connection, like a dashboard polling the list
-conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-
-def call(method, path, body=None, expect=200):
-    h = {"Authorization": "Bearer " + token}
-    if body is not None:
-        h["Content-Type"] = "application/json"
-    conn.request(method, path, body=json.dumps(body).encode() if body is not None else None,
-                 headers=h)
-    r = conn.getresponse()
-    data = r.read()
-    if r.status != expect:
-        raise SystemExit("%s %s: status %d, want %d: %r" % (method, path, r.status, expect, data[:300]))
-    return data
-
-def sql(q, *a):
-    db = sqlite3.connect(dbp, timeout=10)
-    with db:
-        rows = db.execute(q, a).fetchall()
-    db.close()
-    return rows
 
 def states(path=A + "/jobs"):
     return {j["id"]: j["state"] for j in json.loads(call("GET", path))["items"]}
 
-def rec(case, obs, kernel):
-    return {"v": 1, "id": case, "target": "q35-a", "kernel": kernel, "arch": "x86_64",
-            "driver": "intel-iommu", "iommu": "dmar0", "steps": [], "observed": obs,
-            "expected": obs, "contract": "t", "verdict": "pass", "reused": None,
-            "verified": "core", "duration_us": 1, "repeat": 0}
 
 try:
     call("POST", A + "/kernels", {"name": "6.1", "release": "6.1.0-56-amd64"}, expect=201)
@@ -163,15 +117,10 @@ try:
     b1 = call("GET", L)
     check("and is stable again (same bytes twice)", call("GET", L) == b1 and b1 != b0)
 except SystemExit as e:
-    failed += 1
-    print("not ok - request failed: %s" % e)
-print("jobs-cache: %d passed, %d failed" % (passed, failed))
-open(os.path.join(out, "py.counts"), "w").write("%d %d 0\n" % (passed, failed))
+    checks.check("request failed", False, str(e))
+checks.done()
 PY
 read -r pp pf _ < "$out/py.counts" 2>/dev/null || { pp=0; pf=1; }
-kill -TERM $pid
-for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-kill -0 $pid 2>/dev/null && kill -KILL $pid
-wait $pid 2>/dev/null
+lab_srv_stop
 lab_counts "$pp" "$pf" 0
 lab_done
