@@ -96,6 +96,19 @@ static void expect_now(struct two *t, int64_t id, const char *want, const char *
 	free(b);
 }
 
+/* fill the cache, then check the cached page shows job @id as @want */
+static void warm(struct two *t, int64_t id, const char *want)
+{
+	char reason[256], *b;
+	bool hit;
+
+	free(page(t, &hit));
+	b = page(t, &hit);
+	assert_true(hit);
+	assert_string_equal(state_in(b, id, reason, sizeof(reason)), want);
+	free(b);
+}
+
 static int two_setup(void **state)
 {
 	struct two *t = calloc(1, sizeof(*t));
@@ -178,14 +191,8 @@ static void test_web_transitions(void **state)
 	struct two *t = *state;
 	struct lab_result r[] = { fx_result("kmod.c.one", 22, 22, LAB_VERDICT_PASS) };
 	int64_t a = fx_running_job(t->f, 0, 0), c = fx_job(t->f, 1, 1);
-	char reason[256], *b;
-	bool hit;
 
-	free(page(t, &hit));
-	b = page(t, &hit);
-	assert_true(hit);
-	assert_string_equal(state_in(b, a, reason, sizeof(reason)), "running");
-	free(b);
+	warm(t, a, "running");
 	/* POST /results on the web connection itself: ingest, then complete */
 	assert_int_equal(lab_store_results_ingest(t->web, a, r, 1), 0);
 	assert_int_equal(lab_store_job_transition(t->web, a, LAB_JOB_RUNNING,
@@ -227,14 +234,8 @@ static void test_other_process(void **state)
 {
 	struct two *t = *state;
 	int64_t id = fx_job(t->f, 0, 0);
-	char reason[256], *b;
-	bool hit;
 
-	free(page(t, &hit));
-	b = page(t, &hit);
-	assert_true(hit);
-	assert_string_equal(state_in(b, id, reason, sizeof(reason)), "queued");
-	free(b);
+	warm(t, id, "queued");
 	other_process_sets(t, id, LAB_JOB_CANCELED);
 	expect_now(t, id, "canceled", "another process's write");
 	other_process_sets(t, id, LAB_JOB_QUEUED);
