@@ -11,7 +11,9 @@
 #   checks = Checks(name, out_dir); checks.check(name, cond, why="");
 #   checks.done() prints the totals and writes out_dir/py.counts
 #   rec(case, observed, kernel, expected=None, verdict="pass", target="q35-a")
-import http.client, json, os, sqlite3
+#   main(name, body): argv is "URL OUT" (lib-server.sh's lab_srv_fixture);
+#       runs body(api, check), counts a SystemExit as one failure, done()
+import http.client, json, os, sqlite3, sys
 
 
 class Checks:
@@ -69,3 +71,13 @@ def rec(case, obs, kernel, expected=None, verdict="pass", target="q35-a"):
             "expected": obs if expected is None else expected, "contract": "t",
             "verdict": verdict, "reused": None, "verified": "core", "duration_us": 1,
             "repeat": 0}
+
+
+def main(name, body):
+    api = Api(sys.argv[1], os.path.join(sys.argv[2], "state"))
+    checks = Checks(name, sys.argv[2])
+    try:
+        body(api, checks.check)
+    except SystemExit as e:
+        checks.check("request failed", False, str(e))
+    checks.done()

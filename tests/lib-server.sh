@@ -8,6 +8,11 @@
 #   lab_job_field ID FIELD      one field of GET /jobs/ID
 #   lab_wait_job ID SECS STATE...  wait until job ID is in one of STATEs
 #   lab_qemu_of DIR   pids of QEMUs whose console log is under DIR/logs
+#   lab_srv_fixture OUT  build iommulabd (SAN=1: the sanitizer build), two
+#                  x86 targets q35-a/q35-b, a web dir, start it with
+#                  --no-scheduler and state OUT/state; on failure the
+#                  stage counts one failure and exits
+#   lab_srv_py_done OUT  stop it, count what apicheck.py wrote to OUT/py.counts
 # Needs $O (build dir) and the server built (make -C server).
 LAB_SRV_BIN=${O:?}/server/iommulabd
 LAB_CLI_BIN=$O/server/iommulab
@@ -78,4 +83,37 @@ lab_qemu_of() {
 		tr '\0' '\n' < "/proc/$p/cmdline" 2>/dev/null | grep -q "^file:$dir/logs/" && echo "$p"
 	done
 	return 0
+}
+
+lab_srv_fixture() {
+	local out=$1 t
+	mkdir -p "$out/targets/x86_64" "$out/web"
+	if ! nice -n 10 make -s -C "$top/server" O="$O" SAN="${SAN:-0}" -j2 >"$out/build.log" 2>&1; then
+		tail -20 "$out/build.log"
+		lab_fail "build iommulabd" "see $out/build.log"
+		lab_done
+		exit 1
+	fi
+	[ "${SAN:-0}" = 1 ] && LAB_SRV_BIN=$O/server-san/iommulabd
+	for t in q35-a q35-b; do
+		cat >"$out/targets/x86_64/$t.json" <<JSON
+{"name": "$t", "arch": "x86_64", "backend": "qemu", "vendor": "intel",
+ "driver": "intel-iommu", "tags": [], "concurrency": 1, "qemu": {"machine": "q35", "args": []}}
+JSON
+	done
+	echo '<!doctype html><title>t</title>' >"$out/web/index.html"
+	if ! lab_srv_start "$out/state" --targets "$out/targets" --web "$out/web" \
+		--schema "$top/schema" --no-scheduler; then
+		lab_fail "iommulabd starts" "see $out/state/iommulabd.log"
+		lab_done
+		exit 1
+	fi
+}
+
+lab_srv_py_done() {
+	local pp pf
+	read -r pp pf _ < "$1/py.counts" 2>/dev/null || { pp=0; pf=1; }
+	lab_srv_stop
+	lab_counts "$pp" "$pf" 0
+	lab_done
 }

@@ -16,44 +16,21 @@ O=${O:-$top/build}
 SAN=${LAB_SAN:-${SAN:-0}}
 out=${LAB_TEST_OUT:-$top/tests/out}/jobs-cache
 rm -rf "$out"
-mkdir -p "$out/targets/x86_64" "$out/web"
-
-if ! nice -n 10 make -s -C "$top/server" O="$O" SAN="$SAN" -j2 >"$out/build.log" 2>&1; then
-	tail -20 "$out/build.log"
-	lab_fail "build iommulabd" "see $out/build.log"
-	lab_done
-	exit 1
-fi
 . "$top/tests/lib-server.sh"
-[ "$SAN" = 1 ] && LAB_SRV_BIN=$O/server-san/iommulabd
-for t in q35-a q35-b; do
-	cat >"$out/targets/x86_64/$t.json" <<JSON
-{"name": "$t", "arch": "x86_64", "backend": "qemu", "vendor": "intel",
- "driver": "intel-iommu", "tags": [], "concurrency": 1, "qemu": {"machine": "q35", "args": []}}
-JSON
-done
-echo '<!doctype html><title>t</title>' >"$out/web/index.html"
-if ! lab_srv_start "$out/state" --targets "$out/targets" --web "$out/web" \
-	--schema "$top/schema" --no-scheduler; then
-	lab_fail "iommulabd starts" "see $out/state/iommulabd.log"
-	lab_done
-	exit 1
-fi
+lab_srv_fixture "$out"
 
 PYTHONPATH=$top/tests python3 - "$LAB_URL" "$out" <<'PY'
-import json, sys
-from apicheck import Api, Checks, rec
-
-api = Api(sys.argv[1], sys.argv[2] + "/state")
-checks = Checks("jobs-cache", sys.argv[2])
-call, sql, check = api.call, api.sql, checks.check
+import json
+from apicheck import main, rec
 A = "/api/v1"
 
-def states(path=A + "/jobs"):
-    return {j["id"]: j["state"] for j in json.loads(call("GET", path))["items"]}
 
+def body(api, check):
+    call, sql = api.call, api.sql
 
-try:
+    def states(path=A + "/jobs"):
+        return {j["id"]: j["state"] for j in json.loads(call("GET", path))["items"]}
+
     call("POST", A + "/kernels", {"name": "6.1", "release": "6.1.0-56-amd64"}, expect=201)
     call("POST", A + "/kernels", {"name": "6.12", "release": "6.12.117+deb12-amd64"}, expect=201)
     call("POST", A + "/plans", {"kind": "manual", "kernels": ["6.1", "6.12"],
@@ -116,11 +93,8 @@ try:
     check("list follows a retry at once", states()[r] == "queued", str(states()))
     b1 = call("GET", L)
     check("and is stable again (same bytes twice)", call("GET", L) == b1 and b1 != b0)
-except SystemExit as e:
-    checks.check("request failed", False, str(e))
-checks.done()
+
+
+main("jobs-cache", body)
 PY
-read -r pp pf _ < "$out/py.counts" 2>/dev/null || { pp=0; pf=1; }
-lab_srv_stop
-lab_counts "$pp" "$pf" 0
-lab_done
+lab_srv_py_done "$out"
