@@ -148,6 +148,7 @@ struct dec {
 	struct frame st[MAX_DEPTH + 1];
 	int depth;			/* frames in use */
 	char jerr[160];			/* why a callback stopped the parser */
+	bool oom;			/* ... because memory ran out */
 	yajl_handle h;
 	size_t end_off;			/* just past the document's closing brace */
 	struct lab_arena *arena;
@@ -198,6 +199,58 @@ int lab_record_fail(char *err, size_t errlen, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -EINVAL;
+}
+
+static int oom(struct dec *d)
+{
+	d->oom = true;
+	return jfail(d, "out of memory");
+}
+
+/*
+ * Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above
+ * U+10FFFF. yajl's own check lets some of those through (0xc1 lead bytes;
+ * "\ud800" decoded to a surrogate); jansson, the API's other parser, and
+ * SQLite's text functions expect valid text.
+ */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t len;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (n - i < len)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += len;
+	}
+	return true;
 }
 
 static uint64_t hash_key(const unsigned char *k, size_t n)
@@ -469,7 +522,7 @@ static int record_done(struct dec *d)
 		struct lab_result *nr = realloc(b->res, nc * sizeof(*nr));
 
 		if (!nr)
-			return jfail(d, "out of memory");
+			return oom(d);
 		b->res = nr;
 		d->cap = nc;
 	}
@@ -628,7 +681,7 @@ static int cb_number(void *ctx, const char *num, size_t len)
 		double x;
 
 		if (!tmp)
-			return jfail(d, "out of memory");
+			return oom(d);
 		errno = 0;
 		x = strtod(tmp, NULL);
 		free(tmp);
@@ -662,6 +715,8 @@ static int cb_string(void *ctx, const unsigned char *v, size_t len)
 	struct frame *fr = top(d);
 	struct slot s = { .len = len };
 
+	if (!utf8_valid(v, len))
+		return jfail(d, "invalid UTF-8 in a string");
 	if (in_steps(d))
 		yajl_gen_string(d->gen, v, len);
 	/* copy only what is kept or checked: record and step fields, "log" */
@@ -673,7 +728,7 @@ static int cb_string(void *ctx, const unsigned char *v, size_t len)
 		} else {
 			s.s = arena_copy(d->arena, (const char *)v, len);
 			if (!s.s)
-				return jfail(d, "out of memory");
+				return oom(d);
 		}
 	}
 	return on_value(d, V_STR, &s);
@@ -695,6 +750,8 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len)
 
 	if (memchr(k, 0, len))
 		return jfail(d, "NUL byte in an object key");
+	if (!utf8_valid(k, len))
+		return jfail(d, "invalid UTF-8 in an object key");
 	if (in_steps(d))
 		yajl_gen_string(d->gen, k, len);
 	switch (fr->kind) {
@@ -757,7 +814,7 @@ static int cb_end_array(void *ctx)
 		return jfail(d, "steps could not be re-encoded");
 	d->steps_text = arena_copy(d->arena, (const char *)buf, len);
 	yajl_gen_clear(d->gen);
-	return d->steps_text ? 1 : jfail(d, "out of memory");
+	return d->steps_text ? 1 : oom(d);
 }
 
 static const yajl_callbacks callbacks = {
@@ -773,6 +830,55 @@ static const yajl_callbacks callbacks = {
 };
 
 /* ---- driver ---------------------------------------------------------------- */
+
+static int hex4(const char *p)
+{
+	int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * The offset of a "\uXXXX" escape holding a UTF-16 surrogate that is not
+ * half of a pair, or SIZE_MAX. yajl turns such an escape into '?', so it
+ * must be caught in the text: an escape is a 'u' after an odd run of
+ * backslashes (outside strings a backslash is a syntax error anyway).
+ */
+static size_t lone_surrogate(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	while ((p = memchr(p, '\\', (size_t)(end - p)))) {
+		const char *run = p;
+		int v;
+
+		while (p < end && *p == '\\')
+			p++;
+		if ((p - run) % 2 == 0 || end - p < 5 || *p != 'u' || (v = hex4(p + 1)) < 0xd800 ||
+		    v > 0xdfff)
+			continue;
+		if (v <= 0xdbff && end - p >= 11 && p[5] == '\\' && p[6] == 'u' &&
+		    (v = hex4(p + 7)) >= 0xdc00 && v <= 0xdfff) {
+			p += 11;	/* a pair */
+			continue;
+		}
+		return (size_t)(run + (p - run) - 1 - text);
+	}
+	return SIZE_MAX;
+}
 
 /* 1-based line and column of byte @off */
 static void where(const char *text, size_t off, size_t *line, size_t *col)
@@ -813,6 +919,12 @@ static int run(struct dec *d, const char *text, size_t len, size_t *line, size_t
 				     "character 0x%02x", *line, *col, (unsigned)*bad);
 		}
 	}
+	off = lone_surrogate(text, len);
+	if (off != SIZE_MAX) {
+		where(text, off, line, col);
+		return lab_record_fail(err, errlen, "invalid JSON at line %zu column %zu: lone "
+				       "UTF-16 surrogate escape", *line, *col);
+	}
 	d->gen = yajl_gen_alloc(NULL);
 	if (!d->gen)
 		return -ENOMEM;
@@ -837,7 +949,7 @@ static int run(struct dec *d, const char *text, size_t len, size_t *line, size_t
 		}
 		goto free_handle;
 	}
-	if (strstr(d->jerr, "out of memory")) {
+	if (d->oom) {
 		r = -ENOMEM;
 		goto free_handle;
 	}

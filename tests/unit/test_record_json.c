@@ -59,6 +59,19 @@ static void test_good_and_steps_text(void **state)
 				"\"steps\" : [ { \"name\" : \"x\" , \"errno\" : 0 } ] }\n",
 				&r, err, sizeof(err)), 0);
 	assert_string_equal(r.steps_json, "[{\"name\":\"x\",\"errno\":0}]");
+	lab_result_clear(&r);
+	/* valid multi-byte text passes, escaped or not */
+	assert_int_equal(decode("{\"v\":1,\"id\":\"a.b\",\"target\":\"t\",\"kernel\":\"k\","
+				"\"driver\":\"none\",\"verdict\":\"skip\",\"observed\":0,"
+				"\"reason\":\"caf\xc3\xa9 \\ud83d\\ude00 \xf0\x9f\x98\x80\","
+				"\"steps\":[]}", &r, err, sizeof(err)), 0);
+	assert_string_equal(r.reason, "caf\xc3\xa9 \xf0\x9f\x98\x80 \xf0\x9f\x98\x80");
+	lab_result_clear(&r);
+	/* an escaped backslash before "ud800" is text, not an escape */
+	assert_int_equal(decode("{\"v\":1,\"id\":\"a.b\",\"target\":\"t\",\"kernel\":\"k\","
+				"\"driver\":\"none\",\"verdict\":\"skip\",\"observed\":0,"
+				"\"reason\":\"\\\\ud800\",\"steps\":[]}", &r, err, sizeof(err)), 0);
+	assert_string_equal(r.reason, "\\ud800");
 	assert_int_equal(r.expected, -1);
 	assert_int_equal(r.reused, -1);
 	lab_result_clear(&r);
@@ -119,6 +132,21 @@ static void test_rules(void **state)
 	bad("{\v\"v\":1}", "control character 0x0b");
 	bad("{\"v\":1e999}", "real number out of range");
 	bad("{\"a\\u0000b\":1}", "NUL byte in an object key");
+	/* found by fuzz_ingest in a fresh clone: yajl's UTF-8 check is lax */
+	bad("{\"v\":\"\xc1\xbf\"}", "invalid UTF-8 in a string");
+	bad("{\"v\":\"\\ud800\"}", "lone UTF-16 surrogate");
+	bad("{\"v\":\"\\udc00\\ud800\"}", "lone UTF-16 surrogate");
+	bad("{\"v\":\"\\\\\\ud800x\"}", "lone UTF-16 surrogate");
+	bad("{\"\xed\xa0\x80\":1}", "invalid UTF-8 in an object key");
+	bad("{\"v\":\"\xf4\x90\x80\x80\"}", "invalid UTF-8");
+	/* found by fuzz_api: a key naming "out of memory" is not an allocation failure */
+	{
+		struct lab_result r;
+		char err[512] = "";
+
+		assert_int_equal(decode("{\"x out of memory\":1,\"x out of memory\":2}", &r, err,
+					sizeof(err)), -EINVAL);
+	}
 }
 
 static void test_depth(void **state)
