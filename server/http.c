@@ -306,19 +306,25 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned status,
 	return ret;
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+/* a response whose body is @j as compact JSON text; NULL on failure */
+static struct MHD_Response *json_response(json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 	struct MHD_Response *resp;
 
 	if (!s)
-		return MHD_NO;
+		return NULL;
 	resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
+	if (!resp)
 		free(s);
-		return MHD_NO;
-	}
-	return queue(c, status, resp, "application/json");
+	return resp;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+{
+	struct MHD_Response *resp = json_response(j);
+
+	return resp ? queue(c, status, resp, "application/json") : MHD_NO;
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status,
@@ -364,20 +370,11 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct lab_resp *rs)
 		rs->text = NULL;
 	} else {
 		if (rs->location[0]) {
-			enum MHD_Result r;
-			char *s = json_dumps(rs->json ? rs->json : json_null(),
-					     JSON_COMPACT | JSON_ENCODE_ANY);
-
-			if (!s)
+			resp = json_response(rs->json ? rs->json : json_null());
+			if (!resp)
 				return MHD_NO;
-			resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-			if (!resp) {
-				free(s);
-				return MHD_NO;
-			}
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rs->location);
-			r = queue(c, status, resp, "application/json");
-			return r;
+			return queue(c, status, resp, "application/json");
 		}
 		return send_json(c, status, rs->json ? rs->json : json_null());
 	}
@@ -590,14 +587,10 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *method, cons
 		ret = send_resp(c, rs);
 	} else if (status == MHD_HTTP_UNAUTHORIZED) {
 		json_t *j = json_pack("{s:s, s:O?}", "error", rs->err, "detail", rs->detail);
-		char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-		struct MHD_Response *resp;
+		struct MHD_Response *resp = j ? json_response(j) : NULL;
 
 		json_decref(j);
-		resp = s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE)
-			 : NULL;
 		if (!resp) {
-			free(s);
 			ret = MHD_NO;
 		} else {
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
