@@ -36,20 +36,9 @@ rm -rf "$out"
 mkdir -p "$out"
 build=$top/kernels/build
 frag=$top/kernels/lab.config
-patch1=$(ls "$top"/kernels/patches/0001-*.patch 2>/dev/null | head -1)
-
-need=
 [ "$(id -u)" -eq 0 ] && "$top/scripts/install-deps" kbuild >"$out/install-deps.log" 2>&1
-for t in ccache jq qemu-system-x86_64 cpio gzip; do
-	command -v "$t" >/dev/null || need="$need $t"
-done
-[ -f /usr/src/linux-source-6.12.tar.xz ] || need="$need linux-source-6.12"
-[ -x /bin/busybox ] || need="$need busybox-static"
-if [ -n "$need" ]; then
-	lab_skip "kbuild" "missing:$need (scripts/install-deps kbuild)"
-	lab_done
-	exit 0
-fi
+. "$top/tests/lib-kbuild.sh"
+lab_kbuild_ready kbuild "scripts/install-deps kbuild"
 
 # jqf JSON FILTER: one field of a kernel.json
 jqf() { jq -r "$2" "$1"; }
@@ -110,17 +99,7 @@ lab_check "base again: cached, same kernel.json, under 10s (${dt}s)" \
 
 # ---- 2. a patch that does not apply -----------------------------------
 echo "# a patch series whose second patch does not apply"
-mkdir -p "$out/badseries"
-cp "$patch1" "$out/badseries/0001-good.patch"
-cat >"$out/badseries/0002-bad-context.patch" <<'EOF'
---- a/drivers/iommu/intel/iommu.c
-+++ b/drivers/iommu/intel/iommu.c
-@@ -1,3 +1,3 @@
--this line is not in iommu.c
-+nor is this one
- neither is this
- or this
-EOF
+lab_bad_series "$out/badseries"
 bad_hash=$("$build" --patches "$out/badseries" --hash)
 "$build" --patches "$out/badseries" >"$out/bad.out" 2>"$out/bad.err"
 rc=$?

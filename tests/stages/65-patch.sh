@@ -38,20 +38,8 @@ export O=${O:-$top/build}
 out=${LAB_TEST_OUT:-$top/tests/out}/65-patch
 rm -rf "$out"
 mkdir -p "$out"
-patch1=$(ls "$top"/kernels/patches/0001-*.patch 2>/dev/null | head -1)
-
-need=
-for t in ccache jq qemu-system-x86_64 cpio gzip curl; do
-	command -v "$t" >/dev/null || need="$need $t"
-done
-[ -f /usr/src/linux-source-6.12.tar.xz ] || need="$need linux-source-6.12"
-[ -x /bin/busybox ] || need="$need busybox-static"
-[ -n "$patch1" ] || need="$need kernels/patches/0001-*.patch"
-if [ -n "$need" ]; then
-	lab_skip "per-patch validation" "missing:$need (scripts/install-deps kbuild server rig)"
-	lab_done
-	exit 0
-fi
+. "$top/tests/lib-kbuild.sh"
+lab_kbuild_ready "per-patch validation" "scripts/install-deps kbuild server rig" curl
 make -s -C "$top/server" >"$out/build.log" 2>&1 ||
 	{ lab_fail "server builds" "see $out/build.log"; lab_done; exit 1; }
 
@@ -161,17 +149,7 @@ fi
 
 # ---- 3. a series that does not apply ------------------------------------
 echo "# a directory series whose second patch does not apply"
-mkdir -p "$out/badseries"
-cp "$patch1" "$out/badseries/0001-good.patch"
-cat >"$out/badseries/0002-bad-context.patch" <<'EOF'
---- a/drivers/iommu/intel/iommu.c
-+++ b/drivers/iommu/intel/iommu.c
-@@ -1,3 +1,3 @@
--this line is not in iommu.c
-+nor is this one
- neither is this
- or this
-EOF
+lab_bad_series "$out/badseries"
 lab_cli patch submit --base debian-6.12 --target q35-vtd --filter 'kmod.attach.*' --json \
 	"$out/badseries" >"$out/bad-submit.json"
 bplan=$(jq -r .id "$out/bad-submit.json" 2>/dev/null)

@@ -37,20 +37,8 @@ export O=${O:-$top/build}
 out=${LAB_TEST_OUT:-$top/tests/out}/67-nightly
 rm -rf "$out"
 mkdir -p "$out/state" "$out/hooks"
-patch1=$(ls "$top"/kernels/patches/0001-*.patch 2>/dev/null | head -1)
-
-need=
-for t in ccache jq qemu-system-x86_64 cpio gzip curl python3; do
-	command -v "$t" >/dev/null || need="$need $t"
-done
-[ -f /usr/src/linux-source-6.12.tar.xz ] || need="$need linux-source-6.12"
-[ -x /bin/busybox ] || need="$need busybox-static"
-[ -n "$patch1" ] || need="$need kernels/patches/0001-*.patch"
-if [ -n "$need" ]; then
-	lab_skip "nightly" "missing:$need (scripts/install-deps kbuild server rig)"
-	lab_done
-	exit 0
-fi
+. "$top/tests/lib-kbuild.sh"
+lab_kbuild_ready nightly "scripts/install-deps kbuild server rig" curl python3
 make -s -C "$top/server" >"$out/build.log" 2>&1 ||
 	{ lab_fail "server builds" "see $out/build.log"; lab_done; exit 1; }
 . "$top/tests/lib-server.sh"
