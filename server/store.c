@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -369,6 +370,26 @@ static char *col_dup(sqlite3_stmt *s, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
+/* statement @id with ?1 bound to a name or an id; NULL if it cannot be
+ * prepared (the readers below answer -EIO for a NULL statement) */
+static sqlite3_stmt *stmt_by_name(struct lab_store *st, enum stmt_id id, const char *name)
+{
+	sqlite3_stmt *s = stmt(st, id);
+
+	if (s)
+		bind_text(s, 1, name);
+	return s;
+}
+
+static sqlite3_stmt *stmt_by_id(struct lab_store *st, enum stmt_id id, int64_t v)
+{
+	sqlite3_stmt *s = stmt(st, id);
+
+	if (s)
+		sqlite3_bind_int64(s, 1, v);
+	return s;
+}
+
 /* ---- JSON rows ------------------------------------------------------------ */
 
 static bool is_json_col(const char *n)
@@ -432,13 +453,17 @@ static json_t *row_json(sqlite3_stmt *s)
 	return o;
 }
 
-/* all rows of a bound statement as an array; the statement is reset */
+/* all rows of a bound statement as an array; the statement is reset;
+ * -EIO for a NULL statement (not prepared) */
 static int rows_json(struct lab_store *st, sqlite3_stmt *s, json_t **out,
 		     const char *what)
 {
-	json_t *arr = json_array();
+	json_t *arr;
 	int rc, r = 0;
 
+	if (!s)
+		return -EIO;
+	arr = json_array();
 	if (!arr) {
 		done(s);
 		return -ENOMEM;
@@ -819,35 +844,155 @@ int lab_store_schema_version(struct lab_store *st)
 	return r ? r : v;
 }
 
-/* ---- clear --------------------------------------------------------------- */
+/* ---- structs read from rows: one column table per struct ---------------- */
+
+/*
+ * Where each column of KERNEL_COLS, TARGET_COLS and JOB_COLS goes in its
+ * struct, in column order. One table per struct serves every query that
+ * selects those columns (row_struct()) and that struct's _clear() (every
+ * string member of the struct is in its table).
+ */
+enum field_type { F_I64, F_INT, F_TEXT };
+
+struct field {
+	enum field_type type;
+	size_t off;
+	bool required;	/* F_TEXT of a NOT NULL column: NULL means out of memory */
+};
+
+struct row_layout {
+	const struct field *fields;
+	size_t n;
+	size_t size;		/* of the struct */
+	const char *what;	/* for db_err() */
+};
+
+#define FIELD(type, strct, member) { type, offsetof(strct, member), false }
+#define FIELD_REQ(strct, member) { F_TEXT, offsetof(strct, member), true }
+#define LAYOUT(strct, fields, what) { fields, sizeof(fields) / sizeof(fields[0]), \
+	sizeof(strct), what }
+
+static const struct field kernel_fields[] = {	/* KERNEL_COLS */
+	FIELD(F_I64, struct lab_kernel, id),
+	FIELD_REQ(struct lab_kernel, name),
+	FIELD(F_TEXT, struct lab_kernel, release),
+	FIELD(F_TEXT, struct lab_kernel, version),
+	FIELD(F_TEXT, struct lab_kernel, arch),
+	FIELD(F_TEXT, struct lab_kernel, source),
+	FIELD(F_TEXT, struct lab_kernel, source_ref),
+	FIELD(F_TEXT, struct lab_kernel, image_path),
+	FIELD(F_TEXT, struct lab_kernel, modules_path),
+	FIELD(F_TEXT, struct lab_kernel, headers_path),
+	FIELD(F_TEXT, struct lab_kernel, sha256),
+};
+
+static const struct field target_fields[] = {	/* TARGET_COLS */
+	FIELD(F_I64, struct lab_target, id),
+	FIELD_REQ(struct lab_target, name),
+	FIELD(F_TEXT, struct lab_target, arch),
+	FIELD(F_TEXT, struct lab_target, backend),
+	FIELD(F_TEXT, struct lab_target, vendor),
+	FIELD(F_TEXT, struct lab_target, driver),
+	FIELD(F_TEXT, struct lab_target, device_type),
+	FIELD_REQ(struct lab_target, definition),
+	FIELD(F_TEXT, struct lab_target, tags),
+	FIELD(F_TEXT, struct lab_target, health),
+	FIELD(F_INT, struct lab_target, concurrency),
+};
+
+/* state is an enum read as an int: the same size (checked below) */
+static const struct field job_fields[] = {	/* JOB_COLS */
+	FIELD(F_I64, struct lab_job, id),
+	FIELD(F_I64, struct lab_job, plan_id),
+	FIELD(F_I64, struct lab_job, kernel_id),
+	FIELD(F_I64, struct lab_job, target_id),
+	FIELD(F_INT, struct lab_job, state),
+	FIELD(F_INT, struct lab_job, priority),
+	FIELD(F_INT, struct lab_job, attempts),
+	FIELD(F_INT, struct lab_job, max_attempts),
+	FIELD(F_INT, struct lab_job, timeout_s),
+	FIELD(F_INT, struct lab_job, repeat),
+	FIELD(F_TEXT, struct lab_job, case_filter),
+	FIELD_REQ(struct lab_job, backend),
+	FIELD(F_TEXT, struct lab_job, backend_job_id),
+	FIELD(F_TEXT, struct lab_job, log_path),
+	FIELD(F_TEXT, struct lab_job, reason),
+	FIELD(F_I64, struct lab_job, created_at),
+	FIELD(F_I64, struct lab_job, started_at),
+	FIELD(F_I64, struct lab_job, finished_at),
+};
+_Static_assert(sizeof(enum lab_job_state) == sizeof(int), "job state read as int");
+
+static const struct row_layout kernel_layout = LAYOUT(struct lab_kernel, kernel_fields, "kernel get");
+static const struct row_layout target_layout = LAYOUT(struct lab_target, target_fields, "target get");
+static const struct row_layout job_layout = LAYOUT(struct lab_job, job_fields, "job get");
+
+/* free the string members of @obj (NULL: nothing) and zero it */
+static void layout_clear(const struct row_layout *lay, void *obj)
+{
+	if (!obj)
+		return;
+	for (size_t i = 0; i < lay->n; i++)
+		if (lay->fields[i].type == F_TEXT)
+			free(*(char **)((char *)obj + lay->fields[i].off));
+	memset(obj, 0, lay->size);
+}
+
+/*
+ * The first row of bound statement @s into @obj (a struct of @lay's kind);
+ * -ENOENT when there is none, -EIO for a NULL statement. @obj is zeroed
+ * first and cleared again on error; @s is reset.
+ */
+static int row_struct(struct lab_store *st, sqlite3_stmt *s,
+		      const struct row_layout *lay, void *obj)
+{
+	int rc, r = 0;
+
+	memset(obj, 0, lay->size);
+	if (!s)
+		return -EIO;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		for (size_t i = 0; i < lay->n; i++) {
+			const struct field *f = &lay->fields[i];
+			void *m = (char *)obj + f->off;
+
+			switch (f->type) {
+			case F_I64:
+				*(int64_t *)m = sqlite3_column_int64(s, (int)i);
+				break;
+			case F_INT:
+				*(int *)m = sqlite3_column_int(s, (int)i);
+				break;
+			case F_TEXT:
+				*(char **)m = col_dup(s, (int)i);
+				if (f->required && !*(char **)m)
+					r = -ENOMEM;
+				break;
+			}
+		}
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : db_err(st, rc, lay->what);
+	}
+	done(s);
+	if (r)
+		layout_clear(lay, obj);
+	return r;
+}
 
 void lab_kernel_clear(struct lab_kernel *k)
 {
-	if (!k)
-		return;
-	free(k->name); free(k->release); free(k->version); free(k->arch);
-	free(k->source); free(k->source_ref); free(k->image_path);
-	free(k->modules_path); free(k->headers_path); free(k->sha256);
-	memset(k, 0, sizeof(*k));
+	layout_clear(&kernel_layout, k);
 }
 
 void lab_target_clear(struct lab_target *t)
 {
-	if (!t)
-		return;
-	free(t->name); free(t->arch); free(t->backend); free(t->vendor);
-	free(t->driver); free(t->device_type); free(t->definition);
-	free(t->tags); free(t->health);
-	memset(t, 0, sizeof(*t));
+	layout_clear(&target_layout, t);
 }
 
 void lab_job_clear(struct lab_job *j)
 {
-	if (!j)
-		return;
-	free(j->case_filter); free(j->backend); free(j->backend_job_id);
-	free(j->log_path); free(j->reason);
-	memset(j, 0, sizeof(*j));
+	layout_clear(&job_layout, j);
 }
 
 void lab_result_clear(struct lab_result *r)
@@ -889,69 +1034,24 @@ int lab_store_kernel_put(struct lab_store *st, struct lab_kernel *k)
 	return r;
 }
 
-static int kernel_row(struct lab_store *st, sqlite3_stmt *s, struct lab_kernel *k)
-{
-	int rc = sqlite3_step(s), r = 0;
-
-	memset(k, 0, sizeof(*k));
-	if (rc == SQLITE_ROW) {
-		k->id = sqlite3_column_int64(s, 0);
-		k->name = col_dup(s, 1);
-		k->release = col_dup(s, 2);
-		k->version = col_dup(s, 3);
-		k->arch = col_dup(s, 4);
-		k->source = col_dup(s, 5);
-		k->source_ref = col_dup(s, 6);
-		k->image_path = col_dup(s, 7);
-		k->modules_path = col_dup(s, 8);
-		k->headers_path = col_dup(s, 9);
-		k->sha256 = col_dup(s, 10);
-		if (!k->name)
-			r = -ENOMEM;
-	} else {
-		r = rc == SQLITE_DONE ? -ENOENT : db_err(st, rc, "kernel get");
-	}
-	done(s);
-	if (r)
-		lab_kernel_clear(k);
-	return r;
-}
-
 int lab_store_kernel_get(struct lab_store *st, const char *name, struct lab_kernel *out)
 {
-	sqlite3_stmt *s = stmt(st, S_KERNEL_GET);
-
-	if (!s)
-		return -EIO;
-	bind_text(s, 1, name);
-	return kernel_row(st, s, out);
+	return row_struct(st, stmt_by_name(st, S_KERNEL_GET, name), &kernel_layout, out);
 }
 
 int lab_store_kernel_get_id(struct lab_store *st, int64_t id, struct lab_kernel *out)
 {
-	sqlite3_stmt *s = stmt(st, S_KERNEL_GET_ID);
-
-	if (!s)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	return kernel_row(st, s, out);
+	return row_struct(st, stmt_by_id(st, S_KERNEL_GET_ID, id), &kernel_layout, out);
 }
 
 int lab_store_kernels_list(struct lab_store *st, json_t **out)
 {
-	sqlite3_stmt *s = stmt(st, S_KERNELS_LIST);
-
-	return s ? rows_json(st, s, out, "kernels list") : -EIO;
+	return rows_json(st, stmt(st, S_KERNELS_LIST), out, "kernels list");
 }
 
 int lab_store_kernel_json(struct lab_store *st, const char *name, json_t **out)
 {
-	sqlite3_stmt *s = stmt(st, S_KERNEL_GET);
-
-	if (!s)
-		return -EIO;
-	bind_text(s, 1, name);
-	return row_one(st, s, out, "kernel get");
+	return row_one(st, stmt_by_name(st, S_KERNEL_GET, name), out, "kernel get");
 }
 
 /* ---- targets ---------------------------------------------------------------- */
@@ -984,69 +1084,24 @@ int lab_store_target_put(struct lab_store *st, struct lab_target *t)
 	return r;
 }
 
-static int target_row(struct lab_store *st, sqlite3_stmt *s, struct lab_target *t)
-{
-	int rc = sqlite3_step(s), r = 0;
-
-	memset(t, 0, sizeof(*t));
-	if (rc == SQLITE_ROW) {
-		t->id = sqlite3_column_int64(s, 0);
-		t->name = col_dup(s, 1);
-		t->arch = col_dup(s, 2);
-		t->backend = col_dup(s, 3);
-		t->vendor = col_dup(s, 4);
-		t->driver = col_dup(s, 5);
-		t->device_type = col_dup(s, 6);
-		t->definition = col_dup(s, 7);
-		t->tags = col_dup(s, 8);
-		t->health = col_dup(s, 9);
-		t->concurrency = sqlite3_column_int(s, 10);
-		if (!t->name || !t->definition)
-			r = -ENOMEM;
-	} else {
-		r = rc == SQLITE_DONE ? -ENOENT : db_err(st, rc, "target get");
-	}
-	done(s);
-	if (r)
-		lab_target_clear(t);
-	return r;
-}
-
 int lab_store_target_get(struct lab_store *st, const char *name, struct lab_target *out)
 {
-	sqlite3_stmt *s = stmt(st, S_TARGET_GET);
-
-	if (!s)
-		return -EIO;
-	bind_text(s, 1, name);
-	return target_row(st, s, out);
+	return row_struct(st, stmt_by_name(st, S_TARGET_GET, name), &target_layout, out);
 }
 
 int lab_store_target_get_id(struct lab_store *st, int64_t id, struct lab_target *out)
 {
-	sqlite3_stmt *s = stmt(st, S_TARGET_GET_ID);
-
-	if (!s)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	return target_row(st, s, out);
+	return row_struct(st, stmt_by_id(st, S_TARGET_GET_ID, id), &target_layout, out);
 }
 
 int lab_store_targets_list(struct lab_store *st, json_t **out)
 {
-	sqlite3_stmt *s = stmt(st, S_TARGETS_LIST);
-
-	return s ? rows_json(st, s, out, "targets list") : -EIO;
+	return rows_json(st, stmt(st, S_TARGETS_LIST), out, "targets list");
 }
 
 int lab_store_target_json(struct lab_store *st, const char *name, json_t **out)
 {
-	sqlite3_stmt *s = stmt(st, S_TARGET_GET);
-
-	if (!s)
-		return -EIO;
-	bind_text(s, 1, name);
-	return row_one(st, s, out, "target get");
+	return row_one(st, stmt_by_name(st, S_TARGET_GET, name), out, "target get");
 }
 
 /* ---- cases ----------------------------------------------------------------- */
@@ -1146,19 +1201,12 @@ int lab_store_cases_import(struct lab_store *st, json_t *catalogue)
 
 int lab_store_cases_list(struct lab_store *st, json_t **out)
 {
-	sqlite3_stmt *s = stmt(st, S_CASES_LIST);
-
-	return s ? rows_json(st, s, out, "cases list") : -EIO;
+	return rows_json(st, stmt(st, S_CASES_LIST), out, "cases list");
 }
 
 int lab_store_case_json(struct lab_store *st, const char *case_id, json_t **out)
 {
-	sqlite3_stmt *s = stmt(st, S_CASE_GET);
-
-	if (!s)
-		return -EIO;
-	bind_text(s, 1, case_id);
-	return row_one(st, s, out, "case get");
+	return row_one(st, stmt_by_name(st, S_CASE_GET, case_id), out, "case get");
 }
 
 /* ---- jobs ------------------------------------------------------------------- */
@@ -1191,59 +1239,14 @@ int lab_store_job_create(struct lab_store *st, struct lab_job *j)
 	return r;
 }
 
-static int job_row(struct lab_store *st, sqlite3_stmt *s, struct lab_job *j)
-{
-	int rc = sqlite3_step(s), r = 0;
-
-	memset(j, 0, sizeof(*j));
-	if (rc == SQLITE_ROW) {
-		j->id = sqlite3_column_int64(s, 0);
-		j->plan_id = sqlite3_column_int64(s, 1);
-		j->kernel_id = sqlite3_column_int64(s, 2);
-		j->target_id = sqlite3_column_int64(s, 3);
-		j->state = sqlite3_column_int(s, 4);
-		j->priority = sqlite3_column_int(s, 5);
-		j->attempts = sqlite3_column_int(s, 6);
-		j->max_attempts = sqlite3_column_int(s, 7);
-		j->timeout_s = sqlite3_column_int(s, 8);
-		j->repeat = sqlite3_column_int(s, 9);
-		j->case_filter = col_dup(s, 10);
-		j->backend = col_dup(s, 11);
-		j->backend_job_id = col_dup(s, 12);
-		j->log_path = col_dup(s, 13);
-		j->reason = col_dup(s, 14);
-		j->created_at = sqlite3_column_int64(s, 15);
-		j->started_at = sqlite3_column_int64(s, 16);
-		j->finished_at = sqlite3_column_int64(s, 17);
-		if (!j->backend)
-			r = -ENOMEM;
-	} else {
-		r = rc == SQLITE_DONE ? -ENOENT : db_err(st, rc, "job get");
-	}
-	done(s);
-	if (r)
-		lab_job_clear(j);
-	return r;
-}
-
 int lab_store_job_get(struct lab_store *st, int64_t id, struct lab_job *out)
 {
-	sqlite3_stmt *s = stmt(st, S_JOB_GET);
-
-	if (!s)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	return job_row(st, s, out);
+	return row_struct(st, stmt_by_id(st, S_JOB_GET, id), &job_layout, out);
 }
 
 int lab_store_job_json(struct lab_store *st, int64_t id, json_t **out)
 {
-	sqlite3_stmt *s = stmt(st, S_JOB_GET_JSON);
-
-	if (!s)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	return row_one(st, s, out, "job get");
+	return row_one(st, stmt_by_id(st, S_JOB_GET_JSON, id), out, "job get");
 }
 
 static bool transition_legal(enum lab_job_state from, enum lab_job_state to)
@@ -1379,9 +1382,7 @@ int lab_store_job_set_backend(struct lab_store *st, int64_t id,
 
 int lab_store_job_next(struct lab_store *st, struct lab_job *out)
 {
-	sqlite3_stmt *s = stmt(st, S_JOB_NEXT);
-
-	return s ? job_row(st, s, out) : -EIO;
+	return row_struct(st, stmt(st, S_JOB_NEXT), &job_layout, out);
 }
 
 int lab_store_jobs_in_state(struct lab_store *st, enum lab_job_state state,
