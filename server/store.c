@@ -311,6 +311,20 @@ static int exec_stmt(struct lab_store *st, sqlite3_stmt *s, const char *what)
 	return rc;
 }
 
+/* run an upsert ... RETURNING id: the row's id into *@id */
+static int exec_returning_id(struct lab_store *st, sqlite3_stmt *s, int64_t *id,
+			     const char *what)
+{
+	int rc = sqlite3_step(s), r = 0;
+
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	else
+		r = db_err(st, rc, what);
+	done(s);
+	return r;
+}
+
 /* BEGIN IMMEDIATE queues on the file's in-process write lock first; a
  * successful COMMIT or a ROLLBACK (rollback()) lets the next writer in */
 static int tx(struct lab_store *st, enum stmt_id id)
@@ -1009,7 +1023,6 @@ void lab_result_clear(struct lab_result *r)
 int lab_store_kernel_put(struct lab_store *st, struct lab_kernel *k)
 {
 	sqlite3_stmt *s = stmt(st, S_KERNEL_PUT);
-	int rc, r = 0;
 
 	if (!s)
 		return -EIO;
@@ -1025,13 +1038,7 @@ int lab_store_kernel_put(struct lab_store *st, struct lab_kernel *k)
 	bind_text(s, 8, k->modules_path);
 	bind_text(s, 9, k->headers_path);
 	bind_text(s, 10, k->sha256);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		k->id = sqlite3_column_int64(s, 0);
-	else
-		r = db_err(st, rc, "kernel put");
-	done(s);
-	return r;
+	return exec_returning_id(st, s, &k->id, "kernel put");
 }
 
 int lab_store_kernel_get(struct lab_store *st, const char *name, struct lab_kernel *out)
@@ -1059,7 +1066,6 @@ int lab_store_kernel_json(struct lab_store *st, const char *name, json_t **out)
 int lab_store_target_put(struct lab_store *st, struct lab_target *t)
 {
 	sqlite3_stmt *s = stmt(st, S_TARGET_PUT);
-	int rc, r = 0;
 
 	if (!s)
 		return -EIO;
@@ -1075,13 +1081,7 @@ int lab_store_target_put(struct lab_store *st, struct lab_target *t)
 	bind_text(s, 8, t->tags);
 	bind_text(s, 9, t->health);
 	sqlite3_bind_int(s, 10, t->concurrency > 0 ? t->concurrency : 1);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		t->id = sqlite3_column_int64(s, 0);
-	else
-		r = db_err(st, rc, "target put");
-	done(s);
-	return r;
+	return exec_returning_id(st, s, &t->id, "target put");
 }
 
 int lab_store_target_get(struct lab_store *st, const char *name, struct lab_target *out)
