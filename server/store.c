@@ -1286,12 +1286,28 @@ static int job_state(struct lab_store *st, int64_t id, int *state)
 	return r;
 }
 
+/*
+ * The outcome of a conditional UPDATE of job @id whose exec_stmt() gave
+ * @r: 0 when it changed the job; when it changed nothing, -ENOENT if there
+ * is no such job, else @refused (the job was not in the state required).
+ */
+static int job_update_result(struct lab_store *st, int64_t id, int r, int refused)
+{
+	int cur;
+
+	if (r)
+		return r;
+	if (sqlite3_changes(st->db) == 1)
+		return 0;
+	r = job_state(st, id, &cur);
+	return r ? r : refused;
+}
+
 /* the CAS itself; -EAGAIN when the state was not @from (-ENOENT: no job) */
 static int job_cas(struct lab_store *st, int64_t id, enum lab_job_state from,
 		   enum lab_job_state to, const char *reason)
 {
 	sqlite3_stmt *s = stmt(st, S_JOB_TRANSITION);
-	int cur, r;
 
 	if (!s)
 		return -EIO;
@@ -1299,13 +1315,7 @@ static int job_cas(struct lab_store *st, int64_t id, enum lab_job_state from,
 	sqlite3_bind_int(s, 2, from);
 	sqlite3_bind_int(s, 3, to);
 	bind_text(s, 4, reason);
-	r = exec_stmt(st, s, "job transition");
-	if (r)
-		return r;
-	if (sqlite3_changes(st->db) == 1)
-		return 0;
-	r = job_state(st, id, &cur);
-	return r ? r : -EAGAIN;
+	return job_update_result(st, id, exec_stmt(st, s, "job transition"), -EAGAIN);
 }
 
 int lab_store_job_transition(struct lab_store *st, int64_t id,
@@ -1348,19 +1358,13 @@ rollback_tx:
 int lab_store_job_retry(struct lab_store *st, int64_t id, const char *reason)
 {
 	sqlite3_stmt *s = stmt(st, S_JOB_RETRY);
-	int cur, r;
 
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, id);
 	bind_text(s, 2, reason);
-	r = exec_stmt(st, s, "job retry");
-	if (r)
-		return r;
-	if (sqlite3_changes(st->db) == 1)
-		return 0;
-	r = job_state(st, id, &cur);
-	return r ? r : -EINVAL;	/* not incomplete: retry is not a legal move */
+	/* not incomplete: retry is not a legal move (-EINVAL) */
+	return job_update_result(st, id, exec_stmt(st, s, "job retry"), -EINVAL);
 }
 
 int lab_store_job_set_backend(struct lab_store *st, int64_t id,
