@@ -1441,30 +1441,44 @@ rollback_tx:
 	return r;
 }
 
-/* list statements assembled from fixed fragments, cached by filter mask */
+/*
+ * A list statement assembled from fixed fragments (never from values):
+ * @select, then the @where fragment of each bit set in @mask, then @tail.
+ * Prepared once per mask into @cache[mask]; NULL if it cannot be prepared.
+ */
+static sqlite3_stmt *filtered_stmt(struct lab_store *st, sqlite3_stmt **cache,
+				   unsigned mask, const char *select,
+				   const char *const *where, int nwhere,
+				   const char *tail)
+{
+	char sql[2048];
+	size_t n;
+
+	if (cache[mask])
+		return cache[mask];
+	n = (size_t)snprintf(sql, sizeof(sql), "%s", select);
+	for (int i = 0; i < nwhere; i++)
+		if (mask & (1u << i))
+			n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s", where[i]);
+	snprintf(sql + n, sizeof(sql) - n, "%s", tail);
+	cache[mask] = prep_sql(st, sql);
+	return cache[mask];
+}
+
 static sqlite3_stmt *jobs_list_stmt(struct lab_store *st, unsigned mask)
 {
 	static const char *const where[JOB_FILTERS] = {
 		" AND j.state = ?1", " AND j.kernel_id = ?2", " AND j.target_id = ?3",
 		" AND j.plan_id = ?4", " AND j.id < ?5",
 	};
-	char sql[2048];
-	size_t n;
 
-	if (st->jobs_list[mask])
-		return st->jobs_list[mask];
-	n = (size_t)snprintf(sql, sizeof(sql),
+	return filtered_stmt(st, st->jobs_list, mask,
 		"SELECT j.id, j.plan_id, k.name AS kernel, t.name AS target, j.state, "
 		"j.priority, j.attempts, j.max_attempts, j.backend, j.backend_job_id, j.reason, "
 		"j.created_at, j.started_at, j.finished_at "
 		"FROM jobs j JOIN kernels k ON k.id = j.kernel_id "
-		"JOIN targets t ON t.id = j.target_id WHERE 1");
-	for (int i = 0; i < JOB_FILTERS; i++)
-		if (mask & (1u << i))
-			n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s", where[i]);
-	snprintf(sql + n, sizeof(sql) - n, " ORDER BY j.id DESC LIMIT ?6 OFFSET ?7");
-	st->jobs_list[mask] = prep_sql(st, sql);
-	return st->jobs_list[mask];
+		"JOIN targets t ON t.id = j.target_id WHERE 1",
+		where, JOB_FILTERS, " ORDER BY j.id DESC LIMIT ?6 OFFSET ?7");
 }
 
 int lab_store_jobs_list(struct lab_store *st, const struct lab_job_filter *f,
@@ -1930,23 +1944,14 @@ static sqlite3_stmt *results_list_stmt(struct lab_store *st, unsigned mask)
 		" AND r.driver = ?4", " AND r.case_id = ?5", " AND r.verdict = ?6",
 		" AND r.id < ?7",
 	};
-	char sql[2048];
-	size_t n;
 
-	if (st->results_list[mask])
-		return st->results_list[mask];
-	n = (size_t)snprintf(sql, sizeof(sql),
+	return filtered_stmt(st, st->results_list, mask,
 		"SELECT r.id, r.job_id, k.name AS kernel, t.name AS target, "
 		"r.case_id AS \"case\", r.driver, r.iommu, r.steps, r.observed, r.expected, "
 		"r.contract, r.verdict, r.reason, r.reused, r.verified, r.duration_us, "
 		"r.repeat, r.created_at FROM results r "
-		"JOIN kernels k ON k.id = r.kernel_id JOIN targets t ON t.id = r.target_id WHERE 1");
-	for (int i = 0; i < RESULT_FILTERS; i++)
-		if (mask & (1u << i))
-			n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s", where[i]);
-	snprintf(sql + n, sizeof(sql) - n, " ORDER BY r.id DESC LIMIT ?8 OFFSET ?9");
-	st->results_list[mask] = prep_sql(st, sql);
-	return st->results_list[mask];
+		"JOIN kernels k ON k.id = r.kernel_id JOIN targets t ON t.id = r.target_id WHERE 1",
+		where, RESULT_FILTERS, " ORDER BY r.id DESC LIMIT ?8 OFFSET ?9");
 }
 
 int lab_store_results_query(struct lab_store *st,
