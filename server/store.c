@@ -1798,14 +1798,11 @@ int lab_store_plans_list(struct lab_store *st, int64_t limit, int64_t offset,
 
 int lab_store_plan_json(struct lab_store *st, int64_t id, json_t **out)
 {
-	sqlite3_stmt *s = stmt(st, S_PLAN_GET);
+	sqlite3_stmt *s;
 	json_t *plan, *states;
 	int rc, r;
 
-	if (!s)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	r = row_one(st, s, &plan, "plan get");
+	r = row_one(st, stmt_by_id(st, S_PLAN_GET, id), &plan, "plan get");
 	if (r)
 		return r;
 	s = stmt(st, S_PLAN_JOBS);
@@ -2009,26 +2006,39 @@ static void sort_strings(json_t *arr)
 	free(v);
 }
 
-int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out)
+/*
+ * What both matrix builders start from: kernel @kernel_id's row as an
+ * object in *@kern (-ENOENT: unknown kernel) and S_MATRIX bound to that
+ * kernel in *@cells, for the caller to step. On error nothing is held.
+ */
+static int matrix_start(struct lab_store *st, int64_t kernel_id, json_t **kern,
+			sqlite3_stmt **cells)
 {
 	sqlite3_stmt *s = stmt(st, S_MATRIX);
+	int r;
+
+	if (!s)
+		return -EIO;
+	r = row_one(st, stmt_by_id(st, S_KERNEL_GET_ID, kernel_id), kern, "kernel get");
+	if (r)
+		return r;
+	sqlite3_bind_int64(s, 1, kernel_id);
+	*cells = s;
+	return 0;
+}
+
+int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out)
+{
+	sqlite3_stmt *s;
 	json_t *cells, *m, *drivers, *cases, *targets, *summary, *c, *kern, *seen[3];
 	int counts[LAB_VERDICT_ERROR + 1] = { 0 };
 	enum lab_verdict vd;
 	size_t i;
 	int r;
 
-	if (!s)
-		return -EIO;
-	s = stmt(st, S_KERNEL_GET_ID);
-	if (!s)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, kernel_id);
-	r = row_one(st, s, &kern, "kernel get");
+	r = matrix_start(st, kernel_id, &kern, &s);
 	if (r)
 		return r;
-	s = stmt(st, S_MATRIX);
-	sqlite3_bind_int64(s, 1, kernel_id);
 	r = rows_json(st, s, &cells, "matrix");
 	if (r) {
 		json_decref(kern);
@@ -2066,12 +2076,8 @@ int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out)
 int lab_store_diff_side(struct lab_store *st, bool by_plan, int64_t id,
 			json_t **out)
 {
-	sqlite3_stmt *s = stmt(st, by_plan ? S_DIFF_PLAN : S_DIFF_KERNEL);
-
-	if (!s)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	return rows_json(st, s, out, "diff side");
+	return rows_json(st, stmt_by_id(st, by_plan ? S_DIFF_PLAN : S_DIFF_KERNEL, id),
+			 out, "diff side");
 }
 
 /* ---- fast read paths: matrix and diff sides without per-row JSON ---------- */
@@ -2329,15 +2335,9 @@ int lab_store_matrix_text(struct lab_store *st, int64_t kernel_id, char **out,
 	size_t ncells = 0;
 	int ncols, rc, r;
 
-	s = stmt(st, S_KERNEL_GET_ID);
-	if (!s || !stmt(st, S_MATRIX))
-		return -EIO;
-	sqlite3_bind_int64(s, 1, kernel_id);
-	r = row_one(st, s, &kern, "kernel get");
+	r = matrix_start(st, kernel_id, &kern, &s);
 	if (r)
 		return r;
-	s = stmt(st, S_MATRIX);
-	sqlite3_bind_int64(s, 1, kernel_id);
 	ncols = sqlite3_column_count(s);
 	if (ncols > (int)(sizeof(cp) / sizeof(cp[0]))) {
 		r = -EIO;
@@ -2442,14 +2442,13 @@ static size_t pool_add(struct lab_store_side *side, size_t *cap, const char *s)
 int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
 			     struct lab_store_side *out)
 {
-	sqlite3_stmt *s = stmt(st, by_plan ? S_DIFF_PLAN : S_DIFF_KERNEL);
+	sqlite3_stmt *s = stmt_by_id(st, by_plan ? S_DIFF_PLAN : S_DIFF_KERNEL, id);
 	struct lab_store_side side = { 0 };
 	size_t cap = 0, pcap = 0;
 	int rc, r = 0;
 
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
 	/* columns: target, driver, case, observed, expected, verdict,
 	 * result_id, runs, distinct_observed (S_DIFF_KERNEL/S_DIFF_PLAN) */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
