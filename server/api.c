@@ -60,6 +60,54 @@ static int all_resp(struct lab_resp *rs, json_t *items)
 	return rs->json ? 0 : -ENOMEM;
 }
 
+/* GET of a whole collection (kernels, targets, cases): @list's array, unpaged */
+static int list_all(struct lab_req *rq, struct lab_resp *rs,
+		    int (*list)(struct lab_store *, json_t **))
+{
+	json_t *items;
+	int r = list(rq->st, &items);
+
+	return r ? r : all_resp(rs, items);
+}
+
+/* what is looked up by name: its store getter, and how its 404 names it */
+struct named_kind {
+	int (*get)(struct lab_store *st, const char *name, json_t **out);
+	const char *what;	/* "kernel" */
+	int max;		/* at most this much of the name in the message */
+};
+
+static const struct named_kind kernel_kind = { lab_store_kernel_json, "kernel", 64 };
+static const struct named_kind target_kind = { lab_store_target_json, "target", 64 };
+static const struct named_kind case_kind = { lab_store_case_json, "case", 96 };
+
+/* the @kind named @name as an object, or "unknown <what> '<name>'" (-ENOENT) */
+static int named_get(struct lab_req *rq, struct lab_resp *rs,
+		     const struct named_kind *kind, const char *name, json_t **out)
+{
+	int r = kind->get(rq->st, name, out);
+
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown %s '%.*s'", kind->what, kind->max, name);
+	return r;
+}
+
+/* GET of one item by the id in the path (plans, jobs): @get's object, or
+ * "unknown <what> N" (-ENOENT) */
+static int id_get(struct lab_req *rq, struct lab_resp *rs, const char *what,
+		  int (*get)(struct lab_store *, int64_t, json_t **))
+{
+	int64_t id;
+	int r = lab_req_id(rq, rs, 0, &id);
+
+	if (r)
+		return r;
+	r = get(rq->st, id, &rs->json);
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown %s %lld", what, (long long)id);
+	return r;
+}
+
 /* ---- health --------------------------------------------------------------- */
 
 static int h_health(struct lab_req *rq, struct lab_resp *rs)
@@ -79,19 +127,12 @@ static int h_health(struct lab_req *rq, struct lab_resp *rs)
 
 static int h_kernels_list(struct lab_req *rq, struct lab_resp *rs)
 {
-	json_t *items;
-	int r = lab_store_kernels_list(rq->st, &items);
-
-	return r ? r : all_resp(rs, items);
+	return list_all(rq, rs, lab_store_kernels_list);
 }
 
 static int h_kernel_get(struct lab_req *rq, struct lab_resp *rs)
 {
-	int r = lab_store_kernel_json(rq->st, rq->params[0], &rs->json);
-
-	if (r == -ENOENT)
-		return lab_fail(rs, r, "unknown kernel '%.64s'", rq->params[0]);
-	return r;
+	return named_get(rq, rs, &kernel_kind, rq->params[0], &rs->json);
 }
 
 static int opt_str(json_t *o, const char *key, size_t max, const char **out,
@@ -199,36 +240,22 @@ put_body:
 
 static int h_targets_list(struct lab_req *rq, struct lab_resp *rs)
 {
-	json_t *items;
-	int r = lab_store_targets_list(rq->st, &items);
-
-	return r ? r : all_resp(rs, items);
+	return list_all(rq, rs, lab_store_targets_list);
 }
 
 static int h_target_get(struct lab_req *rq, struct lab_resp *rs)
 {
-	int r = lab_store_target_json(rq->st, rq->params[0], &rs->json);
-
-	if (r == -ENOENT)
-		return lab_fail(rs, r, "unknown target '%.64s'", rq->params[0]);
-	return r;
+	return named_get(rq, rs, &target_kind, rq->params[0], &rs->json);
 }
 
 static int h_cases_list(struct lab_req *rq, struct lab_resp *rs)
 {
-	json_t *items;
-	int r = lab_store_cases_list(rq->st, &items);
-
-	return r ? r : all_resp(rs, items);
+	return list_all(rq, rs, lab_store_cases_list);
 }
 
 static int h_case_get(struct lab_req *rq, struct lab_resp *rs)
 {
-	int r = lab_store_case_json(rq->st, rq->params[0], &rs->json);
-
-	if (r == -ENOENT)
-		return lab_fail(rs, r, "unknown case '%.96s'", rq->params[0]);
-	return r;
+	return named_get(rq, rs, &case_kind, rq->params[0], &rs->json);
 }
 
 static int h_cases_post(struct lab_req *rq, struct lab_resp *rs)
@@ -291,15 +318,7 @@ static int h_plans_list(struct lab_req *rq, struct lab_resp *rs)
 
 static int h_plan_get(struct lab_req *rq, struct lab_resp *rs)
 {
-	int64_t id;
-	int r = lab_req_id(rq, rs, 0, &id);
-
-	if (r)
-		return r;
-	r = lab_store_plan_json(rq->st, id, &rs->json);
-	if (r == -ENOENT)
-		return lab_fail(rs, r, "unknown plan %lld", (long long)id);
-	return r;
+	return id_get(rq, rs, "plan", lab_store_plan_json);
 }
 
 /* ---- response cache (respcache.h) ---------------------------------------- */
@@ -450,15 +469,7 @@ static int h_jobs_list(struct lab_req *rq, struct lab_resp *rs)
 
 static int h_job_get(struct lab_req *rq, struct lab_resp *rs)
 {
-	int64_t id;
-	int r = lab_req_id(rq, rs, 0, &id);
-
-	if (r)
-		return r;
-	r = lab_store_job_json(rq->st, id, &rs->json);
-	if (r == -ENOENT)
-		return lab_fail(rs, r, "unknown job %lld", (long long)id);
-	return r;
+	return id_get(rq, rs, "job", lab_store_job_json);
 }
 
 /* an optional {"reason": "..."} body */
