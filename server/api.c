@@ -364,40 +364,23 @@ static int cache_answer(struct lab_resp *rs, const char *key, size_t klen, uint6
 
 /* ---- jobs ----------------------------------------------------------------- */
 
-static int kernel_id_of(struct lab_req *rq, struct lab_resp *rs, const char *name,
-			int64_t *id)
+/* the id of the @kind named @name (a query filter): 0 when @name is NULL,
+ * "unknown <what> '<name>'" (-ENOENT) when there is none */
+static int named_id(struct lab_req *rq, struct lab_resp *rs,
+		    const struct named_kind *kind, const char *name, int64_t *id)
 {
-	struct lab_kernel k;
+	json_t *o;
 	int r;
 
 	*id = 0;
 	if (!name)
 		return 0;
-	r = lab_store_kernel_get(rq->st, name, &k);
-	if (r == -ENOENT)
-		return lab_fail(rs, r, "unknown kernel '%.64s'", name);
-	if (!r)
-		*id = k.id;
-	lab_kernel_clear(&k);
-	return r;
-}
-
-static int target_id_of(struct lab_req *rq, struct lab_resp *rs, const char *name,
-			int64_t *id)
-{
-	struct lab_target t;
-	int r;
-
-	*id = 0;
-	if (!name)
-		return 0;
-	r = lab_store_target_get(rq->st, name, &t);
-	if (r == -ENOENT)
-		return lab_fail(rs, r, "unknown target '%.64s'", name);
-	if (!r)
-		*id = t.id;
-	lab_target_clear(&t);
-	return r;
+	r = named_get(rq, rs, kind, name, &o);
+	if (r)
+		return r;
+	*id = json_integer_value(json_object_get(o, "id"));
+	json_decref(o);
+	return 0;
 }
 
 /*
@@ -449,8 +432,8 @@ static int h_jobs_list(struct lab_req *rq, struct lab_resp *rs)
 	}
 	if (cache_hit(rs, key, klen, gen))
 		return 0;
-	if ((r = kernel_id_of(rq, rs, kname, &f.kernel_id)) ||
-	    (r = target_id_of(rq, rs, tname, &f.target_id)))
+	if ((r = named_id(rq, rs, &kernel_kind, kname, &f.kernel_id)) ||
+	    (r = named_id(rq, rs, &target_kind, tname, &f.target_id)))
 		return r;
 	r = lab_store_jobs_list(rq->st, &f, &items);
 	if (!r)
@@ -782,8 +765,8 @@ static int h_results_get(struct lab_req *rq, struct lab_resp *rs)
 	}
 	f.driver = lab_req_arg(rq, "driver");
 	f.case_id = lab_req_arg(rq, "case");
-	if ((r = kernel_id_of(rq, rs, lab_req_arg(rq, "kernel"), &f.kernel_id)) ||
-	    (r = target_id_of(rq, rs, lab_req_arg(rq, "target"), &f.target_id)) ||
+	if ((r = named_id(rq, rs, &kernel_kind, lab_req_arg(rq, "kernel"), &f.kernel_id)) ||
+	    (r = named_id(rq, rs, &target_kind, lab_req_arg(rq, "target"), &f.target_id)) ||
 	    (r = lab_req_int(rq, rs, "job", 1, INT64_MAX, 0, &f.job_id)) ||
 	    (r = lab_req_int(rq, rs, "cursor", 1, INT64_MAX, 0, &f.before_id)) ||
 	    (r = lab_req_int(rq, rs, "limit", 1, LIST_MAX, 100, &f.limit)) ||
@@ -811,7 +794,7 @@ static int h_matrix(struct lab_req *rq, struct lab_resp *rs)
 	klen = cache_key(key, (const char *const[]){ "matrix", name }, 2);
 	if (cache_hit(rs, key, klen, gen))
 		return 0;
-	r = kernel_id_of(rq, rs, name, &kid);
+	r = named_id(rq, rs, &kernel_kind, name, &kid);
 	if (r)
 		return r;
 	r = lab_store_matrix_text(rq->st, kid, &rs->text, &rs->text_len);
