@@ -455,14 +455,42 @@ static int h_job_get(struct lab_req *rq, struct lab_resp *rs)
 	return id_get(rq, rs, "job", lab_store_job_json);
 }
 
-/* an optional {"reason": "..."} body */
-static int body_reason(struct lab_req *rq, struct lab_resp *rs, char *buf, size_t n,
-		       const char *def)
+int lab_api_job(struct lab_req *rq, struct lab_resp *rs, int64_t id,
+		struct lab_job *j)
+{
+	int r = lab_store_job_get(rq->st, id, j);
+
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown job %lld", (long long)id);
+	return r;
+}
+
+int lab_api_log_job(struct lab_req *rq, struct lab_resp *rs, struct lab_job *j,
+		    int64_t *off)
+{
+	int64_t id;
+	int r;
+
+	if ((r = lab_req_id(rq, rs, 0, &id)) ||
+	    (r = lab_req_int(rq, rs, "offset", 0, INT64_MAX, 0, off)))
+		return r;
+	return lab_api_job(rq, rs, id, j);
+}
+
+/*
+ * POST /jobs/{id}/<action> with an optional {"reason": "..."} body: the
+ * path's id into *@id, "<def> by <token>[: <reason>]" into @buf
+ */
+static int job_action_args(struct lab_req *rq, struct lab_resp *rs, int64_t *id,
+			   char *buf, size_t n, const char *def)
 {
 	const char *why;
 	json_t *body;
 	int r;
 
+	r = lab_req_id(rq, rs, 0, id);
+	if (r)
+		return r;
 	snprintf(buf, n, "%s by %s", def, rq->token_name ? rq->token_name : "?");
 	if (!rq->body_len)
 		return 0;
@@ -483,13 +511,8 @@ static int h_job_cancel(struct lab_req *rq, struct lab_resp *rs)
 	int64_t id;
 	int r;
 
-	if ((r = lab_req_id(rq, rs, 0, &id)) ||
-	    (r = body_reason(rq, rs, reason, sizeof(reason), "canceled")))
-		return r;
-	r = lab_store_job_get(rq->st, id, &j);
-	if (r == -ENOENT)
-		return lab_fail(rs, r, "unknown job %lld", (long long)id);
-	if (r)
+	if ((r = job_action_args(rq, rs, &id, reason, sizeof(reason), "canceled")) ||
+	    (r = lab_api_job(rq, rs, id, &j)))
 		return r;
 	if (j.state == LAB_JOB_COMPLETE || j.state == LAB_JOB_INCOMPLETE ||
 	    j.state == LAB_JOB_CANCELED) {
@@ -520,8 +543,8 @@ static int h_job_retry(struct lab_req *rq, struct lab_resp *rs)
 	int64_t id;
 	int r;
 
-	if ((r = lab_req_id(rq, rs, 0, &id)) ||
-	    (r = body_reason(rq, rs, reason, sizeof(reason), "retry requested")))
+	r = job_action_args(rq, rs, &id, reason, sizeof(reason), "retry requested");
+	if (r)
 		return r;
 	r = lab_store_job_retry(rq->st, id, reason);
 	if (r == -ENOENT)
@@ -548,14 +571,10 @@ static int h_job_log(struct lab_req *rq, struct lab_resp *rs)
 	int64_t id, off;
 	int r;
 
-	if ((r = lab_req_id(rq, rs, 0, &id)) ||
-	    (r = lab_req_int(rq, rs, "offset", 0, INT64_MAX, 0, &off)))
-		return r;
-	r = lab_store_job_get(rq->st, id, &j);
-	if (r == -ENOENT)
-		return lab_fail(rs, r, "unknown job %lld", (long long)id);
+	r = lab_api_log_job(rq, rs, &j, &off);
 	if (r)
 		return r;
+	id = j.id;
 	if (!j.log_path) {
 		lab_job_clear(&j);
 		return lab_fail(rs, -ENOENT, "job %lld has no log yet", (long long)id);

@@ -16,4 +16,20 @@
 #define LAB_API_VERSION "1"
 #define LAB_API_PREFIX "/api/v1"
 
+struct lab_job;
+
+/*
+ * Helpers shared by the handlers of api.c and api_patch.c; the handler
+ * error convention of http.h (0, or -errno with rs->err).
+ *
+ * lab_api_job: job @id into @j (free with lab_job_clear(); zeroed on
+ * error), or "unknown job N" (-ENOENT).
+ * lab_api_log_job: GET /jobs/{id}/<a log>[?offset=N]: the job of the
+ * path's id into @j (as lab_api_job) and the offset into *@off.
+ */
+int lab_api_job(struct lab_req *rq, struct lab_resp *rs, int64_t id,
+		struct lab_job *j);
+int lab_api_log_job(struct lab_req *rq, struct lab_resp *rs, struct lab_job *j,
+		    int64_t *off);
+
 #endif /* LAB_API_H */

@@ -127,16 +127,12 @@ int lab_api_job_prep_log(struct lab_req *rq, struct lab_resp *rs)
 	int64_t id, off;
 	int r;
 
-	if ((r = lab_req_id(rq, rs, 0, &id)) ||
-	    (r = lab_req_int(rq, rs, "offset", 0, INT64_MAX, 0, &off)))
-		return r;
-	r = lab_store_job_get(rq->st, id, &j);
-	if (r == -ENOENT)
-		return lab_fail(rs, r, "unknown job %lld", (long long)id);
+	r = lab_api_log_job(rq, rs, &j, &off);
 	if (r)
 		return r;
+	id = j.id;
 	r = snprintf(path, sizeof(path), "%s/logs/%lld.prep.log", rq->cfg->state_dir,
-		     (long long)j.id) >= (int)sizeof(path) ? -ENAMETOOLONG : 0;
+		     (long long)id) >= (int)sizeof(path) ? -ENAMETOOLONG : 0;
 	lab_job_clear(&j);
 	if (r)
 		return r;
