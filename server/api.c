@@ -822,6 +822,16 @@ static int h_matrix(struct lab_req *rq, struct lab_resp *rs)
 	return cache_answer(rs, key, klen, gen);
 }
 
+int lab_api_text(struct lab_resp *rs, char *text)
+{
+	if (!text)
+		return -ENOMEM;
+	rs->text = text;
+	rs->text_len = strlen(text);
+	rs->content_type = "text/plain; charset=utf-8";
+	return 0;
+}
+
 static bool wants_text(struct lab_req *rq)
 {
 	const char *fmt = lab_req_arg(rq, "format");
@@ -840,6 +850,7 @@ static int h_diffs(struct lab_req *rq, struct lab_resp *rs)
 	const char *fmt = lab_req_arg(rq, "format");
 	int64_t changes;
 	bool by_plan = false;
+	char *text;
 	json_t *d;
 	int r;
 
@@ -879,13 +890,9 @@ static int h_diffs(struct lab_req *rq, struct lab_resp *rs)
 	if (r)
 		return r;
 	/* the text table (not cached: a terminal's request, not a dashboard's) */
-	rs->text = lab_diff_text(d);
+	text = lab_diff_text(d);
 	json_decref(d);
-	if (!rs->text)
-		return -ENOMEM;
-	rs->text_len = strlen(rs->text);
-	rs->content_type = "text/plain; charset=utf-8";
-	return 0;
+	return lab_api_text(rs, text);
 }
 
 /* ---- tokens ------------------------------------------------------------------ */

@@ -26,10 +26,13 @@ struct lab_job;
  * error), or "unknown job N" (-ENOENT).
  * lab_api_log_job: GET /jobs/{id}/<a log>[?offset=N]: the job of the
  * path's id into @j (as lab_api_job) and the offset into *@off.
+ * lab_api_text: answer @text (malloc'd, NUL-terminated; @rs owns it from
+ * here) as text/plain; -ENOMEM when @text is NULL.
  */
 int lab_api_job(struct lab_req *rq, struct lab_resp *rs, int64_t id,
 		struct lab_job *j);
 int lab_api_log_job(struct lab_req *rq, struct lab_resp *rs, struct lab_job *j,
 		    int64_t *off);
+int lab_api_text(struct lab_resp *rs, char *text);
 
 #endif /* LAB_API_H */

@@ -102,13 +102,10 @@ int lab_api_patch_get(struct lab_req *rq, struct lab_resp *rs)
 	if (r)
 		return r;
 	if (fmt && !strcmp(fmt, "text")) {
-		rs->text = lab_patch_report_text(rep);
+		char *text = lab_patch_report_text(rep);
+
 		json_decref(rep);
-		if (!rs->text)
-			return -ENOMEM;
-		rs->text_len = strlen(rs->text);
-		rs->content_type = "text/plain; charset=utf-8";
-		return 0;
+		return lab_api_text(rs, text);
 	}
 	rs->json = rep;
 	return 0;
