@@ -2,7 +2,9 @@
 # 85-sanitizers: the server unit tests (stage 20) and the API tests against
 # a real iommulabd (stage 25) again, on the ASan+UBSan build (SAN=1:
 # $O/server-san), with halt_on_error so the first report fails the run and
-# leak checks at exit. Their own checks count here too (prefixed "san:"),
+# leak checks at exit; then tests/faults "busy" and "concurrent" against
+# the ASan daemon (the offload threads, concurrent writers). Their own
+# checks count here too (prefixed "san:"),
 # plus one check per log that no sanitizer report appears in it (unit test
 # stderr, the daemon's log). Stage 20/25 themselves run the normal build
 # (unless LAB_SAN=1 is set for the whole suite): this stage is the one that
@@ -37,12 +39,23 @@ for st in 20-server-unit 25-api; do
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && { f=1; echo "not ok - san: $st exited $rc"; tail -20 "$out/$st.log"; }
 	tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + s))
 done
+# the offload threads (bodies >= 64 KiB handled off the I/O thread with
+# suspend/resume) and concurrent writers, on the ASan build: tests/faults
+# "busy" (a 100,000-result ingest while GETs are answered) and
+# "concurrent" (200 submitters at once)
+timeout 600 python3 "$top/tests/faults/faults.py" "$top" "$out/faults" \
+	"$O/server-san/iommulabd" /nonexistent busy concurrent >"$out/faults.log" 2>&1
+rc=$?
+sed -n 's/^\(not ok\|ok\) - /\1 - san: faults: /p' "$out/faults.log"
+read -r p f s < "$out/faults/faults.counts" 2>/dev/null || { p=0; f=1; s=0; }
+[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && { f=1; echo "not ok - san: faults exited $rc"; tail -20 "$out/faults.log"; }
+tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + s))
 lab_counts "$tp" "$tf" "$ts"
 
 # no sanitizer report anywhere (a report in a child process or at exit
 # might not fail the test that caused it)
 pat='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer'
-logs=("$out"/unit/*.stderr "$out/api/iommulabd.log")
+logs=("$out"/unit/*.stderr "$out/api/iommulabd.log" "$out"/faults/*/iommulabd.*.log)
 n=0
 for l in "${logs[@]}"; do
 	[ -f "$l" ] || continue
