@@ -633,21 +633,28 @@ static void *offload_main(void *arg)
 	}
 }
 
-/* hand the request to an offload thread; the connection waits suspended */
-static enum MHD_Result offload(struct lab_http *h, struct MHD_Connection *c,
-			       const char *url, const char *method, struct conn_state *cs)
+/*
+ * Hand the request to an offload thread; the connection waits suspended.
+ * false: the offload threads are stopping (lab_http_stop): answer inline.
+ */
+static bool offload(struct lab_http *h, struct MHD_Connection *c, const char *url,
+		    const char *method, struct conn_state *cs)
 {
 	struct offload *o = &h->off;
 
 	cs->url = strdup(url);
 	cs->method = strdup(method);
 	if (!cs->url || !cs->method)
-		return MHD_NO;
+		return false;
 	cs->c = c;
 	cs->rs.fd = -1;
+	pthread_mutex_lock(&o->lock);
+	if (o->stop) {
+		pthread_mutex_unlock(&o->lock);
+		return false;
+	}
 	cs->phase = CS_OFFLOADED;
 	MHD_suspend_connection(c);
-	pthread_mutex_lock(&o->lock);
 	cs->next = NULL;
 	if (o->tail)
 		o->tail->next = cs;
@@ -656,9 +663,13 @@ static enum MHD_Result offload(struct lab_http *h, struct MHD_Connection *c,
 	o->tail = cs;
 	pthread_cond_signal(&o->cond);
 	pthread_mutex_unlock(&o->lock);
-	return MHD_YES;
+	return true;
 }
 
+/*
+ * No new work; the threads drain the queue (resuming every connection they
+ * take) and exit. nthreads stays as it was: the I/O threads read it.
+ */
 static void offload_stop(struct offload *o)
 {
 	pthread_mutex_lock(&o->lock);
@@ -667,7 +678,6 @@ static void offload_stop(struct offload *o)
 	pthread_mutex_unlock(&o->lock);
 	for (int i = 0; i < o->nthreads; i++)
 		pthread_join(o->th[i], NULL);
-	o->nthreads = 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -742,8 +752,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		last_status = 0;
 		if (api && cs->phase == CS_ANSWERED) {
 			ret = answer(c, method, url, cs->r, &cs->rs);
-		} else if (api && h->off.nthreads && cs->len >= OFFLOAD_MIN) {
-			return offload(h, c, url, method, cs);
+		} else if (api && h->off.nthreads && cs->len >= OFFLOAD_MIN &&
+			   offload(h, c, url, method, cs)) {
+			return MHD_YES;
 		} else if (api) {
 			struct lab_resp rs = { .fd = -1 };
 
