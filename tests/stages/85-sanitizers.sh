@@ -3,7 +3,8 @@
 # a real iommulabd (stage 25) again, on the ASan+UBSan build (SAN=1:
 # $O/server-san), with halt_on_error so the first report fails the run and
 # leak checks at exit; then tests/faults "busy" and "concurrent" against
-# the ASan daemon (the offload threads, concurrent writers). Their own
+# the ASan daemon and against a ThreadSanitizer build (the offload threads,
+# concurrent writers). Their own
 # checks count here too (prefixed "san:"),
 # plus one check per log that no sanitizer report appears in it (unit test
 # stderr, the daemon's log). Stage 20/25 themselves run the normal build
@@ -50,12 +51,29 @@ sed -n 's/^\(not ok\|ok\) - /\1 - san: faults: /p' "$out/faults.log"
 read -r p f s < "$out/faults/faults.counts" 2>/dev/null || { p=0; f=1; s=0; }
 [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && { f=1; echo "not ok - san: faults exited $rc"; tail -20 "$out/faults.log"; }
 tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + s))
+# the same two against a ThreadSanitizer build (SAN=thread: $O/server-tsan):
+# the offload queue, suspend/resume and the write queue between threads
+if nice -n 10 make -s -C "$top/server" O="$O" SAN=thread -j2 >"$out/tsan-build.log" 2>&1; then
+	TSAN_OPTIONS="halt_on_error=0 report_signal_unsafe=0 exitcode=66" \
+	timeout 600 python3 "$top/tests/faults/faults.py" "$top" "$out/tsan" \
+		"$O/server-tsan/iommulabd" /nonexistent busy concurrent >"$out/tsan.log" 2>&1
+	rc=$?
+	sed -n 's/^\(not ok\|ok\) - /\1 - tsan: faults: /p' "$out/tsan.log"
+	read -r p f s < "$out/tsan/faults.counts" 2>/dev/null || { p=0; f=1; s=0; }
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && { f=1; echo "not ok - tsan: faults exited $rc"; tail -20 "$out/tsan.log"; }
+	tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + s))
+else
+	tail -20 "$out/tsan-build.log"
+	echo "not ok - tsan: build iommulabd with -fsanitize=thread (see $out/tsan-build.log)"
+	tf=$((tf + 1))
+fi
 lab_counts "$tp" "$tf" "$ts"
 
 # no sanitizer report anywhere (a report in a child process or at exit
 # might not fail the test that caused it)
-pat='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer'
-logs=("$out"/unit/*.stderr "$out/api/iommulabd.log" "$out"/faults/*/iommulabd.*.log)
+pat='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer|WARNING: ThreadSanitizer'
+logs=("$out"/unit/*.stderr "$out/api/iommulabd.log" "$out"/faults/*/iommulabd.*.log
+      "$out"/tsan/*/iommulabd.*.log)
 n=0
 for l in "${logs[@]}"; do
 	[ -f "$l" ] || continue
