@@ -403,7 +403,7 @@ enum hwpt_variant { HWPT_PLAIN, HWPT_DIRTY, HWPT_DATA, HWPT_NO_DATA };
  *             domain takes no user data; a driver without domain_alloc_user
  *             fails in the core: EOPNOTSUPP either way
  *   no_data   the same call without data: a normal paging domain (0), the
- *             fallback a VMM takes after EOPNOTSUPP
+ *             fallback a VMM takes after EOPNOTSUPP; checked like plain
  */
 static enum lab_outcome hwpt_variant_run(const struct lab_env *env, struct lab_result *r,
 					 enum hwpt_variant v)
@@ -436,16 +436,18 @@ static enum lab_outcome hwpt_variant_run(const struct lab_env *env, struct lab_r
 				      hwpt_alloc_ex(x.ifd, x.a.dev_id, x.ioas, 0, 0, NULL, 0, &hwpt));
 		break;
 	}
-	/* plain and no_data: the device onto its new hw_pagetable */
+	/* plain and no_data: the device onto its new hw_pagetable, and it
+	 * must land there (checked against the core's domain when the probe
+	 * module is loaded): the fallback is only a fallback if it works */
 	if (!err && (v == HWPT_PLAIN || v == HWPT_NO_DATA)) {
 		pt = hwpt;
 		err = lab_result_step(r, "attach_hwpt", lab_iommufd_attach_pt(x.a.fd, &pt));
-		if (v == HWPT_PLAIN && !err && pt != hwpt) {
+		if (!err && pt != hwpt) {
 			o = lab_result_out(r, LAB_OUTCOME_FAIL,
 					   "attached to pt %u instead of the allocated hwpt %u", pt, hwpt);
 			goto out_close;
 		}
-		if (v == HWPT_PLAIN && !err && ident_of(env, d->bdf))
+		if (!err && ident_of(env, d->bdf))
 			r->verified = LAB_VERIFIED_CORE;
 	}
 	r->observed = err;

@@ -89,6 +89,10 @@ for k in "$base" "$head"; do
 		lab_check "$k: $c: $e, pass" \
 			jqe --arg c "$c" --arg e "$e" '[.items[] | select(.case == $c and .observed_name == $e and .verdict == "pass")] | length == 1' "$out/results-$k.json"
 	done
+	for c in iommufd.hwpt.alloc iommufd.hwpt.alloc_user_data_none; do
+		lab_check "$k: $c: the device landed in the allocated hw_pagetable (verified by the core)" \
+			jqe --arg c "$c" '[.items[] | select(.case == $c and .verified == "core")] | length == 1' "$out/results-$k.json"
+	done
 	# IOMMUFD_TEST's mock IOMMU: usable next to virtio-iommu, a SKIP next to VT-d
 	lab_api "results?job=$jv&limit=1000" >"$out/results-virtio-$k.json"
 	for ce in iommufd.mock.alloc_dirty_no_dirty_device:EOPNOTSUPP iommufd.mock.attach_dirty_domain:EINVAL; do
