@@ -40,28 +40,25 @@ for st in 20-server-unit 25-api; do
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && { f=1; echo "not ok - san: $st exited $rc"; tail -20 "$out/$st.log"; }
 	tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + s))
 done
-# the offload threads (bodies >= 64 KiB handled off the I/O thread with
-# suspend/resume) and concurrent writers, on the ASan build: tests/faults
-# "busy" (a 100,000-result ingest while GETs are answered) and
-# "concurrent" (200 submitters at once)
-timeout 600 python3 "$top/tests/faults/faults.py" "$top" "$out/faults" \
-	"$O/server-san/iommulabd" /nonexistent busy concurrent >"$out/faults.log" 2>&1
-rc=$?
-sed -n 's/^\(not ok\|ok\) - /\1 - san: faults: /p' "$out/faults.log"
-read -r p f s < "$out/faults/faults.counts" 2>/dev/null || { p=0; f=1; s=0; }
-[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && { f=1; echo "not ok - san: faults exited $rc"; tail -20 "$out/faults.log"; }
-tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + s))
-# the same two against a ThreadSanitizer build (SAN=thread: $O/server-tsan):
-# the offload queue, suspend/resume and the write queue between threads
+# faults_on TAG BIN: tests/faults "busy" (a 100,000-result ingest while
+# GETs are answered: the offload threads, suspend/resume) and "concurrent"
+# (200 submitters at once: the write queue) against daemon BIN; its checks
+# count here, prefixed "TAG: faults:"; logs under $out/TAG
+faults_on() {
+	local tag=$1 bin=$2 rc p f s
+	timeout 600 python3 "$top/tests/faults/faults.py" "$top" "$out/$tag" "$bin" \
+		/nonexistent busy concurrent >"$out/$tag.log" 2>&1
+	rc=$?
+	sed -n 's/^\(not ok\|ok\) - /\1 - '"$tag"': faults: /p' "$out/$tag.log"
+	read -r p f s < "$out/$tag/faults.counts" 2>/dev/null || { p=0; f=1; s=0; }
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && { f=1; echo "not ok - $tag: faults exited $rc"; tail -20 "$out/$tag.log"; }
+	tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + s))
+}
+faults_on san "$O/server-san/iommulabd"
+# the same against a ThreadSanitizer build (SAN=thread: $O/server-tsan)
 if nice -n 10 make -s -C "$top/server" O="$O" SAN=thread -j2 >"$out/tsan-build.log" 2>&1; then
 	TSAN_OPTIONS="halt_on_error=0 report_signal_unsafe=0 exitcode=66" \
-	timeout 600 python3 "$top/tests/faults/faults.py" "$top" "$out/tsan" \
-		"$O/server-tsan/iommulabd" /nonexistent busy concurrent >"$out/tsan.log" 2>&1
-	rc=$?
-	sed -n 's/^\(not ok\|ok\) - /\1 - tsan: faults: /p' "$out/tsan.log"
-	read -r p f s < "$out/tsan/faults.counts" 2>/dev/null || { p=0; f=1; s=0; }
-	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && { f=1; echo "not ok - tsan: faults exited $rc"; tail -20 "$out/tsan.log"; }
-	tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + s))
+		faults_on tsan "$O/server-tsan/iommulabd"
 else
 	tail -20 "$out/tsan-build.log"
 	echo "not ok - tsan: build iommulabd with -fsanitize=thread (see $out/tsan-build.log)"
@@ -72,7 +69,7 @@ lab_counts "$tp" "$tf" "$ts"
 # no sanitizer report anywhere (a report in a child process or at exit
 # might not fail the test that caused it)
 pat='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer|WARNING: ThreadSanitizer'
-logs=("$out"/unit/*.stderr "$out/api/iommulabd.log" "$out"/faults/*/iommulabd.*.log
+logs=("$out"/unit/*.stderr "$out/api/iommulabd.log" "$out"/san/*/iommulabd.*.log
       "$out"/tsan/*/iommulabd.*.log)
 n=0
 for l in "${logs[@]}"; do
