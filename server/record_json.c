@@ -147,6 +147,9 @@ struct dec {
 	bool body_mode;			/* a results body, or one record */
 	struct frame st[MAX_DEPTH + 1];
 	int depth;			/* frames in use */
+	bool in_steps;			/* a "steps" array is open: only STEP and
+					 * SKIP frames can sit above it, so every
+					 * event until it closes is replayed into gen */
 	char jerr[160];			/* why a callback stopped the parser */
 	bool oom;			/* ... because memory ran out */
 	yajl_handle h;
@@ -305,18 +308,6 @@ static int push(struct dec *d, enum frame_kind k)
 	fr->seen = 0;
 	fr->nunknown = 0;
 	return 1;
-}
-
-/* inside "steps": every event is replayed into the generator */
-static bool in_steps(struct dec *d)
-{
-	for (int i = d->depth - 1; i >= 0; i--) {
-		if (d->st[i].kind == FR_STEPS)
-			return true;
-		if (d->st[i].kind != FR_STEP && d->st[i].kind != FR_SKIP)
-			return false;
-	}
-	return false;
 }
 
 static void step_problem(struct dec *d, const char *fmt, ...)
@@ -611,6 +602,7 @@ static int on_value(struct dec *d, enum vtype t, const struct slot *s)
 			yajl_gen_clear(d->gen);
 			yajl_gen_reset(d->gen, NULL);
 			yajl_gen_array_open(d->gen);
+			d->in_steps = true;
 			return push(d, FR_STEPS);
 		}
 		break;
@@ -654,7 +646,7 @@ static int cb_null(void *ctx)
 {
 	struct dec *d = ctx;
 
-	if (in_steps(d))
+	if (d->in_steps)
 		yajl_gen_null(d->gen);
 	return on_value(d, V_NULL, &(struct slot){ 0 });
 }
@@ -663,7 +655,7 @@ static int cb_bool(void *ctx, int v)
 {
 	struct dec *d = ctx;
 
-	if (in_steps(d))
+	if (d->in_steps)
 		yajl_gen_bool(d->gen, v);
 	return on_value(d, V_BOOL, &(struct slot){ .b = v != 0 });
 }
@@ -674,7 +666,7 @@ static int cb_number(void *ctx, const char *num, size_t len)
 	struct slot s = { 0 };
 	char buf[64], *end;
 
-	if (in_steps(d))
+	if (d->in_steps)
 		yajl_gen_number(d->gen, num, len);
 	if (memchr(num, '.', len) || memchr(num, 'e', len) || memchr(num, 'E', len)) {
 		char *tmp = strndup(num, len);
@@ -717,7 +709,7 @@ static int cb_string(void *ctx, const unsigned char *v, size_t len)
 
 	if (!utf8_valid(v, len))
 		return jfail(d, "invalid UTF-8 in a string");
-	if (in_steps(d))
+	if (d->in_steps)
 		yajl_gen_string(d->gen, v, len);
 	/* copy only what is kept or checked: record and step fields, "log" */
 	if (fr && ((fr->kind == FR_RECORD && fr->key != F_UNKNOWN) ||
@@ -738,7 +730,7 @@ static int cb_start_map(void *ctx)
 {
 	struct dec *d = ctx;
 
-	if (in_steps(d))
+	if (d->in_steps)
 		yajl_gen_map_open(d->gen);
 	return on_value(d, V_OBJECT, &(struct slot){ 0 });
 }
@@ -752,7 +744,7 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len)
 		return jfail(d, "NUL byte in an object key");
 	if (!utf8_valid(k, len))
 		return jfail(d, "invalid UTF-8 in an object key");
-	if (in_steps(d))
+	if (d->in_steps)
 		yajl_gen_string(d->gen, k, len);
 	switch (fr->kind) {
 	case FR_BODY:
@@ -775,7 +767,7 @@ static int cb_end_map(void *ctx)
 	struct dec *d = ctx;
 	enum frame_kind k = top(d)->kind;
 
-	if (in_steps(d))
+	if (d->in_steps)
 		yajl_gen_map_close(d->gen);
 	if (--d->depth == 0)
 		d->end_off = yajl_get_bytes_consumed(d->h);
@@ -790,7 +782,7 @@ static int cb_start_array(void *ctx)
 {
 	struct dec *d = ctx;
 
-	if (in_steps(d))
+	if (d->in_steps)
 		yajl_gen_array_open(d->gen);
 	return on_value(d, V_ARRAY, &(struct slot){ 0 });
 }
@@ -803,12 +795,13 @@ static int cb_end_array(void *ctx)
 	size_t len;
 
 	if (k != FR_STEPS) {
-		if (in_steps(d))
+		if (d->in_steps)
 			yajl_gen_array_close(d->gen);
 		d->depth--;
 		return 1;
 	}
 	d->depth--;
+	d->in_steps = false;
 	yajl_gen_array_close(d->gen);
 	if (yajl_gen_get_buf(d->gen, &buf, &len) != yajl_gen_status_ok)
 		return jfail(d, "steps could not be re-encoded");
