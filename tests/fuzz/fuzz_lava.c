@@ -11,7 +11,7 @@
  * Invariants: the decoded console is NUL-terminated at out_len and never
  * longer than the input plus the newlines it adds (one per YAML line).
  */
-#include "../../server/backend_lava.c"
+#include "../../server/lava/backend_lava.c"
 
 #include "fuzz.h"
 

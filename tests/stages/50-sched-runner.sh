@@ -31,7 +31,7 @@ echo "# unit: sched_test (cmocka)"
 make -s -C "$top/server" >/dev/null || { lab_fail "server library builds"; lab_done; exit 1; }
 srv_out=$(make -s -C "$top/server" print-out)
 srv_libs=$(make -s -C "$top/server" print-libs)
-if cc -std=gnu11 -Wall -Wextra -O2 -g -D_GNU_SOURCE -iquote "$top/server" \
+if cc -std=gnu11 -Wall -Wextra -O2 -g -D_GNU_SOURCE $(make -s -C "$top/server" print-inc) \
 	"$top/tests/unit/sched_test.c" "$srv_out/libiommulab.a" $srv_libs -lcmocka \
 	-o "$out/sched_test" 2>"$out/sched_test.build.log"; then
 	"$out/sched_test" 2>&1 | tee "$out/sched_test.log"

@@ -72,7 +72,7 @@ make -s -C "$top/server" >/dev/null 2>"$out/server.build.log" ||
 	{ lab_fail "server builds" "$(tail -5 "$out/server.build.log")"; lab_done; exit 1; }
 srv_out=$(make -s -C "$top/server" print-out)
 tool=$out/lava-tool
-if cc -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -iquote "$top/server" \
+if cc -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE $(make -s -C "$top/server" print-inc) \
 	"$top/tests/lava/lava-tool.c" "$srv_out/libiommulab.a" $(make -s -C "$top/server" print-libs) \
 	-o "$tool" 2>"$out/tool.build.log"; then
 	lab_ok "lava-tool builds against libiommulab.a"
