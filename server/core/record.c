@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 
 #include "record.h"
 
@@ -15,7 +16,6 @@
 #define PFX_REC "IOMMULAB-REC "
 #define PFX_END "IOMMULAB-END "
 #define PFX_ANY "IOMMULAB-"
-#define MAX_ERRNO 4095
 #define MAX_STEPS 64
 #define LOG_FILE_MAX (256u << 20)
 
@@ -29,18 +29,6 @@ const char *lab_scan_status_name(enum lab_scan_status s)
 	case LAB_SCAN_BAD_END: return "bad_end";
 	}
 	return "?";
-}
-
-const char *lab_errno_name(int e)
-{
-	const char *n;
-
-	if (e == 0)
-		return "OK";
-	if (e < 0 || e > MAX_ERRNO)
-		return "E?";
-	n = strerrorname_np(e);
-	return n ? n : "E?";
 }
 
 static bool charset(const char *s, const char *set)

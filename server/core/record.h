@@ -41,7 +41,7 @@
 #include <stddef.h>
 
 #include "record_json.h"
-#include "store.h"
+#include "model.h"
 
 #define LAB_RECORD_LINE_MAX 4096
 #define LAB_RECORD_MAX_RECORDS 100000
@@ -76,7 +76,6 @@ int lab_record_scan(const char *log, size_t len, struct lab_record_scan *out);
 int lab_record_scan_file(const char *path, struct lab_record_scan *out);
 void lab_record_scan_clear(struct lab_record_scan *scan);
 
-/* "OK" for 0, "EINVAL" for 22, ...; "E?" for an unknown number */
-const char *lab_errno_name(int e);
+/* lab_errno_name(): model.h */
 
 #endif /* LAB_RECORD_H */

@@ -46,7 +46,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "model.h"
 
 #define LAB_RECORD_ERR_MAX 512
 

@@ -519,54 +519,6 @@ static int row_one(struct lab_store *st, sqlite3_stmt *s, json_t **out,
 	return 0;
 }
 
-/* ---- enums --------------------------------------------------------------- */
-
-const char *lab_job_state_name(enum lab_job_state s)
-{
-	switch (s) {
-	case LAB_JOB_QUEUED: return "queued";
-	case LAB_JOB_SCHEDULED: return "scheduled";
-	case LAB_JOB_RUNNING: return "running";
-	case LAB_JOB_COMPLETE: return "complete";
-	case LAB_JOB_INCOMPLETE: return "incomplete";
-	case LAB_JOB_CANCELED: return "canceled";
-	}
-	return "unknown";
-}
-
-int lab_job_state_parse(const char *s, enum lab_job_state *out)
-{
-	for (int i = LAB_JOB_QUEUED; i <= LAB_JOB_CANCELED; i++) {
-		if (s && strcmp(s, lab_job_state_name(i)) == 0) {
-			*out = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-const char *lab_verdict_name(enum lab_verdict v)
-{
-	switch (v) {
-	case LAB_VERDICT_PASS: return "pass";
-	case LAB_VERDICT_FAIL: return "fail";
-	case LAB_VERDICT_SKIP: return "skip";
-	case LAB_VERDICT_ERROR: return "error";
-	}
-	return "unknown";
-}
-
-int lab_verdict_parse(const char *s, enum lab_verdict *out)
-{
-	for (int i = LAB_VERDICT_PASS; i <= LAB_VERDICT_ERROR; i++) {
-		if (s && strcmp(s, lab_verdict_name(i)) == 0) {
-			*out = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 /* ---- open, migrations ---------------------------------------------------- */
 
 struct migration {
@@ -994,29 +946,7 @@ static int row_struct(struct lab_store *st, sqlite3_stmt *s,
 	return r;
 }
 
-void lab_kernel_clear(struct lab_kernel *k)
-{
-	layout_clear(&kernel_layout, k);
-}
-
-void lab_target_clear(struct lab_target *t)
-{
-	layout_clear(&target_layout, t);
-}
-
-void lab_job_clear(struct lab_job *j)
-{
-	layout_clear(&job_layout, j);
-}
-
-void lab_result_clear(struct lab_result *r)
-{
-	if (!r)
-		return;
-	free(r->case_id); free(r->driver); free(r->iommu); free(r->steps_json);
-	free(r->contract); free(r->reason); free(r->verified);
-	memset(r, 0, sizeof(*r));
-}
+/* lab_kernel_clear() and the other destructors: model.c */
 
 /* ---- kernels --------------------------------------------------------------- */
 

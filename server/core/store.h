@@ -38,103 +38,16 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "model.h"
+
 struct lab_store;
 
-enum lab_job_state {
-	LAB_JOB_QUEUED = 0,
-	LAB_JOB_SCHEDULED = 1,
-	LAB_JOB_RUNNING = 2,
-	LAB_JOB_COMPLETE = 3,
-	LAB_JOB_INCOMPLETE = 4,
-	LAB_JOB_CANCELED = 5,
-};
-
-enum lab_verdict {
-	LAB_VERDICT_PASS = 0,
-	LAB_VERDICT_FAIL = 1,
-	LAB_VERDICT_SKIP = 2,
-	LAB_VERDICT_ERROR = 3,
-};
-
-const char *lab_job_state_name(enum lab_job_state s);
-int lab_job_state_parse(const char *s, enum lab_job_state *out);
-const char *lab_verdict_name(enum lab_verdict v);
-int lab_verdict_parse(const char *s, enum lab_verdict *out);
-
-struct lab_kernel {
-	int64_t id;
-	char *name;		/* lab name, unique: "6.1", "6.12", "6.12+patch-ab12cd" */
-	char *release;		/* uname -r, e.g. "6.1.0-56-amd64" */
-	char *version;		/* upstream version, e.g. "6.1.192" */
-	char *arch;		/* x86_64, arm64, s390x */
-	char *source;		/* debian | url | build */
-	char *source_ref;	/* package name, URL, or tree@ref+patches hash */
-	char *image_path;	/* in the cache, NULL until fetched/built */
-	char *modules_path;
-	char *headers_path;
-	char *sha256;		/* of the image */
-};
-
-struct lab_target {
-	int64_t id;
-	char *name;
-	char *arch;
-	char *backend;		/* qemu | lava */
-	char *vendor;
-	char *driver;
-	char *device_type;	/* LAVA device type, NULL for qemu */
-	char *definition;	/* the target's JSON file, verbatim */
-	char *tags;		/* JSON array text */
-	char *health;		/* good | bad | unknown | retired */
-	int concurrency;
-};
-
-struct lab_job {
-	int64_t id;
-	int64_t plan_id;
-	int64_t kernel_id;
-	int64_t target_id;
-	enum lab_job_state state;
-	int priority;		/* higher runs first */
-	int attempts;		/* started so far */
-	int max_attempts;	/* retries are for infrastructure failures only */
-	int timeout_s;
-	int repeat;		/* run each case this many times (>= 1) */
-	char *case_filter;	/* agent filter, NULL = all */
-	char *backend;
-	char *backend_job_id;	/* e.g. LAVA job id, NULL for qemu */
-	char *log_path;
-	char *reason;		/* why incomplete/canceled, NULL otherwise */
-	int64_t created_at, started_at, finished_at;	/* unix seconds, 0 = unset */
-};
-
-/* One parsed agent record (docs/records.md), ready to store. */
-struct lab_result {
-	char *case_id;
-	char *driver;
-	char *iommu;
-	char *steps_json;	/* the record's "steps" array, compact JSON text */
-	int observed;		/* positive errno or 0 */
-	int expected;		/* -1 when the contract had no entry */
-	char *contract;
-	enum lab_verdict verdict;
-	char *reason;
-	int reused;		/* -1 null, 0 false, 1 true */
-	char *verified;
-	int64_t duration_us;
-	int repeat;
-};
-
+/* the structs and enums it stores: model.h */
 /* open/close; applies schema/ migrations from @schema_dir */
 int lab_store_open(const char *db_path, const char *schema_dir,
 		   struct lab_store **out);
 void lab_store_close(struct lab_store *st);
 int lab_store_schema_version(struct lab_store *st);
-
-void lab_kernel_clear(struct lab_kernel *k);
-void lab_target_clear(struct lab_target *t);
-void lab_job_clear(struct lab_job *j);
-void lab_result_clear(struct lab_result *r);
 
 /* kernels and targets: upsert by name, get by name or id */
 int lab_store_kernel_put(struct lab_store *st, struct lab_kernel *k); /* sets k->id */
