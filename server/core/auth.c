@@ -154,3 +154,47 @@ remove_file:
 	close(fd);
 	return r;
 }
+
+/* ---- tokens by secret: hash here, store the hash ---------------------- */
+
+int lab_store_token_add_scoped(struct lab_store *st, const char *name,
+			       const char *secret, const char *scopes)
+{
+	char hex[LAB_TOKEN_HEX_LEN + 1];
+	size_t l = name ? strlen(name) : 0;
+	int r;
+
+	if (l == 0 || l > 64 ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != l ||
+	    !secret || strlen(secret) < 16 || !scopes || !*scopes)
+		return -EINVAL;
+	r = lab_auth_sha256_hex(secret, strlen(secret), hex);
+	if (r)
+		return r;
+	return lab_store_token_put(st, name, hex, scopes);
+}
+
+int lab_store_token_add(struct lab_store *st, const char *name, const char *secret)
+{
+	return lab_store_token_add_scoped(st, name, secret, "admin");
+}
+
+int lab_store_token_lookup(struct lab_store *st, const char *secret,
+			   char **name_out, char **scopes_out)
+{
+	char hex[LAB_TOKEN_HEX_LEN + 1];
+	int r;
+
+	if (!secret || !*secret || strlen(secret) > 256)
+		return -ENOENT;
+	r = lab_auth_sha256_hex(secret, strlen(secret), hex);
+	if (r)
+		return r;
+	return lab_store_token_find(st, hex, name_out, scopes_out);
+}
+
+int lab_store_token_check(struct lab_store *st, const char *secret,
+			  char **name_out)
+{
+	return lab_store_token_lookup(st, secret, name_out, NULL);
+}

@@ -23,6 +23,22 @@
 
 struct lab_store;
 
+/*
+ * Tokens by secret: these hash the secret (never stored, never logged) and
+ * call the store's lab_store_token_put()/_find() with the hash. The names
+ * keep the store's prefix for their callers. _add_scoped: -EINVAL for a bad
+ * name, a secret shorter than 16 chars or empty scopes; _lookup/_check:
+ * -ENOENT for an unknown, empty or over-long (> 256) secret.
+ */
+int lab_store_token_add_scoped(struct lab_store *st, const char *name,
+			       const char *secret, const char *scopes);
+int lab_store_token_add(struct lab_store *st, const char *name,
+			const char *secret);	/* scope "admin" */
+int lab_store_token_lookup(struct lab_store *st, const char *secret,
+			   char **name_out, char **scopes_out);
+int lab_store_token_check(struct lab_store *st, const char *secret,
+			  char **name_out);
+
 /* SHA-256 of @len bytes at @data as 64 hex chars + NUL into @hex */
 int lab_auth_sha256_hex(const void *data, size_t len, char hex[LAB_TOKEN_HEX_LEN + 1]);
 /* a new random secret, 64 hex chars + NUL */

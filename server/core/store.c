@@ -24,11 +24,10 @@
 #include <sys/stat.h>
 #include <sqlite3.h>
 
-#include "auth.h"
 #include "jsonbuf.h"
 #include "log.h"
-#include "record.h"
-#include "sched.h"
+#include "match.h"
+#include "model.h"
 #include "store.h"
 #include "writelock.h"
 
@@ -2435,47 +2434,35 @@ static bool valid_token_name(const char *n)
 	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == l;
 }
 
-int lab_store_token_add_scoped(struct lab_store *st, const char *name,
-			       const char *secret, const char *scopes)
+/* the token's SHA-256 comes from auth.c (lab_store_token_add_scoped()):
+ * the store never sees a secret */
+int lab_store_token_put(struct lab_store *st, const char *name,
+			const char *sha256_hex, const char *scopes)
 {
-	char hex[LAB_TOKEN_HEX_LEN + 1];
 	sqlite3_stmt *s = stmt(st, S_TOKEN_ADD);
-	int r;
 
 	if (!s)
 		return -EIO;
-	if (!valid_token_name(name) || !secret || strlen(secret) < 16 ||
-	    !scopes || !*scopes)
+	if (!valid_token_name(name) || !sha256_hex ||
+	    strlen(sha256_hex) != LAB_STORE_TOKEN_HASH_LEN || !scopes || !*scopes)
 		return -EINVAL;
-	r = lab_auth_sha256_hex(secret, strlen(secret), hex);
-	if (r)
-		return r;
 	bind_text(s, 1, name);
-	bind_text(s, 2, hex);
+	bind_text(s, 2, sha256_hex);
 	bind_text(s, 3, scopes);
 	return exec_stmt(st, s, "token add");
 }
 
-int lab_store_token_add(struct lab_store *st, const char *name, const char *secret)
+int lab_store_token_find(struct lab_store *st, const char *sha256_hex,
+			 char **name_out, char **scopes_out)
 {
-	return lab_store_token_add_scoped(st, name, secret, "admin");
-}
-
-int lab_store_token_lookup(struct lab_store *st, const char *secret,
-			   char **name_out, char **scopes_out)
-{
-	char hex[LAB_TOKEN_HEX_LEN + 1];
 	sqlite3_stmt *s = stmt(st, S_TOKEN_LOOKUP);
 	int rc, r, stale = 0;
 
 	if (!s)
 		return -EIO;
-	if (!secret || !*secret || strlen(secret) > 256)
+	if (!sha256_hex)
 		return -ENOENT;
-	r = lab_auth_sha256_hex(secret, strlen(secret), hex);
-	if (r)
-		return r;
-	bind_text(s, 1, hex);
+	bind_text(s, 1, sha256_hex);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		if (name_out)
@@ -2490,16 +2477,10 @@ int lab_store_token_lookup(struct lab_store *st, const char *secret,
 	done(s);
 	/* last_used_at at most once a minute: reads stay free of write locks */
 	if (!r && stale && (s = stmt(st, S_TOKEN_TOUCH))) {
-		bind_text(s, 1, hex);
+		bind_text(s, 1, sha256_hex);
 		exec_stmt(st, s, "token touch");	/* best effort */
 	}
 	return r;
-}
-
-int lab_store_token_check(struct lab_store *st, const char *secret,
-			  char **name_out)
-{
-	return lab_store_token_lookup(st, secret, name_out, NULL);
 }
 
 int lab_store_token_exists(struct lab_store *st, const char *name, int *exists)

@@ -78,11 +78,17 @@ int lab_store_jobs_recover(struct lab_store *st, int *recovered);
 int lab_store_results_ingest(struct lab_store *st, int64_t job_id,
 			     const struct lab_result *res, size_t n);
 
-/* tokens: the secret is never stored, only its SHA-256 */
-int lab_store_token_add(struct lab_store *st, const char *name,
-			const char *secret);
-int lab_store_token_check(struct lab_store *st, const char *secret,
-			  char **name_out);
+/*
+ * tokens: the secret is never stored, only its SHA-256 as 64 hex chars,
+ * which auth.c computes (the secret-taking lab_store_token_add(), _check(),
+ * _add_scoped() and _lookup() are in auth.h). Name: [A-Za-z0-9_.-]{1,64};
+ * scopes: space-separated, non-empty. -EEXIST for a taken name.
+ */
+#define LAB_STORE_TOKEN_HASH_LEN 64
+int lab_store_token_put(struct lab_store *st, const char *name,
+			const char *sha256_hex, const char *scopes);
+int lab_store_token_find(struct lab_store *st, const char *sha256_hex,
+			 char **name_out, char **scopes_out);
 
 /*
  * Additions (server core, additive to the contract above).
@@ -199,11 +205,7 @@ int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
 void lab_store_side_free(struct lab_store_side *side);
 uint64_t lab_store_generation(struct lab_store *st);
 
-/* tokens with scopes ("admin", "ingest"; space-separated) */
-int lab_store_token_add_scoped(struct lab_store *st, const char *name,
-			       const char *secret, const char *scopes);
-int lab_store_token_lookup(struct lab_store *st, const char *secret,
-			   char **name_out, char **scopes_out);
+/* does a token named @name exist? */
 int lab_store_token_exists(struct lab_store *st, const char *name, int *exists);
 
 /*

@@ -16,13 +16,7 @@
  *     running when the server died become incomplete and are requeued while
  *     attempts remain.
  *
- * Target matching (plans name targets or give match expressions):
- *   EXPR  := TERM { "," TERM }           all terms must match (AND)
- *   TERM  := GLOB | KEY "=" GLOB { "|" GLOB }   alternatives (OR)
- *   KEY   := name | arch | driver | vendor | backend | tag
- * A bare GLOB matches the name; "*" or "all" matches every target. Globs
- * are fnmatch(3) patterns. "tag=vtd" matches a target whose tags array holds
- * a tag matching "vtd". Retired or bad targets never match (health).
+ * Target matching (lab_sched_match): core/match.h.
  *
  * Invariants:
  *  - Global QEMU concurrency is at most the host's online cores (sysconf)
@@ -48,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "match.h"
 #include "store.h"
 
 /* ---- the pure decision ---- */
@@ -84,11 +79,7 @@ size_t lab_sched_pick(const struct lab_sched_cand *cands, size_t n,
  */
 void lab_sched_order(struct lab_sched_cand *cands, size_t n);
 
-/* does @t match match expression @expr? 1 yes, 0 no, -EINVAL bad expression */
-int lab_sched_match(const char *expr, const struct lab_target *t);
-
-/* syntax check of a match expression: 0 or -EINVAL */
-int lab_sched_match_check(const char *expr);
+/* lab_sched_match(), lab_sched_match_check(): match.h */
 
 /* host QEMU slots: online cores, at least 1 */
 int lab_sched_host_slots(void);

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * match.h - which targets a plan's match expression names.
+ *
+ * Purpose: plans (plan.c) and the patch workflow name targets by name or by
+ * expression; this decides whether one target matches one expression. The
+ * name keeps its old prefix (lab_sched_) for its callers.
+ *
+ * Target matching (plans name targets or give match expressions):
+ *   EXPR  := TERM { "," TERM }           all terms must match (AND)
+ *   TERM  := GLOB | KEY "=" GLOB { "|" GLOB }   alternatives (OR)
+ *   KEY   := name | arch | driver | vendor | backend | tag
+ * A bare GLOB matches the name; "*" or "all" matches every target. Globs
+ * are fnmatch(3) patterns. "tag=vtd" matches a target whose tags array holds
+ * a tag matching "vtd". Retired or bad targets never match (health).
+ *
+ * Invariants: pure: no I/O, no allocation beyond parsing the tags JSON.
+ * Errors: -EINVAL for a malformed expression.
+ */
+#ifndef LAB_MATCH_H
+#define LAB_MATCH_H
+
+#include "model.h"
+
+/* does @t match match expression @expr? 1 yes, 0 no, -EINVAL bad expression */
+int lab_sched_match(const char *expr, const struct lab_target *t);
+
+/* syntax check of a match expression: 0 or -EINVAL */
+int lab_sched_match_check(const char *expr);
+
+#endif /* LAB_MATCH_H */
