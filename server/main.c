@@ -19,6 +19,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "nightly.h"
 #include "sched.h"
 #include "store.h"
 
@@ -101,14 +102,17 @@ int main(int argc, char **argv)
 	 * jobs of a previous run and starts jobs on backends. --no-scheduler
 	 * serves the API only (tests, a read-only mirror). */
 	if (cfg.scheduler) {
-		r = lab_sched_start(&cfg, NULL, &sched);
+		/* the nightly workflow (flows/nightly.c) runs on its tick */
+		struct lab_sched_opts so = { .tick = lab_nightly_tick };
+
+		r = lab_sched_start(&cfg, &so, &sched);
 		if (r) {
 			lab_error("scheduler: %s", strerror(-r));
 			goto close_store;
 		}
 	}
 
-	r = lab_http_start(&cfg, sched, &http);
+	r = lab_http_start(&cfg, sched, lab_api_routes, &http);
 	if (r) {
 		lab_error("http: %s", strerror(-r));
 		goto stop_sched;

@@ -17,13 +17,9 @@
 #include <microhttpd.h>
 
 #include "api.h"
-#include "api_dash.h"
-#include "api_patch.h"
 #include "auth.h"
 #include "config.h"
 #include "diff.h"
-#include "lava_artifacts.h"
-#include "lava_callback.h"
 #include "log.h"
 #include "record.h"
 #include "respcache.h"
@@ -110,7 +106,7 @@ static int id_get(struct lab_req *rq, struct lab_resp *rs, const char *what,
 
 /* ---- health --------------------------------------------------------------- */
 
-static int h_health(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_health(struct lab_req *rq, struct lab_resp *rs)
 {
 	int v = lab_store_schema_version(rq->st);
 
@@ -125,12 +121,12 @@ static int h_health(struct lab_req *rq, struct lab_resp *rs)
 
 /* ---- kernels --------------------------------------------------------------- */
 
-static int h_kernels_list(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_kernels_list(struct lab_req *rq, struct lab_resp *rs)
 {
 	return list_all(rq, rs, lab_store_kernels_list);
 }
 
-static int h_kernel_get(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_kernel_get(struct lab_req *rq, struct lab_resp *rs)
 {
 	return named_get(rq, rs, &kernel_kind, rq->params[0], &rs->json);
 }
@@ -159,7 +155,7 @@ static bool one_of(const char *s, const char *const *set)
 	return false;
 }
 
-static int h_kernel_post(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_kernel_post(struct lab_req *rq, struct lab_resp *rs)
 {
 	static const char *const arches[] = { "x86_64", "arm64", "s390x", NULL };
 	static const char *const sources[] = { "debian", "url", "build", NULL };
@@ -238,27 +234,27 @@ put_body:
 
 /* ---- targets, cases --------------------------------------------------------- */
 
-static int h_targets_list(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_targets_list(struct lab_req *rq, struct lab_resp *rs)
 {
 	return list_all(rq, rs, lab_store_targets_list);
 }
 
-static int h_target_get(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_target_get(struct lab_req *rq, struct lab_resp *rs)
 {
 	return named_get(rq, rs, &target_kind, rq->params[0], &rs->json);
 }
 
-static int h_cases_list(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_cases_list(struct lab_req *rq, struct lab_resp *rs)
 {
 	return list_all(rq, rs, lab_store_cases_list);
 }
 
-static int h_case_get(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_case_get(struct lab_req *rq, struct lab_resp *rs)
 {
 	return named_get(rq, rs, &case_kind, rq->params[0], &rs->json);
 }
 
-static int h_cases_post(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_cases_post(struct lab_req *rq, struct lab_resp *rs)
 {
 	json_t *body;
 	int n = 0, r;
@@ -276,7 +272,7 @@ static int h_cases_post(struct lab_req *rq, struct lab_resp *rs)
 
 /* ---- plans ------------------------------------------------------------------- */
 
-static int h_plan_post(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_plan_post(struct lab_req *rq, struct lab_resp *rs)
 {
 	int64_t id = 0;
 	json_t *body;
@@ -303,7 +299,7 @@ static int h_plan_post(struct lab_req *rq, struct lab_resp *rs)
 	return 0;
 }
 
-static int h_plans_list(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_plans_list(struct lab_req *rq, struct lab_resp *rs)
 {
 	int64_t limit, offset;
 	json_t *items;
@@ -316,7 +312,7 @@ static int h_plans_list(struct lab_req *rq, struct lab_resp *rs)
 	return r ? r : list_resp(rs, items, limit);
 }
 
-static int h_plan_get(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_plan_get(struct lab_req *rq, struct lab_resp *rs)
 {
 	return id_get(rq, rs, "plan", lab_store_plan_json);
 }
@@ -391,7 +387,7 @@ static int named_id(struct lab_req *rq, struct lab_resp *rs,
  * retry, results ingest, another process) is a commit, which moves
  * lab_store_generation(): a cached page is never served after a change.
  */
-static int h_jobs_list(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_jobs_list(struct lab_req *rq, struct lab_resp *rs)
 {
 	struct lab_job_filter f = { .state = -1 };
 	const char *state = lab_req_arg(rq, "state");
@@ -450,7 +446,7 @@ static int h_jobs_list(struct lab_req *rq, struct lab_resp *rs)
 	return cache_answer(rs, key, klen, gen);
 }
 
-static int h_job_get(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_job_get(struct lab_req *rq, struct lab_resp *rs)
 {
 	return id_get(rq, rs, "job", lab_store_job_json);
 }
@@ -504,7 +500,7 @@ static int job_action_args(struct lab_req *rq, struct lab_resp *rs, int64_t *id,
 	return r;
 }
 
-static int h_job_cancel(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_job_cancel(struct lab_req *rq, struct lab_resp *rs)
 {
 	char reason[512];
 	struct lab_job j;
@@ -536,7 +532,7 @@ static int h_job_cancel(struct lab_req *rq, struct lab_resp *rs)
 	return lab_store_job_json(rq->st, id, &rs->json);
 }
 
-static int h_job_retry(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_job_retry(struct lab_req *rq, struct lab_resp *rs)
 {
 	char reason[512];
 	struct lab_job j;
@@ -564,7 +560,7 @@ static int h_job_retry(struct lab_req *rq, struct lab_resp *rs)
 	return lab_store_job_json(rq->st, id, &rs->json);
 }
 
-static int h_job_log(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_job_log(struct lab_req *rq, struct lab_resp *rs)
 {
 	char gone[96], notfile[96];
 	struct lab_job j;
@@ -637,7 +633,7 @@ static int identity_check(struct lab_resp *rs, const struct job_identity *ji,
  * records straight into structs, before the store is touched; the write
  * transaction then only inserts.
  */
-static int h_results_post(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_results_post(struct lab_req *rq, struct lab_resp *rs)
 {
 	struct lab_results_body body;
 	struct job_identity ji;
@@ -769,7 +765,7 @@ clear_body:
 	return r;
 }
 
-static int h_results_get(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_results_get(struct lab_req *rq, struct lab_resp *rs)
 {
 	struct lab_result_filter f = { .verdict = -1 };
 	const char *verdict = lab_req_arg(rq, "verdict");
@@ -797,7 +793,7 @@ static int h_results_get(struct lab_req *rq, struct lab_resp *rs)
 
 /* ---- matrix, diffs --------------------------------------------------------- */
 
-static int h_matrix(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_matrix(struct lab_req *rq, struct lab_resp *rs)
 {
 	const char *name = lab_req_arg(rq, "kernel");
 	char key[CACHE_KEY_MAX];
@@ -843,7 +839,7 @@ static bool wants_text(struct lab_req *rq)
 	return acc && strstr(acc, "text/plain") && !strstr(acc, "application/json");
 }
 
-static int h_diffs(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_diffs(struct lab_req *rq, struct lab_resp *rs)
 {
 	const char *base = lab_req_arg(rq, "base"), *head = lab_req_arg(rq, "head");
 	const char *bp = lab_req_arg(rq, "base_plan"), *hp = lab_req_arg(rq, "head_plan");
@@ -897,7 +893,7 @@ static int h_diffs(struct lab_req *rq, struct lab_resp *rs)
 
 /* ---- tokens ------------------------------------------------------------------ */
 
-static int h_token_post(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_token_post(struct lab_req *rq, struct lab_resp *rs)
 {
 	char secret[LAB_TOKEN_HEX_LEN + 1];
 	const char *name, *scopes;
@@ -934,41 +930,8 @@ put_body:
 	return r;
 }
 
-static int h_not_found(struct lab_req *rq, struct lab_resp *rs)
+int lab_api_not_found(struct lab_req *rq, struct lab_resp *rs)
 {
 	return lab_fail(rs, -ENOENT, "no such endpoint: %.200s", rq->url);
 }
 
-#define P LAB_API_PREFIX
-const struct lab_route lab_api_routes[] = {
-	{ "GET",  P "/health",           h_health,        NULL },
-	{ "GET",  P "/kernels",          h_kernels_list,  NULL },
-	{ "POST", P "/kernels",          h_kernel_post,   "admin" },
-	{ "GET",  P "/kernels/{}",       h_kernel_get,    NULL },
-	{ "GET",  P "/targets",          h_targets_list,  NULL },
-	{ "GET",  P "/targets/{}",       h_target_get,    NULL },
-	{ "GET",  P "/cases",            h_cases_list,    NULL },
-	{ "POST", P "/cases",            h_cases_post,    "admin" },
-	{ "GET",  P "/cases/{}",         h_case_get,      NULL },
-	{ "GET",  P "/plans",            h_plans_list,    NULL },
-	{ "POST", P "/plans",            h_plan_post,     "admin" },
-	{ "GET",  P "/plans/{}",         h_plan_get,      NULL },
-	{ "GET",  P "/jobs",             h_jobs_list,     NULL },
-	{ "GET",  P "/jobs/{}",          h_job_get,       NULL },
-	{ "POST", P "/jobs/{}/cancel",   h_job_cancel,    "admin" },
-	{ "POST", P "/jobs/{}/retry",    h_job_retry,     "admin" },
-	{ "GET",  P "/jobs/{}/log",      h_job_log,       NULL },
-	{ "GET",  P "/results",          h_results_get,   NULL },
-	{ "POST", P "/results",          h_results_post,  "ingest" },
-	{ "GET",  P "/matrix",           h_matrix,        NULL },
-	{ "GET",  P "/diffs",            h_diffs,         NULL },
-	{ "GET",  P "/overview",         lab_api_dash_overview, NULL },
-	{ "POST", P "/tokens",           h_token_post,    "admin" },
-	{ "POST", P "/lava/callback",    lab_lava_callback_handle, NULL },
-	{ "GET",  P "/artifacts/{}/{}",  lab_lava_artifact_get, NULL },
-	{ "GET",  P "/patches",          lab_api_patch_list, NULL },
-	{ "POST", P "/patches",          lab_api_patch_post, "admin" },
-	{ "GET",  P "/patches/{}",       lab_api_patch_get,  NULL },
-	{ "GET",  P "/jobs/{}/prep-log", lab_api_job_prep_log, NULL },
-	{ NULL,   NULL,                  h_not_found,     NULL },
-};

@@ -68,6 +68,7 @@ struct lab_http {
 	struct MHD_Daemon *d;
 	const struct lab_config *cfg;
 	struct lab_sched *sched;
+	const struct lab_route *routes;	/* main.c's table (routes.c) */
 	struct store_pool pool;
 	struct offload off;		/* nthreads 0: every request inline */
 	char web_real[PATH_MAX];	/* realpath of web_dir, "" if missing */
@@ -542,7 +543,7 @@ static int run_api(struct lab_http *h, struct MHD_Connection *c, const char *url
 	char params[1024], *who = NULL;
 	int r;
 
-	for (rt = lab_api_routes; rt->method; rt++) {
+	for (rt = h->routes; rt->method; rt++) {
 		if (!route_match(rt->pattern, url, &rq, params, sizeof(params)))
 			continue;
 		path_seen = true;
@@ -801,7 +802,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
-		   struct lab_http **out)
+		   const struct lab_route *routes, struct lab_http **out)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	const union MHD_DaemonInfo *info;
@@ -813,6 +814,7 @@ int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
 		return -ENOMEM;
 	h->cfg = cfg;
 	h->sched = sched;
+	h->routes = routes;
 	pthread_mutex_init(&h->pool.lock, NULL);
 	pthread_cond_init(&h->pool.cond, NULL);
 	h->pool.db = cfg->db_path;

@@ -4,7 +4,8 @@
  *
  * Purpose: accept connections on 127.0.0.1, collect request bodies (up to
  * cfg->body_max; above -> 413 without reading further), route /api/...
- * requests through a const route table (api.c: lab_api_routes, ending in a
+ * requests through the const route table main.c passes (server/routes.c:
+ * lab_api_routes, ending in a
  * sentinel whose handler answers 404), check bearer tokens for routes that
  * need a scope, lend the handler a store connection from a small pool, and
  * turn what the handler left in struct lab_resp into an HTTP response.
@@ -77,13 +78,16 @@ struct lab_route {
 	const char *scope;	/* NULL = public, else "admin" or "ingest" */
 };
 
-/* the table (api.c); the last entry has method == NULL and answers 404 */
+/* the API's table (server/routes.c); the last entry has method == NULL
+ * and answers 404 */
 extern const struct lab_route lab_api_routes[];
 
 struct lab_http;
 
+/* serve @routes (a table like lab_api_routes: main.c passes it; kept by
+ * reference, so it must outlive the server) */
 int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
-		   struct lab_http **out);
+		   const struct lab_route *routes, struct lab_http **out);
 unsigned lab_http_port(struct lab_http *h);	/* the bound port */
 void lab_http_stop(struct lab_http *h);		/* NULL is a no-op */
 

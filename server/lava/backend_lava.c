@@ -790,6 +790,7 @@ static int lava_cancel(struct lab_run *run)
 
 const struct lab_backend lab_backend_lava = {
 	.name = "lava",
+	.uses_host_slots = false,
 	.start = lava_start,
 	.poll = lava_poll,
 	.cancel = lava_cancel,

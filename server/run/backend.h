@@ -35,6 +35,8 @@
 #ifndef LAB_BACKEND_H
 #define LAB_BACKEND_H
 
+#include <stdbool.h>
+
 #include "store.h"
 
 #define LAB_REASON_MAX 2048
@@ -60,6 +62,10 @@ struct lab_run {
 
 struct lab_backend {
 	const char *name;		/* matches lab_target.backend */
+	/* does a run take one of the host's QEMU slots (lab_sched_opts
+	 * host_slots)? true for a guest on this machine, false for a remote
+	 * lab (LAVA), whose jobs are bounded only by target concurrency */
+	bool uses_host_slots;
 	int (*start)(struct lab_run *run, char *reason);
 	enum lab_run_status (*poll)(struct lab_run *run, char *reason);
 	int (*cancel)(struct lab_run *run);

@@ -745,6 +745,7 @@ static int qemu_recover(const struct lab_job *job, const struct lab_config *cfg)
 
 const struct lab_backend lab_backend_qemu = {
 	.name = "qemu",
+	.uses_host_slots = true,
 	.start = qemu_start,
 	.poll = qemu_poll,
 	.cancel = qemu_cancel,

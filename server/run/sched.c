@@ -25,7 +25,6 @@
 #include "backend.h"
 #include "config.h"
 #include "log.h"
-#include "nightly.h"
 #include "sched.h"
 
 /* ------------------------------------------------------------------ */
@@ -173,6 +172,7 @@ struct lab_sched {
 	struct lab_store *st;
 	int host_slots;
 	int poll_ms;
+	lab_sched_tick_fn tick;		/* lab_sched_opts.tick, NULL = none */
 	struct active **act;
 	size_t nact, act_cap;
 	double last_pick;
@@ -446,7 +446,7 @@ static void start_job(struct lab_sched *s, int64_t id)
 		finish_job(s, a, LAB_RUN_INFRA, reason);
 		goto err_free_active;
 	}
-	a->local = !strcmp(a->be->name, "qemu");
+	a->local = a->be->uses_host_slots;
 	a->t_start = mono_s();
 	s->act[s->nact++] = a;
 	lab_info("sched: job %lld started on %s (%s, kernel %s, attempt %d/%d)",
@@ -520,13 +520,16 @@ static void pick_pass(struct lab_sched *s)
 	json_array_foreach(targets, i, v) {
 		const char *health = json_str(v, "health");
 		const char *backend = json_str(v, "backend");
+		const struct lab_backend *be;
 		json_int_t conc = json_integer_value(json_object_get(v, "concurrency"));
 
 		names[i].name = json_str(v, "name") ? json_str(v, "name") : "";
 		names[i].slot = (uint32_t)i;
 		slots[i].concurrency = conc > 0 ? (int)conc : 1;
 		slots[i].usable = !health || (strcmp(health, "retired") && strcmp(health, "bad"));
-		slots[i].local = !backend || !strcmp(backend, "qemu");
+		be = backend ? lab_backend_find(backend) : NULL;
+		/* no backend named: the default, QEMU; an unknown one: none */
+		slots[i].local = !backend || (be && be->uses_host_slots);
 		if (!slots[i].local && slots[i].usable)
 			s->have_remote = true;
 	}
@@ -585,8 +588,8 @@ static void *sched_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		if (stop)
 			break;
-		/* nightly.c: due nightlies become plans (at most once a second) */
-		if (lab_nightly_tick(s->st, s->cfg) > 0)
+		/* main.c's hook (the nightly: due nightlies become plans) */
+		if (s->tick && s->tick(s->st, s->cfg) > 0)
 			kicked = true;
 		if (kicked || finished || mono_s() - s->last_pick > SCHED_PICK_EVERY_MS / 1e3) {
 			pick_pass(s);
@@ -654,6 +657,7 @@ int lab_sched_start(const struct lab_config *cfg,
 	s->host_slots = opts && opts->host_slots > 0 ? opts->host_slots
 						     : lab_sched_host_slots();
 	s->poll_ms = opts && opts->poll_ms > 0 ? opts->poll_ms : 200;
+	s->tick = opts ? opts->tick : NULL;
 	ret = lab_store_open(opts && opts->db_path ? opts->db_path : cfg->db_path,
 			     opts && opts->schema_dir ? opts->schema_dir : cfg->schema_dir,
 			     &s->st);

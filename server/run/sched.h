@@ -89,11 +89,20 @@ int lab_sched_host_slots(void);
 struct lab_config;
 struct lab_sched;
 
+struct lab_store;
+typedef int (*lab_sched_tick_fn)(struct lab_store *st, const struct lab_config *cfg);
+
 struct lab_sched_opts {
 	const char *db_path;	/* the store the thread opens for itself */
 	const char *schema_dir;
 	int host_slots;		/* 0 = lab_sched_host_slots() */
 	int poll_ms;		/* pass interval, 0 = 200 ms */
+	/*
+	 * Called on the scheduler thread once per pass, before picking, with
+	 * the thread's store (main.c: lab_nightly_tick, which turns due
+	 * nightlies into plans). > 0: it queued jobs, pick now. NULL = none.
+	 */
+	lab_sched_tick_fn tick;
 };
 
 /* open the thread's store, recover, start the thread */

@@ -106,7 +106,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	lab_store_close(st);
 	for (int64_t id = 1; id <= 8; id++)
 		lab_lava_pending_add("fuzzlab", id);
-	r = lab_http_start(&cfg, NULL, &http);
+	r = lab_http_start(&cfg, NULL, lab_api_routes, &http);
 	if (r)
 		FZ_BUG("lab_http_start: %d", r);
 	port = lab_http_port(http);

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * routes.c - the API's route table: which handler answers which request.
+ *
+ * Purpose: the one place that ties URLs to the handlers of http/ (one file
+ * per resource), flows/ (patches) and lava/ (LAVA's callback, artifacts).
+ * main.c hands it to the HTTP layer (lab_http_start()); http.c knows no
+ * route of its own. docs/openapi.yaml documents the same routes (stage
+ * 25-api compares the two).
+ *
+ * Invariants: patterns are matched in order; "{}" is one path segment; the
+ * last entry is the sentinel (method NULL) whose handler answers 404. A
+ * scope ("admin", "ingest") means the route needs a bearer token with it.
+ */
+#include <stddef.h>
+
+#include "api.h"
+#include "api_dash.h"
+#include "api_patch.h"
+#include "http.h"
+#include "lava_artifacts.h"
+#include "lava_callback.h"
+
+#define P LAB_API_PREFIX
+const struct lab_route lab_api_routes[] = {
+	{ "GET",  P "/health",           lab_api_health,        NULL },
+	{ "GET",  P "/kernels",          lab_api_kernels_list,  NULL },
+	{ "POST", P "/kernels",          lab_api_kernel_post,   "admin" },
+	{ "GET",  P "/kernels/{}",       lab_api_kernel_get,    NULL },
+	{ "GET",  P "/targets",          lab_api_targets_list,  NULL },
+	{ "GET",  P "/targets/{}",       lab_api_target_get,    NULL },
+	{ "GET",  P "/cases",            lab_api_cases_list,    NULL },
+	{ "POST", P "/cases",            lab_api_cases_post,    "admin" },
+	{ "GET",  P "/cases/{}",         lab_api_case_get,      NULL },
+	{ "GET",  P "/plans",            lab_api_plans_list,    NULL },
+	{ "POST", P "/plans",            lab_api_plan_post,     "admin" },
+	{ "GET",  P "/plans/{}",         lab_api_plan_get,      NULL },
+	{ "GET",  P "/jobs",             lab_api_jobs_list,     NULL },
+	{ "GET",  P "/jobs/{}",          lab_api_job_get,       NULL },
+	{ "POST", P "/jobs/{}/cancel",   lab_api_job_cancel,    "admin" },
+	{ "POST", P "/jobs/{}/retry",    lab_api_job_retry,     "admin" },
+	{ "GET",  P "/jobs/{}/log",      lab_api_job_log,       NULL },
+	{ "GET",  P "/results",          lab_api_results_get,   NULL },
+	{ "POST", P "/results",          lab_api_results_post,  "ingest" },
+	{ "GET",  P "/matrix",           lab_api_matrix,        NULL },
+	{ "GET",  P "/diffs",            lab_api_diffs,         NULL },
+	{ "GET",  P "/overview",         lab_api_dash_overview, NULL },
+	{ "POST", P "/tokens",           lab_api_token_post,    "admin" },
+	{ "POST", P "/lava/callback",    lab_lava_callback_handle, NULL },
+	{ "GET",  P "/artifacts/{}/{}",  lab_lava_artifact_get, NULL },
+	{ "GET",  P "/patches",          lab_api_patch_list, NULL },
+	{ "POST", P "/patches",          lab_api_patch_post, "admin" },
+	{ "GET",  P "/patches/{}",       lab_api_patch_get,  NULL },
+	{ "GET",  P "/jobs/{}/prep-log", lab_api_job_prep_log, NULL },
+	{ NULL,   NULL,                  lab_api_not_found,     NULL },
+};
