@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * store_jobs.c - jobs and plans: creation, the state machine, lists (store.h; shared helpers: store_int.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <jansson.h>
+
+#include "jsonbuf.h"
+#include "log.h"
+#include "match.h"
+#include "model.h"
+#include "store.h"
+#include "store_int.h"
+
+/* ---- jobs ------------------------------------------------------------------- */
+
+int lab_store_job_create(struct lab_store *st, struct lab_job *j)
+{
+	sqlite3_stmt *s = store_stmt(st, S_JOB_INSERT);
+	int r;
+
+	if (!s)
+		return -EIO;
+	if (!j || j->kernel_id <= 0 || j->target_id <= 0 || j->priority < -1000 ||
+	    j->priority > 1000 || j->max_attempts < 0 || j->timeout_s < 0 ||
+	    j->repeat < 0 || !j->backend)
+		return -EINVAL;
+	store_bind_id(s, 1, j->plan_id);
+	sqlite3_bind_int64(s, 2, j->kernel_id);
+	sqlite3_bind_int64(s, 3, j->target_id);
+	sqlite3_bind_int(s, 4, j->priority);
+	sqlite3_bind_int(s, 5, j->max_attempts ? j->max_attempts : 3);
+	sqlite3_bind_int(s, 6, j->timeout_s ? j->timeout_s : 600);
+	sqlite3_bind_int(s, 7, j->repeat ? j->repeat : 1);
+	store_bind_text(s, 8, j->case_filter);
+	store_bind_text(s, 9, j->backend);
+	r = store_exec_stmt(st, s, "job create");
+	if (!r) {
+		j->id = sqlite3_last_insert_rowid(st->db);
+		j->state = LAB_JOB_QUEUED;
+	}
+	return r;
+}
+
+int lab_store_job_get(struct lab_store *st, int64_t id, struct lab_job *out)
+{
+	return store_row_struct(st, store_stmt_by_id(st, S_JOB_GET, id), &store_job_layout, out);
+}
+
+int lab_store_job_json(struct lab_store *st, int64_t id, json_t **out)
+{
+	return store_row_one(st, store_stmt_by_id(st, S_JOB_GET_JSON, id), out, "job get");
+}
+
+static bool transition_legal(enum lab_job_state from, enum lab_job_state to)
+{
+	switch (from) {
+	case LAB_JOB_QUEUED:
+		return to == LAB_JOB_SCHEDULED || to == LAB_JOB_CANCELED;
+	case LAB_JOB_SCHEDULED:
+		return to == LAB_JOB_RUNNING || to == LAB_JOB_QUEUED ||
+		       to == LAB_JOB_CANCELED;
+	case LAB_JOB_RUNNING:
+		return to == LAB_JOB_COMPLETE || to == LAB_JOB_INCOMPLETE ||
+		       to == LAB_JOB_CANCELED;
+	case LAB_JOB_INCOMPLETE:
+		return to == LAB_JOB_QUEUED;
+	case LAB_JOB_COMPLETE:
+	case LAB_JOB_CANCELED:
+		return false;
+	}
+	return false;
+}
+
+static int job_state(struct lab_store *st, int64_t id, int *state)
+{
+	sqlite3_stmt *s = store_stmt(st, S_JOB_STATE);
+	int rc, r = 0;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*state = sqlite3_column_int(s, 0);
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : store_db_err(st, rc, "job state");
+	store_done(s);
+	return r;
+}
+
+/*
+ * The outcome of a conditional UPDATE of job @id whose store_exec_stmt() gave
+ * @r: 0 when it changed the job; when it changed nothing, -ENOENT if there
+ * is no such job, else @refused (the job was not in the state required).
+ */
+static int job_update_result(struct lab_store *st, int64_t id, int r, int refused)
+{
+	int cur;
+
+	if (r)
+		return r;
+	if (sqlite3_changes(st->db) == 1)
+		return 0;
+	r = job_state(st, id, &cur);
+	return r ? r : refused;
+}
+
+/* the CAS itself; -EAGAIN when the state was not @from (-ENOENT: no job) */
+static int job_cas(struct lab_store *st, int64_t id, enum lab_job_state from,
+		   enum lab_job_state to, const char *reason)
+{
+	sqlite3_stmt *s = store_stmt(st, S_JOB_TRANSITION);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, from);
+	sqlite3_bind_int(s, 3, to);
+	store_bind_text(s, 4, reason);
+	return job_update_result(st, id, store_exec_stmt(st, s, "job transition"), -EAGAIN);
+}
+
+int lab_store_job_transition(struct lab_store *st, int64_t id,
+			     enum lab_job_state from, enum lab_job_state to,
+			     const char *reason)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((unsigned)from > LAB_JOB_CANCELED || (unsigned)to > LAB_JOB_CANCELED ||
+	    !transition_legal(from, to))
+		return -EINVAL;
+	if (to != LAB_JOB_COMPLETE)
+		return job_cas(st, id, from, to, reason);
+	/* complete: the job's results become the latest, atomically */
+	r = store_tx(st, S_BEGIN_IMM);
+	if (r)
+		return r;
+	r = job_cas(st, id, from, to, reason);
+	if (r)
+		goto rollback_tx;
+	s = store_stmt(st, S_LATEST_REFRESH);
+	if (!s) {
+		r = -EIO;
+		goto rollback_tx;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	r = store_exec_stmt(st, s, "latest refresh");
+	if (r)
+		goto rollback_tx;
+	r = store_tx(st, S_COMMIT);
+	if (r)
+		goto rollback_tx;
+	return 0;
+rollback_tx:
+	store_rollback(st);
+	return r;
+}
+
+int lab_store_job_retry(struct lab_store *st, int64_t id, const char *reason)
+{
+	sqlite3_stmt *s = store_stmt(st, S_JOB_RETRY);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, reason);
+	/* not incomplete: retry is not a legal move (-EINVAL) */
+	return job_update_result(st, id, store_exec_stmt(st, s, "job retry"), -EINVAL);
+}
+
+int lab_store_job_set_backend(struct lab_store *st, int64_t id,
+			      const char *backend_job_id, const char *log_path)
+{
+	sqlite3_stmt *s = store_stmt(st, S_JOB_SET_BACKEND);
+	int r;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, backend_job_id);
+	store_bind_text(s, 3, log_path);
+	r = store_exec_stmt(st, s, "job set backend");
+	if (!r && sqlite3_changes(st->db) == 0)
+		r = -ENOENT;
+	return r;
+}
+
+int lab_store_job_next(struct lab_store *st, struct lab_job *out)
+{
+	return store_row_struct(st, store_stmt(st, S_JOB_NEXT), &store_job_layout, out);
+}
+
+int lab_store_jobs_in_state(struct lab_store *st, enum lab_job_state state,
+			    int64_t *ids, size_t max, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_JOBS_IN_STATE);
+	int rc, r = 0;
+
+	*n = 0;
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int(s, 1, state);
+	sqlite3_bind_int64(s, 2, (int64_t)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
+		ids[(*n)++] = sqlite3_column_int64(s, 0);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = store_db_err(st, rc, "jobs in state");
+	store_done(s);
+	return r;
+}
+
+int lab_store_jobs_recover(struct lab_store *st, int *recovered)
+{
+	int r, n = 0;
+
+	r = store_tx(st, S_BEGIN_IMM);
+	if (r)
+		return r;
+	/* never started: back to the queue */
+	r = store_exec_sql(st, "UPDATE jobs SET state = 0, reason = 'server restarted before the job started', "
+		     "updated_at = " NOW " WHERE state = 1", "recover scheduled");
+	if (r)
+		goto rollback_tx;
+	n += sqlite3_changes(st->db);
+	/* running: incomplete, and requeued while attempts remain */
+	r = store_exec_sql(st, "UPDATE jobs SET state = CASE WHEN attempts < max_attempts THEN 0 ELSE 4 END, "
+		     "reason = 'server restarted while the job ran', "
+		     "finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE " NOW " END, "
+		     "started_at = CASE WHEN attempts < max_attempts THEN NULL ELSE started_at END, "
+		     "updated_at = " NOW " WHERE state = 2", "recover running");
+	if (r)
+		goto rollback_tx;
+	n += sqlite3_changes(st->db);
+	r = store_tx(st, S_COMMIT);
+	if (r)
+		goto rollback_tx;
+	if (recovered)
+		*recovered = n;
+	return 0;
+rollback_tx:
+	store_rollback(st);
+	return r;
+}
+
+static sqlite3_stmt *jobs_list_stmt(struct lab_store *st, unsigned mask)
+{
+	static const char *const where[JOB_FILTERS] = {
+		" AND j.state = ?1", " AND j.kernel_id = ?2", " AND j.target_id = ?3",
+		" AND j.plan_id = ?4", " AND j.id < ?5",
+	};
+
+	return store_filtered_stmt(st, st->jobs_list, mask,
+		"SELECT j.id, j.plan_id, k.name AS kernel, t.name AS target, j.state, "
+		"j.priority, j.attempts, j.max_attempts, j.backend, j.backend_job_id, j.reason, "
+		"j.created_at, j.started_at, j.finished_at "
+		"FROM jobs j JOIN kernels k ON k.id = j.kernel_id "
+		"JOIN targets t ON t.id = j.target_id WHERE 1",
+		where, JOB_FILTERS, " ORDER BY j.id DESC LIMIT ?6 OFFSET ?7");
+}
+
+int lab_store_jobs_list(struct lab_store *st, const struct lab_job_filter *f,
+			json_t **out)
+{
+	unsigned mask = (f->state >= 0) | (f->kernel_id > 0) << 1 |
+			(f->target_id > 0) << 2 | (f->plan_id > 0) << 3 |
+			(f->before_id > 0) << 4;
+	sqlite3_stmt *s = jobs_list_stmt(st, mask);
+
+	if (!s)
+		return -EIO;
+	if (f->state >= 0)
+		sqlite3_bind_int(s, 1, f->state);
+	store_bind_id(s, 2, f->kernel_id);
+	store_bind_id(s, 3, f->target_id);
+	store_bind_id(s, 4, f->plan_id);
+	store_bind_id(s, 5, f->before_id);
+	sqlite3_bind_int64(s, 6, f->limit > 0 ? f->limit : 50);
+	sqlite3_bind_int64(s, 7, f->offset > 0 ? f->offset : 0);
+	return store_rows_json(st, s, out, "jobs list");
+}
+
+/* ---- plans ---------------------------------------------------------------- */
+
+static int int_field(json_t *o, const char *key, int def, int lo, int hi,
+		     int *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v)) {
+		*out = def;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < lo ||
+	    json_integer_value(v) > hi) {
+		snprintf(err, errlen, "\"%s\" must be an integer %d..%d", key, lo, hi);
+		return -EINVAL;
+	}
+	*out = (int)json_integer_value(v);
+	return 0;
+}
+
+static bool valid_filter(const char *f)
+{
+	size_t l = strlen(f);
+
+	return l > 0 && l <= 512 &&
+	       strspn(f, "abcdefghijklmnopqrstuvwxyz0123456789_.-*,") == l;
+}
+
+static bool has_id(json_t *arr, json_int_t id)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(arr, i, t)
+		if (json_integer_value(json_object_get(t, "id")) == id)
+			return true;
+	return false;
+}
+
+/*
+ * A plan's "targets": each entry is a target name or, when no target has
+ * that name, a match expression of sched.h (e.g. "tag=vtd", "driver=amd-*",
+ * "*"). A name that is not a valid expression -> -ENOENT; an expression
+ * that matches nothing -> -EINVAL. Result: target objects, without repeats.
+ */
+static int resolve_targets(struct lab_store *st, json_t *targets, json_t **out,
+			   char *err, size_t errlen)
+{
+	json_t *all = json_array(), *every = NULL, *v, *t;
+	size_t i, k;
+	int r = 0;
+
+	if (!all)
+		return -ENOMEM;
+	json_array_foreach(targets, i, v) {
+		const char *name = json_string_value(v);
+		int hits = 0;
+
+		r = lab_store_target_json(st, name, &t);
+		if (r == 0) {
+			if (!has_id(all, json_integer_value(json_object_get(t, "id"))))
+				json_array_append(all, t);
+			json_decref(t);
+			continue;
+		}
+		if (r != -ENOENT)
+			goto put_all;
+		/* a plain word is a name; only "=", a glob or "all" make an expression */
+		if (strpbrk(name, "=*?[") == NULL && strcmp(name, "all") != 0) {
+			snprintf(err, errlen, "unknown target '%.64s'", name);
+			r = -ENOENT;
+			goto put_all;
+		}
+		if (lab_sched_match_check(name) != 0) {
+			snprintf(err, errlen, "unknown target '%.64s' (and not a match "
+				 "expression)", name);
+			r = -ENOENT;
+			goto put_all;
+		}
+		if (!every && (r = lab_store_targets_list(st, &every)))
+			goto put_all;
+		json_array_foreach(every, k, t) {
+			struct lab_target tt;
+			int m;
+
+			r = lab_store_target_get_id(st, json_integer_value(json_object_get(t, "id")), &tt);
+			if (r)
+				goto put_all;
+			m = lab_sched_match(name, &tt);
+			lab_target_clear(&tt);
+			if (m < 0) {
+				r = m;
+				goto put_all;
+			}
+			if (m == 1) {
+				hits++;
+				if (!has_id(all, json_integer_value(json_object_get(t, "id"))))
+					json_array_append(all, t);
+			}
+		}
+		if (!hits) {
+			snprintf(err, errlen, "targets[%zu] '%.64s' matches no usable target", i, name);
+			r = -EINVAL;
+			goto put_all;
+		}
+	}
+	json_decref(every);
+	*out = all;
+	return 0;
+put_all:
+	json_decref(every);
+	json_decref(all);
+	return r;
+}
+
+int lab_store_plan_create_ex(struct lab_store *st, json_t *plan,
+			     const char *created_by, int64_t *plan_id,
+			     int *njobs, char *err, size_t errlen)
+{
+	static const char *const kinds[] = { "nightly", "patch", "manual", NULL };
+	json_t *kernels, *targets, *all = NULL, *v;
+	const char *kind, *name, *cases;
+	int repeat, priority, max_attempts, timeout_s, jobs = 0, r;
+	char dummy[8], *spec = NULL;
+	sqlite3_stmt *s;
+	int64_t pid;
+	size_t i, k;
+	bool kind_ok = false;
+
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (!json_is_object(plan)) {
+		snprintf(err, errlen, "a plan is a JSON object");
+		return -EINVAL;
+	}
+	kind = json_string_value(json_object_get(plan, "kind"));
+	for (i = 0; kind && kinds[i]; i++)
+		kind_ok |= strcmp(kind, kinds[i]) == 0;
+	if (!kind_ok) {
+		snprintf(err, errlen, "\"kind\" must be nightly, patch or manual");
+		return -EINVAL;
+	}
+	v = json_object_get(plan, "name");
+	name = json_string_value(v);
+	if ((v && !json_is_null(v) && !name) || (name && strlen(name) > 200)) {
+		snprintf(err, errlen, "\"name\" must be a string of at most 200 bytes");
+		return -EINVAL;
+	}
+	v = json_object_get(plan, "cases");
+	cases = json_string_value(v);
+	if ((v && !json_is_null(v) && !cases) || (cases && !valid_filter(cases))) {
+		snprintf(err, errlen, "\"cases\" must be a filter of [a-z0-9_.*,-] (1-512 chars)");
+		return -EINVAL;
+	}
+	kernels = json_object_get(plan, "kernels");
+	if (!json_is_array(kernels) || json_array_size(kernels) == 0 ||
+	    json_array_size(kernels) > 64) {
+		snprintf(err, errlen, "\"kernels\" must be an array of 1-64 kernel names");
+		return -EINVAL;
+	}
+	json_array_foreach(kernels, i, v) {
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "\"kernels\"[%zu] is not a string", i);
+			return -EINVAL;
+		}
+	}
+	targets = json_object_get(plan, "targets");
+	if (targets && !json_is_null(targets) &&
+	    (!json_is_array(targets) || json_array_size(targets) == 0 ||
+	     json_array_size(targets) > 256)) {
+		snprintf(err, errlen, "\"targets\" must be an array of 1-256 target names");
+		return -EINVAL;
+	}
+	json_array_foreach(targets, i, v) {
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "\"targets\"[%zu] is not a string", i);
+			return -EINVAL;
+		}
+	}
+	if ((r = int_field(plan, "repeat", 1, 1, 1000, &repeat, err, errlen)) ||
+	    (r = int_field(plan, "priority", 0, -1000, 1000, &priority, err, errlen)) ||
+	    (r = int_field(plan, "max_attempts", 3, 1, 10, &max_attempts, err, errlen)) ||
+	    (r = int_field(plan, "timeout_s", 600, 10, 86400, &timeout_s, err, errlen)))
+		return r;
+	spec = json_dumps(plan, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!spec)
+		return -ENOMEM;
+
+	r = store_tx(st, S_BEGIN_IMM);
+	if (r)
+		goto free_spec;
+	s = store_stmt(st, S_PLAN_INSERT);
+	if (!s) {
+		r = -EIO;
+		goto rollback_tx;
+	}
+	store_bind_text(s, 1, name);
+	store_bind_text(s, 2, kind);
+	store_bind_text(s, 3, spec);
+	store_bind_text(s, 4, cases);
+	sqlite3_bind_int(s, 5, repeat);
+	sqlite3_bind_int(s, 6, priority);
+	store_bind_text(s, 7, created_by);
+	r = store_exec_stmt(st, s, "plan insert");
+	if (r)
+		goto rollback_tx;
+	pid = sqlite3_last_insert_rowid(st->db);
+
+	/* the target set: named ones, or every target that is not retired */
+	if (targets && !json_is_null(targets)) {
+		r = resolve_targets(st, targets, &all, err, errlen);
+		if (r)
+			goto rollback_tx;
+	} else {
+		r = lab_store_targets_list(st, &all);
+		if (r)
+			goto rollback_tx;
+	}
+	json_array_foreach(kernels, k, v) {
+		struct lab_kernel kern;
+		json_t *t;
+
+		r = lab_store_kernel_get(st, json_string_value(v), &kern);
+		if (r == -ENOENT)
+			snprintf(err, errlen, "unknown kernel '%s'", json_string_value(v));
+		if (r)
+			goto rollback_tx;
+		json_array_foreach(all, i, t) {
+			const char *health = json_string_value(json_object_get(t, "health"));
+			const char *arch = json_string_value(json_object_get(t, "arch"));
+			struct lab_job j = {
+				.plan_id = pid, .kernel_id = kern.id,
+				.target_id = json_integer_value(json_object_get(t, "id")),
+				.priority = priority, .max_attempts = max_attempts,
+				.timeout_s = timeout_s, .repeat = repeat,
+				.case_filter = (char *)cases,
+				.backend = (char *)json_string_value(json_object_get(t, "backend")),
+			};
+
+			if ((health && strcmp(health, "retired") == 0) ||
+			    !arch || strcmp(arch, kern.arch) != 0)
+				continue;
+			r = lab_store_job_create(st, &j);
+			if (r) {
+				lab_kernel_clear(&kern);
+				goto rollback_tx;
+			}
+			jobs++;
+		}
+		lab_kernel_clear(&kern);
+	}
+	if (jobs == 0) {
+		snprintf(err, errlen, "no job: no (kernel, target) pair with the same arch "
+			 "and a target that is not retired");
+		r = -EINVAL;
+		goto rollback_tx;
+	}
+	r = store_tx(st, S_COMMIT);
+	if (r)
+		goto rollback_tx;
+	json_decref(all);
+	free(spec);
+	if (plan_id)
+		*plan_id = pid;
+	if (njobs)
+		*njobs = jobs;
+	return 0;
+rollback_tx:
+	json_decref(all);
+	store_rollback(st);
+free_spec:
+	free(spec);
+	return r;
+}
+
+int lab_store_plan_create(struct lab_store *st, json_t *plan, int64_t *plan_id)
+{
+	return lab_store_plan_create_ex(st, plan, NULL, plan_id, NULL, NULL, 0);
+}
+
+int lab_store_plans_list(struct lab_store *st, int64_t limit, int64_t offset,
+			 json_t **out)
+{
+	sqlite3_stmt *s = store_stmt(st, S_PLANS_LIST);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, limit > 0 ? limit : 50);
+	sqlite3_bind_int64(s, 2, offset > 0 ? offset : 0);
+	return store_rows_json(st, s, out, "plans list");
+}
+
+int lab_store_plan_json(struct lab_store *st, int64_t id, json_t **out)
+{
+	sqlite3_stmt *s;
+	json_t *plan, *states;
+	int rc, r;
+
+	r = store_row_one(st, store_stmt_by_id(st, S_PLAN_GET, id), &plan, "plan get");
+	if (r)
+		return r;
+	s = store_stmt(st, S_PLAN_JOBS);
+	if (!s) {
+		json_decref(plan);
+		return -EIO;
+	}
+	states = json_object();
+	for (int i = LAB_JOB_QUEUED; i <= LAB_JOB_CANCELED; i++)
+		json_object_set_new(states, lab_job_state_name(i), json_integer(0));
+	sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_object_set_new(states, lab_job_state_name(sqlite3_column_int(s, 0)),
+				    json_integer(sqlite3_column_int64(s, 1)));
+	r = rc == SQLITE_DONE ? 0 : store_db_err(st, rc, "plan jobs");
+	store_done(s);
+	json_object_set_new(plan, "jobs", states);
+	if (r) {
+		json_decref(plan);
+		return r;
+	}
+	*out = plan;
+	return 0;
+}
+
