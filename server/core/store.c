@@ -27,9 +27,7 @@
 #include <sys/stat.h>
 #include <sqlite3.h>
 
-#include "jsonbuf.h"
 #include "log.h"
-#include "match.h"
 #include "model.h"
 #include "store.h"
 #include "store_int.h"
@@ -1030,3 +1028,19 @@ int lab_store_pragma(struct lab_store *st, const char *name, long value)
 	return -EINVAL;
 }
 
+/* ---- transactions for code above the store ------------------------------ */
+
+int lab_store_tx_begin(struct lab_store *st)
+{
+	return store_tx(st, S_BEGIN_IMM);
+}
+
+int lab_store_tx_commit(struct lab_store *st)
+{
+	return store_tx(st, S_COMMIT);
+}
+
+void lab_store_tx_rollback(struct lab_store *st)
+{
+	store_rollback(st);
+}

@@ -60,8 +60,19 @@ int lab_store_target_get_id(struct lab_store *st, int64_t id, struct lab_target 
 /* cases: the catalogue as the agent lists it (agent -l -j), upserted */
 int lab_store_cases_import(struct lab_store *st, json_t *catalogue);
 
-/* plans: kind nightly|patch|manual; creates one job per kernel x target */
-int lab_store_plan_create(struct lab_store *st, json_t *plan, int64_t *plan_id);
+/* plans: the expansion of a JSON plan into jobs is plan.h's */
+int lab_store_plan_insert(struct lab_store *st, const char *name, const char *kind,
+			  const char *spec, const char *cases, int repeat,
+			  int priority, const char *created_by, int64_t *plan_id);
+
+/*
+ * One write transaction (BEGIN IMMEDIATE .. COMMIT) around several store
+ * calls, for code above the store that must write all or nothing (plan.c).
+ * _rollback is a no-op outside a transaction.
+ */
+int lab_store_tx_begin(struct lab_store *st);
+int lab_store_tx_commit(struct lab_store *st);
+void lab_store_tx_rollback(struct lab_store *st);
 
 /* jobs */
 int lab_store_job_create(struct lab_store *st, struct lab_job *j);	/* sets j->id */
@@ -106,18 +117,7 @@ int lab_store_cases_list(struct lab_store *st, json_t **out);
 int lab_store_case_json(struct lab_store *st, const char *case_id, json_t **out);
 int lab_store_cases_import_ex(struct lab_store *st, json_t *catalogue,
 			      int *imported, char *err, size_t errlen);
-/*
- * Plan JSON: {"kind": "nightly|patch|manual", "name": "...",
- *   "kernels": ["6.1", ...], "targets": ["q35-vtd", "tag=vtd", ...] (names,
- *   or match expressions of sched.h where no target has that name; absent =
- *   every target not retired), "cases": "filter", "repeat": 1, "priority": 0,
- *   "max_attempts": 3, "timeout_s": 600}
- * One job per kernel x target of the same arch (others are skipped);
- * -EINVAL if that leaves none. All in one transaction.
- */
-int lab_store_plan_create_ex(struct lab_store *st, json_t *plan,
-			     const char *created_by, int64_t *plan_id,
-			     int *njobs, char *err, size_t errlen);
+/* lab_store_plan_create_ex(): plan.h */
 int lab_store_plans_list(struct lab_store *st, int64_t limit, int64_t offset,
 			 json_t **out);
 int lab_store_plan_json(struct lab_store *st, int64_t id, json_t **out);

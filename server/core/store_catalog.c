@@ -9,9 +9,7 @@
 #include <sqlite3.h>
 #include <jansson.h>
 
-#include "jsonbuf.h"
 #include "log.h"
-#include "match.h"
 #include "model.h"
 #include "store.h"
 #include "store_int.h"

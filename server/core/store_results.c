@@ -12,7 +12,6 @@
 
 #include "jsonbuf.h"
 #include "log.h"
-#include "match.h"
 #include "model.h"
 #include "store.h"
 #include "store_int.h"

@@ -21,6 +21,7 @@
 #include "diff.h"
 #include "log.h"
 #include "nightly.h"
+#include "plan.h"
 #include "proc.h"
 
 #define NIGHTLY_KEEP_RUNS 60

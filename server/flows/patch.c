@@ -20,6 +20,7 @@
 #include "diff.h"
 #include "log.h"
 #include "patch.h"
+#include "plan.h"
 
 #define PATCH_DIR "patches"
 #define NAME_MAX_LEN 64

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "diff.h"
 #include "log.h"
+#include "plan.h"
 #include "record.h"
 #include "respcache.h"
 #include "sched.h"

@@ -6,6 +6,7 @@
  */
 #include "diff.h"
 #include "helpers.h"
+#include "plan.h"
 #include "record.h"
 
 /* store @n results as one complete job of kernel @k on target 0 */

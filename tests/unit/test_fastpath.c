@@ -17,6 +17,7 @@
 #include "diff.h"
 #include "helpers.h"
 #include "jsonbuf.h"
+#include "plan.h"
 #include "record.h"
 #include "respcache.h"
 

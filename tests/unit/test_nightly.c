@@ -11,6 +11,7 @@
 
 #include "helpers.h"
 #include "nightly.h"
+#include "plan.h"
 
 static time_t utc(int y, int mo, int d, int h, int mi)
 {

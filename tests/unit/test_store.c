@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "helpers.h"
+#include "plan.h"
 
 static void write_file(const char *path, const char *text)
 {
