@@ -5,6 +5,8 @@
 # README names as leaf files ("Leaf files: ...") include nothing of the
 # server but each other and include/, and only C library headers.
 # server/main.c and server/routes.c (the top) may include every folder.
+# A README line "Owner: FILE NAME..." says that only FILE (and the file
+# defining NAME) may call NAME anywhere under server/ and cli/.
 #
 # usage: tests/check-layers.py [TOP]   prints one line per violation,
 # exits 1 when there is one, 0 otherwise (and says how many files it read).
@@ -72,6 +74,28 @@ for name, d in sorted(folders.items()):
             elif owner != "include" and owner not in allowed:
                 bad.append('%s: includes "%s" from %s/, but %s/README.md allows only: %s'
                            % (rel, hdr, owner, os.path.relpath(d, top), " ".join(sorted(allowed))))
+# owners: "Owner: jobstate.c lab_store_job_transition ..."
+allsrc = []
+for name, d in sorted(folders.items()):
+    allsrc += [os.path.join(d, f) for f in sorted(os.listdir(d)) if f.endswith(".c")]
+allsrc += [os.path.join(top, "server", f) for f in sorted(os.listdir(os.path.join(top, "server")))
+           if f.endswith(".c")]
+for name, d in sorted(folders.items()):
+    try:
+        text = open(os.path.join(d, "README.md")).read()
+    except OSError:
+        continue
+    for owner, names in re.findall(r"^Owner: (\S+) (.*)$", text, re.M):
+        for fn in names.split():
+            call = re.compile(r"(?<![\w.>])%s\s*\(" % re.escape(fn))
+            define = re.compile(r"^[a-z][\w \t\*]*\b%s\(" % re.escape(fn), re.M)
+            for path in allsrc:
+                src = open(path).read()
+                if os.path.basename(path) == owner or define.search(src):
+                    continue
+                if call.search(src):
+                    bad.append("%s: calls %s, which only %s may call (%s/README.md)"
+                               % (os.path.relpath(path, top), fn, owner, name))
 for b in bad:
     print(b)
 print("check-layers: %d files, %d violation(s)" % (nfiles, len(bad)))

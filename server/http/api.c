@@ -20,6 +20,8 @@
 #include "auth.h"
 #include "config.h"
 #include "diff.h"
+#include "ingest.h"
+#include "jobstate.h"
 #include "log.h"
 #include "plan.h"
 #include "record.h"
@@ -521,7 +523,7 @@ int lab_api_job_cancel(struct lab_req *rq, struct lab_resp *rs)
 	r = lab_sched_cancel(rq->sched, rq->st, id, reason);
 	if (r == -EOPNOTSUPP && !rq->sched)
 		/* no scheduler in this process: nothing runs here, just record it */
-		r = lab_store_job_transition(rq->st, id, j.state, LAB_JOB_CANCELED, reason);
+		r = lab_job_cancel(rq->st, id, j.state, reason);
 	lab_job_clear(&j);
 	if (r == -EAGAIN)
 		return lab_fail(rs, r, "job %lld changed state meanwhile; retry", (long long)id);
@@ -543,7 +545,7 @@ int lab_api_job_retry(struct lab_req *rq, struct lab_resp *rs)
 	r = job_action_args(rq, rs, &id, reason, sizeof(reason), "retry requested");
 	if (r)
 		return r;
-	r = lab_store_job_retry(rq->st, id, reason);
+	r = lab_job_retry(rq->st, id, reason);
 	if (r == -ENOENT)
 		return lab_fail(rs, r, "unknown job %lld", (long long)id);
 	if (r == -EINVAL) {
@@ -586,49 +588,6 @@ int lab_api_job_log(struct lab_req *rq, struct lab_resp *rs)
 
 /* ---- results ------------------------------------------------------------- */
 
-/* what a job runs: its target's name and its kernel's release ("" unknown) */
-struct job_identity {
-	char target[65];
-	char release[129];
-};
-
-static int job_identity(struct lab_req *rq, int64_t id, struct job_identity *ji)
-{
-	struct lab_kernel k;
-	struct lab_target t;
-	struct lab_job j;
-	int r;
-
-	memset(ji, 0, sizeof(*ji));
-	r = lab_store_job_get(rq->st, id, &j);
-	if (r)
-		return r;
-	if (lab_store_target_get_id(rq->st, j.target_id, &t) == 0) {
-		snprintf(ji->target, sizeof(ji->target), "%s", t.name);
-		lab_target_clear(&t);
-	}
-	if (lab_store_kernel_get_id(rq->st, j.kernel_id, &k) == 0) {
-		snprintf(ji->release, sizeof(ji->release), "%s", k.release ? k.release : "");
-		lab_kernel_clear(&k);
-	}
-	lab_job_clear(&j);
-	return 0;
-}
-
-/* results must come from the job's target and (when known) kernel release */
-static int identity_check(struct lab_resp *rs, const struct job_identity *ji,
-			  int64_t id, const char *where, const char *target,
-			  const char *kernel)
-{
-	if (target && *target && ji->target[0] && strcmp(target, ji->target) != 0)
-		return lab_fail(rs, -EINVAL, "%s: target '%.64s', but job %lld runs on '%s'",
-				where, target, (long long)id, ji->target);
-	if (kernel && *kernel && ji->release[0] && strcmp(kernel, ji->release) != 0)
-		return lab_fail(rs, -EINVAL, "%s: kernel '%.128s', but job %lld runs '%s'",
-				where, kernel, (long long)id, ji->release);
-	return 0;
-}
-
 /*
  * POST /results: the body is decoded in one streaming pass (record_json.h),
  * records straight into structs, before the store is touched; the write
@@ -637,8 +596,10 @@ static int identity_check(struct lab_resp *rs, const struct job_identity *ji,
 int lab_api_results_post(struct lab_req *rq, struct lab_resp *rs)
 {
 	struct lab_results_body body;
-	struct job_identity ji;
+	struct lab_ingest_job ji;
 	struct lab_record_scan scan = { 0 };
+	char why[LAB_INGEST_WHY_MAX];
+	enum lab_ingest_class cls;
 	struct lab_result *res = NULL;
 	char err[LAB_RECORD_ERR_MAX];
 	bool scanned = false;
@@ -674,7 +635,7 @@ int lab_api_results_post(struct lab_req *rq, struct lab_resp *rs)
 		goto clear_body;
 	}
 	id = body.job;
-	r = job_identity(rq, id, &ji);
+	r = lab_ingest_job_load(rq->st, id, &ji);
 	if (r == -ENOENT) {
 		lab_fail(rs, r, "unknown job %lld", (long long)id);
 		goto clear_body;
@@ -693,16 +654,16 @@ int lab_api_results_post(struct lab_req *rq, struct lab_resp *rs)
 				     body.bad_index, body.bad);
 			goto clear_body;
 		}
-		if (body.n) {
-			r = identity_check(rs, &ji, id, "records[0]", body.ident.target,
-					   body.ident.kernel);
-			if (r)
-				goto clear_body;
+		if (body.n && lab_ingest_identity(&ji, "records[0]", body.ident.target,
+						  body.ident.kernel, why, sizeof(why))) {
+			r = lab_fail(rs, -EINVAL, "%s", why);
+			goto clear_body;
 		}
 		res = body.res;
 		n = body.n;
 	} else {
-		r = lab_record_scan(body.log, body.log_len, &scan);
+		r = lab_ingest_scan_log(&ji, body.log, body.log_len, &scan, &cls, why,
+					sizeof(why));
 		if (r)
 			goto clear_body;
 		scanned = true;
@@ -713,13 +674,14 @@ int lab_api_results_post(struct lab_req *rq, struct lab_resp *rs)
 			r = lab_fail(rs, -EINVAL, "log rejected: %s", scan.error);
 			goto clear_scan;
 		}
-		r = identity_check(rs, &ji, id, "log (IOMMULAB-BEGIN)", scan.target, scan.kernel);
-		if (r)
+		if (cls != LAB_INGEST_OK) {	/* not this job's log */
+			r = lab_fail(rs, -EINVAL, "%s", why);
 			goto clear_scan;
+		}
 		res = scan.res;
 		n = scan.n;
 	}
-	r = lab_store_results_ingest(rq->st, id, res, n);
+	r = lab_ingest_store(rq->st, &ji, res, n);
 	if (r == -ENOENT) {
 		lab_fail(rs, r, "unknown job %lld", (long long)id);
 		goto clear_scan;
@@ -742,10 +704,10 @@ int lab_api_results_post(struct lab_req *rq, struct lab_resp *rs)
 	if (r)
 		goto clear_scan;
 	if (body.complete) {
-		r = lab_store_job_transition(rq->st, id, LAB_JOB_SCHEDULED, LAB_JOB_RUNNING, NULL);
+		r = lab_job_run(rq->st, id);
 		if (r && r != -EAGAIN)
 			goto clear_scan;
-		r = lab_store_job_transition(rq->st, id, LAB_JOB_RUNNING, LAB_JOB_COMPLETE, NULL);
+		r = lab_job_complete(rq->st, id);
 		if (r) {
 			lab_fail(rs, r == -EAGAIN ? -EAGAIN : r, "results stored, but job %lld "
 				 "could not be completed", (long long)id);

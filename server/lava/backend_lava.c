@@ -63,6 +63,7 @@
 #include "artifacts.h"
 #include "backend.h"
 #include "config.h"
+#include "ingest.h"
 #include "lava_artifacts.h"
 #include "lava_callback.h"
 #include "lava_client.h"
@@ -572,7 +573,9 @@ static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_
 {
 	struct lab_lava_job_status st = { 0 };
 	struct lab_record_scan scan = { 0 };
-	char err[LAB_LAVA_ERR_MAX] = "", why[512];
+	char err[LAB_LAVA_ERR_MAX] = "", why[512], bad[LAB_INGEST_WHY_MAX];
+	struct lab_ingest_job ij;
+	enum lab_ingest_class cls;
 	char *yaml = NULL, *console = NULL;
 	size_t ylen = 0, clen = 0;
 	json_t *tests = NULL;
@@ -650,17 +653,25 @@ static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_
 		rs = LAB_RUN_INFRA;
 		goto out;
 	}
-	ret = lab_record_scan(console, clen, &scan);
+	/* ingest.h: the same identity check and classification as QEMU and the API */
+	lab_ingest_job_of(run->job, run->target, run->kernel, &ij);
+	ret = lab_ingest_scan_log(&ij, console, clen, &scan, &cls, bad, sizeof(bad));
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "record scan: %s", strerror(-ret));
 		rs = LAB_RUN_INFRA;
 		goto out;
 	}
-	if (scan.status != LAB_SCAN_OK) {
+	if (cls != LAB_INGEST_OK && scan.status != LAB_SCAN_OK) {
 		snprintf(reason, LAB_REASON_MAX, "LAVA job %lld complete, but %s: %s",
 			 (long long)l->lava_id, lab_scan_status_name(scan.status), scan.error);
 		add_excerpt(reason, console, LAVA_EXCERPT);
-		rs = scan.status == LAB_SCAN_NO_END ? LAB_RUN_INFRA : LAB_RUN_BAD_RESULTS;
+		rs = cls == LAB_INGEST_UNFINISHED ? LAB_RUN_INFRA : LAB_RUN_BAD_RESULTS;
+		goto out;
+	}
+	if (cls != LAB_INGEST_OK) {	/* another job's records */
+		snprintf(reason, LAB_REASON_MAX, "LAVA job %lld complete, but bad results: %s",
+			 (long long)l->lava_id, bad);
+		rs = LAB_RUN_BAD_RESULTS;
 		goto out;
 	}
 	if (!tests) {
@@ -678,7 +689,7 @@ static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_
 		rs = LAB_RUN_BAD_RESULTS;
 		goto out;
 	}
-	ret = lab_store_results_ingest(run->store, run->job->id, scan.res, scan.n);
+	ret = lab_ingest_store(run->store, &ij, scan.res, scan.n);
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "storing %zu results: %s", scan.n, strerror(-ret));
 		rs = LAB_RUN_INFRA;

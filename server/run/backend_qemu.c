@@ -66,6 +66,7 @@
 #include "artifacts.h"
 #include "backend.h"
 #include "config.h"
+#include "ingest.h"
 #include "log.h"
 #include "proc.h"
 #include "record.h"
@@ -496,6 +497,9 @@ static enum lab_run_status scan_log(struct lab_run *run, struct qemu_run *q,
 {
 	double t_scan = now_wall();
 	struct lab_record_scan scan;
+	struct lab_ingest_job ij;
+	enum lab_ingest_class cls;
+	char why[LAB_INGEST_WHY_MAX];
 	size_t len = 0;
 	char *log = lab_runlog_read(q->log_path, LAB_QEMU_LOG_MAX, &len);
 	const char *panic;
@@ -524,37 +528,33 @@ static enum lab_run_status scan_log(struct lab_run *run, struct qemu_run *q,
 		goto out_free_log;
 	}
 
-	ret = lab_record_scan(log, len, &scan);
-	if (ret == -ENOMEM) {
-		snprintf(reason, LAB_REASON_MAX, "out of memory scanning the log");
+	/* ingest.h: the same identity check and classification as LAVA and the API */
+	lab_ingest_job_of(run->job, run->target, run->kernel, &ij);
+	ret = lab_ingest_scan_log(&ij, log, len, &scan, &cls, why, sizeof(why));
+	if (ret) {
+		if (ret == -ENOMEM)
+			snprintf(reason, LAB_REASON_MAX, "out of memory scanning the log");
+		else
+			snprintf(reason, LAB_REASON_MAX, "scanning the log: %s", strerror(-ret));
 		st = LAB_RUN_INFRA;
 		goto out_free_log;
 	}
-	switch (scan.status) {
-	case LAB_SCAN_OK:
+	switch (cls) {
+	case LAB_INGEST_OK:
 		break;
-	case LAB_SCAN_NO_END:
+	case LAB_INGEST_UNFINISHED:
 		snprintf(reason, LAB_REASON_MAX,
 			 "no IOMMULAB-END: the run did not finish (%zu records seen, rig/boot exit %d)",
 			 scan.n, exit_code);
 		add_excerpt(reason, log, LAB_QEMU_EXCERPT);
 		st = LAB_RUN_INFRA;
 		goto out_clear_scan;
-	case LAB_SCAN_MALFORMED:
-	case LAB_SCAN_COUNT_MISMATCH:
-	case LAB_SCAN_BAD_END:
-		snprintf(reason, LAB_REASON_MAX, "bad results: %s", scan.error);
+	case LAB_INGEST_BAD:
+		snprintf(reason, LAB_REASON_MAX, "bad results: %s", why[0] ? why : scan.error);
 		st = LAB_RUN_BAD_RESULTS;
 		goto out_clear_scan;
 	}
-	if (strcmp(scan.target, run->target->name)) {
-		snprintf(reason, LAB_REASON_MAX,
-			 "bad results: the log is of target '%.64s', the job's is '%.64s'",
-			 scan.target, run->target->name);
-		st = LAB_RUN_BAD_RESULTS;
-		goto out_clear_scan;
-	}
-	ret = lab_store_results_ingest(run->store, run->job->id, scan.res, scan.n);
+	ret = lab_ingest_store(run->store, &ij, scan.res, scan.n);
 	q->ingest_s = now_wall() - t_scan;
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "storing %zu results failed: %s",

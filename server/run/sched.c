@@ -24,6 +24,7 @@
 
 #include "backend.h"
 #include "config.h"
+#include "jobstate.h"
 #include "log.h"
 #include "sched.h"
 
@@ -231,8 +232,7 @@ static void finish_job(struct lab_sched *s, struct active *a,
 	case LAB_RUN_RUNNING:
 		return;
 	case LAB_RUN_DONE:
-		ret = lab_store_job_transition(s->st, id, LAB_JOB_RUNNING,
-					       LAB_JOB_COMPLETE, NULL);
+		ret = lab_job_complete(s->st, id);
 		if (ret)
 			lab_error("sched: job %lld: running -> complete: %s",
 				  (long long)id, strerror(-ret));
@@ -244,8 +244,7 @@ static void finish_job(struct lab_sched *s, struct active *a,
 	case LAB_RUN_BAD_RESULTS:
 		break;
 	}
-	ret = lab_store_job_transition(s->st, id, LAB_JOB_RUNNING,
-				       LAB_JOB_INCOMPLETE, reason);
+	ret = lab_job_incomplete(s->st, id, reason);
 	if (ret) {
 		lab_error("sched: job %lld: running -> incomplete: %s",
 			  (long long)id, strerror(-ret));
@@ -257,7 +256,7 @@ static void finish_job(struct lab_sched *s, struct active *a,
 		return;		/* rerunning does not fix records */
 	if (a->job.attempts >= a->job.max_attempts)
 		return;
-	ret = lab_store_job_retry(s->st, id, reason);
+	ret = lab_job_retry(s->st, id, reason);
 	if (ret)
 		lab_error("sched: job %lld: requeue: %s", (long long)id, strerror(-ret));
 	else
@@ -292,8 +291,7 @@ static void cancel_active(struct lab_sched *s, struct active *a, bool mark)
 			  a->be->name, strerror(-ret));
 	if (mark) {
 		/* the API may have moved it already: then there is nothing to do */
-		ret = lab_store_job_transition(s->st, a->job.id, LAB_JOB_RUNNING,
-					       LAB_JOB_CANCELED, "canceled");
+		ret = lab_job_cancel(s->st, a->job.id, LAB_JOB_RUNNING, "canceled");
 		if (ret && ret != -EAGAIN)
 			lab_error("sched: job %lld: running -> canceled: %s",
 				  (long long)a->job.id, strerror(-ret));
@@ -406,15 +404,13 @@ static void start_job(struct lab_sched *s, int64_t id)
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return;
-	ret = lab_store_job_transition(s->st, id, LAB_JOB_QUEUED,
-				       LAB_JOB_SCHEDULED, NULL);
+	ret = lab_job_schedule(s->st, id);
 	if (ret) {	/* canceled meanwhile (-EAGAIN) or gone */
 		lab_debug("sched: job %lld not started: %s", (long long)id,
 			  strerror(-ret));
 		goto err_free_active;
 	}
-	ret = lab_store_job_transition(s->st, id, LAB_JOB_SCHEDULED,
-				       LAB_JOB_RUNNING, NULL);
+	ret = lab_job_run(s->st, id);
 	if (ret)
 		goto err_free_active;
 	ret = load_run(s, id, a);
@@ -455,8 +451,7 @@ static void start_job(struct lab_sched *s, int64_t id)
 	return;
 
 err_incomplete:
-	lab_store_job_transition(s->st, id, LAB_JOB_RUNNING, LAB_JOB_INCOMPLETE,
-				 reason);
+	lab_job_incomplete(s->st, id, reason);
 	lab_error("sched: job %lld: %s", (long long)id, reason);
 err_free_active:
 	active_free(a);
@@ -664,7 +659,7 @@ int lab_sched_start(const struct lab_config *cfg,
 	if (ret)
 		goto err_free_sched;
 	recover_backends(s);
-	ret = lab_store_jobs_recover(s->st, &recovered);
+	ret = lab_job_recover_all(s->st, &recovered);
 	if (ret)
 		goto err_close_store;
 	if (recovered)
@@ -728,9 +723,8 @@ int lab_sched_cancel(struct lab_sched *s, struct lab_store *st,
 		return ret;
 	switch (j.state) {
 	case LAB_JOB_QUEUED:
-		ret = lab_store_job_transition(st, job_id, LAB_JOB_QUEUED,
-					       LAB_JOB_CANCELED,
-					       reason ? reason : "canceled");
+		ret = lab_job_cancel(st, job_id, LAB_JOB_QUEUED,
+				     reason ? reason : "canceled");
 		if (ret != -EAGAIN)
 			break;
 		/* it was just picked: cancel it as a running job */

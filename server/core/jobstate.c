@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * jobstate.c - the job state machine's steps (jobstate.h), each one store
+ * call.
+ */
+#include "jobstate.h"
+#include "store.h"
+
+int lab_job_schedule(struct lab_store *st, int64_t id)
+{
+	return lab_store_job_transition(st, id, LAB_JOB_QUEUED, LAB_JOB_SCHEDULED, NULL);
+}
+
+int lab_job_run(struct lab_store *st, int64_t id)
+{
+	return lab_store_job_transition(st, id, LAB_JOB_SCHEDULED, LAB_JOB_RUNNING, NULL);
+}
+
+int lab_job_complete(struct lab_store *st, int64_t id)
+{
+	return lab_store_job_transition(st, id, LAB_JOB_RUNNING, LAB_JOB_COMPLETE, NULL);
+}
+
+int lab_job_incomplete(struct lab_store *st, int64_t id, const char *reason)
+{
+	return lab_store_job_transition(st, id, LAB_JOB_RUNNING, LAB_JOB_INCOMPLETE, reason);
+}
+
+int lab_job_cancel(struct lab_store *st, int64_t id, enum lab_job_state from,
+		   const char *reason)
+{
+	return lab_store_job_transition(st, id, from, LAB_JOB_CANCELED, reason);
+}
+
+int lab_job_retry(struct lab_store *st, int64_t id, const char *reason)
+{
+	return lab_store_job_retry(st, id, reason);
+}
+
+int lab_job_recover_all(struct lab_store *st, int *recovered)
+{
+	return lab_store_jobs_recover(st, recovered);
+}
