@@ -39,6 +39,7 @@
 #include "gen.h"
 #include "log.h"
 #include "store.h"
+#include "views.h"
 
 struct hopts {
 	const char *db, *schema;

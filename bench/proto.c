@@ -28,6 +28,7 @@
 #include "log.h"
 #include "record.h"
 #include "store.h"
+#include "views.h"
 
 struct buf {
 	char *p;

@@ -15,6 +15,7 @@
 #include "diff.h"
 #include "jsonbuf.h"
 #include "record.h"
+#include "views.h"
 
 const char *lab_diff_class_name(enum lab_diff_class c)
 {

@@ -17,6 +17,7 @@
 #include "model.h"
 #include "plan.h"
 #include "store.h"
+#include "views.h"
 
 static int int_field(json_t *o, const char *key, int def, int lo, int hi,
 		     int *out, char *err, size_t errlen)

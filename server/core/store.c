@@ -356,119 +356,71 @@ sqlite3_stmt *store_stmt_by_id(struct lab_store *st, enum stmt_id id, int64_t v)
 	return s;
 }
 
-/* ---- JSON rows ------------------------------------------------------------ */
+/* ---- rows: what the queries hand to their caller's visitor ------------- */
 
-bool store_is_json_col(const char *n)
+struct lab_store_row {
+	sqlite3_stmt *s;
+};
+
+int lab_store_row_ncols(const struct lab_store_row *r)
 {
-	static const char *const cols[] = {
-		"steps", "tags", "contracts", "meta", "spec", "definition", NULL,
-	};
-	for (int i = 0; cols[i]; i++)
-		if (strcmp(n, cols[i]) == 0)
-			return true;
-	return false;
+	return sqlite3_column_count(r->s);
 }
 
-/* one row as an object: column names are keys; state/verdict as names,
- * JSON text columns parsed, reused/has_log as booleans */
-json_t *store_row_json(sqlite3_stmt *s)
+const char *lab_store_row_name(const struct lab_store_row *r, int i)
 {
-	json_t *o = json_object();
-	int n = sqlite3_column_count(s);
+	return sqlite3_column_name(r->s, i);
+}
 
-	for (int i = 0; o && i < n; i++) {
-		const char *name = sqlite3_column_name(s, i);
-		int type = sqlite3_column_type(s, i);
-		json_t *v;
-
-		if (type == SQLITE_NULL) {
-			v = json_null();
-		} else if (strcmp(name, "state") == 0) {
-			v = json_string(lab_job_state_name(sqlite3_column_int(s, i)));
-		} else if (strcmp(name, "verdict") == 0) {
-			v = json_string(lab_verdict_name(sqlite3_column_int(s, i)));
-		} else if (strcmp(name, "reused") == 0 || strcmp(name, "has_log") == 0) {
-			v = json_boolean(sqlite3_column_int(s, i));
-		} else if (type == SQLITE_INTEGER) {
-			v = json_integer(sqlite3_column_int64(s, i));
-		} else if (type == SQLITE_FLOAT) {
-			v = json_real(sqlite3_column_double(s, i));
-		} else if (store_is_json_col(name)) {
-			v = json_loads((const char *)sqlite3_column_text(s, i),
-				       JSON_DECODE_ANY, NULL);
-			if (!v)
-				v = json_string((const char *)sqlite3_column_text(s, i));
-		} else {
-			v = json_stringn((const char *)sqlite3_column_text(s, i),
-					 (size_t)sqlite3_column_bytes(s, i));
-		}
-		if (!v || json_object_set_new(o, name, v)) {
-			json_decref(o);
-			return NULL;
-		}
-		/* errno columns also by name: "observed_name": "EINVAL" */
-		if (strcmp(name, "observed") == 0 || strcmp(name, "expected") == 0) {
-			char key[16];
-
-			snprintf(key, sizeof(key), "%s_name", name);
-			json_object_set_new(o, key, type == SQLITE_INTEGER ?
-					    json_string(lab_errno_name(sqlite3_column_int(s, i))) :
-					    json_null());
-		}
+enum lab_store_col lab_store_row_type(const struct lab_store_row *r, int i)
+{
+	switch (sqlite3_column_type(r->s, i)) {
+	case SQLITE_NULL: return LAB_COL_NULL;
+	case SQLITE_INTEGER: return LAB_COL_INT;
+	case SQLITE_FLOAT: return LAB_COL_REAL;
+	default: return LAB_COL_TEXT;	/* TEXT, BLOB */
 	}
-	return o;
 }
 
-/* all rows of a bound statement as an array; the statement is reset;
- * -EIO for a NULL statement (not prepared) */
-int store_rows_json(struct lab_store *st, sqlite3_stmt *s, json_t **out,
-		     const char *what)
+int64_t lab_store_row_int(const struct lab_store_row *r, int i)
 {
-	json_t *arr;
-	int rc, r = 0;
+	return sqlite3_column_int64(r->s, i);
+}
+
+double lab_store_row_real(const struct lab_store_row *r, int i)
+{
+	return sqlite3_column_double(r->s, i);
+}
+
+const char *lab_store_row_text(const struct lab_store_row *r, int i, size_t *len)
+{
+	const char *t = (const char *)sqlite3_column_text(r->s, i);
+
+	if (len)
+		*len = (size_t)sqlite3_column_bytes(r->s, i);
+	return t;
+}
+
+/* step bound statement @s, @fn on every row until it returns non-zero;
+ * the number of rows or -errno; @s is reset; -EIO for a NULL statement */
+int store_rows_each(struct lab_store *st, sqlite3_stmt *s, lab_store_row_fn fn,
+		    void *arg, const char *what)
+{
+	struct lab_store_row row = { s };
+	int rc, r = 0, n = 0;
 
 	if (!s)
 		return -EIO;
-	arr = json_array();
-	if (!arr) {
-		store_done(s);
-		return -ENOMEM;
-	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_t *o = store_row_json(s);
-
-		if (!o || json_array_append_new(arr, o)) {
-			r = -ENOMEM;
+		n++;
+		r = fn(&row, arg);
+		if (r)
 			break;
-		}
 	}
 	if (!r && rc != SQLITE_DONE)
 		r = store_db_err(st, rc, what);
 	store_done(s);
-	if (r) {
-		json_decref(arr);
-		return r;
-	}
-	*out = arr;
-	return 0;
-}
-
-/* first row of a bound statement as an object, -ENOENT if none */
-int store_row_one(struct lab_store *st, sqlite3_stmt *s, json_t **out,
-		   const char *what)
-{
-	json_t *arr;
-	int r = store_rows_json(st, s, &arr, what);
-
-	if (r)
-		return r;
-	if (json_array_size(arr) == 0) {
-		json_decref(arr);
-		return -ENOENT;
-	}
-	*out = json_incref(json_array_get(arr, 0));
-	json_decref(arr);
-	return 0;
+	return r ? r : n;
 }
 
 /* ---- open, migrations ---------------------------------------------------- */

@@ -108,19 +108,46 @@ int lab_store_token_find(struct lab_store *st, const char *sha256_hex,
  */
 #define LAB_STORE_ERR_MAX 256
 
-/* kernels/targets/cases/plans as JSON arrays of objects, ordered by name/id */
-int lab_store_kernels_list(struct lab_store *st, json_t **out);
-int lab_store_kernel_json(struct lab_store *st, const char *name, json_t **out);
-int lab_store_targets_list(struct lab_store *st, json_t **out);
-int lab_store_target_json(struct lab_store *st, const char *name, json_t **out);
-int lab_store_cases_list(struct lab_store *st, json_t **out);
-int lab_store_case_json(struct lab_store *st, const char *case_id, json_t **out);
+/*
+ * Rows: the list and get queries below hand each row to a visitor @fn,
+ * which reads its columns (name, type, value) through lab_store_row_*()
+ * while it is called, and returns 0 to go on or -errno to stop with that
+ * error. They return the number of rows (>= 0) or -errno. The JSON views
+ * of these rows (the API's documents) are views.h's, above the store.
+ * Column names are the API's member names; text pointers are valid only
+ * during the call.
+ */
+struct lab_store_row;
+enum lab_store_col { LAB_COL_NULL, LAB_COL_INT, LAB_COL_REAL, LAB_COL_TEXT };
+typedef int (*lab_store_row_fn)(const struct lab_store_row *row, void *arg);
+int lab_store_row_ncols(const struct lab_store_row *r);
+const char *lab_store_row_name(const struct lab_store_row *r, int i);
+enum lab_store_col lab_store_row_type(const struct lab_store_row *r, int i);
+int64_t lab_store_row_int(const struct lab_store_row *r, int i);
+double lab_store_row_real(const struct lab_store_row *r, int i);
+const char *lab_store_row_text(const struct lab_store_row *r, int i, size_t *len);
+
+/* kernels, targets, cases: ordered by name; one by name (0 or 1 row) */
+int lab_store_kernels_rows(struct lab_store *st, lab_store_row_fn fn, void *arg);
+int lab_store_kernel_rows(struct lab_store *st, const char *name, lab_store_row_fn fn,
+			  void *arg);
+int lab_store_kernel_id_rows(struct lab_store *st, int64_t id, lab_store_row_fn fn,
+			     void *arg);
+int lab_store_targets_rows(struct lab_store *st, lab_store_row_fn fn, void *arg);
+int lab_store_target_rows(struct lab_store *st, const char *name, lab_store_row_fn fn,
+			  void *arg);
+int lab_store_cases_rows(struct lab_store *st, lab_store_row_fn fn, void *arg);
+int lab_store_case_rows(struct lab_store *st, const char *case_id, lab_store_row_fn fn,
+			void *arg);
 int lab_store_cases_import_ex(struct lab_store *st, json_t *catalogue,
 			      int *imported, char *err, size_t errlen);
 /* lab_store_plan_create_ex(): plan.h */
-int lab_store_plans_list(struct lab_store *st, int64_t limit, int64_t offset,
-			 json_t **out);
-int lab_store_plan_json(struct lab_store *st, int64_t id, json_t **out);
+/* plans, newest first (with a "jobs" count); one plan; its (state, count) rows */
+int lab_store_plans_rows(struct lab_store *st, int64_t limit, int64_t offset,
+			 lab_store_row_fn fn, void *arg);
+int lab_store_plan_rows(struct lab_store *st, int64_t id, lab_store_row_fn fn, void *arg);
+int lab_store_plan_states_rows(struct lab_store *st, int64_t id, lab_store_row_fn fn,
+			       void *arg);
 
 /* job list filters: 0/NULL = any; newest first; before_id > 0 = cursor */
 struct lab_job_filter {
@@ -129,9 +156,10 @@ struct lab_job_filter {
 	int64_t before_id;
 	int64_t limit, offset;
 };
-int lab_store_jobs_list(struct lab_store *st, const struct lab_job_filter *f,
-			json_t **out);
-int lab_store_job_json(struct lab_store *st, int64_t id, json_t **out);
+int lab_store_jobs_rows(struct lab_store *st, const struct lab_job_filter *f,
+			lab_store_row_fn fn, void *arg);
+/* one job with its kernel and target names and its result count */
+int lab_store_job_rows(struct lab_store *st, int64_t id, lab_store_row_fn fn, void *arg);
 /* incomplete|canceled... only incomplete -> queued; gives one more attempt */
 int lab_store_job_retry(struct lab_store *st, int64_t id, const char *reason);
 /*
@@ -153,26 +181,27 @@ struct lab_result_filter {
 	int64_t before_id;
 	int64_t limit, offset;
 };
-int lab_store_results_query(struct lab_store *st,
-			    const struct lab_result_filter *f, json_t **out);
-/* the driver x case grid of one kernel: latest complete result per cell */
-int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out);
+int lab_store_results_rows(struct lab_store *st, const struct lab_result_filter *f,
+			   lab_store_row_fn fn, void *arg);
+/* the cells of one kernel's matrix: latest complete result per (target,
+ * case), ordered by driver, target, case; columns 0-3 are target, driver,
+ * case, verdict */
+int lab_store_matrix_rows(struct lab_store *st, int64_t kernel_id, lab_store_row_fn fn,
+			  void *arg);
 /*
- * One side of a diff: the latest complete result per (target, case), as an
- * array of {target, driver, case, observed, expected, verdict, result_id}
- * sorted by target then case. by_plan: @id is a plan id, else a kernel id.
+ * One side of a diff: the latest complete result per (target, case)
+ * {target, driver, case, observed, expected, verdict, result_id, runs,
+ * distinct_observed}, sorted by target then case. by_plan: @id is a plan
+ * id, else a kernel id.
  */
-int lab_store_diff_side(struct lab_store *st, bool by_plan, int64_t id,
-			json_t **out);
+int lab_store_diff_side_rows(struct lab_store *st, bool by_plan, int64_t id,
+			     lab_store_row_fn fn, void *arg);
 
 /*
- * Fast read paths (added for issue 8): the same data as lab_store_matrix()
- * and lab_store_diff_side(), without one json_t per row.
+ * Fast read path (added for issue 8): the rows of a diff side in C,
+ * without a visitor call per row.
  *
- * lab_store_matrix_text: the JSON text of lab_store_matrix()'s document
- * (same members and values); *out is malloc'd, NUL-terminated, *len bytes.
- *
- * lab_store_diff_side_load: the rows of lab_store_diff_side() in C: strings
+ * lab_store_diff_side_load: the rows of lab_store_diff_side_rows() in C: strings
  * live in side->pool at the *_off offsets (NUL-terminated; "" for NULL);
  * free with lab_store_side_free() (accepts a zeroed struct). Relies on the
  * schema's NOT NULL/CHECK constraints: observed, verdict, result_id, runs
@@ -198,8 +227,6 @@ struct lab_store_side {
 	char *pool;
 	size_t pool_len;
 };
-int lab_store_matrix_text(struct lab_store *st, int64_t kernel_id, char **out,
-			  size_t *len);
 int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
 			     struct lab_store_side *out);
 void lab_store_side_free(struct lab_store_side *side);
@@ -219,11 +246,9 @@ int lab_store_pragma(struct lab_store *st, const char *name, long value);
 /* targets from targets/<arch>/<name>.json (docs/targets.md); see targets.c */
 int lab_targets_load(struct lab_store *st, const char *dir, int *loaded);
 
-/*
- * The errno distribution of the repeats behind one result (same job, same
- * case): {"EINVAL": 2, "OK": 1} (lab_errno_name keys). One grouped query on
- * the results_job index. -ENOENT for an unknown result id.
- */
-int lab_store_result_errnos(struct lab_store *st, int64_t result_id, json_t **out);
+/* rows (observed, count): the errnos of the repeats behind one result (same
+ * job, same case), one grouped query on the results_job index */
+int lab_store_result_errnos_rows(struct lab_store *st, int64_t result_id,
+				 lab_store_row_fn fn, void *arg);
 
 #endif /* LAB_STORE_H */

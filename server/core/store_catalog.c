@@ -47,14 +47,23 @@ int lab_store_kernel_get_id(struct lab_store *st, int64_t id, struct lab_kernel 
 	return store_row_struct(st, store_stmt_by_id(st, S_KERNEL_GET_ID, id), &store_kernel_layout, out);
 }
 
-int lab_store_kernels_list(struct lab_store *st, json_t **out)
+int lab_store_kernels_rows(struct lab_store *st, lab_store_row_fn fn, void *arg)
 {
-	return store_rows_json(st, store_stmt(st, S_KERNELS_LIST), out, "kernels list");
+	return store_rows_each(st, store_stmt(st, S_KERNELS_LIST), fn, arg, "kernels list");
 }
 
-int lab_store_kernel_json(struct lab_store *st, const char *name, json_t **out)
+int lab_store_kernel_rows(struct lab_store *st, const char *name, lab_store_row_fn fn,
+			  void *arg)
 {
-	return store_row_one(st, store_stmt_by_name(st, S_KERNEL_GET, name), out, "kernel get");
+	return store_rows_each(st, store_stmt_by_name(st, S_KERNEL_GET, name), fn, arg,
+			       "kernel get");
+}
+
+int lab_store_kernel_id_rows(struct lab_store *st, int64_t id, lab_store_row_fn fn,
+			     void *arg)
+{
+	return store_rows_each(st, store_stmt_by_id(st, S_KERNEL_GET_ID, id), fn, arg,
+			       "kernel get");
 }
 
 /* ---- targets ---------------------------------------------------------------- */
@@ -90,14 +99,16 @@ int lab_store_target_get_id(struct lab_store *st, int64_t id, struct lab_target 
 	return store_row_struct(st, store_stmt_by_id(st, S_TARGET_GET_ID, id), &store_target_layout, out);
 }
 
-int lab_store_targets_list(struct lab_store *st, json_t **out)
+int lab_store_targets_rows(struct lab_store *st, lab_store_row_fn fn, void *arg)
 {
-	return store_rows_json(st, store_stmt(st, S_TARGETS_LIST), out, "targets list");
+	return store_rows_each(st, store_stmt(st, S_TARGETS_LIST), fn, arg, "targets list");
 }
 
-int lab_store_target_json(struct lab_store *st, const char *name, json_t **out)
+int lab_store_target_rows(struct lab_store *st, const char *name, lab_store_row_fn fn,
+			  void *arg)
 {
-	return store_row_one(st, store_stmt_by_name(st, S_TARGET_GET, name), out, "target get");
+	return store_rows_each(st, store_stmt_by_name(st, S_TARGET_GET, name), fn, arg,
+			       "target get");
 }
 
 /* ---- cases ----------------------------------------------------------------- */
@@ -187,13 +198,15 @@ int lab_store_cases_import(struct lab_store *st, json_t *catalogue)
 	return lab_store_cases_import_ex(st, catalogue, NULL, NULL, 0);
 }
 
-int lab_store_cases_list(struct lab_store *st, json_t **out)
+int lab_store_cases_rows(struct lab_store *st, lab_store_row_fn fn, void *arg)
 {
-	return store_rows_json(st, store_stmt(st, S_CASES_LIST), out, "cases list");
+	return store_rows_each(st, store_stmt(st, S_CASES_LIST), fn, arg, "cases list");
 }
 
-int lab_store_case_json(struct lab_store *st, const char *case_id, json_t **out)
+int lab_store_case_rows(struct lab_store *st, const char *case_id, lab_store_row_fn fn,
+			void *arg)
 {
-	return store_row_one(st, store_stmt_by_name(st, S_CASE_GET, case_id), out, "case get");
+	return store_rows_each(st, store_stmt_by_name(st, S_CASE_GET, case_id), fn, arg,
+			       "case get");
 }
 

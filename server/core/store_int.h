@@ -110,12 +110,8 @@ void store_bind_id(sqlite3_stmt *s, int i, int64_t v);
 char *store_col_dup(sqlite3_stmt *s, int i);
 sqlite3_stmt *store_stmt_by_name(struct lab_store *st, enum stmt_id id, const char *name);
 sqlite3_stmt *store_stmt_by_id(struct lab_store *st, enum stmt_id id, int64_t v);
-bool store_is_json_col(const char *n);
-json_t *store_row_json(sqlite3_stmt *s);
-int store_rows_json(struct lab_store *st, sqlite3_stmt *s, json_t **out,
-		     const char *what);
-int store_row_one(struct lab_store *st, sqlite3_stmt *s, json_t **out,
-		   const char *what);
+int store_rows_each(struct lab_store *st, sqlite3_stmt *s, lab_store_row_fn fn,
+		    void *arg, const char *what);
 int store_exec_sql(struct lab_store *st, const char *sql, const char *what);
 int store_row_struct(struct lab_store *st, sqlite3_stmt *s,
 		      const struct row_layout *lay, void *obj);

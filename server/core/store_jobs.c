@@ -49,9 +49,9 @@ int lab_store_job_get(struct lab_store *st, int64_t id, struct lab_job *out)
 	return store_row_struct(st, store_stmt_by_id(st, S_JOB_GET, id), &store_job_layout, out);
 }
 
-int lab_store_job_json(struct lab_store *st, int64_t id, json_t **out)
+int lab_store_job_rows(struct lab_store *st, int64_t id, lab_store_row_fn fn, void *arg)
 {
-	return store_row_one(st, store_stmt_by_id(st, S_JOB_GET_JSON, id), out, "job get");
+	return store_rows_each(st, store_stmt_by_id(st, S_JOB_GET_JSON, id), fn, arg, "job get");
 }
 
 static bool transition_legal(enum lab_job_state from, enum lab_job_state to)
@@ -262,8 +262,8 @@ static sqlite3_stmt *jobs_list_stmt(struct lab_store *st, unsigned mask)
 		where, JOB_FILTERS, " ORDER BY j.id DESC LIMIT ?6 OFFSET ?7");
 }
 
-int lab_store_jobs_list(struct lab_store *st, const struct lab_job_filter *f,
-			json_t **out)
+int lab_store_jobs_rows(struct lab_store *st, const struct lab_job_filter *f,
+			lab_store_row_fn fn, void *arg)
 {
 	unsigned mask = (f->state >= 0) | (f->kernel_id > 0) << 1 |
 			(f->target_id > 0) << 2 | (f->plan_id > 0) << 3 |
@@ -280,7 +280,7 @@ int lab_store_jobs_list(struct lab_store *st, const struct lab_job_filter *f,
 	store_bind_id(s, 5, f->before_id);
 	sqlite3_bind_int64(s, 6, f->limit > 0 ? f->limit : 50);
 	sqlite3_bind_int64(s, 7, f->offset > 0 ? f->offset : 0);
-	return store_rows_json(st, s, out, "jobs list");
+	return store_rows_each(st, s, fn, arg, "jobs list");
 }
 
 /* ---- plans ---------------------------------------------------------------- */
@@ -309,8 +309,8 @@ int lab_store_plan_insert(struct lab_store *st, const char *name, const char *ki
 	return 0;
 }
 
-int lab_store_plans_list(struct lab_store *st, int64_t limit, int64_t offset,
-			 json_t **out)
+int lab_store_plans_rows(struct lab_store *st, int64_t limit, int64_t offset,
+			 lab_store_row_fn fn, void *arg)
 {
 	sqlite3_stmt *s = store_stmt(st, S_PLANS_LIST);
 
@@ -318,38 +318,17 @@ int lab_store_plans_list(struct lab_store *st, int64_t limit, int64_t offset,
 		return -EIO;
 	sqlite3_bind_int64(s, 1, limit > 0 ? limit : 50);
 	sqlite3_bind_int64(s, 2, offset > 0 ? offset : 0);
-	return store_rows_json(st, s, out, "plans list");
+	return store_rows_each(st, s, fn, arg, "plans list");
 }
 
-int lab_store_plan_json(struct lab_store *st, int64_t id, json_t **out)
+int lab_store_plan_rows(struct lab_store *st, int64_t id, lab_store_row_fn fn, void *arg)
 {
-	sqlite3_stmt *s;
-	json_t *plan, *states;
-	int rc, r;
-
-	r = store_row_one(st, store_stmt_by_id(st, S_PLAN_GET, id), &plan, "plan get");
-	if (r)
-		return r;
-	s = store_stmt(st, S_PLAN_JOBS);
-	if (!s) {
-		json_decref(plan);
-		return -EIO;
-	}
-	states = json_object();
-	for (int i = LAB_JOB_QUEUED; i <= LAB_JOB_CANCELED; i++)
-		json_object_set_new(states, lab_job_state_name(i), json_integer(0));
-	sqlite3_bind_int64(s, 1, id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		json_object_set_new(states, lab_job_state_name(sqlite3_column_int(s, 0)),
-				    json_integer(sqlite3_column_int64(s, 1)));
-	r = rc == SQLITE_DONE ? 0 : store_db_err(st, rc, "plan jobs");
-	store_done(s);
-	json_object_set_new(plan, "jobs", states);
-	if (r) {
-		json_decref(plan);
-		return r;
-	}
-	*out = plan;
-	return 0;
+	return store_rows_each(st, store_stmt_by_id(st, S_PLAN_GET, id), fn, arg, "plan get");
 }
 
+/* rows (state, count) of plan @id's jobs */
+int lab_store_plan_states_rows(struct lab_store *st, int64_t id, lab_store_row_fn fn,
+			       void *arg)
+{
+	return store_rows_each(st, store_stmt_by_id(st, S_PLAN_JOBS, id), fn, arg, "plan jobs");
+}

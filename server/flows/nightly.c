@@ -23,6 +23,7 @@
 #include "nightly.h"
 #include "plan.h"
 #include "proc.h"
+#include "views.h"
 
 #define NIGHTLY_KEEP_RUNS 60
 #define NIGHTLY_SCAN_MIN (8 * 1440)	/* cron: look back at most 8 days */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "patch.h"
 #include "plan.h"
+#include "views.h"
 
 #define PATCH_DIR "patches"
 #define NAME_MAX_LEN 64

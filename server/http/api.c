@@ -28,6 +28,7 @@
 #include "respcache.h"
 #include "sched.h"
 #include "store.h"
+#include "views.h"
 
 #define LIST_MAX 1000
 #define INGEST_MAX_RECORDS 100000

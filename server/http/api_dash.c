@@ -26,6 +26,7 @@
 
 #include "api_dash.h"
 #include "store.h"
+#include "views.h"
 
 #define DASH_NIGHTLIES_MAX 30
 #define DASH_PLAN_PAGE 200

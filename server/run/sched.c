@@ -27,6 +27,7 @@
 #include "jobstate.h"
 #include "log.h"
 #include "sched.h"
+#include "views.h"
 
 /* ------------------------------------------------------------------ */
 /* the pure decision                                                   */

@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "views.h"
 
 static inline const char *top_dir(void)
 {

@@ -8,6 +8,7 @@
 #include "helpers.h"
 #include "plan.h"
 #include "record.h"
+#include "views.h"
 
 /* store @n results as one complete job of kernel @k on target 0 */
 static int64_t complete_job(struct fx *f, int k, struct lab_result *res, size_t n,

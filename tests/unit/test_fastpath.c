@@ -20,6 +20,7 @@
 #include "plan.h"
 #include "record.h"
 #include "respcache.h"
+#include "views.h"
 
 /* ---- jsonbuf ------------------------------------------------------------ */
 

@@ -21,6 +21,7 @@
 
 #include "helpers.h"
 #include "respcache.h"
+#include "views.h"
 
 struct two {
 	struct fx *f;

@@ -12,6 +12,7 @@
 #include "helpers.h"
 #include "nightly.h"
 #include "plan.h"
+#include "views.h"
 
 static time_t utc(int y, int mo, int d, int h, int mi)
 {

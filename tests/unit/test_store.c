@@ -11,6 +11,7 @@
 
 #include "helpers.h"
 #include "plan.h"
+#include "views.h"
 
 static void write_file(const char *path, const char *text)
 {
