@@ -20,8 +20,9 @@
  * query: times the server's read paths in-process on that DB: lab_diff_run_text (and lab_diff_run,
  * which parses its text)
  * between the last two nightlies, lab_store_matrix for the last nightly,
- * the job list, each --iterations times (first call = cold, then median
- * and max), and prints DB bytes per result.
+ * the job list, each --iterations times (first call = cold, then min,
+ * median and max of the rest, wall time and this thread's CPU time: the
+ * spread), and prints DB bytes per result.
  *
  * Invariants: generation is deterministic; a partially generated file is
  * never reused (bench/run generates to FILE.tmp and renames on success).
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sqlite3.h>
 
 #include "diff.h"
@@ -265,16 +267,39 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * Wall time of the calls after the first (cold, min, median, max) and the
+ * CPU time this thread spent in them (median, min, max: CLOCK_THREAD_
+ * CPUTIME_ID; SQLite runs the query on the calling thread). On a shared
+ * machine the wall spread is the scheduler's (a runnable query waits for
+ * a core: load average above the core count stretches it by whole time
+ * slices) and the page cache's (pages of a 3 GB file evicted by others are
+ * read again); the CPU time shows what the code itself costs.
+ */
 struct timing {
-	double cold, median, max;
+	double cold, min, median, max;
+	double cpu_min, cpu_median, cpu_max;
 };
 
-static void summarise(double *t, int n, struct timing *out)
+static void summarise(double *t, double *c, int n, struct timing *out)
 {
 	out->cold = t[0];
 	qsort(t + 1, (size_t)(n - 1), sizeof(double), cmp_double);
+	qsort(c + 1, (size_t)(n - 1), sizeof(double), cmp_double);
+	out->min = n > 1 ? t[1] : t[0];
 	out->median = n > 1 ? t[1 + (n - 1) / 2] : t[0];
 	out->max = n > 1 ? t[n - 1] : t[0];
+	out->cpu_min = n > 1 ? c[1] : c[0];
+	out->cpu_median = n > 1 ? c[1 + (n - 1) / 2] : c[0];
+	out->cpu_max = n > 1 ? c[n - 1] : c[0];
+}
+
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*
@@ -332,8 +357,10 @@ static int run_job_list(struct qpath *q)
 static int time_path(struct qpath *q, int (*run)(struct qpath *q), int iters, double *t,
 		     const char *member, size_t *count, struct timing *out)
 {
+	double *c = t + iters;		/* CPU times: the second half of @t */
+
 	for (int i = 0; i < iters; i++) {
-		double t0 = gen_now();
+		double t0 = gen_now(), c0 = thread_cpu_s();
 		int r;
 
 		q->txt = NULL;
@@ -341,6 +368,7 @@ static int time_path(struct qpath *q, int (*run)(struct qpath *q), int iters, do
 		q->err[0] = '\0';
 		r = run(q);
 		t[i] = gen_now() - t0;
+		c[i] = thread_cpu_s() - c0;
 		if (r) {
 			if (q->err[0])
 				fprintf(stderr, "lab-bench-history: diff: %s\n", q->err);
@@ -355,7 +383,7 @@ static int time_path(struct qpath *q, int (*run)(struct qpath *q), int iters, do
 		free(q->txt);
 		json_decref(q->v);
 	}
-	summarise(t, iters, out);
+	summarise(t, c, iters, out);
 	return 0;
 }
 
@@ -365,7 +393,7 @@ static int query(const struct hopts *o)
 	struct lab_store *st;
 	struct lab_kernel k = { 0 };
 	struct timing td, tm, tj, tdj, tmj;
-	double *t = calloc((size_t)o->iters, sizeof(double));
+	double *t = calloc(2 * (size_t)o->iters, sizeof(double));	/* wall, CPU */
 	sqlite3 *db;
 	sqlite3_stmt *s;
 	long long nres = 0, pages = 0, psize = 0;
@@ -425,10 +453,20 @@ static int query(const struct hopts *o)
 	       tm.cold * 1e3, tm.median * 1e3, tm.max * 1e3, tmj.median * 1e3);
 	printf("history: job list (50 newest): cold %.2f ms, median %.2f ms\n",
 	       tj.cold * 1e3, tj.median * 1e3);
+	printf("history: spread over the %d warm runs, wall min/median/max (CPU min/median/max): "
+	       "diff %.1f/%.1f/%.1f (%.1f/%.1f/%.1f) ms, matrix %.1f/%.1f/%.1f (%.1f/%.1f/%.1f) ms\n",
+	       o->iters - 1, td.min * 1e3, td.median * 1e3, td.max * 1e3, td.cpu_min * 1e3,
+	       td.cpu_median * 1e3, td.cpu_max * 1e3, tm.min * 1e3, tm.median * 1e3, tm.max * 1e3,
+	       tm.cpu_min * 1e3, tm.cpu_median * 1e3, tm.cpu_max * 1e3);
 	printf("BENCH history_results=%lld history_bytes_per_result=%.1f diff_ms=%.2f "
 	       "matrix_ms=%.2f joblist_ms=%.3f diff_json_ms=%.2f matrix_json_ms=%.2f base=%s head=%s\n",
 	       nres, (double)pages * psize / nres, td.median * 1e3, tm.median * 1e3, tj.median * 1e3,
 	       tdj.median * 1e3, tmj.median * 1e3, base, head);
+	printf("BENCH diff_min_ms=%.2f diff_max_ms=%.2f diff_cpu_ms=%.2f diff_cpu_min_ms=%.2f "
+	       "diff_cpu_max_ms=%.2f matrix_min_ms=%.2f matrix_max_ms=%.2f matrix_cpu_ms=%.2f "
+	       "matrix_cpu_min_ms=%.2f matrix_cpu_max_ms=%.2f\n",
+	       td.min * 1e3, td.max * 1e3, td.cpu_median * 1e3, td.cpu_min * 1e3, td.cpu_max * 1e3,
+	       tm.min * 1e3, tm.max * 1e3, tm.cpu_median * 1e3, tm.cpu_min * 1e3, tm.cpu_max * 1e3);
 clear_k:
 	lab_kernel_clear(&k);
 close:
