@@ -20,14 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 
 #include "backend.h"
 #include "config.h"
 #include "jobstate.h"
 #include "log.h"
 #include "sched.h"
-#include "views.h"
 
 /* ------------------------------------------------------------------ */
 /* the pure decision                                                   */
@@ -458,11 +456,6 @@ err_free_active:
 	active_free(a);
 }
 
-static const char *json_str(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
 /* slot index of target @name in the sorted name table, or -1 */
 struct slot_name {
 	const char *name;
@@ -475,95 +468,161 @@ static int slot_name_cmp(const void *a, const void *b)
 		      ((const struct slot_name *)b)->name);
 }
 
+/* index of column @name in @row, -1 when it has none */
+static int col_of(const struct lab_store_row *row, const char *name)
+{
+	int n = lab_store_row_ncols(row);
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(lab_store_row_name(row, i), name) == 0)
+			return i;
+	return -1;
+}
+
+/* a text column (NULL when absent or NULL), valid during the visit */
+static const char *col_text(const struct lab_store_row *row, int i)
+{
+	return i >= 0 && lab_store_row_type(row, i) == LAB_COL_TEXT ?
+	       lab_store_row_text(row, i, NULL) : NULL;
+}
+
+/* what one pick pass reads: the targets as slots, the queued jobs as candidates */
+struct pick_read {
+	struct lab_sched_slot *slots;
+	struct slot_name *names;	/* sorted by name once every target is in */
+	size_t nt, tcap;
+	struct lab_sched_cand *cands;
+	size_t nc, ccap;
+	bool have_remote;
+};
+
+static int pick_target(const struct lab_store_row *row, void *arg)
+{
+	struct pick_read *p = arg;
+	const char *name = col_text(row, col_of(row, "name"));
+	const char *health = col_text(row, col_of(row, "health"));
+	const char *backend = col_text(row, col_of(row, "backend"));
+	const struct lab_backend *be;
+	int ci = col_of(row, "concurrency");
+	int64_t conc = ci >= 0 && lab_store_row_type(row, ci) == LAB_COL_INT ?
+		       lab_store_row_int(row, ci) : 0;
+	size_t i = p->nt;
+
+	if (p->nt == p->tcap) {
+		size_t cap = p->tcap ? p->tcap * 2 : 64;
+		struct lab_sched_slot *sl = realloc(p->slots, cap * sizeof(*sl));
+		struct slot_name *nm;
+
+		if (!sl)
+			return -ENOMEM;
+		p->slots = sl;
+		nm = realloc(p->names, cap * sizeof(*nm));
+		if (!nm)
+			return -ENOMEM;
+		p->names = nm;
+		p->tcap = cap;
+	}
+	memset(&p->slots[i], 0, sizeof(p->slots[i]));
+	p->names[i].name = strdup(name ? name : "");
+	if (!p->names[i].name)
+		return -ENOMEM;
+	p->names[i].slot = (uint32_t)i;
+	p->slots[i].concurrency = conc > 0 ? (int)conc : 1;
+	p->slots[i].usable = !health || (strcmp(health, "retired") && strcmp(health, "bad"));
+	be = backend ? lab_backend_find(backend) : NULL;
+	/* no backend named: the default, QEMU; an unknown one: none */
+	p->slots[i].local = !backend || (be && be->uses_host_slots);
+	if (!p->slots[i].local && p->slots[i].usable)
+		p->have_remote = true;
+	p->nt++;
+	return 0;
+}
+
+static int pick_job(const struct lab_store_row *row, void *arg)
+{
+	struct pick_read *p = arg;
+	struct slot_name key = { .name = col_text(row, col_of(row, "target")) }, *hit;
+	int ii = col_of(row, "id"), pi = col_of(row, "priority");
+
+	if (!key.name)
+		return 0;
+	hit = bsearch(&key, p->names, p->nt, sizeof(*p->names), slot_name_cmp);
+	if (!hit)
+		return 0;
+	if (p->nc == p->ccap) {
+		size_t cap = p->ccap ? p->ccap * 2 : 256;
+		struct lab_sched_cand *c = realloc(p->cands, cap * sizeof(*c));
+
+		if (!c)
+			return -ENOMEM;
+		p->cands = c;
+		p->ccap = cap;
+	}
+	memset(&p->cands[p->nc], 0, sizeof(p->cands[p->nc]));
+	p->cands[p->nc].job_id = ii >= 0 ? lab_store_row_int(row, ii) : 0;
+	p->cands[p->nc].priority = pi >= 0 ? (int)lab_store_row_int(row, pi) : 0;
+	p->cands[p->nc].slot = hit->slot;
+	p->nc++;
+	return 0;
+}
+
 /*
- * One pick pass: load queued jobs (one query) and targets (one query),
- * count what runs, call lab_sched_pick(), start the picks.
+ * One pick pass: read the targets (one query) and the queued jobs (one
+ * query) as rows, count what runs, call lab_sched_pick(), start the picks.
  */
 static void pick_pass(struct lab_sched *s)
 {
 	struct lab_job_filter f = { .state = LAB_JOB_QUEUED, .limit = SCHED_QUEUE_MAX };
-	json_t *jobs = NULL, *targets = NULL, *v;
-	struct lab_sched_slot *slots = NULL;
-	struct slot_name *names = NULL;
-	struct lab_sched_cand *cands = NULL;
-	size_t *picked = NULL, nt, nj, nc = 0, np, i;
+	struct pick_read p = { 0 };
+	size_t *picked = NULL, np, i;
 	int host_free, ret;
 
 	host_free = s->host_slots - host_used(s);
 	if (host_free <= 0 && !s->have_remote)
 		return;		/* nothing could start: spare the queries */
-	ret = lab_store_jobs_list(s->st, &f, &jobs);
-	if (ret || !json_is_array(jobs)) {
-		lab_error("sched: listing queued jobs: %s", strerror(ret ? -ret : EIO));
+	ret = lab_store_targets_rows(s->st, pick_target, &p);
+	if (ret < 0) {
+		lab_error("sched: listing targets: %s", strerror(-ret));
 		goto out;
 	}
-	nj = json_array_size(jobs);
-	if (nj == 0)
-		goto out;
-	ret = lab_store_targets_list(s->st, &targets);
-	if (ret || !json_is_array(targets)) {
-		lab_error("sched: listing targets: %s", strerror(ret ? -ret : EIO));
+	s->have_remote = p.have_remote;
+	qsort(p.names, p.nt, sizeof(*p.names), slot_name_cmp);
+	ret = lab_store_jobs_rows(s->st, &f, pick_job, &p);
+	if (ret < 0) {
+		lab_error("sched: listing queued jobs: %s", strerror(-ret));
 		goto out;
 	}
-	nt = json_array_size(targets);
-	s->have_remote = false;
-	slots = calloc(nt + 1, sizeof(*slots));
-	names = calloc(nt + 1, sizeof(*names));
-	cands = calloc(nj, sizeof(*cands));
-	picked = calloc(nj, sizeof(*picked));
-	if (!slots || !names || !cands || !picked)
+	if (p.nc == 0)
 		goto out;
-	json_array_foreach(targets, i, v) {
-		const char *health = json_str(v, "health");
-		const char *backend = json_str(v, "backend");
-		const struct lab_backend *be;
-		json_int_t conc = json_integer_value(json_object_get(v, "concurrency"));
+	/* the store lists newest first: oldest first for lab_sched_order() */
+	for (i = 0; i < p.nc / 2; i++) {
+		struct lab_sched_cand t = p.cands[i];
 
-		names[i].name = json_str(v, "name") ? json_str(v, "name") : "";
-		names[i].slot = (uint32_t)i;
-		slots[i].concurrency = conc > 0 ? (int)conc : 1;
-		slots[i].usable = !health || (strcmp(health, "retired") && strcmp(health, "bad"));
-		be = backend ? lab_backend_find(backend) : NULL;
-		/* no backend named: the default, QEMU; an unknown one: none */
-		slots[i].local = !backend || (be && be->uses_host_slots);
-		if (!slots[i].local && slots[i].usable)
-			s->have_remote = true;
+		p.cands[i] = p.cands[p.nc - 1 - i];
+		p.cands[p.nc - 1 - i] = t;
 	}
-	qsort(names, nt, sizeof(*names), slot_name_cmp);
+	picked = calloc(p.nc, sizeof(*picked));
+	if (!picked)
+		goto out;
 	/* what runs now, by target */
 	for (i = 0; i < s->nact; i++) {
 		struct slot_name key = { .name = s->act[i]->target.name }, *hit;
 
-		hit = bsearch(&key, names, nt, sizeof(*names), slot_name_cmp);
+		hit = bsearch(&key, p.names, p.nt, sizeof(*p.names), slot_name_cmp);
 		if (hit)
-			slots[hit->slot].running++;
+			p.slots[hit->slot].running++;
 	}
-	for (i = nj; i-- > 0;) {	/* the store lists newest first */
-		struct slot_name key, *hit;
-
-		v = json_array_get(jobs, i);
-		key.name = json_str(v, "target");
-		if (!key.name)
-			continue;
-		hit = bsearch(&key, names, nt, sizeof(*names), slot_name_cmp);
-		if (!hit)
-			continue;
-		cands[nc].job_id = json_integer_value(json_object_get(v, "id"));
-		cands[nc].priority = (int)json_integer_value(json_object_get(v, "priority"));
-		cands[nc].slot = hit->slot;
-		nc++;
-	}
-	lab_sched_order(cands, nc);
-	np = lab_sched_pick(cands, nc, slots, nt, &host_free, picked, nc);
+	lab_sched_order(p.cands, p.nc);
+	np = lab_sched_pick(p.cands, p.nc, p.slots, p.nt, &host_free, picked, p.nc);
 	for (i = 0; i < np; i++)
-		start_job(s, cands[picked[i]].job_id);
+		start_job(s, p.cands[picked[i]].job_id);
 out:
 	free(picked);
-	free(cands);
-	free(names);
-	free(slots);
-	json_decref(targets);
-	json_decref(jobs);
+	free(p.cands);
+	for (i = 0; i < p.nt; i++)
+		free((char *)p.names[i].name);
+	free(p.names);
+	free(p.slots);
 }
 
 static void *sched_main(void *arg)
