@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * api_targets.c - GET /targets, /targets/{name} (api.h; shared helpers: api_int.h).
+ *
+ * Each handler validates its input completely before it calls the store, so
+ * bad input changes nothing; the store's transactions make each write
+ * all-or-nothing. Handlers return 0 with @rs filled, or -errno with rs->err.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <microhttpd.h>
+
+#include "api.h"
+#include "api_int.h"
+#include "auth.h"
+#include "config.h"
+#include "diff.h"
+#include "ingest.h"
+#include "jobstate.h"
+#include "log.h"
+#include "plan.h"
+#include "record.h"
+#include "respcache.h"
+#include "sched.h"
+#include "store.h"
+#include "views.h"
+
+/* ---- targets --------------------------------------------------------- */
+
+int lab_api_targets_list(struct lab_req *rq, struct lab_resp *rs)
+{
+	return api_list_all(rq, rs, lab_store_targets_list);
+}
+
+int lab_api_target_get(struct lab_req *rq, struct lab_resp *rs)
+{
+	return api_named_get(rq, rs, &api_target_kind, rq->params[0], &rs->json);
+}
+
