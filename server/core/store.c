@@ -401,6 +401,30 @@ const char *lab_store_row_text(const struct lab_store_row *r, int i, size_t *len
 	return t;
 }
 
+void lab_store_row_values(const struct lab_store_row *r, struct lab_store_val *v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		switch (sqlite3_column_type(r->s, i)) {
+		case SQLITE_NULL:
+			v[i].type = LAB_COL_NULL;
+			break;
+		case SQLITE_INTEGER:
+			v[i].type = LAB_COL_INT;
+			v[i].i = sqlite3_column_int64(r->s, i);
+			break;
+		case SQLITE_FLOAT:
+			v[i].type = LAB_COL_REAL;
+			v[i].d = sqlite3_column_double(r->s, i);
+			break;
+		default:	/* TEXT, BLOB */
+			v[i].type = LAB_COL_TEXT;
+			v[i].text = (const char *)sqlite3_column_text(r->s, i);
+			v[i].len = (size_t)sqlite3_column_bytes(r->s, i);
+			break;
+		}
+	}
+}
+
 /* step bound statement @s, @fn on every row until it returns non-zero;
  * the number of rows or -errno; @s is reset; -EIO for a NULL statement */
 int store_rows_each(struct lab_store *st, sqlite3_stmt *s, lab_store_row_fn fn,

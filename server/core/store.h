@@ -126,6 +126,16 @@ enum lab_store_col lab_store_row_type(const struct lab_store_row *r, int i);
 int64_t lab_store_row_int(const struct lab_store_row *r, int i);
 double lab_store_row_real(const struct lab_store_row *r, int i);
 const char *lab_store_row_text(const struct lab_store_row *r, int i, size_t *len);
+/* columns 0..@n-1 in one call (what a view of every column wants): the
+ * type, and the value of that type (@text: NUL-terminated, @len bytes) */
+struct lab_store_val {
+	enum lab_store_col type;
+	int64_t i;
+	double d;
+	const char *text;
+	size_t len;
+};
+void lab_store_row_values(const struct lab_store_row *r, struct lab_store_val *v, int n);
 
 /* kernels, targets, cases: ordered by name; one by name (0 or 1 row) */
 int lab_store_kernels_rows(struct lab_store *st, lab_store_row_fn fn, void *arg);

@@ -19,6 +19,8 @@
 
 /* ---- one row as an object --------------------------------------------- */
 
+#define ROW_COLS_MAX 64	/* the widest query has 18 columns */
+
 static bool is_json_col(const char *n)
 {
 	static const char *const cols[] = {
@@ -34,37 +36,38 @@ static bool is_json_col(const char *n)
  * JSON text columns parsed, reused/has_log as booleans */
 static json_t *row_json(const struct lab_store_row *s)
 {
-	json_t *o = json_object();
+	struct lab_store_val val[ROW_COLS_MAX];
+	json_t *o;
 	int n = lab_store_row_ncols(s);
 
+	if (n > ROW_COLS_MAX)
+		return NULL;
+	lab_store_row_values(s, val, n);
+	o = json_object();
 	for (int i = 0; o && i < n; i++) {
+		const struct lab_store_val *c = &val[i];
 		const char *name = lab_store_row_name(s, i);
-		enum lab_store_col type = lab_store_row_type(s, i);
 		json_t *v;
 
-		if (type == LAB_COL_NULL) {
+		if (c->type == LAB_COL_NULL) {
 			v = json_null();
-		} else if (strcmp(name, "state") == 0) {
-			v = json_string(lab_job_state_name((int)lab_store_row_int(s, i)));
-		} else if (strcmp(name, "verdict") == 0) {
-			v = json_string(lab_verdict_name((int)lab_store_row_int(s, i)));
-		} else if (strcmp(name, "reused") == 0 || strcmp(name, "has_log") == 0) {
-			v = json_boolean((int)lab_store_row_int(s, i));
-		} else if (type == LAB_COL_INT) {
-			v = json_integer(lab_store_row_int(s, i));
-		} else if (type == LAB_COL_REAL) {
-			v = json_real(lab_store_row_real(s, i));
+		} else if (strcmp(name, "state") == 0 && c->type == LAB_COL_INT) {
+			v = json_string(lab_job_state_name((int)c->i));
+		} else if (strcmp(name, "verdict") == 0 && c->type == LAB_COL_INT) {
+			v = json_string(lab_verdict_name((int)c->i));
+		} else if ((strcmp(name, "reused") == 0 || strcmp(name, "has_log") == 0) &&
+			   c->type == LAB_COL_INT) {
+			v = json_boolean((int)c->i);
+		} else if (c->type == LAB_COL_INT) {
+			v = json_integer(c->i);
+		} else if (c->type == LAB_COL_REAL) {
+			v = json_real(c->d);
 		} else if (is_json_col(name)) {
-			const char *t = lab_store_row_text(s, i, NULL);
-
-			v = json_loads(t, JSON_DECODE_ANY, NULL);
+			v = json_loads(c->text, JSON_DECODE_ANY, NULL);
 			if (!v)
-				v = json_string(t);
+				v = json_string(c->text);
 		} else {
-			size_t len;
-			const char *t = lab_store_row_text(s, i, &len);
-
-			v = json_stringn(t, len);
+			v = json_stringn(c->text, c->len);
 		}
 		if (!v || json_object_set_new(o, name, v)) {
 			json_decref(o);
@@ -75,9 +78,8 @@ static json_t *row_json(const struct lab_store_row *s)
 			char key[16];
 
 			snprintf(key, sizeof(key), "%s_name", name);
-			json_object_set_new(o, key, type == LAB_COL_INT ?
-					    json_string(lab_errno_name((int)lab_store_row_int(s, i))) :
-					    json_null());
+			json_object_set_new(o, key, c->type == LAB_COL_INT ?
+					    json_string(lab_errno_name((int)c->i)) : json_null());
 		}
 	}
 	return o;
@@ -383,44 +385,38 @@ static void plan_cols(const struct lab_store_row *s, struct col_plan *p, int n)
 	}
 }
 
-/* one column as row_json() would have it (the same value, as text) */
-static void col_text(struct lab_jsonbuf *b, const struct lab_store_row *s, int i,
+/* one column (its value @c) as row_json() would have it, as text */
+static void col_text(struct lab_jsonbuf *b, const struct lab_store_val *c,
 		     const struct col_plan *p)
 {
-	enum lab_store_col type = lab_store_row_type(s, i);
-
-	if (type == LAB_COL_NULL) {
+	if (c->type == LAB_COL_NULL) {
 		lab_jsonbuf_null(b);
-	} else if (p->kind == COL_STATE) {
-		lab_jsonbuf_str(b, lab_job_state_name((int)lab_store_row_int(s, i)));
-	} else if (p->kind == COL_VERDICT) {
-		lab_jsonbuf_str(b, lab_verdict_name((int)lab_store_row_int(s, i)));
-	} else if (p->kind == COL_BOOL) {
-		lab_jsonbuf_bool(b, (int)lab_store_row_int(s, i) != 0);
-	} else if (type == LAB_COL_INT) {
-		lab_jsonbuf_int(b, lab_store_row_int(s, i));
-	} else if (type == LAB_COL_REAL) {
-		lab_jsonbuf_real(b, lab_store_row_real(s, i));
+	} else if (p->kind == COL_STATE && c->type == LAB_COL_INT) {
+		lab_jsonbuf_str(b, lab_job_state_name((int)c->i));
+	} else if (p->kind == COL_VERDICT && c->type == LAB_COL_INT) {
+		lab_jsonbuf_str(b, lab_verdict_name((int)c->i));
+	} else if (p->kind == COL_BOOL && c->type == LAB_COL_INT) {
+		lab_jsonbuf_bool(b, (int)c->i != 0);
+	} else if (c->type == LAB_COL_INT) {
+		lab_jsonbuf_int(b, c->i);
+	} else if (c->type == LAB_COL_REAL) {
+		lab_jsonbuf_real(b, c->d);
 	} else if (p->kind == COL_JSON) {
-		const char *t = lab_store_row_text(s, i, NULL);
-		json_t *v = json_loads(t, JSON_DECODE_ANY, NULL);
+		json_t *v = json_loads(c->text, JSON_DECODE_ANY, NULL);
 
 		if (v)
 			lab_jsonbuf_json(b, v);
 		else
-			lab_jsonbuf_str(b, t);
+			lab_jsonbuf_str(b, c->text);
 		json_decref(v);
 	} else {
-		size_t len;
-		const char *t = lab_store_row_text(s, i, &len);
-
-		lab_jsonbuf_strn(b, t, len);
+		lab_jsonbuf_strn(b, c->text, c->len);
 	}
 	if (p->errno_name) {
 		lab_jsonbuf_raw(b, ",", 1);
 		lab_jsonbuf_lit(b, p->name_key);
-		if (type == LAB_COL_INT)
-			lab_jsonbuf_str(b, lab_errno_name((int)lab_store_row_int(s, i)));
+		if (c->type == LAB_COL_INT)
+			lab_jsonbuf_str(b, lab_errno_name((int)c->i));
 		else
 			lab_jsonbuf_null(b);
 	}
@@ -499,9 +495,9 @@ static void strset_free(struct strset *ss)
 }
 
 /* the string a text column would be in row_json(), else NULL */
-static const char *col_str(const struct lab_store_row *s, int i)
+static const char *col_str(const struct lab_store_val *c)
 {
-	return lab_store_row_type(s, i) == LAB_COL_TEXT ? lab_store_row_text(s, i, NULL) : NULL;
+	return c->type == LAB_COL_TEXT ? c->text : NULL;
 }
 
 /* what the matrix text visitor builds */
@@ -517,6 +513,7 @@ struct mtext {
 static int mtext_row(const struct lab_store_row *s, void *arg)
 {
 	struct mtext *m = arg;
+	struct lab_store_val v[16];
 	const char *str;
 
 	if (!m->ncols) {
@@ -525,6 +522,7 @@ static int mtext_row(const struct lab_store_row *s, void *arg)
 			return -EIO;
 		plan_cols(s, m->cp, m->ncols);
 	}
+	lab_store_row_values(s, v, m->ncols);
 	if (m->ncells++)
 		lab_jsonbuf_raw(&m->cells, ",", 1);
 	lab_jsonbuf_raw(&m->cells, "{", 1);
@@ -532,21 +530,21 @@ static int mtext_row(const struct lab_store_row *s, void *arg)
 		if (i)
 			lab_jsonbuf_raw(&m->cells, ",", 1);
 		lab_jsonbuf_lit(&m->cells, m->cp[i].key);
-		col_text(&m->cells, s, i, &m->cp[i]);
+		col_text(&m->cells, &v[i], &m->cp[i]);
 	}
 	lab_jsonbuf_raw(&m->cells, "}", 1);
 	/* columns 0-3: target, driver, case, verdict (lab_store_matrix_rows) */
-	if ((str = col_str(s, 1)))
+	if ((str = col_str(&v[1])))
 		strset_add(&m->sets[0], str);
-	if ((str = col_str(s, 2)))
+	if ((str = col_str(&v[2])))
 		strset_add(&m->sets[1], str);
-	if ((str = col_str(s, 0)))
+	if ((str = col_str(&v[0])))
 		strset_add(&m->sets[2], str);
-	if (lab_store_row_type(s, 3) != LAB_COL_NULL) {
-		int v = (int)lab_store_row_int(s, 3);
+	if (v[3].type == LAB_COL_INT) {
+		int vd = (int)v[3].i;
 
-		if (v >= LAB_VERDICT_PASS && v <= LAB_VERDICT_ERROR)
-			m->counts[v]++;
+		if (vd >= LAB_VERDICT_PASS && vd <= LAB_VERDICT_ERROR)
+			m->counts[vd]++;
 	}
 	return 0;
 }
