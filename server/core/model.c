@@ -73,6 +73,14 @@ const char *lab_errno_name(int e)
 	return n ? n : "E?";
 }
 
+bool lab_case_id_valid(const char *id)
+{
+	size_t l = id ? strlen(id) : 0;
+
+	return l > 0 && l <= 96 &&
+	       strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == l;
+}
+
 void lab_kernel_clear(struct lab_kernel *k)
 {
 	if (!k)

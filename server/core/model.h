@@ -20,6 +20,7 @@
 #ifndef LAB_MODEL_H
 #define LAB_MODEL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum lab_job_state {
@@ -111,6 +112,9 @@ void lab_kernel_clear(struct lab_kernel *k);
 void lab_target_clear(struct lab_target *t);
 void lab_job_clear(struct lab_job *j);
 void lab_result_clear(struct lab_result *r);
+
+/* a case id: [a-z0-9_.-], 1-96 chars */
+bool lab_case_id_valid(const char *id);
 
 /* "OK" for 0, "EINVAL" for 22, ...; "E?" for an unknown number */
 const char *lab_errno_name(int e);

@@ -860,10 +860,7 @@ int store_row_struct(struct lab_store *st, sqlite3_stmt *s,
 
 bool store_valid_case_id(const char *id)
 {
-	size_t l = id ? strlen(id) : 0;
-
-	return l > 0 && l <= 96 &&
-	       strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == l;
+	return lab_case_id_valid(id);
 }
 
 /*

@@ -23,9 +23,9 @@
  *
  * Ownership: strings passed in are copied by SQLite. Structs filled by the
  * store (lab_job, lab_kernel, ...) own their heap strings; release them with
- * the matching _clear() function, which accepts a zeroed struct. JSON results
- * (json_t *) returned through an out-parameter are new references the caller
- * must json_decref().
+ * the matching _clear() function, which accepts a zeroed struct.
+ * The store knows no JSON document: its rows go to a visitor (views.h
+ * builds the API's documents from them).
  *
  * Errors: 0 or -errno. -ENOENT unknown id/name, -EINVAL bad argument or
  * illegal transition, -EEXIST unique conflict, -EAGAIN lost a race, -EIO
@@ -35,8 +35,8 @@
 #define LAB_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
 
 #include "model.h"
 
@@ -57,8 +57,10 @@ int lab_store_target_put(struct lab_store *st, struct lab_target *t);
 int lab_store_target_get(struct lab_store *st, const char *name, struct lab_target *out);
 int lab_store_target_get_id(struct lab_store *st, int64_t id, struct lab_target *out);
 
-/* cases: the catalogue as the agent lists it (agent -l -j), upserted */
-int lab_store_cases_import(struct lab_store *st, json_t *catalogue);
+/* cases: one upserted case row (the catalogue import is catalog.h's);
+ * the JSON columns are given as text */
+int lab_store_case_put(struct lab_store *st, const char *id, const char *area,
+		       const char *title, const char *contracts_json, const char *meta_json);
 
 /* plans: the expansion of a JSON plan into jobs is plan.h's */
 int lab_store_plan_insert(struct lab_store *st, const char *name, const char *kind,
@@ -103,7 +105,7 @@ int lab_store_token_find(struct lab_store *st, const char *sha256_hex,
 
 /*
  * Additions (server core, additive to the contract above).
- * JSON out-parameters are new references (json_decref); @err buffers, when
+ * @err buffers, when
  * given, receive a one-line reason for -EINVAL/-ENOENT.
  */
 #define LAB_STORE_ERR_MAX 256
@@ -149,8 +151,7 @@ int lab_store_target_rows(struct lab_store *st, const char *name, lab_store_row_
 int lab_store_cases_rows(struct lab_store *st, lab_store_row_fn fn, void *arg);
 int lab_store_case_rows(struct lab_store *st, const char *case_id, lab_store_row_fn fn,
 			void *arg);
-int lab_store_cases_import_ex(struct lab_store *st, json_t *catalogue,
-			      int *imported, char *err, size_t errlen);
+/* lab_store_cases_import_ex(): catalog.h */
 /* lab_store_plan_create_ex(): plan.h */
 /* plans, newest first (with a "jobs" count); one plan; its (state, count) rows */
 int lab_store_plans_rows(struct lab_store *st, int64_t limit, int64_t offset,

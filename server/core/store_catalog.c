@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
-#include <jansson.h>
 
 #include "log.h"
 #include "model.h"
@@ -113,89 +112,20 @@ int lab_store_target_rows(struct lab_store *st, const char *name, lab_store_row_
 
 /* ---- cases ----------------------------------------------------------------- */
 
-int lab_store_cases_import_ex(struct lab_store *st, json_t *catalogue,
-			      int *imported, char *err, size_t errlen)
+/* the catalogue import (the agent's JSON -> case rows) is above the store: catalog.c */
+int lab_store_case_put(struct lab_store *st, const char *id, const char *area,
+		       const char *title, const char *contracts_json, const char *meta_json)
 {
-	json_t *list = catalogue, *c;
-	char dummy[8];
-	size_t i;
-	int r;
+	sqlite3_stmt *s = store_stmt(st, S_CASE_PUT);
 
-	if (!err) {
-		err = dummy;
-		errlen = sizeof(dummy);
-	}
-	if (json_is_object(catalogue))
-		list = json_object_get(catalogue, "cases");
-	if (!json_is_array(list)) {
-		snprintf(err, errlen, "catalogue must be an array of cases or {\"cases\": [...]}");
-		return -EINVAL;
-	}
-	/* validate everything first: a bad entry imports nothing */
-	json_array_foreach(list, i, c) {
-		const char *id = json_string_value(json_object_get(c, "id"));
-		json_t *title = json_object_get(c, "title");
-
-		if (!json_is_object(c) || !store_valid_case_id(id)) {
-			snprintf(err, errlen, "cases[%zu]: missing or invalid \"id\" "
-				 "([a-z0-9_.-], 1-96 chars)", i);
-			return -EINVAL;
-		}
-		if (title && !json_is_string(title) && !json_is_null(title)) {
-			snprintf(err, errlen, "cases[%zu] (%s): \"title\" must be a string", i, id);
-			return -EINVAL;
-		}
-	}
-	r = store_tx(st, S_BEGIN_IMM);
-	if (r)
-		return r;
-	json_array_foreach(list, i, c) {
-		sqlite3_stmt *s = store_stmt(st, S_CASE_PUT);
-		const char *id = json_string_value(json_object_get(c, "id"));
-		json_t *contracts = json_object_get(c, "contracts");
-		const char *title = json_string_value(json_object_get(c, "title"));
-		char *cj, *mj, area[97];
-
-		if (!s) {
-			r = -EIO;
-			goto rollback_tx;
-		}
-		if (!title)
-			title = json_string_value(json_object_get(c, "description"));
-		snprintf(area, sizeof(area), "%.*s", (int)strcspn(id, "."), id);
-		cj = contracts ? json_dumps(contracts, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("[]");
-		mj = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
-		if (!cj || !mj) {
-			free(cj);
-			free(mj);
-			r = -ENOMEM;
-			goto rollback_tx;
-		}
-		store_bind_text(s, 1, id);
-		store_bind_text(s, 2, area);
-		store_bind_text(s, 3, title);
-		store_bind_text(s, 4, cj);
-		store_bind_text(s, 5, mj);
-		r = store_exec_stmt(st, s, "case put");
-		free(cj);
-		free(mj);
-		if (r)
-			goto rollback_tx;
-	}
-	r = store_tx(st, S_COMMIT);
-	if (r)
-		goto rollback_tx;
-	if (imported)
-		*imported = (int)json_array_size(list);
-	return 0;
-rollback_tx:
-	store_rollback(st);
-	return r;
-}
-
-int lab_store_cases_import(struct lab_store *st, json_t *catalogue)
-{
-	return lab_store_cases_import_ex(st, catalogue, NULL, NULL, 0);
+	if (!s)
+		return -EIO;
+	store_bind_text(s, 1, id);
+	store_bind_text(s, 2, area);
+	store_bind_text(s, 3, title);
+	store_bind_text(s, 4, contracts_json);
+	store_bind_text(s, 5, meta_json);
+	return store_exec_stmt(st, s, "case put");
 }
 
 int lab_store_cases_rows(struct lab_store *st, lab_store_row_fn fn, void *arg)

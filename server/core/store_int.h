@@ -20,7 +20,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sqlite3.h>
-#include <jansson.h>
 
 #include "store.h"
 

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 #include <sqlite3.h>
-#include <jansson.h>
 
 #include "log.h"
 #include "model.h"

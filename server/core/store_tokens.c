@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
-#include <jansson.h>
 
 #include "log.h"
 #include "model.h"

@@ -19,6 +19,7 @@
 #include "api.h"
 #include "api_int.h"
 #include "auth.h"
+#include "catalog.h"
 #include "config.h"
 #include "diff.h"
 #include "ingest.h"

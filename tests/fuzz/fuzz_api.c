@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <sqlite3.h>
 
+#include "catalog.h"
 #include "fuzz.h"
 #include "http.h"
 #include "store.h"
