@@ -3,7 +3,8 @@
  * main.c - iommulabd: wires config, store, auth, targets, the HTTP API and
  * the scheduler together and waits for SIGTERM/SIGINT; owns nothing else.
  *
- * Order: config -> state dir -> store (migrations) -> admin token -> targets
+ * Order: config -> state dir and its lock (statelock.h: one daemon per
+ * state dir, held until the process dies) -> store (migrations) -> admin token -> targets
  * -> scheduler -> HTTP; shutdown in reverse: HTTP first (no new requests),
  * then the scheduler (cancels running guests), then the store.
  */
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "nightly.h"
 #include "sched.h"
+#include "statelock.h"
 #include "store.h"
 
 static int mkdir_p(const char *dir)
@@ -50,7 +52,7 @@ int main(int argc, char **argv)
 	char err[512] = "";
 	bool created = false;
 	sigset_t sigs;
-	int r, n = 0, sig = 0, rc = 1;
+	int r, n = 0, sig = 0, rc = 1, lock_fd = -1;
 
 	lab_config_defaults(&cfg);
 	r = lab_config_from_args(&cfg, argc, argv, err, sizeof(err));
@@ -74,6 +76,12 @@ int main(int argc, char **argv)
 	r = mkdir_p(cfg.state_dir);
 	if (r) {
 		lab_error("cannot create state dir %s: %s", cfg.state_dir, strerror(-r));
+		goto clear_cfg;
+	}
+	/* never released: the kernel drops it when this process ends */
+	r = lab_statelock_take(cfg.state_dir, &lock_fd, err, sizeof(err));
+	if (r) {
+		lab_error("%s", err);
 		goto clear_cfg;
 	}
 	r = lab_store_open(cfg.db_path, cfg.schema_dir, &st);

@@ -10,7 +10,9 @@
  *
  * Invariants: patterns are matched in order; "{}" is one path segment; the
  * last entry is the sentinel (method NULL) whose handler answers 404. A
- * scope ("admin", "ingest") means the route needs a bearer token with it.
+ * scope ("admin", "ingest") means the route needs a bearer token with it;
+ * an auth function (last column) checks a route's own credentials. Both
+ * are checked from the request's headers, before its body is read.
  */
 #include <stddef.h>
 
@@ -23,34 +25,34 @@
 
 #define P LAB_API_PREFIX
 const struct lab_route lab_api_routes[] = {
-	{ "GET",  P "/health",           lab_api_health,        NULL },
-	{ "GET",  P "/kernels",          lab_api_kernels_list,  NULL },
-	{ "POST", P "/kernels",          lab_api_kernel_post,   "admin" },
-	{ "GET",  P "/kernels/{}",       lab_api_kernel_get,    NULL },
-	{ "GET",  P "/targets",          lab_api_targets_list,  NULL },
-	{ "GET",  P "/targets/{}",       lab_api_target_get,    NULL },
-	{ "GET",  P "/cases",            lab_api_cases_list,    NULL },
-	{ "POST", P "/cases",            lab_api_cases_post,    "admin" },
-	{ "GET",  P "/cases/{}",         lab_api_case_get,      NULL },
-	{ "GET",  P "/plans",            lab_api_plans_list,    NULL },
-	{ "POST", P "/plans",            lab_api_plan_post,     "admin" },
-	{ "GET",  P "/plans/{}",         lab_api_plan_get,      NULL },
-	{ "GET",  P "/jobs",             lab_api_jobs_list,     NULL },
-	{ "GET",  P "/jobs/{}",          lab_api_job_get,       NULL },
-	{ "POST", P "/jobs/{}/cancel",   lab_api_job_cancel,    "admin" },
-	{ "POST", P "/jobs/{}/retry",    lab_api_job_retry,     "admin" },
-	{ "GET",  P "/jobs/{}/log",      lab_api_job_log,       NULL },
-	{ "GET",  P "/results",          lab_api_results_get,   NULL },
-	{ "POST", P "/results",          lab_api_results_post,  "ingest" },
-	{ "GET",  P "/matrix",           lab_api_matrix,        NULL },
-	{ "GET",  P "/diffs",            lab_api_diffs,         NULL },
-	{ "GET",  P "/overview",         lab_api_dash_overview, NULL },
-	{ "POST", P "/tokens",           lab_api_token_post,    "admin" },
-	{ "POST", P "/lava/callback",    lab_lava_callback_handle, NULL },
-	{ "GET",  P "/artifacts/{}/{}",  lab_lava_artifact_get, NULL },
-	{ "GET",  P "/patches",          lab_api_patch_list, NULL },
-	{ "POST", P "/patches",          lab_api_patch_post, "admin" },
-	{ "GET",  P "/patches/{}",       lab_api_patch_get,  NULL },
-	{ "GET",  P "/jobs/{}/prep-log", lab_api_job_prep_log, NULL },
-	{ NULL,   NULL,                  lab_api_not_found,     NULL },
+	{ "GET",  P "/health",           lab_api_health,        NULL, NULL },
+	{ "GET",  P "/kernels",          lab_api_kernels_list,  NULL, NULL },
+	{ "POST", P "/kernels",          lab_api_kernel_post,   "admin", NULL },
+	{ "GET",  P "/kernels/{}",       lab_api_kernel_get,    NULL, NULL },
+	{ "GET",  P "/targets",          lab_api_targets_list,  NULL, NULL },
+	{ "GET",  P "/targets/{}",       lab_api_target_get,    NULL, NULL },
+	{ "GET",  P "/cases",            lab_api_cases_list,    NULL, NULL },
+	{ "POST", P "/cases",            lab_api_cases_post,    "admin", NULL },
+	{ "GET",  P "/cases/{}",         lab_api_case_get,      NULL, NULL },
+	{ "GET",  P "/plans",            lab_api_plans_list,    NULL, NULL },
+	{ "POST", P "/plans",            lab_api_plan_post,     "admin", NULL },
+	{ "GET",  P "/plans/{}",         lab_api_plan_get,      NULL, NULL },
+	{ "GET",  P "/jobs",             lab_api_jobs_list,     NULL, NULL },
+	{ "GET",  P "/jobs/{}",          lab_api_job_get,       NULL, NULL },
+	{ "POST", P "/jobs/{}/cancel",   lab_api_job_cancel,    "admin", NULL },
+	{ "POST", P "/jobs/{}/retry",    lab_api_job_retry,     "admin", NULL },
+	{ "GET",  P "/jobs/{}/log",      lab_api_job_log,       NULL, NULL },
+	{ "GET",  P "/results",          lab_api_results_get,   NULL, NULL },
+	{ "POST", P "/results",          lab_api_results_post,  "ingest", NULL },
+	{ "GET",  P "/matrix",           lab_api_matrix,        NULL, NULL },
+	{ "GET",  P "/diffs",            lab_api_diffs,         NULL, NULL },
+	{ "GET",  P "/overview",         lab_api_dash_overview, NULL, NULL },
+	{ "POST", P "/tokens",           lab_api_token_post,    "admin", NULL },
+	{ "POST", P "/lava/callback",    lab_lava_callback_handle, NULL, lab_lava_callback_auth },
+	{ "GET",  P "/artifacts/{}/{}",  lab_lava_artifact_get, NULL, NULL },
+	{ "GET",  P "/patches",          lab_api_patch_list, NULL, NULL },
+	{ "POST", P "/patches",          lab_api_patch_post, "admin", NULL },
+	{ "GET",  P "/patches/{}",       lab_api_patch_get,  NULL, NULL },
+	{ "GET",  P "/jobs/{}/prep-log", lab_api_job_prep_log, NULL, NULL },
+	{ NULL,   NULL,                  lab_api_not_found,     NULL, NULL },
 };

@@ -118,6 +118,9 @@ void lab_config_defaults(struct lab_config *cfg)
 		 LAB_DEFAULT_LISTEN);
 	cfg->port = LAB_DEFAULT_PORT;
 	cfg->body_max = LAB_DEFAULT_BODY_MAX;
+	cfg->header_s = LAB_DEFAULT_HEADER_S;
+	cfg->body_s = LAB_DEFAULT_BODY_S;
+	cfg->per_ip = LAB_DEFAULT_PER_IP;
 	cfg->log_level = LAB_LOG_INFO;
 	cfg->scheduler = true;
 }
@@ -144,12 +147,17 @@ void lab_config_usage(FILE *f, const char *prog)
 "  --http-mode M      pool (poll(2) thread pool, default) or thread (one\n"
 "                     thread per connection)\n"
 "  --body-max BYTES   largest request body (default: %u; larger -> 413)\n"
+"  --header-timeout S a request's headers must arrive within S seconds in\n"
+"                     all (default: %u; not reset by each byte)\n"
+"  --body-timeout S   and its body within S seconds of them (default: %u)\n"
+"  --per-ip-limit N   connections from one client address (default: %u)\n"
 "  --no-scheduler     serve the API only, never start jobs\n"
 "  --log-level L      debug|info|warn|error (default: info)\n"
 "  -h, --help         this text\n"
 "\n"
 "SIGTERM or SIGINT shuts down cleanly.\n",
-		prog, LAB_DEFAULT_LISTEN, LAB_DEFAULT_PORT, LAB_DEFAULT_BODY_MAX);
+		prog, LAB_DEFAULT_LISTEN, LAB_DEFAULT_PORT, LAB_DEFAULT_BODY_MAX,
+		LAB_DEFAULT_HEADER_S, LAB_DEFAULT_BODY_S, LAB_DEFAULT_PER_IP);
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -170,7 +178,8 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 enum {
 	OPT_TOP = 256, OPT_CACHE, OPT_STATE, OPT_DB, OPT_SCHEMA, OPT_TARGETS,
 	OPT_WEB, OPT_TOKEN, OPT_LABS, OPT_LISTEN, OPT_PORT, OPT_THREADS,
-	OPT_BODY, OPT_NOSCHED, OPT_LOGLEVEL, OPT_HTTPMODE,
+	OPT_BODY, OPT_NOSCHED, OPT_LOGLEVEL, OPT_HTTPMODE, OPT_HEADER_S, OPT_BODY_S,
+	OPT_PER_IP,
 };
 
 static const struct option long_opts[] = {
@@ -190,6 +199,9 @@ static const struct option long_opts[] = {
 	{ "no-scheduler", no_argument, NULL, OPT_NOSCHED },
 	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
 	{ "http-mode", required_argument, NULL, OPT_HTTPMODE },
+	{ "header-timeout", required_argument, NULL, OPT_HEADER_S },
+	{ "body-timeout", required_argument, NULL, OPT_BODY_S },
+	{ "per-ip-limit", required_argument, NULL, OPT_PER_IP },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -247,6 +259,22 @@ int lab_config_from_args(struct lab_config *cfg, int argc, char **argv,
 				return -EINVAL;
 			}
 			cfg->body_max = v;
+			break;
+		case OPT_HEADER_S:
+		case OPT_BODY_S:
+			if (parse_uint(optarg, 3600, &v) || v == 0) {
+				snprintf(err, errlen, "--%s: '%s' is not 1-3600 seconds",
+					 c == OPT_HEADER_S ? "header-timeout" : "body-timeout", optarg);
+				return -EINVAL;
+			}
+			*(c == OPT_HEADER_S ? &cfg->header_s : &cfg->body_s) = (unsigned)v;
+			break;
+		case OPT_PER_IP:
+			if (parse_uint(optarg, 1000, &v) || v == 0) {
+				snprintf(err, errlen, "--per-ip-limit: '%s' is not 1-1000", optarg);
+				return -EINVAL;
+			}
+			cfg->per_ip = (unsigned)v;
 			break;
 		case OPT_HTTPMODE:
 			if (strcmp(optarg, "pool") && strcmp(optarg, "thread")) {

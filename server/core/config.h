@@ -16,6 +16,7 @@
  *   token file --token-file, default $state/admin.token
  *   labs       --labs FILE: LAVA labs (JSON), optional; parsed into @labs
  *   listen     --listen ADDR (default 127.0.0.1), --port N (default 8470)
+ *   limits     --body-max, --header-timeout, --body-timeout, --per-ip-limit
  *
  * Invariants: every path is absolute and NUL-terminated within PATH_MAX.
  * After lab_config_from_args() returned 0 the struct is complete.
@@ -38,6 +39,9 @@
 #define LAB_DEFAULT_LISTEN "127.0.0.1"
 #define LAB_DEFAULT_PORT 8470
 #define LAB_DEFAULT_BODY_MAX (8u << 20)	/* request bodies above -> 413 */
+#define LAB_DEFAULT_HEADER_S 10		/* a request's headers, total */
+#define LAB_DEFAULT_BODY_S 120		/* a request's body, total */
+#define LAB_DEFAULT_PER_IP 64		/* connections from one client address */
 
 struct lab_config {
 	char top[PATH_MAX];
@@ -54,6 +58,9 @@ struct lab_config {
 	unsigned port;
 	unsigned threads;		/* HTTP worker threads (0 = auto) */
 	size_t body_max;		/* bytes */
+	unsigned header_s;		/* --header-timeout: headers, total seconds */
+	unsigned body_s;		/* --body-timeout: body, total seconds */
+	unsigned per_ip;		/* --per-ip-limit: connections per address */
 	int log_level;			/* enum lab_log_level */
 	bool scheduler;			/* false with --no-scheduler: API only */
 	bool thread_per_conn;		/* --http-mode thread (default: pool) */

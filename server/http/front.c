@@ -257,6 +257,16 @@ size_t lab_front_unescape(void *cls, struct MHD_Connection *c, char *s)
 
 /* ---- per request -------------------------------------------------------------- */
 
+/* does @value end where its line in [@blk, @end) does? */
+static bool whole(const char *blk, const char *end, const char *value)
+{
+	size_t n = strlen(value);
+
+	if (!blk || value < blk || value + n + 1 >= end)
+		return true;	/* not in MHD's buffer: nothing to compare with */
+	return value[n + 1] == '\0';
+}
+
 struct scan {
 	const char *blk, *end;	/* the raw header block in MHD's buffer */
 	unsigned n_cl, n_te;
@@ -277,6 +287,9 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 		s->n_te++;
 		s->te = value;
 	}
+	/* the token's line is the caller's to judge (401, not 400) */
+	if (!strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION))
+		return MHD_YES;
 	/*
 	 * MHD parsed the line "key: value\r\n" in place: the CR and the LF
 	 * became NULs, and @value_size is strlen(value). A value that ends
@@ -284,10 +297,20 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 	 * LF leaves something else than that second NUL after the first one.
 	 * Values outside the block (none in 0.9.75) are not inspected.
 	 */
-	if (!s->bad && value && value >= s->blk && value + value_size + 1 < s->end &&
-	    value[value_size + 1] != '\0')
+	(void)value_size;
+	if (!s->bad && value && !whole(s->blk, s->end, value))
 		s->bad = key;
 	return MHD_YES;
+}
+
+bool lab_front_header_whole(struct MHD_Connection *c, const char *method, const char *value)
+{
+	const union MHD_ConnectionInfo *hs =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+
+	if (!hs || !method || !value)
+		return true;
+	return whole(method, method + hs->header_size, value);
 }
 
 unsigned lab_front_request_begin(struct lab_front *f, struct MHD_Connection *c,

@@ -84,6 +84,12 @@ size_t lab_front_unescape(void *cls, struct MHD_Connection *c, char *s);
  */
 unsigned lab_front_request_begin(struct lab_front *f, struct MHD_Connection *c,
 				 const char *method, char *why, size_t n);
+/*
+ * Does the header @value (from MHD, of the request whose access-handler
+ * @method is given) end where its line ends? false for "Bearer x\0junk".
+ */
+bool lab_front_header_whole(struct MHD_Connection *c, const char *method, const char *value);
+
 /* the body is read (or refused): no deadline while the handler runs */
 void lab_front_body_done(struct lab_front *f, struct MHD_Connection *c);
 /* the request ended (MHD_OPTION_NOTIFY_COMPLETED): the next one's deadline */

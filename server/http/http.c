@@ -33,13 +33,17 @@
 
 #include "auth.h"
 #include "config.h"
+#include "front.h"
 #include "http.h"
 #include "log.h"
+#include "names.h"
+#include "statelock.h"
 #include "store.h"
 
 #define POOL_MAX 32
-#define CONN_TIMEOUT_S 30	/* idle or slow clients are dropped */
+#define CONN_TIMEOUT_S 30	/* idle clients are dropped (front.h: total deadlines) */
 #define CONN_LIMIT 1000
+#define CONN_MEMORY (32u << 10)	/* MHD's per-connection pool: request line + headers */
 #define OFFLOAD_MIN (64u << 10)	/* bodies this large are handled off the I/O thread */
 #define OFFLOAD_MAX_THREADS 8
 
@@ -71,6 +75,7 @@ struct lab_http {
 	const struct lab_route *routes;	/* main.c's table (routes.c) */
 	struct store_pool pool;
 	struct offload off;		/* nthreads 0: every request inline */
+	struct lab_front *front;	/* deadlines, framing, request-target limits */
 	char web_real[PATH_MAX];	/* realpath of web_dir, "" if missing */
 	unsigned port;
 };
@@ -87,6 +92,8 @@ struct conn_state {
 	char *body;
 	size_t len, cap;
 	bool too_large;
+	bool early;			/* answered from the headers alone */
+	char *who;			/* the token's name, checked from the headers */
 	struct timespec t0;
 	enum conn_phase phase;
 	struct MHD_Connection *c;
@@ -207,32 +214,39 @@ int lab_req_int(struct lab_req *rq, struct lab_resp *rs, const char *name,
 		int64_t lo, int64_t hi, int64_t def, int64_t *out)
 {
 	const char *s = lab_req_arg(rq, name);
-	char *end;
-	long long v;
+	bool neg = s && s[0] == '-' && lo < 0;
+	uint64_t v;
 
 	*out = def;
 	if (!s)
 		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (!*s || *end || errno || v < lo || v > hi)
-		return lab_fail(rs, -EINVAL, "query argument %s must be an integer %lld..%lld",
-				name, (long long)lo, (long long)hi);
-	*out = v;
+	/* digits only: no '+', no white space, no leading zero (names.h) */
+	if (lab_name_uint(s + neg, INT64_MAX, &v) || (neg && !v) ||
+	    (neg ? -(int64_t)v : (int64_t)v) < lo || (neg ? -(int64_t)v : (int64_t)v) > hi)
+		return lab_fail(rs, -EINVAL, "query argument %s must be an integer %lld..%lld "
+				"(digits only)", name, (long long)lo, (long long)hi);
+	*out = neg ? -(int64_t)v : (int64_t)v;
 	return 0;
 }
 
 int lab_req_id(struct lab_req *rq, struct lab_resp *rs, int i, int64_t *out)
 {
 	const char *s = i < rq->nparams ? rq->params[i] : NULL;
-	char *end;
-	long long v;
+	char shown[40];
+	uint64_t v;
 
-	errno = 0;
-	v = s ? strtoll(s, &end, 10) : 0;
-	if (!s || !*s || *end || errno || v <= 0)
-		return lab_fail(rs, -EINVAL, "'%.32s' is not a valid id", s ? s : "");
-	*out = v;
+	/* digits only: no sign, no white space, no padding, no escapes */
+	if (lab_name_uint(s, INT64_MAX, &v) || v == 0) {
+		size_t k;
+
+		snprintf(shown, sizeof(shown), "%s", s ? s : "");
+		for (k = 0; shown[k]; k++)
+			if ((unsigned char)shown[k] < 0x20 || (unsigned char)shown[k] >= 0x7f)
+				shown[k] = '?';
+		return lab_fail(rs, -EINVAL, "'%s' is not a valid id (a positive integer, "
+				"digits only)", shown);
+	}
+	*out = (int64_t)v;
 	return 0;
 }
 
@@ -494,8 +508,14 @@ static enum MHD_Result serve_static(struct lab_http *h, struct MHD_Connection *c
 
 /* ---- auth ------------------------------------------------------------------ */
 
-/* 0 with *name set, -EPERM no/invalid token, -EACCES token lacks scope */
-static int authorize(struct lab_store *st, struct MHD_Connection *c,
+/*
+ * 0 with *name set, -EPERM no/invalid token, -EACCES token lacks scope.
+ * The token is the whole rest of the header line after "Bearer ": MHD cuts
+ * a value at a NUL, so the line is checked to end where the value does
+ * ("Bearer <token>\0junk" is refused), and the store compares the hash of
+ * every byte of it (a prefix, a suffix or trailing junk does not match).
+ */
+static int authorize(struct lab_store *st, struct MHD_Connection *c, const char *method,
 		     const char *scope, char **name)
 {
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -505,6 +525,8 @@ static int authorize(struct lab_store *st, struct MHD_Connection *c,
 
 	*name = NULL;
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0)	/* the scheme is case-insensitive */
+		return -EPERM;
+	if (!lab_front_header_whole(c, method, h))
 		return -EPERM;
 	h += 7;
 	while (*h == ' ')
@@ -531,47 +553,93 @@ static int authorize(struct lab_store *st, struct MHD_Connection *c,
  * returns 0 (send @rs) or -errno (send an error from rs->err/rs->detail).
  * Sends nothing, so it can run on an offload thread.
  */
+/* the route for @method @url (the sentinel when none); *path_seen when
+ * some route has the path but not the method */
+static const struct lab_route *route_find(struct lab_http *h, const char *url,
+					  const char *method, struct lab_req *rq,
+					  char *params, size_t plen, bool *path_seen)
+{
+	const struct lab_route *rt;
+
+	*path_seen = false;
+	for (rt = h->routes; rt->method; rt++) {
+		if (!route_match(rt->pattern, url, rq, params, plen))
+			continue;
+		*path_seen = true;
+		if (strcmp(rt->method, method) == 0 ||
+		    (strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
+			break;
+	}
+	if (!rt->method)
+		rq->nparams = 0;
+	return rt;
+}
+
+/*
+ * The first access-handler call of an /api request, with its headers only:
+ * route it and check its caller (the bearer token of the route's scope, or
+ * the route's own auth). 0: read the body and run the handler later; else
+ * the answer is in @rs (404, 405, 401, 403) and no body byte is read.
+ * The token's name goes to cs->who.
+ */
+static int api_gate(struct lab_http *h, struct MHD_Connection *c, const char *url,
+		    const char *method, struct conn_state *cs, struct lab_resp *rs)
+{
+	struct lab_req rq = {
+		.method = method, .url = url, .conn = c, .cfg = h->cfg, .sched = h->sched,
+	};
+	const struct lab_route *rt;
+	char params[1024];
+	bool path_seen;
+	int r;
+
+	rt = route_find(h, url, method, &rq, params, sizeof(params), &path_seen);
+	if (!rt->method && path_seen)
+		return lab_fail(rs, -ENOSYS, "method not allowed");
+	if (!rt->method)
+		return rt->fn(&rq, rs);		/* the sentinel: 404 */
+	if (rt->scope) {
+		r = pool_get(&h->pool, &rq.st);
+		if (r)
+			return lab_fail(rs, r, "database unavailable");
+		r = authorize(rq.st, c, method, rt->scope, &cs->who);
+		pool_put(&h->pool, rq.st);
+		if (r == -EPERM)
+			return lab_fail(rs, r, "missing or invalid token");
+		if (r)
+			return lab_fail(rs, r, "%s", r == -EACCES ?
+					"token lacks the needed scope" : strerror(-r));
+	}
+	if (rt->auth) {
+		r = rt->auth(&rq, rs);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 static int run_api(struct lab_http *h, struct MHD_Connection *c, const char *url,
 		   const char *method, const struct conn_state *cs, struct lab_resp *rs)
 {
 	struct lab_req rq = {
 		.method = method, .url = url, .body = cs->body, .body_len = cs->len,
-		.conn = c, .cfg = h->cfg, .sched = h->sched,
+		.conn = c, .cfg = h->cfg, .sched = h->sched, .token_name = cs->who,
 	};
 	const struct lab_route *rt;
-	bool path_seen = false;
-	char params[1024], *who = NULL;
+	char params[1024];
+	bool path_seen;
 	int r;
 
-	for (rt = h->routes; rt->method; rt++) {
-		if (!route_match(rt->pattern, url, &rq, params, sizeof(params)))
-			continue;
-		path_seen = true;
-		if (strcmp(rt->method, method) == 0 ||
-		    (strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
-			break;
-	}
+	rt = route_find(h, url, method, &rq, params, sizeof(params), &path_seen);
 	if (!rt->method && path_seen)
 		return lab_fail(rs, -ENOSYS, "method not allowed");
-	if (!rt->method)
-		rq.nparams = 0;
+	if (rt->method && rt->scope && !cs->who)	/* api_gate() let it through */
+		return lab_fail(rs, -EPERM, "missing or invalid token");
 	r = pool_get(&h->pool, &rq.st);
 	if (r)
 		return lab_fail(rs, r, "database unavailable");
-	if (rt->method && rt->scope) {
-		r = authorize(rq.st, c, rt->scope, &who);
-		if (r) {
-			pool_put(&h->pool, rq.st);
-			if (r == -EPERM)
-				return lab_fail(rs, r, "missing or invalid token");
-			return lab_fail(rs, r, "%s", r == -EACCES ?
-					"token lacks the needed scope" : strerror(-r));
-		}
-		rq.token_name = who;
-	}
 	r = rt->fn(&rq, rs);
 	pool_put(&h->pool, rq.st);
-	free(who);
 	if (r && !rs->err[0])
 		snprintf(rs->err, sizeof(rs->err), "%s", strerror(-r));
 	return r;
@@ -693,12 +761,36 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	if (!cs) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		bool api = strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0;
+		char why[160];
+		unsigned st;
 
 		cs = calloc(1, sizeof(*cs));
 		if (!cs)
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &cs->t0);
 		*con_cls = cs;
+		/* headers only so far: refuse what they tell is wrong before
+		 * any body byte is read (MHD then reads none) */
+		st = lab_front_request_begin(h->front, c, method, why, sizeof(why));
+		if (st) {
+			cs->early = true;
+			lab_info("http: %s %.100s refused (%u): %s", method, url, st, why);
+			return send_error(c, st, why, NULL);
+		}
+		if (api) {
+			struct lab_resp rs = { .fd = -1 };
+			int r = api_gate(h, c, url, method, cs, &rs);
+
+			if (r) {
+				cs->early = true;
+				last_status = 0;
+				return answer(c, method, url, r, &rs);
+			}
+		} else if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+			cs->early = true;
+			return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", NULL);
+		}
 		if (cl && strtoull(cl, NULL, 10) > h->cfg->body_max) {
 			json_t *d = json_pack("{s:I}", "max_bytes", (json_int_t)h->cfg->body_max);
 			enum MHD_Result r;
@@ -708,6 +800,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			json_decref(d);
 			return r;
 		}
+		return MHD_YES;
+	}
+	if (cs->early) {		/* answered; MHD reads no body after that */
+		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -735,6 +831,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		cs->body[cs->len] = 0;
 		return MHD_YES;
 	}
+	if (cs->phase == CS_READING)
+		lab_front_body_done(h->front, c);	/* no deadline while it runs */
 	if (cs->too_large) {
 		json_t *d = json_pack("{s:I}", "max_bytes", (json_int_t)h->cfg->body_max);
 		enum MHD_Result r = send_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -775,10 +873,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct lab_http *h = cls;
 	struct conn_state *cs = *con_cls;
 
-	(void)cls;
-	(void)c;
+	lab_front_request_done(h->front, c);
 	if (!cs)
 		return;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -787,6 +885,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		resp_clear(&cs->rs);	/* answered, but never sent */
 	free(cs->url);
 	free(cs->method);
+	free(cs->who);
 	free(cs->body);
 	free(cs);
 	*con_cls = NULL;
@@ -805,13 +904,33 @@ int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
 		   const struct lab_route *routes, struct lab_http **out)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct lab_front_limits lim = {
+		.header_s = cfg->header_s, .body_s = cfg->body_s, .idle_s = CONN_TIMEOUT_S,
+		.max_params = LAB_FRONT_MAX_PARAMS, .max_target = LAB_FRONT_MAX_TARGET,
+	};
 	const union MHD_DaemonInfo *info;
 	unsigned flags = MHD_USE_ERROR_LOG;
 	struct lab_http *h;
+	char comm[32];
+	pid_t owner;
+	int r;
 
+	/* no SO_REUSEPORT: a second daemon on this address and port must fail
+	 * to bind; say which process holds it */
+	if (cfg->port && !lab_statelock_port_owner(cfg->listen_addr, cfg->port, &owner,
+						   comm, sizeof(comm))) {
+		lab_error("http: %s:%u is in use by pid %ld (%s): one daemon per address "
+			  "and port", cfg->listen_addr, cfg->port, (long)owner, comm);
+		return -EADDRINUSE;
+	}
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
+	r = lab_front_start(&lim, &h->front);
+	if (r) {
+		free(h);
+		return r;
+	}
 	h->cfg = cfg;
 	h->sched = sched;
 	h->routes = routes;
@@ -824,6 +943,7 @@ int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
 	sa.sin_port = htons((uint16_t)cfg->port);
 	if (inet_pton(AF_INET, cfg->listen_addr, &sa.sin_addr) != 1) {
 		pool_close(&h->pool);
+		lab_front_stop(h->front);
 		free(h);
 		return -EINVAL;
 	}
@@ -857,9 +977,13 @@ int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+		MHD_OPTION_NOTIFY_CONNECTION, lab_front_on_connection, h->front,
+		MHD_OPTION_URI_LOG_CALLBACK, lab_front_on_uri, h->front,
+		MHD_OPTION_UNESCAPE_CALLBACK, lab_front_unescape, h->front,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		cfg->thread_per_conn ? MHD_OPTION_END : MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned)cfg->threads,
 		MHD_OPTION_END);
@@ -867,6 +991,7 @@ int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
 		lab_error("http: cannot listen on %s:%u", cfg->listen_addr, cfg->port);
 		offload_stop(&h->off);
 		pool_close(&h->pool);
+		lab_front_stop(h->front);
 		free(h);
 		return -EADDRINUSE;
 	}
@@ -891,6 +1016,7 @@ void lab_http_stop(struct lab_http *h)
 	/* every suspended connection is resumed before MHD stops */
 	offload_stop(&h->off);
 	MHD_stop_daemon(h->d);
+	lab_front_stop(h->front);	/* no callback runs any more */
 	pool_close(&h->pool);
 	free(h);
 }

@@ -2,13 +2,16 @@
 /*
  * http.h - the HTTP layer of iommulabd (libmicrohttpd).
  *
- * Purpose: accept connections on 127.0.0.1, collect request bodies (up to
- * cfg->body_max; above -> 413 without reading further), route /api/...
- * requests through the const route table main.c passes (server/routes.c:
- * lab_api_routes, ending in a
- * sentinel whose handler answers 404), check bearer tokens for routes that
- * need a scope, lend the handler a store connection from a small pool, and
- * turn what the handler left in struct lab_resp into an HTTP response.
+ * Purpose: accept connections on 127.0.0.1, check each request's headers
+ * (front.h: deadlines, framing, request-target limits), route it and
+ * check its bearer token (or the route's own auth) from the headers alone,
+ * then collect its body (up to cfg->body_max; above -> 413 without reading
+ * further): a request refused for its route, token or framing costs no more
+ * than its headers. /api/... requests go through the const route table
+ * main.c passes (server/routes.c: lab_api_routes, ending in a sentinel
+ * whose handler answers 404); the HTTP layer lends the handler a store
+ * connection from a small pool and turns what the handler left in struct
+ * lab_resp into an HTTP response.
  * Everything else (GET/HEAD) is a static file under cfg->web_dir.
  *
  * One handler signature: int fn(struct lab_req *, struct lab_resp *).
@@ -76,6 +79,12 @@ struct lab_route {
 	const char *pattern;	/* "/api/v1/jobs/{}/cancel"; "{}" = one segment */
 	lab_handler_fn fn;
 	const char *scope;	/* NULL = public, else "admin" or "ingest" */
+	/*
+	 * A route that authenticates its caller itself (LAVA's callback, with
+	 * its own secret): called with the headers only (rq->body NULL) before
+	 * any body byte is read; 0 lets the request on, -errno answers it.
+	 */
+	lab_handler_fn auth;
 };
 
 /* the API's table (server/routes.c); the last entry has method == NULL

@@ -49,7 +49,10 @@ void lab_lava_pending_del(const char *lab, int64_t lava_id);
 /* the callback payload for (lab, id) if one arrived, else NULL */
 json_t *lab_lava_pending_take(const char *lab, int64_t lava_id);
 
-/* POST /api/v1/lava/callback */
+/* POST /api/v1/lava/callback: the secret, from the headers alone (the
+ * route's auth: the body of a caller without it is never read) ... */
+int lab_lava_callback_auth(struct lab_req *rq, struct lab_resp *rs);
+/* ... and the callback itself */
 int lab_lava_callback_handle(struct lab_req *rq, struct lab_resp *rs);
 
 #endif /* LAB_LAVA_CALLBACK_H */
