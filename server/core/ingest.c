@@ -29,6 +29,7 @@ int lab_ingest_job_load(struct lab_store *st, int64_t id, struct lab_ingest_job 
 	}
 	if (lab_store_kernel_get_id(st, j.kernel_id, &k) == 0) {
 		snprintf(out->release, sizeof(out->release), "%s", k.release ? k.release : "");
+		snprintf(out->arch, sizeof(out->arch), "%s", k.arch ? k.arch : "");
 		lab_kernel_clear(&k);
 	}
 	lab_job_clear(&j);
@@ -44,12 +45,19 @@ void lab_ingest_job_of(const struct lab_job *j, const struct lab_target *t,
 		snprintf(out->target, sizeof(out->target), "%s", t->name);
 	if (k && k->release)
 		snprintf(out->release, sizeof(out->release), "%s", k->release);
+	if (k && k->arch)
+		snprintf(out->arch, sizeof(out->arch), "%s", k->arch);
 }
 
 int lab_ingest_identity(const struct lab_ingest_job *job, const char *where,
-			const char *target, const char *kernel, char *why,
-			size_t whylen)
+			const char *target, const char *kernel, const char *arch,
+			char *why, size_t whylen)
 {
+	if (arch && *arch && job->arch[0] && strcmp(arch, job->arch) != 0) {
+		snprintf(why, whylen, "%s: arch '%.32s', but job %lld runs on %s",
+			 where, arch, (long long)job->id, job->arch);
+		return -EINVAL;
+	}
 	if (target && *target && job->target[0] && strcmp(target, job->target) != 0) {
 		snprintf(why, whylen, "%s: target '%.64s', but job %lld runs on '%s'",
 			 where, target, (long long)job->id, job->target);
@@ -87,7 +95,8 @@ int lab_ingest_scan_log(const struct lab_ingest_job *job, const char *log,
 		return 0;
 	}
 	*cls = lab_ingest_identity(job, "log (IOMMULAB-BEGIN)", scan->target,
-				   scan->kernel, why, whylen) ? LAB_INGEST_BAD : LAB_INGEST_OK;
+				   scan->kernel, scan->arch, why, whylen) ?
+	       LAB_INGEST_BAD : LAB_INGEST_OK;
 	return 0;
 }
 

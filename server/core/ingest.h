@@ -38,11 +38,13 @@ struct lab_store;
 
 #define LAB_INGEST_WHY_MAX 512
 
-/* what a job runs: its target's name and its kernel's release ("" unknown) */
+/* what a job runs: its target's name, its kernel's release ("" unknown)
+ * and arch */
 struct lab_ingest_job {
 	int64_t id;
 	char target[65];
 	char release[129];
+	char arch[33];
 };
 
 enum lab_ingest_class {
@@ -58,13 +60,13 @@ void lab_ingest_job_of(const struct lab_job *j, const struct lab_target *t,
 		       const struct lab_kernel *k, struct lab_ingest_job *out);
 
 /*
- * Do results that say @target and @kernel (either may be NULL or "": not
- * said) belong to @job? 0, or -EINVAL with "@where: target '...', but job
- * N runs on '...'" (or the kernel's equivalent) in @why.
+ * Do results that say @target, @kernel and @arch (each may be NULL or "":
+ * not said) belong to @job? 0, or -EINVAL with "@where: target '...', but
+ * job N runs on '...'" (or the kernel's or arch's equivalent) in @why.
  */
 int lab_ingest_identity(const struct lab_ingest_job *job, const char *where,
-			const char *target, const char *kernel, char *why,
-			size_t whylen);
+			const char *target, const char *kernel, const char *arch,
+			char *why, size_t whylen);
 
 /*
  * Scan console log @log (@len bytes) into @scan and classify it into

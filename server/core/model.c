@@ -10,6 +10,7 @@
 
 #include "iommulab_record.h"
 #include "model.h"
+#include "names.h"
 
 /* the shared list and the enum must agree: append to both */
 _Static_assert(LAB_RECORD_NVERDICTS == LAB_VERDICT_ERROR + 1,
@@ -75,10 +76,7 @@ const char *lab_errno_name(int e)
 
 bool lab_case_id_valid(const char *id)
 {
-	size_t l = id ? strlen(id) : 0;
-
-	return l > 0 && l <= 96 &&
-	       strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == l;
+	return lab_name_ok(LAB_NAME_CASE, id);	/* the one name rule (names.h) */
 }
 
 void lab_kernel_clear(struct lab_kernel *k)

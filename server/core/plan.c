@@ -15,6 +15,7 @@
 
 #include "match.h"
 #include "model.h"
+#include "names.h"
 #include "plan.h"
 #include "store.h"
 #include "views.h"
@@ -37,12 +38,10 @@ static int int_field(json_t *o, const char *key, int def, int lo, int hi,
 	return 0;
 }
 
+/* the one name rule (names.h) */
 static bool valid_filter(const char *f)
 {
-	size_t l = strlen(f);
-
-	return l > 0 && l <= 512 &&
-	       strspn(f, "abcdefghijklmnopqrstuvwxyz0123456789_.-*,") == l;
+	return lab_name_ok(LAB_NAME_CASE_FILTER, f);
 }
 
 static bool has_id(json_t *arr, json_int_t id)
@@ -86,6 +85,10 @@ static int resolve_targets(struct lab_store *st, json_t *targets, json_t **out,
 			goto put_all;
 		/* a plain word is a name; only "=", a glob or "all" make an expression */
 		if (strpbrk(name, "=*?[") == NULL && strcmp(name, "all") != 0) {
+			if (lab_name_check(LAB_NAME_TARGET, "\"targets\"", name, err, errlen)) {
+				r = -EINVAL;
+				goto put_all;
+			}
 			snprintf(err, errlen, "unknown target '%.64s'", name);
 			r = -ENOENT;
 			goto put_all;
@@ -132,9 +135,10 @@ put_all:
 	return r;
 }
 
-int lab_store_plan_create_ex(struct lab_store *st, json_t *plan,
-			     const char *created_by, int64_t *plan_id,
-			     int *njobs, char *err, size_t errlen)
+/* @own_tx: BEGIN .. COMMIT here; else the caller's open transaction (it
+ * rolls back on failure) */
+static int plan_create(struct lab_store *st, json_t *plan, const char *created_by,
+		       int64_t *plan_id, int *njobs, char *err, size_t errlen, bool own_tx)
 {
 	static const char *const kinds[] = { "nightly", "patch", "manual", NULL };
 	json_t *kernels, *targets, *all = NULL, *v;
@@ -169,7 +173,7 @@ int lab_store_plan_create_ex(struct lab_store *st, json_t *plan,
 	v = json_object_get(plan, "cases");
 	cases = json_string_value(v);
 	if ((v && !json_is_null(v) && !cases) || (cases && !valid_filter(cases))) {
-		snprintf(err, errlen, "\"cases\" must be a filter of [a-z0-9_.*,-] (1-512 chars)");
+		lab_name_check(LAB_NAME_CASE_FILTER, "\"cases\"", cases ? cases : "", err, errlen);
 		return -EINVAL;
 	}
 	kernels = json_object_get(plan, "kernels");
@@ -183,6 +187,8 @@ int lab_store_plan_create_ex(struct lab_store *st, json_t *plan,
 			snprintf(err, errlen, "\"kernels\"[%zu] is not a string", i);
 			return -EINVAL;
 		}
+		if (lab_name_check(LAB_NAME_KERNEL, "\"kernels\"", json_string_value(v), err, errlen))
+			return -EINVAL;
 	}
 	targets = json_object_get(plan, "targets");
 	if (targets && !json_is_null(targets) &&
@@ -206,7 +212,7 @@ int lab_store_plan_create_ex(struct lab_store *st, json_t *plan,
 	if (!spec)
 		return -ENOMEM;
 
-	r = lab_store_tx_begin(st);
+	r = own_tx ? lab_store_tx_begin(st) : 0;
 	if (r)
 		goto free_spec;
 	r = lab_store_plan_insert(st, name, kind, spec, cases, repeat, priority,
@@ -263,7 +269,7 @@ int lab_store_plan_create_ex(struct lab_store *st, json_t *plan,
 		r = -EINVAL;
 		goto rollback_tx;
 	}
-	r = lab_store_tx_commit(st);
+	r = own_tx ? lab_store_tx_commit(st) : 0;
 	if (r)
 		goto rollback_tx;
 	json_decref(all);
@@ -275,10 +281,25 @@ int lab_store_plan_create_ex(struct lab_store *st, json_t *plan,
 	return 0;
 rollback_tx:
 	json_decref(all);
-	lab_store_tx_rollback(st);
+	if (own_tx)
+		lab_store_tx_rollback(st);
 free_spec:
 	free(spec);
 	return r;
+}
+
+int lab_store_plan_create_ex(struct lab_store *st, json_t *plan,
+			     const char *created_by, int64_t *plan_id,
+			     int *njobs, char *err, size_t errlen)
+{
+	return plan_create(st, plan, created_by, plan_id, njobs, err, errlen, true);
+}
+
+int lab_store_plan_create_in_tx(struct lab_store *st, json_t *plan,
+				const char *created_by, int64_t *plan_id,
+				int *njobs, char *err, size_t errlen)
+{
+	return plan_create(st, plan, created_by, plan_id, njobs, err, errlen, false);
 }
 
 int lab_store_plan_create(struct lab_store *st, json_t *plan, int64_t *plan_id)

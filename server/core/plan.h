@@ -31,6 +31,14 @@ struct lab_store;
 int lab_store_plan_create_ex(struct lab_store *st, json_t *plan,
 			     const char *created_by, int64_t *plan_id,
 			     int *njobs, char *err, size_t errlen);
+/*
+ * The same inside the caller's open transaction (lab_store_tx_begin()),
+ * for a flow that writes more than the plan all or nothing (patch.c): on
+ * failure the caller rolls back.
+ */
+int lab_store_plan_create_in_tx(struct lab_store *st, json_t *plan,
+				const char *created_by, int64_t *plan_id,
+				int *njobs, char *err, size_t errlen);
 /* the same without a creator or an error text */
 int lab_store_plan_create(struct lab_store *st, json_t *plan, int64_t *plan_id);
 

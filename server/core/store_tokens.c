@@ -10,17 +10,16 @@
 
 #include "log.h"
 #include "model.h"
+#include "names.h"
 #include "store.h"
 #include "store_int.h"
 
 /* ---- tokens --------------------------------------------------------------- */
 
+/* the one name rule (names.h) */
 static bool valid_token_name(const char *n)
 {
-	size_t l = n ? strlen(n) : 0;
-
-	return l > 0 && l <= 64 &&
-	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == l;
+	return lab_name_ok(LAB_NAME_TOKEN, n);
 }
 
 /* the token's SHA-256 comes from auth.c (lab_store_token_add_scoped()):

@@ -8,6 +8,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "auth.h"
 #include "diff.h"
 #include "log.h"
+#include "names.h"
 #include "patch.h"
 #include "plan.h"
 #include "views.h"
@@ -61,22 +63,6 @@ static int pathf(char *buf, size_t n, const char *fmt, ...)
 	len = vsnprintf(buf, n, fmt, ap);
 	va_end(ap);
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
-}
-
-static bool file_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 100 || s[0] == '.' || s[0] == '-' || !strcmp(s, "series"))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !(c >= '0' && c <= '9') && c != '.' && c != '_' && c != '-' && c != '+')
-			return false;
-	}
-	return true;
 }
 
 static int write_file(const char *path, const char *data, size_t len)
@@ -163,46 +149,65 @@ static void first_subject(const char *text, char *out, size_t n)
 }
 
 /*
- * Validate @series (mbox text or [{name, text}]), store it under
- * STATE/patches/<sha16>/ and give the path kernels/build takes, its sha256
- * and the first subject.
+ * A series, checked and named but not yet written: its sha256, first
+ * subject, format, the path kernels/build takes (STATE/patches/<sha16>/...)
+ * and whether that directory is there already (the same series before).
  */
-static int series_store(const struct lab_config *cfg, json_t *series,
-			char *path, size_t plen, char sha[65], char *subject,
-			size_t slen, const char **format, char *err, size_t errlen)
+struct series {
+	json_t *v;		/* the request's "series" (borrowed) */
+	char sha[65];
+	char subject[160];
+	const char *format;	/* "mbox" or "dir" */
+	char top[PATH_MAX];	/* STATE/patches */
+	char dir[PATH_MAX];	/* STATE/patches/<sha16> */
+	char tmp[PATH_MAX];	/* where it is written before the commit */
+	char path[PATH_MAX];	/* the file or directory the recipe names */
+	char *list;		/* "series" file of a directory series */
+	size_t listlen;
+	bool exists;		/* dir is there: nothing to write */
+	bool written;		/* tmp holds it */
+	bool renamed;		/* tmp became dir in this request */
+};
+
+/* validate @v (mbox text or [{name, text}]) and name it; writes nothing */
+static int series_check(const struct lab_config *cfg, json_t *v, struct series *s,
+			char *err, size_t errlen)
 {
-	char top[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX], p[PATH_MAX];
-	char *cat = NULL, *list = NULL;
-	size_t total = 0, catlen = 0, listlen = 0, i;
+	char *cat = NULL;
+	size_t total = 0, catlen = 0, i;
 	FILE *cf, *lf;
 	struct stat sb;
-	json_t *v;
+	json_t *e;
 	int ret;
 
-	if (json_is_string(series)) {
-		const char *t = json_string_value(series);
+	memset(s, 0, sizeof(*s));
+	s->v = v;
+	if (json_is_string(v)) {
+		const char *t = json_string_value(v);
 
-		total = json_string_length(series);
+		total = json_string_length(v);
 		if (total == 0 || strlen(t) != total)
 			return errf(err, errlen, -EINVAL, "\"series\" is empty or holds a NUL byte");
 		if (strncmp(t, "--- ", 4) && strncmp(t, "diff ", 5) &&
 		    !strstr(t, "\n--- ") && !strstr(t, "\ndiff "))
 			return errf(err, errlen, -EINVAL, "\"series\" holds no diff");
-		*format = "mbox";
-	} else if (json_is_array(series) && json_array_size(series) > 0 &&
-		   json_array_size(series) <= 200) {
-		json_array_foreach(series, i, v) {
-			json_t *t = json_object_get(v, "text");
+		s->format = "mbox";
+	} else if (json_is_array(v) && json_array_size(v) > 0 && json_array_size(v) <= 200) {
+		json_array_foreach(v, i, e) {
+			json_t *t = json_object_get(e, "text");
+			char why[300];
 
-			if (!json_is_object(v) || !json_is_string(t) ||
-			    !file_name_ok(str_of(v, "name")) ||
-			    strlen(json_string_value(t)) != json_string_length(t))
-				return errf(err, errlen, -EINVAL,
-					    "series[%zu] must be {\"name\": \"NNNN-x.patch\" "
-					    "([A-Za-z0-9._+-], not \"series\"), \"text\": \"...\"}", i);
+			if (!json_is_object(e) || json_object_size(e) != 2 || !json_is_string(t) ||
+			    strlen(json_string_value(t)) != json_string_length(t) ||
+			    !json_is_string(json_object_get(e, "name")))
+				return errf(err, errlen, -EINVAL, "series[%zu] must be {\"name\": "
+					    "\"NNNN-x.patch\", \"text\": \"...\"}", i);
+			if (lab_name_check(LAB_NAME_PATCH_FILE, NULL, str_of(e, "name"), why,
+					   sizeof(why)))
+				return errf(err, errlen, -EINVAL, "series[%zu]: %s", i, why);
 			total += json_string_length(t);
 		}
-		*format = "dir";
+		s->format = "dir";
 	} else {
 		return errf(err, errlen, -EINVAL, "\"series\" must be mbox text or an array "
 			    "of {name, text} (1-200 patches)");
@@ -213,73 +218,103 @@ static int series_store(const struct lab_config *cfg, json_t *series,
 
 	/* the content hash: names and texts in order */
 	cf = open_memstream(&cat, &catlen);
-	lf = open_memstream(&list, &listlen);
+	lf = open_memstream(&s->list, &s->listlen);
 	if (!cf || !lf) {
 		if (cf)
 			fclose(cf);
 		free(cat);
 		return -ENOMEM;
 	}
-	if (json_is_string(series)) {
-		fputs(json_string_value(series), cf);
+	if (json_is_string(v)) {
+		fputs(json_string_value(v), cf);
 	} else {
-		json_array_foreach(series, i, v) {
-			fprintf(cf, "%s\n%zu\n%s", str_of(v, "name"),
-				strlen(str_of(v, "text")), str_of(v, "text"));
-			fprintf(lf, "%s\n", str_of(v, "name"));
+		json_array_foreach(v, i, e) {
+			fprintf(cf, "%s\n%zu\n%s", str_of(e, "name"),
+				strlen(str_of(e, "text")), str_of(e, "text"));
+			fprintf(lf, "%s\n", str_of(e, "name"));
 		}
 	}
 	fclose(cf);
 	fclose(lf);
-	ret = lab_auth_sha256_hex(cat, catlen, sha);
+	ret = lab_auth_sha256_hex(cat, catlen, s->sha);
 	free(cat);
 	if (ret)
-		goto free_list;
-	first_subject(json_is_string(series) ? json_string_value(series) :
-		      str_of(json_array_get(series, 0), "text"), subject, slen);
-	if (!strcmp(subject, "(no subject)") && json_is_array(series))
-		snprintf(subject, slen, "%s", str_of(json_array_get(series, 0), "name"));
+		return ret;
+	first_subject(json_is_string(v) ? json_string_value(v) :
+		      str_of(json_array_get(v, 0), "text"), s->subject, sizeof(s->subject));
+	if (!strcmp(s->subject, "(no subject)") && json_is_array(v))
+		snprintf(s->subject, sizeof(s->subject), "%s", str_of(json_array_get(v, 0), "name"));
+	if (pathf(s->top, sizeof(s->top), "%s/" PATCH_DIR, cfg->state_dir) ||
+	    pathf(s->dir, sizeof(s->dir), "%s/%.16s", s->top, s->sha) ||
+	    pathf(s->tmp, sizeof(s->tmp), "%s/.tmp-%.16s-%d-%lx", s->top, s->sha, (int)getpid(),
+		  (unsigned long)pthread_self()) ||
+	    pathf(s->path, sizeof(s->path), json_is_string(v) ? "%s/series.mbox" : "%s", s->dir))
+		return errf(err, errlen, -EIO, "state dir path too long");
+	s->exists = stat(s->dir, &sb) == 0;
+	return 0;
+}
 
-	if (pathf(top, sizeof(top), "%s/" PATCH_DIR, cfg->state_dir) ||
-	    pathf(dir, sizeof(dir), "%s/%.16s", top, sha) ||
-	    pathf(tmp, sizeof(tmp), "%s/.tmp-%.16s-%d", top, sha, (int)getpid()) ||
-	    pathf(path, plen, json_is_string(series) ? "%s/series.mbox" : "%s", dir)) {
-		ret = errf(err, errlen, -EIO, "state dir path too long");
-		goto free_list;
-	}
-	if (mkdir(top, 0755) && errno != EEXIST) {
-		ret = errf(err, errlen, -EIO, "cannot create %s: %s", top, strerror(errno));
-		goto free_list;
-	}
-	if (stat(dir, &sb) == 0) {	/* the same series was stored before */
-		ret = 0;
-		goto free_list;
-	}
-	if (mkdir(tmp, 0755) && errno != EEXIST) {
-		ret = errf(err, errlen, -EIO, "cannot create %s: %s", tmp, strerror(errno));
-		goto free_list;
-	}
-	if (json_is_string(series)) {
-		ret = pathf(p, sizeof(p), "%s/series.mbox", tmp) ?: write_file(p, json_string_value(series), total);
+static void series_clear(struct series *s)
+{
+	free(s->list);
+	s->list = NULL;
+}
+
+/* write the series under its temp name (nothing when it exists already) */
+static int series_write(struct series *s, char *err, size_t errlen)
+{
+	char p[PATH_MAX];
+	size_t i;
+	json_t *e;
+	int ret;
+
+	if (s->exists)
+		return 0;
+	if (mkdir(s->top, 0755) && errno != EEXIST)
+		return errf(err, errlen, -EIO, "cannot create %s: %s", s->top, strerror(errno));
+	if (mkdir(s->tmp, 0755))
+		return errf(err, errlen, -EIO, "cannot create %s: %s", s->tmp, strerror(errno));
+	s->written = true;
+	if (json_is_string(s->v)) {
+		ret = pathf(p, sizeof(p), "%s/series.mbox", s->tmp) ?:
+		      write_file(p, json_string_value(s->v), json_string_length(s->v));
 	} else {
-		ret = pathf(p, sizeof(p), "%s/series", tmp) ?: write_file(p, list, listlen);
-		json_array_foreach(series, i, v) {
+		ret = pathf(p, sizeof(p), "%s/series", s->tmp) ?: write_file(p, s->list, s->listlen);
+		json_array_foreach(s->v, i, e) {
 			if (ret)
 				break;
-			ret = pathf(p, sizeof(p), "%s/%s", tmp, str_of(v, "name")) ?: write_file(p, str_of(v, "text"), strlen(str_of(v, "text")));
+			ret = pathf(p, sizeof(p), "%s/%s", s->tmp, str_of(e, "name")) ?:
+			      write_file(p, str_of(e, "text"), strlen(str_of(e, "text")));
 		}
 	}
-	if (!ret && rename(tmp, dir) && errno != EEXIST && errno != ENOTEMPTY)
-		ret = -errno;
-	if (ret) {
-		errf(err, errlen, -EIO, "cannot store the series: %s", strerror(-ret));
-		ret = -EIO;
+	if (ret)
+		return errf(err, errlen, -EIO, "cannot store the series: %s", strerror(-ret));
+	return 0;
+}
+
+/* the temp name becomes the real one (a concurrent equal series may win) */
+static int series_rename(struct series *s, char *err, size_t errlen)
+{
+	if (!s->written)
+		return 0;
+	if (rename(s->tmp, s->dir) == 0) {
+		s->written = false;
+		s->renamed = true;
+		return 0;
 	}
-	if (stat(tmp, &sb) == 0)
-		rm_flat_dir(tmp, json_is_array(series) ? series : NULL);
-free_list:
-	free(list);
-	return ret;
+	if (errno == EEXIST || errno == ENOTEMPTY)
+		return 0;	/* the same content is there: ours goes */
+	return errf(err, errlen, -EIO, "cannot store the series: %s", strerror(errno));
+}
+
+/* a failed or finished request leaves no temp dir; a failed one no new dir */
+static void series_cleanup(struct series *s, bool failed)
+{
+	if (s->written)
+		rm_flat_dir(s->tmp, json_is_array(s->v) ? s->v : NULL);
+	if (failed && s->renamed)
+		rm_flat_dir(s->dir, json_is_array(s->v) ? s->v : NULL);
+	s->written = s->renamed = false;
 }
 
 /* ---- submission ----------------------------------------------------------- */
@@ -303,42 +338,56 @@ static void kernel_name(char *out, size_t n, const char *prefix, const char *s,
 		snprintf(out, n, "%s%.12s", prefix, sha);
 }
 
-/* register a build kernel with @recipe, or check the one there has it */
-static int kernel_ensure(struct lab_store *st, const char *name, const char *recipe,
-			 char *err, size_t errlen)
+/*
+ * A build kernel the submission needs: 0 when it is registered with
+ * @recipe (*@have set) or free to register (*@have clear), -EEXIST when
+ * the name holds another recipe. Writes nothing.
+ */
+static int kernel_check(struct lab_store *st, const char *name, const char *recipe,
+			bool *have, char *err, size_t errlen)
 {
-	struct lab_kernel k = { 0 }, old = { 0 };
+	struct lab_kernel old = { 0 };
 	int ret;
 
+	*have = false;
 	ret = lab_store_kernel_get(st, name, &old);
-	if (!ret) {
-		bool same = old.source && !strcmp(old.source, "build") &&
-			    old.source_ref && !strcmp(old.source_ref, recipe);
-
-		lab_kernel_clear(&old);
-		return same ? 0 : errf(err, errlen, -EEXIST,
-				       "kernel '%s' exists with another recipe", name);
-	}
-	if (ret != -ENOENT)
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
 		return ret;
-	k.name = (char *)name;
-	k.arch = "x86_64";	/* the only arch kernels/lab.config is written for */
-	k.source = "build";
-	k.source_ref = (char *)recipe;
-	ret = lab_store_kernel_put(st, &k);
-	if (!ret)
-		lab_info("patch: kernel %s registered (%s)", name, recipe);
-	return ret;
+	*have = old.source && !strcmp(old.source, "build") && old.source_ref &&
+		!strcmp(old.source_ref, recipe);
+	lab_kernel_clear(&old);
+	return *have ? 0 : errf(err, errlen, -EEXIST, "kernel '%s' exists with another recipe",
+				name);
 }
 
-/* the base: a registered build kernel with an unpatched recipe, or a tree */
-static int base_resolve(struct lab_store *st, const char *base, char *name,
-			size_t nlen, char *tree, size_t tlen, char *err, size_t errlen)
+static int kernel_register(struct lab_store *st, const char *name, const char *recipe)
 {
-	char patches[1032], recipe[600], sha[65];
+	struct lab_kernel k = {
+		.name = (char *)name,
+		.arch = "x86_64",	/* the only arch kernels/lab.config is written for */
+		.source = "build",
+		.source_ref = (char *)recipe,
+	};
+
+	return lab_store_kernel_put(st, &k);
+}
+
+/*
+ * The base: a registered build kernel with an unpatched recipe, or a tree
+ * (then @recipe is what to register it with, else ""). Writes nothing.
+ */
+static int base_resolve(struct lab_store *st, const char *base, char *name,
+			size_t nlen, char *tree, size_t tlen, char *recipe, size_t rlen,
+			char *err, size_t errlen)
+{
+	char patches[1032], sha[65], why[300];
 	struct lab_kernel k = { 0 };
+	bool have;
 	int ret;
 
+	*recipe = '\0';
 	ret = lab_store_kernel_get(st, base, &k);
 	if (!ret) {
 		ret = lab_artifacts_recipe(&k, tree, tlen, patches, sizeof(patches));
@@ -354,11 +403,14 @@ static int base_resolve(struct lab_store *st, const char *base, char *name,
 	}
 	if (ret != -ENOENT)
 		return ret;
+	/* not a registered kernel: a tree, by the one name rule */
+	if (lab_name_check(LAB_NAME_TREE, "\"base\"", base, why, sizeof(why)))
+		return errf(err, errlen, -EINVAL, "\"base\" must be a registered build kernel, "
+			    "debian-6.12 or /abs/git/checkout[@ref]: %s", why);
 	k.source = "build";
-	snprintf(recipe, sizeof(recipe), "tree=%.520s", base);
+	snprintf(recipe, rlen, "tree=%.520s", base);
 	k.source_ref = recipe;
-	if (strlen(base) > 512 ||
-	    lab_artifacts_recipe(&k, tree, tlen, patches, sizeof(patches)))
+	if (lab_artifacts_recipe(&k, tree, tlen, patches, sizeof(patches)))
 		return errf(err, errlen, -EINVAL, "\"base\" must be a registered build kernel, "
 			    "debian-6.12 or /abs/git/checkout[@ref]");
 	if (strcmp(tree, "debian-6.12") && tree[0] != '/')
@@ -368,9 +420,19 @@ static int base_resolve(struct lab_store *st, const char *base, char *name,
 	if (ret)
 		return ret;
 	kernel_name(name, nlen, "base-", tree, sha);
-	return kernel_ensure(st, name, recipe, err, errlen);
+	ret = kernel_check(st, name, recipe, &have, err, errlen);
+	if (!ret && have)
+		*recipe = '\0';		/* registered before */
+	return ret;
 }
 
+/*
+ * Everything is checked before anything is written; then the series goes
+ * to a temp directory, and the two kernels and the plan are written in one
+ * transaction; the series directory gets its name before the commit and
+ * loses it again if the commit fails. A refused submission leaves no row
+ * and no file behind.
+ */
 int lab_patch_submit(struct lab_store *st, const struct lab_config *cfg,
 		     json_t *req, const char *created_by, json_t **out,
 		     char *err, size_t errlen)
@@ -378,10 +440,12 @@ int lab_patch_submit(struct lab_store *st, const struct lab_config *cfg,
 	static const char *const allowed[] = { "name", "base", "series", "targets",
 		"cases", "repeat", "priority", "timeout_s", NULL };
 	char bname[NAME_MAX_LEN + 8], hname[NAME_MAX_LEN + 8], tree[520];
-	char path[PATH_MAX], sha[65], hsha[65], subject[160], recipe[PATH_MAX + 600];
+	char hsha[65], base_recipe[600], recipe[PATH_MAX + 600];
 	char *key_buf = NULL;
-	const char *base, *format = "mbox", *key;
+	const char *base, *key;
 	json_t *plan, *spec, *v, *created;
+	struct series s = { 0 };
+	bool have_head;
 	int64_t plan_id;
 	int njobs, ret;
 
@@ -400,8 +464,8 @@ int lab_patch_submit(struct lab_store *st, const struct lab_config *cfg,
 	if (!base || !*base)
 		return errf(err, errlen, -EINVAL, "\"base\" (kernel name or tree) is required");
 	v = json_object_get(req, "name");
-	if (v && (!json_is_string(v) || json_string_length(v) > 200))
-		return errf(err, errlen, -EINVAL, "\"name\" must be a string of at most 200 bytes");
+	if (v && !json_is_null(v) && !lab_name_ok(LAB_NAME_PLAN, json_string_value(v)))
+		return errf(err, errlen, -EINVAL, "\"name\": %s", lab_name_rule(LAB_NAME_PLAN));
 	/* plain target names are checked before anything is registered or
 	 * written (match expressions are checked by the plan itself) */
 	v = json_object_get(req, "targets");
@@ -417,57 +481,94 @@ int lab_patch_submit(struct lab_store *st, const struct lab_config *cfg,
 			lab_target_clear(&tg);
 			continue;
 		}
+		if (!lab_name_ok(LAB_NAME_TARGET, t))
+			return errf(err, errlen, -EINVAL, "\"targets\"[%zu]: target name '%.64s' "
+				    "refused: %s", i, t, lab_name_rule(LAB_NAME_TARGET));
 		return errf(err, errlen, -ENOENT, "unknown target '%.64s'", t);
 	}
-	v = json_object_get(req, "name");
-	ret = base_resolve(st, base, bname, sizeof(bname), tree, sizeof(tree), err, errlen);
+	ret = base_resolve(st, base, bname, sizeof(bname), tree, sizeof(tree), base_recipe,
+			   sizeof(base_recipe), err, errlen);
 	if (ret)
 		return ret;
-	ret = series_store(cfg, json_object_get(req, "series"), path, sizeof(path), sha,
-			   subject, sizeof(subject), &format, err, errlen);
+	ret = series_check(cfg, json_object_get(req, "series"), &s, err, errlen);
 	if (ret)
-		return ret;
+		goto clear_series;
 
 	/* the candidate: one per (tree, series) */
-	if (asprintf(&key_buf, "%s\n%s", tree, sha) < 0)
-		return -ENOMEM;
+	if (asprintf(&key_buf, "%s\n%s", tree, s.sha) < 0) {
+		ret = -ENOMEM;
+		goto clear_series;
+	}
 	ret = lab_auth_sha256_hex(key_buf, strlen(key_buf), hsha);
 	free(key_buf);
 	if (ret)
-		return ret;
+		goto clear_series;
 	snprintf(hname, sizeof(hname), "patch-%.12s", hsha);
-	snprintf(recipe, sizeof(recipe), "tree=%s;patches=%s", tree, path);
-	ret = kernel_ensure(st, hname, recipe, err, errlen);
+	snprintf(recipe, sizeof(recipe), "tree=%s;patches=%s", tree, s.path);
+	ret = kernel_check(st, hname, recipe, &have_head, err, errlen);
 	if (ret)
-		return ret;
+		goto clear_series;
 
 	/* the candidate's job first: a series that does not apply or build
 	 * shows at once (its preparation builds the base first anyway) */
+	v = json_object_get(req, "name");
 	plan = json_pack("{s:s, s:s, s:[s,s], s:i}", "kind", "patch",
-			 "name", v ? json_string_value(v) : subject,
+			 "name", v && json_is_string(v) ? json_string_value(v) : s.subject,
 			 "kernels", hname, bname, "max_attempts", 1);
 	spec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "base", bname, "head", hname,
-			 "tree", tree, "series", sha, "subject", subject, "format", format);
+			 "tree", tree, "series", s.sha, "subject", s.subject, "format", s.format);
 	if (!plan || !spec || json_object_set_new(plan, "patch", spec)) {
 		json_decref(plan);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto clear_series;
 	}
-	spec = NULL;
 	for (const char *const *k = allowed + 3; *k; k++)
 		if ((v = json_object_get(req, *k)))
 			json_object_set(plan, *k, v);
-	ret = lab_store_plan_create_ex(st, plan, created_by, &plan_id, &njobs, err, errlen);
-	json_decref(plan);
+
+	/* the writes: files under a temp name, rows in one transaction */
+	ret = series_write(&s, err, errlen);
 	if (ret)
-		return ret;
+		goto put_plan;
+	ret = lab_store_tx_begin(st);
+	if (ret)
+		goto put_plan;
+	if (*base_recipe && (ret = kernel_register(st, bname, base_recipe)))
+		goto rollback;
+	if (!have_head && (ret = kernel_register(st, hname, recipe)))
+		goto rollback;
+	ret = lab_store_plan_create_in_tx(st, plan, created_by, &plan_id, &njobs, err, errlen);
+	if (ret)
+		goto rollback;
+	ret = series_rename(&s, err, errlen);
+	if (ret)
+		goto rollback;
+	ret = lab_store_tx_commit(st);
+	if (ret)
+		goto rollback;
+	json_decref(plan);
+	series_cleanup(&s, false);
+	series_clear(&s);
+	if (*base_recipe)
+		lab_info("patch: kernel %s registered (%s)", bname, base_recipe);
+	if (!have_head)
+		lab_info("patch: kernel %s registered (%s)", hname, recipe);
 	ret = lab_store_plan_json(st, plan_id, &created);
 	if (ret)
 		return ret;
 	json_object_set_new(created, "njobs", json_integer(njobs));
 	lab_info("patch: plan %lld \"%s\": %s vs %s, %d jobs", (long long)plan_id,
-		 subject, bname, hname, njobs);
+		 s.subject, bname, hname, njobs);
 	*out = created;
 	return 0;
+rollback:
+	lab_store_tx_rollback(st);
+put_plan:
+	json_decref(plan);
+clear_series:
+	series_cleanup(&s, true);
+	series_clear(&s);
+	return ret;
 }
 
 /* ---- report --------------------------------------------------------------- */

@@ -23,6 +23,7 @@
 #include "api.h"
 #include "api_int.h"
 #include "auth.h"
+#include "bodies.h"
 #include "config.h"
 #include "diff.h"
 #include "ingest.h"
@@ -34,14 +35,6 @@
 #include "sched.h"
 #include "store.h"
 #include "views.h"
-
-
-bool api_name_ok(const char *s, size_t max, const char *set)
-{
-	size_t l = s ? strlen(s) : 0;
-
-	return l > 0 && l <= max && strspn(s, set) == l;
-}
 
 
 int api_list_resp(struct lab_resp *rs, json_t *items, int64_t limit)
@@ -159,22 +152,25 @@ int lab_api_text(struct lab_resp *rs, char *text)
 
 /* ---- shared argument helpers ---- */
 
-int api_opt_str(json_t *o, const char *key, size_t max, const char **out,
-		   struct lab_resp *rs)
+int api_req_body(struct lab_req *rq, struct lab_resp *rs,
+		 const struct lab_body_field *fields, const char *what, json_t **out)
 {
-	json_t *v = json_object_get(o, key);
+	int r = lab_req_json(rq, rs, out);
 
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v) || json_string_length(v) > max ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return lab_fail(rs, -EINVAL, "\"%s\" must be a string of at most %zu bytes",
-				key, max);
-	*out = json_string_value(v);
-	return 0;
+	if (r)
+		return r;
+	r = lab_body_check(*out, fields, what, rs->err, sizeof(rs->err));
+	if (r) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return r;
 }
 
+const char *api_str_of(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
 
 /* the id of the @kind named @name (a query filter): 0 when @name is NULL,
  * "unknown <what> '<name>'" (-ENOENT) when there is none */

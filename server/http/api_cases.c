@@ -19,6 +19,7 @@
 #include "api.h"
 #include "api_int.h"
 #include "auth.h"
+#include "bodies.h"
 #include "catalog.h"
 #include "config.h"
 #include "diff.h"
@@ -46,12 +47,35 @@ int lab_api_case_get(struct lab_req *rq, struct lab_resp *rs)
 
 int lab_api_cases_post(struct lab_req *rq, struct lab_resp *rs)
 {
-	json_t *body;
+	json_t *body, *list, *c;
 	int n = 0, r;
+	size_t i;
 
 	r = lab_req_json(rq, rs, &body);
 	if (r)
 		return r;
+	/* the agent's catalogue ({"v": 1, "cases": [...]}) or its bare list,
+	 * every entry checked before anything is imported (bodies.h) */
+	list = body;
+	if (json_is_object(body)) {
+		r = lab_body_check(body, lab_body_catalogue, "catalogue", rs->err,
+				   sizeof(rs->err));
+		list = json_object_get(body, "cases");
+	} else if (!json_is_array(body)) {
+		r = lab_fail(rs, -EINVAL, "a catalogue is {\"cases\": [...]} or a list of cases");
+	}
+	json_array_foreach(list, i, c) {
+		char where[32];
+
+		if (r)
+			break;
+		snprintf(where, sizeof(where), "cases[%zu]", i);
+		r = lab_body_check(c, lab_body_case, where, rs->err, sizeof(rs->err));
+	}
+	if (r) {
+		json_decref(body);
+		return r;
+	}
 	r = lab_store_cases_import_ex(rq->st, body, &n, rs->err, sizeof(rs->err));
 	json_decref(body);
 	if (r)

@@ -19,7 +19,6 @@ struct lab_store;
 
 #define LIST_MAX 1000
 #define INGEST_MAX_RECORDS 100000
-#define KERNEL_NAME_SET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-"
 #define CACHE_KEY_MAX 600
 
 struct named_kind {
@@ -30,7 +29,6 @@ struct named_kind {
 
 extern const struct named_kind api_kernel_kind, api_target_kind, api_case_kind;
 
-bool api_name_ok(const char *s, size_t max, const char *set);
 int api_list_resp(struct lab_resp *rs, json_t *items, int64_t limit);
 int api_list_all(struct lab_req *rq, struct lab_resp *rs,
 		    int (*list)(struct lab_store *, json_t **));
@@ -41,8 +39,16 @@ int api_id_get(struct lab_req *rq, struct lab_resp *rs, const char *what,
 size_t api_cache_key(char *key, const char *const *parts, int n);
 bool api_cache_hit(struct lab_resp *rs, const char *key, size_t klen, uint64_t gen);
 int api_cache_answer(struct lab_resp *rs, const char *key, size_t klen, uint64_t gen);
-int api_opt_str(json_t *o, const char *key, size_t max, const char **out,
-		   struct lab_resp *rs);
+/*
+ * The body as a JSON object that follows @fields (bodies.h: unknown keys,
+ * types, ranges, the one name rule): 0 with *@out (the caller puts it), or
+ * -EINVAL with the reason in rs->err. Handlers call it before any write.
+ */
+struct lab_body_field;
+int api_req_body(struct lab_req *rq, struct lab_resp *rs,
+		 const struct lab_body_field *fields, const char *what, json_t **out);
+/* a string member of a checked body, or NULL (absent or null) */
+const char *api_str_of(json_t *o, const char *key);
 int api_named_id(struct lab_req *rq, struct lab_resp *rs,
 		    const struct named_kind *kind, const char *name, int64_t *id);
 

@@ -19,6 +19,7 @@
 #include "api.h"
 #include "api_int.h"
 #include "auth.h"
+#include "bodies.h"
 #include "config.h"
 #include "diff.h"
 #include "ingest.h"
@@ -144,14 +145,14 @@ static int job_action_args(struct lab_req *rq, struct lab_resp *rs, int64_t *id,
 	snprintf(buf, n, "%s by %s", def, rq->token_name ? rq->token_name : "?");
 	if (!rq->body_len)
 		return 0;
-	r = lab_req_json(rq, rs, &body);
+	r = api_req_body(rq, rs, lab_body_job_action, def, &body);
 	if (r)
 		return r;
-	r = api_opt_str(body, "reason", 400, &why, rs);
-	if (!r && why)
+	why = api_str_of(body, "reason");
+	if (why)
 		snprintf(buf, n, "%s by %s: %s", def, rq->token_name ? rq->token_name : "?", why);
 	json_decref(body);
-	return r;
+	return 0;
 }
 
 int lab_api_job_cancel(struct lab_req *rq, struct lab_resp *rs)

@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "api_patch.h"
+#include "bodies.h"
 #include "config.h"
 #include "patch.h"
 
@@ -55,6 +56,13 @@ int lab_api_patch_post(struct lab_req *rq, struct lab_resp *rs)
 	r = lab_req_json(rq, rs, &body);
 	if (r)
 		return r;
+	/* keys, types, ranges and names first (bodies.h); the flow checks the
+	 * rest before it writes anything */
+	r = lab_body_check(body, lab_body_patch, "patch", rs->err, sizeof(rs->err));
+	if (r) {
+		json_decref(body);
+		return r;
+	}
 	r = lab_patch_submit(rq->st, rq->cfg, body, rq->token_name, &plan,
 			     rs->err, sizeof(rs->err));
 	json_decref(body);

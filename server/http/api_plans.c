@@ -19,6 +19,7 @@
 #include "api.h"
 #include "api_int.h"
 #include "auth.h"
+#include "bodies.h"
 #include "config.h"
 #include "diff.h"
 #include "ingest.h"
@@ -39,7 +40,7 @@ int lab_api_plan_post(struct lab_req *rq, struct lab_resp *rs)
 	json_t *body;
 	int n = 0, r;
 
-	r = lab_req_json(rq, rs, &body);
+	r = api_req_body(rq, rs, lab_body_plan, "plan", &body);
 	if (r)
 		return r;
 	r = lab_store_plan_create_ex(rq->st, body, rq->token_name, &id, &n,

@@ -100,7 +100,9 @@ int lab_api_results_post(struct lab_req *rq, struct lab_resp *rs)
 			goto clear_body;
 		}
 		if (body.n && lab_ingest_identity(&ji, "records[0]", body.ident.target,
-						  body.ident.kernel, why, sizeof(why))) {
+						  body.ident.kernel,
+						  body.ident.has_arch ? body.ident.arch : NULL,
+						  why, sizeof(why))) {
 			r = lab_fail(rs, -EINVAL, "%s", why);
 			goto clear_body;
 		}
@@ -158,6 +160,10 @@ int lab_api_results_post(struct lab_req *rq, struct lab_resp *rs)
 				 "could not be completed", (long long)id);
 			goto clear_scan;
 		}
+		/* its guest, if this process runs one, has nothing left to do:
+		 * the scheduler stops it at its next look (at once, kicked) */
+		if (rq->sched)
+			lab_sched_kick(rq->sched);
 	}
 	rs->status = MHD_HTTP_CREATED;
 	r = lab_store_job_json(rq->st, id, &rs->json);

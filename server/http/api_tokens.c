@@ -19,6 +19,7 @@
 #include "api.h"
 #include "api_int.h"
 #include "auth.h"
+#include "bodies.h"
 #include "config.h"
 #include "diff.h"
 #include "ingest.h"
@@ -40,18 +41,11 @@ int lab_api_token_post(struct lab_req *rq, struct lab_resp *rs)
 	json_t *body;
 	int r;
 
-	r = lab_req_json(rq, rs, &body);
+	r = api_req_body(rq, rs, lab_body_token, "token", &body);
 	if (r)
 		return r;
-	if ((r = api_opt_str(body, "name", 64, &name, rs)) ||
-	    (r = api_opt_str(body, "scopes", 64, &scopes, rs)))
-		goto put_body;
-	if (!api_name_ok(name, 64, KERNEL_NAME_SET) || !scopes ||
-	    (strcmp(scopes, "admin") && strcmp(scopes, "ingest"))) {
-		r = lab_fail(rs, -EINVAL, "need \"name\" ([A-Za-z0-9._+-]{1,64}) and "
-			     "\"scopes\" (admin or ingest)");
-		goto put_body;
-	}
+	name = api_str_of(body, "name");
+	scopes = api_str_of(body, "scopes");
 	r = lab_auth_token_new(secret);
 	if (r)
 		goto put_body;

@@ -333,17 +333,28 @@ static int poll_active(struct lab_sched *s)
 		struct lab_job now = { 0 };
 		bool cancel = take_cancel(s, a->job.id);
 
-		/* a cancel may also arrive through the store (another process) */
+		/*
+		 * A cancel may also arrive through the store (another process),
+		 * and the API may have completed the job (POST /results with
+		 * "complete"): a job final in the store has no guest left to
+		 * run, stop it at once (the RUNNING -> CANCELED below then
+		 * fails harmlessly for a complete job).
+		 */
 		if (!cancel && lab_store_job_get(s->st, a->job.id, &now) == 0 &&
-		    now.state == LAB_JOB_CANCELED)
+		    (now.state == LAB_JOB_CANCELED || now.state == LAB_JOB_COMPLETE ||
+		     now.state == LAB_JOB_INCOMPLETE))
 			cancel = true;
-		lab_job_clear(&now);
 		if (cancel) {
 			cancel_active(s, a, true);
-			lab_info("sched: job %lld canceled", (long long)a->job.id);
+			lab_info("sched: job %lld %s: its run on %s stopped", (long long)a->job.id,
+				 now.state == LAB_JOB_COMPLETE ? "completed through the API" :
+				 now.state == LAB_JOB_INCOMPLETE ? "made incomplete elsewhere" :
+				 "canceled", a->be->name);
+			lab_job_clear(&now);
 			rs = LAB_RUN_DONE;	/* only to drop it below */
 			goto drop;
 		}
+		lab_job_clear(&now);
 		reason[0] = '\0';
 		rs = a->be->poll(&a->run, reason);
 		if (rs == LAB_RUN_RUNNING &&

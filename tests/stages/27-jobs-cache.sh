@@ -8,7 +8,8 @@
 # second writer or the scheduler's own connection looks like: PRAGMA
 # data_version). Repeated lists with nothing changed give identical bytes;
 # arguments that change the body get their own answer (filters, cursor,
-# limit), equivalent spellings the same one (limit=050 = limit=50), and an
+# limit), equivalent ones the same one (limit=50&offset=0 = no limit; a
+# padded limit=050 is refused: digits only, issue 16), and an
 # unknown kernel/target is still a 404 after the cache is warm.
 top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
@@ -44,8 +45,9 @@ def body(api, check):
     check("list: 4 queued jobs", sorted(s0.values()) == ["queued"] * 4, str(s0))
     check("list: the same bytes when nothing changed", call("GET", L) == b0)
     # equivalent spellings: the same answer; different values: their own
-    check("limit=050 is limit=50 is no limit", call("GET", L + "?limit=050") == b0 and
-          call("GET", L + "?limit=50") == b0)
+    check("limit=50&offset=0 is limit=50 is no limit",
+          call("GET", L + "?limit=50&offset=0") == b0 and call("GET", L + "?limit=50") == b0)
+    call("GET", L + "?limit=050", expect=400)	# digits only, no padding (issue 16)
     p1 = json.loads(call("GET", L + "?limit=1"))
     check("limit=1: one item and a cursor", p1["count"] == 1 and p1["next_cursor"] == max(s0),
           str(p1)[:300])
