@@ -5,7 +5,8 @@
  *
  * The child is /bin/sh running PREPARE_SCRIPT with every value passed as a
  * positional parameter: nothing from the store is ever pasted into shell
- * text, and names are checked by lab_artifacts_name_ok() besides.
+ * text, and names are checked by lab_artifacts_name_ok() besides (the one
+ * name rule of names.h, which the API applied before).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "artifacts.h"
+#include "names.h"
 #include "proc.h"
 
 /*
@@ -94,26 +96,6 @@ static const char PREPARE_SCRIPT[] =
 	"t1=$(( ($(date +%s%N) - t0) / 10000000 ))\n"
 	"echo \"prepare: done in $((t1 / 100)).$((t1 / 10 % 10))$((t1 % 10))s: $initrd\"\n";
 
-/* @s non-empty, at most @max bytes, only [A-Za-z0-9] and @extra, no ".." */
-static bool recipe_part_ok(const char *s, size_t len, size_t max,
-			   const char *extra)
-{
-	size_t i;
-
-	if (len == 0 || len > max || s[0] == '-')
-		return false;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !(c >= '0' && c <= '9') && !strchr(extra, c))
-			return false;
-		if (c == '.' && i + 1 < len && s[i + 1] == '.')
-			return false;
-	}
-	return true;
-}
-
 int lab_artifacts_recipe(const struct lab_kernel *k, char *tree, size_t tlen,
 			 char *patches, size_t plen)
 {
@@ -127,7 +109,7 @@ int lab_artifacts_recipe(const struct lab_kernel *k, char *tree, size_t tlen,
 	ref = k->source_ref + 5;
 	semi = strchr(ref, ';');
 	n = semi ? (size_t)(semi - ref) : strlen(ref);
-	if (n >= tlen || !recipe_part_ok(ref, n, 512, "._+@/~:-"))
+	if (n >= tlen || !lab_name_ok_n(LAB_NAME_TREE, ref, n))
 		return -EINVAL;
 	memcpy(tree, ref, n);
 	tree[n] = '\0';
@@ -139,7 +121,7 @@ int lab_artifacts_recipe(const struct lab_kernel *k, char *tree, size_t tlen,
 	n = strlen(p);
 	if (!strcmp(p, "none"))
 		return 0;
-	if (p[0] != '/' || n >= plen || !recipe_part_ok(p, n, 1024, "._+/-"))
+	if (n >= plen || !lab_name_ok_n(LAB_NAME_PATH, p, n))
 		return -EINVAL;
 	memcpy(patches, p, n + 1);
 	return 0;
@@ -147,22 +129,9 @@ int lab_artifacts_recipe(const struct lab_kernel *k, char *tree, size_t tlen,
 
 bool lab_artifacts_name_ok(const char *s)
 {
-	size_t i, n;
-
-	if (!s)
-		return false;
-	n = strlen(s);
-	if (n == 0 || n > 128 || s[0] == '-' || s[0] == '.')
-		return false;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !(c >= '0' && c <= '9') && c != '.' && c != '+' &&
-		    c != '_' && c != '-')
-			return false;
-	}
-	return true;
+	/* the one name rule (names.h): a release, or a kernel name, which is
+	 * no wider; the arch names fit it too */
+	return lab_name_ok(LAB_NAME_RELEASE, s);
 }
 
 void lab_artifacts_argv_free(char **argv)

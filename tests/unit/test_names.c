@@ -3,7 +3,8 @@
  * test_names.c - the one name rule (server/names.c): every example of
  * tests/unit/data/names.txt against its kind; what the API accepts for a
  * kernel, a release or a build recipe the runner (artifacts.c) accepts too;
- * messages carry the rule; strict integers (ids, query arguments).
+ * messages carry the rule, docs/openapi.yaml states it in the same words;
+ * strict integers (ids, query arguments).
  */
 #include "artifacts.h"
 #include "helpers.h"
@@ -168,6 +169,34 @@ static void test_source_ref(void **state)
 	}
 }
 
+/* docs/openapi.yaml states every rule in the same words */
+static void test_documented(void **state)
+{
+	char path[PATH_MAX];
+	char *doc = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/docs/openapi.yaml", top_dir());
+	f = fopen(path, "r");
+	assert_non_null(f);
+	doc = malloc(1 << 20);
+	assert_non_null(doc);
+	n = fread(doc, 1, (1 << 20) - 1, f);
+	doc[n] = 0;
+	fclose(f);
+	for (int k = 0; k < LAB_NAME__COUNT; k++) {
+		char row[400];
+
+		snprintf(row, sizeof(row), "| %s", lab_name_rule(k));
+		if (!strstr(doc, row))
+			fail_msg("docs/openapi.yaml lacks the rule of %s: '%s'", lab_name_what(k),
+				 lab_name_rule(k));
+	}
+	free(doc);
+}
+
 static void test_uint(void **state)
 {
 	static const struct { const char *s; size_t len; uint64_t max; int want; uint64_t v; } cases[] = {
@@ -214,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_message),
 		cmocka_unit_test(test_source_ref),
+		cmocka_unit_test(test_documented),
 		cmocka_unit_test(test_uint),
 	};
 	return cmocka_run_group_tests_name("names", tests, NULL, NULL);
