@@ -16,7 +16,8 @@
  *    the URL; MHD_OPTION_CLIENT_DISCIPLINE_LVL does not exist before 0.9.77.
  *  - Duplicate Content-Length headers: the first one wins (fixed upstream in
  *    1.0.4); Content-Length with Transfer-Encoding: Transfer-Encoding wins;
- *    Transfer-Encoding other than chunked: read as if chunked was not given.
+ *    Transfer-Encoding other than chunked: the body is read until the
+ *    connection closes.
  *    Here: lab_front_request_begin() refuses each with one 400, before the
  *    body is read.
  *  - Header values are cut at a NUL byte ("Bearer <token>\0junk" reads as
@@ -33,6 +34,8 @@
  *  - A malformed Content-Length is answered by MHD itself, with its status
  *    line written twice (a 0.9.75 bug: transmit_error_response() and then
  *    the normal reply path); the application never sees that request.
+ *    gate.h checks each connection's first request before MHD reads it;
+ *    these checks here cover the requests after it (kept-alive).
  *
  * Threading: the callbacks run on MHD's threads; the watchdog is one thread
  * of its own. Per-connection state is one struct (the MHD socket context),

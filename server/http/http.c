@@ -34,6 +34,7 @@
 #include "auth.h"
 #include "config.h"
 #include "front.h"
+#include "gate.h"
 #include "http.h"
 #include "log.h"
 #include "names.h"
@@ -76,6 +77,7 @@ struct lab_http {
 	struct store_pool pool;
 	struct offload off;		/* nthreads 0: every request inline */
 	struct lab_front *front;	/* deadlines, framing, request-target limits */
+	struct lab_gate *gate;		/* the listening socket; first requests checked */
 	char web_real[PATH_MAX];	/* realpath of web_dir, "" if missing */
 	unsigned port;
 };
@@ -900,16 +902,29 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	lab_warn("http: %s", buf);
 }
 
+/* the gate's hand-over: MHD reads the connection from here on (and closes
+ * it when it refuses it: connection or per-address limit) */
+static int gate_hand(void *cls, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct lab_http *h = cls;
+
+	return MHD_add_connection(h->d, fd, sa, len) == MHD_YES ? 0 : -EBUSY;
+}
+
 int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
 		   const struct lab_route *routes, struct lab_http **out)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct lab_gate_limits glim = {
+		.header_s = cfg->header_s, .per_ip = cfg->per_ip,
+		.max_params = LAB_FRONT_MAX_PARAMS, .max_target = LAB_FRONT_MAX_TARGET,
+	};
 	struct lab_front_limits lim = {
 		.header_s = cfg->header_s, .body_s = cfg->body_s, .idle_s = CONN_TIMEOUT_S,
 		.max_params = LAB_FRONT_MAX_PARAMS, .max_target = LAB_FRONT_MAX_TARGET,
 	};
-	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_ERROR_LOG;
+	/* the gate owns the listening socket and hands connections over */
+	unsigned flags = MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
 	struct lab_http *h;
 	char comm[32];
 	pid_t owner;
@@ -975,7 +990,6 @@ int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
 	}
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 		MHD_OPTION_NOTIFY_CONNECTION, lab_front_on_connection, h->front,
 		MHD_OPTION_URI_LOG_CALLBACK, lab_front_on_uri, h->front,
@@ -988,18 +1002,27 @@ int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
 		(unsigned)cfg->threads,
 		MHD_OPTION_END);
 	if (!h->d) {
-		lab_error("http: cannot listen on %s:%u", cfg->listen_addr, cfg->port);
+		lab_error("http: cannot start libmicrohttpd for %s:%u", cfg->listen_addr, cfg->port);
 		offload_stop(&h->off);
 		pool_close(&h->pool);
 		lab_front_stop(h->front);
 		free(h);
 		return -EADDRINUSE;
 	}
+	r = lab_gate_start(cfg->listen_addr, cfg->port, &glim, gate_hand, h, &h->gate, &h->port);
+	if (r) {
+		lab_error("http: cannot listen on %s:%u: %s", cfg->listen_addr, cfg->port,
+			  strerror(-r));
+		offload_stop(&h->off);
+		MHD_stop_daemon(h->d);
+		pool_close(&h->pool);
+		lab_front_stop(h->front);
+		free(h);
+		return r;
+	}
 	if ((ntohl(sa.sin_addr.s_addr) >> 24) != 127)
 		lab_warn("http: listening on %s, not a loopback address: reads are public, "
 			 "only writes need a token", cfg->listen_addr);
-	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-	h->port = info ? info->port : cfg->port;
 	*out = h;
 	return 0;
 }
@@ -1013,6 +1036,7 @@ void lab_http_stop(struct lab_http *h)
 {
 	if (!h)
 		return;
+	lab_gate_stop(h->gate);		/* no new connection */
 	/* every suspended connection is resumed before MHD stops */
 	offload_stop(&h->off);
 	MHD_stop_daemon(h->d);
