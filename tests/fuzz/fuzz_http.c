@@ -7,7 +7,8 @@
  *
  * Input: byte 0 picks method and credentials (GET, HEAD, POST with the
  * admin token, POST with an ingest-scope token, POST with the LAVA callback
- * secret, POST with a wrong token); then the request target up to the first
+ * secret, POST with a wrong token) or, for 2 of its 8 values, the framing
+ * mode below; then the request target up to the first
  * '\n' (bytes outside printable ASCII are %-encoded, so what the server's
  * query parsing and routing see is arbitrary), and after it the body.
  * Paths not starting with '/' get "/api/v1/" in front, so most inputs reach
@@ -16,6 +17,19 @@
  * Invariants beyond the sanitizers (which see the server threads too): the
  * server answers every request with a status line; never 500; a static
  * request never serves a file outside web/ (the secret outside it).
+ *
+ * Framing mode (issue 16): the rest of the input is the request itself,
+ * request line, header lines and body as they are ("@ADMIN@" becomes the
+ * admin token, "@LEN@" the length of what follows the first empty line), so
+ * duplicate or conflicting Content-Length/Transfer-Encoding, bare LFs,
+ * NULs and control bytes in header lines, pipelined requests and truncated
+ * ones all reach the gate (gate.h), libmicrohttpd and the front (front.h).
+ * The client half-closes after sending. Invariants: the server closes the
+ * connection within 10 s; every status line it writes is a well-formed
+ * 1xx-4xx one (no 5xx but 505 for an unknown HTTP version); a first
+ * request that fails the gate's checks gets exactly one status line;
+ * every 64 framing inputs a fresh GET /health is answered 200 (the server
+ * still serves).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,7 +42,9 @@
 
 #include "auth.h"
 #include "config.h"
+#include "front.h"
 #include "fuzz.h"
+#include "gate.h"
 #include "http.h"
 #include "lava_callback.h"
 #include "store.h"
@@ -144,6 +160,142 @@ static void stalled(int fd, const char *req)
 	       req, lock, first[0] ? first : "still nothing");
 }
 
+/* a connected socket from 127.0.0.x to the server (see below for why x varies) */
+static int dial(void)
+{
+	static unsigned rot;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	int fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		FZ_BUG("socket: %s", strerror(errno));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	src.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 + rot++ % 250);
+	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)))
+		FZ_BUG("bind 127.0.0.x: %s", strerror(errno));
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		struct pollfd pw = { .fd = fd, .events = POLLOUT };
+		int err = errno;
+		socklen_t el = sizeof(err);
+
+		if (err == EINTR && poll(&pw, 1, 10000) == 1)
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (err && err != EINTR)
+			FZ_BUG("connect: %s (server gone?)", strerror(err));
+	}
+	return fd;
+}
+
+/* send @n bytes (the server may close early), half-close, read until it
+ * closes (FZ_BUG after 10 s); the first @cap - 1 bytes of the answer */
+static size_t exchange(int fd, const char *req, size_t n, char *resp, size_t cap)
+{
+	size_t got = 0;
+
+	for (size_t off = 0; off < n;) {
+		ssize_t w = send(fd, req + off, n - off, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		char sink[4096];
+		ssize_t rd;
+		int pr = poll(&pf, 1, 10000);
+
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr != 1)
+			FZ_BUG("framing: the server kept the connection open 10 s after the "
+			       "client's half-close; request: %.300s", req);
+		rd = recv(fd, got < cap - 1 ? resp + got : sink,
+			  got < cap - 1 ? cap - 1 - got : sizeof(sink), 0);
+		if (rd < 0 && errno == EINTR)
+			continue;
+		if (rd <= 0)
+			break;
+		if (got < cap - 1)
+			got += (size_t)rd;
+	}
+	resp[got] = 0;
+	return got;
+}
+
+static int framing_input(const uint8_t *data, size_t size)
+{
+	static unsigned count;
+	const uint8_t *blank = memmem(data, size, "\r\n\r\n", 4);
+	size_t after = blank ? size - (size_t)(blank + 4 - data) : 0, n = 0, got;
+	char *req = malloc(size / 7 * 64 + size + 128), resp[16384], lens[24], why[200];
+	const struct lab_gate_limits lim = { .header_s = cfg.header_s, .per_ip = cfg.per_ip,
+		.max_params = LAB_FRONT_MAX_PARAMS, .max_target = LAB_FRONT_MAX_TARGET };
+	unsigned gate_st, lines = 0;
+	int fd;
+
+	if (!req)
+		abort();
+	snprintf(lens, sizeof(lens), "%zu", after);
+	for (size_t i = 0; i < size;) {
+		if (size - i >= 7 && !memcmp(data + i, "@ADMIN@", 7)) {
+			n += (size_t)sprintf(req + n, "%s", admin);
+			i += 7;
+		} else if (size - i >= 5 && !memcmp(data + i, "@LEN@", 5)) {
+			n += (size_t)sprintf(req + n, "%s", lens);
+			i += 5;
+		} else {
+			req[n++] = (char)data[i++];
+		}
+	}
+	req[n] = 0;
+	/* what the gate decides for the first request, when its block is complete */
+	blank = memmem(req, n, "\r\n\r\n", 4);
+	gate_st = blank && (size_t)((const char *)blank - req) + 4 <= GATE_HEADER_MAX ?
+		  lab_gate_check(req, (size_t)((const char *)blank - req) + 4, &lim, why,
+				 sizeof(why)) : 0;
+	fd = dial();
+	got = exchange(fd, req, n, resp, sizeof(resp));
+	close(fd);
+	for (const char *p = resp; p && p < resp + got; ) {
+		unsigned st;
+
+		p = memmem(p, (size_t)(resp + got - p), "HTTP/1.", 7);
+		if (!p)
+			break;
+		/* anywhere: a second answer may follow a body without a CRLF */
+		if (sscanf(p, "HTTP/1.%*1[01] %3u", &st) == 1) {
+			if (st < 100 || (st > 499 && st != 505))
+				FZ_BUG("framing: status line '%.40s' for: %.300s", p, req);
+			lines++;
+		}
+		p += 7;
+	}
+	if (gate_st && lines != 1)
+		FZ_BUG("framing: the gate refuses this (%u: %s) but %u status lines came: "
+		       "%.300s\n--- answer:\n%.600s", gate_st, why, lines, req, resp);
+	if (++count % 64 == 0) {
+		static const char health[] = "GET /api/v1/health HTTP/1.1\r\nHost: x\r\n"
+					     "Connection: close\r\n\r\n";
+
+		fd = dial();
+		got = exchange(fd, health, sizeof(health) - 1, resp, sizeof(resp));
+		close(fd);
+		if (strncmp(resp, "HTTP/1.1 200", 12))
+			FZ_BUG("framing: GET /health after %u framing inputs: %.200s", count, resp);
+	}
+	free(req);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const methods[] = { "GET", "HEAD", "POST", "POST", "POST", "POST" };
@@ -157,7 +309,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1 || size > (1 << 18))
 		return 0;
-	sel = data[0] % 6;
+	if (data[0] % 8 >= 6)
+		return framing_input(data + 1, size - 1);
+	sel = data[0] % 8;
 	method = methods[sel];
 	auth = sel == 2 ? admin : sel == 3 ? ingest : sel == 4 ? cb_secret :
 	       sel == 5 ? "0000000000000000000000000000000000000000000000000000000000000000" : NULL;
