@@ -9,6 +9,13 @@
  * records all passed, jansson sees the same number of records, and each
  * record's stored steps text parses back to a value equal to jansson's
  * "steps", with the same id and observed errno. A refusal always says why.
+ *
+ * Job cross-checks (issue 16): POST /results checks the body's identity
+ * (target, kernel, arch: the decoder's "ident", taken from records[0])
+ * against the job's, and relies on the decoder for the rest. So for every
+ * accepted body jansson must see every record carry exactly records[0]'s
+ * target, kernel and arch (an arch present in one and absent in another
+ * is a difference), and "ident" must be records[0]'s.
  */
 #include "fuzz.h"
 #include <errno.h>
@@ -22,6 +29,42 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	lab_log_set_level(LAB_LOG_ERROR);
 	return 0;
+}
+
+/* @rec's @key as the decoder would keep it: the string, or "" */
+static const char *field(json_t *rec, const char *key)
+{
+	const char *v = json_string_value(json_object_get(rec, key));
+
+	return v ? v : "";
+}
+
+static void cross_check(const struct lab_results_body *b, json_t *recs)
+{
+	json_t *r0 = json_array_get(recs, 0);
+
+	if (!b->n)
+		return;
+	if (strcmp(b->ident.target, field(r0, "target")) ||
+	    strcmp(b->ident.kernel, field(r0, "kernel")) ||
+	    b->ident.has_arch != (json_object_get(r0, "arch") != NULL) ||
+	    strcmp(b->ident.arch, field(r0, "arch")))
+		FZ_BUG("ident (%s, %s, %s) is not records[0]'s (%s, %s, %s)", b->ident.target,
+		       b->ident.kernel, b->ident.arch, field(r0, "target"), field(r0, "kernel"),
+		       field(r0, "arch"));
+	for (size_t i = 1; i < b->n; i++) {
+		json_t *ri = json_array_get(recs, i);
+
+		if (strcmp(field(ri, "target"), field(r0, "target")) ||
+		    strcmp(field(ri, "kernel"), field(r0, "kernel")) ||
+		    (json_object_get(ri, "arch") != NULL) != (json_object_get(r0, "arch") != NULL) ||
+		    strcmp(field(ri, "arch"), field(r0, "arch")))
+			FZ_BUG("records[%zu] runs on (%s, %s, %s), records[0] on (%s, %s, %s), and "
+			       "the decoder accepted both: the job check of records[0] would not "
+			       "cover it", i, field(ri, "target"), field(ri, "kernel"),
+			       field(ri, "arch"), field(r0, "target"), field(r0, "kernel"),
+			       field(r0, "arch"));
+	}
 }
 
 static void compare(const struct lab_results_body *b, json_t *tree)
@@ -44,6 +87,7 @@ static void compare(const struct lab_results_body *b, json_t *tree)
 		    b->res[i].observed != json_integer_value(json_object_get(rec, "observed")))
 			FZ_BUG("records[%zu] id/observed differ from the input's", i);
 	}
+	cross_check(b, recs);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
