@@ -180,4 +180,11 @@ guest() {
 }
 guest
 
+# the ASan/UBSan build (LAB_SAN=1) reports into the daemons' logs
+if [ "$SAN" = 1 ]; then
+	bad=$(grep -l "runtime error\|AddressSanitizer\|LeakSanitizer" "$out"/*/state/iommulabd.log \
+		"$out"/two/*.log 2>/dev/null)
+	if [ -z "$bad" ]; then lab_ok "no sanitizer report in any daemon's log"
+	else lab_fail "no sanitizer report in any daemon's log" "$bad"; fi
+fi
 lab_done
