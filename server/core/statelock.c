@@ -12,47 +12,72 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "statelock.h"
 
+/* the pid holding a flock on the file @st names, from /proc/locks; 0 unknown */
+static long lock_holder(const struct stat *st)
+{
+	char line[256];
+	long pid = 0;
+	FILE *f = fopen("/proc/locks", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+		unsigned long ino;
+		long p;
+
+		/* "1: FLOCK  ADVISORY  WRITE 4242 08:01:1234567 0 EOF" */
+		if (sscanf(line, "%*d: FLOCK %*s %*s %ld %x:%x:%lu", &p, &maj, &min, &ino) != 4)
+			continue;
+		if (ino == (unsigned long)st->st_ino && maj == major(st->st_dev) &&
+		    min == minor(st->st_dev)) {
+			pid = p;
+			break;
+		}
+	}
+	fclose(f);
+	return pid;
+}
+
 int lab_statelock_take(const char *state_dir, int *fd_out, char *err, size_t errlen)
 {
-	char path[PATH_MAX], buf[32];
-	ssize_t n;
+	struct stat st;
+	long pid;
 	int fd, r;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/" LAB_STATELOCK_FILE, state_dir) >=
-	    sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* the directory itself: nothing to create, so a read-only state dir
+	 * still gets as far as its database (which then says why) */
+	fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot open the state directory %s: %s", state_dir,
+			 strerror(errno));
 		return r;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		n = pread(fd, buf, sizeof(buf) - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		if (r == -EBUSY)
-			snprintf(err, errlen, "state directory %s is in use by iommulabd pid %s "
-				 "(it holds %s); stop that one first", state_dir,
-				 buf[0] ? buf : "?", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		*fd_out = fd;
+		return 0;
+	}
+	r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	if (r == -EBUSY) {
+		pid = fstat(fd, &st) ? 0 : lock_holder(&st);
+		if (pid)
+			snprintf(err, errlen, "state directory %s is in use by iommulabd pid %ld; "
+				 "stop that one first", state_dir, pid);
 		else
-			snprintf(err, errlen, "cannot lock %s: %s", path, strerror(-r));
-		close(fd);
-		return r;
+			snprintf(err, errlen, "state directory %s is in use by another process "
+				 "(its pid is not visible here); stop that one first", state_dir);
+	} else {
+		snprintf(err, errlen, "cannot lock the state directory %s: %s", state_dir,
+			 strerror(-r));
 	}
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
-		r = -errno;
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		close(fd);
-		return r;
-	}
-	*fd_out = fd;
-	return 0;
+	close(fd);
+	return r;
 }
 
 /* the inode of the socket listening on @ip:@port (network order ip), 0 none */

@@ -2,13 +2,14 @@
 /*
  * statelock.h - one iommulabd per state directory and per address.
  *
- * lab_statelock_take() takes an exclusive flock(2) on STATE/iommulabd.lock
- * and writes the daemon's pid into it. The lock is held through the open
- * descriptor (O_CLOEXEC: guests and scripts the daemon starts do not
- * inherit it) for the daemon's life; the kernel drops it when the process
- * dies, so a kill -9 needs no clean-up and a stale pid in the file means
- * nothing. A second daemon on the same directory gets -EBUSY and a message
- * naming the running one's pid.
+ * lab_statelock_take() takes an exclusive flock(2) on the state directory
+ * itself (nothing is created: a read-only state dir still gets as far as
+ * its database, which then says why it cannot be written). The lock is held
+ * through the open descriptor (O_CLOEXEC: guests and scripts the daemon
+ * starts do not inherit it) for the daemon's life; the kernel drops it when
+ * the process dies, so a kill -9 needs no clean-up. A second daemon on the
+ * same directory gets -EBUSY and a message naming the running one's pid
+ * (from /proc/locks: the kernel's own record of who holds it).
  *
  * lab_statelock_port_owner() names the process listening on an IPv4
  * address and port (from /proc/net/tcp and /proc/PID/fd), for the message
@@ -21,8 +22,6 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-
-#define LAB_STATELOCK_FILE "iommulabd.lock"
 
 /*
  * Lock @state_dir; *@fd holds the lock (close it to release; the daemon

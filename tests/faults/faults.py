@@ -408,7 +408,9 @@ def t_read_only():
 
 # ---- 4. 200 concurrent submitters ---------------------------------------------
 def t_concurrent():
-    s = new_server("concurrent")
+    # 200 runners at once, here all from 127.0.0.1: more than the default
+    # per-address connection limit (64, issue 16), so the lab raises it
+    s = new_server("concurrent", extra=["--per-ip-limit", "256"])
     s.start()
     job = fixture(s, 1)[0]
     n = 200
