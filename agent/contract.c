@@ -16,6 +16,8 @@ const char *lab_verdict_name(enum lab_verdict v)
 	case LAB_VERDICT_FAIL: return "fail";
 	case LAB_VERDICT_SKIP: return "skip";
 	case LAB_VERDICT_ERROR: return "error";
+	case LAB_VERDICT_CRASH: return "crash";
+	case LAB_VERDICT_WARN: return "warn";
 	}
 	return "error";
 }
