@@ -155,8 +155,9 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_RESULT_INSERT] =
 		"INSERT INTO results (job_id, kernel_id, target_id, case_id, driver, iommu, steps, "
 		"observed, expected, contract, verdict, reason, reused, verified, duration_us, repeat, "
-		"created_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+		"created_at, kernel_kind, kernel_excerpt, contract_verdict, taint_before, taint_after) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+		"?18, ?19, ?20, ?21, ?22)",
 	[S_MATRIX] =
 		"SELECT t.name AS target, r.driver, l.case_id AS \"case\", r.verdict, r.observed, "
 		"r.expected, r.contract, r.reason, r.reused, r.verified, r.id AS result_id, "
@@ -552,13 +553,15 @@ const char *lab_verdict_name(enum lab_verdict v)
 	case LAB_VERDICT_FAIL: return "fail";
 	case LAB_VERDICT_SKIP: return "skip";
 	case LAB_VERDICT_ERROR: return "error";
+	case LAB_VERDICT_CRASH: return "crash";
+	case LAB_VERDICT_WARN: return "warn";
 	}
 	return "unknown";
 }
 
 int lab_verdict_parse(const char *s, enum lab_verdict *out)
 {
-	for (int i = LAB_VERDICT_PASS; i <= LAB_VERDICT_ERROR; i++) {
+	for (int i = LAB_VERDICT_PASS; i <= LAB_VERDICT_LAST; i++) {
 		if (s && strcmp(s, lab_verdict_name(i)) == 0) {
 			*out = i;
 			return 0;
@@ -1015,6 +1018,7 @@ void lab_result_clear(struct lab_result *r)
 		return;
 	free(r->case_id); free(r->driver); free(r->iommu); free(r->steps_json);
 	free(r->contract); free(r->reason); free(r->verified);
+	free(r->kernel_kind); free(r->kernel_excerpt);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -1836,7 +1840,8 @@ static int result_valid(const struct lab_result *r)
 	    strlen(r->driver) > 64 || !r->steps_json ||
 	    r->observed < 0 || r->observed > 4095 ||
 	    r->expected < -1 || r->expected > 4095 ||
-	    (unsigned)r->verdict > LAB_VERDICT_ERROR ||
+	    (unsigned)r->verdict > LAB_VERDICT_LAST ||
+	    (r->has_contract_verdict && (unsigned)r->contract_verdict > LAB_VERDICT_ERROR) ||
 	    r->reused < -1 || r->reused > 1 || r->repeat < 0 || r->duration_us < 0)
 		return -EINVAL;
 	return 0;
@@ -1910,6 +1915,19 @@ int lab_store_results_ingest(struct lab_store *st, int64_t job_id,
 		sqlite3_bind_int64(s, 15, x->duration_us);
 		sqlite3_bind_int(s, 16, x->repeat);
 		sqlite3_bind_int64(s, 17, now);	/* once per batch, not strftime() per row */
+		bind_text_static(s, 18, x->kernel_kind);
+		bind_text_static(s, 19, x->kernel_excerpt);
+		if (x->has_contract_verdict)
+			sqlite3_bind_int(s, 20, x->contract_verdict);
+		else
+			sqlite3_bind_null(s, 20);
+		if (x->has_taint) {
+			sqlite3_bind_int64(s, 21, x->taint_before);
+			sqlite3_bind_int64(s, 22, x->taint_after);
+		} else {
+			sqlite3_bind_null(s, 21);
+			sqlite3_bind_null(s, 22);
+		}
 		r = exec_stmt(st, s, "result insert");
 		if (r)
 			goto clear_job;
@@ -2031,7 +2049,7 @@ int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out)
 {
 	sqlite3_stmt *s;
 	json_t *cells, *m, *drivers, *cases, *targets, *summary, *c, *kern, *seen[3];
-	int counts[LAB_VERDICT_ERROR + 1] = { 0 };
+	int counts[LAB_VERDICT_LAST + 1] = { 0 };
 	enum lab_verdict vd;
 	size_t i;
 	int r;
@@ -2062,7 +2080,7 @@ int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out)
 	sort_strings(cases);
 	sort_strings(targets);
 	summary = json_object();
-	for (int v = LAB_VERDICT_PASS; v <= LAB_VERDICT_ERROR; v++)
+	for (int v = LAB_VERDICT_PASS; v <= LAB_VERDICT_LAST; v++)
 		json_object_set_new(summary, lab_verdict_name(v), json_integer(counts[v]));
 	m = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "kernel", kern,
 		      "drivers", drivers, "targets", targets, "cases", cases,
@@ -2327,7 +2345,7 @@ int lab_store_matrix_text(struct lab_store *st, int64_t kernel_id, char **out,
 {
 	struct lab_jsonbuf cells = { 0 }, doc = { 0 };
 	struct strset sets[3] = { { 0 } };	/* drivers, cases, targets */
-	int counts[LAB_VERDICT_ERROR + 1] = { 0 };
+	int counts[LAB_VERDICT_LAST + 1] = { 0 };
 	struct col_plan cp[16];
 	const char *str;
 	sqlite3_stmt *s;
@@ -2366,7 +2384,7 @@ int lab_store_matrix_text(struct lab_store *st, int64_t kernel_id, char **out,
 		if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
 			int v = sqlite3_column_int(s, 3);
 
-			if (v >= LAB_VERDICT_PASS && v <= LAB_VERDICT_ERROR)
+			if (v >= LAB_VERDICT_PASS && v <= LAB_VERDICT_LAST)
 				counts[v]++;
 		}
 	}
@@ -2388,7 +2406,7 @@ int lab_store_matrix_text(struct lab_store *st, int64_t kernel_id, char **out,
 	lab_jsonbuf_lit(&doc, ",\"cases\":");
 	strset_json(&doc, sets[1].sorted, sets[1].n);
 	lab_jsonbuf_lit(&doc, ",\"summary\":{");
-	for (int v = LAB_VERDICT_PASS; v <= LAB_VERDICT_ERROR; v++) {
+	for (int v = LAB_VERDICT_PASS; v <= LAB_VERDICT_LAST; v++) {
 		if (v != LAB_VERDICT_PASS)
 			lab_jsonbuf_raw(&doc, ",", 1);
 		lab_jsonbuf_key(&doc, lab_verdict_name(v));
