@@ -108,6 +108,6 @@ const char *const lab_ksqueeze[] = {
 	"pstate: ", "sp : ", "x29: ", "x26: ", "x23: ", "x20: ", "x17: ", "x14: ", "x11: ",
 	"x8 : ", "x5 : ", "x2 : ",
 	/* s390 */
-	"Krnl GPRS: ", "Krnl Code: ", "           ", "Last Breaking-Event-Address: ",
+	"Krnl GPRS: ", "Krnl Code: ", "Last Breaking-Event-Address: ",
 	NULL,
 };

@@ -161,7 +161,6 @@ static int squeezable(const char *line, size_t len)
 	for (i = 0; lab_ksqueeze[i]; i++) {
 		size_t n = strlen(lab_ksqueeze[i]);
 
-		/* the s390 continuation rule is all blanks: match it on the raw line */
 		if (n <= len && strncmp(line, lab_ksqueeze[i], n) == 0)
 			return 1;
 	}
