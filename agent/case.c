@@ -85,7 +85,7 @@ int lab_result_step(struct lab_result *res, const char *name, int err)
 		struct lab_result snap = *res;
 
 		snap.partial = 1;
-		/* < PIPE_BUF: one atomic write; a full pipe only loses this snapshot */
+		/* < PIPE_BUF: one atomic write; the parent reads them while the case runs */
 		if (write(stream_fd, &snap, sizeof(snap)) < 0) {
 			/* the parent reads the final result anyway */
 		}

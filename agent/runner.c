@@ -278,7 +278,7 @@ static void run_forked(const struct lab_case *c, const struct lab_env *env, int 
 {
 	struct lab_result child_res;
 	int pfd[2], status = 0, rr, partial = 0;
-	char after[64] = "";
+	char after[64] = "", last[64] = "";
 	long long deadline;
 	pid_t pid;
 
@@ -310,6 +310,7 @@ static void run_forked(const struct lab_case *c, const struct lab_env *env, int 
 	if (partial && rr != 1) {
 		take_partial(res, &child_res);
 		snprintf(after, sizeof(after), " after step %s", last_step(res));
+		snprintf(last, sizeof(last), " (last step %s)", last_step(res));
 	}
 	if (rr == -ETIMEDOUT) {
 		kill(pid, SIGKILL);
@@ -317,7 +318,7 @@ static void run_forked(const struct lab_case *c, const struct lab_env *env, int 
 		for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) == 0; i++)
 			usleep(100000);
 		lab_result_out(res, LAB_OUTCOME_ERROR, "timeout after %d s%s: case killed", timeout_s,
-			       after);
+			       last);
 		return;
 	}
 	waitpid(pid, &status, 0);

@@ -1,11 +1,12 @@
 /*
  * test_kreport.c - the kernel-report classifier (kreport.c over the table in
  * kpatterns.c) and the kernel keys of the record line, on real kernel text:
- *  - tests/data/6.12-virtio-*.txt, 6.1-vtd-fault-oops.txt: captured by this
- *    lab (rig/matrix, Debian 6.12.118 on q35-virtio, 6.1.0-57 on q35-vtd):
- *    the probe module's fault.warn WARN and fault.oops NULL dereference, and
- *    the virtio-iommu oops of kmod.map.before_attach (map into a
- *    never-attached domain), console text with timestamps as rig/boot logged it;
+ *  - tests/data/6.12-*.txt, 6.1-vtd-fault-oops.txt: captured by this lab
+ *    (rig/matrix, Debian 6.12.118 on q35-virtio and q35-vtd-sm, 6.1.0-57 on
+ *    q35-vtd): the probe module's fault.warn WARN and fault.oops NULL
+ *    dereference, the virtio-iommu oops of kmod.map.before_attach (map into a
+ *    never-attached domain), the VT-d fault of docs/findings.md F1, console
+ *    text with timestamps as rig/boot logged it;
  *  - kasan-iommufd-selftest.txt: a syzbot KASAN report on the IOMMUFD selftest
  *    (page_owner stack left out), lockdep-circular.txt: a syzbot lockdep report
  *    (chain entries #5..#0 and some frames left out), iommu-faults.txt: AMD-Vi
@@ -196,6 +197,31 @@ static void test_iommu_faults(void **state)
 	assert_string_equal(r[1].pat->kind, "iommu_fault");
 	assert_int_equal(r[1].first, 1);
 	assert_int_equal(r[1].last, 2);	/* the DMAR detail line, not the xhci line after it */
+}
+
+/* captured here: 6.12 q35-vtd-sm, kmod.attach.group_multi_device (docs/findings.md F1) */
+static void test_dmar_fault_612(void **state)
+{
+	struct lab_klog k = { 0 };
+	char why[256] = "driver reported success without attaching (DMA through the domain did not arrive)";
+	struct lab_kreport r[4];
+	int n;
+
+	(void)state;
+	load("6.12-vtd-sm-dmar-fault.txt", NULL);
+	n = lab_kreport_scan(&lines, r, 4);
+	assert_int_equal(n, 2);	/* the read fault and the write fault */
+	assert_string_equal(r[0].pat->kind, "iommu_fault");
+	assert_int_equal(r[0].first, 0);
+	assert_int_equal(r[0].last, 1);	/* the status line and its detail line */
+	assert_int_equal(r[1].first, 2);
+	assert_int_equal(r[1].last, 3);
+	assert_int_equal(lab_kreport_judge(&lines, LAB_VERDICT_FAIL, why, sizeof(why), &k, excerpt,
+					   sizeof(excerpt)), LAB_VERDICT_WARN);
+	assert_int_equal(k.contract_verdict, LAB_VERDICT_FAIL);
+	assert_int_equal(k.reports, 2);
+	assert_non_null(strstr(excerpt, "Request device [02:00.0] fault addr 0x100000"));
+	assert_non_null(strstr(why, "; driver reported success without attaching"));
 }
 
 static void test_worst_is_crash(void **state)
@@ -416,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_kasan),
 		cmocka_unit_test(test_lockdep),
 		cmocka_unit_test(test_iommu_faults),
+		cmocka_unit_test(test_dmar_fault_612),
 		cmocka_unit_test(test_worst_is_crash),
 		cmocka_unit_test(test_judge_warn_overrides_pass),
 		cmocka_unit_test(test_judge_oops_names_the_kernel),
