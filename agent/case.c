@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "case.h"
 
@@ -63,6 +64,13 @@ enum lab_outcome lab_case_pick_single(const struct lab_env *env, struct lab_resu
 	return 0;
 }
 
+static int stream_fd = -1;
+
+void lab_result_stream(int fd)
+{
+	stream_fd = fd;
+}
+
 int lab_result_step(struct lab_result *res, const char *name, int err)
 {
 	if (err < 0)
@@ -72,6 +80,15 @@ int lab_result_step(struct lab_result *res, const char *name, int err)
 
 		snprintf(s->name, sizeof(s->name), "%s", name);
 		s->err = err;
+	}
+	if (stream_fd >= 0) {
+		struct lab_result snap = *res;
+
+		snap.partial = 1;
+		/* < PIPE_BUF: one atomic write; the parent reads them while the case runs */
+		if (write(stream_fd, &snap, sizeof(snap)) < 0) {
+			/* the parent reads the final result anyway */
+		}
 	}
 	return err;
 }

@@ -59,6 +59,7 @@ struct lab_result {
 	char reason[LAB_REASON_LEN];
 	int reused;			/* -1 = not a reuse case, else 0/1 */
 	enum lab_verified verified;
+	int partial;			/* 1: a snapshot sent while the case still runs */
 };
 
 struct lab_case {
@@ -88,6 +89,13 @@ void lab_result_device(struct lab_result *res, const struct lab_env *env,
 enum lab_outcome lab_case_pick_single(const struct lab_env *env, struct lab_result *res,
 				      const struct lab_pcidev **dev);
 
+/*
+ * In the forked child: after every step, send a snapshot of @res (partial=1)
+ * to @fd, so that when the case dies (the kernel oopsed under it) the parent
+ * still has its device and the steps done so far. -1 stops it.
+ */
+void lab_result_stream(int fd);
+
 /* append a step (@err positive or 0; negative is negated); returns the positive errno */
 int lab_result_step(struct lab_result *res, const char *name, int err);
 
@@ -103,5 +111,8 @@ extern const struct lab_case *const lab_cases_kmod[];
 extern const struct lab_case *const lab_cases_vfio[];
 extern const struct lab_case *const lab_cases_iommufd[];
 extern const struct lab_case *const lab_cases_arch[];	/* cases_arch.c: arm-smmu-v3, s390-iommu */
+
+/* cases_fault.c: not in the catalogue, run only by the fault switch (runner.h) */
+extern const struct lab_case lab_case_fault_warn, lab_case_fault_oops, lab_case_fault_kpanic;
 
 #endif

@@ -34,7 +34,10 @@ enum lab_verdict {
 	LAB_VERDICT_FAIL,
 	LAB_VERDICT_SKIP,
 	LAB_VERDICT_ERROR,
+	LAB_VERDICT_CRASH,	/* the kernel oopsed/BUGed/panicked during the case (kreport.h) */
+	LAB_VERDICT_WARN,	/* the kernel warned: WARN, lockdep, sanitizer, lockup, IOMMU fault */
 };
+#define LAB_VERDICT_LAST LAB_VERDICT_WARN
 
 const char *lab_verdict_name(enum lab_verdict v);
 

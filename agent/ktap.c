@@ -72,6 +72,11 @@ int lab_ktap_result(int fd, int num, const char *id, enum lab_verdict v, const c
 		n = snprintf(buf, sizeof(buf), "# %s: error: %s\nnot ok %d %s # ERROR\n", id, why,
 			     num, id);
 		break;
+	case LAB_VERDICT_CRASH:
+	case LAB_VERDICT_WARN:
+		n = snprintf(buf, sizeof(buf), "# %s: %s: %s\nnot ok %d %s\n", id,
+			     lab_verdict_name(v), why, num, id);
+		break;
 	}
 	return emit(fd, buf, n, sizeof(buf));
 }
@@ -87,6 +92,8 @@ int lab_ktap_lava(int fd, const char *id, enum lab_verdict v, int measurement)
 	case LAB_VERDICT_FAIL: res = "fail"; break;
 	case LAB_VERDICT_SKIP: res = "skip"; break;
 	case LAB_VERDICT_ERROR: res = "unknown"; break;
+	case LAB_VERDICT_CRASH:
+	case LAB_VERDICT_WARN: res = "fail"; break;
 	}
 	n = snprintf(buf, sizeof(buf),
 		     "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=%s RESULT=%s MEASUREMENT=%d UNITS=errno>\n",

@@ -35,7 +35,9 @@ static void usage(FILE *f)
 "  -T, --timeout SEC     per-case time limit (default 60)\n"
 "      --lava            also print <LAVA_SIGNAL_TESTCASE ...> lines\n"
 "      --fault KIND      panic|hang|garbage|norecords: misbehave on purpose\n"
-"                        (for the server's tests)\n"
+"                        (for the server's tests); warn|oops|kpanic: run the\n"
+"                        kernel fault case fault.KIND first (the probe module\n"
+"                        needs fault_ops=1)\n"
 "      --no-cmdline      ignore iommulab.* options on /proc/cmdline\n"
 "      --no-modprobe     do not try to load iommulab_probe/vfio-pci/iommufd\n"
 "      --root DIR        read /sys, /proc, /dev, /boot under DIR (tests)\n"
@@ -230,7 +232,7 @@ int main(int argc, char **argv)
 		case OPT_LAVA: o.lava = 1; break;
 		case OPT_FAULT:
 			if (lab_fault_parse(optarg, &o.fault)) {
-				fprintf(stderr, "iommulab-agent: --fault: expected panic|hang|garbage|norecords, got '%s'\n",
+				fprintf(stderr, "iommulab-agent: --fault: expected panic|hang|garbage|norecords|warn|oops|kpanic, got '%s'\n",
 					optarg);
 				return 2;
 			}

@@ -46,6 +46,7 @@ const char *lab_probe_op_name(uint32_t op)
 	case IOMMULAB_OP_RELEASE_DMA_OWNER: return "release_dma_owner";
 	case IOMMULAB_OP_DOMAIN_IDENT: return "domain_ident";
 	case IOMMULAB_OP_DMA_CHECK: return "dma_check";
+	case IOMMULAB_OP_FAULT: return "fault";
 	}
 	return "unknown";
 }
@@ -214,4 +215,16 @@ int lab_probe_dma_check(struct lab_probe *p, const char *bdf, uint32_t handle, u
 	c.dma.handle = handle;
 	c.dma.iova = iova;
 	return run(p, &c, kres);
+}
+
+int lab_probe_fault(struct lab_probe *p, uint32_t kind, int *kres)
+{
+	struct iommulab_probe_cmd cmd = { .op = IOMMULAB_OP_FAULT };
+	int ret;
+
+	cmd.fault.kind = kind;
+	ret = lab_probe_cmd(p, &cmd);
+	if (!ret)
+		*kres = cmd.result;
+	return ret;
 }

@@ -52,5 +52,7 @@ int lab_probe_detach_dev(struct lab_probe *p, const char *bdf, uint32_t handle, 
 int lab_probe_domain_ident(struct lab_probe *p, const char *bdf, struct lab_domain *cur, int *kres);
 int lab_probe_dma_check(struct lab_probe *p, const char *bdf, uint32_t handle, uint64_t iova,
 			int *kres);
+/* TEST ONLY: IOMMULAB_OP_FAULT (the module needs fault_ops=1, else the return is -EPERM) */
+int lab_probe_fault(struct lab_probe *p, uint32_t kind, int *kres);
 
 #endif

@@ -65,7 +65,11 @@ static int line_end(struct lab_jw *w, char *buf, size_t cap, const char *pfx)
 	return finish(w, buf, cap);
 }
 
-static int format_rec(const struct lab_record *rec, char *buf, size_t cap, int with_steps)
+static void format_klog(struct lab_jw *w, const struct lab_klog *k, enum lab_verdict v,
+			const char *excerpt);
+
+static int format_rec(const struct lab_record *rec, char *buf, size_t cap, int with_steps,
+		      const char *excerpt)
 {
 	const struct lab_result *r = rec->res;
 	char label[96];
@@ -121,15 +125,99 @@ static int format_rec(const struct lab_record *rec, char *buf, size_t cap, int w
 	lab_jw_kstr(&w, "verified", lab_verified_name(r->verified));
 	lab_jw_kint(&w, "duration_us", rec->duration_us);
 	lab_jw_kint(&w, "repeat", rec->repeat);
+	if (rec->klog)
+		format_klog(&w, rec->klog, rec->verdict, excerpt);
 	return line_end(&w, buf, cap, PREFIX_REC);
+}
+
+/* the kernel-log keys of docs/records.md ("Kernel reports") */
+static void format_klog(struct lab_jw *w, const struct lab_klog *k, enum lab_verdict v,
+			const char *excerpt)
+{
+	if (k->have_taint) {
+		lab_jw_kint(w, "taint_before", (long long)k->taint_before);
+		lab_jw_kint(w, "taint_after", (long long)k->taint_after);
+	}
+	if (k->kind)
+		lab_jw_kstr(w, "kernel_kind", k->kind);
+	if (k->reports)
+		lab_jw_kint(w, "kernel_reports", k->reports);
+	if (excerpt) {
+		lab_jw_kstr(w, "kernel_excerpt", excerpt);
+		lab_jw_kint(w, "kernel_excerpt_lines", k->excerpt_lines);
+	}
+	if (v == LAB_VERDICT_CRASH || v == LAB_VERDICT_WARN)
+		lab_jw_kstr(w, "contract_verdict", lab_verdict_name(k->contract_verdict));
+	if (k->lost)
+		lab_jw_kint(w, "kernel_lost", k->lost);
+}
+
+int lab_record_cut_excerpt(const char *in, size_t budget, char *out, size_t cap)
+{
+	const char *lines[512];
+	size_t len[512], head = 0, tail = 0, total = 0;
+	int n = 0, h = 0, t = 0, i, cut, w = 0;
+	const char *p = in;
+
+	while (n < 512) {
+		const char *nl = strchr(p, '\n');
+
+		lines[n] = p;
+		len[n] = nl ? (size_t)(nl - p) : strlen(p);
+		total += len[n] + 1;
+		n++;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	if (total - 1 <= budget) {
+		if (strlen(in) + 1 > cap)
+			return -ENOSPC;
+		memcpy(out, in, strlen(in) + 1);
+		return (int)strlen(in);
+	}
+	/* a third of the budget for the head (the report's first lines), the rest for the tail */
+	while (h < n && head + len[h] + 1 <= budget / 3)
+		head += len[h++] + 1;
+	if (!h)
+		h = 1, head = len[0] + 1;
+	while (t < n - h && tail + len[n - 1 - t] + 1 + head + 32 <= budget)
+		tail += len[n - 1 - t++] + 1;
+	cut = n - h - t;
+	for (i = 0; i < h; i++)
+		w += snprintf(out + w, cap > (size_t)w ? cap - (size_t)w : 0, "%.*s\n", (int)len[i],
+			      lines[i]);
+	w += snprintf(out + w, cap > (size_t)w ? cap - (size_t)w : 0, "[... %d lines cut ...]", cut);
+	for (i = n - t; i < n; i++)
+		w += snprintf(out + w, cap > (size_t)w ? cap - (size_t)w : 0, "\n%.*s", (int)len[i],
+			      lines[i]);
+	return (size_t)w < cap ? w : -ENOSPC;
 }
 
 int lab_record_format(const struct lab_record *rec, char *buf, size_t cap)
 {
-	int n = format_rec(rec, buf, cap, 1);
+	static char cut[LAB_RECORD_MAX], squeezed[16384];
+	const char *ex = rec->klog ? rec->klog->excerpt : NULL;
+	size_t budget;
+	int n = format_rec(rec, buf, cap, 1, ex);
 
+	/*
+	 * First the kernel excerpt shrinks: its register/code dumps go
+	 * (kreport.h lab_kexcerpt_squeeze), then its middle, then the steps.
+	 */
+	if (n == -ENOSPC && ex && lab_kexcerpt_squeeze(ex, squeezed, sizeof(squeezed)) >= 0) {
+		ex = squeezed;
+		n = format_rec(rec, buf, cap, 1, ex);
+	}
+	for (budget = ex ? strlen(ex) : 0; n == -ENOSPC && budget > 64; budget = budget * 7 / 8) {
+		if (budget > sizeof(cut) - 1)
+			budget = sizeof(cut) - 1;
+		if (lab_record_cut_excerpt(ex, budget, cut, sizeof(cut)) < 0)
+			continue;
+		n = format_rec(rec, buf, cap, 1, cut);
+	}
 	if (n == -ENOSPC)
-		n = format_rec(rec, buf, cap, 0);
+		n = format_rec(rec, buf, cap, 0, NULL);
 	return n;
 }
 

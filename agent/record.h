@@ -21,6 +21,7 @@
 
 #include "case.h"
 #include "contract.h"
+#include "kreport.h"
 
 #define LAB_RECORD_MAX	4096
 
@@ -35,7 +36,11 @@ struct lab_record {
 	const char *reason;			/* "" when none */
 	long long duration_us;
 	int repeat;
+	const struct lab_klog *klog;		/* NULL: not captured (old agents, tests) */
 };
+
+/* cut @in's middle lines so it is at most @budget bytes: length, or -ENOSPC (@cap) */
+int lab_record_cut_excerpt(const char *in, size_t budget, char *out, size_t cap);
 
 int lab_record_format(const struct lab_record *rec, char *buf, size_t cap);
 int lab_record_format_begin(char *buf, size_t cap, const char *target, const char *kernel,

@@ -28,6 +28,11 @@ enum lab_fault {
 	LAB_FAULT_HANG,		/* after BEGIN: hang forever */
 	LAB_FAULT_GARBAGE,	/* one malformed REC line before the real records */
 	LAB_FAULT_NORECORDS,	/* exit before BEGIN: no record lines at all */
+	/* the kernel misbehaves (probe module fault_ops=1, cases_fault.c): the
+	 * fault case runs first, then the selected cases as usual */
+	LAB_FAULT_WARN,		/* fault.warn: WARN() */
+	LAB_FAULT_OOPS,		/* fault.oops: NULL dereference in the case's process */
+	LAB_FAULT_KPANIC,	/* fault.kpanic: panic() */
 };
 
 struct lab_run_opts {

@@ -10,7 +10,8 @@
  *
  * Invariants:
  *  - LAB_RECORD_VERDICTS lists the verdict words in the order of their
- *    number on the wire and in the results table (pass 0 .. error 3); a new
+ *    number on the wire and in the results table (pass 0 .. error 3, crash 4, warn 5:
+ *    the kernel oopsed / warned during the case, docs/records.md); a new
  *    verdict is appended, never inserted.
  *  - LAB_RECORD_ERRNOS lists the errnos a record names, each by its libc
  *    constant; aliases that share a value with a listed name (EWOULDBLOCK,
@@ -30,7 +31,8 @@
 #include <string.h>
 
 /* X(word): the verdicts, in stored order */
-#define LAB_RECORD_VERDICTS(X) X("pass") X("fail") X("skip") X("error")
+#define LAB_RECORD_VERDICTS(X) X("pass") X("fail") X("skip") X("error") \
+	X("crash") X("warn")
 
 /* X(constant): every errno a record names (besides 0 = "OK") */
 #define LAB_RECORD_ERRNOS(X) \

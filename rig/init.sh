@@ -1,9 +1,18 @@
 #!/bin/sh
 # /init of the iommulab guest initramfs (installed by rig/mkinitramfs).
-# Mounts the pseudo filesystems, lowers the console log level so kernel
-# messages do not interleave with the agent's records, loads the modules in
-# /etc/iommulab/modules, runs the agent and powers off. Every step prints an
-# "iommulab-init:" line so a log shows where a boot stopped.
+# Mounts the pseudo filesystems, sets the console log level, loads the
+# modules in /etc/iommulab/modules, runs the agent and powers off. Every step
+# prints an "iommulab-init:" line so a log shows where a boot stopped.
+#
+# Console level 5: messages of level 0-4 (emerg .. warning, and
+# KERN_DEFAULT, which Debian logs at 4) reach the console, so a WARN, an
+# oops, a BUG, a lockdep or sanitizer report, a lockup or an IOMMU fault
+# (all printed at warning or above, stack dumps included) is in the job's
+# log in full; notice/info/debug (driver probe chatter, vfio and module
+# messages: most of a boot's volume) stay in the kernel's buffer, so the
+# console remains readable and short. The agent closes the console to all
+# but KERN_EMERG only while it writes its own lines (agent/runner.c, quiet
+# windows), so kernel text never lands inside a record line.
 export PATH=/bin:/sbin
 mount -t devtmpfs dev /dev 2>/dev/null
 exec </dev/console >/dev/console 2>&1
@@ -11,7 +20,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tmpfs tmp /tmp
-dmesg -n 1
+dmesg -n 5
 echo "iommulab-init: $(uname -r) up $(cut -d' ' -f1 /proc/uptime)s"
 # insmod (unlike modprobe) does not read MODULE.PARAM=VALUE from the kernel
 # command line: pass them on, e.g. vfio_iommu_type1.allow_unsafe_interrupts=1
@@ -20,6 +29,11 @@ while read -r ko; do
 	m=$(basename "$ko" .ko | tr - _)
 	grep -q "^$m " /proc/modules && continue
 	params=$(tr ' ' '\n' < /proc/cmdline | sed -n "s/^$m\.//p")
+	# the probe's test-only fault switch (IOMMULAB_OP_FAULT), only when a
+	# run asks for a kernel fault
+	if [ "$m" = iommulab_probe ] && grep -Eq '(^| )iommulab\.fault=(warn|oops|kpanic)( |$)' /proc/cmdline; then
+		params="$params fault_ops=1"
+	fi
 	insmod "$ko" $params || echo "iommulab-init: insmod $ko $params failed"
 	[ -n "$params" ] && echo "iommulab-init: $m loaded with $params"
 done < /etc/iommulab/modules

@@ -54,6 +54,7 @@
 
 #include "compat.h"
 #include "edu.h"
+#include "fault.h"
 
 #define LAB_MAX_HANDLES	1024
 #define LAB_MAP_MAX	(4UL << 20)	/* largest MAP: one contiguous allocation */
@@ -748,9 +749,14 @@ static long lab_ioctl(struct file *filp, unsigned int nr, unsigned long arg)
 	if (cmd.__reserved || cmd.dev.__reserved)
 		return -EINVAL;
 	cmd.result = 0;
-	mutex_lock(&f->lock);
-	ret = lab_dispatch(f, &cmd);
-	mutex_unlock(&f->lock);
+	if (cmd.op == IOMMULAB_OP_FAULT) {
+		/* outside the file's lock: an oops here must not leave it held */
+		ret = lab_op_fault(&cmd);
+	} else {
+		mutex_lock(&f->lock);
+		ret = lab_dispatch(f, &cmd);
+		mutex_unlock(&f->lock);
+	}
 	if (ret)
 		return ret;
 	if (copy_to_user(ucmd, &cmd, sizeof(cmd)))

@@ -323,6 +323,23 @@ static void test_malformed(int fd)
 
 	r = ioctl(fd, _IO(IOMMULAB_PROBE_TYPE, 0x81), &c) ? -errno : 0;
 	report(r == -ENOTTY, "abi.bad_ioctl_nr", r == -ENOTTY ? NULL : "got %s", ename(r));
+
+	/*
+	 * The test-only fault op: without fault_ops=1 (how this test loads the
+	 * module) every kind is refused before it does anything, even a bad one.
+	 */
+	cmd_init(&c, IOMMULAB_OP_FAULT, NULL);
+	c.fault.kind = IOMMULAB_FAULT_PANIC;
+	expect_ioctl(fd, "abi.fault_without_param.panic", &c, EPERM);
+	cmd_init(&c, IOMMULAB_OP_FAULT, NULL);
+	c.fault.kind = IOMMULAB_FAULT_OOPS;
+	expect_ioctl(fd, "abi.fault_without_param.oops", &c, EPERM);
+	cmd_init(&c, IOMMULAB_OP_FAULT, NULL);
+	c.fault.kind = IOMMULAB_FAULT_WARN;
+	expect_ioctl(fd, "abi.fault_without_param.warn", &c, EPERM);
+	cmd_init(&c, IOMMULAB_OP_FAULT, NULL);
+	c.fault.kind = 99;
+	expect_ioctl(fd, "abi.fault_without_param.bad_kind", &c, EPERM);
 }
 
 static void test_ops(int fd)

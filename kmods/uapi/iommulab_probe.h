@@ -38,6 +38,7 @@
  *               DMA_CHECK iova not page-aligned
  *   E2BIG       bytes beyond the known struct are not zero
  *   EOPNOTSUPP  unknown op
+ *   EPERM       FAULT without the module parameter fault_ops=1
  *   ENOENT      no domain with that handle in this file; DETACH_* of a
  *               device/group not attached through that handle; RELEASE of
  *               DMA ownership this file did not claim (the module never calls
@@ -115,6 +116,24 @@ enum iommulab_probe_op {
 	 * -ENODEV when the device cannot do test DMA.
 	 */
 	IOMMULAB_OP_DMA_CHECK = 15,
+	/*
+	 * TEST ONLY, in: fault.kind (enum iommulab_fault_kind): make the kernel
+	 * misbehave on purpose, lkdtm-style, so the lab's crash detection can
+	 * be tested on real kernels. Refused with EPERM unless the module was
+	 * loaded with fault_ops=1 (rig/init.sh passes it only when a run asks
+	 * for a kernel fault: iommulab.fault=warn|oops|kpanic). WARN: WARN()s
+	 * once per call, result 0; OOPS: dereferences NULL in process context
+	 * (the calling task dies, no lock of the module is held); PANIC:
+	 * panic(). Unknown kind or nonzero fault.__reserved: EINVAL.
+	 */
+	IOMMULAB_OP_FAULT = 16,
+	/* 17 and up: reserved for IOMMUFD verification ops */
+};
+
+enum iommulab_fault_kind {
+	IOMMULAB_FAULT_WARN = 1,
+	IOMMULAB_FAULT_OOPS = 2,
+	IOMMULAB_FAULT_PANIC = 3,
 };
 
 /* kernel_features bits, what the module was built with (feature-detected) */
@@ -187,6 +206,10 @@ struct iommulab_probe_cmd {
 			__u32 __reserved;
 			__u64 iova;
 		} dma;
+		struct {
+			__u32 kind;		/* enum iommulab_fault_kind */
+			__u32 __reserved;
+		} fault;
 		__u8 __pad[128];
 	};
 };

@@ -33,7 +33,8 @@ const char *lab_diff_class_name(enum lab_diff_class c)
 
 static bool failing(enum lab_verdict v)
 {
-	return v == LAB_VERDICT_FAIL || v == LAB_VERDICT_ERROR;
+	return v == LAB_VERDICT_FAIL || v == LAB_VERDICT_ERROR || v == LAB_VERDICT_CRASH ||
+	       v == LAB_VERDICT_WARN;
 }
 
 enum lab_diff_class lab_diff_classify(bool has_base, int base_observed,
@@ -108,7 +109,7 @@ static const char *pool_str(const struct lab_store_side *sd, size_t off)
 /* the row's verdict; out of range reads as pass (the schema's CHECK keeps it in range) */
 static enum lab_verdict verdict_of(int v)
 {
-	return v >= LAB_VERDICT_PASS && v <= LAB_VERDICT_ERROR ? (enum lab_verdict)v :
+	return v >= LAB_VERDICT_PASS && v <= LAB_VERDICT_LAST ? (enum lab_verdict)v :
 	       LAB_VERDICT_PASS;
 }
 

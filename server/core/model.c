@@ -13,7 +13,7 @@
 #include "names.h"
 
 /* the shared list and the enum must agree: append to both */
-_Static_assert(LAB_RECORD_NVERDICTS == LAB_VERDICT_ERROR + 1,
+_Static_assert(LAB_RECORD_NVERDICTS == LAB_VERDICT_LAST + 1,
 	       "include/iommulab_record.h's verdicts and enum lab_verdict differ");
 
 #define MAX_ERRNO 4095
@@ -114,5 +114,6 @@ void lab_result_clear(struct lab_result *r)
 		return;
 	free(r->case_id); free(r->driver); free(r->iommu); free(r->steps_json);
 	free(r->contract); free(r->reason); free(r->verified);
+	free(r->kernel_kind); free(r->kernel_excerpt);
 	memset(r, 0, sizeof(*r));
 }

@@ -37,7 +37,10 @@ enum lab_verdict {
 	LAB_VERDICT_FAIL = 1,
 	LAB_VERDICT_SKIP = 2,
 	LAB_VERDICT_ERROR = 3,
+	LAB_VERDICT_CRASH = 4,	/* the kernel oopsed/BUGed/panicked during the case (docs/records.md) */
+	LAB_VERDICT_WARN = 5,	/* the kernel warned during the case: WARN, lockdep, sanitizer, ... */
 };
+#define LAB_VERDICT_LAST LAB_VERDICT_WARN
 
 const char *lab_job_state_name(enum lab_job_state s);
 int lab_job_state_parse(const char *s, enum lab_job_state *out);
@@ -106,6 +109,13 @@ struct lab_result {
 	char *verified;
 	int64_t duration_us;
 	int repeat;
+	/* the agent's kernel-report keys (docs/records.md), all optional */
+	char *kernel_kind;	/* NULL: no kernel report decided the verdict */
+	char *kernel_excerpt;
+	bool has_contract_verdict;
+	enum lab_verdict contract_verdict;	/* PASS..ERROR: the errno judgement crash/warn replaced */
+	bool has_taint;
+	int64_t taint_before, taint_after;
 };
 
 void lab_kernel_clear(struct lab_kernel *k);

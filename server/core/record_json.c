@@ -26,6 +26,7 @@
 #define MAX_DEPTH 64
 #define MAX_STEPS 64
 #define MAX_ERRNO 4095
+#define LAB_RECORD_KERNEL_EXCERPT_MAX 4096	/* bounded by the record line itself */
 #define MAX_UNKNOWN_KEYS 64	/* per object: more is refused */
 #define CHUNK_MIN (64u << 10)
 #define LOWER_DIGITS "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -91,7 +92,10 @@ struct slot {
 enum field {
 	F_V, F_ID, F_TARGET, F_KERNEL, F_ARCH, F_DRIVER, F_IOMMU, F_OBSERVED_NAME,
 	F_EXPECTED_NAME, F_CONTRACT, F_VERDICT, F_REASON, F_VERIFIED, F_OBSERVED,
-	F_DURATION, F_REPEAT, F_EXPECTED, F_REUSED, F_STEPS, F__COUNT, F_UNKNOWN = F__COUNT,
+	F_DURATION, F_REPEAT, F_EXPECTED, F_REUSED, F_STEPS,
+	/* optional kernel-report keys (docs/records.md "Kernel reports"), checked last */
+	F_KERNEL_KIND, F_KERNEL_EXCERPT, F_CONTRACT_VERDICT, F_TAINT_BEFORE, F_TAINT_AFTER,
+	F__COUNT, F_UNKNOWN = F__COUNT,
 };
 
 static const char *const field_name[F__COUNT] = {
@@ -101,7 +105,9 @@ static const char *const field_name[F__COUNT] = {
 	[F_CONTRACT] = "contract", [F_VERDICT] = "verdict", [F_REASON] = "reason",
 	[F_VERIFIED] = "verified", [F_OBSERVED] = "observed", [F_DURATION] = "duration_us",
 	[F_REPEAT] = "repeat", [F_EXPECTED] = "expected", [F_REUSED] = "reused",
-	[F_STEPS] = "steps",
+	[F_STEPS] = "steps", [F_KERNEL_KIND] = "kernel_kind",
+	[F_KERNEL_EXCERPT] = "kernel_excerpt", [F_CONTRACT_VERDICT] = "contract_verdict",
+	[F_TAINT_BEFORE] = "taint_before", [F_TAINT_AFTER] = "taint_after",
 };
 
 /* string fields: required, max bytes, charset (NULL: any) */
@@ -382,6 +388,56 @@ static int rule_steps(struct dec *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* an optional string slot: NULL when absent/null, else bounded and NUL-free */
+static int opt_str(const struct slot *s, const char *key, size_t max, const char *set,
+		   const char **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (s->t == V_ABSENT || s->t == V_NULL)
+		return 0;
+	if (s->t != V_STR)
+		return lab_record_fail(err, errlen, "\"%s\" must be a string", key);
+	if (s->len > max || memchr(s->s, 0, s->len))
+		return lab_record_fail(err, errlen, "\"%s\" longer than %zu bytes or holds NUL", key, max);
+	if (set && !in_charset(s->s, s->len, set))
+		return lab_record_fail(err, errlen, "\"%s\" has characters outside [%s]", key, set);
+	*out = s->s;
+	return 0;
+}
+
+/* the optional kernel-report keys; fills @out's kernel fields */
+static int rule_kernel(struct dec *d, struct lab_result *out, char *err, size_t errlen)
+{
+	const char *kind, *excerpt, *cv;
+	long long tb, ta;
+	enum lab_verdict v;
+	int r;
+
+	if ((r = opt_str(&d->f[F_KERNEL_KIND], "kernel_kind", 32, LOWER_DIGITS "_", &kind, err,
+			 errlen)) ||
+	    (r = opt_str(&d->f[F_KERNEL_EXCERPT], "kernel_excerpt", LAB_RECORD_KERNEL_EXCERPT_MAX,
+			 NULL, &excerpt, err, errlen)) ||
+	    (r = opt_str(&d->f[F_CONTRACT_VERDICT], "contract_verdict", 16, NULL, &cv, err,
+			 errlen)) ||
+	    (r = rule_int(&d->f[F_TAINT_BEFORE], "taint_before", false, 0, INT64_MAX, -1, &tb,
+			  err, errlen)) ||
+	    (r = rule_int(&d->f[F_TAINT_AFTER], "taint_after", false, 0, INT64_MAX, -1, &ta,
+			  err, errlen)))
+		return r;
+	if (cv && (lab_verdict_parse(cv, &v) || v > LAB_VERDICT_ERROR))
+		return lab_record_fail(err, errlen, "\"contract_verdict\" '%s' is not pass|fail|skip|error", cv);
+	if ((tb < 0) != (ta < 0))
+		return lab_record_fail(err, errlen, "\"taint_before\" and \"taint_after\" come together");
+	out->kernel_kind = (char *)kind;
+	out->kernel_excerpt = (char *)excerpt;
+	out->has_contract_verdict = cv != NULL;
+	out->contract_verdict = cv ? v : LAB_VERDICT_PASS;
+	out->has_taint = tb >= 0;
+	out->taint_before = tb >= 0 ? tb : 0;
+	out->taint_after = ta >= 0 ? ta : 0;
+	return 0;
+}
+
 /* apply the rules to the slots; fills @out with arena/slot pointers */
 static int check_record(struct dec *d, struct lab_result *out, struct lab_record_ident *id,
 			char *err, size_t errlen)
@@ -419,7 +475,7 @@ static int check_record(struct dec *d, struct lab_result *out, struct lab_record
 		return lab_record_fail(err, errlen, "\"driver\" '%s' is not a known IOMMU driver",
 			     sv[F_DRIVER]);
 	if (lab_verdict_parse(sv[F_VERDICT], &vd))
-		return lab_record_fail(err, errlen, "\"verdict\" '%s' is not pass|fail|skip|error",
+		return lab_record_fail(err, errlen, "\"verdict\" '%s' is not pass|fail|skip|error|crash|warn",
 			     sv[F_VERDICT]);
 	if (sv[F_VERIFIED] && strcmp(sv[F_VERIFIED], "dma") && strcmp(sv[F_VERIFIED], "core") &&
 	    strcmp(sv[F_VERIFIED], "none"))
@@ -440,6 +496,8 @@ static int check_record(struct dec *d, struct lab_result *out, struct lab_record
 	    d->f[F_REUSED].t != V_BOOL)
 		return lab_record_fail(err, errlen, "\"reused\" must be true, false or null");
 	if ((r = rule_steps(d, err, errlen)))
+		return r;
+	if ((r = rule_kernel(d, out, err, errlen)))
 		return r;
 
 	out->case_id = (char *)sv[F_ID];
@@ -999,6 +1057,13 @@ int lab_record_decode(const char *json, size_t len, struct lab_result *out,
 	out->contract = d->one.contract ? strdup(d->one.contract) : NULL;
 	out->reason = d->one.reason ? strdup(d->one.reason) : NULL;
 	out->verified = d->one.verified ? strdup(d->one.verified) : NULL;
+	out->kernel_kind = d->one.kernel_kind ? strdup(d->one.kernel_kind) : NULL;
+	out->kernel_excerpt = d->one.kernel_excerpt ? strdup(d->one.kernel_excerpt) : NULL;
+	out->has_contract_verdict = d->one.has_contract_verdict;
+	out->contract_verdict = d->one.contract_verdict;
+	out->has_taint = d->one.has_taint;
+	out->taint_before = d->one.taint_before;
+	out->taint_after = d->one.taint_after;
 	out->observed = d->one.observed;
 	out->expected = d->one.expected;
 	out->verdict = d->one.verdict;
@@ -1007,7 +1072,9 @@ int lab_record_decode(const char *json, size_t len, struct lab_result *out,
 	out->repeat = d->one.repeat;
 	if (!out->case_id || !out->driver || !out->steps_json ||
 	    (d->one.iommu && !out->iommu) || (d->one.contract && !out->contract) ||
-	    (d->one.reason && !out->reason) || (d->one.verified && !out->verified)) {
+	    (d->one.reason && !out->reason) || (d->one.verified && !out->verified) ||
+	    (d->one.kernel_kind && !out->kernel_kind) ||
+	    (d->one.kernel_excerpt && !out->kernel_excerpt)) {
 		lab_result_clear(out);
 		r = -ENOMEM;
 		goto free_all;

@@ -132,8 +132,9 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_RESULT_INSERT] =
 		"INSERT INTO results (job_id, kernel_id, target_id, case_id, driver, iommu, steps, "
 		"observed, expected, contract, verdict, reason, reused, verified, duration_us, repeat, "
-		"created_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+		"created_at, kernel_kind, kernel_excerpt, contract_verdict, taint_before, taint_after) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+		"?18, ?19, ?20, ?21, ?22)",
 	[S_MATRIX] =
 		"SELECT t.name AS target, r.driver, l.case_id AS \"case\", r.verdict, r.observed, "
 		"r.expected, r.contract, r.reason, r.reused, r.verified, r.id AS result_id, "

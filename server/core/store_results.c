@@ -22,7 +22,8 @@ static int result_valid(const struct lab_result *r)
 	    strlen(r->driver) > 64 || !r->steps_json ||
 	    r->observed < 0 || r->observed > 4095 ||
 	    r->expected < -1 || r->expected > 4095 ||
-	    (unsigned)r->verdict > LAB_VERDICT_ERROR ||
+	    (unsigned)r->verdict > LAB_VERDICT_LAST ||
+	    (r->has_contract_verdict && (unsigned)r->contract_verdict > LAB_VERDICT_ERROR) ||
 	    r->reused < -1 || r->reused > 1 || r->repeat < 0 || r->duration_us < 0)
 		return -EINVAL;
 	return 0;
@@ -96,6 +97,19 @@ int lab_store_results_ingest(struct lab_store *st, int64_t job_id,
 		sqlite3_bind_int64(s, 15, x->duration_us);
 		sqlite3_bind_int(s, 16, x->repeat);
 		sqlite3_bind_int64(s, 17, now);	/* once per batch, not strftime() per row */
+		bind_text_static(s, 18, x->kernel_kind);
+		bind_text_static(s, 19, x->kernel_excerpt);
+		if (x->has_contract_verdict)
+			sqlite3_bind_int(s, 20, x->contract_verdict);
+		else
+			sqlite3_bind_null(s, 20);
+		if (x->has_taint) {
+			sqlite3_bind_int64(s, 21, x->taint_before);
+			sqlite3_bind_int64(s, 22, x->taint_after);
+		} else {
+			sqlite3_bind_null(s, 21);
+			sqlite3_bind_null(s, 22);
+		}
 		r = store_exec_stmt(st, s, "result insert");
 		if (r)
 			goto clear_job;

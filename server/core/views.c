@@ -314,7 +314,7 @@ static void sort_strings(json_t *arr)
 int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out)
 {
 	json_t *cells, *m, *drivers, *cases, *targets, *summary, *c, *kern, *seen[3];
-	int counts[LAB_VERDICT_ERROR + 1] = { 0 };
+	int counts[LAB_VERDICT_LAST + 1] = { 0 };
 	enum lab_verdict vd;
 	size_t i;
 	int r;
@@ -347,7 +347,7 @@ int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out)
 	sort_strings(cases);
 	sort_strings(targets);
 	summary = json_object();
-	for (int v = LAB_VERDICT_PASS; v <= LAB_VERDICT_ERROR; v++)
+	for (int v = LAB_VERDICT_PASS; v <= LAB_VERDICT_LAST; v++)
 		json_object_set_new(summary, lab_verdict_name(v), json_integer(counts[v]));
 	m = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "kernel", kern,
 		      "drivers", drivers, "targets", targets, "cases", cases,
@@ -504,7 +504,7 @@ static const char *col_str(const struct lab_store_val *c)
 struct mtext {
 	struct lab_jsonbuf cells;
 	struct strset sets[3];	/* drivers, cases, targets */
-	int counts[LAB_VERDICT_ERROR + 1];
+	int counts[LAB_VERDICT_LAST + 1];
 	struct col_plan cp[16];
 	int ncols;		/* 0 until the first row */
 	size_t ncells;
@@ -543,7 +543,7 @@ static int mtext_row(const struct lab_store_row *s, void *arg)
 	if (v[3].type == LAB_COL_INT) {
 		int vd = (int)v[3].i;
 
-		if (vd >= LAB_VERDICT_PASS && vd <= LAB_VERDICT_ERROR)
+		if (vd >= LAB_VERDICT_PASS && vd <= LAB_VERDICT_LAST)
 			m->counts[vd]++;
 	}
 	return 0;
@@ -580,7 +580,7 @@ int lab_store_matrix_text(struct lab_store *st, int64_t kernel_id, char **out,
 	lab_jsonbuf_lit(&doc, ",\"cases\":");
 	strset_json(&doc, sets[1].sorted, sets[1].n);
 	lab_jsonbuf_lit(&doc, ",\"summary\":{");
-	for (int v = LAB_VERDICT_PASS; v <= LAB_VERDICT_ERROR; v++) {
+	for (int v = LAB_VERDICT_PASS; v <= LAB_VERDICT_LAST; v++) {
 		if (v != LAB_VERDICT_PASS)
 			lab_jsonbuf_raw(&doc, ",", 1);
 		lab_jsonbuf_key(&doc, lab_verdict_name(v));

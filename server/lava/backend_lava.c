@@ -519,6 +519,8 @@ static const char *lava_result_of(enum lab_verdict v)
 	case LAB_VERDICT_FAIL: return "fail";
 	case LAB_VERDICT_SKIP: return "skip";
 	case LAB_VERDICT_ERROR: return "unknown";
+	case LAB_VERDICT_CRASH:
+	case LAB_VERDICT_WARN: return "fail";	/* as the agent's --lava lines (agent/ktap.c) */
 	}
 	return "?";
 }

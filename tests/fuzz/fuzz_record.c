@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				       scan.end_count);
 			for (size_t i = 0; i < scan.n; i++) {
 				if (scan.res[i].observed < 0 || scan.res[i].observed > 4095 ||
-				    scan.res[i].verdict > LAB_VERDICT_ERROR || !scan.res[i].case_id)
+				    scan.res[i].verdict > LAB_VERDICT_LAST || !scan.res[i].case_id)
 					FZ_BUG("accepted record %zu is out of range", i);
 			}
 		} else if (!scan.error_line && scan.status != LAB_SCAN_NO_END) {

@@ -204,4 +204,20 @@ fi
 bad=$(grep '^IOMMULAB-REC ' "$out/f2.txt" | sed 's/^IOMMULAB-REC //' | while read -r l; do echo "$l" | jq -e . > /dev/null 2>&1 || echo bad; done | wc -l)
 [ "$bad" -eq 1 ] && grep -q '^IOMMULAB-END {"v":1,"records":1,' "$out/f2.txt" && lab_ok "fault=garbage: one malformed line, END counts the valid one" ||
 	lab_fail "fault=garbage" "bad=$bad"
+# kernel faults: the fault case runs first, then the selection; here the
+# probe node refuses every ioctl, so the fault case is an error naming it
+"$agent" --no-cmdline --root "$R" -f kmod.coherency.amd --fault oops > "$out/f3.txt"
+ids=$(grep '^IOMMULAB-REC ' "$out/f3.txt" | sed 's/^IOMMULAB-REC //' | jq -r .id | tr '\n' ' ')
+r=$(grep '^IOMMULAB-REC ' "$out/f3.txt" | head -n1 | sed 's/^IOMMULAB-REC //' | jq -r '.verdict + ": " + .reason')
+[ "$ids" = "fault.oops kmod.coherency.amd " ] && grep -q '^IOMMULAB-BEGIN .*"cases":2}' "$out/f3.txt" &&
+	[ "$r" = "error: fault.oops: probe command refused: ENOTTY" ] &&
+	lab_ok "fault=oops: fault.oops runs first, then the selection" || lab_fail "fault=oops" "ids=$ids r=$r"
+! "$agent" -l | grep -q '^fault\.' && lab_ok "fault cases are not in the catalogue" || lab_fail "fault cases are not in the catalogue"
+# the in-flight line: every record is announced before its case runs, in order
+starts=$(sed -n 's/^# IOMMULAB-START //p' "$out/run.txt" | jq -r '"\(.n) \(.id) \(.repeat)"')
+recids=$(grep '^IOMMULAB-REC ' "$out/run.txt" | sed 's/^IOMMULAB-REC //' | jq -r '"\(.id) \(.repeat)"' | awk '{print NR " " $0}')
+order=$(awk '/^# IOMMULAB-START /{s=1; next} /^IOMMULAB-REC /{if (!s) print "REC without START"; s=0}' "$out/run.txt")
+[ -n "$starts" ] && [ "$starts" = "$recids" ] && [ -z "$order" ] &&
+	lab_ok "an IOMMULAB-START line precedes every record (same n, id, repeat)" ||
+	lab_fail "IOMMULAB-START lines" "$order"
 lab_done

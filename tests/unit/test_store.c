@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "helpers.h"
+#include "record_json.h"
 #include "plan.h"
 #include "views.h"
 
@@ -285,6 +286,73 @@ static void test_cas_race(void **state)
 	}
 }
 
+/*
+ * A record the agent printed on Debian 6.12 / q35-virtio (issue 14): the
+ * kernel oopsed in kmod.map.before_attach. Decoded and ingested, the crash
+ * verdict and its kernel keys are stored; contract_verdict outside
+ * pass..error and half a taint pair are refused.
+ */
+#define CRASH_REC "{\"v\":1,\"id\":\"kmod.map.before_attach\",\"target\":\"q35-virtio\"," \
+	"\"kernel\":\"6.12.118+deb12-amd64\",\"arch\":\"x86_64\",\"driver\":\"virtio-iommu\"," \
+	"\"iommu\":\"0000:00:01.0\",\"device\":\"0000:00:03.0\",\"steps\":[{\"name\":\"domain_alloc\"," \
+	"\"errno\":0,\"err\":\"OK\"}],\"observed\":0,\"observed_name\":\"OK\",\"expected\":null," \
+	"\"expected_name\":null,\"contract\":\"none\",\"verdict\":\"crash\",\"reason\":\"kernel oops: " \
+	"BUG: kernel NULL pointer dereference, address: 0000000000000068; case crashed after step " \
+	"domain_alloc: SIGKILL (9)\",\"reused\":null,\"verified\":\"none\",\"duration_us\":17890," \
+	"\"repeat\":0,\"taint_before\":12288,\"taint_after\":12416,\"kernel_kind\":\"oops\"," \
+	"\"kernel_reports\":1,\"kernel_excerpt\":\"BUG: kernel NULL pointer dereference, address: " \
+	"0000000000000068\\n viommu_sync_req+0x1a/0x60 [virtio_iommu]\\n---[ end trace " \
+	"0000000000000000 ]---\",\"kernel_excerpt_lines\":48,\"contract_verdict\":\"error\"}"
+
+static void test_ingest_kernel_report(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = fx_running_job(f, 0, 0);
+	struct lab_result r, bad;
+	char err[512] = "", *s;
+	sqlite3_stmt *q;
+	sqlite3 *raw;
+
+	assert_int_equal(lab_record_decode(CRASH_REC, strlen(CRASH_REC), &r, NULL, err, sizeof(err)), 0);
+	assert_int_equal(r.verdict, LAB_VERDICT_CRASH);
+	assert_string_equal(r.kernel_kind, "oops");
+	assert_true(r.has_contract_verdict);
+	assert_int_equal(r.contract_verdict, LAB_VERDICT_ERROR);
+	assert_true(r.has_taint);
+	assert_int_equal(r.taint_after, 12416);
+	assert_int_equal(lab_store_results_ingest(f->st, id, &r, 1), 0);
+	lab_result_clear(&r);
+	assert_int_equal(sqlite3_open(f->db, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(raw, "SELECT verdict, kernel_kind, kernel_excerpt, "
+					    "contract_verdict, taint_before, taint_after FROM results",
+					    -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), LAB_VERDICT_CRASH);
+	assert_string_equal((const char *)sqlite3_column_text(q, 1), "oops");
+	assert_non_null(strstr((const char *)sqlite3_column_text(q, 2), "viommu_sync_req"));
+	assert_int_equal(sqlite3_column_int(q, 3), LAB_VERDICT_ERROR);
+	assert_int_equal(sqlite3_column_int64(q, 4), 12288);
+	assert_int_equal(sqlite3_column_int64(q, 5), 12416);
+	sqlite3_finalize(q);
+	sqlite3_close(raw);
+
+	s = strdup(CRASH_REC);
+	memcpy(strstr(s, "\"contract_verdict\":\"error\"") + 20, "crash", 5);
+	assert_int_not_equal(lab_record_decode(s, strlen(s), &bad, NULL, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "contract_verdict"));
+	free(s);
+	s = strdup(CRASH_REC);
+	memcpy(strstr(s, "\"taint_after\""), "\"taint_aftex\"", 13);
+	assert_int_not_equal(lab_record_decode(s, strlen(s), &bad, NULL, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "come together"));
+	free(s);
+	/* a verdict name the enum does not have is still refused */
+	s = strdup(CRASH_REC);
+	memcpy(strstr(s, "\"verdict\":\"crash\"") + 11, "crush", 5);
+	assert_int_not_equal(lab_record_decode(s, strlen(s), &bad, NULL, err, sizeof(err)), 0);
+	free(s);
+}
+
 static void test_ingest_atomic(void **state)
 {
 	struct fx *f = *state;
@@ -486,6 +554,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transitions, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cas_race, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_atomic, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ingest_kernel_report, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_recover, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_plans_and_next, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_errno_mapping, fx_setup, fx_teardown),
