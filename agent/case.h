@@ -103,5 +103,6 @@ extern const struct lab_case *const lab_cases_kmod[];
 extern const struct lab_case *const lab_cases_vfio[];
 extern const struct lab_case *const lab_cases_iommufd[];
 extern const struct lab_case *const lab_cases_arch[];	/* cases_arch.c: arm-smmu-v3, s390-iommu */
+extern const struct lab_case *const lab_cases_virtio[];	/* cases_virtio.c: granule, aw-bits */
 
 #endif
