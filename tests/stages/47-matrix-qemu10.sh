@@ -16,7 +16,11 @@
 #     every run complete (BEGIN, records, END, no `error` verdict) and the
 #     errnos the kernels really return asserted;
 #  4. riscv64: the RISC-V IOMMU driver probed (groups), the probe module's
-#     build failure with Debian 12's compiler is the kmod cases' skip reason.
+#     build failure with Debian 12's compiler is the kmod cases' skip reason;
+#  5. one machine under both generations: q35-vtd (7.2) and its twin
+#     q35-vtd-q10 (10.0) on Debian 6.12, case by case; a difference is
+#     printed as a QEMU change (not a kernel regression) and the key errnos
+#     must agree.
 # A host without arm64 preparation (rig/setup-foreign, root) skips the arm64
 # part with that reason. Artifacts in $LAB_TEST_OUT/matrix-qemu10/.
 set -uo pipefail
@@ -87,28 +91,31 @@ run() {
 	local arch=$1 series=$2 t log recs begin end nrec rel first args=()
 	shift 2
 	for t in "$@"; do args+=(--target "$t"); done
-	local mout=$out/$arch-$series
+	# one directory per run (ARCH-KERNEL-FIRSTTARGET): runs of one kernel do not overwrite each other
+	local run=$arch-$series-$1
+	local mout=$out/$run
 	rm -rf "$mout"
 	nice -n 10 "$top/rig/matrix" --kernel "$series" --arch "$arch" --out "$mout" --timeout 300 \
-		"${args[@]}" > "$out/$arch-$series.txt" 2> "$out/$arch-$series.err"
-	rel=$(sed -n 's/^==== matrix \([^ ]*\) .*/\1/p' "$out/$arch-$series.txt")
+		"${args[@]}" > "$out/$run.txt" 2> "$out/$run.err"
+	rel=$(sed -n 's/^==== matrix \([^ ]*\) .*/\1/p' "$out/$run.txt")
 	if [ -z "$rel" ]; then
-		lab_fail "$arch $series matrix" "no summary (see $out/$arch-$series.err)"
+		lab_fail "$arch $series matrix" "no summary (see $out/$run.err)"
 		return
 	fi
-	sed -n '/^TARGET /,$p' "$out/$arch-$series.txt" | sed "s/^/# $arch $series: /"
+	sed -n '/^TARGET /,$p' "$out/$run.txt" | sed "s/^/# $arch $series: /"
 	for t in "$@"; do
 		log=$mout/$t.log
-		if grep -q "^rig/matrix: skip $t: " "$out/$arch-$series.err"; then
+		if grep -q "^rig/matrix: skip $t: " "$out/$run.err"; then
 			printf '%s\t%s\t%s\t-\t-\ttarget-skipped\t-\t%s\t-\n' "$arch" "$series" "$t" \
-				"$(sed -n "s/^rig\/matrix: skip $t: //p" "$out/$arch-$series.err")" >> "$tsv"
+				"$(sed -n "s/^rig\/matrix: skip $t: //p" "$out/$run.err")" >> "$tsv"
 			continue
 		fi
 		first=$(head -n1 "$log" | tr -d '\r')
-		case "$first" in
-		"iommulab-boot: qemu 10.0."*" generation 10.0 binary $prefix/"*)
+		case "$(jq -r '.qemu.version // "7.2"' "$top/targets/$arch/$t.json"):$first" in
+		"10.0:iommulab-boot: qemu 10.0."*" generation 10.0 binary $prefix/"*|\
+		"7.2:iommulab-boot: qemu 7.2."*" generation 7.2 binary /usr/bin/"*)
 			lab_ok "$arch $series $t: console log names its QEMU (${first#iommulab-boot: })" ;;
-		*) lab_fail "$arch $series $t: console log names QEMU 10.0" "first line: $first" ;;
+		*) lab_fail "$arch $series $t: console log names the target's QEMU" "first line: $first" ;;
 		esac
 		begin=$(tr -d '\r' < "$log" | sed -n 's/^IOMMULAB-BEGIN //p' | jq -r .cases 2>/dev/null)
 		end=$(tr -d '\r' < "$log" | sed -n 's/^IOMMULAB-END //p' | jq -r .records 2>/dev/null)
@@ -197,7 +204,7 @@ fi
 
 # ---- 4. riscv64 -------------------------------------------------------------
 run riscv64 latest virt-riscv-iommu
-rv=$out/riscv64-latest/virt-riscv-iommu.log
+rv=$out/riscv64-latest-virt-riscv-iommu/virt-riscv-iommu.log
 if grep -a -q '^# env: iommu riscv-iommu@[0-9a-f:.]* driver riscv-iommu' "$rv" &&
 	grep -a -q '^# env: pci [0-9a-f:.]* 1234:11e8 .* group [0-9]* (1 dev) iommu riscv-iommu@' "$rv"; then
 	lab_ok "riscv64: the RISC-V IOMMU driver probed, edu devices in their own groups"
@@ -206,6 +213,23 @@ else
 fi
 expect_skip riscv64 latest virt-riscv-iommu kmod.attach.second_domain "iommulab_probe not built for this kernel"
 expect_skip riscv64 latest virt-riscv-iommu vfio.type1.two_groups_reuse "CONFIG_VFIO_IOMMU_TYPE1=n"
+
+# ---- 5. one machine, two QEMU generations -----------------------------------
+run x86_64 6.12 q35-vtd q35-vtd-q10
+nd=0
+while IFS=$'\t' read -r id o72 v72 o10 v10; do
+	[ "$o72/$v72" = "$o10/$v10" ] && continue
+	nd=$((nd + 1))
+	echo "# QEMU change (not a kernel regression), 6.12 $id: 7.2 $o72 ($v72) -> 10.0 $o10 ($v10)"
+done < <(join -t $'\t' \
+	<(awk -F'\t' '$2 == "6.12" && $3 == "q35-vtd" {print $4 "\t" $5 "\t" $6}' "$tsv" | sort) \
+	<(awk -F'\t' '$2 == "6.12" && $3 == "q35-vtd-q10" {print $4 "\t" $5 "\t" $6}' "$tsv" | sort))
+echo "# q35-vtd 7.2 vs 10.0 on 6.12: $nd case(s) differ"
+for id in kmod.attach.second_domain kmod.coherency.vtd_no_snoop kmod.reuse.second_device vfio.type1.two_groups_reuse; do
+	a=$(rec x86_64 6.12 q35-vtd "$id" | cut -f5) b=$(rec x86_64 6.12 q35-vtd-q10 "$id" | cut -f5)
+	if [ -n "$a" ] && [ "$a" = "$b" ]; then lab_ok "6.12 $id: $a under QEMU 7.2 and 10.0"
+	else lab_fail "6.12 $id agrees across QEMU generations" "7.2 '$a', 10.0 '$b'"; fi
+done
 
 echo "# judged cells per arch (kernel target case observed verdict), QEMU 10.0:"
 awk -F'\t' '$6 != "skip" && $6 != "target-skipped" {printf "#   %-7s %-6s %-17s %-36s %-10s %s\n", $1, $2, $3, $4, $5, $6}' "$tsv"
