@@ -76,6 +76,18 @@ else
 			lab_fail "rig/boot refuses $t" "exit $rc: $(head -1 "$td/$t.err")"
 		fi
 	done
+	# a 7.2 target whose qemu-system-x86_64 (first in PATH) is another generation
+	mkdir -p "$td/fakebin"
+	printf '#!/bin/sh\necho "QEMU emulator version 10.0.2 (fake)"\n' > "$td/fakebin/qemu-system-x86_64"
+	chmod +x "$td/fakebin/qemu-system-x86_64"
+	rc=0
+	PATH=$td/fakebin:$PATH "$top/rig/boot" --target "$top/targets/x86_64/q35-vtd.json" --kernel "$kimg" \
+		--initrd "$kimg" --log "$td/fake.log" --dry-run > /dev/null 2> "$td/fake.err" || rc=$?
+	if [ "$rc" = 2 ] && grep -q 'wants QEMU 7.2' "$td/fake.err"; then
+		lab_ok "rig/boot refuses a binary of the wrong generation ($(sed 's/^rig\/boot: //' "$td/fake.err" | head -1))"
+	else
+		lab_fail "rig/boot refuses a binary of the wrong generation" "exit $rc: $(head -1 "$td/fake.err")"
+	fi
 	if "$top/rig/boot" --target "$top/targets/x86_64/q35-vtd-flts.json" --kernel "$kimg" \
 		--initrd "$kimg" --log "$td/x.log" --dry-run > "$td/dry.txt" 2>&1 &&
 		grep -q "$prefix/usr/bin/qemu-system-x86_64" "$td/dry.txt" && grep -q -- "-L $prefix/usr/share/qemu" "$td/dry.txt"; then
