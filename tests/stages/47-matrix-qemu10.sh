@@ -7,7 +7,7 @@
 #     and a second call is served from the cache without apt;
 #  2. rig/boot picks the generation a target names, refuses an unknown one
 #     and a binary of the wrong generation, and records the version it ran
-#     (the console log's first line, the boot line's qemu=);
+#     (its line in the console log, the boot line's qemu=);
 #  3. the matrix through rig/matrix (fetch, kmods, agent, initramfs, boot):
 #       x86_64 6.12  q35-virtio-g64k  q35-virtio-aw32  q35-vtd-flts
 #       x86_64 6.1   q35-vtd-flts     (the virtio targets skip: no VIRTIO_IOMMU)
@@ -122,12 +122,12 @@ run() {
 				"$(sed -n "s/^rig\/matrix: skip $t: //p" "$out/$run.err")" >> "$tsv"
 			continue
 		fi
-		first=$(head -n1 "$log" | tr -d '\r')
+		first=$(tr -d '\r' < "$log" | grep -a '^iommulab-boot: qemu ' | tail -n1)
 		case "$(jq -r '.qemu.version // "7.2"' "$top/targets/$arch/$t.json"):$first" in
 		"10.0:iommulab-boot: qemu 10.0."*" generation 10.0 binary $prefix/"*|\
 		"7.2:iommulab-boot: qemu 7.2."*" generation 7.2 binary /usr/bin/"*)
 			lab_ok "$arch $series $t: console log names its QEMU (${first#iommulab-boot: })" ;;
-		*) lab_fail "$arch $series $t: console log names the target's QEMU" "first line: $first" ;;
+		*) lab_fail "$arch $series $t: console log names the target's QEMU" "its line: ${first:-none}" ;;
 		esac
 		begin=$(tr -d '\r' < "$log" | sed -n 's/^IOMMULAB-BEGIN //p' | jq -r .cases 2>/dev/null)
 		end=$(tr -d '\r' < "$log" | sed -n 's/^IOMMULAB-END //p' | jq -r .records 2>/dev/null)
