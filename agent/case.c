@@ -109,7 +109,8 @@ const struct lab_case *const *lab_cases_all(int *n)
 	static const struct lab_case *all[64];
 	static int count = -1;
 	const struct lab_case *const *areas[] = { lab_cases_kmod, lab_cases_vfio,
-						  lab_cases_iommufd, lab_cases_arch, NULL };
+						  lab_cases_iommufd, lab_cases_arch,
+						  lab_cases_virtio, NULL };
 	int a, i;
 
 	if (count < 0) {

@@ -111,6 +111,7 @@ extern const struct lab_case *const lab_cases_kmod[];
 extern const struct lab_case *const lab_cases_vfio[];
 extern const struct lab_case *const lab_cases_iommufd[];
 extern const struct lab_case *const lab_cases_arch[];	/* cases_arch.c: arm-smmu-v3, s390-iommu */
+extern const struct lab_case *const lab_cases_virtio[];	/* cases_virtio.c: granule, aw-bits */
 
 /* cases_fault.c: not in the catalogue, run only by the fault switch (runner.h) */
 extern const struct lab_case lab_case_fault_warn, lab_case_fault_oops, lab_case_fault_kpanic;

@@ -152,6 +152,11 @@ static void discover_iommus(struct lab_env *env)
 			snprintf(u->driver, sizeof(u->driver), "s390-iommu");
 			continue;
 		}
+		/* riscv-iommu@<bdf> (PCI) or riscv-iommu@<addr> (platform): built in */
+		if (strncmp(de->d_name, "riscv-iommu", 11) == 0) {
+			snprintf(u->driver, sizeof(u->driver), "riscv-iommu");
+			continue;
+		}
 		snprintf(p, sizeof(p), "%s/%s/device/driver", dir, de->d_name);
 		if (!link_base(p, mod, sizeof(mod)))
 			driver_from_module(mod, u->driver, sizeof(u->driver));
@@ -847,6 +852,31 @@ static int need_irqs_safe(const struct lab_env *env, const char *mod, const char
 	return -ENOENT;
 }
 
+/*
+ * <root>/etc/iommulab/kmod-missing (rig/mkinitramfs --kmod-missing): why the
+ * rig built no iommulab_probe for this kernel, e.g. the compiler error of a
+ * kernel whose headers need a newer gcc. 0 with "iommulab_probe not built
+ * for this kernel: WHY" in @why, -ENOENT when there is no such file.
+ */
+static int kmod_missing_reason(const struct lab_env *env, char *why, size_t len)
+{
+	char path[192], text[200];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/etc/iommulab/kmod-missing", env->root);
+	f = fopen(path, "re");
+	if (!f)
+		return -ENOENT;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = 0;
+	while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
+		text[--n] = 0;
+	snprintf(why, len, "iommulab_probe not built for this kernel: %s", n ? text : "no reason given");
+	return 0;
+}
+
 int lab_env_check_need(const struct lab_env *env, const char *need, char *why, size_t len)
 {
 	const struct lab_pcidev *a, *b;
@@ -867,10 +897,18 @@ int lab_env_check_need(const struct lab_env *env, const char *need, char *why, s
 	if (strcmp(need, "kmod") == 0) {
 		if (env->has_probe)
 			return 0;
+		/* the rig could not build the module for this kernel: its reason */
+		if (!kmod_missing_reason(env, why, len))
+			return -ENOENT;
 		snprintf(why, len, "no /dev/iommulab_probe: iommulab_probe module not loaded");
 		return -ENOENT;
 	}
 	if (strcmp(need, "vfio") == 0) {
+		/* the container without its type1 backend (Debian unstable riscv64) */
+		if (env->has_vfio && lab_env_config(env, "CONFIG_VFIO_IOMMU_TYPE1") == 'n') {
+			snprintf(why, len, "kernel without the VFIO type1 IOMMU backend (CONFIG_VFIO_IOMMU_TYPE1=n): a container cannot take groups");
+			return -ENOENT;
+		}
 		if (env->has_vfio)
 			return 0;
 		snprintf(why, len, "no /dev/vfio/vfio: kernel without VFIO container support");
@@ -892,7 +930,8 @@ int lab_env_check_need(const struct lab_env *env, const char *need, char *why, s
 		return -ENOENT;
 	}
 	if (strcmp(need, "intel-iommu") == 0 || strcmp(need, "amd-iommu") == 0 ||
-	    strcmp(need, "virtio-iommu") == 0 || strcmp(need, "arm-smmu-v3") == 0) {
+	    strcmp(need, "virtio-iommu") == 0 || strcmp(need, "arm-smmu-v3") == 0 ||
+	    strcmp(need, "riscv-iommu") == 0) {
 		const char *drv = lab_env_driver_of(env, NULL);
 
 		if (strcmp(drv, need) == 0)

@@ -134,7 +134,7 @@ int lab_env_pick_nogroup(const struct lab_env *env, const struct lab_pcidev **ou
  *   kmod            /dev/iommulab_probe
  *   vfio, iommufd, vfio-cdev   /dev/vfio/vfio, /dev/iommu, /dev/vfio/devices
  *   x86             the machine is x86
- *   intel-iommu, amd-iommu, virtio-iommu, arm-smmu-v3   the machine's IOMMU driver
+ *   intel-iommu, amd-iommu, virtio-iommu, arm-smmu-v3, riscv-iommu   the machine's IOMMU driver
  *   vtd-snoop-off, vtd-snoop-on   VT-d ECAP.SC
  *   vtd-aw39        VT-d CAP.MGAW <= 39
  *   no-intremap     MSIs not isolated (msi_isolated == 0; the name predates
