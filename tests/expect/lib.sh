@@ -47,13 +47,13 @@ exp_read() {
 			bad = ""
 			if (NF < 6) bad = "needs ID OBSERVED VERDICT REUSED VERIFIED STEPS"
 			else if ($1 !~ /^[a-z0-9_.-]+(\/r[0-9]+)?$/) bad = "bad case id \"" $1 "\""
-			else if ($2 !~ /^(OK|E[A-Z0-9]+)$/) bad = "bad errno name \"" $2 "\""
+			else if ($2 !~ /^(OK|E[A-Z0-9]+|E[?][0-9]+)$/) bad = "bad errno name \"" $2 "\""
 			else if ($3 !~ /^(pass|fail|skip|error)$/) bad = "verdict \"" $3 "\" is not pass|fail|skip|error"
 			else if ($4 !~ /^(true|false|-)$/) bad = "reused \"" $4 "\" is not true|false|-"
 			else if ($5 !~ /^(dma|core|none)$/) bad = "verified \"" $5 "\" is not dma|core|none"
 			else if (NF == 6 && $6 == "-") bad = ""
 			else for (i = 6; i <= NF; i++)
-				if ($i !~ /^[^=]+=(OK|E[A-Z0-9]+)$/) { bad = "bad step \"" $i "\" (want name=ERRNAME)"; break }
+				if ($i !~ /^[^=]+=(OK|E[A-Z0-9]+|E[?][0-9]+)$/) { bad = "bad step \"" $i "\" (want name=ERRNAME)"; break }
 			if (bad == "" && ($1 in seen)) bad = "case " $1 " listed twice (first on line " seen[$1] ")"
 			if (bad != "") { printf "%s:%d: %s\n", file, NR, bad > "/dev/stderr"; rc = 2; next }
 			seen[$1] = NR
