@@ -323,6 +323,12 @@ static void test_malformed(int fd)
 
 	r = ioctl(fd, _IO(IOMMULAB_PROBE_TYPE, 0x81), &c) ? -errno : 0;
 	report(r == -ENOTTY, "abi.bad_ioctl_nr", r == -ENOTTY ? NULL : "got %s", ename(r));
+
+	/* HWPT_IDENT exists only with iommufd's internals (a lab kernel's full
+	 * tree and /dev/iommu); there an fd that is no iommufd is EBADF */
+	cmd_init(&c, IOMMULAB_OP_HWPT_IDENT, NULL);
+	c.hwpt.iommufd = -1;
+	expect_ioctl(fd, "abi.hwpt_ident", &c, access("/dev/iommu", F_OK) ? EOPNOTSUPP : EBADF);
 }
 
 static void test_ops(int fd)
