@@ -9,8 +9,10 @@
  *
  * They need /dev/iommu and /dev/vfio/devices (CONFIG_IOMMUFD,
  * CONFIG_VFIO_DEVICE_CDEV); Debian's stock kernels have neither, so there
- * the cases SKIP with that reason. When the probe module is loaded the
- * attached domain is also checked with DOMAIN_IDENT (verified "core").
+ * the cases SKIP with that reason. A successful attach is "verified: core"
+ * only when the probe module shows the device in the domain of the very
+ * hw_pagetable it was attached to (verify_pt); a device elsewhere FAILs;
+ * without a module that can tell, the attach is unverified ("none").
  */
 #include <errno.h>
 #include <stdio.h>
@@ -126,19 +128,103 @@ static void ifx_close(const struct lab_env *env, struct ifx *x)
 		close(x->ifd);
 }
 
-/* domain identity via the probe module when present; 0 = unknown */
-static uint64_t ident_of(const struct lab_env *env, const char *bdf)
+/*
+ * Where an attach landed, as the probe module sees it: "verified: core"
+ * means the domain the core reports for the device (DOMAIN_IDENT) IS the
+ * domain of the hw_pagetable the case attached it to (HWPT_IDENT, read from
+ * iommufd's object table). pv_open() finds out once per case whether the
+ * module can answer both; when it cannot (no module, or one built against
+ * headers without iommufd's internals: Debian's), pv.ok is 0 and every
+ * attach of the case stays unverified (verified "none"), never "core".
+ */
+struct pv {
+	struct lab_probe p;
+	int ok;
+};
+
+static void pv_open(const struct lab_env *env, int ifd, struct pv *v)
+{
+	uint64_t ident;
+
+	v->ok = 0;
+	v->p.fd = -1;
+	if (!env->has_probe || lab_probe_open(&v->p, env->root))
+		return;
+	/* object id 0 is never allocated: a module that knows the op says ENOENT */
+	v->ok = lab_iommufd_hwpt_ident(&v->p, ifd, 0, &ident) == -ENOENT;
+}
+
+static void pv_close(struct pv *v)
+{
+	lab_probe_close(&v->p);
+}
+
+/* the core's domain for @d and hw_pagetable @pt's, with step @step; 0 or -errno */
+static int pv_idents(struct pv *v, struct lab_result *r, const struct lab_pcidev *d, int ifd,
+		     uint32_t pt, const char *step, uint64_t *dev_ident, uint64_t *pt_ident)
 {
 	struct lab_domain cur = { 0 };
-	struct lab_probe p;
-	int kres = 0;
+	int kres = 0, ret;
 
-	if (!env->has_probe || lab_probe_open(&p, env->root))
+	ret = lab_probe_domain_ident(&v->p, d->bdf, &cur, &kres);
+	if (!ret)
+		ret = kres;
+	if (!ret)
+		ret = lab_iommufd_hwpt_ident(&v->p, ifd, pt, pt_ident);
+	lab_result_step(r, step, ret);
+	*dev_ident = cur.ident;
+	return ret;
+}
+
+/*
+ * verify_pt - after an attach of @d that reported hw_pagetable @pt: the
+ * device must sit in @pt's domain. 0 when it does (r->verified = CORE) or
+ * when it cannot be told (!v->ok: r->verified stays NONE); FAIL when the
+ * device sits in another domain; ERROR when the module refused a query.
+ */
+static enum lab_outcome verify_pt(struct pv *v, struct lab_result *r, const struct lab_pcidev *d,
+				  int ifd, uint32_t pt, const char *step)
+{
+	uint64_t di, pi;
+	int ret;
+
+	if (!v->ok)
 		return 0;
-	if (lab_probe_domain_ident(&p, bdf, &cur, &kres) || kres)
-		cur.ident = 0;
-	lab_probe_close(&p);
-	return cur.ident;
+	ret = pv_idents(v, r, d, ifd, pt, step, &di, &pi);
+	if (ret)
+		return lab_result_out(r, LAB_OUTCOME_ERROR, "%s: the probe module could not name the domains: %s",
+				      step, lab_errname(ret));
+	if (!di || di != pi)
+		return lab_result_out(r, LAB_OUTCOME_FAIL,
+				      "driver reported success without attaching: %s sits in domain %016llx, hw_pagetable %u holds %016llx",
+				      d->bdf, (unsigned long long)di, pt, (unsigned long long)pi);
+	r->verified = LAB_VERIFIED_CORE;
+	return 0;
+}
+
+/*
+ * verify_not_pt - the check's negative control: @d must NOT sit in the
+ * domain of @pt, a hw_pagetable it is not attached to. If the identities
+ * agreed anyway, "verified" could not tell hw_pagetables apart: ERROR.
+ */
+static enum lab_outcome verify_not_pt(struct pv *v, struct lab_result *r,
+				      const struct lab_pcidev *d, int ifd, uint32_t pt,
+				      const char *step)
+{
+	uint64_t di, pi;
+	int ret;
+
+	if (!v->ok)
+		return 0;
+	ret = pv_idents(v, r, d, ifd, pt, step, &di, &pi);
+	if (ret)
+		return lab_result_out(r, LAB_OUTCOME_ERROR, "%s: the probe module could not name the domains: %s",
+				      step, lab_errname(ret));
+	if (di == pi)
+		return lab_result_out(r, LAB_OUTCOME_ERROR,
+				      "%s: %s, not attached to hw_pagetable %u, reports its domain %016llx: the verification cannot tell hw_pagetables apart",
+				      step, d->bdf, pt, (unsigned long long)pi);
+	return 0;
 }
 
 /* ---- iommufd.ioas.two_devices_reuse ---- */
@@ -147,6 +233,7 @@ static enum lab_outcome run_two_devices(const struct lab_env *env, struct lab_re
 	const struct lab_pcidev *a, *b;
 	char why[LAB_REASON_LEN];
 	struct ifx x = IFX_INIT;
+	struct pv v = { .p = { .fd = -1 } };
 	uint32_t pta, ptb;
 	enum lab_outcome o;
 	int err;
@@ -157,29 +244,23 @@ static enum lab_outcome run_two_devices(const struct lab_env *env, struct lab_re
 	o = ifx_open(env, r, &x, a, b);
 	if (o)
 		goto out_close;
+	pv_open(env, x.ifd, &v);
 	pta = ptb = x.ioas;
 	err = lab_result_step(r, "attach_ioas.a", lab_iommufd_attach_pt(x.a.fd, &pta));
 	if (!err)
 		err = lab_result_step(r, "attach_ioas.b", lab_iommufd_attach_pt(x.b.fd, &ptb));
 	r->observed = err;
 	if (!err) {
-		uint64_t ia = ident_of(env, a->bdf), ib = ident_of(env, b->bdf);
-
+		/* each device in the domain of the hw_pagetable IOMMUFD named for it */
+		if ((o = verify_pt(&v, r, a, x.ifd, pta, "verify.core.a")) ||
+		    (o = verify_pt(&v, r, b, x.ifd, ptb, "verify.core.b")))
+			goto out_close;
 		r->reused = pta == ptb;
-		if (ia && ib) {
-			r->verified = LAB_VERIFIED_CORE;
-			if ((ia == ib) != (pta == ptb)) {
-				o = lab_result_out(r, LAB_OUTCOME_FAIL,
-						   "hwpt ids (%u, %u) disagree with the core's domains (%016llx, %016llx)",
-						   pta, ptb, (unsigned long long)ia,
-						   (unsigned long long)ib);
-				goto out_close;
-			}
-		}
 	}
 	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s",
 			   !err && r->reused == 0 ? "IOMMUFD allocated a second hw_pagetable" : "");
 out_close:
+	pv_close(&v);
 	ifx_close(env, &x);
 	return o;
 }
@@ -195,15 +276,16 @@ static int hwpt_alloc(struct lab_result *r, const struct ifx *x, const struct cd
 static enum lab_outcome run_replace(const struct lab_env *env, struct lab_result *r)
 {
 	struct ifx x = IFX_INIT;
+	struct pv v = { .p = { .fd = -1 } };
 	const struct lab_pcidev *d;
 	uint32_t hwpt2 = 0, pt1, pt2;
-	uint64_t id1, id2;
 	enum lab_outcome o;
 	int err;
 
 	o = ifx_open_single(env, r, &x, &d);
 	if (o)
 		goto out_close;
+	pv_open(env, x.ifd, &v);
 	pt1 = x.ioas;
 	err = lab_result_step(r, "attach_ioas", lab_iommufd_attach_pt(x.a.fd, &pt1));
 	if (err) {
@@ -211,26 +293,27 @@ static enum lab_outcome run_replace(const struct lab_env *env, struct lab_result
 				   lab_errname(err));
 		goto out_close;
 	}
-	id1 = ident_of(env, d->bdf);
+	if ((o = verify_pt(&v, r, d, x.ifd, pt1, "verify.core.first")))
+		goto out_close;
 	err = hwpt_alloc(r, &x, &x.a, &hwpt2, "hwpt_alloc");
 	if (!err) {
+		/* the device is not in the new hw_pagetable yet: the check must see that */
+		if ((o = verify_not_pt(&v, r, d, x.ifd, hwpt2, "verify.core.not_yet")))
+			goto out_close;
 		pt2 = hwpt2;
 		err = lab_result_step(r, "replace", lab_iommufd_attach_pt(x.a.fd, &pt2));
-		if (!err) {
-			id2 = ident_of(env, d->bdf);
-			if (pt2 != hwpt2 || (id1 && id2 && id1 == id2)) {
-				o = lab_result_out(r, LAB_OUTCOME_FAIL,
-						   "driver reported success without attaching (replace kept hwpt %u)",
-						   pt1);
-				goto out_close;
-			}
-			if (id1 && id2)
-				r->verified = LAB_VERIFIED_CORE;
+		if (!err && pt2 != hwpt2) {
+			o = lab_result_out(r, LAB_OUTCOME_FAIL,
+					   "replace reported hw_pagetable %u, not the requested %u", pt2, hwpt2);
+			goto out_close;
 		}
+		if (!err && (o = verify_pt(&v, r, d, x.ifd, hwpt2, "verify.core")))
+			goto out_close;
 	}
 	r->observed = err;
 	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", "");
 out_close:
+	pv_close(&v);
 	ifx_close(env, &x);
 	return o;
 }
@@ -409,6 +492,7 @@ static enum lab_outcome hwpt_variant_run(const struct lab_env *env, struct lab_r
 					 enum hwpt_variant v)
 {
 	static const uint64_t vtd_s1[4];	/* an all-zero struct iommu_hwpt_vtd_s1 */
+	struct pv pv = { .p = { .fd = -1 } };
 	struct ifx x = IFX_INIT;
 	const struct lab_pcidev *d;
 	uint32_t hwpt = 0, pt;
@@ -437,22 +521,26 @@ static enum lab_outcome hwpt_variant_run(const struct lab_env *env, struct lab_r
 		break;
 	}
 	/* plain and no_data: the device onto its new hw_pagetable, and it
-	 * must land there (checked against the core's domain when the probe
-	 * module is loaded): the fallback is only a fallback if it works */
+	 * must land in that hw_pagetable's domain (verify_pt, when the probe
+	 * module can tell): the fallback is only a fallback if it works */
 	if (!err && (v == HWPT_PLAIN || v == HWPT_NO_DATA)) {
+		pv_open(env, x.ifd, &pv);
+		if ((o = verify_not_pt(&pv, r, d, x.ifd, hwpt, "verify.core.not_yet")))
+			goto out_close;
 		pt = hwpt;
 		err = lab_result_step(r, "attach_hwpt", lab_iommufd_attach_pt(x.a.fd, &pt));
 		if (!err && pt != hwpt) {
 			o = lab_result_out(r, LAB_OUTCOME_FAIL,
-					   "attached to pt %u instead of the allocated hwpt %u", pt, hwpt);
+					   "attach reported hw_pagetable %u, not the allocated %u", pt, hwpt);
 			goto out_close;
 		}
-		if (!err && ident_of(env, d->bdf))
-			r->verified = LAB_VERIFIED_CORE;
+		if (!err && (o = verify_pt(&pv, r, d, x.ifd, hwpt, "verify.core")))
+			goto out_close;
 	}
 	r->observed = err;
 	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", "");
 out_close:
+	pv_close(&pv);
 	ifx_close(env, &x);
 	return o;
 }

@@ -15,6 +15,7 @@
 #include <linux/vfio.h>
 
 #include "iommufd.h"
+#include "probe.h"
 
 /* where the build headers know the real constants, they must agree with ours */
 #ifdef IOMMU_IOAS_ALLOC
@@ -83,5 +84,19 @@ int lab_iommufd_attach_pt(int dev_fd, uint32_t *pt_id)
 	if (ioctl(dev_fd, LAB_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a) < 0)
 		return -errno;
 	*pt_id = a.pt_id;
+	return 0;
+}
+
+int lab_iommufd_hwpt_ident(struct lab_probe *p, int iommufd, uint32_t hwpt_id, uint64_t *ident)
+{
+	struct iommulab_probe_cmd c = { .op = IOMMULAB_OP_HWPT_IDENT };
+	int ret;
+
+	c.hwpt.iommufd = iommufd;
+	c.hwpt.hwpt_id = hwpt_id;
+	ret = lab_probe_cmd(p, &c);
+	if (ret)
+		return ret;
+	*ident = c.hwpt.domain.ident;
 	return 0;
 }

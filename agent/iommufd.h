@@ -2,7 +2,8 @@
  * iommufd.h - IOMMUFD and VFIO device-cdev helpers.
  *
  * Purpose: IOAS allocation, HWPT_ALLOC, and binding/attaching VFIO device
- * cdevs to an iommufd, for the iommufd.* cases.
+ * cdevs to an iommufd, for the iommufd.* cases; and the probe module's
+ * identity of a hw_pagetable's domain, to verify where an attach landed.
  *
  * Header policy: the ioctl numbers and struct layouts are the kernel uapi's
  * (<linux/iommufd.h>, <linux/vfio.h>, v6.6 layouts, which later kernels
@@ -74,5 +75,16 @@ int lab_iommufd_destroy(int iommufd, uint32_t id);
 /* VFIO cdev: bind to an iommufd (out: dev_id), attach to an IOAS or HWPT (in/out: pt_id) */
 int lab_iommufd_bind_device(int dev_fd, int iommufd, uint32_t *dev_id);
 int lab_iommufd_attach_pt(int dev_fd, uint32_t *pt_id);
+
+/*
+ * The identity of the iommu_domain hw_pagetable @hwpt_id of @iommufd holds,
+ * as the iommulab_probe module reads it from iommufd's object table
+ * (IOMMULAB_OP_HWPT_IDENT), comparable with lab_probe_domain_ident()'s.
+ * 0, or the module's -errno: -EOPNOTSUPP a module that cannot tell (built
+ * against headers without iommufd's internals, or older), -ENOENT no such
+ * hw_pagetable, -EBADF @iommufd is not a /dev/iommu fd.
+ */
+struct lab_probe;
+int lab_iommufd_hwpt_ident(struct lab_probe *p, int iommufd, uint32_t hwpt_id, uint64_t *ident);
 
 #endif

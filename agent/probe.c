@@ -47,6 +47,7 @@ const char *lab_probe_op_name(uint32_t op)
 	case IOMMULAB_OP_DOMAIN_IDENT: return "domain_ident";
 	case IOMMULAB_OP_DMA_CHECK: return "dma_check";
 	case IOMMULAB_OP_FAULT: return "fault";
+	case IOMMULAB_OP_HWPT_IDENT: return "hwpt_ident";
 	}
 	return "unknown";
 }

@@ -55,6 +55,7 @@
 #include "compat.h"
 #include "edu.h"
 #include "fault.h"
+#include "hwpt.h"
 
 #define LAB_MAX_HANDLES	1024
 #define LAB_MAP_MAX	(4UL << 20)	/* largest MAP: one contiguous allocation */
@@ -683,6 +684,23 @@ out_put_dev:
 	return ret;
 }
 
+/* HWPT_IDENT: the identity of an IOMMUFD hw_pagetable's domain (hwpt.c) */
+static int lab_op_hwpt_ident(struct lab_file *f, struct iommulab_probe_cmd *cmd)
+{
+	const struct iommu_domain *d;
+	u32 type = 0;
+	int ret;
+
+	ret = lab_hwpt_domain(cmd->hwpt.iommufd, cmd->hwpt.hwpt_id, &d, &type);
+	if (ret)
+		return ret;
+	memset(&cmd->hwpt.domain, 0, sizeof(cmd->hwpt.domain));
+	cmd->hwpt.domain.type = type;
+	cmd->hwpt.domain.ident = lab_ident(d);
+	cmd->result = 0;
+	return 0;
+}
+
 /* ---- dispatch and file ops ------------------------------------------- */
 
 static int lab_dispatch(struct lab_file *f, struct iommulab_probe_cmd *cmd)
@@ -718,6 +736,8 @@ static int lab_dispatch(struct lab_file *f, struct iommulab_probe_cmd *cmd)
 		return lab_op_domain_ident(f, cmd);
 	case IOMMULAB_OP_DMA_CHECK:
 		return lab_op_dma_check(f, cmd);
+	case IOMMULAB_OP_HWPT_IDENT:
+		return lab_op_hwpt_ident(f, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

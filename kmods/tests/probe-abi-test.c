@@ -340,6 +340,11 @@ static void test_malformed(int fd)
 	cmd_init(&c, IOMMULAB_OP_FAULT, NULL);
 	c.fault.kind = 99;
 	expect_ioctl(fd, "abi.fault_without_param.bad_kind", &c, EPERM);
+	/* HWPT_IDENT exists only with iommufd's internals (a lab kernel's full
+	 * tree and /dev/iommu); there an fd that is no iommufd is EBADF */
+	cmd_init(&c, IOMMULAB_OP_HWPT_IDENT, NULL);
+	c.hwpt.iommufd = -1;
+	expect_ioctl(fd, "abi.hwpt_ident", &c, access("/dev/iommu", F_OK) ? EOPNOTSUPP : EBADF);
 }
 
 static void test_ops(int fd)

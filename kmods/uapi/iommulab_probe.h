@@ -52,6 +52,11 @@
  *   DOMAIN_FREE   detaches whatever this file attached to it first.
  *   MAP           one contiguous zeroed allocation per MAP; a domain whose
  *                 ENFORCE_COHERENCY succeeded maps with IOMMU_CACHE (as VFIO).
+ *   HWPT_IDENT    (op 17) exists only in a module built against a full
+ *                 kernel tree with IOMMUFD (kernels/build); elsewhere it is
+ *                 an unknown op (EOPNOTSUPP). Malformed: EBADF hwpt.iommufd
+ *                 is not an open /dev/iommu of the caller, ENOENT no
+ *                 hw_pagetable hwpt.hwpt_id in it. @result is 0.
  *   DMA_CHECK     maps two fresh pages at dma.iova and dma.iova + PAGE_SIZE
  *                 (so that range must be unmapped; a failing map reports the
  *                 map's errno), copies 2 KiB through QEMU's edu device and
@@ -127,7 +132,13 @@ enum iommulab_probe_op {
 	 * panic(). Unknown kind or nonzero fault.__reserved: EINVAL.
 	 */
 	IOMMULAB_OP_FAULT = 16,
-	/* 17 and up: reserved for IOMMUFD verification ops */
+	/*
+	 * in: hwpt.iommufd (an fd of /dev/iommu in the caller), hwpt.hwpt_id;
+	 * out: hwpt.domain: identity and type of the iommu_domain that
+	 * hw_pagetable holds (handle 0), comparable with DOMAIN_IDENT's: a
+	 * device attached to that hw_pagetable must report the same ident
+	 */
+	IOMMULAB_OP_HWPT_IDENT = 17,
 };
 
 enum iommulab_fault_kind {
@@ -210,6 +221,11 @@ struct iommulab_probe_cmd {
 			__u32 kind;		/* enum iommulab_fault_kind */
 			__u32 __reserved;
 		} fault;
+		struct {
+			__s32 iommufd;
+			__u32 hwpt_id;
+			struct iommulab_probe_domain domain;
+		} hwpt;
 		__u8 __pad[128];
 	};
 };

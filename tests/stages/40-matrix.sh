@@ -3,14 +3,20 @@
 # Boots Debian 6.1 and 6.12 on every x86_64 target (targets/x86_64/*.json;
 # LAB_MATRIX_TARGETS="q35-vtd q35-amd" narrows it) through the rig
 # (kernels/fetch-debian, kmods, rig/mkinitramfs, rig/boot) and
-#  - asserts every run finished: BEGIN, as many REC lines as announced, END,
-#    and no `error` verdict;
-#  - asserts the REAL errnos of the key cases on 6.1 (notes/iommu-errno.md):
-#    EOPNOTSUPP coherency without snoop control, EFAULT address width, EBUSY
-#    second domain, EINVAL multi-device group, ENODEV no group, VFIO type1
-#    two groups reuse one domain;
-#  - records what 6.12 returns: the whole matrix (kernel target case
-#    observed verdict) is printed and kept in $LAB_TEST_OUT/matrix/matrix.tsv;
+#  - asserts every run finished: BEGIN, as many REC lines as announced, END;
+#  - compares the WHOLE matrix of every run with its expectation file,
+#    tests/expect/x86_64/SERIES/TARGET (tests/expect/README.md): every case's
+#    observed errno, verdict, reused, verified and each step's errno. Any
+#    difference fails the target, and so does a case the file does not list
+#    (new) or a case the run did not report (missing); a known kernel bug is
+#    in the file as the failing result it is, naming its finding;
+#  - a target the kernel cannot boot (its `requires` are not in the kernel's
+#    config) is skipped with that reason and must have no expectation file;
+#  - before booting: the files are well-formed and honest (tests/expect/lint)
+#    and README's errno tables agree with them (tests/expect/table --check);
+#  - after booting: the mutation check (tests/expect/mutate) changes one
+#    expected errno, deletes and adds a case in copies of a file this run
+#    matched, and asserts the comparison refuses each.
 #  - kernel crashes are results (issue 14): map-before-attach is OK on
 #    intel-iommu and amd-iommu on both kernels, and on 6.12 virtio-iommu it
 #    oopses: a `crash` record with the oops trace, and the cases after it
@@ -21,15 +27,16 @@
 #    cases after it pass; fault.oops is `crash` with the oops and the cases
 #    after it still run; fault.kpanic kills the guest and the console's last
 #    in-flight line names it.
-# A target whose `requires` the kernel's config lacks is skipped with that reason.
+# Prints how many cells (target x case) were compared per series; each
+# comparison is kept in $LAB_TEST_OUT/matrix/TARGET-SERIES.check.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 out=${LAB_TEST_OUT:-$top/tests/out}/matrix
 mkdir -p "$out"
 export CACHE=${CACHE:-$HOME/.cache/iommulab} O=${O:-$top/build}
-tsv=$out/matrix.tsv
-: > "$tsv"
+exp=$top/tests/expect
+declare -A cells=() ntargets=()
 
 for tool in rig/boot rig/mkinitramfs kernels/fetch-debian; do
 	if [ ! -x "$top/$tool" ]; then
@@ -45,6 +52,19 @@ if ! make -C "$top/agent" -j2 > "$out/agent-build.log" 2>&1; then
 fi
 agent=$O/agent/iommulab-agent
 
+# the expectation data itself, before any guest boots
+if "$exp/lint" > "$out/lint.log" 2>&1; then
+	lab_ok "tests/expect/lint: $(tail -1 "$out/lint.log" | sed 's/^tests\/expect\/lint: //')"
+else
+	lab_fail "tests/expect/lint" "$(grep -v '^tests/expect/lint: [0-9]* files' "$out/lint.log" | head -5 | tr '\n' ';')"
+fi
+if "$exp/table" --check > "$out/table.log" 2>&1; then
+	lab_ok "README's errno tables agree with tests/expect/ (tests/expect/table --check)"
+else
+	sed 's/^/# /' "$out/table.log" | head -40
+	lab_fail "README's errno tables agree with tests/expect/" "see $out/table.log"
+fi
+
 targets=()
 if [ -n "${LAB_MATRIX_TARGETS:-}" ]; then
 	for t in $LAB_MATRIX_TARGETS; do targets+=("$top/targets/x86_64/$t.json"); done
@@ -55,32 +75,20 @@ else
 	done
 fi
 
-# expect KERNEL TARGET CASE ERRNAME [reused]: one assertion on the matrix
-expect() {
-	local k=$1 t=$2 id=$3 want=$4 reused=${5:-} line got
-	line=$(awk -F'\t' -v k="$k" -v t="$t" -v id="$id" '$1 == k && $2 == t && $3 == id' "$tsv")
-	if [ -z "$line" ]; then
-		lab_fail "$k $t $id = $want" "no record"
-		return
+# compare SERIES TARGET LOG: the whole run against its expectation file
+compare() {
+	local series=$1 t=$2 log=$3 f=$exp/x86_64/$1/$2 res n
+	"$exp/check" "$f" "$log" > "$out/$t-$series.check" 2>&1
+	res=$?
+	n=$(sed -n 's/.*: \([0-9]*\) cells, .*/\1/p' "$out/$t-$series.check")
+	if [ "$res" = 0 ]; then
+		cells[$series]=$(( ${cells[$series]:-0} + n )) ntargets[$series]=$(( ${ntargets[$series]:-0} + 1 ))
+		lab_ok "$series $t: all $n cells match tests/expect/x86_64/$series/$t"
+	else
+		grep -v '^  ok ' "$out/$t-$series.check" | sed 's/^/# /'
+		lab_fail "$series $t: the run matches tests/expect/x86_64/$series/$t" \
+			"$(tail -1 "$out/$t-$series.check") (see $out/$t-$series.check)"
 	fi
-	got=$(cut -f4 <<< "$line")
-	if [ "$(cut -f5 <<< "$line")" = skip ]; then
-		lab_skip "$k $t $id = $want" "$(cut -f8 <<< "$line")"
-		return
-	fi
-	if [ "$got" != "$want" ]; then
-		lab_fail "$k $t $id = $want" "got $got ($(cut -f5- <<< "$line"))"
-		return
-	fi
-	if [ -n "$reused" ] && [ "$(cut -f6 <<< "$line")" != "$reused" ]; then
-		lab_fail "$k $t $id reused=$reused" "got reused=$(cut -f6 <<< "$line")"
-		return
-	fi
-	if [ "$(cut -f5 <<< "$line")" != pass ]; then
-		lab_fail "$k $t $id = $want" "verdict $(cut -f5 <<< "$line"): $(cut -f8 <<< "$line")"
-		return
-	fi
-	lab_ok "$k $t $id = $want${reused:+ reused=$reused} (pass)"
 }
 
 declare -A imgs images
@@ -109,7 +117,11 @@ for series in 6.1 6.12; do
 			grep -q "^$sym=[ym]" "$kdir/config" || missing="$missing $sym"
 		done
 		if [ -n "$missing" ]; then
-			lab_skip "$series $t" "kernel $rel lacks$missing"
+			if [ -e "$exp/x86_64/$series/$t" ]; then
+				lab_fail "$series $t" "kernel $rel lacks$missing, but tests/expect/x86_64/$series/$t expects a run"
+			else
+				lab_skip "$series $t" "kernel $rel lacks$missing (no expectation file either)"
+			fi
 			continue
 		fi
 		log=$out/$t-$series.log
@@ -141,46 +153,46 @@ for series in 6.1 6.12; do
 			continue
 		fi
 		printf '%s\n' "$recs" > "$out/$t-$series.recs.jsonl"
-		jq -r --arg k "$series" --arg t "$t" \
-			'[$k, $t, .id, .observed_name, .verdict, (.reused|tostring), .expected_name // "-", .reason] | @tsv' \
-			<<< "$recs" >> "$tsv"
-		errs=$(jq -r 'select(.verdict == "error") | .id + ": " + .reason' <<< "$recs")
-		[ -z "$errs" ] && lab_ok "$series $t: $nrec records, no error verdict" ||
-			lab_fail "$series $t: no error verdict" "$errs"
+		lab_ok "$series $t: run complete, $nrec records"
+		compare "$series" "$t" "$log"
 	done
 done
 
-# ---- the real 6.1 errnos (Debian 6.1 on QEMU 7.2, notes/iommu-errno.md)
+# tests/expect/x86_64/ holds only series this stage boots (lint checked that
+# every file names a real target; each booted target was compared above, each
+# skipped one was required to have no file)
+for d in "$exp"/x86_64/*/; do
+	case "$(basename "$d")" in
+	6.1|6.12) ;;
+	*) lab_fail "tests/expect/x86_64/$(basename "$d")/" "a series this stage does not boot: never checked" ;;
+	esac
+done
+
+# the mutation check: the comparison must refuse a changed expectation
+if [ -f "$out/q35-vtd-6.12.check" ] && grep -q ' 0 differ$' "$out/q35-vtd-6.12.check"; then
+	mlog=$out/q35-vtd-6.12.log mfile=$exp/x86_64/6.12/q35-vtd
+else
+	mlog=$(grep -l ' 0 differ$' "$out"/*.check 2>/dev/null | head -1)
+	mfile=$(sed -n 's/: [0-9]* cells.*//p' "$mlog" 2>/dev/null)
+	mlog=${mlog%.check}.log
+fi
+if [ -f "${mfile:-}" ] && [ -f "$mlog" ]; then
+	"$exp/mutate" "$mfile" "$mlog" > "$out/mutate.log" 2>&1
+	mrc=$?
+	sed 's/^/# /' "$out/mutate.log"
+	[ "$mrc" = 0 ] && lab_ok "mutation check: a changed errno, a new and a missing case are each refused ($(basename "$mlog"))" ||
+		lab_fail "mutation check: every mutant refused" "see $out/mutate.log"
+else
+	lab_fail "mutation check" "no run matched its expectation file: nothing to mutate"
+fi
+
+# ---- map before attach (issue 14): a result on every driver, a crash is one too
+# (its errno on every target and kernel is in tests/expect, compared above)
 has() { # the target was part of this run
 	local f
 	for f in "${targets[@]}"; do [ "$(basename "$f" .json)" = "$1" ] && return 0; done
 	return 1
 }
-if has q35-vtd; then
-	expect 6.1 q35-vtd kmod.coherency.vtd_no_snoop EOPNOTSUPP
-	expect 6.1 q35-vtd kmod.attach.second_domain EBUSY
-	expect 6.1 q35-vtd kmod.attach.multi_device_group EINVAL
-	expect 6.1 q35-vtd kmod.attach.no_group ENODEV
-	expect 6.1 q35-vtd vfio.type1.two_groups_reuse OK true
-	expect 6.1 q35-vtd kmod.reuse.second_device OK true
-	expect 6.1 q35-vtd kmod.attach.group_multi_device OK
-fi
-has q35-vtd-aw39 && expect 6.1 q35-vtd-aw39 kmod.addrwidth.vtd_aw39 EFAULT
-has q35-vtd-snoop && expect 6.1 q35-vtd-snoop kmod.coherency.vtd_snoop OK
-has q35-vtd-nointremap && expect 6.1 q35-vtd-nointremap vfio.type1.unsafe_interrupts EPERM
-if has q35-amd; then
-	expect 6.1 q35-amd kmod.attach.second_domain EBUSY
-	expect 6.1 q35-amd kmod.attach.multi_device_group EINVAL
-	expect 6.1 q35-amd kmod.attach.no_group ENODEV
-	expect 6.1 q35-amd vfio.type1.two_groups_reuse OK true
-	expect 6.1 q35-amd kmod.reuse.second_device OK true
-fi
-
-# ---- map before attach (issue 14): a result on every driver, a crash is one too
-for s in 6.1 6.12; do
-	has q35-vtd && expect "$s" q35-vtd kmod.map.before_attach OK
-	has q35-amd && expect "$s" q35-amd kmod.map.before_attach OK
-done
 if has q35-virtio; then
 	r=$(jq -c 'select(.id == "kmod.map.before_attach")' "$out/q35-virtio-6.12.recs.jsonl" 2>/dev/null)
 	if jq -e '.verdict == "crash" and .kernel_kind == "oops" and .contract_verdict == "error"
@@ -248,6 +260,7 @@ if has q35-vtd; then
 	fi
 fi
 
-echo "# matrix (kernel target case observed verdict reused expected) - non-skipped records:"
-awk -F'\t' '$5 != "skip" {printf "#   %-5s %-20s %-34s %-11s %-5s reused=%s expected=%s\n", $1, $2, $3, $4, $5, $6, $7}' "$tsv"
+for series in 6.1 6.12; do
+	echo "# cells checked x86_64 $series: ${cells[$series]:-0} (${ntargets[$series]:-0} targets)"
+done
 lab_done

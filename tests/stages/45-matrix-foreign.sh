@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # 45-matrix-foreign: the catalogue on real Debian arm64 and s390x kernels in
 # QEMU (TCG), cross-built from this host.
-# Boots (through rig/matrix, i.e. fetch-debian, kmods and agent cross builds,
-# rig/mkinitramfs, rig/boot):
-#   arm64 6.1   virt-smmuv3 (GICv2) and virt-smmuv3-its (GICv3 + ITS)
-#   arm64 6.12  virt-smmuv3-its
-#   s390x 6.1   s390-zpci   (Debian's 6.1 s390x has no VFIO: VFIO cases SKIP)
-#   s390x 6.12  s390-zpci   (bookworm-backports, added by rig/setup-foreign)
-# and asserts: every run finished (BEGIN, as many REC lines as announced, END,
-# no `error` verdict) and the errnos the drivers really return (measured on
-# QEMU 7.2): EBUSY second domain / same domain twice, EINVAL multi-device
-# group, ENODEV no group, EPERM type1 without MSI isolation (GICv2m), no
-# allow_unsafe_interrupts needed where MSIs are isolated (ITS, zPCI), kmod and VFIO
-# type1 domain reuse across two groups (reused=true).
-# Prints the wall/kernel/agent time of every boot; artifacts in
+# Boots every target of each arch (targets/arm64/*.json, targets/s390x/*.json)
+# on Debian 6.1 and 6.12 through rig/matrix (fetch-debian, kmods and agent
+# cross builds, rig/mkinitramfs, rig/boot):
+#   arm64  virt-smmuv3 (GICv2), virt-smmuv3-its (GICv3 + ITS)
+#   s390x  s390-zpci (6.12 from bookworm-backports, added by rig/setup-foreign;
+#          Debian's 6.1 s390x has no VFIO: its VFIO cases are skips)
+# and asserts: every run finished (BEGIN, as many REC lines as announced,
+# END), and the WHOLE matrix of every run is what its expectation file
+# tests/expect/ARCH/SERIES/TARGET says, cell by cell (tests/expect/README.md):
+# each case's observed errno, verdict, reused, verified and step errnos; a
+# new or a missing case fails too. A target a kernel cannot boot (rig/matrix
+# skips it: `requires`) must have no file. The expectation files are linted
+# first, and the mutation check (tests/expect/mutate) runs on one foreign
+# file this run matched. Prints the cells compared per arch and series and
+# the wall/kernel/agent time of every boot; artifacts in
 # $LAB_TEST_OUT/matrix-foreign/. A host not prepared yet (foreign dpkg arches,
 # bookworm-backports, QEMU, cross gcc) is prepared with rig/setup-foreign when
 # the stage runs as root; otherwise the stage SKIPs with that reason.
@@ -23,8 +25,8 @@ top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 out=${LAB_TEST_OUT:-$top/tests/out}/matrix-foreign
 mkdir -p "$out"
 export CACHE=${CACHE:-$HOME/.cache/iommulab} O=${O:-$top/build}
-tsv=$out/matrix.tsv
-: > "$tsv"
+exp=$top/tests/expect
+declare -A cells=() ntargets=()
 
 if ! why=$("$top/rig/setup-foreign" --check 2>&1); then
 	if [ "$(id -u)" != 0 ]; then
@@ -41,15 +43,34 @@ if ! why=$("$top/rig/setup-foreign" --check 2>&1); then
 	lab_ok "rig/setup-foreign prepared the host"
 fi
 
-# run ARCH SERIES TARGET...: one rig/matrix run; its records go to $tsv
+if "$exp/lint" > "$out/lint.log" 2>&1; then
+	lab_ok "tests/expect/lint: $(tail -1 "$out/lint.log" | sed 's/^tests\/expect\/lint: //')"
+else
+	lab_fail "tests/expect/lint" "$(grep -v '^tests/expect/lint: [0-9]* files' "$out/lint.log" | head -5 | tr '\n' ';')"
+fi
+
+# compare ARCH SERIES TARGET LOG: the whole run against its expectation file
+compare() {
+	local a=$1 k=$2 t=$3 log=$4 chk=$out/$1-$2/$3.check res n
+	"$exp/check" "$exp/$a/$k/$t" "$log" > "$chk" 2>&1
+	res=$?
+	n=$(sed -n 's/.*: \([0-9]*\) cells, .*/\1/p' "$chk")
+	if [ "$res" = 0 ]; then
+		cells[$a $k]=$(( ${cells[$a $k]:-0} + n )) ntargets[$a $k]=$(( ${ntargets[$a $k]:-0} + 1 ))
+		lab_ok "$a $k $t: all $n cells match tests/expect/$a/$k/$t"
+	else
+		grep -v '^  ok ' "$chk" | sed 's/^/# /'
+		lab_fail "$a $k $t: the run matches tests/expect/$a/$k/$t" "$(tail -1 "$chk") (see $chk)"
+	fi
+}
+
+# run ARCH SERIES: rig/matrix on every target of ARCH; each run compared
 run() {
-	local arch=$1 series=$2 t log recs begin end nrec rel args=()
-	shift 2
-	for t in "$@"; do args+=(--target "$t"); done
+	local arch=$1 series=$2 t tf log begin end nrec rel
 	local mout=$out/$arch-$series
 	rm -rf "$mout"
 	nice -n 10 "$top/rig/matrix" --kernel "$series" --arch "$arch" --out "$mout" --timeout 240 \
-		"${args[@]}" > "$out/$arch-$series.txt" 2> "$out/$arch-$series.err"
+		> "$out/$arch-$series.txt" 2> "$out/$arch-$series.err"
 	rel=$(sed -n 's/^==== matrix \([^ ]*\) .*/\1/p' "$out/$arch-$series.txt")
 	if [ -z "$rel" ]; then
 		lab_fail "$arch $series matrix" "no summary (see $out/$arch-$series.err)"
@@ -57,93 +78,60 @@ run() {
 	fi
 	# the per-target time lines of the summary
 	sed -n '/^TARGET /,$p' "$out/$arch-$series.txt" | sed "s/^/# $arch $series: /"
-	for t in "$@"; do
+	for tf in "$top"/targets/"$arch"/*.json; do
+		t=$(basename "$tf" .json)
 		log=$mout/$t.log
+		if grep -q "^rig/matrix: skip $t: " "$out/$arch-$series.err"; then
+			if [ -e "$exp/$arch/$series/$t" ]; then
+				lab_fail "$arch $series $t" "not booted ($(sed -n "s/^rig\/matrix: skip $t: //p" "$out/$arch-$series.err")), but tests/expect/$arch/$series/$t expects a run"
+			else
+				lab_skip "$arch $series $t" "$(sed -n "s/^rig\/matrix: skip $t: //p" "$out/$arch-$series.err") (no expectation file either)"
+			fi
+			continue
+		fi
 		begin=$(tr -d '\r' < "$log" | sed -n 's/^IOMMULAB-BEGIN //p' | jq -r .cases 2>/dev/null)
 		end=$(tr -d '\r' < "$log" | sed -n 's/^IOMMULAB-END //p' | jq -r .records 2>/dev/null)
-		recs=$(tr -d '\r' < "$log" | grep -a '^IOMMULAB-REC ' | sed 's/^IOMMULAB-REC //')
-		nrec=$(grep -c . <<< "$recs")
+		nrec=$(tr -d '\r' < "$log" | grep -a -c '^IOMMULAB-REC ')
 		if [ -z "$begin" ] || [ "$begin" != "$end" ] || [ "$nrec" != "$end" ]; then
 			lab_fail "$arch $series $t run complete" "begin=$begin recs=$nrec end=$end (log $log)"
 			continue
 		fi
-		jq -r --arg a "$arch" --arg k "$series" --arg t "$t" \
-			'[$a, $k, $t, .id, .observed_name, .verdict, (.reused|tostring), .reason, .driver] | @tsv' \
-			<<< "$recs" >> "$tsv"
-		errs=$(jq -r 'select(.verdict == "error") | .id + ": " + .reason' <<< "$recs")
-		[ -z "$errs" ] && lab_ok "$arch $series $t: $nrec records, no error verdict" ||
-			lab_fail "$arch $series $t: no error verdict" "$errs"
+		lab_ok "$arch $series $t: run complete, $nrec records"
+		compare "$arch" "$series" "$t" "$log"
 	done
 }
 
-# expect ARCH SERIES TARGET CASE ERRNAME [reused]
-expect() {
-	local a=$1 k=$2 t=$3 id=$4 want=$5 reused=${6:-} line name
-	name="$a $k $t $id = $want${reused:+ reused=$reused}"
-	line=$(awk -F'\t' -v a="$a" -v k="$k" -v t="$t" -v id="$id" \
-		'$1 == a && $2 == k && $3 == t && $4 == id' "$tsv")
-	if [ -z "$line" ]; then lab_fail "$name" "no record"; return; fi
-	if [ "$(cut -f6 <<< "$line")" = skip ]; then lab_fail "$name" "skipped: $(cut -f8 <<< "$line")"; return; fi
-	if [ "$(cut -f5 <<< "$line")" != "$want" ]; then lab_fail "$name" "got $(cut -f5 <<< "$line")"; return; fi
-	if [ -n "$reused" ] && [ "$(cut -f7 <<< "$line")" != "$reused" ]; then
-		lab_fail "$name" "reused=$(cut -f7 <<< "$line")"; return
-	fi
-	if [ "$(cut -f6 <<< "$line")" != pass ]; then
-		lab_fail "$name" "verdict $(cut -f6 <<< "$line"): $(cut -f8 <<< "$line")"; return
-	fi
-	lab_ok "$name (pass, driver $(cut -f9 <<< "$line"))"
-}
-# expect_skip ARCH SERIES TARGET CASE REASON-SUBSTRING [WHY]: a SKIP the target must give
-expect_skip() {
-	local a=$1 k=$2 t=$3 id=$4 sub=$5 why=${6:-} line
-	line=$(awk -F'\t' -v a="$a" -v k="$k" -v t="$t" -v id="$id" \
-		'$1 == a && $2 == k && $3 == t && $4 == id' "$tsv")
-	if [ -n "$line" ] && [ "$(cut -f6 <<< "$line")" = skip ] && grep -qF "$sub" <<< "$(cut -f8 <<< "$line")"; then
-		lab_skip "$a $k $t $id" "${why:+$why; }agent: $(cut -f8 <<< "$line")"
-	else
-		lab_fail "$a $k $t $id skips ($sub)" "got: ${line:-no record}"
-	fi
-}
-
 t0=$(date +%s)
-run arm64 6.1 virt-smmuv3 virt-smmuv3-its
-run arm64 6.12 virt-smmuv3-its
-run s390x 6.1 s390-zpci
-run s390x 6.12 s390-zpci
+for arch in arm64 s390x; do
+	for series in 6.1 6.12; do
+		run "$arch" "$series"
+	done
+	# tests/expect/ARCH/ holds only the series booted here
+	for d in "$exp/$arch"/*/; do
+		case "$(basename "$d")" in
+		6.1|6.12) ;;
+		*) lab_fail "tests/expect/$arch/$(basename "$d")/" "a series this stage does not boot: never checked" ;;
+		esac
+	done
+done
 
-expect arm64 6.1 virt-smmuv3 kmod.attach.second_domain EBUSY
-expect arm64 6.1 virt-smmuv3 kmod.attach.multi_device_group EINVAL
-expect arm64 6.1 virt-smmuv3 kmod.attach.no_group ENODEV
-expect arm64 6.1 virt-smmuv3 kmod.reuse.second_device OK true
-expect arm64 6.1 virt-smmuv3 vfio.type1.unsafe_interrupts EPERM
-expect arm64 6.1 virt-smmuv3-its vfio.type1.two_groups_reuse OK true
-expect arm64 6.12 virt-smmuv3-its kmod.attach.second_domain EBUSY
-expect arm64 6.12 virt-smmuv3-its kmod.reuse.second_device OK true
-expect arm64 6.12 virt-smmuv3-its vfio.type1.two_groups_reuse OK true
-expect s390x 6.1 s390-zpci kmod.attach.second_domain EBUSY
-expect s390x 6.1 s390-zpci kmod.attach.same_domain_twice EBUSY
-expect s390x 6.1 s390-zpci kmod.reuse.second_device OK true
-s390_61_config=$CACHE/kernels/$(sed -n 's/^==== matrix \([^ ]*\) .*/\1/p' "$out/s390x-6.1.txt")/config
-if grep -q '^CONFIG_VFIO=[ym]' "$s390_61_config" 2>/dev/null; then
-	lab_fail "s390x 6.1 has no VFIO" "$s390_61_config enables VFIO: assert the VFIO cases here"
+# the mutation check on a foreign file this run matched
+mchk=$(grep -l ' 0 differ$' "$out"/*/*.check 2>/dev/null | head -1)
+if [ -n "$mchk" ]; then
+	mfile=$(sed -n 's/: [0-9]* cells.*//p' "$mchk")
+	"$exp/mutate" "$mfile" "${mchk%.check}.log" > "$out/mutate.log" 2>&1
+	mrc=$?
+	sed 's/^/# /' "$out/mutate.log"
+	[ "$mrc" = 0 ] && lab_ok "mutation check: a changed errno, a new and a missing case are each refused (${mfile#"$top"/})" ||
+		lab_fail "mutation check: every mutant refused" "see $out/mutate.log"
 else
-	expect_skip s390x 6.1 s390-zpci vfio.type1.two_groups_reuse "no /dev/vfio/vfio" \
-		"Debian's 6.1 s390x kernel has no VFIO (CONFIG_VFIO not set)"
+	lab_fail "mutation check" "no run matched its expectation file: nothing to mutate"
 fi
-expect s390x 6.12 s390-zpci kmod.attach.second_domain EBUSY
-expect s390x 6.12 s390-zpci kmod.reuse.second_device OK true
-expect s390x 6.12 s390-zpci vfio.type1.two_groups_reuse OK true
-# MSI isolation as the kernel decides it (agent/env.c): ITS and zPCI isolate
-# MSIs, so these targets run without allow_unsafe_interrupts, type1 accepts
-# the groups above, and the EPERM case has nothing to show there
-expect_skip arm64 6.1 virt-smmuv3-its vfio.type1.unsafe_interrupts "MSIs are isolated" \
-	"GICv3 ITS: every MSI domain remaps (6.1 irq_domain_check_msi_remap)"
-expect_skip arm64 6.12 virt-smmuv3-its vfio.type1.unsafe_interrupts "MSIs are isolated" \
-	"GICv3 ITS: IRQ_DOMAIN_FLAG_ISOLATED_MSI"
-expect_skip s390x 6.12 s390-zpci vfio.type1.unsafe_interrupts "MSIs are isolated" \
-	"s390: arch_is_isolated_msi()"
 
-echo "# matrix (arch kernel target case observed verdict reused) - non-skipped records:"
-awk -F'\t' '$6 != "skip" {printf "#   %-5s %-5s %-16s %-34s %-7s %-5s reused=%s\n", $1, $2, $3, $4, $5, $6, $7}' "$tsv"
+for arch in arm64 s390x; do
+	for series in 6.1 6.12; do
+		echo "# cells checked $arch $series: ${cells[$arch $series]:-0} (${ntargets[$arch $series]:-0} targets)"
+	done
+done
 echo "# stage time $(( $(date +%s) - t0 )) s"
 lab_done

@@ -21,6 +21,10 @@
 #    IOMMUFD_TEST mock devices on q35-virtio: a dirty-tracking hwpt for a
 #    device without dirty tracking (EOPNOTSUPP), such a device onto a
 #    dirty-tracking hwpt (EINVAL); next to VT-d they SKIP with the reason.
+#    Every successful IOMMUFD attach is "verified: core": the probe module
+#    (built against the O= tree, so it can read iommufd's object table) shows
+#    the device in the domain of the hw_pagetable it was attached to, and
+#    not in the domain of a hw_pagetable it was not attached to.
 # 3. A directory series whose second patch does not apply: the report is
 #    "fail", stage apply, check iommulab/build, and the excerpt names the
 #    patch; nothing is booted for it.
@@ -89,9 +93,21 @@ for k in "$base" "$head"; do
 		lab_check "$k: $c: $e, pass" \
 			jqe --arg c "$c" --arg e "$e" '[.items[] | select(.case == $c and .observed_name == $e and .verdict == "pass")] | length == 1' "$out/results-$k.json"
 	done
-	for c in iommufd.hwpt.alloc iommufd.hwpt.alloc_user_data_none; do
-		lab_check "$k: $c: the device landed in the allocated hw_pagetable (verified by the core)" \
-			jqe --arg c "$c" '[.items[] | select(.case == $c and .verified == "core")] | length == 1' "$out/results-$k.json"
+	# "verified: core" = the probe module saw the device in the domain of the
+	# very hw_pagetable it was attached to (DOMAIN_IDENT == HWPT_IDENT, steps
+	# verify.core*), and, where the case has a hw_pagetable the device is not
+	# in yet, saw that it was NOT in that one's domain (verify.core.not_yet):
+	# the check tells hw_pagetables apart, so a wrong one would fail the case
+	for cs in iommufd.ioas.two_devices_reuse:verify.core.a,verify.core.b \
+		iommufd.hwpt.alloc:verify.core.not_yet,verify.core \
+		iommufd.hwpt.alloc_user_data_none:verify.core.not_yet,verify.core \
+		iommufd.hwpt.replace:verify.core.first,verify.core.not_yet,verify.core; do
+		c=${cs%%:*} st=${cs#*:}
+		lab_check "$k: $c: verified core, each landing checked against its hw_pagetable ($st)" \
+			jqe --arg c "$c" --arg st "$st" '[.items[] | select(.case == $c and .verified == "core" and .verdict == "pass")
+			     | select(([.steps[] | select(.name | startswith("verify.")) | .name] == ($st | split(",")))
+			              and all(.steps[] | select(.name | startswith("verify.")); .errno == 0))] | length == 1' \
+			"$out/results-$k.json"
 	done
 	# IOMMUFD_TEST's mock IOMMU: usable next to virtio-iommu, a SKIP next to VT-d
 	lab_api "results?job=$jv&limit=1000" >"$out/results-virtio-$k.json"
