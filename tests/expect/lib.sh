@@ -48,7 +48,7 @@ exp_read() {
 			if (NF < 6) bad = "needs ID OBSERVED VERDICT REUSED VERIFIED STEPS"
 			else if ($1 !~ /^[a-z0-9_.-]+(\/r[0-9]+)?$/) bad = "bad case id \"" $1 "\""
 			else if ($2 !~ /^(OK|E[A-Z0-9]+|E[?][0-9]+)$/) bad = "bad errno name \"" $2 "\""
-			else if ($3 !~ /^(pass|fail|skip|error)$/) bad = "verdict \"" $3 "\" is not pass|fail|skip|error"
+			else if ($3 !~ /^(pass|fail|skip|error|crash|warn)$/) bad = "verdict \"" $3 "\" is not pass|fail|skip|error|crash|warn"
 			else if ($4 !~ /^(true|false|-)$/) bad = "reused \"" $4 "\" is not true|false|-"
 			else if ($5 !~ /^(dma|core|none)$/) bad = "verified \"" $5 "\" is not dma|core|none"
 			else if (NF == 6 && $6 == "-") bad = ""
