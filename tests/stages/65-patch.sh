@@ -134,11 +134,10 @@ lab_api "patches" >"$out/patches.json"
 lab_check "GET /patches lists it as fail" \
 	jqe --argjson p "$plan" '[.items[] | select(.plan == $p and .state == "fail")] | length == 1' "$out/patches.json"
 
-# the dashboard's Patch reports pages (Debian chromium + playwright-core,
-# installed by 80-dashboard from tests/browser/package-lock.json)
-pw=$CACHE/browser-node/node_modules/playwright-core
-if [ -x /usr/bin/chromium ] && command -v node >/dev/null && [ -d "$pw" ]; then
-	PLAYWRIGHT_CORE=$pw timeout 180 node "$top/tests/browser/patch_report.mjs" \
+# the dashboard's Patch reports pages (Debian's chromium + chromium-driver +
+# python3-selenium, installed here from scripts/deps/web.txt when missing)
+if why=$(lab_browser_ready "$out/browser-deps.log"); then
+	timeout 180 python3 "$top/tests/browser/patch_report.py" \
 		--url "$LAB_URL" --plan "$plan" --out "$out" >"$out/browser.log" 2>&1
 	grep -q '^ok - ' "$out/browser.log" || lab_fail "Patch reports pages in a browser" "see $out/browser.log"
 	while IFS= read -r l; do
@@ -148,7 +147,7 @@ if [ -x /usr/bin/chromium ] && command -v node >/dev/null && [ -d "$pw" ]; then
 		esac
 	done <"$out/browser.log"
 else
-	lab_skip "Patch reports pages in a browser" "no /usr/bin/chromium, node or $pw (tests/run 80-dashboard installs it)"
+	lab_skip "Patch reports pages in a browser" "$why"
 fi
 
 # ---- 3. a series that does not apply ------------------------------------
