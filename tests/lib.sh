@@ -4,6 +4,7 @@
 #                      one TAP-like line per check, counted at lab_done
 #   lab_done           report the counts of lab_ok/lab_fail/lab_skip; exit 1 on failure
 #   lab_browser_ready LOG  Debian's chromium, chromium-driver and python3-selenium
+#                      (for /usr/bin/python3: another python3 may come first on PATH)
 #                      (scripts/deps/web.txt) are usable, installing them as root
 #                      when missing (apt output in LOG); else prints why, returns 1
 lab_counts() { echo "$1 $2 $3" >> "${LAB_TEST_COUNTS:-/dev/null}"; }
@@ -22,7 +23,7 @@ lab_browser_ready() {
 		why=
 		[ -x /usr/bin/chromium ] || why+=" /usr/bin/chromium"
 		[ -x /usr/bin/chromedriver ] || why+=" /usr/bin/chromedriver"
-		python3 -c 'import selenium' 2>/dev/null || why+=" python3-selenium"
+		/usr/bin/python3 -c 'import selenium' 2>/dev/null || why+=" python3-selenium"
 		[ -n "$why" ]
 	}
 	_lab_browser_missing || return 0
@@ -30,6 +31,6 @@ lab_browser_ready() {
 		"${LAB_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}/scripts/install-deps" web >"$log" 2>&1 || tail -5 "$log"
 		_lab_browser_missing || return 0
 	fi
-	echo "missing$why (scripts/install-deps web, as root)"
+	echo "missing$why (scripts/install-deps web, as root; Debian's /usr/bin/python3)"
 	return 1
 }

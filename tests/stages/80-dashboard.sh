@@ -123,7 +123,7 @@ for sk in "real nightly" "real any" "load nightly"; do
 done
 
 # ---- the browser -------------------------------------------------------------------
-python3 "$top/tests/browser/dashboard.py" --real "http://127.0.0.1:$port_real" \
+/usr/bin/python3 "$top/tests/browser/dashboard.py" --real "http://127.0.0.1:$port_real" \
 	--empty "http://127.0.0.1:$port_empty" --load "http://127.0.0.1:$port_load" \
 	--ingest "$out/ingest-real.json" --out "$out" >"$out/browser.log" 2>&1
 rc=$?
