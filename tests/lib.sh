@@ -3,6 +3,10 @@
 #   lab_ok NAME / lab_fail NAME [WHY] / lab_skip NAME WHY
 #                      one TAP-like line per check, counted at lab_done
 #   lab_done           report the counts of lab_ok/lab_fail/lab_skip; exit 1 on failure
+#   lab_browser_ready LOG  Debian's chromium, chromium-driver and python3-selenium
+#                      (for /usr/bin/python3: another python3 may come first on PATH)
+#                      (scripts/deps/web.txt) are usable, installing them as root
+#                      when missing (apt output in LOG); else prints why, returns 1
 lab_counts() { echo "$1 $2 $3" >> "${LAB_TEST_COUNTS:-/dev/null}"; }
 _lab_p=0 _lab_f=0 _lab_s=0
 lab_ok()   { _lab_p=$((_lab_p + 1)); echo "ok - $1"; }
@@ -13,3 +17,20 @@ lab_check() { # lab_check NAME CMD... : ok when CMD succeeds
 	if "$@"; then lab_ok "$n"; else lab_fail "$n"; fi
 }
 lab_done() { lab_counts "$_lab_p" "$_lab_f" "$_lab_s"; [ "$_lab_f" -eq 0 ]; }
+lab_browser_ready() {
+	local log=$1 why=
+	_lab_browser_missing() {
+		why=
+		[ -x /usr/bin/chromium ] || why+=" /usr/bin/chromium"
+		[ -x /usr/bin/chromedriver ] || why+=" /usr/bin/chromedriver"
+		/usr/bin/python3 -c 'import selenium' 2>/dev/null || why+=" python3-selenium"
+		[ -n "$why" ]
+	}
+	_lab_browser_missing || return 0
+	if [ "$(id -u)" = 0 ]; then
+		"${LAB_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}/scripts/install-deps" web >"$log" 2>&1 || tail -5 "$log"
+		_lab_browser_missing || return 0
+	fi
+	echo "missing$why (scripts/install-deps web, as root; Debian's /usr/bin/python3)"
+	return 1
+}

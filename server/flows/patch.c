@@ -672,6 +672,8 @@ static const char *stage_of(const char *reason)
 		return "run";
 	if (strstr(reason, "preparation failed (exit 4)"))
 		return "apply";
+	if (strstr(reason, "preparation failed (exit 5)"))
+		return "input";	/* kernels/build cannot read the series */
 	if (strstr(reason, "preparation failed (exit 3)"))
 		return "config";
 	if (strstr(reason, "preparation failed") || strstr(reason, "prepare"))
@@ -970,6 +972,8 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 		stage = is_base ? "base" : stage_of(reason);
 		if (!strcmp(stage, "apply"))
 			snprintf(desc, sizeof(desc), "the series does not apply to %s", bname);
+		else if (!strcmp(stage, "input"))
+			snprintf(desc, sizeof(desc), "input error: the lab cannot read the series");
 		else if (!strcmp(stage, "config"))
 			snprintf(desc, sizeof(desc), "the series breaks the lab config");
 		else if (!strcmp(stage, "build"))
@@ -984,7 +988,7 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 			snprintf(desc, sizeof(desc), "the candidate kernel did not boot/run on %s: "
 				 "%s", str_of(bad_job, "target"), line1);
 		snprintf(ctx, sizeof(ctx), "iommulab/%s", !strcmp(stage, "boot") ||
-			 !strcmp(stage, "results") ? "boot" : "build");
+			 !strcmp(stage, "results") ? "boot" : !strcmp(stage, "input") ? "input" : "build");
 		check_push(checks, "fail", ctx, desc, url);
 		json_object_set_new(rep, "summary", json_string(desc));
 		{
@@ -995,7 +999,7 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 				ex = console_tail(st, json_integer_value(json_object_get(bad_job, "id")),
 						  2000);
 			else if (!strcmp(stage, "build") || !strcmp(stage, "config") ||
-				 !strcmp(stage, "apply"))
+				 !strcmp(stage, "apply") || !strcmp(stage, "input"))
 				ex = prep_errors(st, cfg, json_integer_value(json_object_get(bad_job, "id")));
 			json_object_set_new(rep, "excerpt", ex ? ex : excerpt(reason, 1500));
 		}

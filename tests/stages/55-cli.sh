@@ -98,7 +98,8 @@ fi
 
 skip_qemu() {
 	for n in "plan submit over two kernels + watch" "jobs --plan" "results --kernel" \
-		"diff 6.1 6.12" "export junit" "export kcidb" "log JOB" "cancel a final job -> 409"; do
+		"diff 6.1 6.12" "export junit" "export kcidb" "log JOB" "cancel a final job -> 409" \
+		"demo: an incomplete job -> exit 1" "demo: all complete -> exit 0"; do
 		lab_skip "$n" "$1"
 	done
 	lab_done
@@ -169,4 +170,33 @@ else
 	lab_fail "cancel a final job -> 409"
 fi
 lab_srv_stop
+
+# ---- scripts/demo fails loudly (its own iommulabd, one target) ---------------
+# demo_run NAME ARGS...: scripts/demo against a fresh iommulabd (port 0,
+# state $out/NAME), x86_64 only; output in $out/NAME.out, exit code in $drc
+demo_run() {
+	local name=$1; shift
+	lab_srv_start "$out/$name" || { drc=-1; return; }
+	"$top/scripts/demo" --port "${LAB_URL##*:}" --state "$out/$name" --arch x86_64 "$@" \
+		>"$out/$name.out" 2>&1
+	drc=$?
+	lab_srv_stop
+	for p in $(lab_qemu_of "$out/$name"); do kill -9 "$p"; done
+}
+# a guest that prints a garbage record: the job ends incomplete ("bad results")
+demo_run demo-fail --kernels 6.1 --targets q35-vtd --filter fault.garbage
+if [ "$drc" = 1 ] && tail -3 "$out/demo-fail.out" | grep -q "^demo: FAILED: 0 of 1 jobs complete" &&
+   grep -q "^demo: FAILED: 1 of 1 jobs did not complete" "$out/demo-fail.out" &&
+   grep -q "q35-vtd 6.1: incomplete: .*bad results" "$out/demo-fail.out"; then
+	lab_ok "demo: an incomplete job -> exit 1, the job and its reason, 'FAILED: 0 of 1 jobs complete' last"
+else
+	lab_fail "demo: an incomplete job -> exit 1" "exit $drc: $(tail -5 "$out/demo-fail.out" | tr '\n' '|')"
+fi
+demo_run demo-ok --kernels "6.1 6.12" --targets q35-vtd --filter kmod.coherency.vtd_no_snoop
+if [ "$drc" = 0 ] && [ "$(tail -1 "$out/demo-ok.out")" = "demo: 2 of 2 jobs complete" ] &&
+   grep -Eq 'kmod\.coherency\.vtd_no_snoop +EOPNOTSUPP/[a-z]+ +EINVAL/' "$out/demo-ok.out"; then
+	lab_ok "demo: all complete -> exit 0, the VT-d EOPNOTSUPP -> EINVAL row, '2 of 2 jobs complete' last"
+else
+	lab_fail "demo: all complete -> exit 0" "exit $drc: $(tail -5 "$out/demo-ok.out" | tr '\n' '|')"
+fi
 lab_done

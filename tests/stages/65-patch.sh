@@ -32,6 +32,10 @@
 #    the excerpt) and one whose kernel panics at boot (stage boot, check
 #    iommulab/boot, the console's panic in the excerpt); each is an
 #    incremental build from the base's objects (about a minute).
+# 5. The test patch without its mbox "From <sha> <date>" line (a mail saved
+#    from a client) is a valid one-patch series judged as in 1.; a series
+#    that is not a patch at all is an input error (stage input, check
+#    iommulab/input), never "the series breaks the build".
 # Skipped with a reason when QEMU, linux-source-6.12, ccache or busybox are
 # missing.
 set -uo pipefail
@@ -150,11 +154,10 @@ lab_api "patches" >"$out/patches.json"
 lab_check "GET /patches lists it as fail" \
 	jqe --argjson p "$plan" '[.items[] | select(.plan == $p and .state == "fail")] | length == 1' "$out/patches.json"
 
-# the dashboard's Patch reports pages (Debian chromium + playwright-core,
-# installed by 80-dashboard from tests/browser/package-lock.json)
-pw=$CACHE/browser-node/node_modules/playwright-core
-if [ -x /usr/bin/chromium ] && command -v node >/dev/null && [ -d "$pw" ]; then
-	PLAYWRIGHT_CORE=$pw timeout 180 node "$top/tests/browser/patch_report.mjs" \
+# the dashboard's Patch reports pages (Debian's chromium + chromium-driver +
+# python3-selenium, installed here from scripts/deps/web.txt when missing)
+if why=$(lab_browser_ready "$out/browser-deps.log"); then
+	timeout 180 /usr/bin/python3 "$top/tests/browser/patch_report.py" \
 		--url "$LAB_URL" --plan "$plan" --out "$out" >"$out/browser.log" 2>&1
 	grep -q '^ok - ' "$out/browser.log" || lab_fail "Patch reports pages in a browser" "see $out/browser.log"
 	while IFS= read -r l; do
@@ -164,7 +167,7 @@ if [ -x /usr/bin/chromium ] && command -v node >/dev/null && [ -d "$pw" ]; then
 		esac
 	done <"$out/browser.log"
 else
-	lab_skip "Patch reports pages in a browser" "no /usr/bin/chromium, node or $pw (tests/run 80-dashboard installs it)"
+	lab_skip "Patch reports pages in a browser" "$why"
 fi
 
 # ---- 3. a series that does not apply ------------------------------------
@@ -241,6 +244,43 @@ if [ -n "$pristine" ] && mkdiff buildbreak '/^int __init intel_iommu_init(void)$
 else
 	lab_fail "test diffs for a build break and a boot panic" "no pristine tree under $CACHE/src"
 fi
+
+# ---- 5. what the lab reads: one mail without the mbox separator; junk ---
+# the test patch saved as a mail client would (no "From <sha> <date>" line):
+# a valid one-patch series, judged exactly as in 1. (same diff, same build
+# hash: the candidate kernel is the one built there)
+tail -n +2 "$patch1" >"$out/nosep.patch"
+lab_check "the test patch without its mbox separator line starts with 'From: '" \
+	bash -c "head -1 '$out/nosep.patch' | grep -q '^From: ' && ! grep -q '^From [0-9a-f]\{40\} ' '$out/nosep.patch'"
+lab_cli patch submit --base debian-6.12 --target q35-vtd --filter 'kmod.coherency.*' --json \
+	"$out/nosep.patch" >"$out/nosep-submit.json"
+np=$(jq -r .id "$out/nosep-submit.json" 2>/dev/null)
+lab_api "jobs?plan=$np" >"$out/nosep-jobs.json"
+for j in $(jq -r '.items[].id' "$out/nosep-jobs.json"); do lab_wait_job "$j" 1500 incomplete complete canceled; done
+lab_api "patches/$np" >"$out/nosep-report.json"
+nc=$(lab_api "jobs?plan=$np" | jq '[.items[] | select(.state == "complete")] | length')
+lab_check "one mail without the separator: a one-patch series, both jobs complete ($nc/2)" \
+	test "$(jq -r .njobs "$out/nosep-submit.json")" = 2 -a "$nc" = 2
+lab_check "one mail without the separator: judged as with it (intel-iommu fails on vtd_no_snoop only)" \
+	jqe '.state == "fail" and .stage != "build" and .stage != "input"
+	     and ([.drivers[].errno_changes[] | .case] == ["kmod.coherency.vtd_no_snoop"])
+	     and ([.checks[] | select(.state == "fail") | .context] == ["iommulab/intel-iommu"])' "$out/nosep-report.json"
+# a series the lab cannot read: an input error, not the kernel's failure
+mkdir -p "$out/junk"
+printf 'Please apply the fix we talked about.\n' >"$out/junk/0001-fix.patch"
+lab_cli patch submit --base debian-6.12 --target q35-vtd --filter 'kmod.coherency.*' --json \
+	"$out/junk" >"$out/junk-submit.json"
+jp=$(jq -r .id "$out/junk-submit.json" 2>/dev/null) jh=$(jq -r .spec.patch.head "$out/junk-submit.json")
+jc=$(lab_api "jobs?plan=$jp" | jq -r --arg k "$jh" '.items[] | select(.kernel == $k) | .id')
+lab_wait_job "$jc" 600 incomplete complete
+lab_api "patches/$jp" >"$out/junk-report.json"
+curl -fsS "$LAB_URL/api/v1/patches/$jp?format=text" >"$out/junk-report.txt"
+sed -n '1,8p' "$out/junk-report.txt"
+lab_check "unreadable series: stage input, one check iommulab/input, 'input error' (not 'breaks the build')" \
+	jqe '.state == "fail" and .stage == "input" and ([.checks[] | .context + ":" + .state] == ["iommulab/input:fail"])
+	     and (.summary | test("input error")) and (.summary | test("build") | not)' "$out/junk-report.json"
+lab_check "unreadable series: the excerpt says what could not be read" \
+	jqe '.excerpt | test("0001-fix.patch.*neither a mail nor a diff")' "$out/junk-report.json"
 
 lab_srv_stop
 trap - EXIT

@@ -174,6 +174,11 @@ lab_check "no second plan for the same slot" \
 # ---- 4. Debian kernels: the newest upload, per arch -------------------------
 rel=$("$top/kernels/fetch-debian" --kernel 6.12 2>"$out/fetch-6.12.log")
 res=$("$top/kernels/fetch-debian" --kernel 6.12 --resolve 2>/dev/null)
+# the arm64 kernel needs the arm64 dpkg arch in apt: prepare the host here
+# when 45-matrix-foreign or the demo has not (root only)
+if ! "$top/rig/setup-foreign" --check >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	"$top/rig/setup-foreign" >"$out/setup-foreign.log" 2>&1 || tail -5 "$out/setup-foreign.log"
+fi
 arm=$("$top/kernels/fetch-debian" --kernel 6.12 --arch arm64 --resolve 2>/dev/null | jq -r .release)
 lab_check "kernels/fetch-debian resolves 6.12 ($rel)" test -n "$rel" -a "$rel" = "$(echo "$res" | jq -r .release)"
 n0=$(nplans)

@@ -9,8 +9,9 @@
 #   empty  an empty database (empty states)
 #   load   the LOAD FIXTURE: 10,000 synthetic-but-valid records in its own
 #          database, never mixed with the real one, for page load times
-# then drives Debian's chromium headless through playwright-core
-# (tests/browser/dashboard.mjs): every page, a matrix filter, a cell to its
+# then drives Debian's chromium headless through chromium-driver and
+# python3-selenium (tests/browser/dashboard.py, installed from
+# scripts/deps/web.txt): every page, a matrix filter, a cell to its
 # result, a diff and its permalink, the job queue and a job's log, patch
 # plans, 390px phone width, each checked against the API's JSON, with
 # screenshots in $LAB_TEST_OUT/dashboard/screenshots and load times printed.
@@ -36,30 +37,12 @@ else
 	lab_ok "web/ references no remote script, style or font"
 fi
 
-# ---- tools ---------------------------------------------------------------------
-need_deps=0
-[ -x /usr/bin/chromium ] || need_deps=1
-command -v node >/dev/null && command -v npm >/dev/null || need_deps=1
-if [ $need_deps = 1 ] && [ "$(id -u)" = 0 ]; then
-	"$top/scripts/install-deps" web >"$out/deps.log" 2>&1 || tail -5 "$out/deps.log"
-fi
-if [ ! -x /usr/bin/chromium ] || ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-	lab_skip "dashboard in a browser" "no /usr/bin/chromium or node/npm (scripts/install-deps web)"
+# ---- tools: Debian's chromium + chromium-driver + python3-selenium ---------------
+if ! why=$(lab_browser_ready "$out/deps.log"); then
+	lab_skip "dashboard in a browser" "$why"
 	lab_done
 	exit $?
 fi
-nm=$CACHE/browser-node
-if ! cmp -s "$top/tests/browser/package-lock.json" "$nm/package-lock.json" || [ ! -d "$nm/node_modules/playwright-core" ]; then
-	mkdir -p "$nm"
-	cp "$top/tests/browser/package.json" "$top/tests/browser/package-lock.json" "$nm/"
-	if ! (cd "$nm" && npm ci --no-audit --no-fund >"$out/npm.log" 2>&1); then
-		tail -5 "$out/npm.log"
-		lab_fail "npm ci playwright-core (pinned in tests/browser/package-lock.json)" "see $out/npm.log"
-		lab_done
-		exit 1
-	fi
-fi
-export PLAYWRIGHT_CORE=$nm/node_modules/playwright-core
 if ! nice -n 10 make -s -C "$top/server" O="$O" -j2 >"$out/build.log" 2>&1; then
 	tail -20 "$out/build.log"
 	lab_fail "build iommulabd" "see $out/build.log"
@@ -140,7 +123,7 @@ for sk in "real nightly" "real any" "load nightly"; do
 done
 
 # ---- the browser -------------------------------------------------------------------
-node "$top/tests/browser/dashboard.mjs" --real "http://127.0.0.1:$port_real" \
+/usr/bin/python3 "$top/tests/browser/dashboard.py" --real "http://127.0.0.1:$port_real" \
 	--empty "http://127.0.0.1:$port_empty" --load "http://127.0.0.1:$port_load" \
 	--ingest "$out/ingest-real.json" --out "$out" >"$out/browser.log" 2>&1
 rc=$?

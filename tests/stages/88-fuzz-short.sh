@@ -3,7 +3,8 @@
 # log + results YAML, API POST bodies, the HTTP layer with query arguments
 # and LAVA callbacks) for LAB_FUZZ_SECS seconds each (default 20), under
 # ASan+UBSan; one check per target: no crash, no broken invariant. Prints
-# execs/s per target. SKIP when clang's libFuzzer runtime is missing.
+# execs/s per target. Installs clang and its libFuzzer runtime (scripts/deps/
+# bench.txt) when root; SKIP when it cannot.
 top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
 export LAB_TOP=$top
@@ -12,9 +13,17 @@ secs=${LAB_FUZZ_SECS:-20}
 out=${LAB_TEST_OUT:-$top/tests/out}/fuzz
 mkdir -p "$out"
 
-if ! command -v clang >/dev/null || ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' |
-	clang -x c -fsanitize=fuzzer,address -o "$out/probe" - 2>/dev/null; then
-	lab_skip "fuzz" "clang with libFuzzer missing (scripts/install-deps bench)"
+fuzz_ready() {
+	command -v clang >/dev/null && echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' |
+		clang -x c -fsanitize=fuzzer,address -o "$out/probe" - 2>"$out/probe.err"
+}
+# the stage installs what it needs itself (scripts/deps/bench.txt: clang,
+# libclang-rt-14-dev), as `make test` installs only base, rig and server
+if ! fuzz_ready && [ "$(id -u)" = 0 ]; then
+	"$top/scripts/install-deps" bench >"$out/deps.log" 2>&1 || tail -5 "$out/deps.log"
+fi
+if ! fuzz_ready; then
+	lab_skip "fuzz" "clang with libFuzzer missing ($(head -c 200 "$out/probe.err" 2>/dev/null); scripts/install-deps bench, as root)"
 	lab_done
 	exit $?
 fi
