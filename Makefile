@@ -67,7 +67,8 @@ fuzz:
 #              [STATEDIR=/var/lib/iommulab]
 #   BINDIR/iommulabd, BINDIR/iommulab     the server and the CLI
 #   DATADIR (PREFIX/share/iommulab)       what the runner runs and reads: rig/,
-#       kernels/, scripts/, agent/ and kmods/ (built per job for each kernel),
+#       kernels/, scripts/, agent/ and kmods/ (built per job for each kernel) with
+#       include/ (the record names the agent shares with the server),
 #       schema/, targets/, web/, jobs/ (LAVA templates), README.md
 #   LIBEXECDIR/iommulabd-start            starts iommulabd with the config file
 #   SYSCONFDIR/iommulabd.conf             every option of iommulabd --help
@@ -83,7 +84,7 @@ SYSCONFDIR  ?= /etc/iommulab
 STATEDIR    ?= /var/lib/iommulab
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
-DATA_DIRS   := agent kmods rig kernels scripts schema targets web jobs
+DATA_DIRS   := agent kmods include rig kernels scripts schema targets web jobs
 SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
 	-e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	-e 's|@STATEDIR@|$(STATEDIR)|g'
