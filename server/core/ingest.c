@@ -53,7 +53,8 @@ int lab_ingest_identity(const struct lab_ingest_job *job, const char *where,
 			const char *target, const char *kernel, const char *arch,
 			char *why, size_t whylen)
 {
-	if (arch && *arch && job->arch[0] && strcmp(arch, job->arch) != 0) {
+	/* a record names uname -m (aarch64), the job the lab's name (arm64) */
+	if (arch && *arch && job->arch[0] && !lab_arch_same(arch, job->arch)) {
 		snprintf(why, whylen, "%s: arch '%.32s', but job %lld runs on %s",
 			 where, arch, (long long)job->id, job->arch);
 		return -EINVAL;

@@ -117,3 +117,24 @@ void lab_result_clear(struct lab_result *r)
 	free(r->kernel_kind); free(r->kernel_excerpt);
 	memset(r, 0, sizeof(*r));
 }
+
+/* uname -m -> the lab's arch name, where the two differ (Debian's names) */
+static const struct { const char *machine, *lab; } arch_names[] = {
+	{ "aarch64", "arm64" },
+	{ "amd64", "x86_64" },
+};
+
+const char *lab_arch_lab_name(const char *arch)
+{
+	for (size_t i = 0; arch && i < sizeof(arch_names) / sizeof(arch_names[0]); i++)
+		if (strcmp(arch, arch_names[i].machine) == 0)
+			return arch_names[i].lab;
+	return arch;
+}
+
+bool lab_arch_same(const char *a, const char *b)
+{
+	a = lab_arch_lab_name(a);
+	b = lab_arch_lab_name(b);
+	return a && b && strcmp(a, b) == 0;
+}

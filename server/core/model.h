@@ -126,6 +126,14 @@ void lab_result_clear(struct lab_result *r);
 /* a case id: [a-z0-9_.-], 1-96 chars */
 bool lab_case_id_valid(const char *id);
 
+/*
+ * The lab's name of an arch (targets, kernels: "arm64") for a name a guest
+ * reports (records carry uname -m: "aarch64"); other names are returned
+ * as they are. Two arch names are the same arch when their lab names are.
+ */
+const char *lab_arch_lab_name(const char *arch);
+bool lab_arch_same(const char *a, const char *b);
+
 /* "OK" for 0, "EINVAL" for 22, ...; "E?" for an unknown number */
 const char *lab_errno_name(int e);
 

@@ -6,6 +6,7 @@
  */
 #include "helpers.h"
 #include "record.h"
+#include "ingest.h"
 
 #define REC_OK "IOMMULAB-REC {\"v\":1,\"id\":\"kmod.attach.second_domain\"," \
 	"\"target\":\"q35-vtd\",\"kernel\":\"6.1.0-56-amd64\",\"arch\":\"x86_64\"," \
@@ -307,6 +308,30 @@ static void test_errno_names(void **state)
 	assert_string_equal(lab_errno_name(-1), "E?");
 }
 
+/*
+ * A record names the guest's uname -m ("aarch64"), a job the lab's arch
+ * name ("arm64"): the identity check treats them as one arch (the demo's
+ * arm64 jobs were refused as "bad results" when it compared the words),
+ * and still refuses a different arch.
+ */
+static void test_ingest_arch_names(void **state)
+{
+	struct lab_ingest_job job = { .id = 7 };
+	char why[256] = "";
+
+	(void)state;
+	snprintf(job.arch, sizeof(job.arch), "arm64");
+	snprintf(job.target, sizeof(job.target), "virt-smmuv3");
+	assert_int_equal(lab_ingest_identity(&job, "log", "virt-smmuv3", NULL, "aarch64", why, sizeof(why)), 0);
+	assert_int_equal(lab_ingest_identity(&job, "log", "virt-smmuv3", NULL, "arm64", why, sizeof(why)), 0);
+	assert_int_equal(lab_ingest_identity(&job, "log", "virt-smmuv3", NULL, "x86_64", why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "arch 'x86_64', but job 7 runs on arm64"));
+	snprintf(job.arch, sizeof(job.arch), "x86_64");
+	assert_int_equal(lab_ingest_identity(&job, "log", "virt-smmuv3", NULL, "aarch64", why, sizeof(why)), -EINVAL);
+	assert_true(lab_arch_same("s390x", "s390x"));
+	assert_false(lab_arch_same("riscv64", "arm64"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_scan_hostile),
 		cmocka_unit_test(test_scan_fuzz),
 		cmocka_unit_test(test_errno_names),
+		cmocka_unit_test(test_ingest_arch_names),
 	};
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);
 }
