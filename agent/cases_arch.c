@@ -27,6 +27,7 @@
 #include "case.h"
 #include "errnames.h"
 #include "probe.h"
+#include "probestep.h"
 
 /* an unbound endpoint alone in its group behind IOMMU instance != @not_iommu */
 static const struct lab_pcidev *free_dev_behind_other(const struct lab_env *env,
@@ -46,42 +47,6 @@ static const struct lab_pcidev *free_dev_behind_other(const struct lab_env *env,
 		return d;
 	}
 	return NULL;
-}
-
-/*
- * one probe step; 0 = go on, else the final outcome. @kres is read here,
- * after the probe call in the caller's argument list has run (passed by
- * value it would be read in unspecified order, possibly before the call)
- */
-static enum lab_outcome step(struct lab_result *r, const char *name, int ret, const int *kres,
-			     int *err)
-{
-	if (ret)
-		return lab_result_out(r, LAB_OUTCOME_ERROR, "%s: probe command refused: %s", name,
-				      lab_errname(ret));
-	*err = lab_result_step(r, name, *kres);
-	return 0;
-}
-
-/* after an attach returned 0: the core must see @d in @dom */
-static enum lab_outcome verify(struct lab_probe *p, struct lab_result *r,
-			       const struct lab_pcidev *d, const struct lab_domain *dom)
-{
-	struct lab_domain cur;
-	enum lab_outcome o;
-	int kres = 0, err = 0;
-
-	o = step(r, "verify.core", lab_probe_domain_ident(p, d->bdf, &cur, &kres), &kres, &err);
-	if (o)
-		return o;
-	if (err)
-		return lab_result_out(r, LAB_OUTCOME_ERROR, "domain_ident of %s failed: %s", d->bdf,
-				      lab_errname(err));
-	if (!cur.ident || cur.ident != dom->ident)
-		return lab_result_out(r, LAB_OUTCOME_FAIL,
-				      "driver reported success without attaching %s", d->bdf);
-	r->verified = LAB_VERIFIED_CORE;
-	return 0;
 }
 
 /* ---- kmod.arch.smmuv3_foreign_instance ---- */
@@ -105,26 +70,26 @@ static enum lab_outcome run_smmu_foreign(const struct lab_env *env, struct lab_r
 		return lab_result_out(r, LAB_OUTCOME_ERROR, "open /dev/%s: %s",
 				      IOMMULAB_PROBE_DEVNAME, lab_errname(ret));
 	/* the domain is finalised for a's SMMU by attaching a */
-	if ((o = step(r, "domain_alloc.a", lab_probe_domain_alloc(&p, a->bdf, &dom, &kres), &kres, &err)))
+	if ((o = lab_probestep(r, "domain_alloc.a", lab_probe_domain_alloc(&p, a->bdf, &dom, &kres), &kres, &err)))
 		goto out_close;
 	if (err) {
 		o = lab_result_out(r, LAB_OUTCOME_ERROR, "domain_alloc for %s: %s", a->bdf,
 				   lab_errname(err));
 		goto out_close;
 	}
-	if ((o = step(r, "attach.a", lab_probe_attach_dev(&p, a->bdf, dom.handle, &kres), &kres, &err)))
+	if ((o = lab_probestep(r, "attach.a", lab_probe_attach_dev(&p, a->bdf, dom.handle, &kres), &kres, &err)))
 		goto out_close;
 	if (err) {
 		o = lab_result_out(r, LAB_OUTCOME_ERROR, "attach of %s failed: %s", a->bdf,
 				   lab_errname(err));
 		goto out_close;
 	}
-	if ((o = verify(&p, r, a, &dom)))
+	if ((o = lab_probestep_verify_core(&p, r, a, &dom)))
 		goto out_close;
-	if ((o = step(r, "attach.b", lab_probe_attach_dev(&p, b->bdf, dom.handle, &kres), &kres, &err)))
+	if ((o = lab_probestep(r, "attach.b", lab_probe_attach_dev(&p, b->bdf, dom.handle, &kres), &kres, &err)))
 		goto out_close;
 	r->observed = err;
-	if (!err && (o = verify(&p, r, b, &dom)))
+	if (!err && (o = lab_probestep_verify_core(&p, r, b, &dom)))
 		goto out_close;
 	o = lab_result_out(r, LAB_OUTCOME_JUDGE, "%s", "");
 out_close:

@@ -32,6 +32,7 @@
 #include "case.h"
 #include "errnames.h"
 #include "probe.h"
+#include "probestep.h"
 
 /* iommulab.<key>=<unsigned> from <root>/proc/cmdline; 0 when absent or bad */
 static unsigned long long cmdline_ull(const struct lab_env *env, const char *key)
@@ -73,42 +74,6 @@ static const struct lab_pcidev *free_edu(const struct lab_env *env)
 	return NULL;
 }
 
-/*
- * one probe step; 0 = go on, else the final outcome. @kres is read here,
- * after the probe call in the caller's argument list has run (passed by
- * value it would be read in unspecified order, possibly before the call)
- */
-static enum lab_outcome vstep(struct lab_result *r, const char *name, int ret, const int *kres,
-			     int *err)
-{
-	if (ret)
-		return lab_result_out(r, LAB_OUTCOME_ERROR, "%s: probe command refused: %s", name,
-				      lab_errname(ret));
-	*err = lab_result_step(r, name, *kres);
-	return 0;
-}
-
-/* after an attach returned 0: the core must see @d in @dom */
-static enum lab_outcome vverify(struct lab_probe *p, struct lab_result *r,
-				const struct lab_pcidev *d, const struct lab_domain *dom)
-{
-	struct lab_domain cur;
-	enum lab_outcome o;
-	int kres = 0, err = 0;
-
-	o = vstep(r, "verify.core", lab_probe_domain_ident(p, d->bdf, &cur, &kres), &kres, &err);
-	if (o)
-		return o;
-	if (err)
-		return lab_result_out(r, LAB_OUTCOME_ERROR, "domain_ident of %s failed: %s", d->bdf,
-				      lab_errname(err));
-	if (!cur.ident || cur.ident != dom->ident)
-		return lab_result_out(r, LAB_OUTCOME_FAIL,
-				      "driver reported success without attaching %s", d->bdf);
-	r->verified = LAB_VERIFIED_CORE;
-	return 0;
-}
-
 static enum lab_outcome vopen(struct lab_probe *p, const struct lab_env *env, struct lab_result *r)
 {
 	int ret = lab_probe_open(p, env->root);
@@ -142,12 +107,12 @@ static enum lab_outcome run_granule(const struct lab_env *env, struct lab_result
 	lab_result_step(r, "probe.group", d->group >= 0 ? 0 : ENODEV);
 	if ((o = vopen(&p, env, r)))
 		return o;
-	o = vstep(r, "domain_alloc", lab_probe_domain_alloc(&p, d->bdf, &dom, &kres), &kres, &err);
+	o = lab_probestep(r, "domain_alloc", lab_probe_domain_alloc(&p, d->bdf, &dom, &kres), &kres, &err);
 	if (o || err)
 		goto judge;
-	o = vstep(r, "attach", lab_probe_attach_dev(&p, d->bdf, dom.handle, &kres), &kres, &err);
+	o = lab_probestep(r, "attach", lab_probe_attach_dev(&p, d->bdf, dom.handle, &kres), &kres, &err);
 	if (!o && !err)
-		o = vverify(&p, r, d, &dom);
+		o = lab_probestep_verify_core(&p, r, d, &dom);
 judge:
 	if (!o) {
 		r->observed = err;
@@ -174,23 +139,23 @@ static enum lab_outcome run_map_above_aw(const struct lab_env *env, struct lab_r
 		return o;
 	if ((o = vopen(&p, env, r)))
 		return o;
-	if ((o = vstep(r, "domain_alloc", lab_probe_domain_alloc(&p, d->bdf, &dom, &kres), &kres, &err)))
+	if ((o = lab_probestep(r, "domain_alloc", lab_probe_domain_alloc(&p, d->bdf, &dom, &kres), &kres, &err)))
 		goto out_close;
 	if (err) {
 		o = lab_result_out(r, LAB_OUTCOME_ERROR, "domain_alloc for %s: %s", d->bdf,
 				   lab_errname(err));
 		goto out_close;
 	}
-	if ((o = vstep(r, "attach", lab_probe_attach_dev(&p, d->bdf, dom.handle, &kres), &kres, &err)))
+	if ((o = lab_probestep(r, "attach", lab_probe_attach_dev(&p, d->bdf, dom.handle, &kres), &kres, &err)))
 		goto out_close;
 	if (err) {
 		o = lab_result_out(r, LAB_OUTCOME_ERROR, "attach of %s failed: %s", d->bdf,
 				   lab_errname(err));
 		goto out_close;
 	}
-	if ((o = vverify(&p, r, d, &dom)))
+	if ((o = lab_probestep_verify_core(&p, r, d, &dom)))
 		goto out_close;
-	if ((o = vstep(r, "map.above_aw", lab_probe_map(&p, dom.handle, 1ULL << aw, 0x1000, &kres),
+	if ((o = lab_probestep(r, "map.above_aw", lab_probe_map(&p, dom.handle, 1ULL << aw, 0x1000, &kres),
 		       &kres, &err)))
 		goto out_close;
 	r->observed = err;
