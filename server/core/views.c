@@ -15,6 +15,7 @@
 #include "jsonbuf.h"
 #include "model.h"
 #include "store.h"
+#include "store_findings.h"
 #include "views.h"
 
 /* ---- one row as an object --------------------------------------------- */
@@ -597,4 +598,56 @@ free_bufs:
 		strset_free(&sets[k]);
 	json_decref(kern);
 	return r;
+}
+
+/* ---- findings ------------------------------------------------------------ */
+
+int lab_store_findings_list(struct lab_store *st, const struct lab_finding_filter *f,
+			    json_t **out)
+{
+#define FINDINGS_Q(fn, a) lab_store_findings_rows(st, f, fn, a)
+	return LIST(FINDINGS_Q, out);
+#undef FINDINGS_Q
+}
+
+int lab_store_finding_json(struct lab_store *st, int64_t id, json_t **out)
+{
+	json_t *o = NULL, *ev = NULL, *links = NULL;
+	int r;
+
+#define FINDING_Q(fn, a) lab_store_finding_rows(st, id, fn, a)
+#define EVENTS_Q(fn, a) lab_store_finding_events_rows(st, id, fn, a)
+#define LINKS_Q(fn, a) lab_store_finding_links_rows(st, id, fn, a)
+	r = ONE(FINDING_Q, &o);
+	if (!r)
+		r = LIST(EVENTS_Q, &ev);
+	if (!r)
+		r = LIST(LINKS_Q, &links);
+#undef FINDING_Q
+#undef EVENTS_Q
+#undef LINKS_Q
+	if (r)
+		goto put_all;
+	/* set_new takes the reference even when it fails */
+	r = json_object_set_new(o, "events", ev) ? -ENOMEM : 0;
+	ev = NULL;
+	if (!r)
+		r = json_object_set_new(o, "links", links) ? -ENOMEM : 0;
+	links = NULL;
+	if (r)
+		goto put_all;
+	*out = o;
+	return 0;
+put_all:
+	json_decref(ev);
+	json_decref(links);
+	json_decref(o);
+	return r;
+}
+
+int lab_store_known_issues_list(struct lab_store *st, json_t **out)
+{
+#define KNOWN_Q(fn, a) lab_store_known_issues_rows(st, fn, a)
+	return LIST(KNOWN_Q, out);
+#undef KNOWN_Q
 }

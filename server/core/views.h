@@ -57,4 +57,14 @@ int lab_store_diff_side(struct lab_store *st, bool by_plan, int64_t id,
  */
 int lab_store_result_errnos(struct lab_store *st, int64_t result_id, json_t **out);
 
+/*
+ * Findings (store_findings.h): a filtered list, newest first; one finding
+ * with its "events" (oldest first) and "links"; the known issues.
+ */
+struct lab_finding_filter;
+int lab_store_findings_list(struct lab_store *st, const struct lab_finding_filter *f,
+			    json_t **out);
+int lab_store_finding_json(struct lab_store *st, int64_t id, json_t **out);
+int lab_store_known_issues_list(struct lab_store *st, json_t **out);
+
 #endif /* LAB_VIEWS_H */
