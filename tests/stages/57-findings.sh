@@ -221,7 +221,7 @@ fi
 expect 0 "$cli" findings show "$id" --json
 cp "$out/last.out" "$out/before.json"
 lab_srv_stop
-lab_srv_start "$out/state" --targets "$out/targets" --web "$out/web" --schema "$top/schema" \
+lab_srv_start "$out/state" --targets "$out/targets" --web "$top/web" --schema "$top/schema" \
 	--no-scheduler >/dev/null || lab_fail "restart"
 export IOMMULAB_SERVER=$LAB_URL
 if expect 0 "$cli" findings show "$id" --json && cmp -s "$out/last.out" "$out/before.json" &&
@@ -229,5 +229,17 @@ if expect 0 "$cli" findings show "$id" --json && cmp -s "$out/last.out" "$out/be
 	lab_ok "after a restart the finding is the same (key, 8 events, 2 links)"
 else
 	lab_fail "restart" "$(diff "$out/before.json" "$out/last.out" | head)"
+fi
+
+# ---- the dashboard's pages (Debian's chromium) ---------------------------------------
+if lab_browser_ready "$out/browser-deps.log" >"$out/browser.why"; then
+	/usr/bin/python3 "$top/tests/browser/findings.py" --url "$LAB_URL" --id "$id" --key "$key" \
+		--out "$out" >"$out/browser.tap" 2>&1
+	cat "$out/browser.tap"
+	read -r p f <<<"$(grep -c '^ok ' "$out/browser.tap") $(grep -c '^not ok ' "$out/browser.tap")"
+	lab_counts "$p" "$f" 0
+	[ "$p" -gt 0 ] || lab_fail "browser test ran" "$(tail -5 "$out/browser.tap")"
+else
+	lab_skip "findings pages in chromium" "$(cat "$out/browser.why")"
 fi
 lab_done
