@@ -1304,6 +1304,10 @@ static const struct command commands[] = {
 	  "            [--kernels MIN..MAX]",
 	  "mark a failure expected (a known issue)" },
 	{ "findings", "known", cmd_findings_known, "findings known [--json]", "the known issues" },
+	/* cli_reproduce.c */
+	{ "reproduce", NULL, cmd_reproduce, "reproduce JOB [--run] [--log FILE]",
+	  "the commands that rebuild and boot what a job ran, and its records; --run runs them "
+	  "here and compares" },
 };
 
 static void usage(FILE *f)

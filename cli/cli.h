@@ -49,5 +49,7 @@ int cmd_findings_ack(struct cli *c, int argc, char **argv);
 int cmd_findings_link(struct cli *c, int argc, char **argv);
 int cmd_findings_expect(struct cli *c, int argc, char **argv);
 int cmd_findings_known(struct cli *c, int argc, char **argv);
+/* cli_reproduce.c */
+int cmd_reproduce(struct cli *c, int argc, char **argv);
 
 #endif /* LAB_CLI_H */

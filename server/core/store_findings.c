@@ -102,7 +102,7 @@ static const char *const fs_sql[FS__COUNT] = {
 
 static sqlite3_stmt *fs_stmt(struct lab_store *st, enum fs_id id)
 {
-	return store_ext_stmt(st, id, fs_sql[id]);
+	return store_ext_stmt(st, STORE_EXT_FINDINGS + id, fs_sql[id]);
 }
 
 static int64_t now_s(void)
@@ -476,8 +476,9 @@ int lab_store_findings_rows(struct lab_store *st, const struct lab_finding_filte
 	sqlite3_stmt *s;
 
 	/* the filtered statements live in the extension slots after FS__COUNT */
-	_Static_assert(FS__COUNT + (1 << FINDING_FILTERS) <= STORE_EXT_MAX, "ext slots");
-	s = store_filtered_stmt(st, st->ext + FS__COUNT, mask, F_VIEW "WHERE 1", where,
+	_Static_assert(STORE_EXT_FINDINGS + FS__COUNT + (1 << FINDING_FILTERS) <=
+		       STORE_EXT_PROVENANCE, "ext slots");
+	s = store_filtered_stmt(st, st->ext + STORE_EXT_FINDINGS + FS__COUNT, mask, F_VIEW "WHERE 1", where,
 				FINDING_FILTERS, " ORDER BY f.id DESC LIMIT ?6 OFFSET ?7");
 	if (!s)
 		return -EIO;

@@ -16,6 +16,7 @@
 #include "model.h"
 #include "store.h"
 #include "store_findings.h"
+#include "store_provenance.h"
 #include "views.h"
 
 /* ---- one row as an object --------------------------------------------- */
@@ -232,9 +233,29 @@ int lab_store_jobs_list(struct lab_store *st, const struct lab_job_filter *f,
 
 int lab_store_job_json(struct lab_store *st, int64_t id, json_t **out)
 {
+	json_t *prov = NULL;
+	int r;
+
 #define CALL(fn, a) lab_store_job_rows(st, id, fn, a)
-	return ONE(CALL, out);
+	r = ONE(CALL, out);
 #undef CALL
+	if (r)
+		return r;
+	/* what made its results (store_provenance.h), null until a run recorded it */
+#define PROV(fn, a) lab_store_provenance_rows(st, id, fn, a)
+	r = ONE(PROV, &prov);
+#undef PROV
+	if (r == -ENOENT) {
+		prov = json_null();
+		r = 0;
+	}
+	if (!r && json_object_set_new(*out, "provenance", prov))
+		r = -ENOMEM;
+	if (r) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return r;
 }
 
 int lab_store_results_query(struct lab_store *st,
