@@ -105,6 +105,18 @@ else
 fi
 grep -E "OK$|FAILED|differs" "$out/run.txt" | sed 's/^/# /'
 
+# the job page shows it (Debian's chromium)
+if lab_browser_ready "$out/browser-deps.log" >"$out/browser.why"; then
+	/usr/bin/python3 "$top/tests/browser/job_provenance.py" --url "$LAB_URL" --job "$job" \
+		--initrd-sha "$(p initrd_sha256)" --qemu "$qv" --out "$out" >"$out/browser.tap" 2>&1
+	cat "$out/browser.tap"
+	read -r bp bf <<<"$(grep -c '^ok ' "$out/browser.tap") $(grep -c '^not ok ' "$out/browser.tap")"
+	lab_counts "$bp" "$bf" 0
+	[ "$bp" -gt 0 ] || lab_fail "browser test ran" "$(tail -5 "$out/browser.tap")"
+else
+	lab_skip "job page provenance in chromium" "$(cat "$out/browser.why")"
+fi
+
 # the comparison can fail: one stored record changed
 rid=$(lab_api "results?job=$job&limit=1" | jq -r '.items[0].id')
 rcase=$(lab_api "results?job=$job&limit=1" | jq -r '.items[0].case')
