@@ -1287,6 +1287,8 @@ static const struct command commands[] = {
 	  "validate a series: build base and base+series, run both, report per driver" },
 	{ "patch", "report", cmd_patch_report, "patch report PLAN [--json]",
 	  "a patch plan's report (text for a mailing-list reply); exit 1 when it fails" },
+	{ "patch", "mail", cmd_patch_mail, "patch mail PLAN [--from 'Name <addr>'] [-o FILE]",
+	  "a finished check's reply to its series (.eml: threaded, To/Cc, trailer)" },
 	/* the regression lifecycle: cli_findings.c */
 	{ "findings", "list", cmd_findings_list,
 	  "findings list [--state open|fixed] [--target T] [--case C] [--driver D]\n"
