@@ -21,7 +21,7 @@
 #    case passing: the reply answers the patch itself with Tested-by.
 # 3. A check still running has no reply (409); a bad --from is refused (400).
 # get_maintainer's part is skipped when the unpacked tree is missing; b4's
-# when Debian's b4 is not installed (scripts/install-deps has it).
+# when Debian's b4 is not installed and cannot be (not root).
 set -uo pipefail
 top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
@@ -35,6 +35,10 @@ unset IOMMULAB_SERVER IOMMULAB_TOKEN
 for t in jq sqlite3 git python3; do
 	command -v $t >/dev/null || { lab_skip "patchmail" "$t missing"; lab_done; exit $?; }
 done
+# Debian's b4 (scripts/deps/server.txt): installed here when missing, as root
+if ! command -v b4 >/dev/null && [ "$(id -u)" = 0 ]; then
+	"$top/scripts/install-deps" server >"$out/deps.log" 2>&1 || tail -5 "$out/deps.log"
+fi
 trap 'lab_srv_stop' EXIT
 lab_srv_fixture "$out"
 # the fixture's targets are q35-a/q35-b; the series runs on q35-a
