@@ -845,7 +845,8 @@ static void export_junit(long plan, json_t *jobs, json_t **res)
 		json_array_foreach(res[i], k, r) {
 			const char *v = jstr(r, "verdict", "");
 
-			nf += !strcmp(v, "fail");
+			/* a CI counts a kernel report (crash, warn) as a failure too */
+			nf += !strcmp(v, "fail") || !strcmp(v, "crash") || !strcmp(v, "warn");
 			ne += !strcmp(v, "error");
 			ns += !strcmp(v, "skip");
 		}
@@ -875,12 +876,16 @@ static void export_junit(long plan, json_t *jobs, json_t **res)
 				printf("#%lld", jint(r, "repeat", 0));
 			printf("\" time=\"%.6f\">", (double)jint(r, "duration_us", 0) / 1e6);
 			snprintf(b1, sizeof(b1), "%s", errname(json_object_get(r, "observed"), b2, sizeof(b2)));
-			if (!strcmp(v, "fail") || !strcmp(v, "error")) {
-				printf("<%s message=\"observed %s, expected %s\">",
-				       v[0] == 'f' ? "failure" : "error", b1,
-				       errname(json_object_get(r, "expected"), b2, sizeof(b2)));
+			if (!strcmp(v, "fail") || !strcmp(v, "error") || !strcmp(v, "crash") ||
+			    !strcmp(v, "warn")) {
+				const char *el = strcmp(v, "error") ? "failure" : "error";
+
+				printf("<%s message=\"observed %s, expected %s%s%s\">", el, b1,
+				       errname(json_object_get(r, "expected"), b2, sizeof(b2)),
+				       strcmp(v, "fail") && strcmp(v, "error") ? ", kernel " : "",
+				       strcmp(v, "fail") && strcmp(v, "error") ? v : "");
 				xml_put(stdout, why);
-				printf("</%s>", v[0] == 'f' ? "failure" : "error");
+				printf("</%s>", el);
 			} else if (!strcmp(v, "skip")) {
 				printf("<skipped message=\"");
 				xml_put(stdout, why);
