@@ -19,6 +19,7 @@
 #include "api.h"
 #include "api_dash.h"
 #include "api_findings.h"
+#include "api_health.h"
 #include "api_patch.h"
 #include "http.h"
 #include "lava_artifacts.h"
@@ -62,5 +63,8 @@ const struct lab_route lab_api_routes[] = {
 	{ "POST", P "/findings/{}/expect", lab_api_finding_expect, "admin", NULL },
 	{ "GET",  P "/known-issues",     lab_api_known_issues_list, NULL, NULL },
 	{ "POST", P "/known-issues",     lab_api_known_issue_post, "admin", NULL },
+	{ "GET",  P "/targets/{}/health", lab_api_target_health, NULL, NULL },
+	{ "POST", P "/targets/{}/state", lab_api_target_state,  "admin", NULL },
+	{ "POST", P "/targets/{}/check", lab_api_target_check,  "admin", NULL },
 	{ NULL,   NULL,                  lab_api_not_found,     NULL, NULL },
 };

@@ -16,6 +16,7 @@
 #include "model.h"
 #include "store.h"
 #include "store_findings.h"
+#include "store_health.h"
 #include "store_provenance.h"
 #include "views.h"
 
@@ -671,4 +672,11 @@ int lab_store_known_issues_list(struct lab_store *st, json_t **out)
 #define KNOWN_Q(fn, a) lab_store_known_issues_rows(st, fn, a)
 	return LIST(KNOWN_Q, out);
 #undef KNOWN_Q
+}
+
+int lab_store_health_history(struct lab_store *st, int64_t target_id, json_t **out)
+{
+#define HEALTH_Q(fn, a) lab_store_health_rows(st, target_id, fn, a)
+	return LIST(HEALTH_Q, out);
+#undef HEALTH_Q
 }

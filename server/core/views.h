@@ -67,4 +67,7 @@ int lab_store_findings_list(struct lab_store *st, const struct lab_finding_filte
 int lab_store_finding_json(struct lab_store *st, int64_t id, json_t **out);
 int lab_store_known_issues_list(struct lab_store *st, json_t **out);
 
+/* a target's health history (store_health.h), oldest first */
+int lab_store_health_history(struct lab_store *st, int64_t target_id, json_t **out);
+
 #endif /* LAB_VIEWS_H */

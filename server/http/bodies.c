@@ -106,6 +106,18 @@ const struct lab_body_field lab_body_known_issue[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 
+const struct lab_body_field lab_body_target_state[] = {
+	{ "state", LAB_BODY_ENUM, REQ, -1, 0, 0, "active|maintenance|retired" },
+	{ "reason", LAB_BODY_STRING, OPT, LAB_NAME_TEXT, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
+const struct lab_body_field lab_body_target_check[] = {
+	{ "kernel", LAB_BODY_STRING, OPT, LAB_NAME_KERNEL, 0, 0, NULL },
+	{ "cases", LAB_BODY_STRING, OPT, LAB_NAME_CASE_FILTER, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
 /* "a, b, c" of the table's keys */
 static void keys_of(const struct lab_body_field *f, char *buf, size_t n)
 {

@@ -447,6 +447,33 @@ check("a known issue that matches no unmarked finding marks 0", d and d["marked"
 _, d = call("GET known-issues", "GET", A + "/known-issues", expect=200)
 check("two known issues", d and d["count"] == 2, str(d))
 
+# ---- target health (issue 18.6; no scheduler here: nothing runs) -----------------------
+_, d = call("GET targets/{name}/health", "GET", A + "/targets/q35-b/health", expect=200)
+check("a target starts active with no history", d and d["state"] == "active" and d["history"] == [], str(d))
+call("GET targets/nope/health -> 404", "GET", A + "/targets/nope/health", expect=404)
+call("POST targets/{name}/state without a token -> 401", "POST", A + "/targets/q35-b/state",
+     {"state": "maintenance"}, expect=401)
+call("POST targets/{name}/state bogus -> 400", "POST", A + "/targets/q35-b/state",
+     {"state": "broken"}, auth=token, expect=400)
+_, d = call("POST targets/{name}/state maintenance -> 200", "POST", A + "/targets/q35-b/state",
+            {"state": "maintenance", "reason": "recabling"}, auth=token, expect=200)
+check("maintenance: health bad, logged with the reason", d and d["health"] == "bad" and
+      d["history"][-1]["event"] == "state maintenance" and d["history"][-1]["reason"] == "recabling", str(d))
+call("POST targets/{name}/check in maintenance -> 400", "POST", A + "/targets/q35-b/check", {},
+     auth=token, expect=400)
+_, d = call("POST targets/{name}/state active -> 200", "POST", A + "/targets/q35-b/state",
+            {"state": "active"}, auth=token, expect=200)
+check("active again: health unknown", d and d["health"] == "unknown" and d["state"] == "active", str(d))
+call("POST targets/{name}/check unknown kernel -> 404", "POST", A + "/targets/q35-b/check",
+     {"kernel": "9.9"}, auth=token, expect=404)
+_, d = call("POST targets/{name}/check -> 201", "POST", A + "/targets/q35-b/check",
+            {"kernel": "6.12", "cases": "kmod.attach.*"}, auth=token, expect=201)
+check("a check is a queued job of priority 1000", d and q("SELECT priority, state FROM jobs WHERE id = ?",
+      d["job"]) == [(1000, 0)], str(d))
+call("POST targets/{name}/check again -> 409", "POST", A + "/targets/q35-b/check",
+     {"kernel": "6.12"}, auth=token, expect=409)
+q("UPDATE jobs SET state = 5 WHERE id IN (SELECT job_id FROM health_jobs)")
+
 # ---- matrix, diffs -----------------------------------------------------------------
 _, d = call("GET matrix?kernel=6.12", "GET", A + "/matrix?kernel=6.12", expect=200)
 check("matrix: 2 cells, 1 fail", d and len(d["cells"]) == 2 and d["summary"]["fail"] == 1, str(d))
