@@ -1286,6 +1286,14 @@ static const struct command commands[] = {
 	  "register a Debian kernel (6.1, 6.12 or an exact release)" },
 	{ "kernels", "list", cmd_kernels_list, "kernels list [--json]", "registered kernels" },
 	{ "targets", "list", cmd_targets_list, "targets list [--json]", "known targets" },
+	/* target health: cli_targets.c */
+	{ "targets", "state", cmd_targets_state,
+	  "targets state NAME active|maintenance|retired [--reason TEXT]",
+	  "take a target out of service or back (active queues a health check)" },
+	{ "targets", "check", cmd_targets_check, "targets check NAME [--kernel K] [--filter GLOB]",
+	  "queue a health check of a target now" },
+	{ "targets", "health", cmd_targets_health, "targets health NAME [--json]",
+	  "a target's health, state and health history" },
 	{ "patch", "submit", cmd_patch_submit,
 	  "patch submit --base KERNEL|debian-6.12|/git/tree@ref [--target T...] [--filter GLOB]\n"
 	  "            [--repeat N] [--name NAME] [--json] MBOX|DIR",

@@ -51,6 +51,10 @@ int cmd_findings_expect(struct cli *c, int argc, char **argv);
 int cmd_findings_known(struct cli *c, int argc, char **argv);
 /* cli_patchmail.c */
 int cmd_patch_mail(struct cli *c, int argc, char **argv);
+/* cli_targets.c */
+int cmd_targets_health(struct cli *c, int argc, char **argv);
+int cmd_targets_state(struct cli *c, int argc, char **argv);
+int cmd_targets_check(struct cli *c, int argc, char **argv);
 /* cli_reproduce.c */
 int cmd_reproduce(struct cli *c, int argc, char **argv);
 

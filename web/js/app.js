@@ -5,6 +5,7 @@
 //   #/result/ID                one result      #/diff?base=&head= | ?base_plan=&head_plan=
 //   #/jobs?state=              job queue       #/job/ID
 //   #/patches                  patch plans     #/findings, #/finding/ID  regressions
+//   #/target/NAME              a target's health and history
 // Each page module exports render(main, route, ctx) -> Promise. ctx.onLeave(fn)
 // registers cleanup (timers) run when the route changes; ctx.go(query)
 // replaces the current route's query. When a page has drawn its data the
@@ -18,8 +19,9 @@ import * as diff from './diff.js';
 import * as jobs from './jobs.js';
 import * as patches from './patches.js';
 import * as findings from './findings.js';
+import * as target from './target.js';
 
-const pages = {overview, matrix, result, diff, jobs, job: jobs, patches, findings, finding: findings};
+const pages = {overview, matrix, result, diff, jobs, job: jobs, patches, findings, finding: findings, target};
 let leave = [];
 let seq = 0;
 

@@ -112,7 +112,7 @@ async function one(root, r, ctx) {
   const drawHead = () => {
     const now = Math.floor(Date.now() / 1000);
     head.replaceChildren(h('dl', {class: 'kv'},
-      h('dt', {}, 'kernel'), h('dd', {}, j.kernel), h('dt', {}, 'target'), h('dd', {}, j.target),
+      h('dt', {}, 'kernel'), h('dd', {}, j.kernel), h('dt', {}, 'target'), h('dd', {}, h('a', {href: '#/target/' + encodeURIComponent(j.target)}, j.target)),
       h('dt', {}, 'state'), h('dd', {}, h('span', {class: 'badge s-' + j.state}, j.state)),
       h('dt', {}, 'backend'), h('dd', {}, j.backend + (j.backend_job_id ? ' ' + j.backend_job_id : '')),
       h('dt', {}, 'attempts'), h('dd', {}, `${j.attempts}/${j.max_attempts}`),
