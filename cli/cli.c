@@ -129,7 +129,7 @@ long request(struct cli *c, const char *method, const char *path,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
-	if (strcmp(method, "GET")) {
+	if (strcmp(method, "GET") || c->auth_reads) {
 		load_token(c);
 		if (c->token) {
 			snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
@@ -1319,6 +1319,14 @@ static const struct command commands[] = {
 	  "            [--kernels MIN..MAX]",
 	  "mark a failure expected (a known issue)" },
 	{ "findings", "known", cmd_findings_known, "findings known [--json]", "the known issues" },
+	/* cli_subscribe.c */
+	{ "subscribe", NULL, cmd_subscribe,
+	  "subscribe webhook URL --secret S | maildir DIR [--driver D] [--vendor V] [--case GLOB]\n"
+	  "            [--events finding-opened,finding-fixed,infra-storm]",
+	  "be told of findings and infrastructure-failure storms (signed webhook or maildir)" },
+	{ "subscriptions", NULL, cmd_subscriptions, "subscriptions", "the subscriptions" },
+	{ "deliveries", NULL, cmd_deliveries, "deliveries SUBSCRIPTION",
+	  "a subscription's deliveries with every attempt" },
 	/* cli_reproduce.c */
 	{ "reproduce", NULL, cmd_reproduce, "reproduce JOB [--run] [--log FILE]",
 	  "the commands that rebuild and boot what a job ran, and its records; --run runs them "

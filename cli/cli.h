@@ -29,6 +29,7 @@ struct cli {
 	char token_buf[256];
 	char token_file[PATH_MAX];
 	bool verbose;
+	bool auth_reads;	/* send the token with GETs too (admin-only reads) */
 };
 
 void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -55,6 +56,10 @@ int cmd_patch_mail(struct cli *c, int argc, char **argv);
 int cmd_targets_health(struct cli *c, int argc, char **argv);
 int cmd_targets_state(struct cli *c, int argc, char **argv);
 int cmd_targets_check(struct cli *c, int argc, char **argv);
+/* cli_subscribe.c */
+int cmd_subscribe(struct cli *c, int argc, char **argv);
+int cmd_subscriptions(struct cli *c, int argc, char **argv);
+int cmd_deliveries(struct cli *c, int argc, char **argv);
 /* cli_reproduce.c */
 int cmd_reproduce(struct cli *c, int argc, char **argv);
 

@@ -20,6 +20,7 @@
 #include "api_dash.h"
 #include "api_findings.h"
 #include "api_health.h"
+#include "api_subscriptions.h"
 #include "api_patch.h"
 #include "http.h"
 #include "lava_artifacts.h"
@@ -66,5 +67,8 @@ const struct lab_route lab_api_routes[] = {
 	{ "GET",  P "/targets/{}/health", lab_api_target_health, NULL, NULL },
 	{ "POST", P "/targets/{}/state", lab_api_target_state,  "admin", NULL },
 	{ "POST", P "/targets/{}/check", lab_api_target_check,  "admin", NULL },
+	{ "GET",  P "/subscriptions",    lab_api_subscriptions_list, "admin", NULL },
+	{ "POST", P "/subscriptions",    lab_api_subscription_post, "admin", NULL },
+	{ "GET",  P "/subscriptions/{}/deliveries", lab_api_subscription_deliveries, "admin", NULL },
 	{ NULL,   NULL,                  lab_api_not_found,     NULL, NULL },
 };

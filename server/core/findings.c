@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
+#include <jansson.h>
 
 #include "findings.h"
 #include "log.h"
 #include "names.h"
+#include "outbox.h"
 #include "store.h"
 #include "store_findings.h"
 
@@ -140,6 +142,7 @@ struct batch {
 	struct lab_store *st;
 	int64_t job_id, kernel_id, target_id;
 	char target[65], kernel[129];		/* name; order key */
+	char vendor[65];
 	struct lab_known_issue *known;
 	size_t nknown;
 	int opened, confirmed, fixed, reopened;
@@ -163,6 +166,25 @@ static const char *to_name_of(const struct lab_result *r)
 	if (r->verdict == LAB_VERDICT_CRASH || r->verdict == LAB_VERDICT_WARN)
 		return lab_verdict_name(r->verdict);
 	return lab_errno_name(r->observed);
+}
+
+/* the subscriptions' deliveries of @event for finding @f (outbox.h), in
+ * the batch's transaction */
+static int emit(struct batch *b, const char *event, const struct lab_finding *f)
+{
+	json_t *p = json_pack("{s:s, s:{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}}",
+			      "event", event, "finding", "id", (json_int_t)f->id, "key", f->key,
+			      "target", b->target, "case", f->case_id, "driver", f->driver,
+			      "from", f->from_name, "to", f->to_name, "verdict",
+			      lab_verdict_name(f->verdict), "kernel", b->kernel, "job",
+			      (json_int_t)b->job_id);
+	char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+	int r = text ? lab_outbox_emit(b->st, event, f->driver, b->vendor[0] ? b->vendor : NULL,
+				       f->case_id, text) : -ENOMEM;
+
+	free(text);
+	json_decref(p);
+	return r;
 }
 
 /* a violating result of this batch's job */
@@ -195,6 +217,9 @@ static int on_violation(struct batch *b, const struct lab_result *x)
 			if (r)
 				return r;
 			b->opened++;
+			r = emit(b, "finding-opened", &f);
+			if (r)
+				return r;
 			for (size_t i = 0; i < b->nknown; i++) {
 				if (lab_known_issue_matches(&b->known[i], x->driver, x->case_id,
 							    b->target, b->kernel))
@@ -245,6 +270,8 @@ static int on_pass(struct batch *b, const char *case_id)
 		r = kernel_key(b->st, f.last_kernel_id, last, sizeof(last));
 		if (!r && lab_kernel_order_cmp(b->kernel, last) > 0) {
 			r = lab_store_finding_fix(b->st, f.id, b->kernel_id, b->job_id);
+			if (!r)
+				r = emit(b, "finding-fixed", &f);
 			b->fixed++;
 		}
 		lab_finding_clear(&f);
@@ -285,6 +312,7 @@ static int batch_load(struct lab_store *st, int64_t job_id, struct batch *b)
 	if (r)
 		return r;
 	snprintf(b->target, sizeof(b->target), "%s", t.name);
+	snprintf(b->vendor, sizeof(b->vendor), "%s", t.vendor ? t.vendor : "");
 	lab_target_clear(&t);
 	r = kernel_key(st, b->kernel_id, b->kernel, sizeof(b->kernel));
 	if (r)

@@ -17,6 +17,7 @@
 #include "store.h"
 #include "store_findings.h"
 #include "store_health.h"
+#include "outbox.h"
 #include "store_provenance.h"
 #include "views.h"
 
@@ -679,4 +680,37 @@ int lab_store_health_history(struct lab_store *st, int64_t target_id, json_t **o
 #define HEALTH_Q(fn, a) lab_store_health_rows(st, target_id, fn, a)
 	return LIST(HEALTH_Q, out);
 #undef HEALTH_Q
+}
+
+int lab_store_subscriptions_list(struct lab_store *st, json_t **out)
+{
+#define SUBS_Q(fn, a) lab_store_subscriptions_rows(st, fn, a)
+	return LIST(SUBS_Q, out);
+#undef SUBS_Q
+}
+
+int lab_store_deliveries_list(struct lab_store *st, int64_t sub_id, json_t **out)
+{
+	size_t i;
+	json_t *d;
+	int r;
+
+#define DELIV_Q(fn, a) lab_store_deliveries_rows(st, sub_id, fn, a)
+	r = LIST(DELIV_Q, out);
+#undef DELIV_Q
+	if (r)
+		return r;
+	json_array_foreach(*out, i, d) {	/* JSON text columns of this view */
+		static const char *const cols[] = { "attempts_log", "payload" };
+
+		for (size_t k = 0; k < 2; k++) {
+			json_t *v = json_loads(json_string_value(json_object_get(d, cols[k])) ?
+					       json_string_value(json_object_get(d, cols[k])) : "null",
+					       JSON_DECODE_ANY, NULL);
+
+			if (v)
+				json_object_set_new(d, cols[k], v);
+		}
+	}
+	return 0;
 }

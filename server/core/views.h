@@ -67,6 +67,10 @@ int lab_store_findings_list(struct lab_store *st, const struct lab_finding_filte
 int lab_store_finding_json(struct lab_store *st, int64_t id, json_t **out);
 int lab_store_known_issues_list(struct lab_store *st, json_t **out);
 
+/* subscriptions (outbox.h; never their secrets), newest first; one's
+ * deliveries, each with its "attempts_log" and "payload" parsed */
+int lab_store_subscriptions_list(struct lab_store *st, json_t **out);
+int lab_store_deliveries_list(struct lab_store *st, int64_t sub_id, json_t **out);
 /* a target's health history (store_health.h), oldest first */
 int lab_store_health_history(struct lab_store *st, int64_t target_id, json_t **out);
 

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "model.h"
 #include "names.h"
+#include "outbox.h"
 #include "plan.h"
 #include "store.h"
 #include "store_health.h"
@@ -303,6 +304,17 @@ int lab_health_tick(struct lab_store *st, const struct lab_config *cfg)
 			lab_warn("health: %s: %s", ts[i].name, err);
 		else
 			queued++;
+		if (after && ts[i].infra_streak >= after) {	/* subscribers hear of it */
+			json_t *p = json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:s}", "event", "infra-storm",
+					      "target", t.name, "driver", t.driver, "vendor", t.vendor,
+					      "failures", ts[i].infra_streak, "reason", why);
+			char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+
+			if (!text || lab_outbox_emit(st, "infra-storm", t.driver, t.vendor, NULL, text))
+				lab_warn("health: %s: the infra-storm event was not queued", t.name);
+			free(text);
+			json_decref(p);
+		}
 		lab_target_clear(&t);
 	}
 	free(ts);

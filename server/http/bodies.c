@@ -118,6 +118,19 @@ const struct lab_body_field lab_body_target_check[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 
+/* the rules of url/maildir/secret/events by kind: core/outbox.c */
+const struct lab_body_field lab_body_subscription[] = {
+	{ "kind", LAB_BODY_ENUM, REQ, -1, 0, 0, "webhook|maildir" },
+	{ "url", LAB_BODY_STRING, OPT, LAB_NAME_URL, 0, 0, NULL },
+	{ "maildir", LAB_BODY_STRING, OPT, LAB_NAME_PATH, 0, 0, NULL },
+	{ "secret", LAB_BODY_STRING, OPT, -1, 0, 200, NULL },
+	{ "driver", LAB_BODY_STRING, OPT, LAB_NAME_DRIVER, 0, 0, NULL },
+	{ "vendor", LAB_BODY_STRING, OPT, LAB_NAME_DRIVER, 0, 0, NULL },
+	{ "case", LAB_BODY_STRING, OPT, LAB_NAME_PATTERN, 0, 0, NULL },
+	{ "events", LAB_BODY_STRING, OPT, -1, 0, 200, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
 /* "a, b, c" of the table's keys */
 static void keys_of(const struct lab_body_field *f, char *buf, size_t n)
 {

@@ -67,6 +67,7 @@ extern const struct lab_body_field lab_body_finding_expect[];	/* POST /findings/
 extern const struct lab_body_field lab_body_known_issue[];	/* POST /known-issues */
 extern const struct lab_body_field lab_body_target_state[];	/* POST /targets/{name}/state */
 extern const struct lab_body_field lab_body_target_check[];	/* POST /targets/{name}/check */
+extern const struct lab_body_field lab_body_subscription[];	/* POST /subscriptions */
 
 /*
  * 0 when @body (an object) follows @fields; else -EINVAL and "<where>: ..."

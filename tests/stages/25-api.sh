@@ -474,6 +474,21 @@ call("POST targets/{name}/check again -> 409", "POST", A + "/targets/q35-b/check
      {"kernel": "6.12"}, auth=token, expect=409)
 q("UPDATE jobs SET state = 5 WHERE id IN (SELECT job_id FROM health_jobs)")
 
+# ---- subscriptions (issue 18.2; nothing is sent here: no scheduler) -------------------
+call("GET subscriptions without a token -> 401", "GET", A + "/subscriptions", expect=401)
+call("POST subscriptions webhook without a secret -> 400", "POST", A + "/subscriptions",
+     {"kind": "webhook", "url": "http://127.0.0.1:9/hook"}, auth=token, expect=400)
+call("POST subscriptions unknown event -> 400", "POST", A + "/subscriptions",
+     {"kind": "maildir", "maildir": "/tmp/md", "events": "finding-opened,nope"}, auth=token, expect=400)
+_, d = call("POST subscriptions -> 201", "POST", A + "/subscriptions",
+            {"kind": "webhook", "url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef-secret",
+             "driver": "intel-iommu"}, auth=token, expect=201)
+check("a subscription is answered without its secret", d and "secret" not in d and d["signed"] == 1, str(d))
+sid = d["id"] if d else 0
+call("GET subscriptions", "GET", A + "/subscriptions", auth=token, expect=200)
+call("GET subscriptions/{id}/deliveries", "GET", A + "/subscriptions/%d/deliveries" % sid,
+     auth=token, expect=200)
+
 # ---- matrix, diffs -----------------------------------------------------------------
 _, d = call("GET matrix?kernel=6.12", "GET", A + "/matrix?kernel=6.12", expect=200)
 check("matrix: 2 cells, 1 fail", d and len(d["cells"]) == 2 and d["summary"]["fail"] == 1, str(d))
