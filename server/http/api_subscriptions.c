@@ -43,10 +43,11 @@ int lab_api_subscription_post(struct lab_req *rq, struct lab_resp *rs)
 	s.case_glob = api_str_of(body, "case");
 	s.events = api_str_of(body, "events");
 	r = lab_subscription_add(rq->st, &s, rq->token_name, rs->err, sizeof(rs->err));
+	if (!r)	/* s's strings are the body's: before it goes */
+		lab_info("api: subscription %lld (%s) by %s", (long long)s.id, s.kind, rq->token_name);
 	json_decref(body);
 	if (r)
 		return r;
-	lab_info("api: subscription %lld (%s) by %s", (long long)s.id, s.kind, rq->token_name);
 	r = lab_store_subscriptions_list(rq->st, &all);
 	if (r)
 		return r;
