@@ -5,9 +5,11 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ingest.h"
+#include "judge.h"
 #include "record.h"
 #include "store.h"
 
@@ -101,8 +103,93 @@ int lab_ingest_scan_log(const struct lab_ingest_job *job, const char *log,
 	return 0;
 }
 
-int lab_ingest_store(struct lab_store *st, const struct lab_ingest_job *job,
-		     const struct lab_result *res, size_t n)
+/* one case's latest contract, loaded once per batch */
+struct judged_case {
+	const char *case_id;		/* the batch's string */
+	bool have;			/* false: the server has no contract for it */
+	struct lab_judge_contract c;
+};
+
+static int contract_for(struct lab_store *st, struct judged_case *cache, size_t *nc,
+			const char *case_id, struct judged_case **out, char *why, size_t whylen)
 {
-	return lab_store_results_ingest(st, job->id, res, n);
+	struct judged_case *k;
+	char *json = NULL;
+	int v, er, r;
+
+	for (size_t i = 0; i < *nc; i++) {
+		if (!strcmp(cache[i].case_id, case_id)) {
+			*out = &cache[i];
+			return 0;
+		}
+	}
+	k = &cache[(*nc)++];
+	memset(k, 0, sizeof(*k));
+	k->case_id = case_id;
+	*out = k;
+	r = lab_store_contract_latest(st, case_id, &v, &json, &er);
+	if (r == -ENOENT)
+		return 0;
+	if (r)
+		return r;
+	r = lab_judge_contract_parse(json, v, er, &k->c, why, whylen);
+	free(json);
+	k->have = !r;
+	return r;
+}
+
+int lab_ingest_judge(struct lab_store *st, const struct lab_ingest_job *job,
+		     struct lab_result *res, size_t n, char (*labels)[LAB_JUDGE_LABEL_MAX],
+		     char *why, size_t whylen)
+{
+	struct judged_case *cache = calloc(n ? n : 1, sizeof(*cache)), *k;
+	size_t nc = 0;
+	int r = 0;
+
+	if (!cache)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !r; i++) {
+		struct lab_result *x = &res[i];
+		struct lab_judgement jd;
+
+		r = contract_for(st, cache, &nc, x->case_id, &k, why, whylen);
+		if (r)
+			break;
+		r = lab_judge_result(k->have ? &k->c : NULL, job->release, x, &jd, why, whylen);
+		if (r)
+			break;
+		/* the server's rule is what the verdict stands on */
+		snprintf(labels[i], LAB_JUDGE_LABEL_MAX, "%s", jd.contract);
+		x->expected = jd.expected;
+		x->contract = labels[i][0] ? labels[i] : NULL;
+		x->contract_version = jd.version;
+		x->judged_by = jd.by;
+	}
+	for (size_t i = 0; i < nc; i++)
+		lab_judge_contract_clear(&cache[i].c);
+	free(cache);
+	return r;
+}
+
+int lab_ingest_store(struct lab_store *st, const struct lab_ingest_job *job,
+		     const struct lab_result *res, size_t n, char *why, size_t whylen)
+{
+	char (*labels)[LAB_JUDGE_LABEL_MAX] = calloc(n ? n : 1, sizeof(*labels));
+	struct lab_result *judged = malloc((n ? n : 1) * sizeof(*judged));
+	int r = -ENOMEM;
+
+	if (whylen)
+		why[0] = '\0';
+	if (!labels || !judged)
+		goto out;
+	/* shallow copies: the strings stay the caller's, but contract, which
+	 * points into labels until the store has copied it */
+	memcpy(judged, res, n * sizeof(*judged));
+	r = lab_ingest_judge(st, job, judged, n, labels, why, whylen);
+	if (!r)
+		r = lab_store_results_ingest(st, job->id, judged, n);
+out:
+	free(labels);
+	free(judged);
+	return r;
 }

@@ -262,4 +262,39 @@ int lab_targets_load(struct lab_store *st, const char *dir, int *loaded);
 int lab_store_result_errnos_rows(struct lab_store *st, int64_t result_id,
 				 lab_store_row_fn fn, void *arg);
 
+/*
+ * Contracts (store_contracts.c, schema 0005): numbered versions per case,
+ * the results a rejudge must look at, and the history of changed verdicts.
+ * lab_store_contract_put() adds version N+1 when @contracts_json (compact
+ * JSON text, compared byte for byte) or @expect_reused (-1 none) differ
+ * from the case's latest version and sets *version to the latest either
+ * way; call it inside the caller's transaction. lab_store_rejudge_load()
+ * gives every result of @case_id (NULL: every case) judged against an
+ * older version than its case's latest, but for the agent's own verdicts
+ * (judged_by 'agent'); free with lab_store_judged_free().
+ * lab_store_result_rejudge() writes @now's verdict, contract_verdict,
+ * expected, contract, contract_version and judged_by over result @old->id
+ * and, when the verdict (contract_verdict for crash/warn) changed, one
+ * verdict_history row stamped @when.
+ */
+struct lab_store_judged {
+	int64_t id;		/* results.id */
+	char *release;		/* its kernel's uname -r, NULL unknown */
+	struct lab_result r;	/* the stored fields judge.h reads */
+};
+int lab_store_contract_latest(struct lab_store *st, const char *case_id, int *version,
+			      char **contracts_json, int *expect_reused);
+int lab_store_contract_put(struct lab_store *st, const char *case_id,
+			   const char *contracts_json, int expect_reused, int *version);
+int lab_store_rejudge_load(struct lab_store *st, const char *case_id,
+			   struct lab_store_judged **out, size_t *n);
+void lab_store_judged_free(struct lab_store_judged *rows, size_t n);
+int lab_store_result_rejudge(struct lab_store *st, const struct lab_store_judged *old,
+			     const struct lab_result *now, int64_t when);
+/* history rows, newest first: id, result_id, case, kernel, target, driver,
+ * field, old_verdict, verdict, old_expected, expected, old_contract_version,
+ * contract_version, changed_at */
+int lab_store_verdict_history_rows(struct lab_store *st, const char *case_id, int64_t limit,
+				   lab_store_row_fn fn, void *arg);
+
 #endif /* LAB_STORE_H */

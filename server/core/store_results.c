@@ -24,7 +24,8 @@ static int result_valid(const struct lab_result *r)
 	    r->expected < -1 || r->expected > 4095 ||
 	    (unsigned)r->verdict > LAB_VERDICT_LAST ||
 	    (r->has_contract_verdict && (unsigned)r->contract_verdict > LAB_VERDICT_ERROR) ||
-	    r->reused < -1 || r->reused > 1 || r->repeat < 0 || r->duration_us < 0)
+	    r->reused < -1 || r->reused > 1 || r->repeat < 0 || r->duration_us < 0 ||
+	    r->contract_version < 0 || (unsigned)r->judged_by > LAB_JUDGED_RECORD)
 		return -EINVAL;
 	return 0;
 }
@@ -110,6 +111,11 @@ int lab_store_results_ingest(struct lab_store *st, int64_t job_id,
 			sqlite3_bind_null(s, 21);
 			sqlite3_bind_null(s, 22);
 		}
+		if (x->contract_version > 0)
+			sqlite3_bind_int(s, 23, x->contract_version);
+		else
+			sqlite3_bind_null(s, 23);
+		bind_text_static(s, 24, lab_judged_by_name(x->judged_by));
 		r = store_exec_stmt(st, s, "result insert");
 		if (r)
 			goto clear_job;
