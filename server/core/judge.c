@@ -244,9 +244,11 @@ int lab_judge_result(const struct lab_judge_contract *c, const char *release,
 		v = LAB_VERDICT_PASS;
 	/* an attach that succeeded as expected but was not where it claimed:
 	 * the agent's verification failed (verified is then neither dma nor
-	 * core); without a server contract the reuse check too is the agent's */
+	 * core); without a server contract the reuse check of a reuse case
+	 * (reused not null) too is the agent's */
 	if (v == LAB_VERDICT_PASS && out->claimed == LAB_VERDICT_FAIL &&
-	    ((r->observed == 0 && !verified_attach(r->verified)) || out->by == LAB_JUDGED_RECORD)) {
+	    ((r->observed == 0 && !verified_attach(r->verified)) ||
+	     (out->by == LAB_JUDGED_RECORD && r->reused >= 0))) {
 		out->base = LAB_VERDICT_FAIL;
 		out->by = LAB_JUDGED_AGENT;
 		return 0;

@@ -31,7 +31,10 @@
  *    verified not dma/core), and crash/warn without a contract_verdict.
  *  - without a server contract for the case, or without a kernel release
  *    to pick a rule by, the record's own expected errno is the rule
- *    ("record"): a record cannot claim pass for observed != its expected.
+ *    ("record"): a record cannot claim pass for observed != its expected,
+ *    nor fail for observed == expected unless its attach verification
+ *    failed or it is a reuse case (reused not null: the server cannot know
+ *    the expected reuse).
  *
  * Ownership: a parsed contract owns its rules: lab_judge_contract_clear().
  * Errors: 0 or -errno; -EINVAL unparsable contract JSON (with @why).

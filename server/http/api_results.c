@@ -130,7 +130,7 @@ int lab_api_results_post(struct lab_req *rq, struct lab_resp *rs)
 	}
 	r = lab_ingest_store(rq->st, &ji, res, n, why, sizeof(why));
 	if (r == -EPROTO) {	/* the server judges: a claimed verdict it computes otherwise */
-		lab_fail(rs, -EINVAL, "verdict refused, nothing stored: %s", why);
+		r = lab_fail(rs, -EINVAL, "verdict refused, nothing stored: %s", why);
 		goto clear_scan;
 	}
 	if (r == -ENOENT) {
