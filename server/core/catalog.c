@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -146,6 +147,23 @@ int lab_store_cases_import_ex(struct lab_store *st, json_t *catalogue,
 	return 0;
 rollback_tx:
 	lab_store_tx_rollback(st);
+	return r;
+}
+
+int lab_catalog_import_file(struct lab_store *st, const char *path, int *imported,
+			    char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *cat;
+	int r;
+
+	cat = json_load_file(path, 0, &je);
+	if (!cat) {
+		snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
+		return access(path, F_OK) ? -ENOENT : -EINVAL;
+	}
+	r = lab_store_cases_import_ex(st, cat, imported, err, errlen);
+	json_decref(cat);
 	return r;
 }
 
