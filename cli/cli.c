@@ -740,17 +740,24 @@ static int cmd_results(struct cli *c, int argc, char **argv)
 /* "EINVAL/pass" for one side of a diff row, "-" when absent */
 static const char *side_str(json_t *side, char *buf, size_t len)
 {
+	json_t *setup = json_object_get(side, "setup");
 	char e[16];
+	size_t n;
 
 	if (!json_is_object(side))
 		return "-";
-	if (strcmp(jstr(side, "verdict", ""), "skip") == 0)
-		return "-/skip";	/* not run: no errno to show */
-	snprintf(buf, len, "%s/%s",
+	/* a skip that observed nothing ran nothing: no errno to show */
+	if (strcmp(jstr(side, "verdict", ""), "skip") == 0 && !json_is_object(setup) &&
+	    !jint(side, "observed", 0))
+		return "-/skip";
+	n = (size_t)snprintf(buf, len, "%s/%s%s",
 		 json_is_string(json_object_get(side, "observed_name")) ?
 		 json_string_value(json_object_get(side, "observed_name")) :
 		 errname(json_object_get(side, "observed"), e, sizeof(e)),
-		 jstr(side, "verdict", "?"));
+		 jstr(side, "verdict", "?"), json_is_true(json_object_get(side, "flaky")) ? "~" : "");
+	if (json_is_object(setup) && n < len)
+		snprintf(buf + n, len - n, " @%s=%s", jstr(setup, "step", "?"),
+			 jstr(setup, "errno_name", "?"));
 	return buf;
 }
 
@@ -762,7 +769,7 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 		{ "fail-on-regress", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char path[1024], q1[256], q2[256], b1[48], b2[48], b3[16];
+	char path[1024], q1[256], q2[256], b1[112], b2[112], b3[16];
 	bool js = false, all = false, fail = false;
 	json_t *r, *rows, *v, *sum;
 	long long regress;
@@ -786,7 +793,9 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 	r = get_json(c, path);
 	rows = json_object_get(r, "rows");
 	sum = json_object_get(r, "summary");
-	regress = jint(sum, "pass_to_fail", 0);
+	/* the server's count (diff.h): pass_to_fail, new_crash, new_warning,
+	 * missing, a failing setup_changed or errno_changed */
+	regress = jint(sum, "regressions", jint(sum, "pass_to_fail", 0));
 	if (js) {
 		print_json(r);
 		json_decref(r);
@@ -811,10 +820,15 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 		       jstr(v, "class", "?"));
 	}
 	printf("%zu rows; unchanged %lld, errno changed %lld, pass->fail %lld, "
-	       "fail->pass %lld, verdict changed %lld, new %lld, missing %lld\n",
+	       "fail->pass %lld, verdict changed %lld, new %lld, missing %lld, "
+	       "setup changed %lld, flaky %lld, new crash %lld, crash fixed %lld, "
+	       "new warning %lld; %lld regression%s\n",
 	       json_array_size(rows), jint(sum, "unchanged", 0), jint(sum, "errno_changed", 0),
-	       regress, jint(sum, "fail_to_pass", 0), jint(sum, "verdict_changed", 0),
-	       jint(sum, "new", 0), jint(sum, "missing", 0));
+	       jint(sum, "pass_to_fail", 0), jint(sum, "fail_to_pass", 0),
+	       jint(sum, "verdict_changed", 0), jint(sum, "new", 0), jint(sum, "missing", 0),
+	       jint(sum, "setup_changed", 0), jint(sum, "flaky", 0), jint(sum, "new_crash", 0),
+	       jint(sum, "crash_fixed", 0), jint(sum, "new_warning", 0), regress,
+	       regress == 1 ? "" : "s");
 	json_decref(r);
 	return fail && regress ? CLI_FAIL : CLI_OK;
 }

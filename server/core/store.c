@@ -144,7 +144,9 @@ static const char *const stmt_sql[S__COUNT] = {
 		"WHERE l.kernel_id = ?1 ORDER BY r.driver, t.name, l.case_id",
 	[S_DIFF_KERNEL] =
 		"SELECT t.name AS target, r.driver, l.case_id AS \"case\", r.observed, r.expected, "
-		"r.verdict, r.id AS result_id, l.runs, l.distinct_observed "
+		"r.verdict, r.id AS result_id, l.runs, l.distinct_observed, r.steps, "
+		"(SELECT group_concat(x.observed || ':' || x.verdict) FROM results x "
+		" WHERE x.job_id = l.job_id AND x.case_id = l.case_id) AS outcomes "
 		"FROM latest l JOIN results r ON r.id = l.result_id JOIN targets t ON t.id = l.target_id "
 		"WHERE l.kernel_id = ?1 ORDER BY t.name, l.case_id",
 	[S_DIFF_PLAN] =
@@ -152,7 +154,9 @@ static const char *const stmt_sql[S__COUNT] = {
 		"r.verdict, r.id AS result_id, "
 		"(SELECT count(*) FROM results x WHERE x.job_id = r.job_id AND x.case_id = r.case_id) AS runs, "
 		"(SELECT count(DISTINCT x.observed) FROM results x WHERE x.job_id = r.job_id "
-		" AND x.case_id = r.case_id) AS distinct_observed "
+		" AND x.case_id = r.case_id) AS distinct_observed, r.steps, "
+		"(SELECT group_concat(x.observed || ':' || x.verdict) FROM results x "
+		" WHERE x.job_id = r.job_id AND x.case_id = r.case_id) AS outcomes "
 		"FROM results r JOIN targets t ON t.id = r.target_id WHERE r.id IN ("
 		" SELECT max(r2.id) FROM jobs j JOIN results r2 ON r2.job_id = j.id "
 		" WHERE j.plan_id = ?1 AND j.state = 3 GROUP BY r2.target_id, r2.case_id) "
@@ -1034,6 +1038,24 @@ int lab_store_pragma(struct lab_store *st, const char *name, long value)
 }
 
 /* ---- transactions for code above the store ------------------------------ */
+
+int lab_store_read_begin(struct lab_store *st, bool *began)
+{
+	int r;
+
+	*began = false;
+	if (!sqlite3_get_autocommit(st->db))
+		return 0;	/* inside a transaction: its snapshot already holds */
+	r = store_tx(st, S_BEGIN);
+	*began = !r;
+	return r;
+}
+
+void lab_store_read_end(struct lab_store *st, bool began)
+{
+	if (began && store_tx(st, S_COMMIT))
+		store_rollback(st);
+}
 
 int lab_store_tx_begin(struct lab_store *st)
 {

@@ -43,6 +43,14 @@
 struct lab_store;
 
 /* the structs and enums it stores: model.h */
+/*
+ * A read transaction (BEGIN .. COMMIT: one snapshot) around several reads,
+ * e.g. the two sides of a diff. *@began says whether this call started it
+ * (false inside a transaction already open on this connection); pass it to
+ * lab_store_read_end(), which ends only what it began.
+ */
+int lab_store_read_begin(struct lab_store *st, bool *began);
+void lab_store_read_end(struct lab_store *st, bool began);
 /* open/close; applies schema/ migrations from @schema_dir */
 int lab_store_open(const char *db_path, const char *schema_dir,
 		   struct lab_store **out);
@@ -202,7 +210,8 @@ int lab_store_matrix_rows(struct lab_store *st, int64_t kernel_id, lab_store_row
 /*
  * One side of a diff: the latest complete result per (target, case)
  * {target, driver, case, observed, expected, verdict, result_id, runs,
- * distinct_observed}, sorted by target then case. by_plan: @id is a plan
+ * distinct_observed, steps, outcomes}, sorted by target then case;
+ * outcomes: "observed:verdict" of every repeat of that job, comma-separated. by_plan: @id is a plan
  * id, else a kernel id.
  */
 int lab_store_diff_side_rows(struct lab_store *st, bool by_plan, int64_t id,
@@ -228,6 +237,8 @@ int lab_store_diff_side_rows(struct lab_store *st, bool by_plan, int64_t id,
  */
 struct lab_store_side_row {
 	size_t target_off, driver_off, case_off;
+	size_t steps_off;	/* the latest repeat's steps, JSON text */
+	size_t outcomes_off;	/* every repeat's "observed:verdict", comma-separated */
 	int64_t observed, expected, result_id, runs, distinct_observed;
 	bool has_expected;
 	int verdict;

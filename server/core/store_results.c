@@ -246,10 +246,12 @@ int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
 	if (!s)
 		return -EIO;
 	/* columns: target, driver, case, observed, expected, verdict,
-	 * result_id, runs, distinct_observed (S_DIFF_KERNEL/S_DIFF_PLAN) */
+	 * result_id, runs, distinct_observed, steps, outcomes
+	 * (S_DIFF_KERNEL/S_DIFF_PLAN) */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct lab_store_side_row *row;
 		const char *t = col_str(s, 0), *d = col_str(s, 1), *c = col_str(s, 2);
+		const char *sp = col_str(s, 9), *oc = col_str(s, 10);
 
 		if (side.n == cap) {
 			size_t nc = cap ? cap * 2 : 1024;
@@ -266,8 +268,11 @@ int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
 		row->target_off = pool_add(&side, &pcap, t ? t : "");
 		row->driver_off = pool_add(&side, &pcap, d ? d : "");
 		row->case_off = pool_add(&side, &pcap, c ? c : "");
+		row->steps_off = pool_add(&side, &pcap, sp ? sp : "[]");
+		row->outcomes_off = pool_add(&side, &pcap, oc ? oc : "");
 		if (row->target_off == SIZE_MAX || row->driver_off == SIZE_MAX ||
-		    row->case_off == SIZE_MAX) {
+		    row->case_off == SIZE_MAX || row->steps_off == SIZE_MAX ||
+		    row->outcomes_off == SIZE_MAX) {
 			r = -ENOMEM;
 			break;
 		}

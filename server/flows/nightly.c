@@ -646,6 +646,22 @@ static bool flaky(json_t *side)
 	return json_is_true(json_object_get(side, "flaky"));
 }
 
+/* did some repeat of this side fail, error, crash or warn? (diff.h distribution) */
+static bool head_fails(json_t *side)
+{
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(side, "distribution"), i, p) {
+		const char *v = str_of(p, "verdict");
+
+		if (!strcmp(v, "fail") || !strcmp(v, "error") || !strcmp(v, "crash") ||
+		    !strcmp(v, "warn"))
+			return true;
+	}
+	return false;
+}
+
 /* each side of @row gains "errnos": the errno distribution of its repeats */
 static void add_errnos(struct lab_store *st, json_t *row)
 {
@@ -677,19 +693,18 @@ int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t
 	json_array_foreach(json_object_get(diff, "rows"), i, row) {
 		json_t *bs = json_object_get(row, "base"), *hs = json_object_get(row, "head");
 		const char *cls = str_of(row, "class");
-		bool hfail = !strcmp(str_of(hs, "verdict"), "fail");
 		long long runs;
 		json_t *r;
 
-		if (strcmp(cls, "pass_to_fail") &&
-		    !(hfail && !strcmp(cls, "errno_changed")))
-			continue;
-		if (flaky(bs) || flaky(hs)) {
+		/* a flaky head with a failing repeat: reported, never a regression */
+		if (!strcmp(cls, "flaky") && flaky(hs) && head_fails(hs)) {
 			r = json_deep_copy(row);
 			add_errnos(st, r);
 			json_array_append_new(inc, r);
 			continue;
 		}
+		if (!json_is_true(json_object_get(row, "regression")))
+			continue;
 		runs = json_integer_value(json_object_get(bs, "runs"));
 		if (json_integer_value(json_object_get(hs, "runs")) < runs)
 			runs = json_integer_value(json_object_get(hs, "runs"));

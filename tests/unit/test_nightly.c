@@ -117,7 +117,9 @@ static void test_compare_flaky(void **state)
 	static const int e22[3] = { 22, 22, 22 }, e19[3] = { 19, 19, 19 }, zero[3] = { 0, 0, 0 };
 	static const int mixed[3] = { 12, 0, 12 };
 	struct fx *f = *state;
-	struct lab_result base[9], head[9];
+	static const enum lab_verdict pfp[3] = { LAB_VERDICT_PASS, LAB_VERDICT_FAIL, LAB_VERDICT_PASS };
+	static const int flip[3] = { 22, 19, 22 };
+	struct lab_result base[12], head[12];
 	json_t *cmp, *regs, *inc, *r, *dist;
 	int64_t p1, p2;
 
@@ -128,13 +130,29 @@ static void test_compare_flaky(void **state)
 	three(head, "kmod.a", e19, 22, fff);
 	three(head + 3, "kmod.b", mixed, 0, fpf);
 	three(head + 6, "kmod.c", e22, 22, ppp);
-	p1 = nightly_plan(f, "6.1", base, 9);
-	p2 = nightly_plan(f, "6.12", head, 9);
+	/* d: a flaky base (EINVAL pass, ENODEV fail, EINVAL pass), a head that
+	 * fails ENODEV in every repeat: a regression all the same (issue 15.3) */
+	three(base + 9, "kmod.d", flip, 22, pfp);
+	three(head + 9, "kmod.d", e19, 22, fff);
+	p1 = nightly_plan(f, "6.1", base, 12);
+	p2 = nightly_plan(f, "6.12", head, 12);
 
 	assert_int_equal(lab_nightly_compare(f->st, p1, p2, &cmp), 0);
 	regs = json_object_get(cmp, "regressions");
 	inc = json_object_get(cmp, "inconsistent");
-	assert_int_equal(json_array_size(regs), 1);
+	assert_int_equal(json_array_size(regs), 2);
+	r = json_array_get(regs, 1);
+	assert_string_equal(json_string_value(json_object_get(r, "case")), "kmod.d");
+	assert_string_equal(json_string_value(json_object_get(r, "class")), "pass_to_fail");
+	assert_true(json_is_true(json_object_get(json_object_get(r, "base"), "flaky")));
+	/* the base's distribution over every repeat: (EINVAL, pass) x2, (ENODEV, fail) x1 */
+	dist = json_object_get(json_object_get(r, "base"), "distribution");
+	assert_int_equal(json_array_size(dist), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(dist, 0), "count")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(dist, 0), "verdict")),
+			    "pass");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(dist, 1),
+							      "observed_name")), "ENODEV");
 	r = json_array_get(regs, 0);
 	assert_string_equal(json_string_value(json_object_get(r, "case")), "kmod.a");
 	assert_int_equal(json_integer_value(json_object_get(r, "runs")), 3);
