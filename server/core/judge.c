@@ -189,6 +189,23 @@ static bool verified_attach(const char *v)
 	return v && (!strcmp(v, "dma") || !strcmp(v, "core"));
 }
 
+/* did a verification step ("verify", "verify.dma", ...) return an errno? */
+static bool verify_step_failed(const char *steps)
+{
+	json_t *a = json_loads(steps ? steps : "[]", 0, NULL), *x;
+	bool failed = false;
+	size_t i;
+
+	json_array_foreach(a, i, x) {
+		const char *n = json_string_value(json_object_get(x, "name"));
+
+		if (n && !strncmp(n, "verify", 6) && json_integer_value(json_object_get(x, "errno")))
+			failed = true;
+	}
+	json_decref(a);
+	return failed;
+}
+
 int lab_judge_result(const struct lab_judge_contract *c, const char *release,
 		     const struct lab_result *r, struct lab_judgement *out,
 		     char *why, size_t whylen)
@@ -243,11 +260,13 @@ int lab_judge_result(const struct lab_judge_contract *c, const char *release,
 	else
 		v = LAB_VERDICT_PASS;
 	/* an attach that succeeded as expected but was not where it claimed:
-	 * the agent's verification failed (verified is then neither dma nor
-	 * core); without a server contract the reuse check of a reuse case
+	 * the agent's verification failed (verified is neither dma nor core,
+	 * or a verify step returned an errno: verify.core can pass before
+	 * verify.dma fails); without a server contract the reuse check of a reuse case
 	 * (reused not null) too is the agent's */
 	if (v == LAB_VERDICT_PASS && out->claimed == LAB_VERDICT_FAIL &&
-	    ((r->observed == 0 && !verified_attach(r->verified)) ||
+	    ((r->observed == 0 && (!verified_attach(r->verified) ||
+				   verify_step_failed(r->steps_json))) ||
 	     (out->by == LAB_JUDGED_RECORD && r->reused >= 0))) {
 		out->base = LAB_VERDICT_FAIL;
 		out->by = LAB_JUDGED_AGENT;

@@ -28,7 +28,8 @@
  *    skip for a missing capability (any skip but the agent's "no contract
  *    entry"), error (the case could not reach its judged step), fail of a
  *    successful attach whose verification failed (observed 0 = expected,
- *    verified not dma/core), and crash/warn without a contract_verdict.
+ *    verified not dma/core or a "verify*" step with an errno), and
+ *    crash/warn without a contract_verdict.
  *  - without a server contract for the case, or without a kernel release
  *    to pick a rule by, the record's own expected errno is the rule
  *    ("record"): a record cannot claim pass for observed != its expected,

@@ -130,6 +130,26 @@ static void test_rules(void **state)
 				assert_non_null(strstr(why, "kmod.x.y repeat 0: claimed"));
 		}
 	}
+	/* the real q35-vtd-sm 6.12 record (F1a): verify.core passed, verify.dma
+	 * then failed: the agent's fail stands although verified says core */
+	{
+		struct lab_result r = fx_result("kmod.attach.group_multi_device", 0, 0, LAB_VERDICT_FAIL);
+		struct lab_judge_contract ok;
+		struct lab_judgement jd;
+
+		assert_int_equal(lab_judge_contract_parse("[{\"driver\":\"any\",\"expected_errno\":0}]",
+							  1, -1, &ok, why, sizeof(why)), 0);
+
+		r.steps_json = "[{\"name\":\"domain_alloc\",\"errno\":0},{\"name\":\"verify.core\","
+			       "\"errno\":0},{\"name\":\"verify.dma\",\"errno\":5}]";
+		assert_int_equal(lab_judge_result(&ok, "6.12.118+deb12-amd64", &r, &jd, why,
+						  sizeof(why)), 0);
+		assert_int_equal(jd.by, LAB_JUDGED_AGENT);
+		r.steps_json = "[{\"name\":\"verify.dma\",\"errno\":0}]";
+		assert_int_equal(lab_judge_result(&ok, "6.12.118+deb12-amd64", &r, &jd, why,
+						  sizeof(why)), -EPROTO);
+		lab_judge_contract_clear(&ok);
+	}
 	lab_judge_contract_clear(&c);
 	lab_judge_contract_clear(&cr);
 }
