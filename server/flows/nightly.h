@@ -53,7 +53,8 @@
  * that diff.h calls a regression ("regression": true): pass_to_fail (the
  * head consistently fails where some base repeat passed: a consistent
  * regression stays one even if the base was flaky), new_crash,
- * new_warning, missing (the case stopped reporting), setup_changed with a
+ * new_warning, missing (the case stopped reporting: a crashed or hung run;
+ * not when every head job of that target was canceled), setup_changed with a
  * head that does not pass, and errno_changed of a consistently failing
  * head. Rows of class flaky (the head's repeats disagree) with a failing
  * repeat in the head are "inconsistent", never regressions. Each regression

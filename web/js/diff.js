@@ -76,7 +76,7 @@ export async function render(root, r, ctx) {
   root.append(h('p', {class: 'summary', id: 'diff-summary'},
     `${d.by === 'plan' ? 'Plan' : 'Kernel'} ${label(d.base)} \u2192 ${label(d.head)}: `,
     ORDER.filter((c) => d.summary[c] !== undefined).map((c) => h('span', {class: 'count c-' + c, dataset: {class: c}}, `${d.summary[c]} ${c}`)),
-    h('span', {class: 'count regressions', id: 'diff-regressions'}, `${d.summary.regressions || 0} regressions`),
+    h('span', {class: 'count regressions', id: 'diff-regressions', dataset: {class: 'regressions'}}, `${d.summary.regressions || 0} regressions`),
     ' ', h('a', {href: perma, id: 'permalink', class: 'permalink'}, 'permalink')));
 
   if (!d.rows.length) {
