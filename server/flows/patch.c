@@ -21,6 +21,7 @@
 #include "diff.h"
 #include "log.h"
 #include "names.h"
+#include "match.h"
 #include "patch.h"
 #include "plan.h"
 #include "views.h"
@@ -1058,6 +1059,11 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 
 			json_array_foreach(targets, k, t)
 				in_plan |= !strcmp(json_string_value(t), str_of(row, "target"));
+			/* a case the plan did not ask for is not missing from it */
+			if (!strcmp(str_of(row, "class"), "missing") &&
+			    !lab_case_filter_match(json_string_value(json_object_get(plan, "case_filter")),
+						   str_of(row, "case")))
+				in_plan = false;
 			if (in_plan)
 				take_row(dm, row);
 		}

@@ -5,6 +5,7 @@
  * complete jobs count, the newest complete job wins, the text table aligns.
  */
 #include "diff.h"
+#include "match.h"
 #include "helpers.h"
 #include "plan.h"
 #include "record.h"
@@ -280,6 +281,12 @@ static void test_classify_sides(void **state)
 	assert_true(lab_diff_regression(LAB_DIFF_MISSING, &h, NULL));
 	assert_false(lab_diff_regression(LAB_DIFF_CRASH_FIXED, &h, &b));
 	assert_int_equal(lab_diff_side_parse(&h, 0, LAB_VERDICT_PASS, "0:x", "[]"), -EINVAL);
+	/* a missing row counts for a patch plan only when its filter asked for the case */
+	assert_true(lab_case_filter_match(NULL, "kmod.attach.one"));
+	assert_true(lab_case_filter_match("kmod.coherency.*", "kmod.coherency.vtd_snoop"));
+	assert_false(lab_case_filter_match("kmod.coherency.*", "kmod.attach.no_group"));
+	assert_true(lab_case_filter_match("vfio.*,kmod.attach.*", "kmod.attach.no_group"));
+	assert_false(lab_case_filter_match("vfio.*,,iommufd.*", "kmod.attach.no_group"));
 }
 
 static void test_matrix(void **state)
