@@ -83,12 +83,80 @@ static bool ran_judged_step(enum lab_verdict v)
 	return v != LAB_VERDICT_SKIP && v != LAB_VERDICT_ERROR;
 }
 
+static int side_setup_json(struct lab_diff_side *s, const char *steps);
+
 /*
  * The setup refusal: the first step that returned an errno before the
  * judged step (the last step whose errno is the observed one); for a side
  * that never reached its judged step (skip, error), the first at all.
  */
+/*
+ * The store's steps text is the record decoder's compact JSON,
+ * [{"name":"attach","errno":22,"err":"EINVAL"},...]: read it without a
+ * JSON tree. -EINVAL for anything else (the caller then parses it).
+ */
+#define STEPS_FAST_MAX 64
+struct fast_step {
+	const char *name;
+	size_t len;
+	long e;
+};
+
+static int steps_fast(const char *p, struct fast_step *st, size_t *n)
+{
+	*n = 0;
+	if (*p++ != '[')
+		return -EINVAL;
+	while (*p == '{') {
+		struct fast_step *x;
+		char *end;
+
+		if (*n == STEPS_FAST_MAX || strncmp(p, "{\"name\":\"", 9))
+			return -EINVAL;
+		x = &st[(*n)++];
+		x->name = p + 9;
+		x->len = strcspn(x->name, "\"\\");
+		p = x->name + x->len;
+		if (strncmp(p, "\",\"errno\":", 10))
+			return -EINVAL;
+		x->e = strtol(p + 10, &end, 10);
+		if (end == p + 10)
+			return -EINVAL;
+		p = strchr(end, '}');	/* "err" holds no '}': an errno name */
+		if (!p)
+			return -EINVAL;
+		p++;
+		if (*p == ',')
+			p++;
+	}
+	return *p == ']' ? 0 : -EINVAL;
+}
+
 static int side_setup(struct lab_diff_side *s, const char *steps)
+{
+	struct fast_step fs[STEPS_FAST_MAX];
+	ssize_t judged = -1;
+	size_t n;
+
+	if (!steps_fast(steps ? steps : "[]", fs, &n)) {
+		if (ran_judged_step(s->verdict))
+			for (size_t i = 0; i < n; i++)
+				if (fs[i].e == s->observed)
+					judged = (ssize_t)i;
+		for (size_t i = 0; i < n && (judged < 0 || (ssize_t)i < judged); i++) {
+			if (fs[i].e > 0) {
+				snprintf(s->setup_step, sizeof(s->setup_step), "%.*s",
+					 (int)fs[i].len, fs[i].name);
+				s->setup_errno = (int)fs[i].e;
+				break;
+			}
+		}
+		return 0;
+	}
+	return side_setup_json(s, steps);
+}
+
+static int side_setup_json(struct lab_diff_side *s, const char *steps)
 {
 	json_t *a = json_loads(steps ? steps : "[]", 0, NULL), *x;
 	ssize_t judged = -1;

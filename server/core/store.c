@@ -145,8 +145,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_DIFF_KERNEL] =
 		"SELECT t.name AS target, r.driver, l.case_id AS \"case\", r.observed, r.expected, "
 		"r.verdict, r.id AS result_id, l.runs, l.distinct_observed, r.steps, "
-		"(SELECT group_concat(x.observed || ':' || x.verdict) FROM results x "
-		" WHERE x.job_id = l.job_id AND x.case_id = l.case_id) AS outcomes "
+		"CASE WHEN l.runs > 1 THEN (SELECT group_concat(x.observed || ':' || x.verdict) "
+		" FROM results x WHERE x.job_id = l.job_id AND x.case_id = l.case_id) END AS outcomes "
 		"FROM latest l JOIN results r ON r.id = l.result_id JOIN targets t ON t.id = l.target_id "
 		"WHERE l.kernel_id = ?1 ORDER BY t.name, l.case_id",
 	[S_DIFF_PLAN] =

@@ -211,7 +211,8 @@ int lab_store_matrix_rows(struct lab_store *st, int64_t kernel_id, lab_store_row
  * One side of a diff: the latest complete result per (target, case)
  * {target, driver, case, observed, expected, verdict, result_id, runs,
  * distinct_observed, steps, outcomes}, sorted by target then case;
- * outcomes: "observed:verdict" of every repeat of that job, comma-separated. by_plan: @id is a plan
+ * outcomes: "observed:verdict" of every repeat of that job, comma-separated
+ * (NULL for a case that ran once: its one outcome is the row's own). by_plan: @id is a plan
  * id, else a kernel id.
  */
 int lab_store_diff_side_rows(struct lab_store *st, bool by_plan, int64_t id,
@@ -238,7 +239,7 @@ int lab_store_diff_side_rows(struct lab_store *st, bool by_plan, int64_t id,
 struct lab_store_side_row {
 	size_t target_off, driver_off, case_off;
 	size_t steps_off;	/* the latest repeat's steps, JSON text */
-	size_t outcomes_off;	/* every repeat's "observed:verdict", comma-separated */
+	size_t outcomes_off;	/* every repeat's "observed:verdict", comma-separated; "" ran once */
 	int64_t observed, expected, result_id, runs, distinct_observed;
 	bool has_expected;
 	int verdict;

@@ -281,6 +281,23 @@ static void test_classify_sides(void **state)
 	assert_true(lab_diff_regression(LAB_DIFF_MISSING, &h, NULL));
 	assert_false(lab_diff_regression(LAB_DIFF_CRASH_FIXED, &h, &b));
 	assert_int_equal(lab_diff_side_parse(&h, 0, LAB_VERDICT_PASS, "0:x", "[]"), -EINVAL);
+	/* the store's compact steps (read without a JSON tree) and any other JSON
+	 * spelling of them (jansson) give the same setup refusal */
+	{
+		static const char *const forms[] = {
+			"[{\"name\":\"bind\",\"errno\":0,\"err\":\"OK\"},{\"name\":\"domain_alloc\",\"errno\":95,\"err\":\"EOPNOTSUPP\"},{\"name\":\"attach\",\"errno\":22,\"err\":\"EINVAL\"}]",
+			"[ {\"errno\": 0, \"name\": \"bind\"}, {\"name\": \"domain_alloc\", \"errno\": 95},\n {\"name\": \"attach\", \"errno\": 22} ]",
+		};
+		for (int i = 0; i < 2; i++) {
+			assert_int_equal(lab_diff_side_parse(&b, 22, LAB_VERDICT_PASS, "", forms[i]), 0);
+			assert_string_equal(b.setup_step, "domain_alloc");
+			assert_int_equal(b.setup_errno, 95);
+			assert_int_equal(lab_diff_side_parse(&b, 0, LAB_VERDICT_ERROR, "", forms[i]), 0);
+			assert_string_equal(b.setup_step, "domain_alloc");
+			assert_int_equal(lab_diff_side_parse(&b, 95, LAB_VERDICT_FAIL, "", forms[i]), 0);
+			assert_string_equal(b.setup_step, "");	/* domain_alloc is the judged step */
+		}
+	}
 	/* a missing row counts for a patch plan only when its filter asked for the case */
 	assert_true(lab_case_filter_match(NULL, "kmod.attach.one"));
 	assert_true(lab_case_filter_match("kmod.coherency.*", "kmod.coherency.vtd_snoop"));
