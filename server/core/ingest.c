@@ -184,7 +184,8 @@ int lab_ingest_store(struct lab_store *st, const struct lab_ingest_job *job,
 		goto out;
 	/* shallow copies: the strings stay the caller's, but contract, which
 	 * points into labels until the store has copied it */
-	memcpy(judged, res, n * sizeof(*judged));
+	if (n)	/* an empty batch may come with no array at all */
+		memcpy(judged, res, n * sizeof(*judged));
 	r = lab_ingest_judge(st, job, judged, n, labels, why, whylen);
 	if (!r)
 		r = lab_store_results_ingest(st, job->id, judged, n);
