@@ -103,37 +103,59 @@ int lab_ingest_scan_log(const struct lab_ingest_job *job, const char *log,
 	return 0;
 }
 
-/* one case's latest contract, loaded once per batch */
+/*
+ * The batch's cases: an open-addressing table keyed by case id (a batch
+ * can hold thousands of distinct cases), each looked up once in the
+ * store's latest contracts (one query per batch, sorted by case id) and
+ * parsed on first use.
+ */
 struct judged_case {
-	const char *case_id;		/* the batch's string */
+	const char *case_id;		/* the batch's string; NULL: free slot */
 	bool have;			/* false: the server has no contract for it */
 	struct lab_judge_contract c;
 };
 
-static int contract_for(struct lab_store *st, struct judged_case *cache, size_t *nc,
-			const char *case_id, struct judged_case **out, char *why, size_t whylen)
-{
-	struct judged_case *k;
-	char *json = NULL;
-	int v, er, r;
+struct judged_cases {
+	struct judged_case *slot;
+	size_t mask;
+	struct lab_store_contract *latest;
+	size_t nlatest;
+};
 
-	for (size_t i = 0; i < *nc; i++) {
-		if (!strcmp(cache[i].case_id, case_id)) {
-			*out = &cache[i];
-			return 0;
-		}
-	}
-	k = &cache[(*nc)++];
-	memset(k, 0, sizeof(*k));
-	k->case_id = case_id;
+static size_t case_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static int latest_cmp(const void *key, const void *el)
+{
+	return strcmp(key, ((const struct lab_store_contract *)el)->case_id);
+}
+
+static int contract_for(struct judged_cases *jc, const char *case_id, struct judged_case **out,
+			char *why, size_t whylen)
+{
+	size_t i = case_hash(case_id) & jc->mask;
+	const struct lab_store_contract *l;
+	struct judged_case *k;
+	int r;
+
+	while (jc->slot[i].case_id && strcmp(jc->slot[i].case_id, case_id))
+		i = (i + 1) & jc->mask;
+	k = &jc->slot[i];
 	*out = k;
-	r = lab_store_contract_latest(st, case_id, &v, &json, &er);
-	if (r == -ENOENT)
+	if (k->case_id)
 		return 0;
-	if (r)
-		return r;
-	r = lab_judge_contract_parse(json, v, er, &k->c, why, whylen);
-	free(json);
+	k->case_id = case_id;
+	l = bsearch(case_id, jc->latest, jc->nlatest, sizeof(*jc->latest), latest_cmp);
+	if (!l)
+		return 0;
+	r = lab_judge_contract_parse(l->contracts_json, l->version, l->expect_reused, &k->c,
+				     why, whylen);
 	k->have = !r;
 	return r;
 }
@@ -142,17 +164,23 @@ int lab_ingest_judge(struct lab_store *st, const struct lab_ingest_job *job,
 		     struct lab_result *res, size_t n, char (*labels)[LAB_JUDGE_LABEL_MAX],
 		     char *why, size_t whylen)
 {
-	struct judged_case *cache = calloc(n ? n : 1, sizeof(*cache)), *k;
-	size_t nc = 0;
-	int r = 0;
+	struct judged_cases jc = { 0 };
+	size_t size = 16;
+	struct judged_case *k;
+	int r;
 
-	if (!cache)
+	while (size < 2 * n)
+		size *= 2;
+	jc.slot = calloc(size, sizeof(*jc.slot));
+	jc.mask = size - 1;
+	if (!jc.slot)
 		return -ENOMEM;
+	r = lab_store_contracts_latest(st, &jc.latest, &jc.nlatest);
 	for (size_t i = 0; i < n && !r; i++) {
 		struct lab_result *x = &res[i];
 		struct lab_judgement jd;
 
-		r = contract_for(st, cache, &nc, x->case_id, &k, why, whylen);
+		r = contract_for(&jc, x->case_id, &k, why, whylen);
 		if (r)
 			break;
 		r = lab_judge_result(k->have ? &k->c : NULL, job->release, x, &jd, why, whylen);
@@ -165,9 +193,10 @@ int lab_ingest_judge(struct lab_store *st, const struct lab_ingest_job *job,
 		x->contract_version = jd.version;
 		x->judged_by = jd.by;
 	}
-	for (size_t i = 0; i < nc; i++)
-		lab_judge_contract_clear(&cache[i].c);
-	free(cache);
+	for (size_t i = 0; i < size; i++)
+		lab_judge_contract_clear(&jc.slot[i].c);
+	free(jc.slot);
+	lab_store_contracts_free(jc.latest, jc.nlatest);
 	return r;
 }
 

@@ -177,6 +177,10 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_CONTRACT_LATEST] =
 		"SELECT version, contracts, expect_reused FROM contract_versions "
 		"WHERE case_id = ?1 ORDER BY version DESC LIMIT 1",
+	[S_CONTRACTS_LATEST] =
+		"SELECT c.case_id, c.version, c.contracts, c.expect_reused FROM contract_versions c "
+		"WHERE c.version = (SELECT max(x.version) FROM contract_versions x "
+		"WHERE x.case_id = c.case_id) ORDER BY c.case_id",
 	[S_CONTRACT_INSERT] =
 		"INSERT INTO contract_versions (case_id, version, contracts, expect_reused) "
 		"VALUES (?1, ?2, ?3, ?4)",

@@ -296,6 +296,16 @@ struct lab_store_judged {
 };
 int lab_store_contract_latest(struct lab_store *st, const char *case_id, int *version,
 			      char **contracts_json, int *expect_reused);
+/* every case's latest version, sorted by case id (strcmp); free with
+ * lab_store_contracts_free() */
+struct lab_store_contract {
+	char *case_id;
+	int version;
+	char *contracts_json;
+	int expect_reused;	/* -1 none */
+};
+int lab_store_contracts_latest(struct lab_store *st, struct lab_store_contract **out, size_t *n);
+void lab_store_contracts_free(struct lab_store_contract *c, size_t n);
 int lab_store_contract_put(struct lab_store *st, const char *case_id,
 			   const char *contracts_json, int expect_reused, int *version);
 int lab_store_rejudge_load(struct lab_store *st, const char *case_id,

@@ -50,6 +50,61 @@ int lab_store_contract_latest(struct lab_store *st, const char *case_id, int *ve
 	return r;
 }
 
+void lab_store_contracts_free(struct lab_store_contract *c, size_t n)
+{
+	for (size_t i = 0; c && i < n; i++) {
+		free(c[i].case_id);
+		free(c[i].contracts_json);
+	}
+	free(c);
+}
+
+int lab_store_contracts_latest(struct lab_store *st, struct lab_store_contract **out, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_CONTRACTS_LATEST);
+	struct lab_store_contract *a = NULL;
+	size_t cap = 0, cnt = 0;
+	int rc, r = 0;
+
+	if (!s)
+		return -EIO;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct lab_store_contract *c;
+
+		if (cnt == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct lab_store_contract *g = realloc(a, nc * sizeof(*g));
+
+			if (!g) {
+				r = -ENOMEM;
+				break;
+			}
+			a = g;
+			cap = nc;
+		}
+		c = &a[cnt++];
+		c->case_id = col_dup(s, 0);
+		c->version = sqlite3_column_int(s, 1);
+		c->contracts_json = col_dup(s, 2);
+		c->expect_reused = sqlite3_column_type(s, 3) == SQLITE_NULL ? -1 :
+				   sqlite3_column_int(s, 3);
+		if (!c->case_id || !c->contracts_json) {
+			r = -ENOMEM;
+			break;
+		}
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = store_db_err(st, rc, "contracts latest");
+	store_done(s);
+	if (r) {
+		lab_store_contracts_free(a, cnt);
+		return r;
+	}
+	*out = a;
+	*n = cnt;
+	return 0;
+}
+
 int lab_store_contract_put(struct lab_store *st, const char *case_id,
 			   const char *contracts_json, int expect_reused, int *version)
 {
