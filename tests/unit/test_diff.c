@@ -431,6 +431,46 @@ static void test_self_diff_repeats(void **state)
 	lab_record_scan_clear(&sc);
 }
 
+/* a diff reads one snapshot: inside a read transaction it sees none of
+ * another connection's later commits, and it leaves that transaction open */
+static void test_snapshot(void **state)
+{
+	struct fx *f = *state;
+	struct lab_result a = fx_result("kmod.a.one", 22, 22, LAB_VERDICT_PASS);
+	struct lab_result b = fx_result("kmod.a.one", 19, 22, LAB_VERDICT_FAIL);
+	struct lab_store *other;
+	char err[256];
+	bool began;
+	json_t *d;
+	int64_t id;
+
+	struct lab_job j = { .kernel_id = f->kernel[1], .target_id = f->target[0], .backend = "qemu" };
+
+	complete_job(f, 0, &a, 1, true);
+	complete_job(f, 1, &a, 1, true);
+	assert_int_equal(lab_store_open(f->db, f->schema, &other), 0);
+	assert_int_equal(lab_store_job_create(other, &j), 0);
+	id = j.id;
+	assert_int_equal(lab_store_read_begin(f->st, &began), 0);
+	assert_true(began);
+	assert_int_equal(lab_diff_run(f->st, false, "6.1", "6.12", false, &d, err, sizeof(err)), 0);
+	expect_class(d, "kmod.a.one", "unchanged");
+	json_decref(d);
+	/* another connection: 6.12 now fails */
+	assert_int_equal(lab_store_job_transition(other, id, LAB_JOB_QUEUED, LAB_JOB_SCHEDULED, NULL), 0);
+	assert_int_equal(lab_store_job_transition(other, id, LAB_JOB_SCHEDULED, LAB_JOB_RUNNING, NULL), 0);
+	assert_int_equal(lab_store_results_ingest(other, id, &b, 1), 0);
+	assert_int_equal(lab_store_job_transition(other, id, LAB_JOB_RUNNING, LAB_JOB_COMPLETE, NULL), 0);
+	assert_int_equal(lab_diff_run(f->st, false, "6.1", "6.12", false, &d, err, sizeof(err)), 0);
+	expect_class(d, "kmod.a.one", "unchanged");	/* the snapshot still holds */
+	json_decref(d);
+	lab_store_read_end(f->st, began);
+	assert_int_equal(lab_diff_run(f->st, false, "6.1", "6.12", false, &d, err, sizeof(err)), 0);
+	expect_class(d, "kmod.a.one", "pass_to_fail");
+	json_decref(d);
+	lab_store_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +481,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_matrix, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_real_logs, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_self_diff_repeats, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("diff", tests, NULL, NULL);
 }
