@@ -25,6 +25,7 @@ static int64_t run(struct fx *f, int64_t kernel_id, const char *case_id, int obs
 	struct lab_job j = { .kernel_id = kernel_id, .target_id = f->target[0], .backend = "qemu" };
 	struct lab_result r = fx_result(case_id, obs, exp, v);
 	struct lab_ingest_job ij;
+	char why[256];
 
 	assert_int_equal(lab_store_job_create(f->st, &j), 0);
 	assert_int_equal(lab_store_job_transition(f->st, j.id, LAB_JOB_QUEUED, LAB_JOB_SCHEDULED,
@@ -32,7 +33,7 @@ static int64_t run(struct fx *f, int64_t kernel_id, const char *case_id, int obs
 	assert_int_equal(lab_store_job_transition(f->st, j.id, LAB_JOB_SCHEDULED, LAB_JOB_RUNNING,
 						  NULL), 0);
 	assert_int_equal(lab_ingest_job_load(f->st, j.id, &ij), 0);
-	assert_int_equal(lab_ingest_store(f->st, &ij, &r, 1), 0);
+	assert_int_equal(lab_ingest_store(f->st, &ij, &r, 1, why, sizeof(why)), 0);
 	assert_int_equal(lab_store_job_transition(f->st, j.id, LAB_JOB_RUNNING, LAB_JOB_COMPLETE,
 						  NULL), 0);
 	return j.id;
