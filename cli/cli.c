@@ -1268,6 +1268,155 @@ static int cmd_patch_report(struct cli *c, int argc, char **argv)
 	return ret;
 }
 
+/* ------------------------------------------------------------------ */
+/* bisect start / show / list (flows/bisect.c through /api/v1/bisections) */
+/* ------------------------------------------------------------------ */
+
+static int cmd_bisect_start(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tree", required_argument, NULL, 'T' },
+		{ "good", required_argument, NULL, 'g' },
+		{ "bad", required_argument, NULL, 'b' },
+		{ "target", required_argument, NULL, 't' },
+		{ "case", required_argument, NULL, 'c' },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "verdict", required_argument, NULL, 'V' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const keys[] = { ['T'] = "tree", ['g'] = "good", ['b'] = "bad",
+		['t'] = "target", ['c'] = "case", ['e'] = "expect", ['V'] = "verdict" };
+	json_t *req = json_object(), *r = NULL;
+	char real[PATH_MAX];
+	bool js = false;
+	long st;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'T':
+			/* the server reads the tree: give it an absolute path */
+			json_object_set_new(req, "tree", json_string(realpath(optarg, real) ?
+								      real : optarg));
+			break;
+		case 'g': case 'b': case 't': case 'c': case 'e': case 'V':
+			json_object_set_new(req, keys[o], json_string(optarg));
+			break;
+		case 'r':
+			json_object_set_new(req, "repeat",
+					    json_integer(parse_long("--repeat", optarg, 1, 15)));
+			break;
+		case 'j': js = true; break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind != argc || !json_object_get(req, "tree") || !json_object_get(req, "good") ||
+	    !json_object_get(req, "bad") || !json_object_get(req, "target") ||
+	    !json_object_get(req, "case"))
+		die_usage("usage: iommulab bisect start --tree PATH --good REF --bad REF "
+			  "--target T --case ID [--expect ERRNO | --verdict V] [--repeat N]");
+	if (!json_object_get(req, "expect") == !json_object_get(req, "verdict"))
+		die_usage("bisect start needs one predicate: --expect ERRNO (the errno of the good "
+			  "commits) or --verdict V");
+	st = request(c, "POST", "/api/v1/bisections", req, &r, false);
+	json_decref(req);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	if (js)
+		print_json(r);
+	else
+		printf("bisection %lld: %s\n  follow: iommulab bisect show %lld [--wait]\n",
+		       jint(r, "id", -1), jstr(r, "state", "?"), jint(r, "id", -1));
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_bisect_show(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool js = false, wait = false;
+	long id, timeout = 7200;
+	time_t t0 = time(NULL);
+	char path[128];
+	json_t *b;
+	int o, ret;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'j': js = true; break;
+		case 'w': wait = true; break;
+		case 'T': timeout = parse_long("--timeout", optarg, 1, 86400 * 7); break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind + 1 != argc)
+		die_usage("usage: iommulab bisect show ID [--wait [--timeout S]] [--json]");
+	id = parse_long("ID", argv[optind], 1, LONG_MAX);
+	snprintf(path, sizeof(path), "/api/v1/bisections/%ld", id);
+	for (;;) {
+		b = get_json(c, path);
+		if (!wait || strcmp(jstr(b, "state", ""), "running"))
+			break;
+		if (time(NULL) - t0 > timeout) {
+			fprintf(stderr, "iommulab: bisection %ld still running after %lds\n", id,
+				timeout);
+			break;
+		}
+		fprintf(stderr, "bisection %ld: running, %lld step(s)\n", id,
+			(long long)json_array_size(json_object_get(b, "steps")));
+		json_decref(b);
+		sleep(5);
+	}
+	ret = !strcmp(jstr(b, "state", ""), "found") ? CLI_OK : CLI_FAIL;
+	if (js) {
+		print_json(b);
+	} else {
+		json_t *t;
+
+		snprintf(path, sizeof(path), "/api/v1/bisections/%ld?format=text", id);
+		t = get_json(c, path);
+		fputs(json_string_value(t) ? json_string_value(t) : "", stdout);
+		json_decref(t);
+	}
+	json_decref(b);
+	return ret;
+}
+
+static int cmd_bisect_list(struct cli *c, int argc, char **argv)
+{
+	json_t *r, *it, *b;
+	size_t i;
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json")))
+		die_usage("usage: iommulab bisect list [--json]");
+	r = get_json(c, "/api/v1/bisections");
+	if (argc == 2) {
+		print_json(r);
+		json_decref(r);
+		return CLI_OK;
+	}
+	it = json_object_get(r, "items");
+	printf("%-5s %-9s %-6s %-12s %-28s %s\n", "ID", "STATE", "STEPS", "TARGET", "CASE",
+	       "FIRST BAD");
+	json_array_foreach(it, i, b) {
+		json_t *spec = json_object_get(b, "spec");
+		json_t *fb = json_object_get(json_object_get(b, "result"), "first_bad");
+
+		printf("%-5lld %-9s %-6lld %-12s %-28s %.12s %s\n", jint(b, "id", -1),
+		       jstr(b, "state", "?"), jint(b, "steps", 0), jstr(spec, "target", "?"),
+		       jstr(spec, "case", "?"), jstr(fb, "commit", "-"), jstr(fb, "subject", ""));
+	}
+	json_decref(r);
+	return CLI_OK;
+}
+
 static const struct command commands[] = {
 	{ "plan", "submit", cmd_plan_submit,
 	  "plan submit --kernel K [--kernel K2...] --target T [--target T2...]|--all-targets\n"
@@ -1302,6 +1451,13 @@ static const struct command commands[] = {
 	  "validate a series: build base and base+series, run both, report per driver" },
 	{ "patch", "report", cmd_patch_report, "patch report PLAN [--json]",
 	  "a patch plan's report (text for a mailing-list reply); exit 1 when it fails" },
+	{ "bisect", "start", cmd_bisect_start,
+	  "bisect start --tree PATH --good REF --bad REF --target T --case ID\n"
+	  "            (--expect ERRNO | --verdict V) [--repeat N] [--json]",
+	  "find the first commit where the case stops observing ERRNO (or verdict V)" },
+	{ "bisect", "show", cmd_bisect_show, "bisect show ID [--wait [--timeout S]] [--json]",
+	  "a bisection: steps, first bad commit, git bisect log (exit 1 unless found)" },
+	{ "bisect", "list", cmd_bisect_list, "bisect list [--json]", "bisections, newest first" },
 };
 
 static void usage(FILE *f)

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "auth.h"
+#include "bisect.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -41,6 +42,15 @@ static int mkdir_p(const char *dir)
 	if (mkdir(p, 0700) && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+/* the scheduler's tick: the workflows that turn time or finished jobs
+ * into new plans (> 0: one of them queued jobs) */
+static int flows_tick(struct lab_store *st, const struct lab_config *cfg)
+{
+	int a = lab_nightly_tick(st, cfg), b = lab_bisect_tick(st, cfg);
+
+	return a > 0 || b > 0;
 }
 
 int main(int argc, char **argv)
@@ -110,8 +120,8 @@ int main(int argc, char **argv)
 	 * jobs of a previous run and starts jobs on backends. --no-scheduler
 	 * serves the API only (tests, a read-only mirror). */
 	if (cfg.scheduler) {
-		/* the nightly workflow (flows/nightly.c) runs on its tick */
-		struct lab_sched_opts so = { .tick = lab_nightly_tick };
+		/* the nightly and bisection workflows (flows/) run on its tick */
+		struct lab_sched_opts so = { .tick = flows_tick };
 
 		r = lab_sched_start(&cfg, &so, &sched);
 		if (r) {

@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "api_dash.h"
+#include "api_bisect.h"
 #include "api_patch.h"
 #include "http.h"
 #include "lava_artifacts.h"
@@ -54,5 +55,8 @@ const struct lab_route lab_api_routes[] = {
 	{ "POST", P "/patches",          lab_api_patch_post, "admin", NULL },
 	{ "GET",  P "/patches/{}",       lab_api_patch_get,  NULL, NULL },
 	{ "GET",  P "/jobs/{}/prep-log", lab_api_job_prep_log, NULL, NULL },
+	{ "GET",  P "/bisections",       lab_api_bisect_list, NULL, NULL },
+	{ "POST", P "/bisections",       lab_api_bisect_post, "admin", NULL },
+	{ "GET",  P "/bisections/{}",    lab_api_bisect_get,  NULL, NULL },
 	{ NULL,   NULL,                  lab_api_not_found,     NULL, NULL },
 };
