@@ -1417,6 +1417,70 @@ static int cmd_bisect_list(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+static int cmd_likely(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tree", required_argument, NULL, 'T' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "driver", required_argument, NULL, 'd' },
+		{ "errno", required_argument, NULL, 'e' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *req = json_object(), *r = NULL, *it, *x;
+	char real[PATH_MAX];
+	bool js = false;
+	size_t i;
+	long st;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'T':
+			json_object_set_new(req, "tree", json_string(realpath(optarg, real) ?
+								      real : optarg));
+			break;
+		case 'f': json_object_set_new(req, "from", json_string(optarg)); break;
+		case 't': json_object_set_new(req, "to", json_string(optarg)); break;
+		case 'd': json_object_set_new(req, "driver", json_string(optarg)); break;
+		case 'e': json_object_set_new(req, "errno", json_string(optarg)); break;
+		case 'l':
+			json_object_set_new(req, "limit",
+					    json_integer(parse_long("--limit", optarg, 1, 500)));
+			break;
+		case 'j': js = true; break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind != argc || !json_object_get(req, "tree") || !json_object_get(req, "from") ||
+	    !json_object_get(req, "to") || !json_object_get(req, "driver"))
+		die_usage("usage: iommulab likely --tree PATH --from REF --to REF --driver D "
+			  "[--errno E] [--limit N] [--json]");
+	st = request(c, "POST", "/api/v1/likely", req, &r, false);
+	json_decref(req);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	if (js) {
+		print_json(r);
+		json_decref(r);
+		return CLI_OK;
+	}
+	printf("%lld commit(s) in %.12s..%.12s touch %s or the core%s%s; most likely first:\n",
+	       jint(r, "total", 0), jstr(r, "from_commit", "?"), jstr(r, "to_commit", "?"),
+	       jstr(r, "driver", "?"), json_is_string(json_object_get(r, "errno")) ?
+	       "; naming " : "", jstr(r, "errno", ""));
+	it = json_object_get(r, "items");
+	json_array_foreach(it, i, x)
+		printf("  %.12s %-6s %-5s %s\n", jstr(x, "commit", "?"),
+		       json_is_true(json_object_get(x, "driver_files")) ? "driver" : "core",
+		       json_is_true(json_object_get(x, "mentions_errno")) ? jstr(r, "errno", "") : "",
+		       jstr(x, "subject", ""));
+	json_decref(r);
+	return CLI_OK;
+}
+
 static const struct command commands[] = {
 	{ "plan", "submit", cmd_plan_submit,
 	  "plan submit --kernel K [--kernel K2...] --target T [--target T2...]|--all-targets\n"
@@ -1458,6 +1522,9 @@ static const struct command commands[] = {
 	{ "bisect", "show", cmd_bisect_show, "bisect show ID [--wait [--timeout S]] [--json]",
 	  "a bisection: steps, first bad commit, git bisect log (exit 1 unless found)" },
 	{ "bisect", "list", cmd_bisect_list, "bisect list [--json]", "bisections, newest first" },
+	{ "likely", NULL, cmd_likely,
+	  "likely --tree PATH --from REF --to REF --driver D [--errno E] [--limit N] [--json]",
+	  "commits between two refs touching the driver or the core, those naming E first" },
 };
 
 static void usage(FILE *f)

@@ -58,5 +58,6 @@ const struct lab_route lab_api_routes[] = {
 	{ "GET",  P "/bisections",       lab_api_bisect_list, NULL, NULL },
 	{ "POST", P "/bisections",       lab_api_bisect_post, "admin", NULL },
 	{ "GET",  P "/bisections/{}",    lab_api_bisect_get,  NULL, NULL },
+	{ "POST", P "/likely",           lab_api_likely_post, "admin", NULL },
 	{ NULL,   NULL,                  lab_api_not_found,     NULL, NULL },
 };

@@ -106,29 +106,6 @@ static int git(const char *where_opt, const char *where, char **out, bool with_s
 	return ret;
 }
 
-/* @ref of @tree as a commit id; -EINVAL when it is none */
-static int resolve_ref(const char *tree, const char *what, const char *ref, char sha[41],
-		       char *err, size_t errlen)
-{
-	char spec[256], *o = NULL;
-	int ret;
-
-	if (!lab_git_ref_ok(ref))
-		return errf(err, errlen, -EINVAL, "\"%s\": a ref is 1-200 bytes of "
-			    "[A-Za-z0-9._/~^@{}+-], not starting with '-', without \"..\"", what);
-	snprintf(spec, sizeof(spec), "%s^{commit}", ref);
-	ret = git("-C", tree, &o, false, "rev-parse", "--verify", "-q", "--end-of-options",
-		  spec, NULL);
-	if (ret || !lab_git_sha_ok(o)) {
-		free(o);
-		return errf(err, errlen, -EINVAL, "\"%s\": '%.64s' is not a commit of %.200s",
-			    what, ref, tree);
-	}
-	memcpy(sha, o, 41);
-	free(o);
-	return 0;
-}
-
 static int bisect_dir(const struct lab_config *cfg, int64_t id, char *buf, size_t n)
 {
 	int len = snprintf(buf, n, "%s/bisect/%lld/repo.git", cfg->state_dir, (long long)id);
@@ -424,14 +401,13 @@ int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t 
 {
 	static const char *const allowed[] = { "tree", "good", "bad", "target", "case",
 		"expect", "verdict", "repeat", "timeout_s", NULL };
-	char good[41], bad[41], real[PATH_MAX], why[300], *said = NULL, *sp = NULL, next[41];
+	char good[41], bad[41], real[PATH_MAX], *said = NULL, *sp = NULL, next[41];
 	const char *tree, *target, *case_id, *key, *expect, *verdict;
 	struct lab_target tg = { 0 };
 	json_t *v, *spec = NULL, *c = NULL;
 	struct bis b = { 0 };
 	enum lab_verdict vd;
 	json_int_t repeat = 1;
-	struct stat sb;
 	enum answer a;
 	int ret;
 
@@ -447,25 +423,12 @@ int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t 
 				    "good, bad, target, case, expect, verdict, repeat, timeout_s)", key);
 	}
 	tree = json_string_value(json_object_get(req, "tree"));
-	if (!tree || lab_name_check(LAB_NAME_PATH, "\"tree\"", tree, why, sizeof(why)))
-		return errf(err, errlen, -EINVAL, "\"tree\" must be the absolute path of a git "
-			    "checkout%s%s", tree ? ": " : "", tree ? why : "");
-	if (stat(tree, &sb) || !S_ISDIR(sb.st_mode) || !realpath(tree, real))
-		return errf(err, errlen, -EINVAL, "\"tree\": %.200s is not a directory", tree);
-	if (lab_name_check(LAB_NAME_PATH, "\"tree\" (resolved)", real, why, sizeof(why)))
-		return errf(err, errlen, -EINVAL, "%s", why);
-	{
-		char *o = NULL;
-		int r = git("-C", real, &o, false, "rev-parse", "--git-dir", NULL, NULL, NULL, NULL);
-
-		free(o);
-		if (r)
-			return errf(err, errlen, -EINVAL, "\"tree\": %.200s is not a git repository",
-				    real);
-	}
-	ret = resolve_ref(real, "good", str_of(req, "good"), good, err, errlen);
+	ret = lab_git_tree_check("tree", tree, real, err, errlen);
+	if (ret)
+		return ret;
+	ret = lab_git_resolve(real, "good", str_of(req, "good"), good, err, errlen);
 	if (!ret)
-		ret = resolve_ref(real, "bad", str_of(req, "bad"), bad, err, errlen);
+		ret = lab_git_resolve(real, "bad", str_of(req, "bad"), bad, err, errlen);
 	if (ret)
 		return ret;
 	if (!strcmp(good, bad))
@@ -661,6 +624,69 @@ static int build_seconds(struct lab_store *st, int64_t job_id)
 	return secs;
 }
 
+/* utf-8 and control bytes out (a compiler's quotes), in place */
+static void ascii(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f)
+			*w++ = *s;
+	*w = '\0';
+}
+
+/*
+ * Why a job did not complete, in one line: when its preparation says the
+ * kernel build failed, "the kernel does not build: " and the first
+ * compiler error of kernels/build's log (a file under CACHE/kbuild named by
+ * the prep log); else the job's state and the first line of its reason.
+ */
+static void not_complete_why(struct lab_store *st, const struct lab_config *cfg,
+			     const struct jobrow *jr, char *buf, size_t n)
+{
+	char path[PATH_MAX], line[512], blog[PATH_MAX] = "", want[PATH_MAX];
+	struct lab_job jb;
+	size_t l;
+	FILE *f = NULL;
+
+	snprintf(buf, n, "the job did not complete (%s): %.*s",
+		 lab_job_state_name((enum lab_job_state)jr->state),
+		 (int)strcspn(jr->reason, "\n"), jr->reason);
+	ascii(buf);
+	if (lab_store_job_get(st, jr->id, &jb))
+		return;
+	l = jb.log_path ? strlen(jb.log_path) : 0;
+	if (l > 4 && snprintf(path, sizeof(path), "%.*s.prep.log", (int)(l - 4), jb.log_path) <
+	    (int)sizeof(path))
+		f = fopen(path, "re");
+	lab_job_clear(&jb);
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, "the kernel build failed (log: ");
+
+		if (p) {
+			snprintf(blog, sizeof(blog), "%s", p + 30);
+			blog[strcspn(blog, ")\n")] = '\0';
+		}
+	}
+	if (f)
+		fclose(f);
+	if ((size_t)snprintf(want, sizeof(want), "%s/kbuild/", cfg->cache_dir) >= sizeof(want) ||
+	    !*blog || strncmp(blog, want, strlen(want)) || strstr(blog, ".."))
+		return;
+	snprintf(buf, n, "the kernel does not build");
+	f = fopen(blog, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strstr(line, "error:")) {
+			line[strcspn(line, "\n")] = '\0';
+			ascii(line);
+			snprintf(buf, n, "the kernel does not build: %.300s", line);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
 struct open_step {
 	int64_t id, plan;
 	int n;
@@ -760,9 +786,7 @@ static int advance(struct lab_store *st, const struct lab_config *cfg, int64_t i
 	secs = build_seconds(st, jr.id);
 	if (jr.state != LAB_JOB_COMPLETE) {
 		judgement = "skip";
-		snprintf(whybuf, sizeof(whybuf), "the job did not complete (%s)%s%.400s",
-			 lab_job_state_name((enum lab_job_state)jr.state), *jr.reason ? ": " : "",
-			 jr.reason);
+		not_complete_why(st, cfg, &jr, whybuf, sizeof(whybuf));
 		why = whybuf;
 	} else if (!jd.good && !jd.bad) {
 		judgement = "skip";

@@ -10,7 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
 #include "gitrun.h"
+#include "names.h"
 
 extern char **environ;
 
@@ -124,4 +129,58 @@ bool lab_git_ref_ok(const char *ref)
 bool lab_git_sha_ok(const char *sha)
 {
 	return sha && strlen(sha) == 40 && strspn(sha, "0123456789abcdef") == 40;
+}
+
+int lab_git_tree_check(const char *field, const char *tree, char real[4096], char *err,
+		       size_t errlen)
+{
+	const char *argv[] = { "git", "-C", real, "rev-parse", "--git-dir", NULL };
+	char why[300], *o = NULL;
+	struct stat sb;
+	int r;
+
+	if (!tree || lab_name_check(LAB_NAME_PATH, NULL, tree, why, sizeof(why))) {
+		snprintf(err, errlen, "\"%s\" must be the absolute path of a git checkout%s%s",
+			 field, tree ? ": " : "", tree ? why : "");
+		return -EINVAL;
+	}
+	if (stat(tree, &sb) || !S_ISDIR(sb.st_mode) || !realpath(tree, real) ||
+	    lab_name_check(LAB_NAME_PATH, NULL, real, why, sizeof(why))) {
+		snprintf(err, errlen, "\"%s\": %.200s is not a directory (or its real path is "
+			 "not a plain one)", field, tree);
+		return -EINVAL;
+	}
+	r = lab_git_run(argv, false, 4096, &o);
+	free(o);
+	if (r) {
+		snprintf(err, errlen, "\"%s\": %.200s is not a git repository", field, real);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int lab_git_resolve(const char *tree, const char *field, const char *ref, char sha[41],
+		    char *err, size_t errlen)
+{
+	char spec[256], *o = NULL;
+	const char *argv[] = { "git", "-C", tree, "rev-parse", "--verify", "-q",
+			       "--end-of-options", spec, NULL };
+	int r;
+
+	if (!lab_git_ref_ok(ref)) {
+		snprintf(err, errlen, "\"%s\": a ref is 1-200 bytes of [A-Za-z0-9._/~^@{}+-], "
+			 "not starting with '-', without \"..\"", field);
+		return -EINVAL;
+	}
+	snprintf(spec, sizeof(spec), "%s^{commit}", ref);
+	r = lab_git_run(argv, false, 4096, &o);
+	if (r || !o || strlen(o) < 40 || (o[40] != '\n' && o[40]) ||
+	    (o[40] = '\0', !lab_git_sha_ok(o))) {
+		free(o);
+		snprintf(err, errlen, "\"%s\": '%.64s' is not a commit of %.200s", field, ref, tree);
+		return -EINVAL;
+	}
+	memcpy(sha, o, 41);
+	free(o);
+	return 0;
 }

@@ -32,4 +32,15 @@ int lab_git_run(const char *const argv[], bool with_stderr, size_t max, char **o
 bool lab_git_ref_ok(const char *ref);
 bool lab_git_sha_ok(const char *sha);
 
+/*
+ * A tree a request names: an absolute path (names.h LAB_NAME_PATH) of a
+ * directory git calls a repository; @real gets its realpath. -EINVAL with
+ * the reason in @err ("\"@field\": ...").
+ */
+int lab_git_tree_check(const char *field, const char *tree, char real[4096], char *err,
+		       size_t errlen);
+/* @ref (lab_git_ref_ok) of @tree as a commit id; -EINVAL with the reason */
+int lab_git_resolve(const char *tree, const char *field, const char *ref, char sha[41],
+		    char *err, size_t errlen);
+
 #endif /* LAB_GITRUN_H */

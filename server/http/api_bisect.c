@@ -11,6 +11,7 @@
 #include "api.h"
 #include "api_bisect.h"
 #include "bisect.h"
+#include "likely.h"
 #include "sched.h"
 
 int lab_api_bisect_post(struct lab_req *rq, struct lab_resp *rs)
@@ -79,4 +80,45 @@ int lab_api_bisect_get(struct lab_req *rq, struct lab_resp *rs)
 	}
 	rs->json = b;
 	return 0;
+}
+
+int lab_api_likely_post(struct lab_req *rq, struct lab_resp *rs)
+{
+	static const char *const keys[] = { "tree", "from", "to", "driver", "errno", "limit",
+		NULL };
+	json_t *body, *out = NULL, *v;
+	json_int_t limit = 50;
+	const char *k;
+	int r = 0;
+
+	r = lab_req_json(rq, rs, &body);
+	if (r)
+		return r;
+	json_object_foreach(body, k, v) {
+		bool ok = false;
+
+		for (int i = 0; keys[i]; i++)
+			ok |= !strcmp(k, keys[i]);
+		if (!ok || (strcmp(k, "limit") && !json_is_string(v)) ||
+		    (!strcmp(k, "limit") && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+					     json_integer_value(v) > LAB_LIKELY_MAX))) {
+			r = lab_fail(rs, -EINVAL, "\"%.64s\": %s", k, ok ? "bad value (strings; "
+				     "limit 1..500)" : "unknown key (tree, from, to, driver, errno, "
+				     "limit)");
+			goto out;
+		}
+	}
+	if ((v = json_object_get(body, "limit")))
+		limit = json_integer_value(v);
+	r = lab_likely(rq->cfg, json_string_value(json_object_get(body, "tree")),
+		       json_string_value(json_object_get(body, "from")),
+		       json_string_value(json_object_get(body, "to")),
+		       json_string_value(json_object_get(body, "driver")),
+		       json_string_value(json_object_get(body, "errno")),
+		       (size_t)limit, &out, rs->err, sizeof(rs->err));
+	if (!r)
+		rs->json = out;
+out:
+	json_decref(body);
+	return r;
 }

@@ -85,7 +85,7 @@ refuse() { # refuse NAME PATTERN ARGS...: the CLI fails, the server says PATTERN
 ok=(--target q35-vtd --case "$case_id" --expect EINVAL)
 refuse "relative tree" "absolute path" --tree relative --good good --bad bad "${ok[@]}"
 refuse "a directory that is no git repository" "not a git repository" --tree /proc/self --good good --bad bad "${ok[@]}"
-refuse "a ref that is an option" "not starting with '-'" --tree "$hist" --good=--output=/tmp/x --bad bad "${ok[@]}"
+refuse "a ref that is an option" "not starting with" --tree "$hist" --good=--output=/tmp/x --bad bad "${ok[@]}"
 refuse "a ref that is no commit" "is not a commit" --tree "$hist" --good nosuch --bad bad "${ok[@]}"
 refuse "good not an ancestor of bad" "not an ancestor" --tree "$hist" --good bad --bad good "${ok[@]}"
 refuse "unknown target" "unknown target" --tree "$hist" --good good --bad bad --target nosuch --case "$case_id" --expect EINVAL
@@ -131,7 +131,7 @@ lab_check "first bad commit: subject, author and the diff stat of intel/iommu.c"
 lab_check "builds: at most ceil(log2(8))+1 = 4 steps" \
 	jqe '(.steps | length) <= 4 and .result.builds == (.steps | length)' "$out/main.json"
 lab_check "c4 (does not build) is a skip, named with the reason" \
-	jqe --arg c "$c4" '[.steps[] | select(.commit == $c and .judgement == "skip" and (.why | test("did not complete")))] | length == 1' "$out/main.json"
+	jqe --arg c "$c4" '[.steps[] | select(.commit == $c and .judgement == "skip" and (.why | test("does not build: .*intel/iommu.c.*error")))] | length == 1' "$out/main.json"
 lab_check "good steps observed EINVAL, bad ones ENODEV (the distribution is kept)" \
 	jqe '[.steps[] | select(.judgement == "good")] | length >= 1 and all(.distribution == {"EINVAL": 1})' "$out/main.json"
 lab_check "...and bad ones ENODEV" \

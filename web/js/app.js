@@ -4,7 +4,7 @@
 //   #/                         overview        #/matrix?kernel_from=&kernel_to=&vendor=&...
 //   #/result/ID                one result      #/diff?base=&head= | ?base_plan=&head_plan=
 //   #/jobs?state=              job queue       #/job/ID
-//   #/patches                  patch plans
+//   #/patches                  patch plans     #/bisect[/ID]  bisections
 // Each page module exports render(main, route, ctx) -> Promise. ctx.onLeave(fn)
 // registers cleanup (timers) run when the route changes; ctx.go(query)
 // replaces the current route's query. When a page has drawn its data the
@@ -17,8 +17,9 @@ import * as result from './result.js';
 import * as diff from './diff.js';
 import * as jobs from './jobs.js';
 import * as patches from './patches.js';
+import * as bisect from './bisect.js';
 
-const pages = {overview, matrix, result, diff, jobs, job: jobs, patches};
+const pages = {overview, matrix, result, diff, jobs, job: jobs, patches, bisect};
 let leave = [];
 let seq = 0;
 
