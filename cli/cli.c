@@ -1481,6 +1481,90 @@ static int cmd_likely(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* bisect series --base B SERIES / patch bisect N: a series bisection */
+static int cmd_bisect_series_or_patch(struct cli *c, int argc, char **argv, bool from_patch)
+{
+	static const struct option opts[] = {
+		{ "base", required_argument, NULL, 'B' },
+		{ "target", required_argument, NULL, 't' },
+		{ "case", required_argument, NULL, 'c' },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "verdict", required_argument, NULL, 'V' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const keys[] = { ['B'] = "base", ['t'] = "target", ['c'] = "case",
+		['e'] = "expect", ['V'] = "verdict" };
+	json_t *req = json_object(), *r = NULL;
+	bool js = false;
+	struct stat sb;
+	long st;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'B': case 't': case 'c': case 'e': case 'V':
+			json_object_set_new(req, keys[o], json_string(optarg));
+			break;
+		case 'r':
+			json_object_set_new(req, "repeat",
+					    json_integer(parse_long("--repeat", optarg, 1, 15)));
+			break;
+		case 'j': js = true; break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (from_patch) {
+		if (optind + 1 != argc || json_object_get(req, "base"))
+			die_usage("usage: iommulab patch bisect PLAN [--target T --case ID "
+				  "--expect E|--verdict V] [--repeat N]");
+		json_object_set_new(req, "patch",
+				    json_integer(parse_long("PLAN", argv[optind], 1, LONG_MAX)));
+	} else {
+		if (optind + 1 != argc || !json_object_get(req, "base") ||
+		    !json_object_get(req, "target") || !json_object_get(req, "case") ||
+		    !json_object_get(req, "expect") == !json_object_get(req, "verdict"))
+			die_usage("usage: iommulab bisect series --base KERNEL|debian-6.12|/git@ref "
+				  "--target T --case ID (--expect E|--verdict V) [--repeat N] MBOX|DIR");
+		if (stat(argv[optind], &sb)) {
+			fprintf(stderr, "iommulab: %s: %s\n", argv[optind], strerror(errno));
+			return CLI_FAIL;
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			json_object_set_new(req, "series", series_dir(argv[optind]));
+		} else {
+			char *text = slurp(argv[optind], 4u << 20);
+
+			json_object_set_new(req, "series", json_string(text));
+			free(text);
+		}
+	}
+	st = request(c, "POST", "/api/v1/bisections", req, &r, false);
+	json_decref(req);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	if (js)
+		print_json(r);
+	else
+		printf("bisection %lld over %lld patches: %s\n  follow: iommulab bisect show %lld "
+		       "[--wait]\n", jint(r, "id", -1),
+		       jint(json_object_get(json_object_get(r, "spec"), "series"), "n", -1),
+		       jstr(r, "state", "?"), jint(r, "id", -1));
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_bisect_series(struct cli *c, int argc, char **argv)
+{
+	return cmd_bisect_series_or_patch(c, argc, argv, false);
+}
+
+static int cmd_patch_bisect(struct cli *c, int argc, char **argv)
+{
+	return cmd_bisect_series_or_patch(c, argc, argv, true);
+}
+
 static const struct command commands[] = {
 	{ "plan", "submit", cmd_plan_submit,
 	  "plan submit --kernel K [--kernel K2...] --target T [--target T2...]|--all-targets\n"
@@ -1519,6 +1603,13 @@ static const struct command commands[] = {
 	  "bisect start --tree PATH --good REF --bad REF --target T --case ID\n"
 	  "            (--expect ERRNO | --verdict V) [--repeat N] [--json]",
 	  "find the first commit where the case stops observing ERRNO (or verdict V)" },
+	{ "bisect", "series", cmd_bisect_series,
+	  "bisect series --base KERNEL|debian-6.12|/git@ref --target T --case ID\n"
+	  "            (--expect ERRNO | --verdict V) [--repeat N] [--json] MBOX|DIR",
+	  "find the first patch of a series after which the case stops observing ERRNO" },
+	{ "patch", "bisect", cmd_patch_bisect,
+	  "patch bisect PLAN [--target T --case ID --expect E|--verdict V] [--repeat N] [--json]",
+	  "bisect a patch report's series on its first changed row (its base errno expected)" },
 	{ "bisect", "show", cmd_bisect_show, "bisect show ID [--wait [--timeout S]] [--json]",
 	  "a bisection: steps, first bad commit, git bisect log (exit 1 unless found)" },
 	{ "bisect", "list", cmd_bisect_list, "bisect list [--json]", "bisections, newest first" },

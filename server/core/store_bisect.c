@@ -93,6 +93,17 @@ int lab_store_bisect_update(struct lab_store *st, int64_t id, const char *state,
 			"RETURNING id", "bisect update", "ittt", v, &got);
 }
 
+int lab_store_bisect_set_spec(struct lab_store *st, int64_t id, const char *spec)
+{
+	const void *v[] = { &id, spec };
+	int64_t got = 0;
+
+	if (!spec)
+		return -EINVAL;
+	return exec_sql(st, "UPDATE bisections SET spec = ?2 WHERE id = ?1 RETURNING id",
+			"bisect spec", "it", v, &got);
+}
+
 int lab_store_bisect_rows(struct lab_store *st, int64_t id, lab_store_row_fn fn, void *arg)
 {
 	return rows_sql(st, "SELECT " BISECT_COLS " FROM bisections b WHERE id = ?1",

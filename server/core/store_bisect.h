@@ -31,6 +31,8 @@ int lab_store_bisect_insert(struct lab_store *st, const char *kind, const char *
  * (kept as they are); a final state sets finished_at */
 int lab_store_bisect_update(struct lab_store *st, int64_t id, const char *state,
 			    const char *result, const char *reason);
+/* replace a running bisection's spec (a series bisection adds its patches) */
+int lab_store_bisect_set_spec(struct lab_store *st, int64_t id, const char *spec);
 /* one bisection (0 or 1 row): id, kind, state, spec, result, reason,
  * created_by, created_at, finished_at, steps */
 int lab_store_bisect_rows(struct lab_store *st, int64_t id, lab_store_row_fn fn, void *arg);

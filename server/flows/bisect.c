@@ -19,6 +19,7 @@
 
 #include "auth.h"
 #include "bisect.h"
+#include "bisect_int.h"
 #include "gitrun.h"
 #include "log.h"
 #include "model.h"
@@ -62,7 +63,7 @@ static char *chomp(char *s)
 }
 
 /* the number of errno name @name ("OK" = 0), -1 when it is none */
-static int errno_number(const char *name)
+int lab_bis_errno_number(const char *name)
 {
 	for (int e = 0; name && e < 4096; e++) {
 		const char *n = lab_errno_name(e);
@@ -106,9 +107,9 @@ static int git(const char *where_opt, const char *where, char **out, bool with_s
 	return ret;
 }
 
-static int bisect_dir(const struct lab_config *cfg, int64_t id, char *buf, size_t n)
+int lab_bis_dir(const struct lab_config *cfg, int64_t id, const char *sub, char *buf, size_t n)
 {
-	int len = snprintf(buf, n, "%s/bisect/%lld/repo.git", cfg->state_dir, (long long)id);
+	int len = snprintf(buf, n, "%s/bisect/%lld/%s", cfg->state_dir, (long long)id, sub);
 
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
 }
@@ -127,7 +128,7 @@ static int repo_start(const struct lab_config *cfg, int64_t id, const char *tree
 	int ret;
 
 	*said = NULL;
-	ret = bisect_dir(cfg, id, repo, rlen);
+	ret = lab_bis_dir(cfg, id, "repo.git", repo, rlen);
 	if (ret)
 		return ret;
 	ret = lab_proc_mkdir_p(repo);
@@ -158,14 +159,6 @@ static int repo_start(const struct lab_config *cfg, int64_t id, const char *tree
 }
 
 /* ---- steps ------------------------------------------------------------------- */
-
-struct bis {
-	int64_t id;
-	json_t *spec;		/* the stored spec */
-	const char *tree, *target, *case_id;
-	int repeat;
-	char repo[PATH_MAX];
-};
 
 static int bis_load_row(const struct lab_store_row *r, void *arg)
 {
@@ -240,27 +233,24 @@ static int kernel_ensure(struct lab_store *st, const char *name, const char *rec
 	return lab_store_kernel_put(st, &k);
 }
 
-/* step @n of @b on @commit: kernel, plan of one job, step row */
-static int step_start(struct lab_store *st, struct bis *b, int n, const char *commit)
+/* step @n of @b on @commit_id (a commit, or "patch:K" of a series): the
+ * kernel @kname with @recipe, a plan of one job, the step row */
+int lab_bis_step_start(struct lab_store *st, struct lab_bis *b, int n, const char *commit_id,
+		       const char *subject, const char *kname, const char *recipe)
 {
-	char kname[64], recipe[PATH_MAX + 64], pname[128], *subject = NULL;
+	char pname[128];
 	int64_t plan_id = 0, step_id;
 	json_t *plan;
 	int njobs, ret;
 
-	ret = step_kernel(b->tree, commit, kname, sizeof(kname), recipe, sizeof(recipe));
-	if (ret)
-		return ret;
-	git("--git-dir", b->repo, &subject, false, "log", "-1", "--format=%s", commit, NULL, NULL);
-	snprintf(pname, sizeof(pname), "bisect %lld step %d: %.12s", (long long)b->id, n, commit);
+	snprintf(pname, sizeof(pname), "bisect %lld step %d: %.24s", (long long)b->id, n,
+		 commit_id);
 	plan = json_pack("{s:s, s:s, s:[s], s:[s], s:s, s:i, s:i, s:{s:I, s:i, s:s}}",
 			 "kind", "manual", "name", pname, "kernels", kname, "targets", b->target,
 			 "cases", b->case_id, "repeat", b->repeat, "max_attempts", 1,
-			 "bisect", "id", (json_int_t)b->id, "step", n, "commit", commit);
-	if (!plan) {
-		free(subject);
+			 "bisect", "id", (json_int_t)b->id, "step", n, "commit", commit_id);
+	if (!plan)
 		return -ENOMEM;
-	}
 	if (json_object_get(b->spec, "timeout_s"))
 		json_object_set(plan, "timeout_s", json_object_get(b->spec, "timeout_s"));
 	ret = lab_store_tx_begin(st);
@@ -270,18 +260,32 @@ static int step_start(struct lab_store *st, struct bis *b, int n, const char *co
 	if (!ret)
 		ret = lab_store_plan_create_in_tx(st, plan, "bisect", &plan_id, &njobs, NULL, 0);
 	if (!ret)
-		ret = lab_store_bisect_step_insert(st, b->id, n, commit, subject ? subject : "",
+		ret = lab_store_bisect_step_insert(st, b->id, n, commit_id, subject ? subject : "",
 						   kname, plan_id, &step_id);
 	if (!ret)
 		ret = lab_store_tx_commit(st);
 	if (ret)
 		lab_store_tx_rollback(st);
 	else
-		lab_info("bisect %lld: step %d: %.12s \"%s\" (kernel %s, plan %lld)",
-			 (long long)b->id, n, commit, subject ? subject : "", kname,
+		lab_info("bisect %lld: step %d: %.24s \"%s\" (kernel %s, plan %lld)",
+			 (long long)b->id, n, commit_id, subject ? subject : "", kname,
 			 (long long)plan_id);
 out:
 	json_decref(plan);
+	return ret;
+}
+
+/* step @n of a git bisection on @commit */
+static int step_start(struct lab_store *st, struct lab_bis *b, int n, const char *commit)
+{
+	char kname[64], recipe[PATH_MAX + 64], *subject = NULL;
+	int ret;
+
+	ret = step_kernel(b->tree, commit, kname, sizeof(kname), recipe, sizeof(recipe));
+	if (ret)
+		return ret;
+	git("--git-dir", b->repo, &subject, false, "log", "-1", "--format=%s", commit, NULL, NULL);
+	ret = lab_bis_step_start(st, b, n, commit, subject, kname, recipe);
 	free(subject);
 	return ret;
 }
@@ -330,7 +334,7 @@ static int count_builds(const struct lab_store_row *r, void *arg)
 }
 
 /* the bisection is over: found (with the first bad commit) or stuck */
-static int finish(struct lab_store *st, struct bis *b, enum answer a, const char *said)
+static int finish(struct lab_store *st, struct lab_bis *b, enum answer a, const char *said)
 {
 	json_t *res = json_object(), *fb = json_null(), *cands = json_array();
 	char *log = NULL, *rep = reproduce(b->spec), *txt = NULL, sha[41] = "";
@@ -388,7 +392,7 @@ static int finish(struct lab_store *st, struct bis *b, enum answer a, const char
 	return ret;
 }
 
-static void fail_bisection(struct lab_store *st, int64_t id, const char *why)
+void lab_bis_fail(struct lab_store *st, int64_t id, const char *why)
 {
 	lab_warn("bisect %lld: failed: %s", (long long)id, why);
 	lab_store_bisect_update(st, id, "failed", NULL, why);
@@ -396,46 +400,16 @@ static void fail_bisection(struct lab_store *st, int64_t id, const char *why)
 
 /* ---- start ------------------------------------------------------------------- */
 
-int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t *req,
-		     const char *created_by, json_t **out, char *err, size_t errlen)
+/* the checks every bisection shares: target, case, predicate, repeat */
+static int common_check(struct lab_store *st, json_t *req, json_t *spec, char *err,
+			size_t errlen)
 {
-	static const char *const allowed[] = { "tree", "good", "bad", "target", "case",
-		"expect", "verdict", "repeat", "timeout_s", NULL };
-	char good[41], bad[41], real[PATH_MAX], *said = NULL, *sp = NULL, next[41];
-	const char *tree, *target, *case_id, *key, *expect, *verdict;
+	const char *target, *case_id, *expect, *verdict;
 	struct lab_target tg = { 0 };
-	json_t *v, *spec = NULL, *c = NULL;
-	struct bis b = { 0 };
+	json_t *v, *c = NULL;
 	enum lab_verdict vd;
-	json_int_t repeat = 1;
-	enum answer a;
 	int ret;
 
-	if (!json_is_object(req))
-		return errf(err, errlen, -EINVAL, "a bisection is a JSON object");
-	json_object_foreach(req, key, v) {
-		bool ok = false;
-
-		for (int i = 0; allowed[i]; i++)
-			ok |= !strcmp(key, allowed[i]);
-		if (!ok)
-			return errf(err, errlen, -EINVAL, "unknown key \"%.64s\" (allowed: tree, "
-				    "good, bad, target, case, expect, verdict, repeat, timeout_s)", key);
-	}
-	tree = json_string_value(json_object_get(req, "tree"));
-	ret = lab_git_tree_check("tree", tree, real, err, errlen);
-	if (ret)
-		return ret;
-	ret = lab_git_resolve(real, "good", str_of(req, "good"), good, err, errlen);
-	if (!ret)
-		ret = lab_git_resolve(real, "bad", str_of(req, "bad"), bad, err, errlen);
-	if (ret)
-		return ret;
-	if (!strcmp(good, bad))
-		return errf(err, errlen, -EINVAL, "\"good\" and \"bad\" are the same commit");
-	if (git("-C", real, NULL, false, "merge-base", "--is-ancestor", good, bad, NULL, NULL))
-		return errf(err, errlen, -EINVAL, "\"good\" (%.12s) is not an ancestor of \"bad\" "
-			    "(%.12s)", good, bad);
 	target = json_string_value(json_object_get(req, "target"));
 	if (!target || !lab_name_ok(LAB_NAME_TARGET, target))
 		return errf(err, errlen, -EINVAL, "\"target\": one target name (%s)",
@@ -470,7 +444,7 @@ int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t 
 	    (json_object_get(req, "verdict") && !verdict) || !expect == !verdict)
 		return errf(err, errlen, -EINVAL, "exactly one of \"expect\" (an errno name, OK for "
 			    "0) and \"verdict\" (pass, fail, ...) is the predicate");
-	if (expect && errno_number(expect) < 0)
+	if (expect && lab_bis_errno_number(expect) < 0)
 		return errf(err, errlen, -EINVAL, "\"expect\": '%.32s' is not an errno name "
 			    "(EINVAL, ENODEV, ..., OK)", expect);
 	if (verdict && lab_verdict_parse(verdict, &vd))
@@ -479,57 +453,151 @@ int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t 
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		  json_integer_value(v) > LAB_BISECT_REPEAT_MAX))
 		return errf(err, errlen, -EINVAL, "\"repeat\": 1..%d", LAB_BISECT_REPEAT_MAX);
-	if (v)
-		repeat = json_integer_value(v);
+	json_object_set_new(spec, "repeat", json_integer(v ? json_integer_value(v) : 1));
 	v = json_object_get(req, "timeout_s");
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 30 ||
 		  json_integer_value(v) > 86400))
 		return errf(err, errlen, -EINVAL, "\"timeout_s\": 30..86400");
-
-	/* checked: record it, then start git bisect and the first step */
-	spec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "tree", real,
-			 "good", str_of(req, "good"), "bad", str_of(req, "bad"),
-			 "good_commit", good, "bad_commit", bad, "target", target, "case", case_id,
-			 "repeat", repeat);
-	if (!spec)
-		return -ENOMEM;
-	json_object_set_new(spec, expect ? "expect" : "verdict",
-			    json_string(expect ? expect : verdict));
 	if (v)
 		json_object_set(spec, "timeout_s", v);
+	json_object_set_new(spec, "target", json_string(target));
+	json_object_set_new(spec, "case", json_string(case_id));
+	json_object_set_new(spec, expect ? "expect" : "verdict",
+			    json_string(expect ? expect : verdict));
+	return 0;
+}
+
+/* a git bisection's own checks: the tree and the two refs */
+static int git_check(json_t *req, json_t *spec, char *err, size_t errlen)
+{
+	char good[41], bad[41], real[PATH_MAX];
+	int ret;
+
+	ret = lab_git_tree_check("tree", json_string_value(json_object_get(req, "tree")), real,
+				 err, errlen);
+	if (!ret)
+		ret = lab_git_resolve(real, "good", str_of(req, "good"), good, err, errlen);
+	if (!ret)
+		ret = lab_git_resolve(real, "bad", str_of(req, "bad"), bad, err, errlen);
+	if (ret)
+		return ret;
+	if (!strcmp(good, bad))
+		return errf(err, errlen, -EINVAL, "\"good\" and \"bad\" are the same commit");
+	if (git("-C", real, NULL, false, "merge-base", "--is-ancestor", good, bad, NULL, NULL))
+		return errf(err, errlen, -EINVAL, "\"good\" (%.12s) is not an ancestor of \"bad\" "
+			    "(%.12s)", good, bad);
+	json_object_set_new(spec, "tree", json_string(real));
+	json_object_set_new(spec, "good", json_string(str_of(req, "good")));
+	json_object_set_new(spec, "bad", json_string(str_of(req, "bad")));
+	json_object_set_new(spec, "good_commit", json_string(good));
+	json_object_set_new(spec, "bad_commit", json_string(bad));
+	return 0;
+}
+
+/* git bisect start in the lab's repository, and its first step */
+static int git_begin(struct lab_store *st, const struct lab_config *cfg, struct lab_bis *b,
+		     char *err, size_t errlen)
+{
+	char *said = NULL, next[41];
+	enum answer a;
+	int ret;
+
+	ret = repo_start(cfg, b->id, b->tree, str_of(b->spec, "bad_commit"),
+			 str_of(b->spec, "good_commit"), b->repo, sizeof(b->repo), &said);
+	if (ret) {
+		lab_bis_fail(st, b->id, "git bisect start failed in the lab's repository");
+		ret = errf(err, errlen, -EIO, "git bisect start failed: %.200s", said ? said : "");
+		goto out;
+	}
+	a = bisect_answer(said ? said : "", b->repo, next);
+	if (a == A_NEXT)
+		ret = step_start(st, b, 1, next);
+	else
+		ret = finish(st, b, a, said ? said : "");
+	if (ret) {
+		lab_bis_fail(st, b->id, "the first step could not be started");
+		ret = errf(err, errlen, -EIO, "the first step could not be started: %s",
+			   strerror(-ret));
+	}
+out:
+	free(said);
+	return ret;
+}
+
+int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t *req,
+		     const char *created_by, json_t **out, char *err, size_t errlen)
+{
+	static const char *const allowed[] = { "tree", "good", "bad", "base", "series", "patch",
+		"target", "case", "expect", "verdict", "repeat", "timeout_s", NULL };
+	json_t *v, *spec = json_object(), *own = NULL;
+	struct lab_bis b = { 0 };
+	const char *key, *kind;
+	char *sp = NULL;
+	int ret;
+
+	if (!spec)
+		return -ENOMEM;
+	if (!json_is_object(req)) {
+		ret = errf(err, errlen, -EINVAL, "a bisection is a JSON object");
+		goto out;
+	}
+	json_object_foreach(req, key, v) {
+		bool ok = false;
+
+		for (int i = 0; allowed[i]; i++)
+			ok |= !strcmp(key, allowed[i]);
+		if (!ok) {
+			ret = errf(err, errlen, -EINVAL, "unknown key \"%.64s\" (allowed: tree, good, "
+				   "bad | base, series | patch; target, case, expect, verdict, "
+				   "repeat, timeout_s)", key);
+			goto out;
+		}
+	}
+	/* a failing patch report: its series, base and first changed row */
+	if (json_object_get(req, "patch")) {
+		ret = lab_bisect_series_from_patch(st, cfg, req, &own, err, errlen);
+		if (ret)
+			goto out;
+		req = own;
+	}
+	kind = json_object_get(req, "series") || json_object_get(req, "base") ? "series" : "git";
+	if (!strcmp(kind, "series") && (json_object_get(req, "tree") ||
+					 json_object_get(req, "good") || json_object_get(req, "bad"))) {
+		ret = errf(err, errlen, -EINVAL, "a bisection is over a tree (tree, good, bad) or "
+			   "over a series (base, series), not both");
+		goto out;
+	}
+	ret = common_check(st, req, spec, err, errlen);
+	if (!ret)
+		ret = !strcmp(kind, "git") ? git_check(req, spec, err, errlen) :
+		      lab_bisect_series_check(st, req, spec, err, errlen);
+	if (ret)
+		goto out;
+
+	/* checked: record it, then start */
 	sp = json_dumps(spec, JSON_COMPACT);
-	ret = sp ? lab_store_bisect_insert(st, "git", sp, created_by, &b.id) : -ENOMEM;
+	ret = sp ? lab_store_bisect_insert(st, kind, sp, created_by, &b.id) : -ENOMEM;
 	free(sp);
 	if (ret)
 		goto out;
 	b.spec = spec;
-	b.tree = real;
-	b.target = target;
-	b.case_id = case_id;
-	b.repeat = (int)repeat;
-	ret = repo_start(cfg, b.id, real, bad, good, b.repo, sizeof(b.repo), &said);
-	if (ret) {
-		fail_bisection(st, b.id, "git bisect start failed in the lab's repository");
-		ret = errf(err, errlen, -EIO, "git bisect start failed: %.200s", said ? said : "");
-		goto out;
-	}
-	a = bisect_answer(said ? said : "", b.repo, next);
-	if (a == A_NEXT)
-		ret = step_start(st, &b, 1, next);
+	b.tree = str_of(spec, "tree");
+	b.target = str_of(spec, "target");
+	b.case_id = str_of(spec, "case");
+	b.repeat = (int)json_integer_value(json_object_get(spec, "repeat"));
+	if (!strcmp(kind, "git"))
+		ret = git_begin(st, cfg, &b, err, errlen);
 	else
-		ret = finish(st, &b, a, said ? said : "");
-	if (ret) {
-		fail_bisection(st, b.id, "the first step could not be started");
-		ret = errf(err, errlen, -EIO, "the first step could not be started: %s",
-			   strerror(-ret));
+		ret = lab_bisect_series_begin(st, cfg, &b, req, err, errlen);
+	if (ret)
 		goto out;
-	}
-	lab_info("bisect %lld: %s %.12s..%.12s on %s, %s %s %s (repeat %lld)", (long long)b.id,
-		 real, good, bad, target, case_id, expect ? "expect" : "verdict",
-		 expect ? expect : verdict, (long long)repeat);
+	lab_info("bisect %lld: %s bisection on %s, %s %s %s (repeat %d)", (long long)b.id, kind,
+		 b.target, b.case_id, json_object_get(spec, "expect") ? "expect" : "verdict",
+		 json_object_get(spec, "expect") ? str_of(spec, "expect") : str_of(spec, "verdict"),
+		 b.repeat);
 	ret = lab_bisect_json(st, b.id, out);
 out:
-	free(said);
+	json_decref(own);
 	json_decref(spec);
 	return ret;
 }
@@ -743,7 +811,7 @@ static int advance(struct lab_store *st, const struct lab_config *cfg, int64_t i
 	json_t *row = NULL, *detail = NULL, *e;
 	const char *judgement, *why = NULL;
 	char *txt = NULL, *said = NULL, next[41], whybuf[600];
-	struct bis b = { .id = id };
+	struct lab_bis b = { .id = id };
 	enum lab_verdict vd;
 	enum answer a;
 	int ret, secs;
@@ -756,7 +824,7 @@ static int advance(struct lab_store *st, const struct lab_config *cfg, int64_t i
 	b.target = str_of(b.spec, "target");
 	b.case_id = str_of(b.spec, "case");
 	b.repeat = (int)json_integer_value(json_object_get(b.spec, "repeat"));
-	ret = bisect_dir(cfg, id, b.repo, sizeof(b.repo));
+	ret = lab_bis_dir(cfg, id, "repo.git", b.repo, sizeof(b.repo));
 	if (ret)
 		goto out;
 	ret = lab_store_bisect_steps_rows(st, id, step_row, &os);
@@ -776,7 +844,7 @@ static int advance(struct lab_store *st, const struct lab_config *cfg, int64_t i
 	/* the evidence */
 	e = json_object_get(b.spec, "expect");
 	if (e)
-		jd.expect = errno_number(json_string_value(e));
+		jd.expect = lab_bis_errno_number(json_string_value(e));
 	else if (!lab_verdict_parse(str_of(b.spec, "verdict"), &vd))
 		jd.verdict = (int)vd;
 	jd.dist = json_object();
@@ -813,21 +881,25 @@ static int advance(struct lab_store *st, const struct lab_config *cfg, int64_t i
 	lab_info("bisect %lld: step %d %.12s: %s (good %d, bad %d)%s%s", (long long)id, os.n,
 		 os.commit, judgement, jd.good, jd.bad, why ? ": " : "", why ? why : "");
 
+	if (!strcmp(str_of(row, "kind"), "series")) {
+		ret = lab_bisect_series_next(st, cfg, &b);
+		goto out;
+	}
 	/* tell git, then the next step or the end */
 	if (git("--git-dir", b.repo, &said, true, "bisect", judgement, os.commit, NULL, NULL,
 		NULL)) {
-		fail_bisection(st, id, "git bisect refused the mark (see the server log)");
+		lab_bis_fail(st, id, "git bisect refused the mark (see the server log)");
 		lab_warn("bisect %lld: git bisect %s %s: %s", (long long)id, judgement, os.commit,
 			 said ? said : "");
 		goto out;
 	}
 	a = bisect_answer(said ? said : "", b.repo, next);
 	if (a == A_NEXT && os.count >= LAB_BISECT_STEPS_MAX) {
-		fail_bisection(st, id, "too many steps");
+		lab_bis_fail(st, id, "too many steps");
 	} else if (a == A_NEXT) {
 		ret = step_start(st, &b, os.n + 1, next);
 		if (ret)
-			fail_bisection(st, id, "the next step could not be started");
+			lab_bis_fail(st, id, "the next step could not be started");
 		else
 			ret = 1;
 	} else {
@@ -939,9 +1011,14 @@ char *lab_bisect_text(json_t *b)
 		return NULL;
 	fprintf(m, "bisection %lld: %s\n", (long long)json_integer_value(json_object_get(b, "id")),
 		str_of(b, "state"));
-	fprintf(m, "  tree %s, good %s (%.12s), bad %s (%.12s)\n", str_of(spec, "tree"),
-		str_of(spec, "good"), str_of(spec, "good_commit"), str_of(spec, "bad"),
-		str_of(spec, "bad_commit"));
+	if (!strcmp(str_of(b, "kind"), "series"))
+		fprintf(m, "  base %s (tree %s), a series of %lld patches\n", str_of(spec, "base"),
+			str_of(spec, "tree"), (long long)json_integer_value(
+				json_object_get(json_object_get(spec, "series"), "n")));
+	else
+		fprintf(m, "  tree %s, good %s (%.12s), bad %s (%.12s)\n", str_of(spec, "tree"),
+			str_of(spec, "good"), str_of(spec, "good_commit"), str_of(spec, "bad"),
+			str_of(spec, "bad_commit"));
 	fprintf(m, "  predicate: %s on %s is good when %s %s (repeat %lld, majority)\n",
 		str_of(spec, "case"), str_of(spec, "target"), e ? "it observes" : "its verdict is",
 		e ? json_string_value(e) : str_of(spec, "verdict"),
@@ -973,7 +1050,11 @@ char *lab_bisect_text(json_t *b)
 			json_is_string(json_object_get(s, "why")) ? "  " : "", str_of(s, "why"));
 		fprintf(m, "      %s\n", str_of(s, "subject"));
 	}
-	if (json_is_object(fb)) {
+	if (json_is_object(fb) && json_object_get(fb, "patch")) {
+		fprintf(m, "\nfirst bad patch: %lld (%s)\n  %s\n%s\n",
+			(long long)json_integer_value(json_object_get(fb, "patch")), str_of(fb, "name"),
+			str_of(fb, "subject"), str_of(fb, "diffstat"));
+	} else if (json_is_object(fb)) {
 		fprintf(m, "\nfirst bad commit: %s\n  %s\n  author: %s, %s\n%s\n",
 			str_of(fb, "commit"), str_of(fb, "subject"), str_of(fb, "author"),
 			str_of(fb, "date"), str_of(fb, "diffstat"));

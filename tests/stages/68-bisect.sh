@@ -25,6 +25,9 @@
 # 3. The flaky history (c6' returns -ENODEV on two attaches of three):
 #    with --repeat 3 the majority still names c6', and its step keeps the
 #    distribution {ENODEV: 2, EINVAL: 1}.
+# 4. A five-patch series on debian-6.12 with the bad patch third (`iommulab
+#    bisect series`): patch 3 is named in at most 3 steps, each step a
+#    prefix of the series built from the base's objects.
 # Figures (cold build of the good end, each warm step's build, the whole
 # bisection) are written to $out/figures.txt and printed.
 # Skipped with a reason when QEMU, linux-source-6.12, ccache or busybox are
@@ -156,12 +159,36 @@ lab_check "flaky history, --repeat 3: the majority names c6' ($f6)" \
 lab_check "c6' judged bad by 2 of 3, its distribution kept (ENODEV 2, EINVAL 1)" \
 	jqe --arg c "$f6" '[.steps[] | select(.commit == $c)][0] | .judgement == "bad" and .distribution == {"ENODEV": 2, "EINVAL": 1}' "$out/flaky.json"
 
+# ---- 4. a five-patch series with the bad patch third --------------------
+# from the history: c1, c3, c6 (the errno change), c7, c8 as an mbox on
+# Debian's linux-source-6.12 (the root commit's tree)
+for r in bad~7 bad~5 bad~2 bad~1 bad; do git -C "$hist" format-patch --stdout -1 "$r"; done >"$out/series.mbox"
+lab_check "the series: 5 mails, the third is the snoop-control errno change" \
+	sh -c "[ \$(grep -c '^From [0-9a-f]\{40\} ' '$out/series.mbox') = 5 ] && grep '^Subject: ' '$out/series.mbox' | sed -n 3p | grep -q snoop-control"
+t=$(date +%s)
+lab_cli bisect series --json --base debian-6.12 --target q35-vtd --case "$case_id" --expect EINVAL "$out/series.mbox" >"$out/series-start.json"
+sid=$(jq -r .id "$out/series-start.json")
+lab_cli bisect show "$sid" --wait --timeout 2400 >"$out/series.txt" 2>/dev/null
+lab_cli bisect show "$sid" --json >"$out/series.json"
+series_s=$(( $(date +%s) - t ))
+sed 's/^/#   /' "$out/series.txt"
+lab_check "series bisection: the first bad patch is 3/5 (the snoop-control errno change)" \
+	jqe '.kind == "series" and .state == "found" and .result.first_bad.patch == 3 and (.result.first_bad.subject | test("snoop-control"))' "$out/series.json"
+lab_check "series bisection: at most ceil(log2(5)) = 3 steps, each a prefix of the series" \
+	jqe '(.steps | length) <= 3 and all(.steps[]; .commit | test("^patch:[1-4]$"))' "$out/series.json"
+lab_check "series steps: the prefixes without patch 3 observe EINVAL, with it ENODEV" \
+	jqe 'all(.steps[]; (.commit | ltrimstr("patch:") | tonumber) as $k | if $k < 3 then .judgement == "good" and .distribution == {"EINVAL": 1} else .judgement == "bad" and .distribution == {"ENODEV": 1} end)' "$out/series.json"
+lab_check "series: the first bad patch's diff stat names intel/iommu.c" \
+	jqe '.result.first_bad.diffstat | test("drivers/iommu/intel/iommu.c")' "$out/series.json"
+
 # ---- figures -------------------------------------------------------------
 {
 	echo "good end (cold first build, $cold_note): ${cold_s}s"
 	jq -r '.steps[] | "step \(.n) \(.commit[0:12]) \(.judgement): build \(.build_s // "-")s"' "$out/main.json"
 	echo "whole bisection (main): ${main_s:-?}s, $(jq '.steps | length' "$out/main.json") steps"
 	echo "whole bisection (flaky, repeat 3): ${flaky_s:-?}s, $(jq '.steps | length' "$out/flaky.json") steps"
+	jq -r '.steps[] | "series step \(.n) \(.commit) \(.judgement): build \(.build_s // "-")s"' "$out/series.json"
+	echo "whole series bisection: ${series_s:-?}s, $(jq '.steps | length' "$out/series.json") steps"
 } >"$out/figures.txt"
 sed 's/^/# /' "$out/figures.txt"
 lab_done
