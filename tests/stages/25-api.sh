@@ -534,7 +534,25 @@ if d:
     check("bisection text names the predicate", t and "observes EINVAL" in t, repr(t))
     _, l = call("GET bisections", "GET", A + "/bisections", expect=200)
     check("bisection listed", l and l["count"] == 1 and l["items"][0]["steps"] == 1, str(l))
+    _, pl = call("GET plans (the step's plan)", "GET", A + "/plans", expect=200)
+    check("the step is a plan of kind manual with spec.bisect",
+          pl and any(p["spec"].get("bisect", {}).get("id") == d["id"] for p in pl["items"]), str(pl)[:300])
 call("GET bisections/999 -> 404", "GET", A + "/bisections/999", expect=404)
+sb = {"base": "debian-6.12", "series": mbox, "target": "q35-a", "case": bcase, "expect": "EINVAL"}
+call("POST bisections: a tree and a series at once -> 400", "POST", A + "/bisections",
+     dict(sb, tree=g, good="HEAD~3", bad="HEAD"), auth=token, expect=400)
+call("POST bisections: a series without a diff -> 400", "POST", A + "/bisections",
+     dict(sb, series="hello"), auth=token, expect=400)
+call("POST bisections: a series file named ../x -> 400", "POST", A + "/bisections",
+     dict(sb, series=[{"name": "../x.patch", "text": mbox}]), auth=token, expect=400)
+call("POST bisections: a base that is no tree -> 400", "POST", A + "/bisections",
+     dict(sb, base="/nonexistent@HEAD"), auth=token, expect=400)
+call("POST bisections: patch plan 999 -> 404", "POST", A + "/bisections",
+     {"patch": 999}, auth=token, expect=404)
+_, sd = call("POST bisections series -> 201", "POST", A + "/bisections", sb, auth=token, expect=201)
+check("series bisection: one patch, nothing to build: found at once (patch 1)",
+      sd and sd["kind"] == "series" and sd["state"] == "found" and sd["steps"] == [] and
+      sd["result"]["first_bad"]["patch"] == 1, str(sd))
 call("GET bisections/x -> 400", "GET", A + "/bisections/x", expect=400)
 call("POST likely without a token -> 401", "POST", A + "/likely", {"tree": g}, expect=401)
 call("POST likely unknown driver -> 400", "POST", A + "/likely",
