@@ -754,6 +754,75 @@ static const char *side_str(json_t *side, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Likely commits under a diff (issue 17.4): when both kernels are builds of
+ * one git tree at two refs (recipe "tree=/path@ref"), ask the server for the
+ * commits touching each regressed row's driver and naming its errno
+ * (POST /api/v1/likely) and print the top three; without a token, print the
+ * command instead.
+ */
+static void likely_hint(struct cli *c, const char *k1, const char *k2, json_t *rows)
+{
+	char path[512], q[256], tree[2][1024] = { "", "" }, *at[2];
+	const char *ks[2] = { k1, k2 }, *src;
+	json_t *v, *seen = json_object();
+	size_t i;
+
+	for (int k = 0; k < 2; k++) {
+		json_t *kj;
+
+		qesc(q, sizeof(q), ks[k]);
+		snprintf(path, sizeof(path), "/api/v1/kernels/%s", q);
+		if (request(c, "GET", path, NULL, &kj, true) != 200)
+			goto out;
+		src = jstr(kj, "source_ref", "");
+		if (!strncmp(src, "tree=/", 6) && !strchr(src, ';'))
+			snprintf(tree[k], sizeof(tree[k]), "%s", src + 5);
+		json_decref(kj);
+		at[k] = strrchr(tree[k], '@');
+		if (!at[k])
+			goto out;
+		*at[k]++ = '\0';
+	}
+	if (strcmp(tree[0], tree[1]))
+		goto out;
+	json_array_foreach(rows, i, v) {
+		const char *cls = jstr(v, "class", ""), *drv = jstr(v, "driver", "");
+		const char *e = jstr(json_object_get(v, "head"), "observed_name", "");
+		json_t *req, *r = NULL, *it, *x;
+		char key[128];
+		size_t j;
+
+		if (strcmp(cls, "errno_changed") && strcmp(cls, "pass_to_fail"))
+			continue;
+		snprintf(key, sizeof(key), "%s/%s", drv, e);
+		if (json_object_get(seen, key) || json_object_size(seen) >= 5)
+			continue;
+		json_object_set_new(seen, key, json_true());
+		printf("likely commits for %s %s: iommulab likely --tree %s --from %s --to %s "
+		       "--driver %s%s%s\n", drv, e, tree[0], at[0], at[1], drv,
+		       strcmp(e, "OK") && *e ? " --errno " : "", strcmp(e, "OK") ? e : "");
+		load_token(c);
+		if (!c->token)
+			continue;
+		req = json_pack("{s:s, s:s, s:s, s:s, s:i}", "tree", tree[0], "from", at[0],
+				"to", at[1], "driver", drv, "limit", 3);
+		if (req && *e && strcmp(e, "OK"))
+			json_object_set_new(req, "errno", json_string(e));
+		if (req && request(c, "POST", "/api/v1/likely", req, &r, true) == 200) {
+			it = json_object_get(r, "items");
+			json_array_foreach(it, j, x)
+				printf("  %.12s %s%s\n", jstr(x, "commit", "?"), jstr(x, "subject", ""),
+				       json_is_true(json_object_get(x, "mentions_errno")) ?
+				       "  (names the errno)" : "");
+		}
+		json_decref(r);
+		json_decref(req);
+	}
+out:
+	json_decref(seen);
+}
+
 static int cmd_diff(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -815,6 +884,7 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 	       json_array_size(rows), jint(sum, "unchanged", 0), jint(sum, "errno_changed", 0),
 	       regress, jint(sum, "fail_to_pass", 0), jint(sum, "verdict_changed", 0),
 	       jint(sum, "new", 0), jint(sum, "missing", 0));
+	likely_hint(c, argv[optind], argv[optind + 1], rows);
 	json_decref(r);
 	return fail && regress ? CLI_FAIL : CLI_OK;
 }
