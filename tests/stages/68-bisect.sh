@@ -28,6 +28,8 @@
 # 4. A five-patch series on debian-6.12 with the bad patch third (`iommulab
 #    bisect series`): patch 3 is named in at most 3 steps, each step a
 #    prefix of the series built from the base's objects.
+# Also: the dashboard's #/bisect pages in Chromium, `iommulab likely` (c6
+# ranked first for ENODEV) and the likely-commit hint under `iommulab diff`.
 # Figures (cold build of the good end, each warm step's build, the whole
 # bisection) are written to $out/figures.txt and printed.
 # Skipped with a reason when QEMU, linux-source-6.12, ccache or busybox are
@@ -150,6 +152,34 @@ lab_check "the tree was only read (refs and top-level entries unchanged, no bise
 lab_api bisections >"$out/list1.json"
 lab_check "GET /bisections lists it with its first bad commit" \
 	jqe --arg c "$c6" '.count == 1 and .items[0].result.first_bad.commit == $c' "$out/list1.json"
+
+# the dashboard's Bisections pages (Debian's chromium + chromium-driver +
+# python3-selenium, installed from scripts/deps/web.txt when missing)
+main_id=$(jq -r .id "$out/main.json")
+if why=$(lab_browser_ready "$out/browser-deps.log"); then
+	timeout 180 /usr/bin/python3 "$top/tests/browser/bisect_page.py" \
+		--url "$LAB_URL" --id "$main_id" --commit "$c6" --out "$out" >"$out/browser.log" 2>&1
+	grep -q '^ok - ' "$out/browser.log" || lab_fail "Bisections pages in a browser" "see $out/browser.log"
+	while IFS= read -r l; do
+		case "$l" in
+		'ok - '*) lab_ok "browser: ${l#ok - }" ;;
+		'not ok - '*) lab_fail "browser: ${l#not ok - }" ;;
+		esac
+	done <"$out/browser.log"
+else
+	lab_skip "Bisections pages in a browser" "$why"
+fi
+
+# likely commits (17.4): without building, c6 is ranked first for ENODEV
+lab_cli likely --json --tree "$hist" --from good --to bad --driver intel-iommu --errno ENODEV >"$out/likely.json"
+lab_check "likely: 8 commits touch intel-iommu or the core; c6 first (driver file + names ENODEV)" \
+	jqe --arg c "$c6" '.total == 8 and .items[0].commit == $c and .items[0].rank == 3 and ([.items[] | select(.mentions_errno)] | length) == 1' "$out/likely.json"
+# ... and under a diff of a good step's kernel and the first bad commit's
+gk=$(jq -r '[.steps[] | select(.judgement == "good")][0].kernel' "$out/main.json")
+bk=$(jq -r --arg c "$c6" '.steps[] | select(.commit == $c) | .kernel' "$out/main.json")
+lab_cli diff "$gk" "$bk" >"$out/diff.txt" 2>&1
+lab_check "diff $gk -> $bk: the errno change, and c6 as the likely commit naming ENODEV" \
+	sh -c "grep -q 'kmod.coherency.vtd_no_snoop.*EINVAL.*ENODEV' '$out/diff.txt' && grep -q 'likely commits for intel-iommu ENODEV' '$out/diff.txt' && grep -q '^  ${c6:0:12} .*(names the errno)' '$out/diff.txt'"
 
 # ---- 3. flaky: a majority of 3 repeats --------------------------------
 bisect_run flaky --tree "$flaky" --good good --bad bad --target q35-vtd --case "$case_id" --expect EINVAL --repeat 3
