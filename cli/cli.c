@@ -1459,6 +1459,24 @@ static int cmd_bisect_show(struct cli *c, int argc, char **argv)
 	return ret;
 }
 
+static int cmd_bisect_cancel(struct cli *c, int argc, char **argv)
+{
+	char path[128];
+	json_t *r = NULL;
+	long st;
+
+	if (argc != 2)
+		die_usage("usage: iommulab bisect cancel ID");
+	snprintf(path, sizeof(path), "/api/v1/bisections/%ld/cancel",
+		 parse_long("ID", argv[1], 1, LONG_MAX));
+	st = request(c, "POST", path, NULL, &r, false);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	printf("bisection %lld: %s\n", jint(r, "id", -1), jstr(r, "state", "?"));
+	json_decref(r);
+	return CLI_OK;
+}
+
 static int cmd_bisect_list(struct cli *c, int argc, char **argv)
 {
 	json_t *r, *it, *b;
@@ -1683,6 +1701,8 @@ static const struct command commands[] = {
 	{ "bisect", "show", cmd_bisect_show, "bisect show ID [--wait [--timeout S]] [--json]",
 	  "a bisection: steps, first bad commit, git bisect log (exit 1 unless found)" },
 	{ "bisect", "list", cmd_bisect_list, "bisect list [--json]", "bisections, newest first" },
+	{ "bisect", "cancel", cmd_bisect_cancel, "bisect cancel ID",
+	  "stop a running bisection (its running step's job is canceled)" },
 	{ "likely", NULL, cmd_likely,
 	  "likely --tree PATH --from REF --to REF --driver D [--errno E] [--limit N] [--json]",
 	  "commits between two refs touching the driver or the core, those naming E first" },

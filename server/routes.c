@@ -58,6 +58,7 @@ const struct lab_route lab_api_routes[] = {
 	{ "GET",  P "/bisections",       lab_api_bisect_list, NULL, NULL },
 	{ "POST", P "/bisections",       lab_api_bisect_post, "admin", NULL },
 	{ "GET",  P "/bisections/{}",    lab_api_bisect_get,  NULL, NULL },
+	{ "POST", P "/bisections/{}/cancel", lab_api_bisect_cancel, "admin", NULL },
 	{ "POST", P "/likely",           lab_api_likely_post, "admin", NULL },
 	{ NULL,   NULL,                  lab_api_not_found,     NULL, NULL },
 };

@@ -941,6 +941,77 @@ int lab_bisect_tick(struct lab_store *st, const struct lab_config *cfg)
 	return queued;
 }
 
+static int open_jobs_row(const struct lab_store_row *r, void *arg)
+{
+	json_t *jobs = arg;
+	int64_t plan = 0;
+	bool open = false;
+
+	for (int i = 0; i < lab_store_row_ncols(r); i++) {
+		const char *c = lab_store_row_name(r, i);
+
+		if (!strcmp(c, "plan") && lab_store_row_type(r, i) == LAB_COL_INT)
+			plan = lab_store_row_int(r, i);
+		else if (!strcmp(c, "judgement"))
+			open = lab_store_row_type(r, i) == LAB_COL_NULL;
+	}
+	if (open && plan > 0)
+		json_array_append_new(jobs, json_integer(plan));	/* a plan id, for now */
+	return 0;
+}
+
+static int job_id_row(const struct lab_store_row *r, void *arg)
+{
+	for (int i = 0; i < lab_store_row_ncols(r); i++)
+		if (!strcmp(lab_store_row_name(r, i), "id"))
+			return json_array_append_new(arg, json_integer(lab_store_row_int(r, i)));
+	return 0;
+}
+
+int lab_bisect_cancel(struct lab_store *st, int64_t id, const char *by, json_t **jobs)
+{
+	json_t *row = NULL, *plans = json_array(), *ids = json_array(), *p;
+	char why[128];
+	size_t i;
+	int ret;
+
+	*jobs = NULL;
+	if (!plans || !ids) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = lab_store_bisect_rows(st, id, bis_load_row, &row);
+	if (ret >= 0 && !row)
+		ret = -ENOENT;
+	if (ret < 0)
+		goto out;
+	if (strcmp(str_of(row, "state"), "running")) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = lab_store_bisect_steps_rows(st, id, open_jobs_row, plans);
+	if (ret < 0)
+		goto out;
+	json_array_foreach(plans, i, p) {
+		struct lab_job_filter f = { .state = -1, .limit = 10,
+					    .plan_id = json_integer_value(p) };
+
+		lab_store_jobs_rows(st, &f, job_id_row, ids);
+	}
+	snprintf(why, sizeof(why), "canceled by %.64s", by ? by : "?");
+	ret = lab_store_bisect_update(st, id, "canceled", NULL, why);
+	if (!ret) {
+		lab_info("bisect %lld: %s", (long long)id, why);
+		*jobs = ids;
+		ids = NULL;
+	}
+out:
+	json_decref(row);
+	json_decref(plans);
+	json_decref(ids);
+	return ret;
+}
+
 /* ---- views ------------------------------------------------------------------- */
 
 int lab_bisect_json(struct lab_store *st, int64_t id, json_t **out)

@@ -66,6 +66,12 @@ int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t 
 int lab_bisect_tick(struct lab_store *st, const struct lab_config *cfg);
 
 int lab_bisect_json(struct lab_store *st, int64_t id, json_t **out);
+/*
+ * Cancel a running bisection: state canceled, reason "canceled by NAME";
+ * *@jobs gets the open step's job ids (the caller cancels them on the
+ * scheduler). -ENOENT unknown, -EINVAL not running.
+ */
+int lab_bisect_cancel(struct lab_store *st, int64_t id, const char *by, json_t **jobs);
 /* newest first: each without its steps' detail ("steps" is a count) */
 int lab_bisect_list(struct lab_store *st, int64_t limit, json_t **out);
 

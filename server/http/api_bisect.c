@@ -11,6 +11,7 @@
 #include "api.h"
 #include "api_bisect.h"
 #include "bisect.h"
+#include "jobstate.h"
 #include "likely.h"
 #include "sched.h"
 
@@ -52,6 +53,42 @@ int lab_api_bisect_list(struct lab_req *rq, struct lab_resp *rs)
 	json_object_set_new(list, "count", json_integer((json_int_t)json_array_size(items)));
 	json_object_set_new(list, "next_cursor", json_null());
 	rs->json = list;
+	return 0;
+}
+
+int lab_api_bisect_cancel(struct lab_req *rq, struct lab_resp *rs)
+{
+	json_t *jobs = NULL, *j, *b;
+	int64_t id;
+	size_t i;
+	int r;
+
+	r = lab_req_id(rq, rs, 0, &id);
+	if (r)
+		return r;
+	r = lab_bisect_cancel(rq->st, id, rq->token_name, &jobs);
+	if (r == -ENOENT)
+		return lab_fail(rs, -ENOENT, "no bisection %lld", (long long)id);
+	if (r == -EINVAL)
+		return lab_fail(rs, -EINVAL, "bisection %lld is not running", (long long)id);
+	if (r)
+		return r;
+	json_array_foreach(jobs, i, j) {
+		struct lab_job jb;
+
+		r = lab_sched_cancel(rq->sched, rq->st, json_integer_value(j), "bisection canceled");
+		/* no scheduler in this process: nothing runs here, just record it */
+		if (r == -EOPNOTSUPP && !rq->sched &&
+		    !lab_store_job_get(rq->st, json_integer_value(j), &jb)) {
+			lab_job_cancel(rq->st, jb.id, jb.state, "bisection canceled");
+			lab_job_clear(&jb);
+		}
+	}
+	json_decref(jobs);
+	r = lab_bisect_json(rq->st, id, &b);
+	if (r)
+		return r;
+	rs->json = b;
 	return 0;
 }
 

@@ -18,6 +18,9 @@ int lab_api_bisect_list(struct lab_req *rq, struct lab_resp *rs);
 /* GET /api/v1/bisections/{id}[?format=text] */
 int lab_api_bisect_get(struct lab_req *rq, struct lab_resp *rs);
 
+/* POST /api/v1/bisections/{id}/cancel -> the bisection, canceled (its open
+ * step's job canceled on the scheduler) */
+int lab_api_bisect_cancel(struct lab_req *rq, struct lab_resp *rs);
 /* POST /api/v1/likely {tree, from, to, driver, errno?, limit?} -> likely
  * commits (likely.h); a POST with a token: the server reads a local tree */
 int lab_api_likely_post(struct lab_req *rq, struct lab_resp *rs);

@@ -538,6 +538,18 @@ if d:
     check("the step is a plan of kind manual with spec.bisect",
           pl and any(p["spec"].get("bisect", {}).get("id") == d["id"] for p in pl["items"]), str(pl)[:300])
 call("GET bisections/999 -> 404", "GET", A + "/bisections/999", expect=404)
+if d:
+    call("POST bisections/{id}/cancel without a token -> 401", "POST",
+         A + "/bisections/%d/cancel" % d["id"], expect=401)
+    _, cd = call("POST bisections/{id}/cancel -> 200", "POST", A + "/bisections/%d/cancel" % d["id"],
+                 auth=token, expect=200)
+    check("canceled, with who did it", cd and cd["state"] == "canceled" and "admin" in (cd["reason"] or ""), str(cd))
+    call("POST bisections/{id}/cancel again -> 400", "POST", A + "/bisections/%d/cancel" % d["id"],
+         auth=token, expect=400)
+    _, jl = call("GET jobs of the step's plan", "GET", A + "/jobs?plan=%d" % cd["steps"][0]["plan"], expect=200)
+    check("the step's job is canceled too",
+          jl and len(jl["items"]) == 1 and jl["items"][0]["state"] == "canceled", str(jl)[:300])
+call("POST bisections/999/cancel -> 404", "POST", A + "/bisections/999/cancel", auth=token, expect=404)
 sb = {"base": "debian-6.12", "series": mbox, "target": "q35-a", "case": bcase, "expect": "EINVAL"}
 call("POST bisections: a tree and a series at once -> 400", "POST", A + "/bisections",
      dict(sb, tree=g, good="HEAD~3", bad="HEAD"), auth=token, expect=400)
