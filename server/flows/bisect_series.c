@@ -355,7 +355,7 @@ static int series_finish(struct lab_store *st, struct lab_bis *b, struct range *
 	json_t *ser = json_object_get(b->spec, "series"), *res, *cands = json_array(), *fb;
 	json_t *pt = json_object_get(ser, "patches");
 	const char *dir = str_of(ser, "dir");
-	char *txt = NULL, *log = NULL, *stat = NULL, file[PATH_MAX + 16];
+	char *txt = NULL, *log = NULL, *dstat = NULL, *rep = NULL, file[PATH_MAX + 16];
 	bool found = true;
 	size_t i, len = 0;
 	json_t *l;
@@ -373,11 +373,11 @@ static int series_finish(struct lab_store *st, struct lab_bis *b, struct range *
 	{
 		const char *argv[] = { "git", "apply", "--stat", file, NULL };
 
-		lab_git_run(argv, false, 65536, &stat);
+		lab_git_run(argv, false, 65536, &dstat);
 	}
 	l = json_array_get(pt, (size_t)g->hi - 1);
 	fb = found ? json_pack("{s:i, s:s, s:s, s:s?}", "patch", g->hi, "name", str_of(l, "name"),
-			       "subject", str_of(l, "subject"), "diffstat", stat) : json_null();
+			       "subject", str_of(l, "subject"), "diffstat", dstat) : json_null();
 	m = open_memstream(&log, &len);
 	if (m) {
 		json_array_foreach(g->log, i, l)
@@ -388,9 +388,25 @@ static int series_finish(struct lab_store *st, struct lab_bis *b, struct range *
 				str_of(json_array_get(pt, (size_t)g->hi - 1), "subject"));
 		fclose(m);
 	}
-	res = json_pack("{s:o, s:o, s:s, s:i, s:s}", "first_bad", fb ? fb : json_null(),
+	{
+		json_t *e = json_object_get(b->spec, "expect");
+		struct stat sb;
+		int n = (int)json_integer_value(json_object_get(ser, "n"));
+		char whole[PATH_MAX + 32];
+
+		/* the series as stored: the mbox, or the whole-series prefix dir */
+		snprintf(whole, sizeof(whole), "%s/series.mbox", dir);
+		if (stat(whole, &sb) && prefix_dir(dir, n, whole, sizeof(whole)))
+			snprintf(whole, sizeof(whole), "SERIES");
+		if (asprintf(&rep, "iommulab bisect series --base %s --target %s --case %s --%s %s "
+			     "--repeat %d %s", str_of(b->spec, "base"), b->target, b->case_id,
+			     e ? "expect" : "verdict", e ? json_string_value(e) :
+			     str_of(b->spec, "verdict"), b->repeat, whole) < 0)
+			rep = NULL;
+	}
+	res = json_pack("{s:o, s:o, s:s, s:i, s:s?}", "first_bad", fb ? fb : json_null(),
 			"candidates", cands, "log", log ? log : "", "builds", g->steps,
-			"reproduce", "iommulab bisect series (the same base, series and predicate)");
+			"reproduce", rep);
 	txt = res ? json_dumps(res, JSON_COMPACT) : NULL;
 	ret = txt ? lab_store_bisect_update(st, b->id, found ? "found" : "failed", txt,
 					    found ? NULL : "only skipped patches are left: the "
@@ -401,7 +417,8 @@ static int series_finish(struct lab_store *st, struct lab_bis *b, struct range *
 	json_decref(res);
 	free(txt);
 	free(log);
-	free(stat);
+	free(dstat);
+	free(rep);
 	return ret;
 }
 

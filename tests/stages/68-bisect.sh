@@ -28,6 +28,8 @@
 # 4. A five-patch series on debian-6.12 with the bad patch third (`iommulab
 #    bisect series`): patch 3 is named in at most 3 steps, each step a
 #    prefix of the series built from the base's objects.
+# 5. Each bisection's one-command reproduction, run as given, finds the
+#    same first bad commit / patch.
 # Also: the dashboard's #/bisect pages in Chromium, `iommulab likely` (c6
 # ranked first for ENODEV) and the likely-commit hint under `iommulab diff`.
 # Figures (cold build of the good end, each warm step's build, the whole
@@ -210,6 +212,21 @@ lab_check "series steps: the prefixes without patch 3 observe EINVAL, with it EN
 	jqe 'all(.steps[]; (.commit | ltrimstr("patch:") | tonumber) as $k | if $k < 3 then .judgement == "good" and .distribution == {"EINVAL": 1} else .judgement == "bad" and .distribution == {"ENODEV": 1} end)' "$out/series.json"
 lab_check "series: the first bad patch's diff stat names intel/iommu.c" \
 	jqe '.result.first_bad.diffstat | test("drivers/iommu/intel/iommu.c")' "$out/series.json"
+
+# ---- 5. the one-command reproductions reproduce (kernels cached: boots only)
+for name in main series; do
+	read -ra cmd <<<"$(jq -r .result.reproduce "$out/$name.json")"
+	if [ "${cmd[0]:-}" != iommulab ]; then
+		lab_fail "$name: reproduce is an iommulab command" "${cmd[*]:-none}"
+		continue
+	fi
+	"$LAB_CLI_BIN" "${cmd[@]:1}" --json >"$out/$name-again-start.json" 2>&1
+	rid=$(jq -r .id "$out/$name-again-start.json" 2>/dev/null)
+	lab_cli bisect show "$rid" --wait --timeout 1200 >/dev/null 2>&1
+	lab_cli bisect show "$rid" --json >"$out/$name-again.json" 2>/dev/null
+	lab_check "$name: its reproduction command finds the same first bad $([ $name = main ] && echo commit || echo patch)" \
+		jqe --slurpfile a "$out/$name.json" '.state == "found" and .result.first_bad == $a[0].result.first_bad' "$out/$name-again.json"
+done
 
 # ---- figures -------------------------------------------------------------
 {
