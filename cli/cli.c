@@ -1353,6 +1353,7 @@ static int cmd_bisect_start(struct cli *c, int argc, char **argv)
 		{ "expect", required_argument, NULL, 'e' },
 		{ "verdict", required_argument, NULL, 'V' },
 		{ "repeat", required_argument, NULL, 'r' },
+		{ "verify", no_argument, NULL, 'y' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1378,6 +1379,7 @@ static int cmd_bisect_start(struct cli *c, int argc, char **argv)
 			json_object_set_new(req, "repeat",
 					    json_integer(parse_long("--repeat", optarg, 1, 15)));
 			break;
+		case 'y': json_object_set_new(req, "verify", json_true()); break;
 		case 'j': js = true; break;
 		default: exit(CLI_USAGE);
 		}
@@ -1689,7 +1691,8 @@ static const struct command commands[] = {
 	  "a patch plan's report (text for a mailing-list reply); exit 1 when it fails" },
 	{ "bisect", "start", cmd_bisect_start,
 	  "bisect start --tree PATH --good REF --bad REF --target T --case ID\n"
-	  "            (--expect ERRNO | --verdict V) [--repeat N] [--json]",
+	  "            (--expect ERRNO | --verdict V) [--repeat N] [--verify] [--json]\n"
+	  "            (--verify: run the good end first; stop if the predicate fails there)",
 	  "find the first commit where the case stops observing ERRNO (or verdict V)" },
 	{ "bisect", "series", cmd_bisect_series,
 	  "bisect series --base KERNEL|debian-6.12|/git@ref --target T --case ID\n"

@@ -121,7 +121,8 @@ int lab_bis_dir(const struct lab_config *cfg, int64_t id, const char *sub, char 
  * *@said to bisect's output.
  */
 static int repo_start(const struct lab_config *cfg, int64_t id, const char *tree,
-		      const char *bad, const char *good, char *repo, size_t rlen, char **said)
+		      const char *bad, const char *good, char *repo, size_t rlen, char **said,
+		      bool start)
 {
 	char *common = NULL, alt[PATH_MAX + 32], objs[PATH_MAX];
 	FILE *f;
@@ -153,9 +154,18 @@ static int repo_start(const struct lab_config *cfg, int64_t id, const char *tree
 	if (git("--git-dir", repo, NULL, false, "update-ref", "--no-deref", "HEAD", bad, NULL,
 		NULL))
 		return -EIO;
+	if (!start)
+		return 0;
 	ret = git("--git-dir", repo, said, true, "bisect", "start", "--no-checkout", bad, good,
 		  NULL);
 	return ret ? -EIO : 0;
+}
+
+/* git bisect start in a repository repo_start() made without it */
+static int bisect_start_now(struct lab_bis *b, char **said)
+{
+	return git("--git-dir", b->repo, said, true, "bisect", "start", "--no-checkout",
+		   str_of(b->spec, "bad_commit"), str_of(b->spec, "good_commit"), NULL) ? -EIO : 0;
 }
 
 /* ---- steps ------------------------------------------------------------------- */
@@ -317,11 +327,12 @@ static char *reproduce(json_t *spec)
 	char *s = NULL;
 	json_t *e = json_object_get(spec, "expect");
 	int r = asprintf(&s, "iommulab bisect start --tree %s --good %s --bad %s --target %s "
-			 "--case %s --%s %s --repeat %lld", str_of(spec, "tree"),
+			 "--case %s --%s %s --repeat %lld%s", str_of(spec, "tree"),
 			 str_of(spec, "good_commit"), str_of(spec, "bad_commit"),
 			 str_of(spec, "target"), str_of(spec, "case"), e ? "expect" : "verdict",
 			 e ? json_string_value(e) : str_of(spec, "verdict"),
-			 (long long)json_integer_value(json_object_get(spec, "repeat")));
+			 (long long)json_integer_value(json_object_get(spec, "repeat")),
+			 json_is_true(json_object_get(spec, "verify")) ? " --verify" : "");
 
 	return r < 0 ? NULL : s;
 }
@@ -491,6 +502,10 @@ static int git_check(json_t *req, json_t *spec, char *err, size_t errlen)
 	json_object_set_new(spec, "bad", json_string(str_of(req, "bad")));
 	json_object_set_new(spec, "good_commit", json_string(good));
 	json_object_set_new(spec, "bad_commit", json_string(bad));
+	if (json_object_get(req, "verify") && !json_is_boolean(json_object_get(req, "verify")))
+		return errf(err, errlen, -EINVAL, "\"verify\": true or false");
+	if (json_is_true(json_object_get(req, "verify")))
+		json_object_set_new(spec, "verify", json_true());
 	return 0;
 }
 
@@ -502,15 +517,19 @@ static int git_begin(struct lab_store *st, const struct lab_config *cfg, struct 
 	enum answer a;
 	int ret;
 
+	bool verify = json_is_true(json_object_get(b->spec, "verify"));
+
 	ret = repo_start(cfg, b->id, b->tree, str_of(b->spec, "bad_commit"),
-			 str_of(b->spec, "good_commit"), b->repo, sizeof(b->repo), &said);
+			 str_of(b->spec, "good_commit"), b->repo, sizeof(b->repo), &said, !verify);
 	if (ret) {
 		lab_bis_fail(st, b->id, "git bisect start failed in the lab's repository");
 		ret = errf(err, errlen, -EIO, "git bisect start failed: %.200s", said ? said : "");
 		goto out;
 	}
-	a = bisect_answer(said ? said : "", b->repo, next);
-	if (a == A_NEXT)
+	/* verify: the good end is step 1; git bisect starts when it is good */
+	if (verify)
+		ret = step_start(st, b, 1, str_of(b->spec, "good_commit"));
+	else if ((a = bisect_answer(said ? said : "", b->repo, next)) == A_NEXT)
 		ret = step_start(st, b, 1, next);
 	else
 		ret = finish(st, b, a, said ? said : "");
@@ -527,8 +546,8 @@ out:
 int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t *req,
 		     const char *created_by, json_t **out, char *err, size_t errlen)
 {
-	static const char *const allowed[] = { "tree", "good", "bad", "base", "series", "patch",
-		"target", "case", "expect", "verdict", "repeat", "timeout_s", NULL };
+	static const char *const allowed[] = { "tree", "good", "bad", "verify", "base", "series",
+		"patch", "target", "case", "expect", "verdict", "repeat", "timeout_s", NULL };
 	json_t *v, *spec = json_object(), *own = NULL;
 	struct lab_bis b = { 0 };
 	const char *key, *kind;
@@ -548,8 +567,8 @@ int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t 
 			ok |= !strcmp(key, allowed[i]);
 		if (!ok) {
 			ret = errf(err, errlen, -EINVAL, "unknown key \"%.64s\" (allowed: tree, good, "
-				   "bad | base, series | patch; target, case, expect, verdict, "
-				   "repeat, timeout_s)", key);
+				   "bad, verify | base, series | patch; target, case, expect, "
+				   "verdict, repeat, timeout_s)", key);
 			goto out;
 		}
 	}
@@ -885,9 +904,25 @@ static int advance(struct lab_store *st, const struct lab_config *cfg, int64_t i
 		ret = lab_bisect_series_next(st, cfg, &b);
 		goto out;
 	}
-	/* tell git, then the next step or the end */
-	if (git("--git-dir", b.repo, &said, true, "bisect", judgement, os.commit, NULL, NULL,
-		NULL)) {
+	/* verify: the good end judged; bisect only when it holds there */
+	if (os.n == 1 && json_is_true(json_object_get(b.spec, "verify")) &&
+	    !strcmp(os.commit, str_of(b.spec, "good_commit"))) {
+		if (strcmp(judgement, "good")) {
+			char fail[800];
+
+			snprintf(fail, sizeof(fail), "the good end %.12s is judged %s%s%.600s: the "
+				 "predicate does not hold there", os.commit, judgement,
+				 why ? ": " : "", why ? why : "");
+			lab_bis_fail(st, id, fail);
+			ret = 0;
+			goto out;
+		}
+		if (bisect_start_now(&b, &said)) {
+			lab_bis_fail(st, id, "git bisect start failed in the lab's repository");
+			goto out;
+		}
+	} else if (git("--git-dir", b.repo, &said, true, "bisect", judgement, os.commit, NULL, NULL,
+		       NULL)) {
 		lab_bis_fail(st, id, "git bisect refused the mark (see the server log)");
 		lab_warn("bisect %lld: git bisect %s %s: %s", (long long)id, judgement, os.commit,
 			 said ? said : "");

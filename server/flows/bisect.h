@@ -30,6 +30,10 @@
  * a completed job without a result of the case (the kernel did not boot so
  * far) is "skip" for git bisect, and the step names why.
  *
+ * With "verify": true the good end is step 1: git bisect starts only when
+ * the predicate holds there; otherwise the bisection fails naming what the
+ * good end observed (a wrong predicate never yields a "first bad commit").
+ *
  * JSON (lab_bisect_json): {"id", "kind": "git", "state": "running|found|
  *   failed|canceled", "spec": {tree, good, bad, good_commit, bad_commit,
  *   target, case, expect|verdict, repeat}, "result": {"first_bad":

@@ -538,6 +538,11 @@ if d:
     check("the step is a plan of kind manual with spec.bisect",
           pl and any(p["spec"].get("bisect", {}).get("id") == d["id"] for p in pl["items"]), str(pl)[:300])
 call("GET bisections/999 -> 404", "GET", A + "/bisections/999", expect=404)
+call("POST bisections verify of the wrong type -> 400", "POST", A + "/bisections",
+     dict(bs, verify="yes"), auth=token, expect=400)
+_, vd = call("POST bisections verify -> 201", "POST", A + "/bisections", dict(bs, verify=True),
+             auth=token, expect=201)
+check("verify: step 1 is the good end itself", vd and vd["steps"][0]["commit"] == git("rev-parse", "HEAD~3"), str(vd))
 if d:
     call("POST bisections/{id}/cancel without a token -> 401", "POST",
          A + "/bisections/%d/cancel" % d["id"], expect=401)

@@ -28,6 +28,8 @@
 # 4. A five-patch series on debian-6.12 with the bad patch third (`iommulab
 #    bisect series`): patch 3 is named in at most 3 steps, each step a
 #    prefix of the series built from the base's objects.
+# 6. `iommulab patch bisect PLAN` on a failing patch report takes the
+#    report's row and base errno and bisects its series.
 # 5. Each bisection's one-command reproduction, run as given, finds the
 #    same first bad commit / patch.
 # Also: the dashboard's #/bisect pages in Chromium, `iommulab likely` (c6
@@ -227,6 +229,20 @@ for name in main series; do
 	lab_check "$name: its reproduction command finds the same first bad $([ $name = main ] && echo commit || echo patch)" \
 		jqe --slurpfile a "$out/$name.json" '.state == "found" and .result.first_bad == $a[0].result.first_bad' "$out/$name-again.json"
 done
+
+# ---- 6. iommulab patch bisect: from a failing patch report ---------------
+# the test patch (kernels/patches/0001) on q35-vtd, only the case: its report
+# fails on vtd_no_snoop (EINVAL -> ENODEV); bisecting its series takes the
+# report's row and base errno; one patch: found at once, nothing to build
+lab_cli patch submit --json --base debian-6.12 --target q35-vtd --filter "$case_id" "$patch1" >"$out/patch.json"
+pplan=$(jq -r .id "$out/patch.json")
+lab_cli watch "$pplan" --interval 5 --timeout 1800 >/dev/null 2>&1
+lab_cli patch report "$pplan" --json >"$out/patch-report.json"
+lab_cli patch bisect "$pplan" --json >"$out/patch-bisect.json" 2>&1
+lab_check "patch bisect $pplan: its row (q35-vtd, $case_id, base EINVAL) over its one-patch series" \
+	jqe --arg c "$case_id" '.kind == "series" and .spec.target == "q35-vtd" and .spec.case == $c and .spec.expect == "EINVAL" and .spec.series.n == 1' "$out/patch-bisect.json"
+lab_check "patch bisect: the first bad patch is the test patch (found without a build)" \
+	jqe '.state == "found" and .result.first_bad.patch == 1 and (.result.first_bad.subject | test("snoop-control")) and (.steps | length) == 0' "$out/patch-bisect.json"
 
 # ---- figures -------------------------------------------------------------
 {
