@@ -908,11 +908,17 @@ static int advance(struct lab_store *st, const struct lab_config *cfg, int64_t i
 	if (os.n == 1 && json_is_true(json_object_get(b.spec, "verify")) &&
 	    !strcmp(os.commit, str_of(b.spec, "good_commit"))) {
 		if (strcmp(judgement, "good")) {
-			char fail[800];
+			char fail[800], obs[160] = "";
+			size_t u = 0;
+			const char *k;
+			json_t *c;
 
-			snprintf(fail, sizeof(fail), "the good end %.12s is judged %s%s%.600s: the "
-				 "predicate does not hold there", os.commit, judgement,
-				 why ? ": " : "", why ? why : "");
+			json_object_foreach(jd.dist, k, c)
+				u += snprintf(obs + u, u < sizeof(obs) ? sizeof(obs) - u : 0, "%s%s x%lld",
+					      u ? ", " : "", k, (long long)json_integer_value(c));
+			snprintf(fail, sizeof(fail), "the good end %.12s is judged %s (observed %s)%s%.500s: "
+				 "the predicate does not hold there", os.commit, judgement,
+				 *obs ? obs : "nothing", why ? ": " : "", why ? why : "");
 			lab_bis_fail(st, id, fail);
 			ret = 0;
 			goto out;

@@ -28,11 +28,12 @@
 # 4. A five-patch series on debian-6.12 with the bad patch third (`iommulab
 #    bisect series`): patch 3 is named in at most 3 steps, each step a
 #    prefix of the series built from the base's objects.
-# 6. `iommulab patch bisect PLAN` on a failing patch report takes the
-#    report's row and base errno and bisects its series.
 # 5. Each bisection's one-command reproduction, run as given, finds the
 #    same first bad commit / patch.
-# Also: the dashboard's #/bisect pages in Chromium, `iommulab likely` (c6
+# 6. `iommulab patch bisect PLAN` on a failing patch report takes the
+#    report's row and base errno and bisects its series.
+# Also: --verify with a wrong predicate fails at the good end; the
+# dashboard's #/bisect pages in Chromium, `iommulab likely` (c6
 # ranked first for ENODEV) and the likely-commit hint under `iommulab diff`.
 # Figures (cold build of the good end, each warm step's build, the whole
 # bisection) are written to $out/figures.txt and printed.
@@ -156,6 +157,12 @@ lab_check "the tree was only read (refs and top-level entries unchanged, no bise
 lab_api bisections >"$out/list1.json"
 lab_check "GET /bisections lists it with its first bad commit" \
 	jqe --arg c "$c6" '.count == 1 and .items[0].result.first_bad.commit == $c' "$out/list1.json"
+
+# --verify with a wrong predicate (ENODEV is what the BAD commits observe):
+# the good end runs first and the bisection fails there, naming what it saw
+bisect_run wrong --tree "$hist" --good good --bad bad --target q35-vtd --case "$case_id" --expect ENODEV --verify
+lab_check "--verify, wrong predicate: failed at the good end (observed EINVAL), no first bad commit" \
+	jqe '.state == "failed" and (.reason | test("good end .* judged bad \\(observed EINVAL x1\\)")) and (.steps | length) == 1 and .result == null' "$out/wrong.json"
 
 # the dashboard's Bisections pages (Debian's chromium + chromium-driver +
 # python3-selenium, installed from scripts/deps/web.txt when missing)
