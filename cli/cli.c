@@ -1499,9 +1499,15 @@ static int cmd_bisect_list(struct cli *c, int argc, char **argv)
 		json_t *spec = json_object_get(b, "spec");
 		json_t *fb = json_object_get(json_object_get(b, "result"), "first_bad");
 
-		printf("%-5lld %-9s %-6lld %-12s %-28s %.12s %s\n", jint(b, "id", -1),
+		char first[32];
+
+		if (json_object_get(fb, "patch"))
+			snprintf(first, sizeof(first), "patch %lld", jint(fb, "patch", 0));
+		else
+			snprintf(first, sizeof(first), "%.12s", jstr(fb, "commit", "-"));
+		printf("%-5lld %-9s %-6lld %-12s %-28s %s %s\n", jint(b, "id", -1),
 		       jstr(b, "state", "?"), jint(b, "steps", 0), jstr(spec, "target", "?"),
-		       jstr(spec, "case", "?"), jstr(fb, "commit", "-"), jstr(fb, "subject", ""));
+		       jstr(spec, "case", "?"), first, jstr(fb, "subject", ""));
 	}
 	json_decref(r);
 	return CLI_OK;
