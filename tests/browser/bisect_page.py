@@ -20,6 +20,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--url", required=True)
 ap.add_argument("--id", required=True)
 ap.add_argument("--commit", required=True)
+ap.add_argument("--series-id", required=True)
 ap.add_argument("--out", default=".")
 args = ap.parse_args()
 t = Tap()
@@ -35,6 +36,15 @@ def pages():
     row = [x for x in b.texts("#bisections tbody tr") if x.startswith("#" + args.id)]
     t.check("list: the bisection, found, with its first bad commit",
             len(row) == 1 and "found" in row[0] and args.commit[:12] in row[0], json.dumps(row))
+    srow = [x for x in b.texts("#bisections tbody tr") if x.startswith("#" + args.series_id)]
+    t.check("list: the series bisection with its first bad patch",
+            len(srow) == 1 and "found" in srow[0] and "patch 3" in srow[0], json.dumps(srow))
+    t.check("list: a failed bisection with its reason",
+            any("failed" in x and "good end" in x for x in b.texts("#bisections tbody tr")), "")
+    b.open(args.url, "#/bisect/" + args.series_id, "bisect")
+    fb = b.text("#bisect-first-bad") or ""
+    t.check("series bisection: first bad patch 3 and its diff stat",
+            "patch 3" in fb and "drivers/iommu/intel/iommu.c" in fb, fb[:300])
     b.open(args.url, "#/bisect/" + args.id, "bisect")
     t.check("one bisection: state found", "found" in (b.text("#bisect-state") or ""), b.text("#bisect-state") or "")
     fb = b.text("#bisect-first-bad") or ""

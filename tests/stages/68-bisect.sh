@@ -164,23 +164,6 @@ bisect_run wrong --tree "$hist" --good good --bad bad --target q35-vtd --case "$
 lab_check "--verify, wrong predicate: failed at the good end (observed EINVAL), no first bad commit" \
 	jqe '.state == "failed" and (.reason | test("good end .* judged bad \\(observed EINVAL x1\\)")) and (.steps | length) == 1 and .result == null' "$out/wrong.json"
 
-# the dashboard's Bisections pages (Debian's chromium + chromium-driver +
-# python3-selenium, installed from scripts/deps/web.txt when missing)
-main_id=$(jq -r .id "$out/main.json")
-if why=$(lab_browser_ready "$out/browser-deps.log"); then
-	timeout 180 /usr/bin/python3 "$top/tests/browser/bisect_page.py" \
-		--url "$LAB_URL" --id "$main_id" --commit "$c6" --out "$out" >"$out/browser.log" 2>&1
-	grep -q '^ok - ' "$out/browser.log" || lab_fail "Bisections pages in a browser" "see $out/browser.log"
-	while IFS= read -r l; do
-		case "$l" in
-		'ok - '*) lab_ok "browser: ${l#ok - }" ;;
-		'not ok - '*) lab_fail "browser: ${l#not ok - }" ;;
-		esac
-	done <"$out/browser.log"
-else
-	lab_skip "Bisections pages in a browser" "$why"
-fi
-
 # likely commits (17.4): without building, c6 is ranked first for ENODEV
 lab_cli likely --json --tree "$hist" --from good --to bad --driver intel-iommu --errno ENODEV >"$out/likely.json"
 lab_check "likely: 8 commits touch intel-iommu or the core; c6 first (driver file + names ENODEV)" \
@@ -250,6 +233,24 @@ lab_check "patch bisect $pplan: its row (q35-vtd, $case_id, base EINVAL) over it
 	jqe --arg c "$case_id" '.kind == "series" and .spec.target == "q35-vtd" and .spec.case == $c and .spec.expect == "EINVAL" and .spec.series.n == 1' "$out/patch-bisect.json"
 lab_check "patch bisect: the first bad patch is the test patch (found without a build)" \
 	jqe '.state == "found" and .result.first_bad.patch == 1 and (.result.first_bad.subject | test("snoop-control")) and (.steps | length) == 0' "$out/patch-bisect.json"
+
+# ---- 7. the dashboard's Bisections pages (Debian's chromium + chromium-driver
+# + python3-selenium, installed from scripts/deps/web.txt when missing), with
+# every kind of bisection above in the list
+main_id=$(jq -r .id "$out/main.json")
+if why=$(lab_browser_ready "$out/browser-deps.log"); then
+	timeout 180 /usr/bin/python3 "$top/tests/browser/bisect_page.py" \
+		--url "$LAB_URL" --id "$main_id" --commit "$c6" --series-id "$sid" --out "$out" >"$out/browser.log" 2>&1
+	grep -q '^ok - ' "$out/browser.log" || lab_fail "Bisections pages in a browser" "see $out/browser.log"
+	while IFS= read -r l; do
+		case "$l" in
+		'ok - '*) lab_ok "browser: ${l#ok - }" ;;
+		'not ok - '*) lab_fail "browser: ${l#not ok - }" ;;
+		esac
+	done <"$out/browser.log"
+else
+	lab_skip "Bisections pages in a browser" "$why"
+fi
 
 # ---- figures -------------------------------------------------------------
 {

@@ -21,6 +21,12 @@ function predicate(spec) {
     ` (repeat ${spec.repeat}, majority)`;
 }
 
+// a series bisection's first bad is a patch number, a git one's a commit
+function firstBad(fb) {
+  if (fb.patch !== undefined) return h('span', {}, h('code', {}, 'patch ' + fb.patch), ' ', fb.subject || '');
+  return h('span', {}, h('code', {}, (fb.commit || '').slice(0, 12)), ' ', fb.subject || '');
+}
+
 function dist(d) {
   return Object.entries(d || {}).map(([k, v]) => `${k}\u00d7${v}`).join(' ') || '-';
 }
@@ -46,22 +52,28 @@ async function renderOne(root, id, ctx) {
     h('p', {id: 'bisect-state'}, badge(b.state, stateClass), ' ', b.reason || ''),
     h('dl', {class: 'kv'},
       h('dt', {}, 'Tree'), h('dd', {}, h('code', {}, s.tree || '-')),
-      h('dt', {}, 'Good'), h('dd', {}, `${s.good} (${(s.good_commit || '').slice(0, 12)})`),
-      h('dt', {}, 'Bad'), h('dd', {}, `${s.bad} (${(s.bad_commit || '').slice(0, 12)})`),
+      ...(b.kind === 'series' ? [
+        h('dt', {}, 'Base'), h('dd', {}, s.base || '-'),
+        h('dt', {}, 'Series'), h('dd', {}, `${(s.series || {}).n || '?'} patches`),
+      ] : [
+        h('dt', {}, 'Good'), h('dd', {}, `${s.good} (${(s.good_commit || '').slice(0, 12)})`),
+        h('dt', {}, 'Bad'), h('dd', {}, `${s.bad} (${(s.bad_commit || '').slice(0, 12)})`),
+      ]),
       h('dt', {}, 'Predicate'), h('dd', {}, predicate(s)),
       h('dt', {}, 'Text'), h('dd', {}, h('a', {href: '/api/v1/bisections/' + b.id + '?format=text'}, 'plain-text report'))));
   if (r.first_bad)
     root.append(h('section', {id: 'bisect-first-bad'},
-      h('h2', {}, 'First bad commit'),
-      h('p', {}, h('code', {}, r.first_bad.commit), ' ', r.first_bad.subject),
-      h('p', {class: 'muted'}, `${r.first_bad.author}, ${r.first_bad.date}`),
+      h('h2', {}, r.first_bad.patch !== undefined ? 'First bad patch' : 'First bad commit'),
+      h('p', {}, r.first_bad.patch !== undefined ? h('code', {}, `patch ${r.first_bad.patch} (${r.first_bad.name})`) :
+        h('code', {}, r.first_bad.commit), ' ', r.first_bad.subject || ''),
+      r.first_bad.author ? h('p', {class: 'muted'}, `${r.first_bad.author}, ${r.first_bad.date}`) : null,
       h('pre', {class: 'log'}, r.first_bad.diffstat || '')));
   root.append(h('h2', {}, 'Steps'),
     h('div', {class: 'scroll'}, h('table', {class: 'grid', id: 'bisect-steps'},
       h('thead', {}, h('tr', {}, ['#', 'Commit', 'Subject', 'Judged', 'Build', 'Errnos', 'Jobs', 'Why'].map((t) => h('th', {}, t)))),
       h('tbody', {}, (b.steps || []).map((st) => h('tr', {},
         h('td', {class: 'num'}, String(st.n)),
-        h('td', {}, h('code', {}, (st.commit || '').slice(0, 12))),
+        h('td', {}, h('code', {}, (st.commit || '').startsWith('patch:') ? st.commit : (st.commit || '').slice(0, 12))),
         h('td', {}, st.subject || ''),
         h('td', {}, badge(st.judgement, judgeClass)),
         h('td', {class: 'num'}, st.build_s !== undefined ? st.build_s + ' s' : '-'),
@@ -95,7 +107,7 @@ export async function render(root, r, ctx) {
         h('td', {class: 'num'}, String(b.steps)),
         h('td', {}, s.target || '-'), h('td', {}, s.case || '-'),
         h('td', {}, s.expect ? 'expect ' + s.expect : 'verdict ' + s.verdict),
-        h('td', {}, fb ? h('span', {}, h('code', {}, fb.commit.slice(0, 12)), ' ', fb.subject) : (b.reason || '-')),
+        h('td', {}, fb ? firstBad(fb) : (b.reason || '-')),
         h('td', {}, fmtTime(b.created_at)), h('td', {}, b.finished_at ? fmtTime(b.finished_at) : '-'));
     })))));
   if (l.items.some((b) => b.state === 'running')) redraw(root, r, ctx);
