@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * store_bisect.h - the bisections and bisect_steps tables (schema
- * 0005-bisect.sql), for the bisection flow (flows/bisect.c).
+ * 0010-bisect.sql), for the bisection flow (flows/bisect.c).
  *
  * Purpose: persist a bisection (its checked spec, state, result) and its
  * steps (commit, kernel, plan, judgement, evidence) so a bisection

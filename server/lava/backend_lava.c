@@ -691,7 +691,12 @@ static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_
 		rs = LAB_RUN_BAD_RESULTS;
 		goto out;
 	}
-	ret = lab_ingest_store(run->store, &ij, scan.res, scan.n);
+	ret = lab_ingest_store(run->store, &ij, scan.res, scan.n, why, sizeof(why));
+	if (ret == -EPROTO) {	/* a verdict the server computes otherwise (ingest.h) */
+		snprintf(reason, LAB_REASON_MAX, "bad results: %s", why);
+		rs = LAB_RUN_BAD_RESULTS;
+		goto out;
+	}
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "storing %zu results: %s", scan.n, strerror(-ret));
 		rs = LAB_RUN_INFRA;

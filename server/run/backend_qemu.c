@@ -69,6 +69,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "proc.h"
+#include "provenance.h"
 #include "record.h"
 #include "runlog.h"
 
@@ -554,8 +555,13 @@ static enum lab_run_status scan_log(struct lab_run *run, struct qemu_run *q,
 		st = LAB_RUN_BAD_RESULTS;
 		goto out_clear_scan;
 	}
-	ret = lab_ingest_store(run->store, &ij, scan.res, scan.n);
+	ret = lab_ingest_store(run->store, &ij, scan.res, scan.n, why, sizeof(why));
 	q->ingest_s = now_wall() - t_scan;
+	if (ret == -EPROTO) {	/* a verdict the server computes otherwise (ingest.h) */
+		snprintf(reason, LAB_REASON_MAX, "bad results: %s", why);
+		st = LAB_RUN_BAD_RESULTS;
+		goto out_clear_scan;
+	}
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "storing %zu results failed: %s",
 			 scan.n, strerror(-ret));
@@ -650,6 +656,7 @@ static enum lab_run_status qemu_poll(struct lab_run *run, char *reason)
 		}
 		return LAB_RUN_RUNNING;
 	}
+	lab_provenance_note(run, &q->art, q->boot_log);	/* best effort, logs itself */
 	st = scan_log(run, q, code, reason);
 	write_times(run, q);
 

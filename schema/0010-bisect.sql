@@ -1,4 +1,4 @@
--- 0005-bisect.sql - bisections (server/flows/bisect.c, issue 17): one row
+-- 0010-bisect.sql - bisections (server/flows/bisect.c, issue 17): one row
 -- per bisection, one per step. A step is a plan (kind manual, spec.bisect)
 -- whose one job runs one case on one target on the step's kernel; the step
 -- row keeps its judgement and the evidence (errno distribution, job ids,
