@@ -746,6 +746,75 @@ static const char *side_str(json_t *side, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Likely commits under a diff (issue 17.4): when both kernels are builds of
+ * one git tree at two refs (recipe "tree=/path@ref"), ask the server for the
+ * commits touching each regressed row's driver and naming its errno
+ * (POST /api/v1/likely) and print the top three; without a token, print the
+ * command instead.
+ */
+static void likely_hint(struct cli *c, const char *k1, const char *k2, json_t *rows)
+{
+	char path[512], q[256], tree[2][1024] = { "", "" }, *at[2];
+	const char *ks[2] = { k1, k2 }, *src;
+	json_t *v, *seen = json_object();
+	size_t i;
+
+	for (int k = 0; k < 2; k++) {
+		json_t *kj;
+
+		qesc(q, sizeof(q), ks[k]);
+		snprintf(path, sizeof(path), "/api/v1/kernels/%s", q);
+		if (request(c, "GET", path, NULL, &kj, true) != 200)
+			goto out;
+		src = jstr(kj, "source_ref", "");
+		if (!strncmp(src, "tree=/", 6) && !strchr(src, ';'))
+			snprintf(tree[k], sizeof(tree[k]), "%s", src + 5);
+		json_decref(kj);
+		at[k] = strrchr(tree[k], '@');
+		if (!at[k])
+			goto out;
+		*at[k]++ = '\0';
+	}
+	if (strcmp(tree[0], tree[1]))
+		goto out;
+	json_array_foreach(rows, i, v) {
+		const char *cls = jstr(v, "class", ""), *drv = jstr(v, "driver", "");
+		const char *e = jstr(json_object_get(v, "head"), "observed_name", "");
+		json_t *req, *r = NULL, *it, *x;
+		char key[128];
+		size_t j;
+
+		if (strcmp(cls, "errno_changed") && strcmp(cls, "pass_to_fail"))
+			continue;
+		snprintf(key, sizeof(key), "%s/%s", drv, e);
+		if (json_object_get(seen, key) || json_object_size(seen) >= 5)
+			continue;
+		json_object_set_new(seen, key, json_true());
+		printf("likely commits for %s %s: iommulab likely --tree %s --from %s --to %s "
+		       "--driver %s%s%s\n", drv, e, tree[0], at[0], at[1], drv,
+		       strcmp(e, "OK") && *e ? " --errno " : "", strcmp(e, "OK") ? e : "");
+		load_token(c);
+		if (!c->token)
+			continue;
+		req = json_pack("{s:s, s:s, s:s, s:s, s:i}", "tree", tree[0], "from", at[0],
+				"to", at[1], "driver", drv, "limit", 3);
+		if (req && *e && strcmp(e, "OK"))
+			json_object_set_new(req, "errno", json_string(e));
+		if (req && request(c, "POST", "/api/v1/likely", req, &r, true) == 200) {
+			it = json_object_get(r, "items");
+			json_array_foreach(it, j, x)
+				printf("  %.12s %s%s\n", jstr(x, "commit", "?"), jstr(x, "subject", ""),
+				       json_is_true(json_object_get(x, "mentions_errno")) ?
+				       "  (names the errno)" : "");
+		}
+		json_decref(r);
+		json_decref(req);
+	}
+out:
+	json_decref(seen);
+}
+
 static int cmd_diff(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -814,6 +883,7 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 	       jint(sum, "setup_changed", 0), jint(sum, "flaky", 0), jint(sum, "new_crash", 0),
 	       jint(sum, "crash_fixed", 0), jint(sum, "new_warning", 0), regress,
 	       regress == 1 ? "" : "s");
+	likely_hint(c, argv[optind], argv[optind + 1], rows);
 	json_decref(r);
 	return fail && regress ? CLI_FAIL : CLI_OK;
 }
@@ -1356,6 +1426,329 @@ static int cmd_contracts_history(struct cli *c, int argc, char **argv)
 	return cmd_list(c, "/api/v1/contracts/history", "items", cols, argc, argv);
 }
 
+/* ------------------------------------------------------------------ */
+/* bisect start / show / list (flows/bisect.c through /api/v1/bisections) */
+/* ------------------------------------------------------------------ */
+
+static int cmd_bisect_start(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tree", required_argument, NULL, 'T' },
+		{ "good", required_argument, NULL, 'g' },
+		{ "bad", required_argument, NULL, 'b' },
+		{ "target", required_argument, NULL, 't' },
+		{ "case", required_argument, NULL, 'c' },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "verdict", required_argument, NULL, 'V' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "verify", no_argument, NULL, 'y' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const keys[] = { ['T'] = "tree", ['g'] = "good", ['b'] = "bad",
+		['t'] = "target", ['c'] = "case", ['e'] = "expect", ['V'] = "verdict" };
+	json_t *req = json_object(), *r = NULL;
+	char real[PATH_MAX];
+	bool js = false;
+	long st;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'T':
+			/* the server reads the tree: give it an absolute path */
+			json_object_set_new(req, "tree", json_string(realpath(optarg, real) ?
+								      real : optarg));
+			break;
+		case 'g': case 'b': case 't': case 'c': case 'e': case 'V':
+			json_object_set_new(req, keys[o], json_string(optarg));
+			break;
+		case 'r':
+			json_object_set_new(req, "repeat",
+					    json_integer(parse_long("--repeat", optarg, 1, 15)));
+			break;
+		case 'y': json_object_set_new(req, "verify", json_true()); break;
+		case 'j': js = true; break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind != argc || !json_object_get(req, "tree") || !json_object_get(req, "good") ||
+	    !json_object_get(req, "bad") || !json_object_get(req, "target") ||
+	    !json_object_get(req, "case"))
+		die_usage("usage: iommulab bisect start --tree PATH --good REF --bad REF "
+			  "--target T --case ID [--expect ERRNO | --verdict V] [--repeat N]");
+	if (!json_object_get(req, "expect") == !json_object_get(req, "verdict"))
+		die_usage("bisect start needs one predicate: --expect ERRNO (the errno of the good "
+			  "commits) or --verdict V");
+	st = request(c, "POST", "/api/v1/bisections", req, &r, false);
+	json_decref(req);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	if (js)
+		print_json(r);
+	else
+		printf("bisection %lld: %s\n  follow: iommulab bisect show %lld [--wait]\n",
+		       jint(r, "id", -1), jstr(r, "state", "?"), jint(r, "id", -1));
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_bisect_show(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool js = false, wait = false;
+	long id, timeout = 7200;
+	time_t t0 = time(NULL);
+	char path[128];
+	json_t *b;
+	int o, ret;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'j': js = true; break;
+		case 'w': wait = true; break;
+		case 'T': timeout = parse_long("--timeout", optarg, 1, 86400 * 7); break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind + 1 != argc)
+		die_usage("usage: iommulab bisect show ID [--wait [--timeout S]] [--json]");
+	id = parse_long("ID", argv[optind], 1, LONG_MAX);
+	snprintf(path, sizeof(path), "/api/v1/bisections/%ld", id);
+	for (;;) {
+		b = get_json(c, path);
+		if (!wait || strcmp(jstr(b, "state", ""), "running"))
+			break;
+		if (time(NULL) - t0 > timeout) {
+			fprintf(stderr, "iommulab: bisection %ld still running after %lds\n", id,
+				timeout);
+			break;
+		}
+		fprintf(stderr, "bisection %ld: running, %lld step(s)\n", id,
+			(long long)json_array_size(json_object_get(b, "steps")));
+		json_decref(b);
+		sleep(5);
+	}
+	ret = !strcmp(jstr(b, "state", ""), "found") ? CLI_OK : CLI_FAIL;
+	if (js) {
+		print_json(b);
+	} else {
+		json_t *t;
+
+		snprintf(path, sizeof(path), "/api/v1/bisections/%ld?format=text", id);
+		t = get_json(c, path);
+		fputs(json_string_value(t) ? json_string_value(t) : "", stdout);
+		json_decref(t);
+	}
+	json_decref(b);
+	return ret;
+}
+
+static int cmd_bisect_cancel(struct cli *c, int argc, char **argv)
+{
+	char path[128];
+	json_t *r = NULL;
+	long st;
+
+	if (argc != 2)
+		die_usage("usage: iommulab bisect cancel ID");
+	snprintf(path, sizeof(path), "/api/v1/bisections/%ld/cancel",
+		 parse_long("ID", argv[1], 1, LONG_MAX));
+	st = request(c, "POST", path, NULL, &r, false);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	printf("bisection %lld: %s\n", jint(r, "id", -1), jstr(r, "state", "?"));
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_bisect_list(struct cli *c, int argc, char **argv)
+{
+	json_t *r, *it, *b;
+	size_t i;
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json")))
+		die_usage("usage: iommulab bisect list [--json]");
+	r = get_json(c, "/api/v1/bisections");
+	if (argc == 2) {
+		print_json(r);
+		json_decref(r);
+		return CLI_OK;
+	}
+	it = json_object_get(r, "items");
+	printf("%-5s %-9s %-6s %-12s %-28s %s\n", "ID", "STATE", "STEPS", "TARGET", "CASE",
+	       "FIRST BAD");
+	json_array_foreach(it, i, b) {
+		json_t *spec = json_object_get(b, "spec");
+		json_t *fb = json_object_get(json_object_get(b, "result"), "first_bad");
+
+		char first[32];
+
+		if (json_object_get(fb, "patch"))
+			snprintf(first, sizeof(first), "patch %lld", jint(fb, "patch", 0));
+		else
+			snprintf(first, sizeof(first), "%.12s", jstr(fb, "commit", "-"));
+		printf("%-5lld %-9s %-6lld %-12s %-28s %s %s\n", jint(b, "id", -1),
+		       jstr(b, "state", "?"), jint(b, "steps", 0), jstr(spec, "target", "?"),
+		       jstr(spec, "case", "?"), first, jstr(fb, "subject", ""));
+	}
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_likely(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tree", required_argument, NULL, 'T' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "driver", required_argument, NULL, 'd' },
+		{ "errno", required_argument, NULL, 'e' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *req = json_object(), *r = NULL, *it, *x;
+	char real[PATH_MAX];
+	bool js = false;
+	size_t i;
+	long st;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'T':
+			json_object_set_new(req, "tree", json_string(realpath(optarg, real) ?
+								      real : optarg));
+			break;
+		case 'f': json_object_set_new(req, "from", json_string(optarg)); break;
+		case 't': json_object_set_new(req, "to", json_string(optarg)); break;
+		case 'd': json_object_set_new(req, "driver", json_string(optarg)); break;
+		case 'e': json_object_set_new(req, "errno", json_string(optarg)); break;
+		case 'l':
+			json_object_set_new(req, "limit",
+					    json_integer(parse_long("--limit", optarg, 1, 500)));
+			break;
+		case 'j': js = true; break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind != argc || !json_object_get(req, "tree") || !json_object_get(req, "from") ||
+	    !json_object_get(req, "to") || !json_object_get(req, "driver"))
+		die_usage("usage: iommulab likely --tree PATH --from REF --to REF --driver D "
+			  "[--errno E] [--limit N] [--json]");
+	st = request(c, "POST", "/api/v1/likely", req, &r, false);
+	json_decref(req);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	if (js) {
+		print_json(r);
+		json_decref(r);
+		return CLI_OK;
+	}
+	printf("%lld commit(s) in %.12s..%.12s touch %s or the core%s%s; most likely first:\n",
+	       jint(r, "total", 0), jstr(r, "from_commit", "?"), jstr(r, "to_commit", "?"),
+	       jstr(r, "driver", "?"), json_is_string(json_object_get(r, "errno")) ?
+	       "; naming " : "", jstr(r, "errno", ""));
+	it = json_object_get(r, "items");
+	json_array_foreach(it, i, x)
+		printf("  %.12s %-6s %-5s %s\n", jstr(x, "commit", "?"),
+		       json_is_true(json_object_get(x, "driver_files")) ? "driver" : "core",
+		       json_is_true(json_object_get(x, "mentions_errno")) ? jstr(r, "errno", "") : "",
+		       jstr(x, "subject", ""));
+	json_decref(r);
+	return CLI_OK;
+}
+
+/* bisect series --base B SERIES / patch bisect N: a series bisection */
+static int cmd_bisect_series_or_patch(struct cli *c, int argc, char **argv, bool from_patch)
+{
+	static const struct option opts[] = {
+		{ "base", required_argument, NULL, 'B' },
+		{ "target", required_argument, NULL, 't' },
+		{ "case", required_argument, NULL, 'c' },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "verdict", required_argument, NULL, 'V' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const keys[] = { ['B'] = "base", ['t'] = "target", ['c'] = "case",
+		['e'] = "expect", ['V'] = "verdict" };
+	json_t *req = json_object(), *r = NULL;
+	bool js = false;
+	struct stat sb;
+	long st;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'B': case 't': case 'c': case 'e': case 'V':
+			json_object_set_new(req, keys[o], json_string(optarg));
+			break;
+		case 'r':
+			json_object_set_new(req, "repeat",
+					    json_integer(parse_long("--repeat", optarg, 1, 15)));
+			break;
+		case 'j': js = true; break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (from_patch) {
+		if (optind + 1 != argc || json_object_get(req, "base"))
+			die_usage("usage: iommulab patch bisect PLAN [--target T --case ID "
+				  "--expect E|--verdict V] [--repeat N]");
+		json_object_set_new(req, "patch",
+				    json_integer(parse_long("PLAN", argv[optind], 1, LONG_MAX)));
+	} else {
+		if (optind + 1 != argc || !json_object_get(req, "base") ||
+		    !json_object_get(req, "target") || !json_object_get(req, "case") ||
+		    !json_object_get(req, "expect") == !json_object_get(req, "verdict"))
+			die_usage("usage: iommulab bisect series --base KERNEL|debian-6.12|/git@ref "
+				  "--target T --case ID (--expect E|--verdict V) [--repeat N] MBOX|DIR");
+		if (stat(argv[optind], &sb)) {
+			fprintf(stderr, "iommulab: %s: %s\n", argv[optind], strerror(errno));
+			return CLI_FAIL;
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			json_object_set_new(req, "series", series_dir(argv[optind]));
+		} else {
+			char *text = slurp(argv[optind], 4u << 20);
+
+			json_object_set_new(req, "series", json_string(text));
+			free(text);
+		}
+	}
+	st = request(c, "POST", "/api/v1/bisections", req, &r, false);
+	json_decref(req);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	if (js)
+		print_json(r);
+	else
+		printf("bisection %lld over %lld patches: %s\n  follow: iommulab bisect show %lld "
+		       "[--wait]\n", jint(r, "id", -1),
+		       jint(json_object_get(json_object_get(r, "spec"), "series"), "n", -1),
+		       jstr(r, "state", "?"), jint(r, "id", -1));
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_bisect_series(struct cli *c, int argc, char **argv)
+{
+	return cmd_bisect_series_or_patch(c, argc, argv, false);
+}
+
+static int cmd_patch_bisect(struct cli *c, int argc, char **argv)
+{
+	return cmd_bisect_series_or_patch(c, argc, argv, true);
+}
+
 static const struct command commands[] = {
 	{ "plan", "submit", cmd_plan_submit,
 	  "plan submit --kernel K [--kernel K2...] --target T [--target T2...]|--all-targets\n"
@@ -1435,6 +1828,26 @@ static const struct command commands[] = {
 	{ "reproduce", NULL, cmd_reproduce, "reproduce JOB [--run] [--log FILE]",
 	  "the commands that rebuild and boot what a job ran, and its records; --run runs them "
 	  "here and compares" },
+	{ "bisect", "start", cmd_bisect_start,
+	  "bisect start --tree PATH --good REF --bad REF --target T --case ID\n"
+	  "            (--expect ERRNO | --verdict V) [--repeat N] [--verify] [--json]\n"
+	  "            (--verify: run the good end first; stop if the predicate fails there)",
+	  "find the first commit where the case stops observing ERRNO (or verdict V)" },
+	{ "bisect", "series", cmd_bisect_series,
+	  "bisect series --base KERNEL|debian-6.12|/git@ref --target T --case ID\n"
+	  "            (--expect ERRNO | --verdict V) [--repeat N] [--json] MBOX|DIR",
+	  "find the first patch of a series after which the case stops observing ERRNO" },
+	{ "patch", "bisect", cmd_patch_bisect,
+	  "patch bisect PLAN [--target T --case ID --expect E|--verdict V] [--repeat N] [--json]",
+	  "bisect a patch report's series on its first changed row (its base errno expected)" },
+	{ "bisect", "show", cmd_bisect_show, "bisect show ID [--wait [--timeout S]] [--json]",
+	  "a bisection: steps, first bad commit, git bisect log (exit 1 unless found)" },
+	{ "bisect", "list", cmd_bisect_list, "bisect list [--json]", "bisections, newest first" },
+	{ "bisect", "cancel", cmd_bisect_cancel, "bisect cancel ID",
+	  "stop a running bisection (its running step's job is canceled)" },
+	{ "likely", NULL, cmd_likely,
+	  "likely --tree PATH --from REF --to REF --driver D [--errno E] [--limit N] [--json]",
+	  "commits between two refs touching the driver or the core, those naming E first" },
 };
 
 static void usage(FILE *f)

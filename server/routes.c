@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "api_dash.h"
+#include "api_bisect.h"
 #include "api_findings.h"
 #include "api_health.h"
 #include "api_subscriptions.h"
@@ -59,6 +60,11 @@ const struct lab_route lab_api_routes[] = {
 	{ "POST", P "/patches",          lab_api_patch_post, "admin", NULL },
 	{ "GET",  P "/patches/{}",       lab_api_patch_get,  NULL, NULL },
 	{ "GET",  P "/jobs/{}/prep-log", lab_api_job_prep_log, NULL, NULL },
+	{ "GET",  P "/bisections",       lab_api_bisect_list, NULL, NULL },
+	{ "POST", P "/bisections",       lab_api_bisect_post, "admin", NULL },
+	{ "GET",  P "/bisections/{}",    lab_api_bisect_get,  NULL, NULL },
+	{ "POST", P "/bisections/{}/cancel", lab_api_bisect_cancel, "admin", NULL },
+	{ "POST", P "/likely",           lab_api_likely_post, "admin", NULL },
 	{ "GET",  P "/findings",         lab_api_findings_list, NULL, NULL },
 	{ "GET",  P "/findings/{}",      lab_api_finding_get,   NULL, NULL },
 	{ "POST", P "/findings/{}/ack",  lab_api_finding_ack,   "admin", NULL },

@@ -27,7 +27,7 @@
 #
 # The daemon runs with --no-scheduler and the fixture of lib-server.sh
 # (targets q35-a, q35-b); OUT/state is its state directory.
-import hashlib, http.client, json, os, re, select, socket, sqlite3, sys, time
+import hashlib, http.client, json, os, re, select, socket, sqlite3, subprocess, sys, time
 
 passed = failed = 0
 
@@ -389,6 +389,37 @@ def sec_writes(srv):
             {"base": "/tmp/x", "series": DIFF, "kernel": "6.1"})
     refused(srv, "patches: name of the wrong type", "POST", A + "/patches",
             {"base": "/tmp/x", "series": DIFF, "name": 7})
+    # POST /bisections, /likely: the tree is only read and named by argv
+    g = os.path.join(os.path.dirname(srv.state), "bisect-tree")
+    if not os.path.isdir(g):
+        env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t.invalid",
+                   GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t.invalid")
+        subprocess.run(["git", "init", "-q", g], check=True)
+        for i in range(3):
+            with open(os.path.join(g, "f"), "w") as f:
+                f.write(str(i))
+            subprocess.run(["git", "-C", g, "add", "f"], check=True, env=env)
+            subprocess.run(["git", "-C", g, "commit", "-qm", "c%d" % i], check=True, env=env)
+    bis = {"tree": g, "good": "HEAD~2", "bad": "HEAD", "target": "q35-a", "case": "kmod.attach.one",
+           "expect": "EINVAL"}
+    for name, b, want in (("tree '/tmp/x;touch /tmp/pwned'", dict(bis, tree="/tmp/x;touch /tmp/pwned"), 400),
+                          ("tree with '..'", dict(bis, tree=g + "/../" + os.path.basename(g)), 400),
+                          ("good '$(touch /tmp/pwned)'", dict(bis, good="$(touch /tmp/pwned)"), 400),
+                          ("good '--output=/tmp/pwned'", dict(bis, good="--output=/tmp/pwned"), 400),
+                          ("bad 'HEAD;touch /tmp/pwned'", dict(bis, bad="HEAD;touch /tmp/pwned"), 400),
+                          ("good a range 'HEAD~2..HEAD'", dict(bis, good="HEAD~2..HEAD"), 400),
+                          ("expect of the wrong type", dict(bis, expect=22), 400),
+                          ("repeat of the wrong type", dict(bis, repeat="3"), 400),
+                          ("case '$(id)'", dict(bis, case="$(id)"), 400),
+                          ("target '../x'", dict(bis, target="../x"), 400),
+                          ("series with a base '-rf'", {"base": "-rf", "series": DIFF, "target": "q35-a",
+                                                        "case": "kmod.attach.one", "expect": "EINVAL"}, 400),
+                          ("unknown key", dict(bis, shell="id"), 400)):
+        refused(srv, "bisections: " + name, "POST", A + "/bisections", b, want=want)
+    refused(srv, "likely: from '--output=/tmp/pwned'", "POST", A + "/likely",
+            {"tree": g, "from": "--output=/tmp/pwned", "to": "HEAD", "driver": "intel-iommu"})
+    refused(srv, "likely: errno 'E;id'", "POST", A + "/likely",
+            {"tree": g, "from": "HEAD~2", "to": "HEAD", "driver": "intel-iommu", "errno": "E;id"})
     # nothing of the above reached a shell
     check("no /tmp/pwned", not os.path.exists("/tmp/pwned"), "a shell ran a request's text")
     # and valid writes still work (the checks above are not just "refuse all")

@@ -2,6 +2,7 @@
 /*
  * ticks.c - the flows' scheduler tick (ticks.h).
  */
+#include "bisect.h"
 #include "deliver.h"
 #include "health.h"
 #include "nightly.h"
@@ -10,7 +11,8 @@
 int lab_flows_tick(struct lab_store *st, const struct lab_config *cfg)
 {
 	int a = lab_nightly_tick(st, cfg), b = lab_health_tick(st, cfg);
+	int c = lab_bisect_tick(st, cfg);	/* judge finished steps, queue the next */
 
 	lab_deliver_tick(st, cfg);	/* after them: their events go out this pass */
-	return (a > 0) + (b > 0);
+	return (a > 0) + (b > 0) + (c > 0);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ticks.h - the flows' one scheduler tick (sched.h lab_sched_tick_fn): the
- * nightly schedule (nightly.h), the health checks (health.h) and the
+ * nightly schedule (nightly.h), the health checks (health.h), the
+ * bisections (bisect.h: finished steps judged, the next queued) and the
  * subscriptions' deliveries (deliver.h), in that order, every pass. main.c hands it to the scheduler.
  */
 #ifndef LAB_TICKS_H

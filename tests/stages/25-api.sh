@@ -654,6 +654,100 @@ check("prep log offset", t == "prepare: two\n", repr(t))
 call("GET jobs/999/prep-log -> 404", "GET", A + "/jobs/999/prep-log", expect=404)
 call("GET patches/x -> 400", "GET", A + "/patches/x", expect=400)
 
+# ---- bisections (flows/bisect.c, api_bisect.c): no scheduler, the first step's job stays queued
+import subprocess, shutil
+g = os.path.join(out, "gittree")
+shutil.rmtree(g, ignore_errors=True)
+os.makedirs(g)
+genv = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t.invalid",
+            GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t.invalid")
+def git(*a):
+    return subprocess.run(["git", "-C", g] + list(a), check=True, capture_output=True,
+                          text=True, env=genv).stdout.strip()
+git("init", "-q")
+for i in range(4):
+    open(os.path.join(g, "f"), "w").write(str(i))
+    git("add", "f")
+    git("commit", "-qm", "c%d" % i)
+_, cl = call("GET cases (for a bisection)", "GET", A + "/cases", expect=200)
+bcase = cl["items"][0]["id"] if cl and cl.get("items") else "kmod.attach.one"
+bs = {"tree": g, "good": "HEAD~3", "bad": "HEAD", "target": "q35-a", "case": bcase, "expect": "EINVAL"}
+call("POST bisections without a token -> 401", "POST", A + "/bisections", bs, expect=401)
+call("POST bisections with an ingest token -> 403", "POST", A + "/bisections", bs, auth=ingest, expect=403)
+for name, bad_bs, st in (("relative tree", dict(bs, tree="x"), 400),
+                         ("not a git repository", dict(bs, tree=out + "/web"), 400),
+                         ("a ref that is an option", dict(bs, good="--output=/tmp/x"), 400),
+                         ("a ref that is no commit", dict(bs, good="nosuch"), 400),
+                         ("good not an ancestor of bad", dict(bs, good="HEAD", bad="HEAD~3"), 400),
+                         ("unknown target", dict(bs, target="zz"), 404),
+                         ("unknown errno", dict(bs, expect="EBOGUS"), 400),
+                         ("two predicates", dict(bs, verdict="pass"), 400),
+                         ("no predicate", {k: v for k, v in bs.items() if k != "expect"}, 400),
+                         ("repeat 0", dict(bs, repeat=0), 400),
+                         ("unknown key", dict(bs, nope=1), 400)):
+    call("POST bisections %s -> %d" % (name, st), "POST", A + "/bisections", bad_bs, auth=token, expect=st)
+_, l = call("GET bisections (none yet)", "GET", A + "/bisections", expect=200)
+check("refused bisections recorded nothing", l and l["count"] == 0 and l["items"] == [], str(l))
+_, d = call("POST bisections -> 201", "POST", A + "/bisections", bs, auth=token, expect=201)
+check("bisection running, step 1 queued on a commit between good and bad",
+      d and d["state"] == "running" and len(d["steps"]) == 1 and d["steps"][0]["judgement"] is None and
+      d["steps"][0]["commit"] in (git("rev-parse", "HEAD~1"), git("rev-parse", "HEAD~2")) and
+      d["spec"]["good_commit"] == git("rev-parse", "HEAD~3"), str(d))
+check("the tree was not written (no bisect state, HEAD unchanged)",
+      not os.path.exists(os.path.join(g, ".git", "BISECT_LOG")) and
+      git("rev-parse", "HEAD") == d["spec"]["bad_commit"] if d else False, "")
+if d:
+    _, b = call("GET bisections/{id}", "GET", A + "/bisections/%d" % d["id"], expect=200)
+    check("the step's kernel is a build of tree@commit", b and b["steps"][0]["kernel"].startswith("bisect-"), str(b))
+    _, t = call("GET bisections/{id}?format=text", "GET", A + "/bisections/%d?format=text" % d["id"], expect=200)
+    check("bisection text names the predicate", t and "observes EINVAL" in t, repr(t))
+    _, l = call("GET bisections", "GET", A + "/bisections", expect=200)
+    check("bisection listed", l and l["count"] == 1 and l["items"][0]["steps"] == 1, str(l))
+    _, pl = call("GET plans (the step's plan)", "GET", A + "/plans", expect=200)
+    check("the step is a plan of kind manual with spec.bisect",
+          pl and any(p["spec"].get("bisect", {}).get("id") == d["id"] for p in pl["items"]), str(pl)[:300])
+call("GET bisections/999 -> 404", "GET", A + "/bisections/999", expect=404)
+call("POST bisections verify of the wrong type -> 400", "POST", A + "/bisections",
+     dict(bs, verify="yes"), auth=token, expect=400)
+_, vd = call("POST bisections verify -> 201", "POST", A + "/bisections", dict(bs, verify=True),
+             auth=token, expect=201)
+check("verify: step 1 is the good end itself", vd and vd["steps"][0]["commit"] == git("rev-parse", "HEAD~3"), str(vd))
+if d:
+    call("POST bisections/{id}/cancel without a token -> 401", "POST",
+         A + "/bisections/%d/cancel" % d["id"], expect=401)
+    _, cd = call("POST bisections/{id}/cancel -> 200", "POST", A + "/bisections/%d/cancel" % d["id"],
+                 auth=token, expect=200)
+    check("canceled, with who did it", cd and cd["state"] == "canceled" and "admin" in (cd["reason"] or ""), str(cd))
+    call("POST bisections/{id}/cancel again -> 400", "POST", A + "/bisections/%d/cancel" % d["id"],
+         auth=token, expect=400)
+    _, jl = call("GET jobs of the step's plan", "GET", A + "/jobs?plan=%d" % cd["steps"][0]["plan"], expect=200)
+    check("the step's job is canceled too",
+          jl and len(jl["items"]) == 1 and jl["items"][0]["state"] == "canceled", str(jl)[:300])
+call("POST bisections/999/cancel -> 404", "POST", A + "/bisections/999/cancel", auth=token, expect=404)
+sb = {"base": "debian-6.12", "series": mbox, "target": "q35-a", "case": bcase, "expect": "EINVAL"}
+call("POST bisections: a tree and a series at once -> 400", "POST", A + "/bisections",
+     dict(sb, tree=g, good="HEAD~3", bad="HEAD"), auth=token, expect=400)
+call("POST bisections: a series without a diff -> 400", "POST", A + "/bisections",
+     dict(sb, series="hello"), auth=token, expect=400)
+call("POST bisections: a series file named ../x -> 400", "POST", A + "/bisections",
+     dict(sb, series=[{"name": "../x.patch", "text": mbox}]), auth=token, expect=400)
+call("POST bisections: a base that is no tree -> 400", "POST", A + "/bisections",
+     dict(sb, base="/nonexistent@HEAD"), auth=token, expect=400)
+call("POST bisections: patch plan 999 -> 404", "POST", A + "/bisections",
+     {"patch": 999}, auth=token, expect=404)
+_, sd = call("POST bisections series -> 201", "POST", A + "/bisections", sb, auth=token, expect=201)
+check("series bisection: one patch, nothing to build: found at once (patch 1)",
+      sd and sd["kind"] == "series" and sd["state"] == "found" and sd["steps"] == [] and
+      sd["result"]["first_bad"]["patch"] == 1, str(sd))
+call("GET bisections/x -> 400", "GET", A + "/bisections/x", expect=400)
+call("POST likely without a token -> 401", "POST", A + "/likely", {"tree": g}, expect=401)
+call("POST likely unknown driver -> 400", "POST", A + "/likely",
+     {"tree": g, "from": "HEAD~3", "to": "HEAD", "driver": "nosuch"}, auth=token, expect=400)
+_, lk = call("POST likely -> 200", "POST", A + "/likely",
+             {"tree": g, "from": "HEAD~3", "to": "HEAD", "driver": "intel-iommu", "errno": "ENODEV"},
+             auth=token, expect=200)
+check("likely: no commit of this tree touches drivers/iommu", lk and lk["total"] == 0, str(lk))
+
 # ---- unknown routes, static files ----------------------------------------------------------
 call("GET /api/v1/nope -> 404", "GET", A + "/nope", expect=404)
 _, b = call("GET / -> index.html", "GET", "/", expect=200)

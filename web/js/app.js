@@ -6,6 +6,7 @@
 //   #/jobs?state=              job queue       #/job/ID
 //   #/patches                  patch plans     #/findings, #/finding/ID  regressions
 //   #/target/NAME              a target's health and history
+//   #/bisect[/ID]              bisections
 // Each page module exports render(main, route, ctx) -> Promise. ctx.onLeave(fn)
 // registers cleanup (timers) run when the route changes; ctx.go(query)
 // replaces the current route's query. When a page has drawn its data the
@@ -20,8 +21,9 @@ import * as jobs from './jobs.js';
 import * as patches from './patches.js';
 import * as findings from './findings.js';
 import * as target from './target.js';
+import * as bisect from './bisect.js';
 
-const pages = {overview, matrix, result, diff, jobs, job: jobs, patches, findings, finding: findings, target};
+const pages = {overview, matrix, result, diff, jobs, job: jobs, patches, findings, finding: findings, target, bisect};
 let leave = [];
 let seq = 0;
 
