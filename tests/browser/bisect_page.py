@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """tests/browser/bisect_page.py - the dashboard's "Bisections" pages against
-a real server holding a finished bisection (used by tests/stages/68-bisect.sh;
+a real server holding a finished bisection (used by tests/stages/62-bisect.sh;
 Debian's chromium through chromium-driver and python3-selenium,
 tests/browser/labbrowser.py, as patch_report.py).
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 68-bisect - bisection on an errno predicate end to end (issue 17), against
+# 62-bisect - bisection on an errno predicate end to end (issue 17), against
 # a real iommulabd (own state dir and port, real SQLite, the scheduler, the
 # local QEMU runner) and real kernels built from a synthetic git history:
 #
@@ -44,7 +44,7 @@ top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
 export CACHE=${CACHE:-$HOME/.cache/iommulab}
 export O=${O:-$top/build}
-out=${LAB_TEST_OUT:-$top/tests/out}/68-bisect
+out=${LAB_TEST_OUT:-$top/tests/out}/62-bisect
 rm -rf "$out"
 mkdir -p "$out"
 . "$top/tests/lib-kbuild.sh"
