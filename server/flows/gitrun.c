@@ -134,7 +134,8 @@ bool lab_git_sha_ok(const char *sha)
 int lab_git_tree_check(const char *field, const char *tree, char real[4096], char *err,
 		       size_t errlen)
 {
-	const char *argv[] = { "git", "-C", real, "rev-parse", "--git-dir", NULL };
+	const char *top[] = { "git", "-C", real, "rev-parse", "--show-toplevel", NULL };
+	const char *bare[] = { "git", "-C", real, "rev-parse", "--is-bare-repository", NULL };
 	char why[300], *o = NULL;
 	struct stat sb;
 	int r;
@@ -150,10 +151,27 @@ int lab_git_tree_check(const char *field, const char *tree, char real[4096], cha
 			 "not a plain one)", field, tree);
 		return -EINVAL;
 	}
-	r = lab_git_run(argv, false, 4096, &o);
+	/* the top of a checkout, or a bare repository: a folder inside some
+	 * other checkout (git would walk up to it) is not the tree meant */
+	r = lab_git_run(top, false, 4096, &o);
+	if (!r && o) {
+		size_t n = strcspn(o, "\n");
+
+		o[n] = '\0';
+		r = strcmp(o, real) ? -ENOENT : 0;
+		if (r)
+			snprintf(why, sizeof(why), " (it is inside the checkout %.200s)", o);
+	} else {
+		free(o);
+		o = NULL;
+		why[0] = '\0';
+		r = lab_git_run(bare, false, 4096, &o);
+		if (!r && (!o || strncmp(o, "true", 4)))
+			r = -ENOENT;
+	}
 	free(o);
 	if (r) {
-		snprintf(err, errlen, "\"%s\": %.200s is not a git repository", field, real);
+		snprintf(err, errlen, "\"%s\": %.200s is not a git repository%s", field, real, why);
 		return -EINVAL;
 	}
 	return 0;
