@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,11 @@
  * $6 kernel image already known ("" = fetch)  $7 O (build dir)
  * $8 kernels/build --tree for a kernel the lab builds ("" = none)
  * $9 kernels/build --patches (a file or directory; "" = none)
+ * ${10} the kernel's source, ${11} its source_ref, ${12} its sha256: a
+ * kernel brought by its user (source "url": a URL; "local":
+ * "deb=/a.deb;deb=/b.deb" or "image=/F;modules=/D;headers=/D[;config=/F]")
+ * is laid out by kernels/import
+ * ${13} this program (/proc/self/exe), whose `fetch` mode downloads
  * A kernel with a build recipe (source "build", source_ref "tree=...;
  * patches=...", see lab_artifacts_recipe) is built here by kernels/build,
  * which caches by hash: a second job finds it in about a second (always
@@ -36,6 +42,7 @@
 static const char PREPARE_SCRIPT[] =
 	"set -eu\n"
 	"top=$1 CACHE=$2 kernel=$3 arch=$4 result=$5 image=$6 O=$7 btree=$8 bpatches=$9\n"
+	"src=${10} sref=${11} ksha=${12} self=${13} kkey=\n"
 	"export CACHE O\n"
 	"cd \"$top\"\n"
 	/* a deterministic failure: mark it (lab_artifacts_config_failed) so the
@@ -64,8 +71,24 @@ static const char PREPARE_SCRIPT[] =
 	"  release=$(jq -r .release \"$kj\")\n"
 	"  image=$(jq -r '.vmlinux // .image // empty' \"$kj\")\n"
 	"  [ -f \"$image\" ] || conf 1 \"$kj names no kernel image\"\n"
+	/* bring your own kernel: kernels/import lays it out once in
+	 * $CACHE/kernels/byo-<key>/ (a download once, checked), and answers
+	 * from there at once later; exit 2 = the input is wrong */
+	"elif [ \"$src\" = url ] || [ \"$src\" = local ]; then\n"
+	"  if [ \"$src\" = url ]; then set -- --url \"$sref\" ${ksha:+--sha256 \"$ksha\"} --fetch \"$self\"\n"
+	"  else set --; oifs=$IFS; IFS=';'; for p in $sref; do set -- \"$@\" \"--${p%%=*}\" \"${p#*=}\"; done; IFS=$oifs; fi\n"
+	"  echo \"prepare: kernels/import --name $kernel --arch $arch $*\"\n"
+	"  rc=0; kj=$(kernels/import --name \"$kernel\" --arch \"$arch\" \"$@\" 2>\"$result.ierr\") || rc=$?\n"
+	"  cat \"$result.ierr\" >&2\n"
+	"  if [ $rc != 0 ]; then [ $rc = 2 ] && conf 2 \"$(tail -n1 \"$result.ierr\")\"; exit $rc; fi\n"
+	"  kkey=$(basename \"$(dirname \"$kj\")\")\n"
+	"  release=$(jq -r .release \"$kj\")\n"
+	"  image=$(jq -r '.vmlinux // .image // empty' \"$kj\")\n"
+	"  [ -f \"$image\" ] || conf 1 \"$kj names no kernel image\"\n"
 	"elif [ -n \"$image\" ] && [ -f \"$image\" ]; then\n"
-	"  release=$(basename \"$(dirname \"$image\")\")\n"
+	"  kkey=$(basename \"$(dirname \"$image\")\")\n"
+	"  release=$(jq -r '.release // empty' \"$CACHE/kernels/$kkey/kernel.json\" 2>/dev/null || true)\n"
+	"  release=${release:-$kkey}\n"
 	"else\n"
 	"  kj=$CACHE/kernels/$kernel/kernel.json\n"
 	"  if [ -f \"$kj\" ]; then\n"	/* an exact release already unpacked */
@@ -83,6 +106,7 @@ static const char PREPARE_SCRIPT[] =
 	"  image=$(jq -r '.vmlinux // .image // empty' \"$kj\")\n"
 	"  [ -f \"$image\" ] || conf 1 \"$kj names no kernel image\"\n"
 	"fi\n"
+	"kkey=${kkey:-$release}\n"	/* the kernel's dir in $CACHE/kernels */
 	"echo \"prepare: kernel $release ($image)\"\n"
 	"cross=\n"
 	"case $arch in arm64) [ \"$(uname -m)\" = aarch64 ] || cross=aarch64-linux-gnu- ;;\n"
@@ -97,10 +121,10 @@ static const char PREPARE_SCRIPT[] =
 	/* kmods/Makefile: the module lands in $CACHE/kmods/<release>/; its
 	 * make resolves the release again (seconds), so skip it when no
 	 * source is newer than the module */
-	"ko=$CACHE/kmods/$release/iommulab_probe.ko kmod_missing=\n"
-	"blog=$CACHE/kmods/.$release.build.log\n"
+	"ko=$CACHE/kmods/$kkey/iommulab_probe.ko kmod_missing=\n"
+	"blog=$CACHE/kmods/.$kkey.build.log\n"
 	"if [ ! -f \"$ko\" ] || [ -n \"$(find kmods/iommulab_probe kmods/uapi kmods/Makefile -newer \"$ko\" 2>/dev/null | head -1)\" ]; then\n"
-	"  echo \"prepare: make -C kmods KERNEL=$release ARCH=$arch module\"\n"
+	"  echo \"prepare: make -C kmods KERNEL=$kkey ARCH=$arch module\"\n"
 	"  mkdir -p \"$CACHE/kmods\"\n"
 	/* release=: the release is resolved already; a lab-built
 	 * kernel (kernels/build) has no Debian package to resolve it from.
@@ -109,10 +133,10 @@ static const char PREPARE_SCRIPT[] =
 	 * job: it boots without it and the kmod cases skip with the first
 	 * lines of the error (mkinitramfs --kmod-missing); the result file's
 	 * kmod_missing= makes it the job's warning */
-	"  if ! make -s -C kmods KERNEL=\"$release\" release=\"$release\" ARCH=\"$arch\" module > \"$blog\" 2>&1; then\n"
+	"  if ! make -s -C kmods KERNEL=\"$kkey\" release=\"$kkey\" ARCH=\"$arch\" module > \"$blog\" 2>&1; then\n"
 	"    cat \"$blog\" >&2\n"
 	"    rm -f \"$ko\"\n"
-	"    kmod_missing=$(grep -a -m2 -E 'error|Error|not found' \"$blog\" | sed \"s|$CACHE/|\\$CACHE/|g\" | tr -s '\\n\\t' '  ' | cut -c1-170)\n"
+	"    kmod_missing=$(grep -a -m2 -E 'error|Error|not found|No such file|No rule' \"$blog\" | sed \"s|$CACHE/|\\$CACHE/|g\" | tr -s '\\n\\t' '  ' | cut -c1-170)\n"
 	"    kmod_missing=\"probe module build failed: ${kmod_missing:-see make -C kmods}\"\n"
 	"    echo \"prepare: warning: $kmod_missing (the kmod cases skip)\" >&2\n"
 	"  else cat \"$blog\" >&2; fi\n"
@@ -120,7 +144,7 @@ static const char PREPARE_SCRIPT[] =
 	"if [ -n \"$kmod_missing\" ]; then ko=\n"
 	"else [ -f \"$ko\" ] || { echo \"prepare: no module $ko\" >&2; exit 1; }; fi\n"
 	"echo \"prepare: rig/mkinitramfs --kernel $release\"\n"
-	"initrd=$(rig/mkinitramfs --kernel \"$release\" --arch \"$arch\" --agent \"$agent\" --kmod \"$ko\" ${kmod_missing:+--kmod-missing \"$kmod_missing\"})\n"
+	"initrd=$(rig/mkinitramfs --kernel \"$kkey\" --arch \"$arch\" --agent \"$agent\" --kmod \"$ko\" ${kmod_missing:+--kmod-missing \"$kmod_missing\"})\n"
 	"[ -f \"$initrd\" ] || { echo \"prepare: rig/mkinitramfs printed no image ($initrd)\" >&2; exit 1; }\n"
 	"printf 'release=%s\\nkernel=%s\\ninitrd=%s\\nkmod_missing=%s\\n' \"$release\" \"$image\" \"$initrd\" \"$kmod_missing\" > \"$result.tmp\"\n"
 	"mv \"$result.tmp\" \"$result\"\n"
@@ -181,8 +205,9 @@ int lab_artifacts_argv(const struct lab_config *cfg, const struct lab_kernel *k,
 		       char ***argv_out)
 {
 	const char *ref, *o;
-	char tree[520], patches[1032];
-	const char *src[14];
+	char tree[520], patches[1032], self[PATH_MAX];
+	const char *src[20];
+	ssize_t self_len;
 	char **argv;
 	size_t i, n = 0;
 	int ret;
@@ -208,6 +233,13 @@ int lab_artifacts_argv(const struct lab_config *cfg, const struct lab_kernel *k,
 		return ret;
 	src[n++] = tree;
 	src[n++] = patches;
+	/* bring your own kernel (source url / local, kernels/import) */
+	src[n++] = k->source ? k->source : "";
+	src[n++] = k->source_ref ? k->source_ref : "";
+	src[n++] = k->sha256 ? k->sha256 : "";
+	self_len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[self_len > 0 ? self_len : 0] = '\0';
+	src[n++] = self;	/* `iommulabd fetch` downloads for it */
 	src[n] = NULL;
 
 	argv = calloc(n + 1, sizeof(*argv));

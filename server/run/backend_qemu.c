@@ -331,11 +331,14 @@ static void note_kernel(struct lab_run *run, struct qemu_run *q)
 	struct lab_kernel k;
 
 	/* built kernels (kernels/build) learn theirs the same way, and a new
-	 * one when their recipe's tree@ref moved */
-	if (!q->art.release || (strcmp(src, "debian") && strcmp(src, "build")))
+	 * one when their recipe's tree@ref moved; so do kernels their users
+	 * brought (url, local: kernels/import) */
+	bool relearn = !strcmp(src, "build") || !strcmp(src, "url") || !strcmp(src, "local");
+
+	if (!q->art.release || (strcmp(src, "debian") && !relearn))
 		return;
 	if (run->kernel->release && *run->kernel->release &&
-	    (strcmp(src, "build") || !strcmp(run->kernel->release, q->art.release)))
+	    (!relearn || !strcmp(run->kernel->release, q->art.release)))
 		return;
 	k = *run->kernel;
 	k.release = q->art.release;

@@ -15,8 +15,10 @@
 #      lacks, so the probe module does not build: the job still boots on
 #      virt-riscv-iommu (QEMU 10.0), completes, its kmod cases are skip with
 #      the build error, its reason is "warning: no probe module ..." and the
-#      plan counts one warning. (When a newer cross gcc makes the module
-#      build, the part says so and checks the module's cases ran instead.)
+#      plan counts one warning; every cell is what
+#      tests/expect/riscv64/<series>/virt-riscv-iommu says. (When a newer
+#      cross gcc makes the module build, the part checks the module's cases
+#      ran instead.)
 # Skipped with a reason when QEMU, the kernels or the riscv64 tools are
 # missing.
 set -uo pipefail
@@ -130,6 +132,16 @@ else
 		fi
 		nu=$(jq '[.items[] | select(.case | startswith("kmod.") | not)] | length' <<< "$res")
 		lab_check "riscv64: the userspace (VFIO/IOMMUFD) cases were run too ($nu records)" test "$nu" -gt 0
+		# every cell as tests/expect/riscv64/SERIES/virt-riscv-iommu says
+		series=$(echo "$rrel" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
+		ef=$top/tests/expect/riscv64/$series/virt-riscv-iommu
+		if [ ! -f "$ef" ]; then
+			lab_fail "riscv64: an expectation file for sid's $rrel" "no $ef (sid moved on: tests/expect/regen the job's log, review)"
+		elif "$top/tests/expect/check" "$ef" "$state/logs/$j_rv.log" >"$out/riscv.check" 2>&1; then
+			lab_ok "riscv64: $(tail -1 "$out/riscv.check")"
+		else
+			lab_fail "riscv64: the run matches $ef" "$(grep -E 'DIFFERS|NEW|MISSING' "$out/riscv.check" | head -3 | tr '\n' ';')"
+		fi
 		w=$(lab_api "plans/$p_rv" | jq -c '{warnings, configuration_errors}')
 		lab_check "the plan counts the warning: $w" test "$w" = '{"warnings":1,"configuration_errors":0}'
 	fi
