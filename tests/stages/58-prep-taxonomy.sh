@@ -10,15 +10,16 @@
 #      plan counts them (configuration_errors)
 #   2. an infrastructure error is retried: a guest that panics
 #      (fault.panic) -> incomplete after 2 attempts of 2, no "configuration"
-#   3. graceful degradation: the riscv64 sid kernel (kernels/fetch-sid),
-#      whose headers need riscv64-linux-gnu-gcc-16, a compiler Debian 12
-#      lacks, so the probe module does not build: the job still boots on
-#      virt-riscv-iommu (QEMU 10.0), completes, its kmod cases are skip with
-#      the build error, its reason is "warning: no probe module ..." and the
-#      plan counts one warning; every cell is what
-#      tests/expect/riscv64/<series>/virt-riscv-iommu says. (When a newer
-#      cross gcc makes the module build, the part checks the module's cases
-#      ran instead.)
+#   3. the riscv64 sid kernel (kernels/fetch-sid) through the server: its
+#      headers need riscv64-linux-gnu-gcc-16, which Debian 12 lacks; as root
+#      kmods/Makefile builds the module in a Debian unstable root
+#      (rig/sid-kbuild): the job completes without a warning and every cell
+#      is what tests/expect/riscv64/<series>/virt-riscv-iommu says. Without
+#      root the module does not build (graceful degradation): the job still
+#      boots on virt-riscv-iommu (QEMU 10.0), completes, its kmod cases skip
+#      with the build error, its reason is "warning: no probe module ..."
+#      and the plan counts one warning (stage 59 degrades an x86 kernel
+#      with broken headers the same way, on every host).
 # Skipped with a reason when QEMU, the kernels or the riscv64 tools are
 # missing.
 set -uo pipefail
@@ -135,7 +136,9 @@ else
 		# every cell as tests/expect/riscv64/SERIES/virt-riscv-iommu says
 		series=$(echo "$rrel" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
 		ef=$top/tests/expect/riscv64/$series/virt-riscv-iommu
-		if [ ! -f "$ef" ]; then
+		if [ ! -f "$CACHE/kmods/$rrel/iommulab_probe.ko" ]; then
+			lab_skip "riscv64: the run matches $ef" "its cells need the probe module, which did not build here (rig/sid-kbuild needs root)"
+		elif [ ! -f "$ef" ]; then
 			lab_fail "riscv64: an expectation file for sid's $rrel" "no $ef (sid moved on: tests/expect/regen the job's log, review)"
 		elif "$top/tests/expect/check" "$ef" "$state/logs/$j_rv.log" >"$out/riscv.check" 2>&1; then
 			lab_ok "riscv64: $(tail -1 "$out/riscv.check")"
@@ -143,7 +146,8 @@ else
 			lab_fail "riscv64: the run matches $ef" "$(grep -E 'DIFFERS|NEW|MISSING' "$out/riscv.check" | head -3 | tr '\n' ';')"
 		fi
 		w=$(lab_api "plans/$p_rv" | jq -c '{warnings, configuration_errors}')
-		lab_check "the plan counts the warning: $w" test "$w" = '{"warnings":1,"configuration_errors":0}'
+		ww=1; [ -f "$CACHE/kmods/$rrel/iommulab_probe.ko" ] && ww=0
+		lab_check "the plan counts $ww warning(s): $w" test "$w" = "{\"warnings\":$ww,\"configuration_errors\":0}"
 	fi
 fi
 lab_srv_stop
