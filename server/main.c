@@ -21,7 +21,7 @@
 #include "fetch.h"
 #include "http.h"
 #include "log.h"
-#include "nightly.h"
+#include "ticks.h"
 #include "sched.h"
 #include "statelock.h"
 #include "store.h"
@@ -126,8 +126,8 @@ int main(int argc, char **argv)
 	 * jobs of a previous run and starts jobs on backends. --no-scheduler
 	 * serves the API only (tests, a read-only mirror). */
 	if (cfg.scheduler) {
-		/* the nightly workflow (flows/nightly.c) runs on its tick */
-		struct lab_sched_opts so = { .tick = lab_nightly_tick };
+		/* the nightly workflow and the health checks (flows/ticks.c) run on its tick */
+		struct lab_sched_opts so = { .tick = lab_flows_tick };
 
 		r = lab_sched_start(&cfg, &so, &sched);
 		if (r) {

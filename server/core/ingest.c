@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "findings.h"
 #include "ingest.h"
 #include "record.h"
 #include "store.h"
@@ -104,5 +105,9 @@ int lab_ingest_scan_log(const struct lab_ingest_job *job, const char *log,
 int lab_ingest_store(struct lab_store *st, const struct lab_ingest_job *job,
 		     const struct lab_result *res, size_t n)
 {
-	return lab_store_results_ingest(st, job->id, res, n);
+	int r = lab_store_results_ingest(st, job->id, res, n);
+
+	if (!r)
+		lab_findings_ingested(st, job->id, res, n);	/* logs its own errors */
+	return r;
 }

@@ -17,6 +17,8 @@
  * YAML, a request body), checks only they can make (LAVA's test list), the
  * words of their answer, and the job state change that follows (jobstate.h).
  *
+ * 4. hands what was stored to the regression lifecycle (findings.h).
+ *
  * Invariants: nothing is stored unless identity and classification passed;
  * a batch is stored whole or not at all (lab_store_results_ingest()).
  *

@@ -727,6 +727,8 @@ void lab_store_close(struct lab_store *st)
 		sqlite3_finalize(st->jobs_list[i]);
 	for (int i = 0; i < 1 << RESULT_FILTERS; i++)
 		sqlite3_finalize(st->results_list[i]);
+	for (int i = 0; i < STORE_EXT_MAX; i++)
+		sqlite3_finalize(st->ext[i]);
 	if (!sqlite3_get_autocommit(st->db))
 		store_rollback(st);	/* never leave the write lock held */
 	if (st->shm)	/* before the close drops this connection's hold on -shm */
@@ -867,6 +869,15 @@ int store_row_struct(struct lab_store *st, sqlite3_stmt *s,
 bool store_valid_case_id(const char *id)
 {
 	return lab_case_id_valid(id);
+}
+
+sqlite3_stmt *store_ext_stmt(struct lab_store *st, int slot, const char *sql)
+{
+	if (slot < 0 || slot >= STORE_EXT_MAX)
+		return NULL;
+	if (!st->ext[slot])
+		st->ext[slot] = store_prep_sql(st, sql);
+	return st->ext[slot];
 }
 
 /*

@@ -146,7 +146,7 @@ static const char PREPARE_SCRIPT[] =
 	"echo \"prepare: rig/mkinitramfs --kernel $release\"\n"
 	"initrd=$(rig/mkinitramfs --kernel \"$kkey\" --arch \"$arch\" --agent \"$agent\" --kmod \"$ko\" ${kmod_missing:+--kmod-missing \"$kmod_missing\"})\n"
 	"[ -f \"$initrd\" ] || { echo \"prepare: rig/mkinitramfs printed no image ($initrd)\" >&2; exit 1; }\n"
-	"printf 'release=%s\\nkernel=%s\\ninitrd=%s\\nkmod_missing=%s\\n' \"$release\" \"$image\" \"$initrd\" \"$kmod_missing\" > \"$result.tmp\"\n"
+	"printf 'release=%s\\nkernel=%s\\ninitrd=%s\\nagent=%s\\nkmod=%s\\nkmod_missing=%s\\n' \"$release\" \"$image\" \"$initrd\" \"$agent\" \"$ko\" \"$kmod_missing\" > \"$result.tmp\"\n"
 	"mv \"$result.tmp\" \"$result\"\n"
 	"t1=$(( ($(date +%s%N) - t0) / 10000000 ))\n"
 	"echo \"prepare: done in $((t1 / 100)).$((t1 / 10 % 10))$((t1 % 10))s: $initrd\"\n";
@@ -270,8 +270,10 @@ void lab_artifacts_clear(struct lab_artifacts *a)
 	free(a->release);
 	free(a->kernel);
 	free(a->initrd);
+	free(a->agent);
+	free(a->kmod);
 	free(a->kmod_missing);
-	a->release = a->kernel = a->initrd = a->kmod_missing = NULL;
+	a->release = a->kernel = a->initrd = a->agent = a->kmod = a->kmod_missing = NULL;
 }
 
 int lab_artifacts_read(const char *result_path, struct lab_artifacts *out)
@@ -298,6 +300,10 @@ int lab_artifacts_read(const char *result_path, struct lab_artifacts *out)
 			slot = &out->kernel;
 		else if (!strcmp(line, "initrd"))
 			slot = &out->initrd;
+		else if (!strcmp(line, "agent"))
+			slot = &out->agent;
+		else if (!strcmp(line, "kmod") && eq[1])	/* "": no module */
+			slot = &out->kmod;
 		else if (!strcmp(line, "kmod_missing") && eq[1])
 			slot = &out->kmod_missing;
 		if (!slot)

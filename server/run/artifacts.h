@@ -14,10 +14,11 @@
  * ($CACHE/state/locks/artifacts-<kernel>-<arch>.lock).
  *
  * The child writes a result file of KEY=VALUE lines (release=, kernel=,
- * initrd=, kmod_missing=) only when everything succeeded; its progress goes to its
- * stdout/stderr (the job's preparation log). A deterministic failure
- * (configuration error, lab_artifacts_config_failed) is marked in
- * "<result>.fail" instead, so the job is reported once and not retried.
+ * initrd=, agent=, kmod=, kmod_missing=) only when everything succeeded; its
+ * progress goes to its stdout/stderr (the job's preparation log). A
+ * deterministic failure (configuration error, lab_artifacts_config_failed)
+ * is marked in "<result>.fail" instead, so the job is reported once and not
+ * retried.
  *
  * Ownership: lab_artifacts_argv() returns a NULL-terminated argv whose
  * strings and array the caller frees with lab_artifacts_argv_free(). Strings
@@ -40,6 +41,9 @@ struct lab_artifacts {
 	char *release;		/* uname -r of the kernel */
 	char *kernel;		/* image to boot */
 	char *initrd;		/* initramfs with agent + probe module */
+	char *agent;		/* the agent binary and the probe module that went */
+	char *kmod;		/* into it (NULL from an older result file, or
+				 * no module: see kmod_missing) */
 	char *kmod_missing;	/* NULL, or why the initramfs has no probe
 				 * module (its build failed): the kmod cases
 				 * skip with it, the job completes with it as

@@ -73,6 +73,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "proc.h"
+#include "provenance.h"
 #include "record.h"
 #include "runlog.h"
 
@@ -666,6 +667,7 @@ static enum lab_run_status qemu_poll(struct lab_run *run, char *reason)
 		}
 		return LAB_RUN_RUNNING;
 	}
+	lab_provenance_note(run, &q->art, q->boot_log);	/* best effort, logs itself */
 	st = scan_log(run, q, code, reason);
 	/* complete without the probe module: the job's warning (backend.h) */
 	if (st == LAB_RUN_DONE && q->art.kmod_missing)

@@ -389,6 +389,106 @@ call("GET results?target=q35-a&case=kmod.attach.one&driver=intel-iommu", "GET",
      A + "/results?target=q35-a&case=kmod.attach.one&driver=intel-iommu&limit=10", expect=200)
 call("GET results?verdict=maybe -> 400", "GET", A + "/results?verdict=maybe", expect=400)
 
+# ---- findings (the regression lifecycle, issue 18.1) ---------------------------------
+_, d = call("GET findings", "GET", A + "/findings", expect=200)
+check("the failing 6.12 result opened one finding (EBUSY -> EINVAL)",
+      d and d["count"] == 1 and d["items"][0]["case"] == "kmod.attach.two" and
+      d["items"][0]["from"] == "EBUSY" and d["items"][0]["to"] == "EINVAL" and
+      d["items"][0]["state"] == "open" and d["items"][0]["first_kernel"] == "6.12", str(d))
+fid = d["items"][0]["id"] if d and d["items"] else 0
+call("GET findings?state=open&target=q35-a&expected=false", "GET",
+     A + "/findings?state=open&target=q35-a&expected=false&case=kmod.attach.two&driver=intel-iommu",
+     expect=200)
+call("GET findings?state=bogus -> 400", "GET", A + "/findings?state=bogus", expect=400)
+call("GET findings?target=-rf -> 400", "GET", A + "/findings?target=-rf", expect=400)
+_, d = call("GET findings/{id}", "GET", A + "/findings/%d" % fid, expect=200)
+check("finding has its 'opened' event", d and [e["kind"] for e in d["events"]] == ["opened"], str(d))
+call("GET findings/999 -> 404", "GET", A + "/findings/999", expect=404)
+ev0 = q("SELECT count(*) FROM finding_events")[0][0]
+call("POST findings/{id}/ack without a token -> 401", "POST", A + "/findings/%d/ack" % fid,
+     {"note": "x"}, expect=401)
+call("POST findings/{id}/ack with the ingest token -> 403", "POST", A + "/findings/%d/ack" % fid,
+     {"note": "x"}, auth=ingest, expect=403)
+call("POST findings/{id}/ack unknown key -> 400", "POST", A + "/findings/%d/ack" % fid,
+     {"nope": "x"}, auth=token, expect=400)
+call("POST findings/999/ack -> 404", "POST", A + "/findings/999/ack", {}, auth=token, expect=404)
+call("POST findings/{id}/link both -> 400", "POST", A + "/findings/%d/link" % fid,
+     {"url": "https://bugzilla.kernel.org/1", "msgid": "a@b"}, auth=token, expect=400)
+call("POST findings/{id}/link bad msgid -> 400", "POST", A + "/findings/%d/link" % fid,
+     {"msgid": "$(touch /tmp/pwned)@x"}, auth=token, expect=400)
+call("POST findings/{id}/expect without reason -> 400", "POST", A + "/findings/%d/expect" % fid,
+     {}, auth=token, expect=400)
+call("POST known-issues bad pattern -> 400", "POST", A + "/known-issues",
+     {"case": "kmod;rm -rf", "reason": "x"}, auth=token, expect=400)
+call("POST known-issues min after max -> 400", "POST", A + "/known-issues",
+     {"kernel_min": "6.13", "kernel_max": "6.1", "reason": "x"}, auth=token, expect=400)
+check("refused finding writes changed nothing",
+      q("SELECT count(*) FROM finding_events")[0][0] == ev0 and
+      q("SELECT count(*) FROM known_issues")[0][0] == 0 and
+      q("SELECT count(*) FROM finding_links")[0][0] == 0 and
+      q("SELECT acked_by FROM findings")[0][0] is None)
+_, d = call("POST findings/{id}/ack -> 200", "POST", A + "/findings/%d/ack" % fid,
+            {"note": "looking at it"}, auth=token, expect=200)
+check("acked by the token's name", d and d["acked_by"] == "admin" and d["ack_note"] == "looking at it", str(d))
+_, d = call("POST findings/{id}/link msgid -> 200", "POST", A + "/findings/%d/link" % fid,
+            {"msgid": "<20261203.1-1-dev@kernel.org>"}, auth=token, expect=200)
+check("the link is listed without <>", d and d["links"] and d["links"][0]["value"] ==
+      "20261203.1-1-dev@kernel.org", str(d))
+call("POST findings/{id}/link again -> 409", "POST", A + "/findings/%d/link" % fid,
+     {"msgid": "20261203.1-1-dev@kernel.org"}, auth=token, expect=409)
+_, d = call("POST findings/{id}/expect -> 200", "POST", A + "/findings/%d/expect" % fid,
+            {"reason": "ENOTTY until the driver is fixed"}, auth=token, expect=200)
+check("expected: its known issue is set", d and d["known_issue"] and
+      d["expected_reason"] == "ENOTTY until the driver is fixed", str(d))
+_, d = call("POST known-issues -> 201", "POST", A + "/known-issues",
+            {"driver": "intel-iommu", "case": "kmod.attach.*", "target": "q35-*",
+             "kernel_min": "6.1", "reason": "a wider one"}, auth=token, expect=201)
+check("a known issue that matches no unmarked finding marks 0", d and d["marked"] == 0, str(d))
+_, d = call("GET known-issues", "GET", A + "/known-issues", expect=200)
+check("two known issues", d and d["count"] == 2, str(d))
+
+# ---- target health (issue 18.6; no scheduler here: nothing runs) -----------------------
+_, d = call("GET targets/{name}/health", "GET", A + "/targets/q35-b/health", expect=200)
+check("a target starts active with no history", d and d["state"] == "active" and d["history"] == [], str(d))
+call("GET targets/nope/health -> 404", "GET", A + "/targets/nope/health", expect=404)
+call("POST targets/{name}/state without a token -> 401", "POST", A + "/targets/q35-b/state",
+     {"state": "maintenance"}, expect=401)
+call("POST targets/{name}/state bogus -> 400", "POST", A + "/targets/q35-b/state",
+     {"state": "broken"}, auth=token, expect=400)
+_, d = call("POST targets/{name}/state maintenance -> 200", "POST", A + "/targets/q35-b/state",
+            {"state": "maintenance", "reason": "recabling"}, auth=token, expect=200)
+check("maintenance: health bad, logged with the reason", d and d["health"] == "bad" and
+      d["history"][-1]["event"] == "state maintenance" and d["history"][-1]["reason"] == "recabling", str(d))
+call("POST targets/{name}/check in maintenance -> 400", "POST", A + "/targets/q35-b/check", {},
+     auth=token, expect=400)
+_, d = call("POST targets/{name}/state active -> 200", "POST", A + "/targets/q35-b/state",
+            {"state": "active"}, auth=token, expect=200)
+check("active again: health unknown", d and d["health"] == "unknown" and d["state"] == "active", str(d))
+call("POST targets/{name}/check unknown kernel -> 404", "POST", A + "/targets/q35-b/check",
+     {"kernel": "9.9"}, auth=token, expect=404)
+_, d = call("POST targets/{name}/check -> 201", "POST", A + "/targets/q35-b/check",
+            {"kernel": "6.12", "cases": "kmod.attach.*"}, auth=token, expect=201)
+check("a check is a queued job of priority 1000", d and q("SELECT priority, state FROM jobs WHERE id = ?",
+      d["job"]) == [(1000, 0)], str(d))
+call("POST targets/{name}/check again -> 409", "POST", A + "/targets/q35-b/check",
+     {"kernel": "6.12"}, auth=token, expect=409)
+q("UPDATE jobs SET state = 5 WHERE id IN (SELECT job_id FROM health_jobs)")
+
+# ---- subscriptions (issue 18.2; nothing is sent here: no scheduler) -------------------
+call("GET subscriptions without a token -> 401", "GET", A + "/subscriptions", expect=401)
+call("POST subscriptions webhook without a secret -> 400", "POST", A + "/subscriptions",
+     {"kind": "webhook", "url": "http://127.0.0.1:9/hook"}, auth=token, expect=400)
+call("POST subscriptions unknown event -> 400", "POST", A + "/subscriptions",
+     {"kind": "maildir", "maildir": "/tmp/md", "events": "finding-opened,nope"}, auth=token, expect=400)
+_, d = call("POST subscriptions -> 201", "POST", A + "/subscriptions",
+            {"kind": "webhook", "url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef-secret",
+             "driver": "intel-iommu"}, auth=token, expect=201)
+check("a subscription is answered without its secret", d and "secret" not in d and d["signed"] == 1, str(d))
+sid = d["id"] if d else 0
+call("GET subscriptions", "GET", A + "/subscriptions", auth=token, expect=200)
+call("GET subscriptions/{id}/deliveries", "GET", A + "/subscriptions/%d/deliveries" % sid,
+     auth=token, expect=200)
+
 # ---- matrix, diffs -----------------------------------------------------------------
 _, d = call("GET matrix?kernel=6.12", "GET", A + "/matrix?kernel=6.12", expect=200)
 check("matrix: 2 cells, 1 fail", d and len(d["cells"]) == 2 and d["summary"]["fail"] == 1, str(d))

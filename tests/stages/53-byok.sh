@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 59-byok - bring your own kernel (issue 12 point 5) through a real iommulabd
+# 53-byok - bring your own kernel (issue 12 point 5) through a real iommulabd
 # (own state dir, port 0) and its QEMU runner:
 #   url      a kernel served over HTTP on 127.0.0.1 by this test (python3 -m
 #            http.server on a free port): a tar of Debian 6.1's four .debs,
@@ -29,7 +29,7 @@ top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
 export CACHE=${CACHE:-$HOME/.cache/iommulab}
 export O=${O:-$top/build}
-out=${LAB_TEST_OUT:-$top/tests/out}/59-byok
+out=${LAB_TEST_OUT:-$top/tests/out}/53-byok
 rm -rf "$out"
 mkdir -p "$out/www"
 . "$top/tests/lib-server.sh"

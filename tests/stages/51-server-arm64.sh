@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 57-server-arm64 - an arm64 job through iommulabd, the path a lab's user
+# 51-server-arm64 - an arm64 job through iommulabd, the path a lab's user
 # takes (stages 45/47 run arm64 through rig/matrix only): a real iommulabd
 # (own state dir, port 0) registers Debian 6.12 arm64, its QEMU runner
 # cross-builds the agent and the probe module, boots virt-smmuv3 (TCG) and
@@ -14,7 +14,7 @@ top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
 export CACHE=${CACHE:-$HOME/.cache/iommulab}
 export O=${O:-$top/build}
-out=${LAB_TEST_OUT:-$top/tests/out}/57-server-arm64
+out=${LAB_TEST_OUT:-$top/tests/out}/51-server-arm64
 rm -rf "$out"
 mkdir -p "$out"
 . "$top/tests/lib-server.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 58-prep-taxonomy - how the server's runner classifies what goes wrong
+# 52-prep-taxonomy - how the server's runner classifies what goes wrong
 # before a guest runs, and what it does without the probe module (issue 12
 # points 3 and 4), against a real iommulabd (its own state dir and targets
 # copy, port 0) with real kernels and QEMU:
@@ -27,7 +27,7 @@ top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
 export CACHE=${CACHE:-$HOME/.cache/iommulab}
 export O=${O:-$top/build}
-out=${LAB_TEST_OUT:-$top/tests/out}/58-prep-taxonomy
+out=${LAB_TEST_OUT:-$top/tests/out}/52-prep-taxonomy
 rm -rf "$out"
 mkdir -p "$out"
 . "$top/tests/lib-server.sh"
