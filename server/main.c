@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "catalog.h"
 #include "config.h"
+#include "fetch.h"
 #include "http.h"
 #include "log.h"
 #include "ticks.h"
@@ -55,6 +56,21 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int r, n = 0, sig = 0, rc = 1, lock_fd = -1;
 
+	/* `iommulabd fetch URL OUT [SHA256]`: one verified download for the
+	 * runner's kernels/import (client/fetch.h); exit 0, 2 deterministic
+	 * (404, checksum: a configuration error), 1 transient */
+	if (argc >= 4 && argc <= 5 && !strcmp(argv[1], "fetch")) {
+		char hex[65];
+
+		r = lab_fetch_file(argv[2], argc == 5 ? argv[4] : NULL, argv[3], hex,
+				   err, sizeof(err));
+		if (r) {
+			fprintf(stderr, "iommulabd fetch: %s\n", err[0] ? err : strerror(-r));
+			return lab_fetch_deterministic(r) ? 2 : 1;
+		}
+		printf("%s\n", hex);
+		return 0;
+	}
 	lab_config_defaults(&cfg);
 	r = lab_config_from_args(&cfg, argc, argv, err, sizeof(err));
 	if (r) {

@@ -129,6 +129,7 @@ void lab_config_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 "usage: %s [OPTION]...\n"
+"       %s fetch URL OUTPUT [SHA256]   (one verified download, for kernels/import)\n"
 "iommulabd: the iommulab server (REST API /api/v1, job scheduler, dashboard).\n"
 "\n"
 "  --top DIR          repo top (default: $LAB_TOP or found from the binary)\n"
@@ -159,7 +160,7 @@ void lab_config_usage(FILE *f, const char *prog)
 "  -h, --help         this text\n"
 "\n"
 "SIGTERM or SIGINT shuts down cleanly.\n",
-		prog, LAB_DEFAULT_LISTEN, LAB_DEFAULT_PORT, LAB_DEFAULT_BODY_MAX,
+		prog, prog, LAB_DEFAULT_LISTEN, LAB_DEFAULT_PORT, LAB_DEFAULT_BODY_MAX,
 		LAB_DEFAULT_HEADER_S, LAB_DEFAULT_BODY_S, LAB_DEFAULT_PER_IP);
 }
 

@@ -30,8 +30,23 @@ int lab_job_schedule(struct lab_store *st, int64_t id);
 int lab_job_run(struct lab_store *st, int64_t id);
 /* running -> complete (its results are stored) */
 int lab_job_complete(struct lab_store *st, int64_t id);
+/*
+ * running -> complete with a warning (a run that went with less than asked,
+ * e.g. without the probe module): the job's reason is LAB_JOB_WARNING_PREFIX
+ * + @warning; NULL or "" is lab_job_complete().
+ */
+#define LAB_JOB_WARNING_PREFIX "warning: "
+int lab_job_complete_warn(struct lab_store *st, int64_t id, const char *warning);
 /* running -> incomplete, with the reason (infrastructure, bad results) */
 int lab_job_incomplete(struct lab_store *st, int64_t id, const char *reason);
+/*
+ * running -> incomplete for a configuration error (a deterministic failure:
+ * rerunning cannot fix it, so the caller does not retry): the stored reason
+ * is LAB_JOB_CONFIG_PREFIX + @reason. The job's state stays "incomplete"
+ * (the API's states are unchanged); the reason's prefix is the class.
+ */
+#define LAB_JOB_CONFIG_PREFIX "configuration error: "
+int lab_job_config_error(struct lab_store *st, int64_t id, const char *reason);
 /* @from -> canceled, with the reason */
 int lab_job_cancel(struct lab_store *st, int64_t id, enum lab_job_state from,
 		   const char *reason);

@@ -196,6 +196,55 @@ int lab_name_check(enum lab_name_kind k, const char *field, const char *s,
 	return -EINVAL;
 }
 
+/*
+ * A local kernel's parts (kernels/import): "deb=PATH[;deb=PATH]..." or
+ * "image=PATH;modules=PATH[;headers=PATH][;config=PATH]", each PATH
+ * absolute (LAB_NAME_PATH).
+ */
+static int check_local_ref(const char *ref, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "deb", "image", "modules", "headers", "config" };
+	unsigned seen[5] = { 0 };
+	char part[1100];
+	const char *p = ref, *semi, *eq;
+	size_t n, i;
+
+	if (!ref || !*ref)
+		goto bad;
+	for (;;) {
+		semi = strchr(p, ';');
+		n = semi ? (size_t)(semi - p) : strlen(p);
+		if (n >= sizeof(part))
+			goto bad;
+		memcpy(part, p, n);
+		part[n] = '\0';
+		eq = strchr(part, '=');
+		if (!eq)
+			goto bad;
+		for (i = 0; i < 5; i++)
+			if ((size_t)(eq - part) == strlen(keys[i]) &&
+			    !strncmp(part, keys[i], strlen(keys[i])))
+				break;
+		if (i == 5 || (i > 0 && seen[i]))
+			goto bad;
+		seen[i]++;
+		if (lab_name_check(LAB_NAME_PATH, "\"source_ref\" path", eq + 1, err, errlen))
+			return -EINVAL;
+		if (!semi)
+			break;
+		p = semi + 1;
+	}
+	if (seen[0] ? seen[1] || seen[2] || seen[3] || seen[4] : !(seen[1] && seen[2]))
+		goto bad;
+	return 0;
+bad:
+	if (err && errlen)
+		snprintf(err, errlen, "\"source_ref\" of a local kernel is \"deb=PATH[;deb=PATH]...\" "
+			 "or \"image=PATH;modules=PATH[;headers=PATH][;config=PATH]\" (PATH: %s)",
+			 lab_name_rule(LAB_NAME_PATH));
+	return -EINVAL;
+}
+
 int lab_name_check_source_ref(const char *source, const char *ref, char *err,
 			      size_t errlen)
 {
@@ -207,9 +256,11 @@ int lab_name_check_source_ref(const char *source, const char *ref, char *err,
 		return lab_name_check(LAB_NAME_PACKAGE, "\"source_ref\"", ref, err, errlen);
 	if (!strcmp(source, "url"))
 		return lab_name_check(LAB_NAME_URL, "\"source_ref\"", ref, err, errlen);
+	if (!strcmp(source, "local"))
+		return check_local_ref(ref, err, errlen);
 	if (strcmp(source, "build")) {
 		if (err && errlen)
-			snprintf(err, errlen, "\"source\" must be debian, url or build");
+			snprintf(err, errlen, "\"source\" must be debian, url, local or build");
 		return -EINVAL;
 	}
 	if (!ref || strncmp(ref, "tree=", 5))

@@ -71,7 +71,9 @@ int lab_name_check(enum lab_name_kind k, const char *field, const char *s,
 
 /*
  * A kernel's source_ref, checked by its source: "build" -> a recipe
- * "tree=<TREE>[;patches=<PATH>|none]", "url" -> URL, "debian" -> PACKAGE.
+ * "tree=<TREE>[;patches=<PATH>|none]", "url" -> URL, "debian" -> PACKAGE,
+ * "local" -> "deb=PATH[;deb=PATH]..." | "image=PATH;modules=PATH
+ * [;headers=PATH][;config=PATH]" (absolute paths on the server's host).
  * An unknown @source -> -EINVAL. @err as lab_name_check().
  */
 int lab_name_check_source_ref(const char *source, const char *ref, char *err,

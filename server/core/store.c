@@ -86,7 +86,12 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_PLAN_GET] =
 		"SELECT id, name, kind, spec, case_filter, repeat, priority, created_by, created_at "
 		"FROM plans WHERE id = ?1",
-	[S_PLAN_JOBS] = "SELECT state, count(*) FROM jobs WHERE plan_id = ?1 GROUP BY state",
+	/* with the jobs whose reason is a warning (complete without the probe
+	 * module) or a configuration error (jobstate.h prefixes) */
+	[S_PLAN_JOBS] = "SELECT state, count(*), "
+		"count(CASE WHEN reason LIKE 'warning: %' THEN 1 END), "
+		"count(CASE WHEN reason LIKE 'configuration error: %' THEN 1 END) "
+		"FROM jobs WHERE plan_id = ?1 GROUP BY state",
 	[S_JOB_INSERT] =
 		"INSERT INTO jobs (plan_id, kernel_id, target_id, state, priority, max_attempts, "
 		"timeout_s, repeat, case_filter, backend) "

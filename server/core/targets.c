@@ -29,7 +29,7 @@ static bool valid_name(const char *n)
 
 static int load_one(struct lab_store *st, const char *path, const char *base)
 {
-	static const char *const arches[] = { "x86_64", "arm64", "s390x", NULL };
+	static const char *const arches[] = { "x86_64", "arm64", "s390x", "riscv64", NULL };
 	struct lab_target t = { 0 };
 	const char *name, *arch, *backend;
 	json_t *root, *tags, *lava;
@@ -55,7 +55,7 @@ static int load_one(struct lab_store *st, const char *path, const char *base)
 	}
 	if (!arch_ok || !backend ||
 	    (strcmp(backend, "qemu") != 0 && strcmp(backend, "lava") != 0)) {
-		lab_error("targets: %s: \"arch\" must be x86_64|arm64|s390x and "
+		lab_error("targets: %s: \"arch\" must be x86_64|arm64|s390x|riscv64 and "
 			  "\"backend\" qemu|lava", path);
 		goto put_root;
 	}

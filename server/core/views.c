@@ -203,11 +203,19 @@ int lab_store_plans_list(struct lab_store *st, int64_t limit, int64_t offset,
 #undef CALL
 }
 
-/* (state, count) rows into the "jobs" object */
-static int plan_state(const struct lab_store_row *row, void *states)
+/* (state, count, warnings, configuration errors) rows into the "jobs"
+ * object and the plan's "warnings" and "configuration_errors" counts */
+static int plan_state(const struct lab_store_row *row, void *plan)
 {
+	json_t *states = json_object_get(plan, "jobs");
+	const char *const extra[] = { "warnings", "configuration_errors" };
+
 	json_object_set_new(states, lab_job_state_name((int)lab_store_row_int(row, 0)),
 			    json_integer(lab_store_row_int(row, 1)));
+	for (int i = 0; i < 2; i++)
+		json_object_set_new(plan, extra[i], json_integer(
+			json_integer_value(json_object_get(plan, extra[i])) +
+			lab_store_row_int(row, 2 + i)));
 	return 0;
 }
 
@@ -224,8 +232,10 @@ int lab_store_plan_json(struct lab_store *st, int64_t id, json_t **out)
 	states = json_object();
 	for (int i = LAB_JOB_QUEUED; i <= LAB_JOB_CANCELED; i++)
 		json_object_set_new(states, lab_job_state_name(i), json_integer(0));
-	r = lab_store_plan_states_rows(st, id, plan_state, states);
 	json_object_set_new(plan, "jobs", states);
+	json_object_set_new(plan, "warnings", json_integer(0));
+	json_object_set_new(plan, "configuration_errors", json_integer(0));
+	r = lab_store_plan_states_rows(st, id, plan_state, plan);
 	if (r < 0) {
 		json_decref(plan);
 		return r;

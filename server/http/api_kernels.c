@@ -45,6 +45,40 @@ int lab_api_kernel_get(struct lab_req *rq, struct lab_resp *rs)
 	return api_named_get(rq, rs, &api_kernel_kind, rq->params[0], &rs->json);
 }
 
+/*
+ * A kernel of source "url" or "local" (kernels/import lays it out at its
+ * first job): the source_ref is required; a local kernel's files must
+ * exist on this host now (their rule, absolute without "..", is checked
+ * already), and a sha256 only goes with a URL.
+ */
+static int byo_check(const char *src, const char *ref, const char *sha, struct lab_resp *rs)
+{
+	char path[1100];
+	const char *p, *semi, *eq;
+	size_t n;
+
+	if (!ref)
+		return lab_fail(rs, -EINVAL, "a kernel of source %s needs \"source_ref\" (%s)", src,
+				!strcmp(src, "url") ? "the http(s) URL of a .deb or tar archive" :
+				"deb=PATH... or image=PATH;modules=PATH;headers=PATH");
+	if (!strcmp(src, "url"))
+		return 0;
+	if (sha)
+		return lab_fail(rs, -EINVAL, "\"sha256\" goes with source url (a download), not local files");
+	for (p = ref; p; p = semi ? semi + 1 : NULL) {
+		semi = strchr(p, ';');
+		eq = strchr(p, '=');
+		n = semi ? (size_t)(semi - eq - 1) : strlen(eq + 1);
+		if (n >= sizeof(path))
+			return lab_fail(rs, -EINVAL, "\"source_ref\": path too long");
+		memcpy(path, eq + 1, n);
+		path[n] = '\0';
+		if (access(path, R_OK))
+			return lab_fail(rs, -EINVAL, "\"source_ref\": %s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
 int lab_api_kernel_post(struct lab_req *rq, struct lab_resp *rs)
 {
 	struct lab_kernel k = { 0 }, old = { 0 };
@@ -72,6 +106,12 @@ int lab_api_kernel_post(struct lab_req *rq, struct lab_resp *rs)
 	if (ref && (r = lab_name_check_source_ref(src ? src : existed ? old.source : NULL, ref,
 						  rs->err, sizeof(rs->err))))
 		goto clear_old;
+	/* a kernel brought by its user: what to import, and it must be there */
+	if (src && (!strcmp(src, "url") || !strcmp(src, "local"))) {
+		r = byo_check(src, ref, sha, rs);
+		if (r)
+			goto clear_old;
+	}
 	k.name = (char *)name;
 	k.release = (char *)rel;
 	k.version = (char *)ver;

@@ -18,8 +18,8 @@ const struct lab_body_field lab_body_kernel[] = {
 	{ "name", LAB_BODY_STRING, REQ, LAB_NAME_KERNEL, 0, 0, NULL },
 	{ "release", LAB_BODY_STRING, OPT, LAB_NAME_RELEASE, 0, 0, NULL },
 	{ "version", LAB_BODY_STRING, OPT, LAB_NAME_VERSION, 0, 0, NULL },
-	{ "arch", LAB_BODY_ENUM, OPT, -1, 0, 0, "x86_64|arm64|s390x" },
-	{ "source", LAB_BODY_ENUM, OPT, -1, 0, 0, "debian|url|build" },
+	{ "arch", LAB_BODY_ENUM, OPT, -1, 0, 0, "x86_64|arm64|s390x|riscv64" },
+	{ "source", LAB_BODY_ENUM, OPT, -1, 0, 0, "debian|url|local|build" },
 	/* its rule depends on "source": lab_name_check_source_ref() */
 	{ "source_ref", LAB_BODY_STRING, OPT, -1, 0, 1024, NULL },
 	{ "sha256", LAB_BODY_STRING, OPT, LAB_NAME_SHA256, 0, 0, NULL },

@@ -336,6 +336,7 @@ static int artifact_url(const struct lava_run *l, const char *path, const char *
 
 static enum lab_run_status poll_prepare(struct lab_run *run, struct lava_run *l, char *reason)
 {
+	char what[512];
 	int status, ret;
 	pid_t w;
 
@@ -362,7 +363,11 @@ static enum lab_run_status poll_prepare(struct lab_run *run, struct lava_run *l,
 			 w > 0 && WIFSIGNALED(status) ? WTERMSIG(status) : -1);
 		add_excerpt(reason, log, LAVA_EXCERPT);
 		free(log);
-		return LAB_RUN_INFRA;
+		/* a deterministic failure is not retried (artifacts.h) */
+		return w > 0 && WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+		       lab_artifacts_config_failed(l->result_path, WEXITSTATUS(status),
+						   what, sizeof(what)) ?
+		       LAB_RUN_CONFIG : LAB_RUN_INFRA;
 	}
 	if ((ret = sha256_file(l->art.kernel, l->kernel_sha)) ||
 	    (ret = sha256_file(l->art.initrd, l->initrd_sha))) {

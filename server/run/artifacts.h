@@ -14,8 +14,11 @@
  * ($CACHE/state/locks/artifacts-<kernel>-<arch>.lock).
  *
  * The child writes a result file of KEY=VALUE lines (release=, kernel=,
- * initrd=, agent=, kmod=) only when everything succeeded; its progress goes to its
- * stdout/stderr (the job's preparation log).
+ * initrd=, agent=, kmod=, kmod_missing=) only when everything succeeded; its
+ * progress goes to its stdout/stderr (the job's preparation log). A
+ * deterministic failure (configuration error, lab_artifacts_config_failed)
+ * is marked in "<result>.fail" instead, so the job is reported once and not
+ * retried.
  *
  * Ownership: lab_artifacts_argv() returns a NULL-terminated argv whose
  * strings and array the caller frees with lab_artifacts_argv_free(). Strings
@@ -39,7 +42,12 @@ struct lab_artifacts {
 	char *kernel;		/* image to boot */
 	char *initrd;		/* initramfs with agent + probe module */
 	char *agent;		/* the agent binary and the probe module that went */
-	char *kmod;		/* into it (NULL from an older result file) */
+	char *kmod;		/* into it (NULL from an older result file, or
+				 * no module: see kmod_missing) */
+	char *kmod_missing;	/* NULL, or why the initramfs has no probe
+				 * module (its build failed): the kmod cases
+				 * skip with it, the job completes with it as
+				 * its warning */
 };
 
 /* argv of the preparation child for @k on @arch; writes @result_path on success */
@@ -58,6 +66,17 @@ void lab_artifacts_argv_free(char **argv);
 int lab_artifacts_start(const struct lab_config *cfg, const struct lab_kernel *k,
 			const char *arch, const char *result_path, const char *log_path,
 			pid_t *pid_out, char *reason, size_t reason_len);
+
+/*
+ * Did the preparation that wrote (or failed to write) @result_path fail
+ * deterministically (a configuration error: a kernel that does not exist,
+ * a compile error, a missing tool, a series that does not apply)? The
+ * script marks such a failure in "@result_path.fail" (its one line, the
+ * what, goes to @what); an exit code of 127 (a command not found) counts
+ * too. Everything else (a download, a signal, a timeout) is infrastructure.
+ */
+bool lab_artifacts_config_failed(const char *result_path, int exit_code,
+				 char *what, size_t what_len);
 
 /* read the result file a finished preparation wrote */
 int lab_artifacts_read(const char *result_path, struct lab_artifacts *out);

@@ -19,13 +19,21 @@
  * lab_store_job_transition() itself.
  *
  * Outcomes and what the scheduler does with them:
- *   LAB_RUN_DONE         complete (results stored; verdicts are never retried)
+ *   LAB_RUN_DONE         complete (results stored; verdicts are never retried);
+ *                        a non-empty @reason is the job's warning (the run
+ *                        went without the probe module), stored with the
+ *                        "warning: " prefix (lab_job_complete_warn)
  *   LAB_RUN_INFRA        incomplete; retried while attempts < max_attempts
  *                        (QEMU failed to start, LAVA down, guest hung/panicked
  *                        before the agent ran)
  *   LAB_RUN_BAD_RESULTS  incomplete, not retried (records missing/malformed:
  *                        rerunning would not fix the agent or the kernel)
  *   LAB_RUN_TIMEOUT      incomplete; the guest was killed; retried like INFRA
+ *   LAB_RUN_CONFIG       incomplete, not retried: a deterministic preparation
+ *                        failure (kernel that does not exist, compile error,
+ *                        missing tool, series that does not apply, target
+ *                        file missing); the reason gets the "configuration
+ *                        error: " prefix (lab_job_config_error, jobstate.h)
  *
  * Ownership: the backend allocates its per-run state in start() and hangs it
  * on run->priv; it frees it when poll() returns a final outcome or after
@@ -47,6 +55,7 @@ enum lab_run_status {
 	LAB_RUN_INFRA,
 	LAB_RUN_BAD_RESULTS,
 	LAB_RUN_TIMEOUT,
+	LAB_RUN_CONFIG,
 };
 
 struct lab_config;	/* config.h: paths (cache, repo, targets), tokens, labs */

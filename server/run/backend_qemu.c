@@ -20,6 +20,10 @@
  *   kernel panic / no END (crash, QEMU died)   LAB_RUN_INFRA
  *   timeout (rig/boot 124 or our deadline)     LAB_RUN_TIMEOUT
  *   malformed record / END count mismatch      LAB_RUN_BAD_RESULTS
+ * A preparation that fails deterministically (artifacts.h: the script's
+ * "<result>.fail" mark or exit 127) and a target file that is missing are
+ * configuration errors (LAB_RUN_CONFIG: reported once, not retried); a
+ * preparation that fails otherwise or takes too long is LAB_RUN_INFRA.
  *
  * Invariants: after a final poll() or cancel() no process of the run's
  * process groups is left (checked with kill(-pgid, 0) -> ESRCH; QEMU runs
@@ -328,11 +332,14 @@ static void note_kernel(struct lab_run *run, struct qemu_run *q)
 	struct lab_kernel k;
 
 	/* built kernels (kernels/build) learn theirs the same way, and a new
-	 * one when their recipe's tree@ref moved */
-	if (!q->art.release || (strcmp(src, "debian") && strcmp(src, "build")))
+	 * one when their recipe's tree@ref moved; so do kernels their users
+	 * brought (url, local: kernels/import) */
+	bool relearn = !strcmp(src, "build") || !strcmp(src, "url") || !strcmp(src, "local");
+
+	if (!q->art.release || (strcmp(src, "debian") && !relearn))
 		return;
 	if (run->kernel->release && *run->kernel->release &&
-	    (strcmp(src, "build") || !strcmp(run->kernel->release, q->art.release)))
+	    (!relearn || !strcmp(run->kernel->release, q->art.release)))
 		return;
 	k = *run->kernel;
 	k.release = q->art.release;
@@ -374,7 +381,7 @@ static int start_boot(struct lab_run *run, struct qemu_run *q, char *reason)
 	if (access(target_file, R_OK)) {
 		snprintf(reason, LAB_REASON_MAX, "target file %.1024s: %s",
 			 target_file, strerror(errno));
-		return -ENOENT;
+		return -ENOENT;	/* a configuration error (qemu_poll) */
 	}
 	append[0] = '\0';
 	if (job_fault(j, fault, sizeof(fault))) {
@@ -633,10 +640,16 @@ static enum lab_run_status qemu_poll(struct lab_run *run, char *reason)
 		int ret;
 
 		if (code != 0) {
+			char what[512];
+			bool conf = lab_artifacts_config_failed(q->result_path, code,
+								what, sizeof(what));
+
+			/* configuration error: what, then the log's tail */
 			snprintf(reason, LAB_REASON_MAX,
-				 "artifact preparation failed (exit %d)", code);
+				 "artifact preparation failed (exit %d)%s%.400s", code,
+				 conf && *what ? ": " : "", conf ? what : "");
 			add_file_tail(reason, q->prep_log);
-			st = LAB_RUN_INFRA;
+			st = conf ? LAB_RUN_CONFIG : LAB_RUN_INFRA;
 			goto out_final;
 		}
 		q->prep_done_wall = file_mtime(q->result_path);
@@ -650,14 +663,21 @@ static enum lab_run_status qemu_poll(struct lab_run *run, char *reason)
 			goto out_final;
 		}
 		note_kernel(run, q);
-		if (start_boot(run, q, reason)) {
-			st = LAB_RUN_INFRA;
+		ret = start_boot(run, q, reason);
+		if (ret) {
+			/* a missing target file or a bad filter will not appear
+			 * on a retry; failing to spawn might */
+			st = ret == -ENOENT || ret == -EINVAL ? LAB_RUN_CONFIG : LAB_RUN_INFRA;
 			goto out_final;
 		}
 		return LAB_RUN_RUNNING;
 	}
 	lab_provenance_note(run, &q->art, q->boot_log);	/* best effort, logs itself */
 	st = scan_log(run, q, code, reason);
+	/* complete without the probe module: the job's warning (backend.h) */
+	if (st == LAB_RUN_DONE && q->art.kmod_missing)
+		snprintf(reason, LAB_REASON_MAX, "no probe module, kmod cases skipped: %.1500s",
+			 q->art.kmod_missing);
 	write_times(run, q);
 
 out_final:

@@ -231,12 +231,23 @@ static void finish_job(struct lab_sched *s, struct active *a,
 	case LAB_RUN_RUNNING:
 		return;
 	case LAB_RUN_DONE:
-		ret = lab_job_complete(s->st, id);
+		ret = lab_job_complete_warn(s->st, id, reason);
 		if (ret)
 			lab_error("sched: job %lld: running -> complete: %s",
 				  (long long)id, strerror(-ret));
 		else
-			lab_info("sched: job %lld complete", (long long)id);
+			lab_info("sched: job %lld complete%s%.300s", (long long)id,
+				 reason && *reason ? ", warning: " : "", reason ? reason : "");
+		return;
+	case LAB_RUN_CONFIG:
+		/* deterministic: reported once, never retried */
+		ret = lab_job_config_error(s->st, id, reason);
+		if (ret)
+			lab_error("sched: job %lld: running -> incomplete: %s",
+				  (long long)id, strerror(-ret));
+		else
+			lab_warn("sched: job %lld: configuration error, not retried: %.300s",
+				 (long long)id, reason);
 		return;
 	case LAB_RUN_INFRA:
 	case LAB_RUN_TIMEOUT:

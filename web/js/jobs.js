@@ -20,7 +20,7 @@ function jobRow(j, now) {
     h('td', {class: 'num col-minor'}, `${j.attempts}/${j.max_attempts}`),
     h('td', {class: 'num'}, elapsed(j, now)),
     h('td', {class: 'small'}, j.plan_id ? h('a', {href: '#/jobs?plan=' + j.plan_id}, '#' + j.plan_id) : '-'),
-    h('td', {class: 'small reason'}, j.reason || ''));
+    h('td', {class: 'small reason' + (j.state === 'complete' && j.reason ? ' warning' : '')}, j.reason || ''));
 }
 
 function jobTable(list, now, id) {
@@ -50,6 +50,16 @@ async function queue(root, r, ctx) {
   const draw = async () => {
     const now = Math.floor(Date.now() / 1000);
     const parts = [];
+    if (q.plan && /^[0-9]+$/.test(q.plan)) {
+      // the plan's warnings (jobs run without the probe module) and
+      // configuration errors (not retried), from GET /plans/{id}
+      const p = await api('/plans/' + q.plan);
+      if (p.warnings || p.configuration_errors)
+        parts.push(h('p', {class: 'warning', id: 'plan-warnings'}, `Plan #${p.id}: ` +
+          [p.warnings ? `${p.warnings} job(s) complete with a warning (no probe module: kmod cases skipped)` : '',
+           p.configuration_errors ? `${p.configuration_errors} job(s) failed by a configuration error (not retried)` : '']
+            .filter(Boolean).join('; ')));
+    }
     if (!q.state) {
       const act = await Promise.all(ACTIVE.map((s) => api('/jobs?' + args({state: s, limit: 200}))));
       const recent = await api('/jobs?' + args({limit: 20}));
@@ -120,7 +130,11 @@ async function one(root, r, ctx) {
       h('dt', {}, 'elapsed'), h('dd', {}, elapsed(j, now)),
       h('dt', {}, 'results'), h('dd', {}, j.results ? h('a', {href: '#/matrix?kernel_from=' + encodeURIComponent(j.kernel) + '&kernel_to=' + encodeURIComponent(j.kernel) + '&target=' + encodeURIComponent(j.target)}, String(j.results)) : '0'),
       j.plan_id ? [h('dt', {}, 'plan'), h('dd', {}, h('a', {href: '#/jobs?plan=' + j.plan_id}, '#' + j.plan_id))] : null),
-      j.reason ? h('p', {class: 'error', id: 'job-reason'}, 'Failure reason: ' + j.reason) : '',
+      j.reason ? (j.state === 'complete'
+        ? h('p', {class: 'warning', id: 'job-reason'}, 'Warning: ' + j.reason.replace(/^warning: /, ''))
+        : h('p', {class: 'error', id: 'job-reason'}, (/^configuration error: /.test(j.reason)
+          ? 'Configuration error (not retried): ' + j.reason.replace(/^configuration error: /, '')
+          : 'Failure reason: ' + j.reason))) : '',
       provenance(j));
   };
   drawHead();

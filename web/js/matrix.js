@@ -104,7 +104,15 @@ export async function render(root, r, ctx) {
   const goPage = (p) => ctx.go(Object.assign({}, q, {page: p}));
 
   const head = h('tr', {}, h('th', {class: 'col-driver'}, 'Driver'), h('th', {}, 'Target'), h('th', {}, 'Case'),
-    range.map((k) => h('th', {class: 'k'}, h('a', {href: '#/matrix?' + new URLSearchParams(Object.assign({}, q, {kernel_from: k, kernel_to: k, page: ''})).toString()}, k))));
+    range.map((k) => {
+      // where the kernel came from (title); a kernel its user brought (url,
+      // local: kernels/import) is marked under its name
+      const ki = kl.items.find((x) => x.name === k) || {};
+      const src = ki.source || 'debian';
+      return h('th', {class: 'k', title: `${k}: ${ki.release || 'release not known yet'}, source ${src}` + (ki.source_ref ? ': ' + ki.source_ref : ''), dataset: {source: src}},
+        h('a', {href: '#/matrix?' + new URLSearchParams(Object.assign({}, q, {kernel_from: k, kernel_to: k, page: ''})).toString()}, k),
+        src === 'url' || src === 'local' ? h('div', {class: 'small muted kernel-source', title: 'brought by its user: ' + (ki.source_ref || '')}, src) : null);
+    }));
   const body = h('tbody', {}, slice.map((rw) => h('tr', {},
     h('td', {class: 'col-driver'}, rw.driver), h('td', {}, rw.target), h('td', {class: 'case', title: rw.case}, rw.case),
     rw.cells.map((c, i) => {
