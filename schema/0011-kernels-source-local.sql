@@ -1,4 +1,4 @@
--- 0009-kernels-source-local.sql - a kernel's source may be "local" (issue
+-- 0011-kernels-source-local.sql - a kernel's source may be "local" (issue
 -- 12.5, bring your own kernel: .deb files, or an image + modules + headers
 -- on the server's host, laid out by kernels/import), besides debian, url
 -- (a download, now implemented) and build. SQLite cannot change a CHECK in
