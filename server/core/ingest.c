@@ -152,7 +152,9 @@ static int contract_for(struct judged_cases *jc, const char *case_id, struct jud
 	if (k->case_id)
 		return 0;
 	k->case_id = case_id;
-	l = bsearch(case_id, jc->latest, jc->nlatest, sizeof(*jc->latest), latest_cmp);
+	/* no contracts in the store at all: bsearch must not see a NULL array */
+	l = jc->nlatest ? bsearch(case_id, jc->latest, jc->nlatest, sizeof(*jc->latest),
+				  latest_cmp) : NULL;
 	if (!l)
 		return 0;
 	r = lab_judge_contract_parse(l->contracts_json, l->version, l->expect_reused, &k->c,
