@@ -334,7 +334,8 @@ static void run_free(struct lab_run *run)
  * of running cases), warn, oops, kpanic (a real kernel fault in the probe
  * module's case fault.KIND before the cases), boot (rig/init.sh panics the
  * kernel before the agent starts). The items after it ("fault.oops,kmod.*")
- * are the case filter (*@rest, NULL: none). No case id starts with "fault.",
+ * are the case filter (*@rest, NULL: none; untouched when the filter asks
+ * for no fault). No case id starts with "fault.",
  * and the plan API accepts the filter as is.
  */
 static const char *job_fault(const struct lab_job *j, char *buf, size_t len, const char **rest)
@@ -342,9 +343,9 @@ static const char *job_fault(const struct lab_job *j, char *buf, size_t len, con
 	const char *f = j->case_filter, *comma;
 	size_t k;
 
-	*rest = NULL;
 	if (!f || strncmp(f, "fault.", 6))
-		return NULL;
+		return NULL;	/* *@rest stays: the whole filter */
+	*rest = NULL;
 	comma = strchr(f, ',');
 	k = comma ? (size_t)(comma - f - 6) : strlen(f + 6);
 	if (k == 0 || k >= len)
@@ -417,24 +418,33 @@ static int set_console(struct qemu_run *q)
 	       (int)sizeof(q->console) ? -ENAMETOOLONG : 0;
 }
 
-/* a reboot's console @text onto the job's log, after a line saying why */
-static void append_console(struct qemu_run *q, const char *text, size_t len, const char *why)
+/*
+ * Onto the job's log: a reboot's console @text (boot @boot > 1; the first
+ * boot's console is the job's log), then "iommulab-runner: @note" when
+ * crash isolation said something.
+ */
+static void append_console(struct qemu_run *q, int boot, const char *text, size_t len,
+			   const char *note)
 {
+	bool own = strcmp(q->console, q->log_path) != 0;
 	FILE *f;
 
-	if (!strcmp(q->console, q->log_path))
+	if (!own && !*note)
 		return;
 	f = fopen(q->log_path, "ae");
 	if (!f) {
-		lab_warn("qemu: cannot append %s to %s: %s", q->console, q->log_path,
-			 strerror(errno));
+		lab_warn("qemu: cannot append to %s: %s", q->log_path, strerror(errno));
 		return;
 	}
-	fprintf(f, "\niommulab-runner: boot %d (%s), console %s follows\n", q->iso.boots, why,
-		q->console);
-	fwrite(text, 1, len, f);
+	if (own) {
+		fprintf(f, "\niommulab-runner: boot %d, console %s follows\n", boot, q->console);
+		fwrite(text, 1, len, f);
+	}
+	if (*note)
+		fprintf(f, "\niommulab-runner: boot %d: %s\n", boot, note);
 	fclose(f);
-	unlink(q->console);
+	if (own)
+		unlink(q->console);
 }
 
 static int start_boot(struct lab_run *run, struct qemu_run *q, char *reason)
@@ -623,7 +633,7 @@ static enum lab_run_status isolate_boot(struct lab_run *run, struct qemu_run *q,
 	*decided = true;
 	ret = lab_isolate_boot(&q->iso, log, len, scan, exit_code == 124,
 			       run->target->driver, LAB_QEMU_MAX_BOOTS, &next);
-	append_console(q, log, len, q->iso.note[0] ? q->iso.note : "after a crash");
+	append_console(q, boot, log, len, q->iso.note);
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "crash isolation: %s", strerror(-ret));
 		return LAB_RUN_INFRA;

@@ -218,8 +218,10 @@ int lab_console_report_find(const char *text, size_t len, struct lab_console_rep
 				first_p = p;
 				snprintf(out->first, sizeof(out->first), "%s", s);
 			}
-			if (!worst || (p->cls == LAB_KCLASS_CRASH && worst->cls != LAB_KCLASS_CRASH))
+			if (!worst || (p->cls == LAB_KCLASS_CRASH && worst->cls != LAB_KCLASS_CRASH)) {
 				worst = p;
+				snprintf(out->worst, sizeof(out->worst), "%s", s);
+			}
 		}
 		off = next;
 	}

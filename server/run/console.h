@@ -56,6 +56,7 @@ struct lab_console_report {
 	char *excerpt;		/* from the first report line, '\n'-joined; NULL: none */
 	int lines;		/* the excerpt's lines before any cut */
 	char first[LAB_CONSOLE_LINE_MAX];	/* the first report's first line */
+	char worst[LAB_CONSOLE_LINE_MAX];	/* the worst report's first line */
 };
 
 /* the last in-flight line of @log[0, @len) into @out (out->found) */

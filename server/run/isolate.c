@@ -119,7 +119,7 @@ static int add_boot(struct lab_isolate *iso, struct lab_console_report *rep, con
 	if (iso->have_boot)
 		return 0;
 	snprintf(why, sizeof(why), "kernel %s before the first case%s: %s", rep->kind,
-		 died ? " (the guest did not reach a case)" : "", rep->first);
+		 died ? " (the guest did not reach a case)" : "", rep->worst);
 	iso->have_boot = true;
 	return add_record(iso, LAB_ISOLATE_BOOT_ID, 0, driver,
 			  died ? LAB_VERDICT_CRASH : verdict_of(rep->cls), rep->kind,
@@ -208,7 +208,7 @@ int lab_isolate_boot(struct lab_isolate *iso, const char *log, size_t len,
 
 		if (rep.kind) {
 			snprintf(why, sizeof(why), "kernel %s: %s; the guest did not survive the case",
-				 rep.kind, rep.first);
+				 rep.kind, rep.worst);
 			ret = add_record(iso, st.id, st.repeat, driver, LAB_VERDICT_CRASH, rep.kind,
 					 &rep.excerpt, why);
 		} else {
