@@ -174,7 +174,8 @@ int lab_isolate_boot(struct lab_isolate *iso, const char *log, size_t len,
 		ret = lab_console_report_find(log, len, &rep);
 		if (ret)
 			return ret;
-		if (rep.cls == LAB_KCLASS_NONE) {
+		if (rep.cls != LAB_KCLASS_CRASH) {
+			/* a warning the kernel went on after did not stop the guest */
 			lab_console_report_clear(&rep);
 			return 0;
 		}

@@ -21,8 +21,9 @@
  *     max_boots boots in all; none remain or the bound is reached -> STORE
  *     (the reason says which cases did not run).
  *   - the guest died before its first case (no in-flight line) and the
- *     console shows a kernel report: a "boot" record (crash) -> STORE; a
- *     boot crash repeats on every boot, so it costs no reboot.
+ *     console shows a crash-class report (oops, BUG, panic): a "boot"
+ *     record (crash) -> STORE; a boot crash repeats on every boot, so it
+ *     costs no reboot. A warning alone did not stop the guest: NONE.
  *   - anything else (no kernel report and a timeout, no output at all, a
  *     guest that stopped between cases): NONE, the caller's infrastructure
  *     outcome stands. A timeout during a case without a kernel report is
