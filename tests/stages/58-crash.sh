@@ -22,6 +22,10 @@
 #                     before the agent: a "boot" record (crash, panic)
 #   F  6.1 q35-vtd    kmod.attach.*   -> the base of a diff; 6.1 WARNs at boot
 #                     on q35-vtd (pcieport MSI): a "boot" record, warn
+#   G  q35-virtio     kmod.map.before_attach -> crash (oops in viommu_sync_req:
+#                     Debian 6.12's virtio-iommu maps into a domain never
+#                     attached, docs/findings.md F2); H, the same on 6.1
+#                     (no virtio-iommu there): the diff 6.1 -> 6.12 shows it
 # Asserted through the API (jobs, results), the CLI (results --job, diff
 # --json 6.1 6.12, log) and the job's console log (every boot in it).
 set -uo pipefail
@@ -37,6 +41,7 @@ mkdir -p "$out"
 names=("A fault.warn = warn, later cases pass" "B fault.oops = crash, later cases ran"
        "C fault.kpanic = crash, reboot, remaining cases ran" "D boot oops = boot record"
        "E boot panic (init) = boot record" "F 6.1 boot WARN = boot record"
+       "G F2: 6.12 virtio-iommu map before attach = crash"
        "CLI results" "CLI diff" "job log has every boot")
 skip_all() {
 	local n
@@ -74,8 +79,10 @@ jA=$(submit 6.12 q35-vtd 'fault.warn,kmod.attach.*')
 jB=$(submit 6.12 q35-vtd 'fault.oops,kmod.attach.*')
 jE=$(submit 6.12 q35-amd 'fault.boot' --max-attempts 2)
 jF=$(submit 6.1 q35-vtd 'kmod.attach.*')
-echo "# jobs: A $jA B $jB C $jC D $jD E $jE F $jF ($nattach kmod.attach cases)"
-for j in $jA $jB $jC $jD $jE $jF; do
+jG=$(submit 6.12 q35-virtio 'kmod.map.before_attach')
+jH=$(submit 6.1 q35-virtio 'kmod.map.before_attach')
+echo "# jobs: A $jA B $jB C $jC D $jD E $jE F $jF G $jG H $jH ($nattach kmod.attach cases)"
+for j in $jA $jB $jC $jD $jE $jF $jG $jH; do
 	lab_wait_job "$j" 900 complete incomplete canceled >/dev/null || true
 done
 echo "# all final after $(( $(date +%s) - t0 ))s"
@@ -147,27 +154,36 @@ else
 	lab_fail "${names[5]}" "$(why "$jF")"
 fi
 
+r=$(one "$jG" kmod.map.before_attach)
+if done1 "$jG" && [ "$(echo "$r" | jq -r .verdict)" = crash ] && [ "$(echo "$r" | jq -r .kernel_kind)" = oops ] &&
+   echo "$r" | jq -e '.kernel_excerpt | startswith("BUG: kernel NULL pointer dereference") and contains("viommu_sync_req") and contains("iommu_map")' >/dev/null; then
+	lab_ok "${names[6]} ($(echo "$r" | jq -r '.kernel_excerpt | split("\n")[0]'))"
+else
+	lab_fail "${names[6]}" "$(why "$jG")"
+fi
+
 # CLI: a job's results name the crash; the diff of 6.1 and 6.12 shows both sides
 lab_cli results --job "$jC" > "$out/cli-results.txt" 2>&1
 if grep -q 'fault\.kpanic.*crash' "$out/cli-results.txt"; then
-	lab_ok "${names[6]} (iommulab results --job $jC shows fault.kpanic crash)"
+	lab_ok "${names[7]} (iommulab results --job $jC shows fault.kpanic crash)"
 else
-	lab_fail "${names[6]}" "$(head -c 400 "$out/cli-results.txt")"
+	lab_fail "${names[7]}" "$(head -c 400 "$out/cli-results.txt")"
 fi
 lab_cli diff 6.1 6.12 --json --all > "$out/cli-diff.json" 2>&1
 if jq -e '[.rows[] | select(.target == "q35-vtd" and .case == "boot") | .base.verdict] == ["warn"]' "$out/cli-diff.json" >/dev/null &&
-   jq -e '[.rows[] | select(.case == "fault.kpanic") | .head.verdict] == ["crash"]' "$out/cli-diff.json" >/dev/null; then
-	lab_ok "${names[7]} (boot warn on 6.1 q35-vtd, fault.kpanic crash on 6.12)"
+   jq -e '[.rows[] | select(.case == "fault.kpanic") | .head.verdict] == ["crash"]' "$out/cli-diff.json" >/dev/null &&
+   jq -e '[.rows[] | select(.target == "q35-virtio" and .case == "kmod.map.before_attach") | [.base.verdict, .head.verdict]] == [["skip", "crash"]]' "$out/cli-diff.json" >/dev/null; then
+	lab_ok "${names[8]} (boot warn on 6.1 q35-vtd, fault.kpanic crash on 6.12, q35-virtio map before attach skip -> crash)"
 else
-	lab_fail "${names[7]}" "$(jq -c '[.rows[] | select(.case == "boot" or (.case | startswith("fault."))) | {target, case, class, b: .base.verdict, h: .head.verdict}]' "$out/cli-diff.json" 2>&1 | head -c 500)"
+	lab_fail "${names[8]}" "$(jq -c '[.rows[] | select(.case == "boot" or .case == "kmod.map.before_attach" or (.case | startswith("fault."))) | {target, case, class, b: .base.verdict, h: .head.verdict}]' "$out/cli-diff.json" 2>&1 | head -c 500)"
 fi
 lab_cli log "$jC" > "$out/log-C.txt" 2>&1
 if grep -q '^iommulab-runner: boot 1: case fault.kpanic (run 1) crashed the guest: booting again from run 2' "$out/log-C.txt" &&
    grep -q '^iommulab-runner: boot 2, console .*\.log\.2 follows' "$out/log-C.txt" &&
    grep -q 'resuming at case run 2' "$out/log-C.txt" && grep -q '^# IOMMULAB-START .*"fault.kpanic"' "$out/log-C.txt"; then
-	lab_ok "${names[8]} (iommulab log $jC: both boots)"
+	lab_ok "${names[9]} (iommulab log $jC: both boots)"
 else
-	lab_fail "${names[8]}" "$(grep -a 'iommulab-runner\|resuming\|IOMMULAB-START' "$out/log-C.txt" | head -5)"
+	lab_fail "${names[9]}" "$(grep -a 'iommulab-runner\|resuming\|IOMMULAB-START' "$out/log-C.txt" | head -5)"
 fi
 [ -z "$(lab_qemu_of "$state")" ] || lab_fail "no QEMU left" "$(lab_qemu_of "$state")"
 lab_done
