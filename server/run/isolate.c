@@ -10,6 +10,33 @@
 #include "console.h"
 #include "isolate.h"
 
+/*
+ * Panics that say the guest's set-up is broken, not the kernel: no init in
+ * the initramfs, no root file system (a missing or corrupt initramfs, a bad
+ * command line). Alone (no oops or BUG before them: "Attempted to kill
+ * init!" after an oops in init's context is that oops' doing) they leave
+ * the outcome to the caller: infrastructure, retried.
+ */
+static const char *const setup_panics[] = {
+	"No working init found",
+	"Requested init ",
+	"Unable to mount root fs",
+	"Attempted to kill init!",
+	NULL,
+};
+
+static bool setup_panic(const struct lab_console_report *rep)
+{
+	const char *const *p;
+
+	if (!rep->kind || strcmp(rep->kind, "panic"))
+		return false;
+	for (p = setup_panics; *p; p++)
+		if (strstr(rep->worst, *p))
+			return true;
+	return false;
+}
+
 void lab_isolate_init(struct lab_isolate *iso)
 {
 	memset(iso, 0, sizeof(*iso));
@@ -174,8 +201,9 @@ int lab_isolate_boot(struct lab_isolate *iso, const char *log, size_t len,
 		ret = lab_console_report_find(log, len, &rep);
 		if (ret)
 			return ret;
-		if (rep.cls != LAB_KCLASS_CRASH) {
-			/* a warning the kernel went on after did not stop the guest */
+		if (rep.cls != LAB_KCLASS_CRASH || setup_panic(&rep)) {
+			/* a warning the kernel went on after did not stop the guest;
+			 * a panic for want of init or root is the set-up's */
 			lab_console_report_clear(&rep);
 			return 0;
 		}

@@ -23,7 +23,9 @@
  *   - the guest died before its first case (no in-flight line) and the
  *     console shows a crash-class report (oops, BUG, panic): a "boot"
  *     record (crash) -> STORE; a boot crash repeats on every boot, so it
- *     costs no reboot. A warning alone did not stop the guest: NONE.
+ *     costs no reboot. A warning alone did not stop the guest, and a
+ *     panic for want of init or a root file system (with no oops before
+ *     it) is the set-up's: NONE.
  *   - anything else (no kernel report and a timeout, no output at all, a
  *     guest that stopped between cases): NONE, the caller's infrastructure
  *     outcome stands. A timeout during a case without a kernel report is

@@ -230,6 +230,24 @@ static void test_not_a_crash(void **state)
 	lab_isolate_clear(&iso);
 	free(log);
 
+	/* a kernel without a usable init panics: the set-up's fault, not the kernel's */
+	{
+		static const char noinit[] =
+			"[    1.9] Run /nonexistent as init process\n"
+			"[    1.9] Kernel panic - not syncing: Requested init /nonexistent failed (error -2).\n"
+			"[    1.9] CPU: 0 PID: 1 Comm: swapper/0 Not tainted 6.1.0-57-amd64 #1\n"
+			"[    1.9] ---[ end Kernel panic - not syncing: Requested init /nonexistent failed (error -2). ]---\n";
+
+		lab_isolate_init(&iso);
+		assert_int_equal(lab_record_scan(noinit, sizeof(noinit) - 1, &sc), 0);
+		assert_int_equal(lab_isolate_boot(&iso, noinit, sizeof(noinit) - 1, &sc, false, NULL, 5,
+						  &next), 0);
+		assert_int_equal(next, LAB_ISOLATE_NONE);
+		assert_int_equal(iso.n, 0);
+		lab_record_scan_clear(&sc);
+		lab_isolate_clear(&iso);
+	}
+
 	/* 6.1 WARNs at boot, then the agent printed nothing: not the kernel's doing */
 	log = load("fault-oops-6.1.log", &len);
 	p = strstr(log, "IOMMULAB-BEGIN");
