@@ -78,6 +78,8 @@ static int keep_scan(struct lab_isolate *iso, struct lab_record_scan *scan)
 
 	if (ret)
 		return ret;
+	if (!scan->n)
+		return 0;	/* scan->res may be NULL */
 	memcpy(iso->res + iso->n, scan->res, scan->n * sizeof(*scan->res));
 	iso->n += scan->n;
 	memset(scan->res, 0, scan->n * sizeof(*scan->res));
