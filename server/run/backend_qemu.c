@@ -27,6 +27,10 @@
  *   timeout without a kernel report (rig/boot 124 or our deadline)
  *                                              LAB_RUN_TIMEOUT
  *   malformed record / END count mismatch      LAB_RUN_BAD_RESULTS
+ * A boot after a crash that ends with nothing to attribute (no output, a
+ * timeout without a kernel report) still stores what the earlier boots
+ * kept; the runs it did not reach are missing. Each boot has the job's
+ * timeout.
  *
  * Invariants: after a final poll() or cancel() no process of the run's
  * process groups is left (checked with kill(-pgid, 0) -> ESRCH; QEMU runs
@@ -689,8 +693,11 @@ static enum lab_run_status scan_log(struct lab_run *run, struct qemu_run *q,
 		snprintf(reason, LAB_REASON_MAX, "no console log %.1024s (rig/boot exit %d)",
 			 q->console, exit_code);
 		add_file_tail(reason, q->console);
-		if (q->iso.n)	/* a boot after a crash: keep what the others found */
+		if (q->iso.n) {	/* a boot after a crash: keep what the others found */
+			lab_warn("qemu: job %lld: %s", (long long)run->job->id, reason);
+			reason[0] = '\0';
 			return store_kept(run, q, &ij, t_scan, reason);
+		}
 		return LAB_RUN_INFRA;
 	}
 
