@@ -196,7 +196,16 @@ static int put(char **buf, size_t *used, size_t *cap, const char *s, size_t n)
 	return 0;
 }
 
-int lab_console_report_find(const char *text, size_t len, struct lab_console_report *out)
+static bool ignored(const struct lab_kpattern *p, const char *const *ignore)
+{
+	for (; ignore && *ignore; ignore++)
+		if (!strcmp(p->kind, *ignore))
+			return true;
+	return false;
+}
+
+int lab_console_report_find(const char *text, size_t len, const char *const *ignore,
+			    struct lab_console_report *out)
 {
 	const struct lab_kpattern *worst = NULL, *first_p = NULL;
 	size_t off = 0, first = len, used = 0, cap = 0, mark = 0;
@@ -212,6 +221,8 @@ int lab_console_report_find(const char *text, size_t len, struct lab_console_rep
 		const char *s = line_text(&l, lb);
 		const struct lab_kpattern *p = pattern_of(s);
 
+		if (p && ignored(p, ignore))
+			p = NULL;
 		if (p) {
 			if (!out->reports++) {
 				first = off;

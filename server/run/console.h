@@ -68,8 +68,12 @@ void lab_console_last_start(const char *log, size_t len, struct lab_console_star
  */
 size_t lab_console_begin_at(const char *log, size_t len, int *cases);
 
-/* the report (if any) in @text[0, @len) into @out (zeroed first) */
-int lab_console_report_find(const char *text, size_t len, struct lab_console_report *out);
+/*
+ * The report (if any) in @text[0, @len) into @out (zeroed first); reports
+ * whose kind is in @ignore (NULL-terminated, NULL: none) are passed over.
+ */
+int lab_console_report_find(const char *text, size_t len, const char *const *ignore,
+			    struct lab_console_report *out);
 void lab_console_report_clear(struct lab_console_report *r);
 
 #endif /* LAB_CONSOLE_H */

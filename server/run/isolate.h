@@ -9,7 +9,9 @@
  * the console can give, and says what to do next:
  *   - the boot finished (IOMMULAB-END): its records are kept; on the job's
  *     first boot, a kernel report before IOMMULAB-BEGIN (console.h) adds a
- *     "boot" record (crash or warn by the report's class) -> STORE.
+ *     "boot" record (crash or warn by the report's class) -> STORE. Timing
+ *     watchdogs alone (RCU stall, lockups, hung task: a starved TCG vCPU
+ *     on a loaded host) make no boot record of a guest that went on.
  *   - the guest died during a case (an in-flight line without that case's
  *     record; console.h) and the console shows a kernel report after the
  *     in-flight line, or the guest stopped by itself (not a timeout): the

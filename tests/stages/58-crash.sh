@@ -26,6 +26,10 @@
 #                     Debian 6.12's virtio-iommu maps into a domain never
 #                     attached, docs/findings.md F2); H, the same on 6.1
 #                     (no virtio-iommu there): the diff 6.1 -> 6.12 shows it
+#   I  q35-vtd        fault.kpanic,kmod.attach.no_group x 6 repeats: every
+#                     repetition's fault.kpanic panics; the runner stops at
+#                     its bound of 5 boots: 5 crash records, the 4
+#                     no_group runs between them, runs 10-12 not run
 # Asserted through the API (jobs, results), the CLI (results --job, diff
 # --json 6.1 6.12, log) and the job's console log (every boot in it).
 set -uo pipefail
@@ -42,6 +46,7 @@ names=("A fault.warn = warn, later cases pass" "B fault.oops = crash, later case
        "C fault.kpanic = crash, reboot, remaining cases ran" "D boot oops = boot record"
        "E boot panic (init) = boot record" "F 6.1 boot WARN = boot record"
        "G F2: 6.12 virtio-iommu map before attach = crash"
+       "I reboots are bounded (5 boots)"
        "CLI results" "CLI diff" "job log has every boot")
 skip_all() {
 	local n
@@ -81,8 +86,9 @@ jE=$(submit 6.12 q35-amd 'fault.boot' --max-attempts 2)
 jF=$(submit 6.1 q35-vtd 'kmod.attach.*')
 jG=$(submit 6.12 q35-virtio 'kmod.map.before_attach')
 jH=$(submit 6.1 q35-virtio 'kmod.map.before_attach')
-echo "# jobs: A $jA B $jB C $jC D $jD E $jE F $jF G $jG H $jH ($nattach kmod.attach cases)"
-for j in $jA $jB $jC $jD $jE $jF $jG $jH; do
+jI=$(submit 6.12 q35-vtd-sm 'fault.kpanic,kmod.attach.no_group' --repeat 6)
+echo "# jobs: A $jA B $jB C $jC D $jD E $jE F $jF G $jG H $jH I $jI ($nattach kmod.attach cases)"
+for j in $jA $jB $jC $jD $jE $jF $jG $jH $jI; do
 	lab_wait_job "$j" 900 complete incomplete canceled >/dev/null || true
 done
 echo "# all final after $(( $(date +%s) - t0 ))s"
@@ -162,28 +168,36 @@ else
 	lab_fail "${names[6]}" "$(why "$jG")"
 fi
 
+ri=$(res "$jI" | jq -r '"\(.case):\(.repeat):\(.verdict)"' | sort | tr '\n' ' ')
+want="fault.kpanic:0:crash fault.kpanic:1:crash fault.kpanic:2:crash fault.kpanic:3:crash fault.kpanic:4:crash kmod.attach.no_group:0:pass kmod.attach.no_group:1:pass kmod.attach.no_group:2:pass kmod.attach.no_group:3:pass "
+if done1 "$jI" && [ "$ri" = "$want" ] && lab_cli log "$jI" | grep -q "5 boots done (the bound): runs 10-12 not run"; then
+	lab_ok "${names[7]} (5 crashes, 4 runs between them, runs 10-12 not run)"
+else
+	lab_fail "${names[7]}" "got '$ri'; $(lab_cli log "$jI" | grep -a '^iommulab-runner' | tail -2)"
+fi
+
 # CLI: a job's results name the crash; the diff of 6.1 and 6.12 shows both sides
 lab_cli results --job "$jC" > "$out/cli-results.txt" 2>&1
 if grep -q 'fault\.kpanic.*crash' "$out/cli-results.txt"; then
-	lab_ok "${names[7]} (iommulab results --job $jC shows fault.kpanic crash)"
+	lab_ok "${names[8]} (iommulab results --job $jC shows fault.kpanic crash)"
 else
-	lab_fail "${names[7]}" "$(head -c 400 "$out/cli-results.txt")"
+	lab_fail "${names[8]}" "$(head -c 400 "$out/cli-results.txt")"
 fi
 lab_cli diff 6.1 6.12 --json --all > "$out/cli-diff.json" 2>&1
 if jq -e '[.rows[] | select(.target == "q35-vtd" and .case == "boot") | .base.verdict] == ["warn"]' "$out/cli-diff.json" >/dev/null &&
-   jq -e '[.rows[] | select(.case == "fault.kpanic") | .head.verdict] == ["crash"]' "$out/cli-diff.json" >/dev/null &&
+   jq -e '[.rows[] | select(.target == "q35-vtd-snoop" and .case == "fault.kpanic") | .head.verdict] == ["crash"]' "$out/cli-diff.json" >/dev/null &&
    jq -e '[.rows[] | select(.target == "q35-virtio" and .case == "kmod.map.before_attach") | [.base.verdict, .head.verdict]] == [["skip", "crash"]]' "$out/cli-diff.json" >/dev/null; then
-	lab_ok "${names[8]} (boot warn on 6.1 q35-vtd, fault.kpanic crash on 6.12, q35-virtio map before attach skip -> crash)"
+	lab_ok "${names[9]} (boot warn on 6.1 q35-vtd, fault.kpanic crash on 6.12, q35-virtio map before attach skip -> crash)"
 else
-	lab_fail "${names[8]}" "$(jq -c '[.rows[] | select(.case == "boot" or .case == "kmod.map.before_attach" or (.case | startswith("fault."))) | {target, case, class, b: .base.verdict, h: .head.verdict}]' "$out/cli-diff.json" 2>&1 | head -c 500)"
+	lab_fail "${names[9]}" "$(jq -c '[.rows[] | select(.case == "boot" or .case == "kmod.map.before_attach" or (.case | startswith("fault."))) | {target, case, class, b: .base.verdict, h: .head.verdict}]' "$out/cli-diff.json" 2>&1 | head -c 500)"
 fi
 lab_cli log "$jC" > "$out/log-C.txt" 2>&1
 if grep -q '^iommulab-runner: boot 1: case fault.kpanic (run 1) crashed the guest: booting again from run 2' "$out/log-C.txt" &&
    grep -q '^iommulab-runner: boot 2, console .*\.log\.2 follows' "$out/log-C.txt" &&
    grep -q 'resuming at case run 2' "$out/log-C.txt" && grep -q '^# IOMMULAB-START .*"fault.kpanic"' "$out/log-C.txt"; then
-	lab_ok "${names[9]} (iommulab log $jC: both boots)"
+	lab_ok "${names[10]} (iommulab log $jC: both boots)"
 else
-	lab_fail "${names[9]}" "$(grep -a 'iommulab-runner\|resuming\|IOMMULAB-START' "$out/log-C.txt" | head -5)"
+	lab_fail "${names[10]}" "$(grep -a 'iommulab-runner\|resuming\|IOMMULAB-START' "$out/log-C.txt" | head -5)"
 fi
 [ -z "$(lab_qemu_of "$state")" ] || lab_fail "no QEMU left" "$(lab_qemu_of "$state")"
 lab_done

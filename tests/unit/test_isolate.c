@@ -166,6 +166,36 @@ static void test_finished_run_boot_warn(void **state)
 	free(log);
 }
 
+/* an RCU stall at boot (a starved TCG vCPU) is no boot record of a run that went on */
+static void test_boot_rcu_stall_no_record(void **state)
+{
+	struct lab_record_scan sc;
+	struct lab_isolate iso;
+	enum lab_isolate_next next;
+	size_t len, at;
+	char *log = load("q35-vtd-6.12.log", &len), *p, *text;
+
+	(void)state;
+	p = strstr(log, "IOMMULAB-BEGIN");
+	assert_non_null(p);
+	at = (size_t)(p - log);
+	assert_true(asprintf(&text, "%.*s[    3.1] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:\n"
+			     "[    3.1] rcu: \t0-...!: (1 GPs behind) idle=6b4c/1/0x4000000000000000\n"
+			     "[    3.2]  </TASK>\n%s", (int)at, log, p) > 0);
+	lab_isolate_init(&iso);
+	assert_int_equal(lab_record_scan(text, strlen(text), &sc), 0);
+	assert_int_equal(sc.status, LAB_SCAN_OK);
+	assert_int_equal(lab_isolate_boot(&iso, text, strlen(text), &sc, false, "intel-iommu", 5,
+					  &next), 0);
+	assert_int_equal(next, LAB_ISOLATE_STORE);
+	assert_int_equal(iso.n, 14);
+	assert_null(rec_of(&iso, "boot"));
+	lab_record_scan_clear(&sc);
+	lab_isolate_clear(&iso);
+	free(text);
+	free(log);
+}
+
 /* amd-iommu with a bypass bus oopses at boot, then init dies: a boot record */
 static void test_boot_oops(void **state)
 {
@@ -286,7 +316,7 @@ static void test_console(void **state)
 	assert_int_equal(st.n, 3);
 	assert_int_equal(st.repeat, 1);
 	assert_string_equal(st.id, "kmod.a.b");
-	assert_int_equal(lab_console_report_find(t + st.after, strlen(t) - st.after, &rep), 0);
+	assert_int_equal(lab_console_report_find(t + st.after, strlen(t) - st.after, NULL, &rep), 0);
 	/* the agent's KTAP line quoting a report is not one */
 	assert_int_equal(rep.reports, 3);
 	assert_string_equal(rep.kind, "oops");		/* the first crash */
@@ -295,6 +325,16 @@ static void test_console(void **state)
 	assert_int_equal(rep.lines, 4);
 	lab_console_report_clear(&rep);
 	lab_console_report_clear(&rep);
+	/* passed-over kinds are not reports */
+	{
+		static const char *const no_warn[] = { "warning", NULL };
+
+		assert_int_equal(lab_console_report_find(t + st.after, strlen(t) - st.after, no_warn,
+							 &rep), 0);
+		assert_int_equal(rep.reports, 2);
+		assert_first_line(rep.excerpt, "general protection fault");
+		lab_console_report_clear(&rep);
+	}
 	assert_int_equal(lab_console_begin_at("x\n", 2, &cases), 2);
 	assert_int_equal(cases, -1);
 	lab_console_last_start("# IOMMULAB-START {\"n\":0}\n", 25, &st);
@@ -308,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_oops_then_panic_starts_at_oops),
 		cmocka_unit_test(test_finished_run_boot_warn),
 		cmocka_unit_test(test_boot_oops),
+		cmocka_unit_test(test_boot_rcu_stall_no_record),
 		cmocka_unit_test(test_not_a_crash),
 		cmocka_unit_test(test_console),
 	};
