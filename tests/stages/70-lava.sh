@@ -23,7 +23,8 @@
 #    e2. a case that panics the kernel on LAVA (fault.kpanic): what LAVA
 #       delivered is stored - fault.kpanic crash with the panic trace, 6.1's
 #       boot WARN as a "boot" record; the job is complete, not retried; the
-#       case after it is lost (LAVA boots once, no resubmission)
+#       case after it is lost (LAVA boots once, no resubmission; LAVA
+#       itself calls the job Incomplete, "Infrastructure: Connection closed")
 #    f. a job canceled in LAVA -> incomplete "canceled in LAVA"
 #    g. a job canceled in iommulab -> its LAVA job is canceled
 # 6. tests/lava/down (also on any exit)
@@ -395,7 +396,7 @@ esac
 p=$(post /plans '{"kind":"manual","kernels":["6.1"],"targets":["q35-vtd-lavapoll"],"max_attempts":2,"timeout_s":300,"cases":"fault.kpanic,kmod.attach.no_group"}' | jq -r .id)
 jk=$(job_of_plan "$p" q35-vtd-lavapoll)
 sk=$(wait_final "$jk" 600)
-rk=$(sqlite3 "$state/iommulab.db" "SELECT case_id || ':' || verdict || ':' || ifnull(kernel_kind,'-') || ':' || (instr(ifnull(kernel_excerpt,''), 'Kernel panic - not syncing: iommulab_probe') = 1) FROM results WHERE job_id = $jk ORDER BY case_id" | tr '\n' ' ')
+rk=$(sqlite3 "$state/iommulab.db" "SELECT case_id || ':' || CASE verdict WHEN 4 THEN 'crash' WHEN 5 THEN 'warn' ELSE verdict END || ':' || ifnull(kernel_kind,'-') || ':' || (instr(ifnull(kernel_excerpt,''), 'Kernel panic - not syncing: iommulab_probe') = 1) FROM results WHERE job_id = $jk ORDER BY case_id" | tr '\n' ' ')
 if [ "$sk" = complete ] && [ "$(jfield "$jk" attempts)" = 1 ] &&
    [ "$rk" = "boot:warn:warning:0 fault.kpanic:crash:panic:1 " ] &&
    jlog "$jk" | grep -q "^iommulab-runner: .*fault.kpanic.*(LAVA: no reboot, later cases not run)"; then
