@@ -38,32 +38,17 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "cli.h"
 #include "httpc.h"
 
 #define CLI_DEFAULT_SERVER "http://127.0.0.1:8470"
 #define CLI_RESP_MAX (256u << 20)
 #define CLI_PAGE 1000		/* the API's list limit */
 
-enum cli_exit {
-	CLI_OK = 0,
-	CLI_FAIL = 1,
-	CLI_USAGE = 2,
-	CLI_UNREACHABLE = 3,
-};
-
-struct cli {
-	const char *server;
-	const char *token;
-	char token_buf[256];
-	char token_file[PATH_MAX];
-	bool verbose;
-};
-
 /* ------------------------------------------------------------------ */
 /* HTTP                                                                */
 
-static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die_usage(const char *fmt, ...)
+void die_usage(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -113,7 +98,7 @@ static void load_token(struct cli *c)
  * server cannot be reached; returns the HTTP status otherwise and prints
  * the server's error for >= 400 (unless @quiet).
  */
-static long request(struct cli *c, const char *method, const char *path,
+long request(struct cli *c, const char *method, const char *path,
 		    json_t *body, json_t **out, bool quiet)
 {
 	char url[4096], errbuf[CURL_ERROR_SIZE] = "", auth[320];
@@ -144,7 +129,7 @@ static long request(struct cli *c, const char *method, const char *path,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
-	if (strcmp(method, "GET")) {
+	if (strcmp(method, "GET") || c->auth_reads) {
 		load_token(c);
 		if (c->token) {
 			snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
@@ -207,7 +192,7 @@ static long request(struct cli *c, const char *method, const char *path,
 }
 
 /* GET @path, exit CLI_FAIL unless 2xx */
-static json_t *get_json(struct cli *c, const char *path)
+json_t *get_json(struct cli *c, const char *path)
 {
 	json_t *r;
 	long st = request(c, "GET", path, NULL, &r, false);
@@ -250,7 +235,7 @@ static json_t *get_all(struct cli *c, const char *path, size_t max)
 }
 
 /* %-escape for a query value (names are plain, but be safe) */
-static void qesc(char *out, size_t len, const char *in)
+void qesc(char *out, size_t len, const char *in)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -273,14 +258,14 @@ static void qesc(char *out, size_t len, const char *in)
 /* ------------------------------------------------------------------ */
 /* output helpers                                                      */
 
-static const char *jstr(json_t *o, const char *k, const char *dflt)
+const char *jstr(json_t *o, const char *k, const char *dflt)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 
 	return s ? s : dflt;
 }
 
-static long long jint(json_t *o, const char *k, long long dflt)
+long long jint(json_t *o, const char *k, long long dflt)
 {
 	json_t *v = json_object_get(o, k);
 
@@ -316,7 +301,7 @@ static const char *errname(json_t *v, char *buf, size_t len)
 	return buf;
 }
 
-static void print_json(json_t *j)
+void print_json(json_t *j)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY);
 
@@ -348,7 +333,7 @@ struct command {
 	const char *help;
 };
 
-static bool want_help(int argc, char **argv)
+bool want_help(int argc, char **argv)
 {
 	int i;
 
@@ -358,7 +343,7 @@ static bool want_help(int argc, char **argv)
 	return false;
 }
 
-static long parse_long(const char *opt, const char *s, long lo, long hi)
+long parse_long(const char *opt, const char *s, long lo, long hi)
 {
 	char *end;
 	long v;
@@ -740,17 +725,24 @@ static int cmd_results(struct cli *c, int argc, char **argv)
 /* "EINVAL/pass" for one side of a diff row, "-" when absent */
 static const char *side_str(json_t *side, char *buf, size_t len)
 {
+	json_t *setup = json_object_get(side, "setup");
 	char e[16];
+	size_t n;
 
 	if (!json_is_object(side))
 		return "-";
-	if (strcmp(jstr(side, "verdict", ""), "skip") == 0)
-		return "-/skip";	/* not run: no errno to show */
-	snprintf(buf, len, "%s/%s",
+	/* a skip that observed nothing ran nothing: no errno to show */
+	if (strcmp(jstr(side, "verdict", ""), "skip") == 0 && !json_is_object(setup) &&
+	    !jint(side, "observed", 0))
+		return "-/skip";
+	n = (size_t)snprintf(buf, len, "%s/%s%s",
 		 json_is_string(json_object_get(side, "observed_name")) ?
 		 json_string_value(json_object_get(side, "observed_name")) :
 		 errname(json_object_get(side, "observed"), e, sizeof(e)),
-		 jstr(side, "verdict", "?"));
+		 jstr(side, "verdict", "?"), json_is_true(json_object_get(side, "flaky")) ? "~" : "");
+	if (json_is_object(setup) && n < len)
+		snprintf(buf + n, len - n, " @%s=%s", jstr(setup, "step", "?"),
+			 jstr(setup, "errno_name", "?"));
 	return buf;
 }
 
@@ -762,7 +754,7 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 		{ "fail-on-regress", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char path[1024], q1[256], q2[256], b1[48], b2[48], b3[16];
+	char path[1024], q1[256], q2[256], b1[112], b2[112], b3[16];
 	bool js = false, all = false, fail = false;
 	json_t *r, *rows, *v, *sum;
 	long long regress;
@@ -786,7 +778,9 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 	r = get_json(c, path);
 	rows = json_object_get(r, "rows");
 	sum = json_object_get(r, "summary");
-	regress = jint(sum, "pass_to_fail", 0);
+	/* the server's count (diff.h): pass_to_fail, new_crash, new_warning,
+	 * missing, a failing setup_changed or errno_changed */
+	regress = jint(sum, "regressions", jint(sum, "pass_to_fail", 0));
 	if (js) {
 		print_json(r);
 		json_decref(r);
@@ -811,10 +805,15 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 		       jstr(v, "class", "?"));
 	}
 	printf("%zu rows; unchanged %lld, errno changed %lld, pass->fail %lld, "
-	       "fail->pass %lld, verdict changed %lld, new %lld, missing %lld\n",
+	       "fail->pass %lld, verdict changed %lld, new %lld, missing %lld, "
+	       "setup changed %lld, flaky %lld, new crash %lld, crash fixed %lld, "
+	       "new warning %lld; %lld regression%s\n",
 	       json_array_size(rows), jint(sum, "unchanged", 0), jint(sum, "errno_changed", 0),
-	       regress, jint(sum, "fail_to_pass", 0), jint(sum, "verdict_changed", 0),
-	       jint(sum, "new", 0), jint(sum, "missing", 0));
+	       jint(sum, "pass_to_fail", 0), jint(sum, "fail_to_pass", 0),
+	       jint(sum, "verdict_changed", 0), jint(sum, "new", 0), jint(sum, "missing", 0),
+	       jint(sum, "setup_changed", 0), jint(sum, "flaky", 0), jint(sum, "new_crash", 0),
+	       jint(sum, "crash_fixed", 0), jint(sum, "new_warning", 0), regress,
+	       regress == 1 ? "" : "s");
 	json_decref(r);
 	return fail && regress ? CLI_FAIL : CLI_OK;
 }
@@ -860,7 +859,8 @@ static void export_junit(long plan, json_t *jobs, json_t **res)
 		json_array_foreach(res[i], k, r) {
 			const char *v = jstr(r, "verdict", "");
 
-			nf += !strcmp(v, "fail");
+			/* a CI counts a kernel report (crash, warn) as a failure too */
+			nf += !strcmp(v, "fail") || !strcmp(v, "crash") || !strcmp(v, "warn");
 			ne += !strcmp(v, "error");
 			ns += !strcmp(v, "skip");
 		}
@@ -890,12 +890,16 @@ static void export_junit(long plan, json_t *jobs, json_t **res)
 				printf("#%lld", jint(r, "repeat", 0));
 			printf("\" time=\"%.6f\">", (double)jint(r, "duration_us", 0) / 1e6);
 			snprintf(b1, sizeof(b1), "%s", errname(json_object_get(r, "observed"), b2, sizeof(b2)));
-			if (!strcmp(v, "fail") || !strcmp(v, "error")) {
-				printf("<%s message=\"observed %s, expected %s\">",
-				       v[0] == 'f' ? "failure" : "error", b1,
-				       errname(json_object_get(r, "expected"), b2, sizeof(b2)));
+			if (!strcmp(v, "fail") || !strcmp(v, "error") || !strcmp(v, "crash") ||
+			    !strcmp(v, "warn")) {
+				const char *el = strcmp(v, "error") ? "failure" : "error";
+
+				printf("<%s message=\"observed %s, expected %s%s%s\">", el, b1,
+				       errname(json_object_get(r, "expected"), b2, sizeof(b2)),
+				       strcmp(v, "fail") && strcmp(v, "error") ? ", kernel " : "",
+				       strcmp(v, "fail") && strcmp(v, "error") ? v : "");
 				xml_put(stdout, why);
-				printf("</%s>", v[0] == 'f' ? "failure" : "error");
+				printf("</%s>", el);
 			} else if (!strcmp(v, "skip")) {
 				printf("<skipped message=\"");
 				xml_put(stdout, why);
@@ -1268,6 +1272,90 @@ static int cmd_patch_report(struct cli *c, int argc, char **argv)
 	return ret;
 }
 
+/* ---- contracts: the server judges (docs/server.md "Verdicts") ---------- */
+
+static int cmd_contracts_import(struct cli *c, int argc, char **argv)
+{
+	json_error_t e;
+	json_t *cat, *r = NULL;
+	long st;
+
+	if (argc != 2)
+		die_usage("usage: iommulab contracts import CATALOGUE.json "
+			  "(the agent's: iommulab-agent -l -j)");
+	cat = json_load_file(argv[1], 0, &e);
+	if (!cat) {
+		fprintf(stderr, "iommulab: %s:%d: %s\n", argv[1], e.line, e.text);
+		return CLI_FAIL;
+	}
+	st = request(c, "POST", "/api/v1/cases", cat, &r, false);
+	json_decref(cat);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	printf("%lld cases imported (a changed contract is a new version; "
+	       "`iommulab contracts rejudge` applies it to stored results)\n",
+	       jint(r, "imported", 0));
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_contracts_rejudge(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "case", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *body = json_object(), *r = NULL, *v;
+	bool js = false;
+	size_t i;
+	long st;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': json_object_set_new(body, "case", json_string(optarg)); break;
+		case 'j': js = true; break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind != argc)
+		die_usage("usage: iommulab contracts rejudge [--case ID] [--json]");
+	st = request(c, "POST", "/api/v1/contracts/rejudge", body, &r, false);
+	json_decref(body);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	if (js) {
+		print_json(r);
+		json_decref(r);
+		return CLI_OK;
+	}
+	json_array_foreach(json_object_get(r, "changes"), i, v)
+		printf("result %lld  %-40s %-24s %-13s %s -> %s (contract v%lld)\n",
+		       jint(v, "result_id", 0), jstr(v, "case", "?"), jstr(v, "kernel_release", "?"),
+		       jstr(v, "driver", "?"), jstr(v, "old_verdict", "?"), jstr(v, "verdict", "?"),
+		       jint(v, "contract_version", 0));
+	printf("%lld results judged again, %lld verdicts changed\n", jint(r, "rejudged", 0),
+	       jint(r, "changed", 0));
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_contracts_history(struct cli *c, int argc, char **argv)
+{
+	static const char *const cols[] = { "changed_at", "result_id", "case", "kernel", "target",
+					    "field", "old_verdict", "verdict", "contract_version",
+					    NULL };
+	char path[256], q[200];
+
+	if (argc == 3 && !strcmp(argv[1], "--case")) {
+		qesc(q, sizeof(q), argv[2]);
+		snprintf(path, sizeof(path), "/api/v1/contracts/history?case=%s", q);
+		return cmd_list(c, path, "items", cols, 1, argv);
+	}
+	return cmd_list(c, "/api/v1/contracts/history", "items", cols, argc, argv);
+}
+
 static const struct command commands[] = {
 	{ "plan", "submit", cmd_plan_submit,
 	  "plan submit --kernel K [--kernel K2...] --target T [--target T2...]|--all-targets\n"
@@ -1296,12 +1384,57 @@ static const struct command commands[] = {
 	  "register a Debian kernel (6.1, 6.12 or an exact release)" },
 	{ "kernels", "list", cmd_kernels_list, "kernels list [--json]", "registered kernels" },
 	{ "targets", "list", cmd_targets_list, "targets list [--json]", "known targets" },
+	/* target health: cli_targets.c */
+	{ "targets", "state", cmd_targets_state,
+	  "targets state NAME active|maintenance|retired [--reason TEXT]",
+	  "take a target out of service or back (active queues a health check)" },
+	{ "targets", "check", cmd_targets_check, "targets check NAME [--kernel K] [--filter GLOB]",
+	  "queue a health check of a target now" },
+	{ "targets", "health", cmd_targets_health, "targets health NAME [--json]",
+	  "a target's health, state and health history" },
+	{ "contracts", "import", cmd_contracts_import, "contracts import CATALOGUE.json",
+	  "import the agent's catalogue (iommulab-agent -l -j): a changed contract is a new version" },
+	{ "contracts", "rejudge", cmd_contracts_rejudge, "contracts rejudge [--case ID] [--json]",
+	  "recompute stored verdicts against the latest contracts (history kept)" },
+	{ "contracts", "history", cmd_contracts_history, "contracts history [--case ID] [--json]",
+	  "verdicts a rejudge changed: old -> new, contract version, when" },
 	{ "patch", "submit", cmd_patch_submit,
 	  "patch submit --base KERNEL|debian-6.12|/git/tree@ref [--target T...] [--filter GLOB]\n"
 	  "            [--repeat N] [--name NAME] [--json] MBOX|DIR",
 	  "validate a series: build base and base+series, run both, report per driver" },
 	{ "patch", "report", cmd_patch_report, "patch report PLAN [--json]",
 	  "a patch plan's report (text for a mailing-list reply); exit 1 when it fails" },
+	{ "patch", "mail", cmd_patch_mail, "patch mail PLAN [--from 'Name <addr>'] [-o FILE]",
+	  "a finished check's reply to its series (.eml: threaded, To/Cc, trailer)" },
+	/* the regression lifecycle: cli_findings.c */
+	{ "findings", "list", cmd_findings_list,
+	  "findings list [--state open|fixed] [--target T] [--case C] [--driver D]\n"
+	  "            [--expected|--unexpected] [--limit N] [--json]",
+	  "tracked regressions (findings), newest first" },
+	{ "findings", "show", cmd_findings_show, "findings show ID [--json]",
+	  "one finding: its cause, kernels, events and links" },
+	{ "findings", "ack", cmd_findings_ack, "findings ack ID [--note TEXT]",
+	  "acknowledge a finding" },
+	{ "findings", "link", cmd_findings_link, "findings link ID URL|MSGID",
+	  "link a bug URL or a lore message id to a finding" },
+	{ "findings", "expect", cmd_findings_expect,
+	  "findings expect ID --reason TEXT\n"
+	  "  | findings expect --reason TEXT [--driver D] [--case GLOB] [--target GLOB]\n"
+	  "            [--kernels MIN..MAX]",
+	  "mark a failure expected (a known issue)" },
+	{ "findings", "known", cmd_findings_known, "findings known [--json]", "the known issues" },
+	/* cli_subscribe.c */
+	{ "subscribe", NULL, cmd_subscribe,
+	  "subscribe webhook URL --secret S | maildir DIR [--driver D] [--vendor V] [--case GLOB]\n"
+	  "            [--events finding-opened,finding-fixed,infra-storm]",
+	  "be told of findings and infrastructure-failure storms (signed webhook or maildir)" },
+	{ "subscriptions", NULL, cmd_subscriptions, "subscriptions", "the subscriptions" },
+	{ "deliveries", NULL, cmd_deliveries, "deliveries SUBSCRIPTION",
+	  "a subscription's deliveries with every attempt" },
+	/* cli_reproduce.c */
+	{ "reproduce", NULL, cmd_reproduce, "reproduce JOB [--run] [--log FILE]",
+	  "the commands that rebuild and boot what a job ran, and its records; --run runs them "
+	  "here and compares" },
 };
 
 static void usage(FILE *f)

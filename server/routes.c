@@ -18,6 +18,9 @@
 
 #include "api.h"
 #include "api_dash.h"
+#include "api_findings.h"
+#include "api_health.h"
+#include "api_subscriptions.h"
 #include "api_patch.h"
 #include "http.h"
 #include "lava_artifacts.h"
@@ -34,6 +37,8 @@ const struct lab_route lab_api_routes[] = {
 	{ "GET",  P "/cases",            lab_api_cases_list,    NULL, NULL },
 	{ "POST", P "/cases",            lab_api_cases_post,    "admin", NULL },
 	{ "GET",  P "/cases/{}",         lab_api_case_get,      NULL, NULL },
+	{ "POST", P "/contracts/rejudge", lab_api_contracts_rejudge, "admin", NULL },
+	{ "GET",  P "/contracts/history", lab_api_contracts_history, NULL, NULL },
 	{ "GET",  P "/plans",            lab_api_plans_list,    NULL, NULL },
 	{ "POST", P "/plans",            lab_api_plan_post,     "admin", NULL },
 	{ "GET",  P "/plans/{}",         lab_api_plan_get,      NULL, NULL },
@@ -54,5 +59,18 @@ const struct lab_route lab_api_routes[] = {
 	{ "POST", P "/patches",          lab_api_patch_post, "admin", NULL },
 	{ "GET",  P "/patches/{}",       lab_api_patch_get,  NULL, NULL },
 	{ "GET",  P "/jobs/{}/prep-log", lab_api_job_prep_log, NULL, NULL },
+	{ "GET",  P "/findings",         lab_api_findings_list, NULL, NULL },
+	{ "GET",  P "/findings/{}",      lab_api_finding_get,   NULL, NULL },
+	{ "POST", P "/findings/{}/ack",  lab_api_finding_ack,   "admin", NULL },
+	{ "POST", P "/findings/{}/link", lab_api_finding_link,  "admin", NULL },
+	{ "POST", P "/findings/{}/expect", lab_api_finding_expect, "admin", NULL },
+	{ "GET",  P "/known-issues",     lab_api_known_issues_list, NULL, NULL },
+	{ "POST", P "/known-issues",     lab_api_known_issue_post, "admin", NULL },
+	{ "GET",  P "/targets/{}/health", lab_api_target_health, NULL, NULL },
+	{ "POST", P "/targets/{}/state", lab_api_target_state,  "admin", NULL },
+	{ "POST", P "/targets/{}/check", lab_api_target_check,  "admin", NULL },
+	{ "GET",  P "/subscriptions",    lab_api_subscriptions_list, "admin", NULL },
+	{ "POST", P "/subscriptions",    lab_api_subscription_post, "admin", NULL },
+	{ "GET",  P "/subscriptions/{}/deliveries", lab_api_subscription_deliveries, "admin", NULL },
 	{ NULL,   NULL,                  lab_api_not_found,     NULL, NULL },
 };

@@ -65,6 +65,14 @@ static const struct name_rule rules[LAB_NAME__COUNT] = {
 		"1-100 bytes of [A-Za-z0-9._+-], starting with a letter or digit, not \"series\"" },
 	[LAB_NAME_SHA256] = { "sha256", DIGIT "abcdef", DIGIT "abcdef", 64, 64, 0, NULL,
 		"64 bytes of lowercase hex [0-9a-f]" },
+	[LAB_NAME_DRIVER] = { "driver name", LOWER DIGIT "_.-", LOWER DIGIT, 1, 64, 0, NULL,
+		"1-64 bytes of [a-z0-9_.-], starting with a letter or digit" },
+	[LAB_NAME_PATTERN] = { "pattern", LOWER DIGIT "_.-*?,", LOWER DIGIT "*?", 1, 256, 0, NULL,
+		"1-256 bytes of [a-z0-9_.*?,-] (globs, comma-separated), starting with a "
+		"letter, digit, '*' or '?'" },
+	[LAB_NAME_MSGID] = { "message id", ALNUM "._+=$%&!#~/@-", ALNUM, 3, 250, 0, NULL,
+		"3-250 bytes of [A-Za-z0-9._+=$%&!#~/@-], starting with a letter or digit, "
+		"without the angle brackets" },
 };
 
 const char *lab_name_what(enum lab_name_kind k)

@@ -42,6 +42,9 @@ enum lab_name_kind {
 	LAB_NAME_PACKAGE,	/* a Debian package name: "linux-image-6.1.0-56-amd64-unsigned" */
 	LAB_NAME_PATCH_FILE,	/* one file of a series: "0001-iommu-fix.patch" */
 	LAB_NAME_SHA256,	/* a SHA-256 in hex, lowercase */
+	LAB_NAME_DRIVER,	/* an IOMMU driver: "intel-iommu", "arm-smmu-v3" */
+	LAB_NAME_PATTERN,	/* a known issue's case or target glob: "kmod.attach.*,q35-*" */
+	LAB_NAME_MSGID,		/* a mail's Message-ID without <>: "20261203.1234-1-a@b.org" */
 	LAB_NAME__COUNT
 };
 

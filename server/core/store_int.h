@@ -35,6 +35,8 @@ enum stmt_id {
 	S_RESULT_INSERT, S_MATRIX, S_DIFF_KERNEL, S_DIFF_PLAN, S_DATA_VERSION,
 	S_TOKEN_ADD, S_TOKEN_LOOKUP, S_TOKEN_EXISTS, S_TOKEN_TOUCH,
 	S_RESULT_ERRNOS,
+	S_CONTRACT_LATEST, S_CONTRACT_INSERT, S_REJUDGE_LOAD, S_RESULT_REJUDGE,
+	S_HISTORY_INSERT, S_HISTORY_LIST, S_CONTRACTS_LATEST,
 	S__COUNT
 };
 
@@ -50,6 +52,9 @@ enum stmt_id {
 #define JOB_FILTERS 5		/* state, kernel, target, plan, cursor */
 #define WAL_HDR_BYTES 48	/* one copy of SQLite's WalIndexHdr (fileformat2) */
 #define RESULT_FILTERS 7	/* kernel, target, job, driver, case, verdict, cursor */
+#define STORE_EXT_MAX 64	/* store_ext_stmt(): slots for the families' own tables: */
+#define STORE_EXT_FINDINGS 0	/* store_findings.c: 0..55 */
+#define STORE_EXT_PROVENANCE 56	/* store_provenance.c: 56..63 */
 
 struct lab_store {
 	sqlite3 *db;
@@ -57,6 +62,9 @@ struct lab_store {
 	sqlite3_stmt *stmt[S__COUNT];
 	sqlite3_stmt *jobs_list[1 << JOB_FILTERS];
 	sqlite3_stmt *results_list[1 << RESULT_FILTERS];
+	/* statements of the table families that keep their own SQL table
+	 * (store_findings.c: FS_*), prepared on first use, finalized at close */
+	sqlite3_stmt *ext[STORE_EXT_MAX];
 	/* lab_store_generation(): this connection committed a write since it
 	 * last looked (set by the commit hook), and the data_version it saw */
 	bool dirty;
@@ -115,6 +123,9 @@ int store_exec_sql(struct lab_store *st, const char *sql, const char *what);
 int store_row_struct(struct lab_store *st, sqlite3_stmt *s,
 		      const struct row_layout *lay, void *obj);
 bool store_valid_case_id(const char *id);
+/* slot @slot (< STORE_EXT_MAX) of this connection's cache, @sql prepared
+ * into it on first use; NULL if it cannot be prepared */
+sqlite3_stmt *store_ext_stmt(struct lab_store *st, int slot, const char *sql);
 sqlite3_stmt *store_filtered_stmt(struct lab_store *st, sqlite3_stmt **cache,
 				   unsigned mask, const char *select,
 				   const char *const *where, int nwhere,

@@ -15,6 +15,10 @@
 #include "jsonbuf.h"
 #include "model.h"
 #include "store.h"
+#include "store_findings.h"
+#include "store_health.h"
+#include "outbox.h"
+#include "store_provenance.h"
 #include "views.h"
 
 /* ---- one row as an object --------------------------------------------- */
@@ -53,7 +57,8 @@ static json_t *row_json(const struct lab_store_row *s)
 			v = json_null();
 		} else if (strcmp(name, "state") == 0 && c->type == LAB_COL_INT) {
 			v = json_string(lab_job_state_name((int)c->i));
-		} else if (strcmp(name, "verdict") == 0 && c->type == LAB_COL_INT) {
+		} else if ((strcmp(name, "verdict") == 0 || strcmp(name, "old_verdict") == 0) &&
+			   c->type == LAB_COL_INT) {
 			v = json_string(lab_verdict_name((int)c->i));
 		} else if ((strcmp(name, "reused") == 0 || strcmp(name, "has_log") == 0) &&
 			   c->type == LAB_COL_INT) {
@@ -175,6 +180,14 @@ int lab_store_cases_list(struct lab_store *st, json_t **out)
 #undef CALL
 }
 
+int lab_store_verdict_history_list(struct lab_store *st, const char *case_id, int64_t limit,
+				   json_t **out)
+{
+#define CALL(fn, a) lab_store_verdict_history_rows(st, case_id, limit, fn, a)
+	return LIST(CALL, out);
+#undef CALL
+}
+
 int lab_store_case_json(struct lab_store *st, const char *case_id, json_t **out)
 {
 #define CALL(fn, a) lab_store_case_rows(st, case_id, fn, a)
@@ -231,9 +244,29 @@ int lab_store_jobs_list(struct lab_store *st, const struct lab_job_filter *f,
 
 int lab_store_job_json(struct lab_store *st, int64_t id, json_t **out)
 {
+	json_t *prov = NULL;
+	int r;
+
 #define CALL(fn, a) lab_store_job_rows(st, id, fn, a)
-	return ONE(CALL, out);
+	r = ONE(CALL, out);
 #undef CALL
+	if (r)
+		return r;
+	/* what made its results (store_provenance.h), null until a run recorded it */
+#define PROV(fn, a) lab_store_provenance_rows(st, id, fn, a)
+	r = ONE(PROV, &prov);
+#undef PROV
+	if (r == -ENOENT) {
+		prov = json_null();
+		r = 0;
+	}
+	if (!r && json_object_set_new(*out, "provenance", prov))
+		r = -ENOMEM;
+	if (r) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return r;
 }
 
 int lab_store_results_query(struct lab_store *st,
@@ -597,4 +630,96 @@ free_bufs:
 		strset_free(&sets[k]);
 	json_decref(kern);
 	return r;
+}
+
+/* ---- findings ------------------------------------------------------------ */
+
+int lab_store_findings_list(struct lab_store *st, const struct lab_finding_filter *f,
+			    json_t **out)
+{
+#define FINDINGS_Q(fn, a) lab_store_findings_rows(st, f, fn, a)
+	return LIST(FINDINGS_Q, out);
+#undef FINDINGS_Q
+}
+
+int lab_store_finding_json(struct lab_store *st, int64_t id, json_t **out)
+{
+	json_t *o = NULL, *ev = NULL, *links = NULL;
+	int r;
+
+#define FINDING_Q(fn, a) lab_store_finding_rows(st, id, fn, a)
+#define EVENTS_Q(fn, a) lab_store_finding_events_rows(st, id, fn, a)
+#define LINKS_Q(fn, a) lab_store_finding_links_rows(st, id, fn, a)
+	r = ONE(FINDING_Q, &o);
+	if (!r)
+		r = LIST(EVENTS_Q, &ev);
+	if (!r)
+		r = LIST(LINKS_Q, &links);
+#undef FINDING_Q
+#undef EVENTS_Q
+#undef LINKS_Q
+	if (r)
+		goto put_all;
+	/* set_new takes the reference even when it fails */
+	r = json_object_set_new(o, "events", ev) ? -ENOMEM : 0;
+	ev = NULL;
+	if (!r)
+		r = json_object_set_new(o, "links", links) ? -ENOMEM : 0;
+	links = NULL;
+	if (r)
+		goto put_all;
+	*out = o;
+	return 0;
+put_all:
+	json_decref(ev);
+	json_decref(links);
+	json_decref(o);
+	return r;
+}
+
+int lab_store_known_issues_list(struct lab_store *st, json_t **out)
+{
+#define KNOWN_Q(fn, a) lab_store_known_issues_rows(st, fn, a)
+	return LIST(KNOWN_Q, out);
+#undef KNOWN_Q
+}
+
+int lab_store_health_history(struct lab_store *st, int64_t target_id, json_t **out)
+{
+#define HEALTH_Q(fn, a) lab_store_health_rows(st, target_id, fn, a)
+	return LIST(HEALTH_Q, out);
+#undef HEALTH_Q
+}
+
+int lab_store_subscriptions_list(struct lab_store *st, json_t **out)
+{
+#define SUBS_Q(fn, a) lab_store_subscriptions_rows(st, fn, a)
+	return LIST(SUBS_Q, out);
+#undef SUBS_Q
+}
+
+int lab_store_deliveries_list(struct lab_store *st, int64_t sub_id, json_t **out)
+{
+	size_t i;
+	json_t *d;
+	int r;
+
+#define DELIV_Q(fn, a) lab_store_deliveries_rows(st, sub_id, fn, a)
+	r = LIST(DELIV_Q, out);
+#undef DELIV_Q
+	if (r)
+		return r;
+	json_array_foreach(*out, i, d) {	/* JSON text columns of this view */
+		static const char *const cols[] = { "attempts_log", "payload" };
+
+		for (size_t k = 0; k < 2; k++) {
+			json_t *v = json_loads(json_string_value(json_object_get(d, cols[k])) ?
+					       json_string_value(json_object_get(d, cols[k])) : "null",
+					       JSON_DECODE_ANY, NULL);
+
+			if (v)
+				json_object_set_new(d, cols[k], v);
+		}
+	}
+	return 0;
 }

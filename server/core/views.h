@@ -31,6 +31,9 @@ int lab_store_kernel_json(struct lab_store *st, const char *name, json_t **out);
 int lab_store_targets_list(struct lab_store *st, json_t **out);
 int lab_store_target_json(struct lab_store *st, const char *name, json_t **out);
 int lab_store_cases_list(struct lab_store *st, json_t **out);
+/* verdicts a rejudge changed, newest first (store.h "Contracts") */
+int lab_store_verdict_history_list(struct lab_store *st, const char *case_id, int64_t limit,
+				   json_t **out);
 int lab_store_case_json(struct lab_store *st, const char *case_id, json_t **out);
 int lab_store_plans_list(struct lab_store *st, int64_t limit, int64_t offset,
 			 json_t **out);
@@ -56,5 +59,22 @@ int lab_store_diff_side(struct lab_store *st, bool by_plan, int64_t id,
  * unknown result id.
  */
 int lab_store_result_errnos(struct lab_store *st, int64_t result_id, json_t **out);
+
+/*
+ * Findings (store_findings.h): a filtered list, newest first; one finding
+ * with its "events" (oldest first) and "links"; the known issues.
+ */
+struct lab_finding_filter;
+int lab_store_findings_list(struct lab_store *st, const struct lab_finding_filter *f,
+			    json_t **out);
+int lab_store_finding_json(struct lab_store *st, int64_t id, json_t **out);
+int lab_store_known_issues_list(struct lab_store *st, json_t **out);
+
+/* subscriptions (outbox.h; never their secrets), newest first; one's
+ * deliveries, each with its "attempts_log" and "payload" parsed */
+int lab_store_subscriptions_list(struct lab_store *st, json_t **out);
+int lab_store_deliveries_list(struct lab_store *st, int64_t sub_id, json_t **out);
+/* a target's health history (store_health.h), oldest first */
+int lab_store_health_history(struct lab_store *st, int64_t target_id, json_t **out);
 
 #endif /* LAB_VIEWS_H */

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "api_dash.h"
+#include "model.h"
 #include "store.h"
 #include "views.h"
 
@@ -90,10 +91,19 @@ static const char *vendor_of(json_t *targets, const char *target)
 	return "unknown";
 }
 
+/* a count per verdict of the model (every one: a new verdict needs no edit here) */
 static json_t *counts_new(void)
 {
-	return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "pass", 0, "fail", 0,
-			 "skip", 0, "error", 0, "judged", 0, "total", 0);
+	json_t *c = json_pack("{s:i, s:i}", "judged", 0, "total", 0);
+
+	for (int v = 0; c && v <= LAB_VERDICT_LAST; v++) {
+		if (json_object_set_new(c, lab_verdict_name((enum lab_verdict)v),
+					json_integer(0))) {
+			json_decref(c);
+			return NULL;
+		}
+	}
+	return c;
 }
 
 static int counts_add(json_t *c, const char *verdict)
@@ -200,7 +210,8 @@ static bool failing(json_t *row)
 {
 	const char *v = json_string_value(json_object_get(row, "verdict"));
 
-	return v && (!strcmp(v, "fail") || !strcmp(v, "error"));
+	return v && (!strcmp(v, "fail") || !strcmp(v, "error") ||
+		     !strcmp(v, "crash") || !strcmp(v, "warn"));
 }
 
 /*

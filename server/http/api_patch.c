@@ -20,6 +20,7 @@
 #include "bodies.h"
 #include "config.h"
 #include "patch.h"
+#include "patchmail.h"
 
 static bool host_ok(const char *h)
 {
@@ -100,12 +101,19 @@ int lab_api_patch_get(struct lab_req *rq, struct lab_resp *rs)
 	int64_t id;
 	int r;
 
-	if (fmt && strcmp(fmt, "text") && strcmp(fmt, "json"))
-		return lab_fail(rs, -EINVAL, "format must be json or text");
+	if (fmt && strcmp(fmt, "text") && strcmp(fmt, "json") && strcmp(fmt, "eml"))
+		return lab_fail(rs, -EINVAL, "format must be json, text or eml");
 	r = lab_req_id(rq, rs, 0, &id);
 	if (r)
 		return r;
 	dash_base(rq, dash, sizeof(dash));
+	if (fmt && !strcmp(fmt, "eml")) {	/* a reply to the series (patchmail.h) */
+		char *eml = NULL;
+
+		r = lab_patchmail_draft(rq->st, rq->cfg, id, dash, lab_req_arg(rq, "from"), &eml,
+					rs->err, sizeof(rs->err));
+		return r ? r : lab_api_text(rs, eml);
+	}
 	r = lab_patch_report(rq->st, rq->cfg, id, dash, &rep, rs->err, sizeof(rs->err));
 	if (r)
 		return r;

@@ -42,6 +42,11 @@ const struct lab_body_field lab_body_case[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 
+const struct lab_body_field lab_body_rejudge[] = {
+	{ "case", LAB_BODY_STRING, OPT, LAB_NAME_CASE, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
 const struct lab_body_field lab_body_plan[] = {
 	{ "kind", LAB_BODY_ENUM, REQ, -1, 0, 0, "manual|nightly|patch" },
 	{ "name", LAB_BODY_STRING, OPT, LAB_NAME_PLAN, 0, 0, NULL },
@@ -76,6 +81,58 @@ const struct lab_body_field lab_body_patch[] = {
 	{ "repeat", LAB_BODY_INT, OPT, -1, 1, 1000, NULL },
 	{ "priority", LAB_BODY_INT, OPT, -1, -1000, 1000, NULL },
 	{ "timeout_s", LAB_BODY_INT, OPT, -1, 10, 86400, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
+const struct lab_body_field lab_body_finding_ack[] = {
+	{ "note", LAB_BODY_STRING, OPT, LAB_NAME_TEXT, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
+/* one of the two (the handler says so); their rules are core/findings.c's */
+const struct lab_body_field lab_body_finding_link[] = {
+	{ "url", LAB_BODY_STRING, OPT, LAB_NAME_URL, 0, 0, NULL },
+	{ "msgid", LAB_BODY_STRING, OPT, -1, 0, 256, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
+const struct lab_body_field lab_body_finding_expect[] = {
+	{ "reason", LAB_BODY_STRING, REQ, LAB_NAME_TEXT, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
+const struct lab_body_field lab_body_known_issue[] = {
+	{ "driver", LAB_BODY_STRING, OPT, LAB_NAME_DRIVER, 0, 0, NULL },
+	{ "case", LAB_BODY_STRING, OPT, LAB_NAME_PATTERN, 0, 0, NULL },
+	{ "target", LAB_BODY_STRING, OPT, LAB_NAME_PATTERN, 0, 0, NULL },
+	{ "kernel_min", LAB_BODY_STRING, OPT, LAB_NAME_VERSION, 0, 0, NULL },
+	{ "kernel_max", LAB_BODY_STRING, OPT, LAB_NAME_VERSION, 0, 0, NULL },
+	{ "reason", LAB_BODY_STRING, REQ, LAB_NAME_TEXT, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
+const struct lab_body_field lab_body_target_state[] = {
+	{ "state", LAB_BODY_ENUM, REQ, -1, 0, 0, "active|maintenance|retired" },
+	{ "reason", LAB_BODY_STRING, OPT, LAB_NAME_TEXT, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
+const struct lab_body_field lab_body_target_check[] = {
+	{ "kernel", LAB_BODY_STRING, OPT, LAB_NAME_KERNEL, 0, 0, NULL },
+	{ "cases", LAB_BODY_STRING, OPT, LAB_NAME_CASE_FILTER, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
+/* the rules of url/maildir/secret/events by kind: core/outbox.c */
+const struct lab_body_field lab_body_subscription[] = {
+	{ "kind", LAB_BODY_ENUM, REQ, -1, 0, 0, "webhook|maildir" },
+	{ "url", LAB_BODY_STRING, OPT, LAB_NAME_URL, 0, 0, NULL },
+	{ "maildir", LAB_BODY_STRING, OPT, LAB_NAME_PATH, 0, 0, NULL },
+	{ "secret", LAB_BODY_STRING, OPT, -1, 0, 200, NULL },
+	{ "driver", LAB_BODY_STRING, OPT, LAB_NAME_DRIVER, 0, 0, NULL },
+	{ "vendor", LAB_BODY_STRING, OPT, LAB_NAME_DRIVER, 0, 0, NULL },
+	{ "case", LAB_BODY_STRING, OPT, LAB_NAME_PATTERN, 0, 0, NULL },
+	{ "events", LAB_BODY_STRING, OPT, -1, 0, 200, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 

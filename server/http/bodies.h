@@ -58,9 +58,17 @@ extern const struct lab_body_field lab_body_kernel[];	/* POST /kernels */
 extern const struct lab_body_field lab_body_catalogue[];	/* POST /cases (an object) */
 extern const struct lab_body_field lab_body_case[];	/* one entry of "cases" */
 extern const struct lab_body_field lab_body_plan[];	/* POST /plans */
+extern const struct lab_body_field lab_body_rejudge[];	/* POST /contracts/rejudge */
 extern const struct lab_body_field lab_body_token[];	/* POST /tokens */
 extern const struct lab_body_field lab_body_job_action[];	/* POST /jobs/{id}/cancel|retry */
 extern const struct lab_body_field lab_body_patch[];	/* POST /patches */
+extern const struct lab_body_field lab_body_finding_ack[];	/* POST /findings/{id}/ack */
+extern const struct lab_body_field lab_body_finding_link[];	/* POST /findings/{id}/link */
+extern const struct lab_body_field lab_body_finding_expect[];	/* POST /findings/{id}/expect */
+extern const struct lab_body_field lab_body_known_issue[];	/* POST /known-issues */
+extern const struct lab_body_field lab_body_target_state[];	/* POST /targets/{name}/state */
+extern const struct lab_body_field lab_body_target_check[];	/* POST /targets/{name}/check */
+extern const struct lab_body_field lab_body_subscription[];	/* POST /subscriptions */
 
 /*
  * 0 when @body (an object) follows @fields; else -EINVAL and "<where>: ..."

@@ -91,7 +91,7 @@ static const char PREPARE_SCRIPT[] =
 	"echo \"prepare: rig/mkinitramfs --kernel $release\"\n"
 	"initrd=$(rig/mkinitramfs --kernel \"$release\" --arch \"$arch\" --agent \"$agent\" --kmod \"$ko\")\n"
 	"[ -f \"$initrd\" ] || { echo \"prepare: rig/mkinitramfs printed no image ($initrd)\" >&2; exit 1; }\n"
-	"printf 'release=%s\\nkernel=%s\\ninitrd=%s\\n' \"$release\" \"$image\" \"$initrd\" > \"$result.tmp\"\n"
+	"printf 'release=%s\\nkernel=%s\\ninitrd=%s\\nagent=%s\\nkmod=%s\\n' \"$release\" \"$image\" \"$initrd\" \"$agent\" \"$ko\" > \"$result.tmp\"\n"
 	"mv \"$result.tmp\" \"$result\"\n"
 	"t1=$(( ($(date +%s%N) - t0) / 10000000 ))\n"
 	"echo \"prepare: done in $((t1 / 100)).$((t1 / 10 % 10))$((t1 % 10))s: $initrd\"\n";
@@ -207,7 +207,9 @@ void lab_artifacts_clear(struct lab_artifacts *a)
 	free(a->release);
 	free(a->kernel);
 	free(a->initrd);
-	a->release = a->kernel = a->initrd = NULL;
+	free(a->agent);
+	free(a->kmod);
+	a->release = a->kernel = a->initrd = a->agent = a->kmod = NULL;
 }
 
 int lab_artifacts_read(const char *result_path, struct lab_artifacts *out)
@@ -234,6 +236,10 @@ int lab_artifacts_read(const char *result_path, struct lab_artifacts *out)
 			slot = &out->kernel;
 		else if (!strcmp(line, "initrd"))
 			slot = &out->initrd;
+		else if (!strcmp(line, "agent"))
+			slot = &out->agent;
+		else if (!strcmp(line, "kmod"))
+			slot = &out->kmod;
 		if (!slot)
 			continue;
 		free(*slot);

@@ -14,7 +14,7 @@
  * ($CACHE/state/locks/artifacts-<kernel>-<arch>.lock).
  *
  * The child writes a result file of KEY=VALUE lines (release=, kernel=,
- * initrd=) only when everything succeeded; its progress goes to its
+ * initrd=, agent=, kmod=) only when everything succeeded; its progress goes to its
  * stdout/stderr (the job's preparation log).
  *
  * Ownership: lab_artifacts_argv() returns a NULL-terminated argv whose
@@ -38,6 +38,8 @@ struct lab_artifacts {
 	char *release;		/* uname -r of the kernel */
 	char *kernel;		/* image to boot */
 	char *initrd;		/* initramfs with agent + probe module */
+	char *agent;		/* the agent binary and the probe module that went */
+	char *kmod;		/* into it (NULL from an older result file) */
 };
 
 /* argv of the preparation child for @k on @arch; writes @result_path on success */

@@ -7,12 +7,22 @@ usage: check_overview.py URL [NIGHTLIES [KIND]]   (KIND: nightly, patch, manual,
 Independent of server/api_dash.c: the latest complete result per (target,
 case) of each of the newest NIGHTLIES nightly plans, counted per (vendor,
 driver); open regressions = (target, case) whose newest nightly result
-fails or errors while the previous nightly holding it passed. Prints
+fails (fail, error, crash or warn) while the previous nightly holding it passed. Prints
 "ok - ..." / "not ok - ..." lines; exit 1 on a mismatch.
 """
 import json
+import os
+import re
 import sys
 import urllib.request
+
+# every verdict a record can carry, from the one list the agent and the server
+# share (include/iommulab_record.h); the ones that count as failing a contract
+_HDR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include", "iommulab_record.h")
+with open(_HDR) as _f:
+    _m = re.search(r"#define LAB_RECORD_VERDICTS\(X\)((?:.*\\\n)*.*)", _f.read())
+VERDICTS = re.findall(r'X\("([a-z]+)"\)', _m.group(1))
+FAILING = ("fail", "error", "crash", "warn")
 
 
 def get(url, path):
@@ -54,14 +64,14 @@ def main():
             key = (vendor.get(t, "unknown"), r["driver"])
             slots = want.setdefault(key, [None] * len(sides))
             if slots[i] is None:
-                slots[i] = {"pass": 0, "fail": 0, "skip": 0, "error": 0}
+                slots[i] = {v: 0 for v in VERDICTS}
             slots[i][r["verdict"]] += 1
     regs = set()
     for i in range(len(sides) - 1, -1, -1):
         for k, r in sides[i].items():
             if any(k in sides[j] for j in range(i + 1, len(sides))):
                 continue
-            if r["verdict"] not in ("fail", "error"):
+            if r["verdict"] not in FAILING:
                 continue
             prev = next((sides[j][k] for j in range(i - 1, -1, -1) if k in sides[j]), None)
             if prev and prev["verdict"] == "pass":
@@ -77,7 +87,7 @@ def main():
 
     check("overview kind=%s: the %d newest plans" % (kind, len(nightlies)),
           [x["id"] for x in o["nightlies"]] == [p["id"] for p in nightlies], o["nightlies"])
-    got = {(d["vendor"], d["driver"]): [None if c is None else {k: c[k] for k in ("pass", "fail", "skip", "error")}
+    got = {(d["vendor"], d["driver"]): [None if c is None else {k: c[k] for k in VERDICTS}
                                         for c in d["trend"]] for d in o["drivers"]}
     check("overview: per vendor/driver trend counts equal the recomputation (%d drivers, %d results)"
           % (len(want), sum(len(s) for s in sides)), got == want,

@@ -23,7 +23,10 @@ if ! python3 -c 'import yaml, jsonschema' 2>/dev/null; then
 	lab_done
 	exit $?
 fi
-if ! nice -n 10 make -s -C "$top/server" O="$O" SAN="$SAN" -j2 >"$out/build.log" 2>&1; then
+# the agent too: its catalogue (O/agent/catalogue.json) is what iommulabd imports at start
+export O
+if ! nice -n 10 make -s -C "$top/server" O="$O" SAN="$SAN" -j2 >"$out/build.log" 2>&1 ||
+   ! nice -n 10 make -s -C "$top/agent" O="$O" >>"$out/build.log" 2>&1; then
 	tail -20 "$out/build.log"
 	lab_fail "build iommulabd" "see $out/build.log"
 	lab_done
@@ -267,12 +270,29 @@ _, d = call("GET targets", "GET", A + "/targets", expect=200)
 check("targets loaded from the targets dir", d and [t["name"] for t in d["items"]] == ["q35-a", "q35-b"], str(d))
 call("GET targets/q35-a", "GET", A + "/targets/q35-a", expect=200)
 call("GET targets/zz -> 404", "GET", A + "/targets/zz", expect=404)
-cat = {"cases": [{"id": "kmod.attach.one", "title": "one", "contracts": [{"kernel": ">=6.2", "errno": 22}]},
+# the agent's contract form (iommulab-agent -l -j); kmod.attach.two has no
+# contract: its records are judged by their own expected errno
+one_rules = [{"kernel_min": "6.2", "kernel_max_excl": None, "driver": "any", "expected": "EINVAL",
+              "expected_errno": 22},
+             {"kernel_min": None, "kernel_max_excl": "6.2", "driver": "any", "expected": "EOPNOTSUPP",
+              "expected_errno": 95}]
+cat = {"cases": [{"id": "kmod.attach.one", "title": "one", "contracts": one_rules},
                  {"id": "kmod.attach.two"}]}
+call("POST cases: a contract the server cannot judge by -> 400", "POST", A + "/cases",
+     {"cases": [{"id": "kmod.attach.one", "contracts": [{"kernel": ">=6.2", "errno": 22}]}]},
+     auth=token, expect=400)
+catf0 = os.path.join(os.environ.get("O", ""), "agent", "catalogue.json")
+if os.path.exists(catf0):
+    ncat = len(json.load(open(catf0))["cases"])
+    check("iommulabd imported the agent's catalogue at start (%d contract versions)" % ncat,
+          q("SELECT count(*) FROM contract_versions WHERE version = 1")[0][0] == ncat > 0)
 call("POST cases (import)", "POST", A + "/cases", cat, auth=token, expect=200)
+ncases = q("SELECT count(*) FROM cases")[0][0]
+check("contract version 1 of kmod.attach.one", q("SELECT version FROM contract_versions "
+      "WHERE case_id = 'kmod.attach.one'") == [(1,)])
 call("POST cases with a bad id -> 400", "POST", A + "/cases",
      [{"id": "kmod.attach.three"}, {"id": "BAD ID"}], auth=token, expect=400)
-check("bad catalogue imported nothing", q("SELECT count(*) FROM cases")[0][0] == 2)
+check("bad catalogue imported nothing", q("SELECT count(*) FROM cases")[0][0] == ncases)
 catf = os.path.join(out, "catalogue.json")
 if os.path.exists(catf):
     agent_cat = json.load(open(catf))
@@ -280,6 +300,7 @@ if os.path.exists(catf):
                 auth=token, expect=200)
     check("every agent case imported", d and d["imported"] == len(agent_cat["cases"]) > 0, str(d))
     q("DELETE FROM cases WHERE case_id NOT IN ('kmod.attach.one', 'kmod.attach.two')")
+    q("DELETE FROM contract_versions WHERE case_id NOT IN ('kmod.attach.one', 'kmod.attach.two')")
 call("GET cases", "GET", A + "/cases", expect=200)
 call("GET cases/kmod.attach.one", "GET", A + "/cases/kmod.attach.one", expect=200)
 call("GET cases/nope -> 404", "GET", A + "/cases/kmod.nope", expect=404)
@@ -370,6 +391,18 @@ check("wrong-kernel error names the record", d and "records[0]" in d["error"], s
 wrongcount = "\n".join(lines + ['IOMMULAB-END {"v":1,"records":3,"status":"ok"}'])
 call("POST results with a wrong END count -> 400", "POST", A + "/results",
      {"job": jb, "log": wrongcount}, auth=ingest, expect=400)
+# the server judges (issue 15.2): a claimed verdict it computes otherwise refuses the batch
+_, d = call("POST results: a verdict the server computes otherwise -> 400", "POST", A + "/results",
+            {"job": ja, "records": [recs_a[0], dict(recs_a[1], verdict="fail")]}, auth=token,
+            expect=400)
+check("the refusal names the case, the claimed and the computed verdict",
+      d and "kmod.attach.two repeat 0: claimed fail, the server computes pass" in d["error"], str(d))
+_, d = call("POST results: pass claimed against the server's contract -> 400", "POST", A + "/results",
+            {"job": jb, "records": [rec("kmod.attach.one", 95, 95, "pass", "q35-a",
+                                        "6.12.117+deb12-amd64")]}, auth=token, expect=400)
+check("the refusal names the contract version and its errno",
+      d and "claimed pass, the server computes fail" in d["error"] and ">=6.2:any v1 expects EINVAL"
+      in d["error"], str(d))
 check("rejected ingests stored nothing", q("SELECT count(*) FROM results")[0][0] == n0 == 0)
 check("rejected ingests left the jobs running",
       [s for (s,) in q("SELECT state FROM jobs WHERE id IN (?, ?)", ja, jb)] == [2, 2])
@@ -389,6 +422,106 @@ call("GET results?target=q35-a&case=kmod.attach.one&driver=intel-iommu", "GET",
      A + "/results?target=q35-a&case=kmod.attach.one&driver=intel-iommu&limit=10", expect=200)
 call("GET results?verdict=maybe -> 400", "GET", A + "/results?verdict=maybe", expect=400)
 
+# ---- findings (the regression lifecycle, issue 18.1) ---------------------------------
+_, d = call("GET findings", "GET", A + "/findings", expect=200)
+check("the failing 6.12 result opened one finding (EBUSY -> EINVAL)",
+      d and d["count"] == 1 and d["items"][0]["case"] == "kmod.attach.two" and
+      d["items"][0]["from"] == "EBUSY" and d["items"][0]["to"] == "EINVAL" and
+      d["items"][0]["state"] == "open" and d["items"][0]["first_kernel"] == "6.12", str(d))
+fid = d["items"][0]["id"] if d and d["items"] else 0
+call("GET findings?state=open&target=q35-a&expected=false", "GET",
+     A + "/findings?state=open&target=q35-a&expected=false&case=kmod.attach.two&driver=intel-iommu",
+     expect=200)
+call("GET findings?state=bogus -> 400", "GET", A + "/findings?state=bogus", expect=400)
+call("GET findings?target=-rf -> 400", "GET", A + "/findings?target=-rf", expect=400)
+_, d = call("GET findings/{id}", "GET", A + "/findings/%d" % fid, expect=200)
+check("finding has its 'opened' event", d and [e["kind"] for e in d["events"]] == ["opened"], str(d))
+call("GET findings/999 -> 404", "GET", A + "/findings/999", expect=404)
+ev0 = q("SELECT count(*) FROM finding_events")[0][0]
+call("POST findings/{id}/ack without a token -> 401", "POST", A + "/findings/%d/ack" % fid,
+     {"note": "x"}, expect=401)
+call("POST findings/{id}/ack with the ingest token -> 403", "POST", A + "/findings/%d/ack" % fid,
+     {"note": "x"}, auth=ingest, expect=403)
+call("POST findings/{id}/ack unknown key -> 400", "POST", A + "/findings/%d/ack" % fid,
+     {"nope": "x"}, auth=token, expect=400)
+call("POST findings/999/ack -> 404", "POST", A + "/findings/999/ack", {}, auth=token, expect=404)
+call("POST findings/{id}/link both -> 400", "POST", A + "/findings/%d/link" % fid,
+     {"url": "https://bugzilla.kernel.org/1", "msgid": "a@b"}, auth=token, expect=400)
+call("POST findings/{id}/link bad msgid -> 400", "POST", A + "/findings/%d/link" % fid,
+     {"msgid": "$(touch /tmp/pwned)@x"}, auth=token, expect=400)
+call("POST findings/{id}/expect without reason -> 400", "POST", A + "/findings/%d/expect" % fid,
+     {}, auth=token, expect=400)
+call("POST known-issues bad pattern -> 400", "POST", A + "/known-issues",
+     {"case": "kmod;rm -rf", "reason": "x"}, auth=token, expect=400)
+call("POST known-issues min after max -> 400", "POST", A + "/known-issues",
+     {"kernel_min": "6.13", "kernel_max": "6.1", "reason": "x"}, auth=token, expect=400)
+check("refused finding writes changed nothing",
+      q("SELECT count(*) FROM finding_events")[0][0] == ev0 and
+      q("SELECT count(*) FROM known_issues")[0][0] == 0 and
+      q("SELECT count(*) FROM finding_links")[0][0] == 0 and
+      q("SELECT acked_by FROM findings")[0][0] is None)
+_, d = call("POST findings/{id}/ack -> 200", "POST", A + "/findings/%d/ack" % fid,
+            {"note": "looking at it"}, auth=token, expect=200)
+check("acked by the token's name", d and d["acked_by"] == "admin" and d["ack_note"] == "looking at it", str(d))
+_, d = call("POST findings/{id}/link msgid -> 200", "POST", A + "/findings/%d/link" % fid,
+            {"msgid": "<20261203.1-1-dev@kernel.org>"}, auth=token, expect=200)
+check("the link is listed without <>", d and d["links"] and d["links"][0]["value"] ==
+      "20261203.1-1-dev@kernel.org", str(d))
+call("POST findings/{id}/link again -> 409", "POST", A + "/findings/%d/link" % fid,
+     {"msgid": "20261203.1-1-dev@kernel.org"}, auth=token, expect=409)
+_, d = call("POST findings/{id}/expect -> 200", "POST", A + "/findings/%d/expect" % fid,
+            {"reason": "ENOTTY until the driver is fixed"}, auth=token, expect=200)
+check("expected: its known issue is set", d and d["known_issue"] and
+      d["expected_reason"] == "ENOTTY until the driver is fixed", str(d))
+_, d = call("POST known-issues -> 201", "POST", A + "/known-issues",
+            {"driver": "intel-iommu", "case": "kmod.attach.*", "target": "q35-*",
+             "kernel_min": "6.1", "reason": "a wider one"}, auth=token, expect=201)
+check("a known issue that matches no unmarked finding marks 0", d and d["marked"] == 0, str(d))
+_, d = call("GET known-issues", "GET", A + "/known-issues", expect=200)
+check("two known issues", d and d["count"] == 2, str(d))
+
+# ---- target health (issue 18.6; no scheduler here: nothing runs) -----------------------
+_, d = call("GET targets/{name}/health", "GET", A + "/targets/q35-b/health", expect=200)
+check("a target starts active with no history", d and d["state"] == "active" and d["history"] == [], str(d))
+call("GET targets/nope/health -> 404", "GET", A + "/targets/nope/health", expect=404)
+call("POST targets/{name}/state without a token -> 401", "POST", A + "/targets/q35-b/state",
+     {"state": "maintenance"}, expect=401)
+call("POST targets/{name}/state bogus -> 400", "POST", A + "/targets/q35-b/state",
+     {"state": "broken"}, auth=token, expect=400)
+_, d = call("POST targets/{name}/state maintenance -> 200", "POST", A + "/targets/q35-b/state",
+            {"state": "maintenance", "reason": "recabling"}, auth=token, expect=200)
+check("maintenance: health bad, logged with the reason", d and d["health"] == "bad" and
+      d["history"][-1]["event"] == "state maintenance" and d["history"][-1]["reason"] == "recabling", str(d))
+call("POST targets/{name}/check in maintenance -> 400", "POST", A + "/targets/q35-b/check", {},
+     auth=token, expect=400)
+_, d = call("POST targets/{name}/state active -> 200", "POST", A + "/targets/q35-b/state",
+            {"state": "active"}, auth=token, expect=200)
+check("active again: health unknown", d and d["health"] == "unknown" and d["state"] == "active", str(d))
+call("POST targets/{name}/check unknown kernel -> 404", "POST", A + "/targets/q35-b/check",
+     {"kernel": "9.9"}, auth=token, expect=404)
+_, d = call("POST targets/{name}/check -> 201", "POST", A + "/targets/q35-b/check",
+            {"kernel": "6.12", "cases": "kmod.attach.*"}, auth=token, expect=201)
+check("a check is a queued job of priority 1000", d and q("SELECT priority, state FROM jobs WHERE id = ?",
+      d["job"]) == [(1000, 0)], str(d))
+call("POST targets/{name}/check again -> 409", "POST", A + "/targets/q35-b/check",
+     {"kernel": "6.12"}, auth=token, expect=409)
+q("UPDATE jobs SET state = 5 WHERE id IN (SELECT job_id FROM health_jobs)")
+
+# ---- subscriptions (issue 18.2; nothing is sent here: no scheduler) -------------------
+call("GET subscriptions without a token -> 401", "GET", A + "/subscriptions", expect=401)
+call("POST subscriptions webhook without a secret -> 400", "POST", A + "/subscriptions",
+     {"kind": "webhook", "url": "http://127.0.0.1:9/hook"}, auth=token, expect=400)
+call("POST subscriptions unknown event -> 400", "POST", A + "/subscriptions",
+     {"kind": "maildir", "maildir": "/tmp/md", "events": "finding-opened,nope"}, auth=token, expect=400)
+_, d = call("POST subscriptions -> 201", "POST", A + "/subscriptions",
+            {"kind": "webhook", "url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef-secret",
+             "driver": "intel-iommu"}, auth=token, expect=201)
+check("a subscription is answered without its secret", d and "secret" not in d and d["signed"] == 1, str(d))
+sid = d["id"] if d else 0
+call("GET subscriptions", "GET", A + "/subscriptions", auth=token, expect=200)
+call("GET subscriptions/{id}/deliveries", "GET", A + "/subscriptions/%d/deliveries" % sid,
+     auth=token, expect=200)
+
 # ---- matrix, diffs -----------------------------------------------------------------
 _, d = call("GET matrix?kernel=6.12", "GET", A + "/matrix?kernel=6.12", expect=200)
 check("matrix: 2 cells, 1 fail", d and len(d["cells"]) == 2 and d["summary"]["fail"] == 1, str(d))
@@ -406,6 +539,42 @@ check("Accept: text/plain gives text", isinstance(t, str) and "CLASS" in t, repr
 call("GET diffs by plan", "GET", A + "/diffs?base_plan=%d&head_plan=%d" % (pid, pid), expect=200)
 call("GET diffs without head -> 400", "GET", A + "/diffs?base=6.1", expect=400)
 call("GET diffs unknown kernel -> 404", "GET", A + "/diffs?base=6.1&head=9.9", expect=404)
+
+# ---- contracts: a change is a new version; rejudge applies it, with history --------------
+call("POST contracts/rejudge with an ingest token -> 403", "POST", A + "/contracts/rejudge", {},
+     auth=ingest, expect=403)
+call("POST contracts/rejudge with a bad case -> 400", "POST", A + "/contracts/rejudge",
+     {"case": "BAD ID"}, auth=token, expect=400)
+_, d = call("POST contracts/rejudge: nothing changed -> 200", "POST", A + "/contracts/rejudge", {},
+            auth=token, expect=200)
+check("nothing to rejudge before a contract change", d and d["rejudged"] == 0 and d["changed"] == 0, str(d))
+# 6.2+ now "expects" EOPNOTSUPP: 6.12's EINVAL pass becomes a fail
+new_rules = [dict(one_rules[0], expected="EOPNOTSUPP", expected_errno=95), one_rules[1]]
+call("POST cases: kmod.attach.one's contract changed", "POST", A + "/cases",
+     {"cases": [{"id": "kmod.attach.one", "contracts": new_rules}]}, auth=token, expect=200)
+check("a changed contract is version 2, version 1 kept",
+      q("SELECT version FROM contract_versions WHERE case_id = 'kmod.attach.one' ORDER BY version")
+      == [(1,), (2,)])
+_, d = call("POST contracts/rejudge -> 200", "POST", A + "/contracts/rejudge",
+            {"case": "kmod.attach.one"}, auth=token, expect=200)
+check("rejudge: 2 results judged again, the 6.12 one changed pass -> fail",
+      d and d["rejudged"] == 2 and d["changed"] == 1 and d["changes"][0]["old_verdict"] == "pass"
+      and d["changes"][0]["verdict"] == "fail" and d["changes"][0]["contract_version"] == 2, str(d))
+_, d = call("GET contracts/history", "GET", A + "/contracts/history?case=kmod.attach.one", expect=200)
+check("history: one row, pass -> fail under version 2",
+      d and d["count"] == 1 and d["items"][0]["old_verdict"] == "pass" and d["items"][0]["verdict"]
+      == "fail" and d["items"][0]["contract_version"] == 2 and d["items"][0]["kernel"] == "6.12", str(d))
+call("GET contracts/history?case=BAD -> 400", "GET", A + "/contracts/history?case=BAD%20ID", expect=400)
+_, d = call("GET matrix?kernel=6.12 after the rejudge", "GET", A + "/matrix?kernel=6.12", expect=200)
+check("matrix shows the rejudged verdict: 2 fails", d and d["summary"]["fail"] == 2, str(d))
+call("POST cases: the contract back", "POST", A + "/cases", cat, auth=token, expect=200)
+_, d = call("POST contracts/rejudge: back -> 200", "POST", A + "/contracts/rejudge", {}, auth=token,
+            expect=200)
+check("rejudge back: 1 changed, version 3, history 2 rows",
+      d and d["changed"] == 1 and d["changes"][0]["verdict"] == "pass"
+      and q("SELECT count(*) FROM verdict_history")[0][0] == 2
+      and q("SELECT max(version) FROM contract_versions WHERE case_id = 'kmod.attach.one'")[0][0] == 3,
+      str(d))
 
 # ---- cancel, retry, log ------------------------------------------------------------------
 call("POST jobs/{id}/cancel without a token -> 401", "POST", A + "/jobs/%d/cancel" % jc, expect=401)

@@ -47,6 +47,16 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 0
 fi
 
+# One LAVA per machine (PostgreSQL, lava-server's ports, /etc/lava-*): two runs
+# of this stage (two clones, a tests/fresh-machine root, which shares the
+# host's /dev/shm and network) wait for each other instead of colliding.
+lavalock=${LAB_LAVA_LOCK:-/dev/shm/iommulab-lava.lock}
+exec 8>>"$lavalock"
+if ! flock -n 8; then
+	echo "# waiting for another run of the LAVA stage on this machine ($lavalock)"
+	flock 8
+fi
+
 srv_pid=
 cleanup() {
 	if [ -n "$srv_pid" ] && kill -0 "$srv_pid" 2>/dev/null; then

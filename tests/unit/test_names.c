@@ -17,7 +17,8 @@ static const struct { const char *key; enum lab_name_kind kind; } kinds[] = {
 	{ "release", LAB_NAME_RELEASE }, { "version", LAB_NAME_VERSION },
 	{ "tree", LAB_NAME_TREE }, { "path", LAB_NAME_PATH }, { "url", LAB_NAME_URL },
 	{ "package", LAB_NAME_PACKAGE }, { "patch_file", LAB_NAME_PATCH_FILE },
-	{ "sha256", LAB_NAME_SHA256 },
+	{ "sha256", LAB_NAME_SHA256 }, { "driver", LAB_NAME_DRIVER },
+	{ "pattern", LAB_NAME_PATTERN }, { "msgid", LAB_NAME_MSGID },
 };
 
 /* unescape \xHH \t \n \\ and a lone \e (empty) in place; returns the length */

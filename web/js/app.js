@@ -4,7 +4,8 @@
 //   #/                         overview        #/matrix?kernel_from=&kernel_to=&vendor=&...
 //   #/result/ID                one result      #/diff?base=&head= | ?base_plan=&head_plan=
 //   #/jobs?state=              job queue       #/job/ID
-//   #/patches                  patch plans
+//   #/patches                  patch plans     #/findings, #/finding/ID  regressions
+//   #/target/NAME              a target's health and history
 // Each page module exports render(main, route, ctx) -> Promise. ctx.onLeave(fn)
 // registers cleanup (timers) run when the route changes; ctx.go(query)
 // replaces the current route's query. When a page has drawn its data the
@@ -17,8 +18,10 @@ import * as result from './result.js';
 import * as diff from './diff.js';
 import * as jobs from './jobs.js';
 import * as patches from './patches.js';
+import * as findings from './findings.js';
+import * as target from './target.js';
 
-const pages = {overview, matrix, result, diff, jobs, job: jobs, patches};
+const pages = {overview, matrix, result, diff, jobs, job: jobs, patches, findings, finding: findings, target};
 let leave = [];
 let seq = 0;
 
@@ -40,7 +43,7 @@ async function route() {
   const page = pages[r.name];
   document.body.removeAttribute('data-ready');
   for (const a of document.querySelectorAll('#nav a'))
-    a.classList.toggle('active', a.dataset.route === (r.name === 'result' ? 'matrix' : r.name === 'job' ? 'jobs' : r.name));
+    a.classList.toggle('active', a.dataset.route === (r.name === 'result' ? 'matrix' : r.name === 'job' ? 'jobs' : r.name === 'finding' ? 'findings' : r.name));
   const main = document.getElementById('main');
   const fresh = h('div', {class: 'page page-' + r.name});
   main.replaceChildren(fresh);

@@ -80,6 +80,26 @@ async function queue(root, r, ctx) {
   return first;
 }
 
+// what made the job's results (GET /jobs/ID "provenance", server/run/provenance.h)
+function provenance(j) {
+  const p = j.provenance;
+  if (!p) return null;
+  const file = (path, sum) => h('span', {}, h('code', {}, path || '-'), sum ? h('span', {class: 'muted small'}, ' sha256 ' + sum) : null);
+  return h('details', {id: 'job-provenance'},
+    h('summary', {}, 'Provenance: what made these results (', h('code', {}, 'iommulab reproduce ' + j.id), ')'),
+    h('dl', {class: 'kv'},
+      h('dt', {}, 'kernel'), h('dd', {}, `${p.kernel_source || '?'} ${p.kernel_ref || ''} ${p.kernel_release || ''}`),
+      h('dt', {}, 'image'), h('dd', {}, file(p.kernel_image, p.kernel_sha256)),
+      h('dt', {}, 'initramfs'), h('dd', {}, file(p.initrd, p.initrd_sha256)),
+      h('dt', {}, 'agent'), h('dd', {}, file(p.agent, p.agent_sha256)),
+      h('dt', {}, 'module'), h('dd', {}, file(p.kmod, p.kmod_sha256)),
+      h('dt', {}, 'target'), h('dd', {}, file(p.target_file, p.target_sha256)),
+      h('dt', {}, 'QEMU'), h('dd', {}, p.qemu_version || '-'),
+      h('dt', {}, 'command'), h('dd', {}, h('pre', {class: 'log', id: 'job-qemu-cmd'}, p.qemu_cmdline || '-')),
+      h('dt', {}, 'rig/boot'), h('dd', {}, h('code', {}, p.boot_args || '-')),
+      h('dt', {}, 'recorded'), h('dd', {}, fmtTime(p.recorded_at))));
+}
+
 async function one(root, r, ctx) {
   const id = parseInt(r.parts[1], 10);
   if (!(id > 0)) { root.append(h('h1', {}, 'Job'), emptyState('No job id in the URL.')); return; }
@@ -92,7 +112,7 @@ async function one(root, r, ctx) {
   const drawHead = () => {
     const now = Math.floor(Date.now() / 1000);
     head.replaceChildren(h('dl', {class: 'kv'},
-      h('dt', {}, 'kernel'), h('dd', {}, j.kernel), h('dt', {}, 'target'), h('dd', {}, j.target),
+      h('dt', {}, 'kernel'), h('dd', {}, j.kernel), h('dt', {}, 'target'), h('dd', {}, h('a', {href: '#/target/' + encodeURIComponent(j.target)}, j.target)),
       h('dt', {}, 'state'), h('dd', {}, h('span', {class: 'badge s-' + j.state}, j.state)),
       h('dt', {}, 'backend'), h('dd', {}, j.backend + (j.backend_job_id ? ' ' + j.backend_job_id : '')),
       h('dt', {}, 'attempts'), h('dd', {}, `${j.attempts}/${j.max_attempts}`),
@@ -100,7 +120,8 @@ async function one(root, r, ctx) {
       h('dt', {}, 'elapsed'), h('dd', {}, elapsed(j, now)),
       h('dt', {}, 'results'), h('dd', {}, j.results ? h('a', {href: '#/matrix?kernel_from=' + encodeURIComponent(j.kernel) + '&kernel_to=' + encodeURIComponent(j.kernel) + '&target=' + encodeURIComponent(j.target)}, String(j.results)) : '0'),
       j.plan_id ? [h('dt', {}, 'plan'), h('dd', {}, h('a', {href: '#/jobs?plan=' + j.plan_id}, '#' + j.plan_id))] : null),
-      j.reason ? h('p', {class: 'error', id: 'job-reason'}, 'Failure reason: ' + j.reason) : '');
+      j.reason ? h('p', {class: 'error', id: 'job-reason'}, 'Failure reason: ' + j.reason) : '',
+      provenance(j));
   };
   drawHead();
   let off = 0, chunks = 0;

@@ -85,11 +85,11 @@ export async function render(root, r, ctx) {
   }
   list.sort((a, b) => a.driver.localeCompare(b.driver) || a.target.localeCompare(b.target) || a.case.localeCompare(b.case));
 
-  const total = {pass: 0, fail: 0, skip: 0, error: 0};
+  const total = {pass: 0, fail: 0, crash: 0, warn: 0, skip: 0, error: 0};
   for (const rw of list) for (const c of rw.cells) if (c) total[c.verdict]++;
   root.append(h('p', {class: 'summary', id: 'matrix-summary'},
     `${list.length} rows x ${range.length} kernel${range.length === 1 ? '' : 's'}: `,
-    ...['pass', 'fail', 'error', 'skip'].map((v) => h('span', {class: 'count v-' + v}, `${total[v]} ${v}`)),
+    ...['pass', 'fail', 'crash', 'warn', 'error', 'skip'].filter((v) => v !== 'crash' && v !== 'warn' || total[v]).map((v) => h('span', {class: 'count v-' + v}, `${total[v]} ${v}`)),
     note.length ? h('span', {class: 'muted'}, ' ' + note.join(' ')) : null));
   for (const m of ms) if (m.error) root.append(h('p', {class: 'error'}, `kernel ${m.kernel.name}: ${m.error.message}`));
 
@@ -121,5 +121,5 @@ export async function render(root, r, ctx) {
   root.append(h('div', {class: 'scroll'}, h('table', {class: 'grid matrix', id: 'matrix'}, h('thead', {}, head), body)));
   root.append(...[pg()].flat());
   root.append(h('p', {class: 'legend'}, 'Cell: the observed errno; colour: ',
-    ...['pass', 'fail', 'error', 'skip'].map((v) => h('span', {class: 'badge v-' + v}, v)), ' ~ = flaky over repeats.'));
+    ...['pass', 'fail', 'crash', 'warn', 'error', 'skip'].filter((v) => v !== 'crash' && v !== 'warn' || total[v]).map((v) => h('span', {class: 'badge v-' + v}, v)), ' ~ = flaky over repeats.'));
 }

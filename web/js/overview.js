@@ -31,11 +31,9 @@ function trendChart(trend) {
 
 function bar(c) {
   const w = (n) => (c.total ? (100 * n) / c.total : 0) + '%';
-  return h('div', {class: 'bar', title: `${c.pass} pass, ${c.fail} fail, ${c.error} error, ${c.skip} skip`},
-    h('span', {class: 'b-pass', style: 'width:' + w(c.pass)}),
-    h('span', {class: 'b-fail', style: 'width:' + w(c.fail)}),
-    h('span', {class: 'b-error', style: 'width:' + w(c.error)}),
-    h('span', {class: 'b-skip', style: 'width:' + w(c.skip)}));
+  const vs = ['pass', 'fail', 'crash', 'warn', 'error', 'skip'];
+  return h('div', {class: 'bar', title: vs.map((v) => `${c[v] || 0} ${v}`).join(', ')},
+    vs.map((v) => h('span', {class: 'b-' + v, style: 'width:' + w(c[v] || 0)})));
 }
 
 export async function render(root, r, ctx) {
@@ -70,7 +68,7 @@ export async function render(root, r, ctx) {
   for (const v of vendors) {
     const ds = o.drivers.filter((d) => d.vendor === v).sort((a, b) => a.driver.localeCompare(b.driver));
     ds.forEach((d, i) => {
-      const c = d.latest || {pass: 0, judged: 0, skip: 0, fail: 0, error: 0, total: 0};
+      const c = d.latest || {pass: 0, judged: 0, skip: 0, fail: 0, error: 0, crash: 0, warn: 0, total: 0};
       const mq = new URLSearchParams({vendor: v === 'unknown' ? '' : v, driver: d.driver}).toString();
       body.append(h('tr', {dataset: {vendor: v, driver: d.driver}},
         i === 0 ? h('th', {rowspan: ds.length, class: 'vendor'}, v) : null,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 58-crash - kernel crashes are results: crash isolation in the QEMU runner
+# 52-crash - kernel crashes are results: crash isolation in the QEMU runner
 # (server/run/isolate.h) on real guests through a real iommulabd.
 #
 # Jobs (Debian 6.12 unless said; the probe module's test-only fault op makes
@@ -37,7 +37,7 @@ top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
 export CACHE=${CACHE:-$HOME/.cache/iommulab}
 export O=${O:-$top/build}
-out=${LAB_TEST_OUT:-$top/tests/out}/58-crash
+out=${LAB_TEST_OUT:-$top/tests/out}/52-crash
 rm -rf "$out"
 mkdir -p "$out"
 . "$top/tests/lib-server.sh"

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""tests/browser/findings.py - the dashboard's "Findings" pages against a
+real server holding findings (used by tests/stages/57-findings.sh; Debian's
+chromium through chromium-driver and python3-selenium, labbrowser.py).
+
+usage: findings.py --url http://127.0.0.1:PORT --id ID --key KEY --out DIR
+Checks: the list shows finding ID (its key, state, cause, kernels) and the
+known issues; the finding's page shows the fixing kernel, its links (a
+lore message id as a lore.kernel.org link) and every event; the state
+filter narrows the list; no page errors. Prints TAP-like lines; exit 1 on
+any failure.
+"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from labbrowser import Browser, Tap  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--url", required=True)
+ap.add_argument("--id", required=True)
+ap.add_argument("--key", required=True)
+ap.add_argument("--out", default=".")
+args = ap.parse_args()
+t = Tap()
+try:
+    b = Browser(1280, 900)
+except Exception as e:  # noqa: BLE001
+    print("not ok - chromium starts: " + str(e).split("\n")[0])
+    sys.exit(1)
+
+
+def pages():
+    b.open(args.url, "#/findings", "findings")
+    rows = b.texts("#findings tbody tr")
+    # cells' texts run together: "1openq35-a..." (id, state, target, ...)
+    mine = [r for r in rows if r.startswith(args.id + "open") or r.startswith(args.id + "fixed")]
+    t.check("list: finding %s with its cause and kernels" % args.id,
+            len(mine) == 1 and "kmod.attach.one" in mine[0] and "EINVAL \u2192 ENODEV" in mine[0],
+            json.dumps(rows))
+    keys = b.js("return [...document.querySelectorAll('#findings tbody tr')].map(r => r.dataset.key)")
+    t.check("list: rows carry the stable key", args.key in keys, json.dumps(keys))
+    known = b.texts("#known-issues tbody tr")
+    t.check("list: the known issues", len(known) == 2 and any("SVA on TCG" in k for k in known), json.dumps(known))
+    b.open(args.url, "#/findings?state=fixed", "findings")
+    fixed = b.texts("#findings tbody tr")
+    t.check("state filter: only fixed findings", fixed and all("fixed" in r for r in fixed), json.dumps(fixed))
+    b.open(args.url, "#/finding/" + args.id, "finding")
+    state = b.text("#finding-state") or ""
+    t.check("finding page: state and cause", "EINVAL \u2192 ENODEV" in state, state)
+    ev = b.texts("#finding-events tbody tr")
+    t.check("finding page: every event (8)", len(ev) == 8 and "reopened" in ev[-1], json.dumps(ev))
+    href = b.attr("#finding-links a", "href") or ""
+    t.check("finding page: a lore message id links to lore.kernel.org",
+            href.startswith("https://lore.kernel.org/r/20261203101500.4242-1-dev%40example.org"), href)
+    b.screenshot(os.path.join(args.out, "finding.png"))
+    b.drain_logs()
+    t.check("no page errors", not b.console_errors, " | ".join(b.console_errors))
+
+
+t.step("findings pages render", pages)
+b.close()
+sys.exit(1 if t.failed else 0)

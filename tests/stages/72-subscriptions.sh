@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# 72-subscriptions - subscriptions (issue 18.2) against a real iommulabd
+# (scheduler on: deliveries go out on its tick; the targets are in
+# maintenance so no guest boots, and results go in through POST /results)
+# and a webhook receiver written here, which checks each request's
+# X-Iommulab-Signature-256 against HMAC-SHA256(secret, raw body) with
+# Python's hmac and answers 500 to the first two requests:
+# 1. a planted regression (6.12 fails kmod.attach.one) opens a finding:
+#    the intel-iommu webhook gets finding-opened, signed, after two failed
+#    attempts retried with backoff (1 s, 2 s: IOMMULAB_DELIVERY_BACKOFF_S=1);
+#    the delivery log holds the three attempts (500, 500, 204).
+# 2. 6.13 passes: finding-fixed, delivered at once.
+# 3. a maildir subscription for kmod.attach.* gets both as mails in new/
+#    that Python's email parser reads (subject, JSON body); an amd-iommu
+#    webhook gets nothing; a dead webhook's attempts are logged with the
+#    connection error and stay pending for the next try.
+set -uo pipefail
+top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top/tests/lib.sh"
+export O=${O:-$top/build}
+out=${LAB_TEST_OUT:-$top/tests/out}/72-subscriptions
+rm -rf "$out"
+mkdir -p "$out/hooks" "$out/targets/x86_64" "$out/web" "$out/maildir/tmp" "$out/maildir/new" "$out/maildir/cur"
+for t in jq sqlite3 curl python3; do
+	command -v $t >/dev/null || { lab_skip "subscriptions" "$t missing"; lab_done; exit $?; }
+done
+nice -n 10 make -s -C "$top/server" >"$out/build.log" 2>&1 ||
+	{ lab_fail "server builds" "see $out/build.log"; lab_done; exit 1; }
+. "$top/tests/lib-server.sh"
+unset IOMMULAB_SERVER IOMMULAB_TOKEN
+secret=s3cret-for-the-test-receiver
+cat >"$out/receiver.py" <<'PY'
+import hashlib, hmac, http.server, json, os, sys
+out, secret = sys.argv[1], sys.argv[3].encode()
+n = [0]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        n[0] += 1
+        want = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+        got = self.headers.get("X-Iommulab-Signature-256", "")
+        status = 500 if n[0] <= 2 else 204
+        with open(os.path.join(out, "%d.json" % n[0]), "wb") as f:
+            f.write(body)
+        with open(os.path.join(out, "%d.meta" % n[0]), "w") as f:
+            json.dump({"path": self.path, "event": self.headers.get("X-Iommulab-Event"),
+                       "delivery": self.headers.get("X-Iommulab-Delivery"),
+                       "signature_ok": hmac.compare_digest(want, got), "status": status}, f)
+        self.send_response(status)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[2], "w").write(str(s.server_port))
+s.serve_forever()
+PY
+python3 "$out/receiver.py" "$out/hooks" "$out/hook.port" "$secret" &
+recv_pid=$!
+for _ in $(seq 50); do [ -s "$out/hook.port" ] && break; sleep 0.1; done
+port=$(cat "$out/hook.port")
+trap 'lab_srv_stop; kill "$recv_pid" 2>/dev/null' EXIT
+for t in q35-a q35-b; do
+	jq -n --arg t "$t" '{name: $t, arch: "x86_64", backend: "qemu", vendor: "intel", driver: "intel-iommu",
+		tags: [], concurrency: 1, qemu: {machine: "q35", args: []}}' >"$out/targets/x86_64/$t.json"
+done
+echo '<!doctype html><title>t</title>' >"$out/web/index.html"
+export IOMMULAB_DELIVERY_BACKOFF_S=1
+lab_srv_start "$out/state" --targets "$out/targets" --web "$out/web" --schema "$top/schema" ||
+	{ lab_fail "iommulabd starts"; lab_done; exit 1; }
+db=$out/state/iommulab.db
+cli=$LAB_CLI_BIN
+sql() { sqlite3 -cmd '.timeout 10000' "$db" "$@"; }
+api_post() { curl -fsS -H "Authorization: Bearer $LAB_TOKEN" -H 'Content-Type: application/json' --data-binary @- "$LAB_URL/api/v1/$1"; }
+# no guest boots here: the targets are in maintenance (health bad: the scheduler starts nothing)
+for t in q35-a q35-b; do "$cli" targets state "$t" maintenance --reason "72: no guests" >/dev/null; done
+for k in 6.12:6.12.118 6.13:6.13.2; do
+	jq -nc --arg n "${k%%:*}" --arg v "${k#*:}" '{name: $n, version: $v, arch: "x86_64"}' | api_post kernels >/dev/null
+done
+run() { # run KERNEL OBS VERDICT : one job on q35-a, kmod.attach.one
+	local plan job
+	plan=$(jq -nc --arg k "$1" '{kind: "manual", kernels: [$k], targets: ["q35-a"]}' | api_post plans | jq -r .id)
+	job=$(sql "SELECT id FROM jobs WHERE plan_id = $plan")
+	sql "UPDATE jobs SET state = 2, attempts = 1 WHERE id = $job"
+	jq -nc --argjson j "$job" --arg k "$1" --argjson o "$2" --arg v "$3" '{job: $j, complete: true,
+		records: [{v: 1, id: "kmod.attach.one", target: "q35-a", kernel: $k, arch: "x86_64",
+		driver: "intel-iommu", iommu: "dmar0", steps: [], observed: $o, expected: 22, contract: "t",
+		verdict: $v, reused: null, verified: "core", duration_us: 1, repeat: 0}]}' | api_post results >/dev/null
+}
+
+ok=1
+"$cli" subscribe webhook "http://127.0.0.1:$port/hook" --secret "$secret" --driver intel-iommu \
+	--events finding-opened,finding-fixed >"$out/s1.out" || ok=0
+"$cli" subscribe maildir "$out/maildir" --case 'kmod.attach.*' >"$out/s2.out" || ok=0
+"$cli" subscribe webhook "http://127.0.0.1:$port/amd" --secret "$secret" --driver amd-iommu >"$out/s3.out" || ok=0
+"$cli" subscribe webhook "http://127.0.0.1:1/dead" --secret "$secret" >"$out/s4.out" || ok=0
+! "$cli" subscribe webhook "http://127.0.0.1:$port/x" --secret short >/dev/null 2>&1 || ok=0
+! "$cli" subscribe maildir relative/dir >/dev/null 2>&1 || ok=0
+[ $ok = 1 ] && [ "$(sql 'SELECT count(*) FROM subscriptions')" = 4 ] &&
+	lab_ok "4 subscriptions (webhook intel-iommu, maildir kmod.attach.*, webhook amd-iommu, a dead webhook); a short secret and a relative maildir refused" ||
+	lab_fail "subscribe" "$(cat "$out"/s*.out)"
+
+# ---- 1. finding-opened, retried with backoff ------------------------------------------
+t0=$(date +%s)
+run 6.12 19 fail
+for _ in $(seq 40); do [ -e "$out/hooks/3.meta" ] && break; sleep 0.5; done
+"$cli" deliveries 1 >"$out/d1.txt"
+cat "$out/d1.txt" | sed 's/^/# /'
+if [ -e "$out/hooks/3.meta" ] && jq -e -s 'map(.signature_ok and .event == "finding-opened" and .path == "/hook") | all' \
+	"$out"/hooks/[123].meta >/dev/null &&
+   jq -e '.event == "finding-opened" and .finding.case == "kmod.attach.one" and .finding.from == "EINVAL"
+	and .finding.to == "ENODEV" and .finding.kernel == "6.12.118" and (.finding.key | length) == 16' "$out/hooks/3.json" >/dev/null &&
+   [ "$(sql "SELECT group_concat(status, ',') FROM (SELECT status FROM delivery_attempts WHERE delivery_id = (SELECT min(id) FROM deliveries WHERE subscription_id = 1) ORDER BY id)")" = "500,500,204" ] &&
+   [ "$(sql "SELECT (max(at) - min(at)) >= 3 FROM delivery_attempts WHERE delivery_id = (SELECT min(id) FROM deliveries WHERE subscription_id = 1)")" = 1 ] &&
+   grep -q "finding-opened .*delivered .*attempts 3" "$out/d1.txt"; then
+	lab_ok "finding-opened: signed (HMAC-SHA256 verified by the receiver), 500, 500, then 204 after backoff (1 s, 2 s); 3 attempts logged ($(( $(date +%s) - t0 )) s)"
+else
+	lab_fail "finding-opened with retries" "$(cat "$out"/hooks/*.meta 2>/dev/null)"
+fi
+
+# ---- 2. finding-fixed ---------------------------------------------------------------------
+run 6.13 22 pass
+for _ in $(seq 20); do [ -e "$out/hooks/4.meta" ] && break; sleep 0.5; done
+if jq -e '.signature_ok and .event == "finding-fixed" and .status == 204' "$out/hooks/4.meta" >/dev/null &&
+   jq -e '.finding.kernel == "6.13.2"' "$out/hooks/4.json" >/dev/null; then
+	lab_ok "finding-fixed (by 6.13) delivered, signed, first attempt"
+else
+	lab_fail "finding-fixed" "$(cat "$out/hooks/4.meta" 2>/dev/null)"
+fi
+
+# ---- 3. maildir, filters, a dead webhook ------------------------------------------------------
+sleep 2
+if python3 - "$out/maildir/new" >"$out/mail.txt" 2>&1 <<'PY'
+import email, json, os, sys
+d = sys.argv[1]
+got = []
+for n in sorted(os.listdir(d)):
+    m = email.message_from_binary_file(open(os.path.join(d, n), "rb"))
+    body = json.loads(m.get_payload())
+    assert m["Subject"] == "[iommulab] " + body["event"], m["Subject"]
+    assert m["Message-ID"] and m["Date"]
+    got.append(body["event"])
+print(sorted(got))
+sys.exit(0 if sorted(got) == ["finding-fixed", "finding-opened"] else 1)
+PY
+then
+	lab_ok "maildir: two mails in new/ read by Python's email parser ($(cat "$out/mail.txt"))"
+else
+	lab_fail "maildir" "$(cat "$out/mail.txt"; ls -la "$out/maildir/new")"
+fi
+if [ "$(sql "SELECT count(*) FROM deliveries WHERE subscription_id = 3")" = 0 ] &&
+   [ ! -e "$out/hooks/5.meta" ]; then
+	lab_ok "the amd-iommu webhook got nothing (driver filter)"
+else
+	lab_fail "driver filter" "$(sql 'SELECT subscription_id, event FROM deliveries')"
+fi
+dead=$(sql "SELECT state || ' ' || attempts FROM deliveries WHERE subscription_id = 4 ORDER BY id LIMIT 1")
+err=$(sql "SELECT error FROM delivery_attempts WHERE delivery_id = (SELECT min(id) FROM deliveries WHERE subscription_id = 4) LIMIT 1")
+if [[ "$dead" == "pending "[1-9]* ]] && [ -n "$err" ]; then
+	lab_ok "a dead webhook: attempts logged ($dead; '$err'), pending for the next try"
+else
+	lab_fail "dead webhook" "$dead $err"
+fi
+lab_done
