@@ -699,6 +699,24 @@ static void take_row(json_t *drivers, json_t *row)
 		json_array_append(json_object_get(d, "other_changes"), row);
 }
 
+/*
+ * A complete job whose kernel crashed before its first case: its "boot"
+ * crash record (crash isolation stores it and completes the job: a kernel
+ * crash is a result, docs/records.md), NULL when there is none.
+ */
+static json_t *boot_crash(struct lab_store *st, json_int_t job_id)
+{
+	struct lab_result_filter f = { .job_id = job_id, .case_id = "boot",
+				       .verdict = LAB_VERDICT_CRASH, .limit = 1 };
+	json_t *rows = NULL, *r;
+
+	if (lab_store_results_query(st, &f, &rows))
+		return NULL;
+	r = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	return r;
+}
+
 /* what a failed candidate/base job says about the stage */
 static const char *stage_of(const char *reason)
 {
@@ -928,7 +946,7 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 	const char *bname, *hname, *state = "success", *stage = "run";
 	char url[512], desc[512], ctx[128];
 	bool pending = false;
-	json_t *bad_job = NULL;
+	json_t *bad_job = NULL, *boot_job = NULL, *boot_rec = NULL;
 	size_t i;
 	int ret;
 
@@ -969,6 +987,19 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 		else if (strcmp(js, "complete") &&
 			 (!bad_job || !strcmp(str_of(j, "kernel"), hname)))
 			bad_job = j;	/* a candidate's failure says the most */
+		else if (!strcmp(js, "complete") && !strcmp(str_of(j, "kernel"), hname) &&
+			 !boot_rec) {
+			boot_rec = boot_crash(st, json_integer_value(json_object_get(j, "id")));
+			if (boot_rec)
+				boot_job = j;
+		}
+	}
+	/* a candidate that crashed at boot failed, though its job completed */
+	if (boot_job && (!bad_job || strcmp(str_of(bad_job, "kernel"), hname)))
+		bad_job = boot_job;
+	else if (boot_job) {
+		json_decref(boot_rec);
+		boot_rec = NULL;
 	}
 	rep = json_pack("{s:I, s:s, s:s, s:{s:s, s:O}, s:{s:s, s:O}, s:o, s:s}",
 			"plan", (json_int_t)plan_id, "name", str_of(plan, "name"),
@@ -995,7 +1026,8 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 		json_object_set_new(rep, "summary", json_string(desc));
 		json_object_set_new(rep, "excerpt", json_null());
 	} else if (bad_job) {
-		const char *reason = str_of(bad_job, "reason");
+		const char *reason = boot_rec ? str_of(boot_rec, "kernel_excerpt") :
+					str_of(bad_job, "reason");
 		bool is_base = !strcmp(str_of(bad_job, "kernel"), bname);
 		char line1[160];
 
@@ -1003,7 +1035,7 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 		snprintf(line1, sizeof(line1), "%.*s", (int)strcspn(reason, "\r\n"), reason);
 
 		state = "fail";
-		stage = is_base ? "base" : stage_of(reason);
+		stage = is_base ? "base" : boot_rec ? "boot" : stage_of(reason);
 		if (!strcmp(stage, "apply"))
 			snprintf(desc, sizeof(desc), "the series does not apply to %s", bname);
 		else if (!strcmp(stage, "input"))
@@ -1029,7 +1061,9 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 			json_t *ex = NULL;
 
 			/* a kernel that did not boot: its console says why */
-			if (!strcmp(stage, "boot"))
+			if (boot_rec)	/* from its first oops line (crash isolation) */
+				ex = excerpt(reason, 2000);
+			else if (!strcmp(stage, "boot"))
 				ex = console_tail(st, json_integer_value(json_object_get(bad_job, "id")),
 						  2000);
 			else if (!strcmp(stage, "build") || !strcmp(stage, "config") ||
@@ -1129,6 +1163,7 @@ put_kernels:
 	json_decref(bk);
 	json_decref(hk);
 put_jobs:
+	json_decref(boot_rec);
 	json_decref(jobs);
 put_plan:
 	json_decref(plan);
