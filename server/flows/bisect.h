@@ -60,7 +60,6 @@
 #include "store.h"
 
 #define LAB_BISECT_REPEAT_MAX 15
-#define LAB_BISECT_STEPS_MAX 64
 
 int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t *req,
 		     const char *created_by, json_t **out, char *err, size_t errlen);

@@ -15,27 +15,9 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "bisect_step.h"
 #include "config.h"
 #include "store.h"
-
-struct lab_bis {
-	int64_t id;
-	json_t *spec;		/* the stored spec (borrowed) */
-	const char *tree, *target, *case_id;
-	int repeat;
-	char repo[PATH_MAX];	/* git bisections: STATE/bisect/<id>/repo.git */
-};
-
-/* STATE/bisect/<id>/<sub> */
-int lab_bis_dir(const struct lab_config *cfg, int64_t id, const char *sub, char *buf,
-		size_t n);
-/* step @n: register @kname with @recipe, a plan of one job, the step row */
-int lab_bis_step_start(struct lab_store *st, struct lab_bis *b, int n, const char *commit_id,
-		       const char *subject, const char *kname, const char *recipe);
-/* the bisection is failed, with @why */
-void lab_bis_fail(struct lab_store *st, int64_t id, const char *why);
-/* errno name -> number, -1 when none */
-int lab_bis_errno_number(const char *name);
 
 /* bisect_series.c */
 int lab_bisect_series_check(struct lab_store *st, json_t *req, json_t *spec, char *err,

@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include "artifacts.h"
-#include "bisect.h"
 #include "bisect_int.h"
 #include "gitrun.h"
 #include "log.h"
