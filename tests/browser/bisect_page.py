@@ -14,7 +14,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labbrowser import Browser, Tap  # noqa: E402
+from labbrowser import finish, page_end, start  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--url", required=True)
@@ -23,12 +23,7 @@ ap.add_argument("--commit", required=True)
 ap.add_argument("--series-id", required=True)
 ap.add_argument("--out", default=".")
 args = ap.parse_args()
-t = Tap()
-try:
-    b = Browser(1280, 900)
-except Exception as e:  # noqa: BLE001
-    print("not ok - chromium starts: " + str(e).split("\n")[0])
-    sys.exit(1)
+b, t = start(1280, 900)
 
 
 def pages():
@@ -57,11 +52,7 @@ def pages():
     link = b.attr("#bisect-steps tbody a", "href") or ""
     t.check("step table: job links", re.match(r"^#/job/\d+$", link), link)
     t.check("git bisect log shown", "first bad commit" in (b.text("#bisect-log") or ""), "")
-    b.screenshot(os.path.join(args.out, "bisect.png"))
-    b.drain_logs()
-    t.check("no page errors", not b.console_errors, " | ".join(b.console_errors))
+    page_end(b, t, os.path.join(args.out, "bisect.png"))
 
 
-t.step("bisection pages render", pages)
-b.close()
-sys.exit(1 if t.failed else 0)
+finish(b, t, "bisection pages render", pages)

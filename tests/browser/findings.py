@@ -16,7 +16,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labbrowser import Browser, Tap  # noqa: E402
+from labbrowser import finish, page_end, start  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--url", required=True)
@@ -24,12 +24,7 @@ ap.add_argument("--id", required=True)
 ap.add_argument("--key", required=True)
 ap.add_argument("--out", default=".")
 args = ap.parse_args()
-t = Tap()
-try:
-    b = Browser(1280, 900)
-except Exception as e:  # noqa: BLE001
-    print("not ok - chromium starts: " + str(e).split("\n")[0])
-    sys.exit(1)
+b, t = start(1280, 900)
 
 
 def pages():
@@ -55,11 +50,7 @@ def pages():
     href = b.attr("#finding-links a", "href") or ""
     t.check("finding page: a lore message id links to lore.kernel.org",
             href.startswith("https://lore.kernel.org/r/20261203101500.4242-1-dev%40example.org"), href)
-    b.screenshot(os.path.join(args.out, "finding.png"))
-    b.drain_logs()
-    t.check("no page errors", not b.console_errors, " | ".join(b.console_errors))
+    page_end(b, t, os.path.join(args.out, "finding.png"))
 
 
-t.step("findings pages render", pages)
-b.close()
-sys.exit(1 if t.failed else 0)
+finish(b, t, "findings pages render", pages)

@@ -12,7 +12,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labbrowser import Browser, Tap  # noqa: E402
+from labbrowser import finish, page_end, start  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--url", required=True)
@@ -21,12 +21,7 @@ ap.add_argument("--initrd-sha", required=True)
 ap.add_argument("--qemu", required=True)
 ap.add_argument("--out", default=".")
 args = ap.parse_args()
-t = Tap()
-try:
-    b = Browser(1280, 900)
-except Exception as e:  # noqa: BLE001
-    print("not ok - chromium starts: " + str(e).split("\n")[0])
-    sys.exit(1)
+b, t = start(1280, 900)
 
 
 def page():
@@ -37,11 +32,7 @@ def page():
             args.initrd_sha in txt and args.qemu in txt and "reproduce " + args.job in txt, txt[:400])
     cmd = b.text("#job-qemu-cmd") or ""
     t.check("job page: the QEMU command line", "qemu-system-x86_64" in cmd and "-initrd" in cmd, cmd[:200])
-    b.screenshot(os.path.join(args.out, "job-provenance.png"))
-    b.drain_logs()
-    t.check("no page errors", not b.console_errors, " | ".join(b.console_errors))
+    page_end(b, t, os.path.join(args.out, "job-provenance.png"))
 
 
-t.step("job page renders", page)
-b.close()
-sys.exit(1 if t.failed else 0)
+finish(b, t, "job page renders", page)

@@ -11,12 +11,15 @@ predicate in the page with a timeout and raises TimeoutException.
 
 Checks are printed as TAP-like lines ("ok - NAME", "not ok - NAME: WHY",
 "ok - NAME # SKIP WHY"); Tap counts the failures. Used by dashboard.py
-(stage 80) and patch_report.py (stage 65).
+(stage 80) and the one-page checks (patch_report.py, findings.py,
+bisect_page.py, job_provenance.py, target_health.py), which share start(),
+page_end() and finish() below.
 """
 import base64
 import json
 import os
 import shutil
+import sys
 import tempfile
 import urllib.request
 
@@ -61,6 +64,29 @@ class Tap:
         except Exception as e:  # noqa: BLE001 - every error of a step is its failure
             msg = (getattr(e, "msg", None) or str(e) or type(e).__name__).split("\n")[0]
             self.bad(name, "%s: %s" % (type(e).__name__, msg))
+
+
+def start(width=1280, height=900):
+    """a Browser and a Tap; when chromium does not start: "not ok" and exit 1"""
+    try:
+        return Browser(width, height), Tap()
+    except Exception as e:  # noqa: BLE001 - any failure to start is that check's
+        print("not ok - chromium starts: " + str(e).split("\n")[0])
+        sys.exit(1)
+
+
+def page_end(b, t, shot):
+    """the end of a page's checks: a full-page screenshot into SHOT, no page errors"""
+    b.screenshot(shot)
+    b.drain_logs()
+    t.check("no page errors", not b.console_errors, " | ".join(b.console_errors))
+
+
+def finish(b, t, name, fn):
+    """run the checks FN as one step NAME, close the browser, exit 1 on any failure"""
+    t.step(name, fn)
+    b.close()
+    sys.exit(1 if t.failed else 0)
 
 
 def api_get(base, path):

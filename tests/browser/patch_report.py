@@ -14,19 +14,14 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labbrowser import Browser, Tap  # noqa: E402
+from labbrowser import finish, page_end, start  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--url", required=True)
 ap.add_argument("--plan", required=True)
 ap.add_argument("--out", default=".")
 args = ap.parse_args()
-t = Tap()
-try:
-    b = Browser(1280, 900)
-except Exception as e:  # noqa: BLE001
-    print("not ok - chromium starts: " + str(e).split("\n")[0])
-    sys.exit(1)
+b, t = start(1280, 900)
 
 
 def pages():
@@ -45,11 +40,7 @@ def pages():
             json.dumps(cv))
     link = b.attr('[id="cv-intel-iommu"] tbody a', "href") or ""
     t.check("report: result link", re.match(r"^#/result/\d+$", link), link)
-    b.screenshot(os.path.join(args.out, "patch-report.png"))
-    b.drain_logs()
-    t.check("no page errors", not b.console_errors, " | ".join(b.console_errors))
+    page_end(b, t, os.path.join(args.out, "patch-report.png"))
 
 
-t.step("patch report pages render", pages)
-b.close()
-sys.exit(1 if t.failed else 0)
+finish(b, t, "patch report pages render", pages)

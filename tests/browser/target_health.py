@@ -11,19 +11,14 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labbrowser import Browser, Tap  # noqa: E402
+from labbrowser import finish, page_end, start  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--url", required=True)
 ap.add_argument("--target", required=True)
 ap.add_argument("--out", default=".")
 args = ap.parse_args()
-t = Tap()
-try:
-    b = Browser(1280, 900)
-except Exception as e:  # noqa: BLE001
-    print("not ok - chromium starts: " + str(e).split("\n")[0])
-    sys.exit(1)
+b, t = start(1280, 900)
 
 
 def page():
@@ -34,11 +29,7 @@ def page():
     t.check("target page: the history, failed and passed checks with their jobs",
             len(rows) == 6 and any("check-failed" in r for r in rows) and any("check-passed" in r for r in rows)
             and "decommissioned" in rows[-1], json.dumps(rows))
-    b.screenshot(os.path.join(args.out, "target.png"))
-    b.drain_logs()
-    t.check("no page errors", not b.console_errors, " | ".join(b.console_errors))
+    page_end(b, t, os.path.join(args.out, "target.png"))
 
 
-t.step("target page renders", page)
-b.close()
-sys.exit(1 if t.failed else 0)
+finish(b, t, "target page renders", page)
