@@ -36,23 +36,8 @@
 #define LAB_KLEADIN_BACK	2
 #define LAB_KREPORTS_MAX	32
 
-enum lab_kclass {
-	LAB_KCLASS_NONE = 0,
-	LAB_KCLASS_WARN,	/* the kernel goes on: WARN, lockdep, sanitizers, lockups, IOMMU faults */
-	LAB_KCLASS_CRASH,	/* oops, BUG, panic */
-};
-
-struct lab_kpattern {
-	const char *kind;	/* record's "kernel_kind"; NULL ends the table */
-	enum lab_kclass cls;
-	const char *start;	/* the first line contains this ... */
-	int anchored;		/* ... at its start (1) or anywhere (0) */
-	const char *also;	/* and also contains this (NULL: no second condition) */
-	const char *end;	/* a later line containing this ends the report (NULL: none;
-				 * "a|b": either text) */
-	const char *cont;	/* no end marker: the following lines starting with this belong to it */
-	int max_lines;		/* bound on the report, lead-in included */
-};
+/* enum lab_kclass, struct lab_kpattern and the table lab_kpatterns[] */
+#include "iommulab_kpatterns.h"
 
 /* a taint flag a case may newly set (/proc/sys/kernel/tainted bit @bit) */
 struct lab_ktaint {
@@ -87,7 +72,6 @@ struct lab_klog {
 };
 
 /* the tables (kpatterns.c) */
-extern const struct lab_kpattern lab_kpatterns[];
 extern const char *const lab_kleadins[];	/* NULL-terminated substrings */
 extern const struct lab_ktaint lab_ktaints[];
 extern const char *const lab_ksqueeze[];	/* NULL-terminated line prefixes */

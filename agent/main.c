@@ -38,13 +38,17 @@ static void usage(FILE *f)
 "                        (for the server's tests); warn|oops|kpanic: run the\n"
 "                        kernel fault case fault.KIND first (the probe module\n"
 "                        needs fault_ops=1)\n"
+"      --resume N        start at case run N (1-based, as IOMMULAB-START's n):\n"
+"                        the runs before it are skipped (the QEMU runner's\n"
+"                        reboot after a case crashed the guest)\n"
 "      --no-cmdline      ignore iommulab.* options on /proc/cmdline\n"
 "      --no-modprobe     do not try to load iommulab_probe/vfio-pci/iommufd\n"
 "      --root DIR        read /sys, /proc, /dev, /boot under DIR (tests)\n"
 "  -h, --help            this text\n"
 "\n"
 "Kernel command line: iommulab.target= iommulab.filter= iommulab.repeat=\n"
-"iommulab.lava=1 iommulab.fault= (argv wins over the command line).\n");
+"iommulab.lava=1 iommulab.fault= iommulab.resume=N (start at case run N, after\n"
+"a reboot; argv wins over the command line).\n");
 }
 
 static int valid_target(const char *s)
@@ -119,6 +123,9 @@ static int apply_cmdline_opt(struct lab_run_opts *o, const char *key, char *val)
 	} else if (strcmp(key, "fault") == 0) {
 		if (lab_fault_parse(val, &o->fault))
 			goto bad;
+	} else if (strcmp(key, "resume") == 0) {
+		if (parse_int(val, 1, 1000000, &o->resume))
+			goto bad;
 	} else if (strcmp(key, "limits") == 0) {
 		/* a target fact, read by env.c (lab_env_has_limit) */
 	} else {
@@ -161,7 +168,7 @@ static int read_cmdline(struct lab_run_opts *o)
 	return 0;
 }
 
-enum { OPT_LAVA = 256, OPT_FAULT, OPT_NO_CMDLINE, OPT_NO_MODPROBE, OPT_ROOT };
+enum { OPT_LAVA = 256, OPT_FAULT, OPT_NO_CMDLINE, OPT_NO_MODPROBE, OPT_ROOT, OPT_RESUME };
 
 int main(int argc, char **argv)
 {
@@ -175,13 +182,14 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "lava", no_argument, NULL, OPT_LAVA },
 		{ "fault", required_argument, NULL, OPT_FAULT },
+		{ "resume", required_argument, NULL, OPT_RESUME },
 		{ "no-cmdline", no_argument, NULL, OPT_NO_CMDLINE },
 		{ "no-modprobe", no_argument, NULL, OPT_NO_MODPROBE },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct lab_run_opts o = { .repeat = 1, .timeout_s = 60, .fault = LAB_FAULT_NONE };
+	struct lab_run_opts o = { .repeat = 1, .timeout_s = 60, .fault = LAB_FAULT_NONE, .resume = 1 };
 	int list = 0, json = 0, env_only = 0, use_cmdline = 1, modprobe = 1, argv_filters = 0;
 	static struct lab_env env;
 	const char *root = "";
@@ -232,7 +240,14 @@ int main(int argc, char **argv)
 		case OPT_LAVA: o.lava = 1; break;
 		case OPT_FAULT:
 			if (lab_fault_parse(optarg, &o.fault)) {
-				fprintf(stderr, "iommulab-agent: --fault: expected panic|hang|garbage|norecords|warn|oops|kpanic, got '%s'\n",
+				fprintf(stderr, "iommulab-agent: --fault: expected panic|hang|garbage|norecords|warn|oops|kpanic|boot, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case OPT_RESUME:
+			if (parse_int(optarg, 1, 1000000, &o.resume)) {
+				fprintf(stderr, "iommulab-agent: --resume: expected 1..1000000, got '%s'\n",
 					optarg);
 				return 2;
 			}

@@ -33,6 +33,7 @@ const char *lab_fault_name(enum lab_fault f)
 	case LAB_FAULT_WARN: return "warn";
 	case LAB_FAULT_OOPS: return "oops";
 	case LAB_FAULT_KPANIC: return "kpanic";
+	case LAB_FAULT_BOOT: return "boot";
 	}
 	return "none";
 }
@@ -41,7 +42,7 @@ int lab_fault_parse(const char *s, enum lab_fault *f)
 {
 	enum lab_fault all[] = { LAB_FAULT_NONE, LAB_FAULT_PANIC, LAB_FAULT_HANG,
 				 LAB_FAULT_GARBAGE, LAB_FAULT_NORECORDS, LAB_FAULT_WARN,
-				 LAB_FAULT_OOPS, LAB_FAULT_KPANIC };
+				 LAB_FAULT_OOPS, LAB_FAULT_KPANIC, LAB_FAULT_BOOT };
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -428,6 +429,7 @@ static void fault_before_cases(const struct lab_run_opts *o)
 	case LAB_FAULT_WARN:
 	case LAB_FAULT_OOPS:
 	case LAB_FAULT_KPANIC:
+	case LAB_FAULT_BOOT:
 		break;
 	}
 }
@@ -493,7 +495,7 @@ int lab_runner_run(const struct lab_env *env, const struct lab_run_opts *o)
 	const struct lab_case *const *all;
 	const struct lab_case *sel[64];
 	char line[LAB_RECORD_MAX];
-	int n, nsel = 0, i, rep, num = 0, records = 0, bad = 0, level = -1, len;
+	int n, nsel = 0, i, rep, num = 0, records = 0, bad = 0, level = -1, len, skip;
 	int counts[LAB_VERDICT_LAST + 1] = { 0 };
 
 	if (o->fault == LAB_FAULT_NORECORDS) {
@@ -516,16 +518,23 @@ int lab_runner_run(const struct lab_env *env, const struct lab_run_opts *o)
 	if (o->quiet_console)
 		level = console_level_get();
 	quiet_begin(level);
-	lab_ktap_header(1, nsel * o->repeat);
+	skip = o->resume > 1 ? o->resume - 1 : 0;
+	if (skip > nsel * o->repeat)
+		skip = nsel * o->repeat;
+	lab_ktap_header(1, nsel * o->repeat - skip);
 	lab_env_print(env, stdout);
 	lab_ktap_diag(1, "iommulab-agent: target %s, %d case(s) x %d, timeout %d s%s", o->target,
 		      nsel, o->repeat, o->timeout_s, o->lava ? ", lava" : "");
 	len = lab_record_format_begin(line, sizeof(line), o->target, env->release, env->machine,
-				      nsel * o->repeat);
+				      nsel * o->repeat - skip);
 	if (len > 0)
 		lab_record_write(1, line, (size_t)len);
+	if (skip)
+		lab_ktap_diag(1, "iommulab-agent: resuming at case run %d (%d before it skipped)",
+			      skip + 1, skip);
 	quiet_end(level);
-	fault_before_cases(o);
+	if (!skip)
+		fault_before_cases(o);
 
 	for (rep = 0; rep < o->repeat; rep++) {
 		for (i = 0; i < nsel; i++) {
@@ -538,6 +547,10 @@ int lab_runner_run(const struct lab_env *env, const struct lab_run_opts *o)
 			long long t0 = now_us();
 			int j, unmet = 0;
 
+			if (num < skip) {
+				num++;	/* ran in an earlier boot: keep its number */
+				continue;
+			}
 			lab_result_init(&res, env);
 			for (j = 0; c->needs && c->needs[j] && !unmet; j++)
 				if (lab_env_check_need(env, c->needs[j], need_why, sizeof(need_why)))
@@ -565,7 +578,7 @@ int lab_runner_run(const struct lab_env *env, const struct lab_run_opts *o)
 			quiet_begin(level);
 			if (len > 0 && !lab_record_write(1, line, (size_t)len))
 				records++;
-			lab_ktap_result(1, ++num, c->id, v, why);
+			lab_ktap_result(1, ++num - skip, c->id, v, why);	/* KTAP counts this boot's runs */
 			if (o->lava)
 				lab_ktap_lava(1, c->id, v, res.observed);
 			quiet_end(level);

@@ -33,6 +33,8 @@ enum lab_fault {
 	LAB_FAULT_WARN,		/* fault.warn: WARN() */
 	LAB_FAULT_OOPS,		/* fault.oops: NULL dereference in the case's process */
 	LAB_FAULT_KPANIC,	/* fault.kpanic: panic() */
+	LAB_FAULT_BOOT,		/* rig/init.sh panics the kernel before the agent (sysrq c);
+				 * nothing for the agent to do should it run */
 };
 
 struct lab_run_opts {
@@ -44,6 +46,9 @@ struct lab_run_opts {
 	int timeout_s;
 	enum lab_fault fault;
 	int quiet_console;	/* lower the console log level during the run */
+	int resume;		/* start at case run number N (1-based, as in IOMMULAB-START's "n");
+				 * earlier runs are skipped silently: the QEMU runner's reboot after
+				 * a case crashed the guest (docs/records.md); 1 = from the start */
 };
 
 const char *lab_fault_name(enum lab_fault f);

@@ -69,6 +69,14 @@ if [ -n "$(ls /sys/class/iommu 2>/dev/null)" ] && [ -d /sys/bus/pci/drivers/vfio
 		[ -e "$d/iommu_group" ] && echo "iommulab-init: $b: group created by a bind/unbind of vfio-pci"
 	done
 fi
+# the test-only boot fault (iommulab.fault=boot, a job whose filter starts
+# with fault.boot): a real kernel panic before the agent starts, so the
+# runner's "boot" record (a kernel that crashes before any case) is tested
+if grep -Eq '(^| )iommulab\.fault=boot( |$)' /proc/cmdline; then
+	echo "iommulab-init: fault=boot: crashing the kernel (sysrq c) before the agent"
+	echo 1 > /proc/sys/kernel/sysrq
+	echo c > /proc/sysrq-trigger
+fi
 /bin/iommulab-agent
 rc=$?
 echo "iommulab-init: agent exit $rc at $(cut -d' ' -f1 /proc/uptime)s"

@@ -146,7 +146,7 @@ static sqlite3_stmt *results_list_stmt(struct lab_store *st, unsigned mask)
 		"SELECT r.id, r.job_id, k.name AS kernel, t.name AS target, "
 		"r.case_id AS \"case\", r.driver, r.iommu, r.steps, r.observed, r.expected, "
 		"r.contract, r.verdict, r.reason, r.reused, r.verified, r.duration_us, "
-		"r.repeat, r.created_at FROM results r "
+		"r.repeat, r.created_at, r.kernel_kind, r.kernel_excerpt FROM results r "
 		"JOIN kernels k ON k.id = r.kernel_id JOIN targets t ON t.id = r.target_id WHERE 1",
 		where, RESULT_FILTERS, " ORDER BY r.id DESC LIMIT ?8 OFFSET ?9");
 }

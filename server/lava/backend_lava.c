@@ -21,9 +21,18 @@
  * results equal a local run's. Outcome:
  *   health Complete, log scans OK, and every record has its LAVA test case
  *     (suite "iommulab", id with '.'->'_', same result)      LAB_RUN_DONE
+ *     (with a "boot" record when the kernel reported before the agent's
+ *     BEGIN, as the QEMU runner makes one: isolate.h)
  *   Complete but a record without its test case, or a result that differs
  *     (LAVA lost or changed signals)                         LAB_RUN_BAD_RESULTS
  *   Complete, malformed records / END count mismatch         LAB_RUN_BAD_RESULTS
+ *   Incomplete or Complete without END, and the console shows a kernel
+ *     crash (isolate.h: a case in flight with an oops/BUG/panic/WARN after
+ *     it, or a crash before the first case): the records the agent printed,
+ *     a crash record for the case in flight or a "boot" record are stored
+ *     (LAVA's test list is not checked: the crash record has no LAVA test
+ *     case). LAVA boots once: the cases after the crash are not run (no
+ *     resubmission)                                          LAB_RUN_DONE
  *   Complete without END, Incomplete, Canceled in LAVA       LAB_RUN_INFRA
  *   still not finished LAVA_WAIT_EXTRA_S after the job's own timeout
  *     (the LAVA job is canceled)                             LAB_RUN_TIMEOUT
@@ -64,6 +73,7 @@
 #include "backend.h"
 #include "config.h"
 #include "ingest.h"
+#include "isolate.h"
 #include "lava_artifacts.h"
 #include "lava_callback.h"
 #include "lava_client.h"
@@ -569,6 +579,81 @@ static int check_tests(const struct lab_record_scan *scan, json_t *tests, char *
 	return 0;
 }
 
+/*
+ * A LAVA job that did not finish its cases: when its console shows a
+ * kernel crash, store what LAVA delivered (isolate.h, one boot: LAVA does
+ * not boot again) and return DONE; otherwise RUNNING ("not a crash": the
+ * caller's outcome stands). A timeout is assumed (LAVA may have killed the
+ * guest), so only a kernel report on the console makes it a crash.
+ */
+static enum lab_run_status crash_results(struct lab_run *run, struct lava_run *l,
+					 const char *console, size_t clen, char *reason)
+{
+	struct lab_record_scan scan = { 0 };
+	struct lab_isolate iso;
+	struct lab_ingest_job ij;
+	enum lab_ingest_class cls;
+	enum lab_isolate_next next = LAB_ISOLATE_NONE;
+	char bad[LAB_INGEST_WHY_MAX];
+	enum lab_run_status rs = LAB_RUN_RUNNING;
+	int ret;
+
+	lab_isolate_init(&iso);
+	lab_ingest_job_of(run->job, run->target, run->kernel, &ij);
+	if (lab_ingest_scan_log(&ij, console, clen, &scan, &cls, bad, sizeof(bad)) ||
+	    cls != LAB_INGEST_UNFINISHED ||
+	    (scan.target[0] && lab_ingest_identity(&ij, "log (IOMMULAB-BEGIN)", scan.target,
+						   scan.kernel, scan.arch, bad, sizeof(bad))))
+		goto out;
+	ret = lab_isolate_boot(&iso, console, clen, &scan, true, run->target->driver, 1, &next);
+	if (ret || next != LAB_ISOLATE_STORE)
+		goto out;
+	ret = lab_ingest_store(run->store, &ij, iso.res, iso.n);
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX, "storing %zu results: %s", iso.n, strerror(-ret));
+		rs = LAB_RUN_INFRA;
+		goto out;
+	}
+	lab_info("lava: job %lld: LAVA job %lld ended in a kernel crash: %zu results stored (%s)",
+		 (long long)run->job->id, (long long)l->lava_id, iso.n, iso.note);
+	{
+		char line[LAB_ISOLATE_NOTE_MAX + 96];
+		int n = snprintf(line, sizeof(line),
+				 "\niommulab-runner: %s (LAVA: no reboot, later cases not run)\n",
+				 iso.note);
+
+		if (n > 0)
+			append_file(l->log_path, line, (size_t)n < sizeof(line) ? (size_t)n :
+				    sizeof(line) - 1);
+	}
+	rs = LAB_RUN_DONE;
+out:
+	lab_record_scan_clear(&scan);
+	lab_isolate_clear(&iso);
+	return rs;
+}
+
+/*
+ * Store a finished run's records and, as the QEMU runner does (isolate.h),
+ * a "boot" record when the console shows a kernel report before
+ * IOMMULAB-BEGIN. 0 or -errno.
+ */
+static int store_complete(struct lab_run *run, const struct lab_ingest_job *ij,
+			  const char *console, size_t clen, struct lab_record_scan *scan)
+{
+	struct lab_isolate iso;
+	enum lab_isolate_next next;
+	int ret;
+
+	lab_isolate_init(&iso);
+	ret = lab_isolate_boot(&iso, console, clen, scan, true, run->target->driver, 1, &next);
+	if (!ret)
+		ret = next == LAB_ISOLATE_STORE ? lab_ingest_store(run->store, ij, iso.res, iso.n) :
+		      -EPROTO;
+	lab_isolate_clear(&iso);
+	return ret;
+}
+
 /* LAVA job finished: decide and ingest. @payload: the callback, or NULL (poll) */
 static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_t *payload,
 				  char *reason)
@@ -639,6 +724,11 @@ static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_
 		/* after the "iommulab-lava:" lines of the submission, if any */
 		append_file(l->log_path, console, clen);
 	}
+	if (console && st.health != LAB_LAVA_HEALTH_CANCELED) {
+		rs = crash_results(run, l, console, clen, reason);
+		if (rs != LAB_RUN_RUNNING)
+			goto out;
+	}
 	if (st.health != LAB_LAVA_HEALTH_COMPLETE) {
 		snprintf(reason, LAB_REASON_MAX, "LAVA job %lld on lab %s: %s%s%s",
 			 (long long)l->lava_id, l->lab->name,
@@ -691,14 +781,14 @@ static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_
 		rs = LAB_RUN_BAD_RESULTS;
 		goto out;
 	}
-	ret = lab_ingest_store(run->store, &ij, scan.res, scan.n);
+	ret = store_complete(run, &ij, console, clen, &scan);
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "storing %zu results: %s", scan.n, strerror(-ret));
 		rs = LAB_RUN_INFRA;
 		goto out;
 	}
-	lab_info("lava: job %lld: LAVA job %lld complete, %zu results stored (via %s)",
-		 (long long)run->job->id, (long long)l->lava_id, scan.n, via);
+	lab_info("lava: job %lld: LAVA job %lld complete, results stored (via %s)",
+		 (long long)run->job->id, (long long)l->lava_id, via);
 	rs = LAB_RUN_DONE;
 out:
 	if (rs != LAB_RUN_RUNNING && rs != LAB_RUN_DONE)

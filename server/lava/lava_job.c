@@ -139,12 +139,18 @@ static int build_cmdline(const struct lab_lava_job_in *in, json_t *def, const ch
 	if (tappend && *tappend)
 		n += snprintf(out + n, n < len ? len - n : 0, " %s", tappend);
 	if (j->case_filter && *j->case_filter) {
-		if (!strncmp(j->case_filter, "fault=", 6))
-			n += snprintf(out + n, n < len ? len - n : 0, " iommulab.fault=%s",
-				      j->case_filter + 6);
-		else
-			n += snprintf(out + n, n < len ? len - n : 0, " iommulab.filter=%s",
-				      j->case_filter);
+		const char *f = j->case_filter, *comma;
+
+		/* "fault.KIND[,FILTER]" as for the QEMU runner (backend_qemu.c
+		 * job_fault): the fault, then the case filter */
+		if (!strncmp(f, "fault.", 6) || !strncmp(f, "fault=", 6)) {
+			comma = strchr(f, ',');
+			n += snprintf(out + n, n < len ? len - n : 0, " iommulab.fault=%.*s",
+				      (int)(comma ? (size_t)(comma - f - 6) : strlen(f + 6)), f + 6);
+			f = comma ? comma + 1 : "";
+		}
+		if (*f)
+			n += snprintf(out + n, n < len ? len - n : 0, " iommulab.filter=%s", f);
 	}
 	if (j->repeat > 1)
 		n += snprintf(out + n, n < len ? len - n : 0, " iommulab.repeat=%d", j->repeat);

@@ -21,8 +21,9 @@
  * Outcomes and what the scheduler does with them:
  *   LAB_RUN_DONE         complete (results stored; verdicts are never retried)
  *   LAB_RUN_INFRA        incomplete; retried while attempts < max_attempts
- *                        (QEMU failed to start, LAVA down, guest hung/panicked
- *                        before the agent ran)
+ *                        (QEMU failed to start, LAVA down, a guest that
+ *                        stopped with no kernel report; a kernel crash is a
+ *                        result: QEMU's isolate.h makes it DONE)
  *   LAB_RUN_BAD_RESULTS  incomplete, not retried (records missing/malformed:
  *                        rerunning would not fix the agent or the kernel)
  *   LAB_RUN_TIMEOUT      incomplete; the guest was killed; retried like INFRA

@@ -14,19 +14,31 @@
  * own, longer limit (LAB_QEMU_PREPARE_S).
  *
  * When the guest is gone the console log is scanned with the record parser
- * (record.h): a complete run (BEGIN, records, END with the right count, all
- * records valid) is ingested in one transaction -> LAB_RUN_DONE. Otherwise
- * nothing is stored and the outcome says why, with a log excerpt:
- *   kernel panic / no END (crash, QEMU died)   LAB_RUN_INFRA
- *   timeout (rig/boot 124 or our deadline)     LAB_RUN_TIMEOUT
+ * (record.h) and handed to crash isolation (isolate.h): a kernel crash is a
+ * result. A complete run, or one that a kernel crash ended, is ingested in
+ * one transaction -> LAB_RUN_DONE: the records printed, a "crash" record
+ * for the case in flight (excerpt from the first oops/BUG/WARNING line), a
+ * "boot" record for a kernel report before the first case. When a case
+ * crashed the guest and cases remain, the guest boots again with the agent
+ * resuming after it (iommulab.resume=N; console LOG.N, appended to the
+ * job's log when it ends), at most LAB_QEMU_MAX_BOOTS boots per job.
+ * Otherwise nothing is stored and the outcome says why, with a log excerpt:
+ *   no END and no kernel report (QEMU died, no output)   LAB_RUN_INFRA
+ *   timeout without a kernel report (rig/boot 124 or our deadline)
+ *                                              LAB_RUN_TIMEOUT
  *   malformed record / END count mismatch      LAB_RUN_BAD_RESULTS
+ * A boot after a crash that ends with nothing to attribute (no output, a
+ * timeout without a kernel report) still stores what the earlier boots
+ * kept; the runs it did not reach are missing. Each boot has the job's
+ * timeout.
  *
  * Invariants: after a final poll() or cancel() no process of the run's
  * process groups is left (checked with kill(-pgid, 0) -> ESRCH; QEMU runs
  * in rig/boot's process group). Job options reach the guest through the
  * kernel command line: iommulab.filter=, iommulab.repeat=, iommulab.fault=
- * (the fault option comes from a job whose case filter is "fault.KIND",
- * used by the tests to make a guest panic, hang or print garbage).
+ * (the fault option comes from a job whose case filter starts with
+ * "fault.KIND", used by the tests to make a guest panic, hang, print
+ * garbage or run a real kernel fault), iommulab.resume= (after a crash).
  *
  * Timing: when a guest's run ends (any outcome), one line of key=value
  * pairs goes to $CACHE/state/logs/<job>.times (and the server log), for the
@@ -67,6 +79,7 @@
 #include "backend.h"
 #include "config.h"
 #include "ingest.h"
+#include "isolate.h"
 #include "log.h"
 #include "proc.h"
 #include "provenance.h"
@@ -77,6 +90,7 @@
 #define LAB_QEMU_GRACE_S	15	/* after the job timeout, for rig/boot's own */
 #define LAB_QEMU_LOG_MAX	(64u << 20)	/* larger console logs are cut */
 #define LAB_QEMU_EXCERPT	900
+#define LAB_QEMU_MAX_BOOTS	5	/* a job's boots: the first and 4 after crashes */
 
 enum qemu_phase { PH_PREPARE, PH_BOOT };
 
@@ -95,6 +109,8 @@ struct qemu_run {
 	double prep_done_wall;	/* mtime of the result file, 0 = unknown */
 	double boot_start_wall;	/* rig/boot spawned, 0 = not yet */
 	double ingest_s;	/* scan + ingest, < 0 = not reached */
+	struct lab_isolate iso;	/* records kept across boots (isolate.h) */
+	char console[PATH_MAX];	/* this boot's console: log_path, then log_path.N */
 };
 
 static double now_mono(void)
@@ -204,10 +220,25 @@ static size_t proc_cmdline(pid_t pid, char *buf, size_t len)
 	return n;
 }
 
+/* is @arg "file:@log" or "file:@log.N" (a reboot's console, N digits)? */
+static bool arg_is_console(const char *arg, const char *want)
+{
+	size_t k = strlen(want);
+
+	if (strncmp(arg, want, k))
+		return false;
+	if (!arg[k])
+		return true;
+	if (arg[k] != '.' || !arg[k + 1])
+		return false;
+	return strspn(arg + k + 1, "0123456789") == strlen(arg + k + 1);
+}
+
 /*
  * QEMU runs in a process group of its own (rig/boot's), so it is found by
- * the one thing unique to the job: its "-serial file:LOG" argument. Kill
- * every such process; returns how many are still alive after 5 s.
+ * the one thing unique to the job: its "-serial file:LOG" argument (LOG or
+ * LOG.N for the boots after a crash). Kill every such process; returns how
+ * many are still alive after 5 s.
  */
 static int kill_log_qemu(const char *log_path)
 {
@@ -233,7 +264,7 @@ static int kill_log_qemu(const char *log_path)
 				continue;
 			n = proc_cmdline(pid, buf, sizeof(buf));
 			for (off = 0; off < n; off += strlen(buf + off) + 1) {
-				if (!strcmp(buf + off, want)) {
+				if (arg_is_console(buf + off, want)) {
 					if (round == 0)
 						lab_warn("qemu: killing leftover QEMU %d (%s)",
 							 (int)pid, log_path);
@@ -295,26 +326,40 @@ static void run_free(struct lab_run *run)
 
 	if (!q)
 		return;
+	lab_isolate_clear(&q->iso);
 	lab_artifacts_clear(&q->art);
 	free(q);
 	run->priv = NULL;
 }
 
 /*
- * The fault injection request of a job, or NULL: a case filter that is
- * exactly "fault.KIND" (KIND: panic, hang, garbage, norecords) asks the agent
- * to misbehave on purpose (iommulab.fault=KIND) instead of running cases. No
- * case id starts with "fault.", and the plan API accepts the filter as is.
+ * The fault injection request of a job, or NULL: a case filter whose first
+ * item is "fault.KIND" asks the guest to misbehave on purpose
+ * (iommulab.fault=KIND): panic, hang, garbage, norecords (the agent, instead
+ * of running cases), warn, oops, kpanic (a real kernel fault in the probe
+ * module's case fault.KIND before the cases), boot (rig/init.sh panics the
+ * kernel before the agent starts). The items after it ("fault.oops,kmod.*")
+ * are the case filter (*@rest, NULL: none; untouched when the filter asks
+ * for no fault). No case id starts with "fault.",
+ * and the plan API accepts the filter as is.
  */
-static const char *job_fault(const struct lab_job *j, char *buf, size_t len)
+static const char *job_fault(const struct lab_job *j, char *buf, size_t len, const char **rest)
 {
-	const char *f = j->case_filter;
+	const char *f = j->case_filter, *comma;
+	size_t k;
 
 	if (!f || strncmp(f, "fault.", 6))
+		return NULL;	/* *@rest stays: the whole filter */
+	*rest = NULL;
+	comma = strchr(f, ',');
+	k = comma ? (size_t)(comma - f - 6) : strlen(f + 6);
+	if (k == 0 || k >= len)
 		return NULL;
-	if (!lab_artifacts_name_ok(f + 6) || strlen(f + 6) >= len)
+	snprintf(buf, len, "%.*s", (int)k, f + 6);
+	if (!lab_artifacts_name_ok(buf))
 		return NULL;
-	snprintf(buf, len, "%s", f + 6);
+	if (comma && comma[1])
+		*rest = comma + 1;
 	return buf;
 }
 
@@ -352,15 +397,75 @@ static void note_pgid(struct lab_run *run, struct qemu_run *q)
 	lab_store_job_set_backend(run->store, run->job->id, id, q->log_path);
 }
 
+/*
+ * Crash isolation (isolate.h): a boot after a case crashed the guest starts
+ * the agent at the next case run (iommulab.resume=N) and writes its console
+ * to LOG.N (N: the boot's number); its text is appended to the job's log
+ * when it ends (append_console), so the job's log holds every boot.
+ */
+static void append_resume(const struct qemu_run *q, char *append, size_t len)
+{
+	size_t l = strlen(append);
+
+	if (q->iso.resume > 1)
+		snprintf(append + l, len - l, "%siommulab.resume=%d", l ? " " : "",
+			 q->iso.resume);
+}
+
+static int set_console(struct qemu_run *q)
+{
+	int k = q->iso.boots + 1;
+
+	if (k == 1)
+		return snprintf(q->console, sizeof(q->console), "%s", q->log_path) >=
+		       (int)sizeof(q->console) ? -ENAMETOOLONG : 0;
+	return snprintf(q->console, sizeof(q->console), "%s.%d", q->log_path, k) >=
+	       (int)sizeof(q->console) ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * Onto the job's log: a reboot's console @text (boot @boot > 1; the first
+ * boot's console is the job's log), then "iommulab-runner: @note" when
+ * crash isolation said something.
+ */
+static void append_console(struct qemu_run *q, int boot, const char *text, size_t len,
+			   const char *note)
+{
+	bool own = strcmp(q->console, q->log_path) != 0;
+	FILE *f;
+
+	if (!own && !*note)
+		return;
+	f = fopen(q->log_path, "ae");
+	if (!f) {
+		lab_warn("qemu: cannot append to %s: %s", q->log_path, strerror(errno));
+		return;
+	}
+	if (own) {
+		fprintf(f, "\niommulab-runner: boot %d, console %s follows\n", boot, q->console);
+		fwrite(text, 1, len, f);
+	}
+	if (*note)
+		fprintf(f, "\niommulab-runner: boot %d: %s\n", boot, note);
+	fclose(f);
+	if (own)
+		unlink(q->console);
+}
+
 static int start_boot(struct lab_run *run, struct qemu_run *q, char *reason)
 {
 	const struct lab_job *j = run->job;
 	char target_file[PATH_MAX], append[1024], timeout[32], fault[64];
+	const char *filter = j->case_filter, *fault_kind;
 	char *argv[16];
 	char boot[PATH_MAX];
 	size_t n = 0;
 	int ret;
 
+	if (set_console(q)) {
+		snprintf(reason, LAB_REASON_MAX, "console log path too long");
+		return -ENAMETOOLONG;
+	}
 	if (snprintf(boot, sizeof(boot), "%s/rig/boot", run->cfg->top) >= (int)sizeof(boot)) {
 		snprintf(reason, LAB_REASON_MAX, "repo path too long");
 		return -ENAMETOOLONG;
@@ -377,21 +482,25 @@ static int start_boot(struct lab_run *run, struct qemu_run *q, char *reason)
 		return -ENOENT;
 	}
 	append[0] = '\0';
-	if (job_fault(j, fault, sizeof(fault))) {
-		snprintf(append, sizeof(append), "iommulab.fault=%s", fault);
-	} else if (j->case_filter && *j->case_filter) {
+	fault_kind = job_fault(j, fault, sizeof(fault), &filter);
+	if (fault_kind)
+		snprintf(append, sizeof(append), "iommulab.fault=%s", fault_kind);
+	if (filter && *filter) {
 		/* the filter is a glob of case ids: [a-z0-9_.*?-] only */
 		const char *c;
+		size_t l = strlen(append);
 
-		for (c = j->case_filter; *c; c++)
+		for (c = filter; *c; c++)
 			if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789_.*?-,", *c)) {
 				snprintf(reason, LAB_REASON_MAX,
 					 "case filter '%.64s' has a character outside [a-z0-9_.*?,-]",
 					 j->case_filter);
 				return -EINVAL;
 			}
-		snprintf(append, sizeof(append), "iommulab.filter=%s", j->case_filter);
+		snprintf(append + l, sizeof(append) - l, "%siommulab.filter=%s", l ? " " : "",
+			 filter);
 	}
+	append_resume(q, append, sizeof(append));
 	if (j->repeat > 1) {
 		size_t l = strlen(append);
 
@@ -408,7 +517,7 @@ static int start_boot(struct lab_run *run, struct qemu_run *q, char *reason)
 	argv[n++] = "--initrd";
 	argv[n++] = q->art.initrd;
 	argv[n++] = "--log";
-	argv[n++] = q->log_path;
+	argv[n++] = q->console;
 	argv[n++] = "--timeout";
 	argv[n++] = timeout;
 	if (*append) {
@@ -428,9 +537,10 @@ static int start_boot(struct lab_run *run, struct qemu_run *q, char *reason)
 	q->boot_start_wall = now_wall();
 	note_pgid(run, q);
 	q->timeout_s = j->timeout_s + LAB_QEMU_GRACE_S;
-	lab_info("qemu: job %lld boots %s on %s (pid %d, log %s)",
+	lab_info("qemu: job %lld boots %s on %s (pid %d, log %s%s)",
 		 (long long)j->id, q->art.release ? q->art.release : "?",
-		 run->target->name, (int)q->pid, q->log_path);
+		 run->target->name, (int)q->pid, q->console,
+		 q->iso.resume > 1 ? ", after a crash" : "");
 	return 0;
 }
 
@@ -476,6 +586,7 @@ static int qemu_start(struct lab_run *run, char *reason)
 	unlink(q->times_path);
 	q->start_wall = now_wall();
 	q->ingest_s = -1;
+	lab_isolate_init(&q->iso);
 	ret = lab_artifacts_start(cfg, run->kernel, run->target->arch, q->result_path,
 				  q->prep_log, &q->pid, reason, LAB_REASON_MAX);
 	if (ret)
@@ -492,7 +603,77 @@ err_free_run:
 	return ret;
 }
 
-/* classify a finished guest's console log; ingest on success */
+/* store the records crash isolation kept (isolate.h); DONE or INFRA */
+static enum lab_run_status store_kept(struct lab_run *run, struct qemu_run *q,
+				      const struct lab_ingest_job *ij, double t_scan, char *reason)
+{
+	int ret = lab_ingest_store(run->store, ij, q->iso.res, q->iso.n);
+
+	q->ingest_s = now_wall() - t_scan;
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX, "storing %zu results failed: %s",
+			 q->iso.n, strerror(-ret));
+		return LAB_RUN_INFRA;
+	}
+	lab_info("qemu: job %lld done, %zu results stored (%d boot(s), %d case crash(es)%s)",
+		 (long long)run->job->id, q->iso.n, q->iso.boots, q->iso.crashes,
+		 q->iso.have_boot ? ", a boot record" : "");
+	return LAB_RUN_DONE;
+}
+
+/*
+ * What crash isolation made of a boot (isolate.h): RUNNING after starting
+ * the next boot, DONE (or INFRA when storing failed) after storing what it
+ * kept. *@decided is false when isolation had nothing to say (NONE) and no
+ * earlier boot kept records: then the caller's classification stands.
+ */
+static enum lab_run_status isolate_boot(struct lab_run *run, struct qemu_run *q,
+					const struct lab_ingest_job *ij, const char *log,
+					size_t len, struct lab_record_scan *scan, int exit_code,
+					double t_scan, bool *decided, char *reason)
+{
+	enum lab_isolate_next next;
+	int ret, boot = q->iso.boots + 1;
+
+	*decided = true;
+	ret = lab_isolate_boot(&q->iso, log, len, scan, exit_code == 124,
+			       run->target->driver, LAB_QEMU_MAX_BOOTS, &next);
+	append_console(q, boot, log, len, q->iso.note);
+	if (ret) {
+		snprintf(reason, LAB_REASON_MAX, "crash isolation: %s", strerror(-ret));
+		return LAB_RUN_INFRA;
+	}
+	if (q->iso.note[0])
+		lab_info("qemu: job %lld boot %d: %s", (long long)run->job->id, boot, q->iso.note);
+	switch (next) {
+	case LAB_ISOLATE_REBOOT:
+		if (!start_boot(run, q, reason))
+			return LAB_RUN_RUNNING;
+		lab_warn("qemu: job %lld: the boot after a crash did not start: %s",
+			 (long long)run->job->id, reason);
+		reason[0] = '\0';
+		return store_kept(run, q, ij, t_scan, reason);
+	case LAB_ISOLATE_STORE:
+		return store_kept(run, q, ij, t_scan, reason);
+	case LAB_ISOLATE_NONE:
+		break;
+	}
+	if (q->iso.n) {
+		/* a boot after a crash ended with nothing to attribute: keep what was found */
+		lab_warn("qemu: job %lld: boot %d ended without results (rig/boot exit %d); "
+			 "runs from %d were not run", (long long)run->job->id, boot, exit_code,
+			 q->iso.resume);
+		return store_kept(run, q, ij, t_scan, reason);
+	}
+	*decided = false;
+	return LAB_RUN_INFRA;
+}
+
+/*
+ * Classify a finished boot's console log: crash isolation first (a kernel
+ * crash is a result, isolate.h), then, when it had nothing to say, the
+ * infrastructure outcomes. RUNNING when the guest boots again.
+ */
 static enum lab_run_status scan_log(struct lab_run *run, struct qemu_run *q,
 				    int exit_code, char *reason)
 {
@@ -502,35 +683,26 @@ static enum lab_run_status scan_log(struct lab_run *run, struct qemu_run *q,
 	enum lab_ingest_class cls;
 	char why[LAB_INGEST_WHY_MAX];
 	size_t len = 0;
-	char *log = lab_runlog_read(q->log_path, LAB_QEMU_LOG_MAX, &len);
+	char *log = lab_runlog_read(q->console, LAB_QEMU_LOG_MAX, &len);
 	const char *panic;
 	enum lab_run_status st;
+	bool decided;
 	int ret;
 
+	lab_ingest_job_of(run->job, run->target, run->kernel, &ij);
 	if (!log) {
 		snprintf(reason, LAB_REASON_MAX, "no console log %.1024s (rig/boot exit %d)",
-			 q->log_path, exit_code);
-		add_file_tail(reason, q->log_path);
+			 q->console, exit_code);
+		add_file_tail(reason, q->console);
+		if (q->iso.n) {	/* a boot after a crash: keep what the others found */
+			lab_warn("qemu: job %lld: %s", (long long)run->job->id, reason);
+			reason[0] = '\0';
+			return store_kept(run, q, &ij, t_scan, reason);
+		}
 		return LAB_RUN_INFRA;
-	}
-	panic = strstr(log, "Kernel panic - not syncing");
-	if (panic) {
-		snprintf(reason, LAB_REASON_MAX, "guest kernel panic");
-		lab_runlog_excerpt(reason, LAB_REASON_MAX, panic, LAB_QEMU_EXCERPT, true);
-		st = LAB_RUN_INFRA;
-		goto out_free_log;
-	}
-	if (exit_code == 124) {
-		snprintf(reason, LAB_REASON_MAX,
-			 "timeout: the guest did not finish within %ds (rig/boot exit 124)",
-			 run->job->timeout_s);
-		add_excerpt(reason, log, LAB_QEMU_EXCERPT);
-		st = LAB_RUN_TIMEOUT;
-		goto out_free_log;
 	}
 
 	/* ingest.h: the same identity check and classification as LAVA and the API */
-	lab_ingest_job_of(run->job, run->target, run->kernel, &ij);
 	ret = lab_ingest_scan_log(&ij, log, len, &scan, &cls, why, sizeof(why));
 	if (ret) {
 		if (ret == -ENOMEM)
@@ -540,32 +712,41 @@ static enum lab_run_status scan_log(struct lab_run *run, struct qemu_run *q,
 		st = LAB_RUN_INFRA;
 		goto out_free_log;
 	}
-	switch (cls) {
-	case LAB_INGEST_OK:
-		break;
-	case LAB_INGEST_UNFINISHED:
-		snprintf(reason, LAB_REASON_MAX,
-			 "no IOMMULAB-END: the run did not finish (%zu records seen, rig/boot exit %d)",
-			 scan.n, exit_code);
-		add_excerpt(reason, log, LAB_QEMU_EXCERPT);
-		st = LAB_RUN_INFRA;
-		goto out_clear_scan;
-	case LAB_INGEST_BAD:
+	/* an unfinished log's BEGIN must be this job's too */
+	if (cls == LAB_INGEST_UNFINISHED && scan.target[0] &&
+	    lab_ingest_identity(&ij, "log (IOMMULAB-BEGIN)", scan.target, scan.kernel,
+				scan.arch, why, sizeof(why)))
+		cls = LAB_INGEST_BAD;
+	if (cls == LAB_INGEST_BAD) {
 		snprintf(reason, LAB_REASON_MAX, "bad results: %s", why[0] ? why : scan.error);
 		st = LAB_RUN_BAD_RESULTS;
 		goto out_clear_scan;
 	}
-	ret = lab_ingest_store(run->store, &ij, scan.res, scan.n);
-	q->ingest_s = now_wall() - t_scan;
-	if (ret) {
-		snprintf(reason, LAB_REASON_MAX, "storing %zu results failed: %s",
-			 scan.n, strerror(-ret));
+	st = isolate_boot(run, q, &ij, log, len, &scan, exit_code, t_scan, &decided, reason);
+	if (decided)
+		goto out_clear_scan;
+
+	panic = strstr(log, "Kernel panic - not syncing");
+	if (panic) {
+		/* isolation finds every panic; this is a guard */
+		snprintf(reason, LAB_REASON_MAX, "guest kernel panic");
+		lab_runlog_excerpt(reason, LAB_REASON_MAX, panic, LAB_QEMU_EXCERPT, true);
 		st = LAB_RUN_INFRA;
 		goto out_clear_scan;
 	}
-	lab_info("qemu: job %lld done, %zu results stored", (long long)run->job->id,
-		 scan.n);
-	st = LAB_RUN_DONE;
+	if (exit_code == 124) {
+		snprintf(reason, LAB_REASON_MAX,
+			 "timeout: the guest did not finish within %ds (rig/boot exit 124)",
+			 run->job->timeout_s);
+		add_excerpt(reason, log, LAB_QEMU_EXCERPT);
+		st = LAB_RUN_TIMEOUT;
+		goto out_clear_scan;
+	}
+	snprintf(reason, LAB_REASON_MAX,
+		 "no IOMMULAB-END: the run did not finish (%zu records seen, rig/boot exit %d)",
+		 scan.n, exit_code);
+	add_excerpt(reason, log, LAB_QEMU_EXCERPT);
+	st = LAB_RUN_INFRA;
 
 out_clear_scan:
 	lab_record_scan_clear(&scan);
@@ -653,6 +834,8 @@ static enum lab_run_status qemu_poll(struct lab_run *run, char *reason)
 	}
 	lab_provenance_note(run, &q->art, q->boot_log);	/* best effort, logs itself */
 	st = scan_log(run, q, code, reason);
+	if (st == LAB_RUN_RUNNING)
+		return st;	/* booted again after a crash (isolate.h) */
 	write_times(run, q);
 
 out_final:

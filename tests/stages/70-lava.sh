@@ -20,6 +20,10 @@
 #    d. LAVA down at submit: the job waits ("cb:pending", reason in its log),
 #       retries with backoff and completes once LAVA is back
 #    e. a guest that panics: LAVA job Incomplete -> job incomplete, no results
+#    e2. a case that panics the kernel on LAVA (fault.kpanic): what LAVA
+#       delivered is stored - fault.kpanic crash with the panic trace, 6.1's
+#       boot WARN as a "boot" record; the job is complete, not retried; the
+#       case after it is lost (LAVA boots once, no resubmission)
 #    f. a job canceled in LAVA -> incomplete "canceled in LAVA"
 #    g. a job canceled in iommulab -> its LAVA job is canceled
 # 6. tests/lava/down (also on any exit)
@@ -387,6 +391,18 @@ incomplete:*Incomplete*) lab_ok "guest panics -> LAVA Incomplete -> job incomple
 esac
 [ "$(nres)" = "$before" ] && lab_ok "no results stored for incomplete or canceled LAVA jobs" ||
 	lab_fail "incomplete/canceled jobs stored results"
+# e2. a kernel crash in a case on LAVA is a result (server/lava crash_results)
+p=$(post /plans '{"kind":"manual","kernels":["6.1"],"targets":["q35-vtd-lavapoll"],"max_attempts":2,"timeout_s":300,"cases":"fault.kpanic,kmod.attach.no_group"}' | jq -r .id)
+jk=$(job_of_plan "$p" q35-vtd-lavapoll)
+sk=$(wait_final "$jk" 600)
+rk=$(sqlite3 "$state/iommulab.db" "SELECT case_id || ':' || verdict || ':' || ifnull(kernel_kind,'-') || ':' || (instr(ifnull(kernel_excerpt,''), 'Kernel panic - not syncing: iommulab_probe') = 1) FROM results WHERE job_id = $jk ORDER BY case_id" | tr '\n' ' ')
+if [ "$sk" = complete ] && [ "$(jfield "$jk" attempts)" = 1 ] &&
+   [ "$rk" = "boot:warn:warning:0 fault.kpanic:crash:panic:1 " ] &&
+   jlog "$jk" | grep -q "^iommulab-runner: .*fault.kpanic.*(LAVA: no reboot, later cases not run)"; then
+	lab_ok "kernel panic in a case on LAVA -> complete: $rk(kmod.attach.no_group after it not run)"
+else
+	lab_fail "kernel panic in a case on LAVA" "state $sk, attempts $(jfield "$jk" attempts), rows '$rk', reason $(jfield "$jk" reason | head -c 300)"
+fi
 # h. LAVA says Complete but the test cases are missing: not a pass. A
 # callback carrying a real LAVA log (job a's) whose results lack the
 # "iommulab" suite reaches the run before LAVA's own callback does.
