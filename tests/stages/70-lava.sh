@@ -156,7 +156,7 @@ done
 # job cannot pick another binary; it asks for a device of its generation
 jq '.lava = {"device_type": "qemu", "context": {"arch": "amd64"}}' \
 	"$top/targets/x86_64/q35-vtd-q10.json" > "$out/q35-vtd-q10.json"
-jq '.qemu.version = "10.0\"]\nactions: []"' "$out/q35-vtd-q10.json" > "$out/evil-qver.json"
+jq '.qemu.version = "latest"' "$out/q35-vtd-q10.json" > "$out/evil-qver.json"
 gbad=
 for f in q35-vtd-q10:qemu-10.0 q35-vtd:qemu-7.2; do
 	n=${f%%:*} want=${f#*:}
