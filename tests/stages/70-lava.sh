@@ -25,6 +25,8 @@
 #       delivered is stored - fault.kpanic crash with the panic trace, 6.1's
 #       boot WARN as a "boot" record; the job is complete, not retried; the
 #       case after it is lost (LAVA boots once, no resubmission)
+#    e3. a kernel panic before the agent's first case on LAVA (fault.panic):
+#       a "boot" record, crash, complete, not retried
 #    f. a job canceled in LAVA -> incomplete "canceled in LAVA"
 #    g. a job canceled in iommulab -> its LAVA job is canceled
 #    i. QEMU generations (issue 19): a qemu.version 10.0 target's job runs on
@@ -454,6 +456,17 @@ if [ "$sk" = complete ] && [ "$(jfield "$jk" attempts)" = 1 ] &&
 	lab_ok "kernel panic in a case on LAVA -> complete: $rk(kmod.attach.no_group after it not run)"
 else
 	lab_fail "kernel panic in a case on LAVA" "state $sk, attempts $(jfield "$jk" attempts), rows '$rk', reason $(jfield "$jk" reason | head -c 300)"
+fi
+# e3. a kernel that panics before the agent's first case on LAVA
+# (fault.panic: a sysrq crash after BEGIN) is a "boot" record, crash
+p=$(post /plans '{"kind":"manual","kernels":["6.1"],"targets":["q35-vtd-lavapoll"],"max_attempts":2,"timeout_s":300,"cases":"fault.panic"}' | jq -r .id)
+jb=$(job_of_plan "$p" q35-vtd-lavapoll)
+sb=$(wait_final "$jb" 600)
+rb=$(sqlite3 "$state/iommulab.db" "SELECT case_id || ':' || CASE verdict WHEN 4 THEN 'crash' WHEN 5 THEN 'warn' ELSE verdict END || ':' || ifnull(kernel_kind,'-') || ':' || (instr(ifnull(kernel_excerpt,''), 'Kernel panic - not syncing') > 0) FROM results WHERE job_id = $jb ORDER BY case_id" | tr '\n' ' ')
+if [ "$sb" = complete ] && [ "$(jfield "$jb" attempts)" = 1 ] && [ "$rb" = "boot:crash:panic:1 " ]; then
+	lab_ok "kernel panic before the first case on LAVA -> a boot record: $rb(complete, not retried)"
+else
+	lab_fail "boot panic on LAVA" "state $sb, attempts $(jfield "$jb" attempts), rows '$rb', reason $(jfield "$jb" reason | head -c 300)"
 fi
 # h. LAVA says Complete but the test cases are missing: not a pass. A
 # callback carrying a real LAVA log (job a's) whose results lack the
