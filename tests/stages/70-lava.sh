@@ -220,7 +220,8 @@ for d in "$LAVA_DEVICE:7.2" "${LAVA_DEVICE_QEMU10:-}:10.0"; do
 	[ -n "${d%%:*}" ] || continue
 	if lava -f "$LAVA_URL/api/v0.2/devices/${d%%:*}/dictionary/?render=true" > "$out/dev-${d#*:}.yaml" 2>>"$out/devices.log" &&
 		grep -q "$CACHE/lava/qemu/${d#*:}/qemu-system-" "$out/dev-${d#*:}.yaml" &&
-		lava -f "$LAVA_URL/api/v0.2/devices/${d%%:*}/" | jq -e --arg t "qemu-${d#*:}" '.tags | index($t)' >/dev/null 2>&1; then
+		tid=$(lava -f "$LAVA_URL/api/v0.2/tags/?name=qemu-${d#*:}" | jq -e '.results[0].id') &&
+		lava -f "$LAVA_URL/api/v0.2/devices/${d%%:*}/" | jq -e --argjson t "$tid" '.tags | index($t)' >/dev/null 2>&1; then
 		gdev=$((gdev + 1))
 	else
 		lab_fail "device ${d%%:*} runs QEMU ${d#*:} through rig/lava-qemu, tag qemu-${d#*:}" "$(grep -m1 'command:' "$out/dev-${d#*:}.yaml" 2>/dev/null)"
