@@ -69,7 +69,8 @@ fuzz:
 #   DATADIR (PREFIX/share/iommulab)       what the runner runs and reads: rig/,
 #       kernels/, scripts/, agent/ and kmods/ (built per job for each kernel) with
 #       include/ (the record names the agent shares with the server),
-#       schema/, targets/, web/, jobs/ (LAVA templates), README.md
+#       schema/, targets/, web/, jobs/ (LAVA templates), README.md, and
+#       catalogue.json (the agent's cases and contracts: iommulabd --catalogue)
 #   LIBEXECDIR/iommulabd-start            starts iommulabd with the config file
 #   SYSCONFDIR/iommulabd.conf             every option of iommulabd --help
 #   UNITDIR/iommulabd.service, SYSUSERSDIR/iommulab.conf (user iommulab,
@@ -93,6 +94,8 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR) \
 		$(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 755 $(O)/server/iommulabd $(O)/server/iommulab $(DESTDIR)$(BINDIR)/
+	# the agent's case catalogue: the contracts iommulabd judges results by
+	install -m 644 $(O)/agent/catalogue.json $(DESTDIR)$(DATADIR)/catalogue.json
 	# the tracked files of DATA_DIRS (every file when this is no git checkout)
 	(git ls-files -- $(DATA_DIRS) 2>/dev/null || find $(DATA_DIRS) -type f) | \
 		tar -cf - --no-recursion -T - README.md | tar -xf - -C $(DESTDIR)$(DATADIR)

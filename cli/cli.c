@@ -725,17 +725,24 @@ static int cmd_results(struct cli *c, int argc, char **argv)
 /* "EINVAL/pass" for one side of a diff row, "-" when absent */
 static const char *side_str(json_t *side, char *buf, size_t len)
 {
+	json_t *setup = json_object_get(side, "setup");
 	char e[16];
+	size_t n;
 
 	if (!json_is_object(side))
 		return "-";
-	if (strcmp(jstr(side, "verdict", ""), "skip") == 0)
-		return "-/skip";	/* not run: no errno to show */
-	snprintf(buf, len, "%s/%s",
+	/* a skip that observed nothing ran nothing: no errno to show */
+	if (strcmp(jstr(side, "verdict", ""), "skip") == 0 && !json_is_object(setup) &&
+	    !jint(side, "observed", 0))
+		return "-/skip";
+	n = (size_t)snprintf(buf, len, "%s/%s%s",
 		 json_is_string(json_object_get(side, "observed_name")) ?
 		 json_string_value(json_object_get(side, "observed_name")) :
 		 errname(json_object_get(side, "observed"), e, sizeof(e)),
-		 jstr(side, "verdict", "?"));
+		 jstr(side, "verdict", "?"), json_is_true(json_object_get(side, "flaky")) ? "~" : "");
+	if (json_is_object(setup) && n < len)
+		snprintf(buf + n, len - n, " @%s=%s", jstr(setup, "step", "?"),
+			 jstr(setup, "errno_name", "?"));
 	return buf;
 }
 
@@ -747,7 +754,7 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 		{ "fail-on-regress", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char path[1024], q1[256], q2[256], b1[48], b2[48], b3[16];
+	char path[1024], q1[256], q2[256], b1[112], b2[112], b3[16];
 	bool js = false, all = false, fail = false;
 	json_t *r, *rows, *v, *sum;
 	long long regress;
@@ -771,7 +778,9 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 	r = get_json(c, path);
 	rows = json_object_get(r, "rows");
 	sum = json_object_get(r, "summary");
-	regress = jint(sum, "pass_to_fail", 0);
+	/* the server's count (diff.h): pass_to_fail, new_crash, new_warning,
+	 * missing, a failing setup_changed or errno_changed */
+	regress = jint(sum, "regressions", jint(sum, "pass_to_fail", 0));
 	if (js) {
 		print_json(r);
 		json_decref(r);
@@ -796,10 +805,15 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 		       jstr(v, "class", "?"));
 	}
 	printf("%zu rows; unchanged %lld, errno changed %lld, pass->fail %lld, "
-	       "fail->pass %lld, verdict changed %lld, new %lld, missing %lld\n",
+	       "fail->pass %lld, verdict changed %lld, new %lld, missing %lld, "
+	       "setup changed %lld, flaky %lld, new crash %lld, crash fixed %lld, "
+	       "new warning %lld; %lld regression%s\n",
 	       json_array_size(rows), jint(sum, "unchanged", 0), jint(sum, "errno_changed", 0),
-	       regress, jint(sum, "fail_to_pass", 0), jint(sum, "verdict_changed", 0),
-	       jint(sum, "new", 0), jint(sum, "missing", 0));
+	       jint(sum, "pass_to_fail", 0), jint(sum, "fail_to_pass", 0),
+	       jint(sum, "verdict_changed", 0), jint(sum, "new", 0), jint(sum, "missing", 0),
+	       jint(sum, "setup_changed", 0), jint(sum, "flaky", 0), jint(sum, "new_crash", 0),
+	       jint(sum, "crash_fixed", 0), jint(sum, "new_warning", 0), regress,
+	       regress == 1 ? "" : "s");
 	json_decref(r);
 	return fail && regress ? CLI_FAIL : CLI_OK;
 }
@@ -1258,6 +1272,90 @@ static int cmd_patch_report(struct cli *c, int argc, char **argv)
 	return ret;
 }
 
+/* ---- contracts: the server judges (docs/server.md "Verdicts") ---------- */
+
+static int cmd_contracts_import(struct cli *c, int argc, char **argv)
+{
+	json_error_t e;
+	json_t *cat, *r = NULL;
+	long st;
+
+	if (argc != 2)
+		die_usage("usage: iommulab contracts import CATALOGUE.json "
+			  "(the agent's: iommulab-agent -l -j)");
+	cat = json_load_file(argv[1], 0, &e);
+	if (!cat) {
+		fprintf(stderr, "iommulab: %s:%d: %s\n", argv[1], e.line, e.text);
+		return CLI_FAIL;
+	}
+	st = request(c, "POST", "/api/v1/cases", cat, &r, false);
+	json_decref(cat);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	printf("%lld cases imported (a changed contract is a new version; "
+	       "`iommulab contracts rejudge` applies it to stored results)\n",
+	       jint(r, "imported", 0));
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_contracts_rejudge(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "case", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *body = json_object(), *r = NULL, *v;
+	bool js = false;
+	size_t i;
+	long st;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': json_object_set_new(body, "case", json_string(optarg)); break;
+		case 'j': js = true; break;
+		default: exit(CLI_USAGE);
+		}
+	}
+	if (optind != argc)
+		die_usage("usage: iommulab contracts rejudge [--case ID] [--json]");
+	st = request(c, "POST", "/api/v1/contracts/rejudge", body, &r, false);
+	json_decref(body);
+	if (st < 200 || st >= 300)
+		return CLI_FAIL;
+	if (js) {
+		print_json(r);
+		json_decref(r);
+		return CLI_OK;
+	}
+	json_array_foreach(json_object_get(r, "changes"), i, v)
+		printf("result %lld  %-40s %-24s %-13s %s -> %s (contract v%lld)\n",
+		       jint(v, "result_id", 0), jstr(v, "case", "?"), jstr(v, "kernel_release", "?"),
+		       jstr(v, "driver", "?"), jstr(v, "old_verdict", "?"), jstr(v, "verdict", "?"),
+		       jint(v, "contract_version", 0));
+	printf("%lld results judged again, %lld verdicts changed\n", jint(r, "rejudged", 0),
+	       jint(r, "changed", 0));
+	json_decref(r);
+	return CLI_OK;
+}
+
+static int cmd_contracts_history(struct cli *c, int argc, char **argv)
+{
+	static const char *const cols[] = { "changed_at", "result_id", "case", "kernel", "target",
+					    "field", "old_verdict", "verdict", "contract_version",
+					    NULL };
+	char path[256], q[200];
+
+	if (argc == 3 && !strcmp(argv[1], "--case")) {
+		qesc(q, sizeof(q), argv[2]);
+		snprintf(path, sizeof(path), "/api/v1/contracts/history?case=%s", q);
+		return cmd_list(c, path, "items", cols, 1, argv);
+	}
+	return cmd_list(c, "/api/v1/contracts/history", "items", cols, argc, argv);
+}
+
 static const struct command commands[] = {
 	{ "plan", "submit", cmd_plan_submit,
 	  "plan submit --kernel K [--kernel K2...] --target T [--target T2...]|--all-targets\n"
@@ -1294,6 +1392,12 @@ static const struct command commands[] = {
 	  "queue a health check of a target now" },
 	{ "targets", "health", cmd_targets_health, "targets health NAME [--json]",
 	  "a target's health, state and health history" },
+	{ "contracts", "import", cmd_contracts_import, "contracts import CATALOGUE.json",
+	  "import the agent's catalogue (iommulab-agent -l -j): a changed contract is a new version" },
+	{ "contracts", "rejudge", cmd_contracts_rejudge, "contracts rejudge [--case ID] [--json]",
+	  "recompute stored verdicts against the latest contracts (history kept)" },
+	{ "contracts", "history", cmd_contracts_history, "contracts history [--case ID] [--json]",
+	  "verdicts a rejudge changed: old -> new, contract version, when" },
 	{ "patch", "submit", cmd_patch_submit,
 	  "patch submit --base KERNEL|debian-6.12|/git/tree@ref [--target T...] [--filter GLOB]\n"
 	  "            [--repeat N] [--name NAME] [--json] MBOX|DIR",

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "auth.h"
+#include "catalog.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -105,6 +106,15 @@ int main(int argc, char **argv)
 	else if (r)
 		lab_warn("some target files in %s were rejected (see above)", cfg.targets_dir);
 	lab_info("loaded %d targets from %s", n, cfg.targets_dir);
+	/* the contracts the server judges by (judge.h): a changed one is a new version */
+	r = lab_catalog_import_file(st, cfg.catalogue_file, &n, err, sizeof(err));
+	if (r == -ENOENT)
+		lab_warn("no case catalogue %s: records of cases without a contract are judged "
+			 "by their own expected errno", cfg.catalogue_file);
+	else if (r)
+		lab_warn("case catalogue %s refused: %s", cfg.catalogue_file, err);
+	else
+		lab_info("case catalogue: %d cases from %s", n, cfg.catalogue_file);
 
 	/* The scheduler (sched.c): it opens its own store connection, recovers
 	 * jobs of a previous run and starts jobs on backends. --no-scheduler

@@ -37,6 +37,8 @@ const struct lab_route lab_api_routes[] = {
 	{ "GET",  P "/cases",            lab_api_cases_list,    NULL, NULL },
 	{ "POST", P "/cases",            lab_api_cases_post,    "admin", NULL },
 	{ "GET",  P "/cases/{}",         lab_api_case_get,      NULL, NULL },
+	{ "POST", P "/contracts/rejudge", lab_api_contracts_rejudge, "admin", NULL },
+	{ "GET",  P "/contracts/history", lab_api_contracts_history, NULL, NULL },
 	{ "GET",  P "/plans",            lab_api_plans_list,    NULL, NULL },
 	{ "POST", P "/plans",            lab_api_plan_post,     "admin", NULL },
 	{ "GET",  P "/plans/{}",         lab_api_plan_get,      NULL, NULL },

@@ -21,5 +21,8 @@ struct lab_store;
 int lab_store_cases_import_ex(struct lab_store *st, json_t *catalogue,
 			      int *imported, char *err, size_t errlen);
 int lab_store_cases_import(struct lab_store *st, json_t *catalogue);
+/* the catalogue in file @path (iommulab-agent -l -j > FILE); -ENOENT no file */
+int lab_catalog_import_file(struct lab_store *st, const char *path, int *imported,
+			    char *err, size_t errlen);
 
 #endif /* LAB_CATALOG_H */

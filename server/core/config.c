@@ -141,6 +141,9 @@ void lab_config_usage(FILE *f, const char *prog)
 "  --token-file FILE  where the admin token is written on first start\n"
 "                     (default: STATE/admin.token, mode 0600)\n"
 "  --labs FILE        LAVA labs (JSON); default: none\n"
+"  --catalogue FILE   the agent's case catalogue (iommulab-agent -l -j), imported\n"
+"                     at start: its contracts are what the server judges by\n"
+"                     (default: $O/agent/catalogue.json, O = $O or TOP/build)\n"
 "  --listen ADDR      IPv4 address to bind (default: %s)\n"
 "  --port N           TCP port (default: %d; 0 = any free port, printed)\n"
 "  --threads N        HTTP worker threads (default: CPUs - 1, 1..4)\n"
@@ -179,7 +182,7 @@ enum {
 	OPT_TOP = 256, OPT_CACHE, OPT_STATE, OPT_DB, OPT_SCHEMA, OPT_TARGETS,
 	OPT_WEB, OPT_TOKEN, OPT_LABS, OPT_LISTEN, OPT_PORT, OPT_THREADS,
 	OPT_BODY, OPT_NOSCHED, OPT_LOGLEVEL, OPT_HTTPMODE, OPT_HEADER_S, OPT_BODY_S,
-	OPT_PER_IP,
+	OPT_PER_IP, OPT_CATALOGUE,
 };
 
 static const struct option long_opts[] = {
@@ -192,6 +195,7 @@ static const struct option long_opts[] = {
 	{ "web", required_argument, NULL, OPT_WEB },
 	{ "token-file", required_argument, NULL, OPT_TOKEN },
 	{ "labs", required_argument, NULL, OPT_LABS },
+	{ "catalogue", required_argument, NULL, OPT_CATALOGUE },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "threads", required_argument, NULL, OPT_THREADS },
@@ -231,6 +235,7 @@ int lab_config_from_args(struct lab_config *cfg, int argc, char **argv,
 		case OPT_WEB: r = set_path(cfg->web_dir, optarg, err, errlen, name); break;
 		case OPT_TOKEN: r = set_path(cfg->token_file, optarg, err, errlen, name); break;
 		case OPT_LABS: r = set_path(cfg->labs_file, optarg, err, errlen, name); break;
+		case OPT_CATALOGUE: r = set_path(cfg->catalogue_file, optarg, err, errlen, name); break;
 		case OPT_LISTEN:
 			if (inet_pton(AF_INET, optarg, &ia) != 1 ||
 			    strlen(optarg) >= sizeof(cfg->listen_addr)) {
@@ -322,6 +327,17 @@ int lab_config_from_args(struct lab_config *cfg, int argc, char **argv,
 		goto too_long;
 	if (!cfg->web_dir[0] && (r = join(cfg->web_dir, cfg->top, "web")))
 		goto too_long;
+	if (!cfg->catalogue_file[0]) {
+		const char *o = getenv("O");
+		char build[PATH_MAX];
+
+		if (o && *o)
+			snprintf(build, sizeof(build), "%s", o);
+		else if ((r = join(build, cfg->top, "build")))
+			goto too_long;
+		if ((r = join(cfg->catalogue_file, build, "agent/catalogue.json")))
+			goto too_long;
+	}
 	if (!cfg->token_file[0] && (r = join(cfg->token_file, cfg->state_dir, "admin.token")))
 		goto too_long;
 	if (!cfg->threads)

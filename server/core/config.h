@@ -53,6 +53,7 @@ struct lab_config {
 	char web_dir[PATH_MAX];
 	char token_file[PATH_MAX];
 	char labs_file[PATH_MAX];	/* "" = no LAVA labs configured */
+	char catalogue_file[PATH_MAX];	/* the agent's catalogue, imported at start (judge.h) */
 	json_t *labs;			/* parsed labs_file, NULL if none */
 	char listen_addr[64];
 	unsigned port;

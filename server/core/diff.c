@@ -27,14 +27,316 @@ const char *lab_diff_class_name(enum lab_diff_class c)
 	case LAB_DIFF_VERDICT_CHANGED: return "verdict_changed";
 	case LAB_DIFF_NEW: return "new";
 	case LAB_DIFF_MISSING: return "missing";
+	case LAB_DIFF_SETUP_CHANGED: return "setup_changed";
+	case LAB_DIFF_FLAKY: return "flaky";
+	case LAB_DIFF_NEW_CRASH: return "new_crash";
+	case LAB_DIFF_CRASH_FIXED: return "crash_fixed";
+	case LAB_DIFF_NEW_WARNING: return "new_warning";
 	}
 	return "?";
 }
 
+/* ---- one side, summed up over its repeats ---- */
+
+void lab_diff_side_one(struct lab_diff_side *s, int observed, enum lab_verdict v)
+{
+	memset(s, 0, sizeof(*s));
+	s->observed = observed;
+	s->verdict = v;
+	s->npairs = 1;
+	s->pairs[0].observed = observed;
+	s->pairs[0].verdict = v;
+	s->pairs[0].count = 1;
+}
+
+static void side_add(struct lab_diff_side *s, int observed, enum lab_verdict v)
+{
+	size_t i;
+
+	for (i = 0; i < s->npairs && i < LAB_DIFF_PAIRS_MAX; i++) {
+		if (s->pairs[i].observed == observed && s->pairs[i].verdict == v) {
+			s->pairs[i].count++;
+			return;
+		}
+	}
+	if (s->npairs < LAB_DIFF_PAIRS_MAX) {
+		s->pairs[s->npairs].observed = observed;
+		s->pairs[s->npairs].verdict = v;
+		s->pairs[s->npairs].count = 1;
+	}
+	s->npairs++;	/* counted even when it does not fit: flaky all the same */
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const typeof(((struct lab_diff_side *)0)->pairs[0]) *x = a, *y = b;
+
+	if (x->count != y->count)
+		return y->count - x->count;
+	if (x->observed != y->observed)
+		return x->observed - y->observed;
+	return (int)x->verdict - (int)y->verdict;
+}
+
+static bool ran_judged_step(enum lab_verdict v)
+{
+	return v != LAB_VERDICT_SKIP && v != LAB_VERDICT_ERROR;
+}
+
+static int side_setup_json(struct lab_diff_side *s, const char *steps);
+
+/*
+ * The setup refusal: the first step that returned an errno before the
+ * judged step (the last step whose errno is the observed one); for a side
+ * that never reached its judged step (skip, error), the first at all.
+ */
+/*
+ * The store's steps text is the record decoder's compact JSON,
+ * [{"name":"attach","errno":22,"err":"EINVAL"},...]: read it without a
+ * JSON tree. -EINVAL for anything else (the caller then parses it).
+ */
+#define STEPS_FAST_MAX 64
+struct fast_step {
+	const char *name;
+	size_t len;
+	long e;
+};
+
+static int steps_fast(const char *p, struct fast_step *st, size_t *n)
+{
+	*n = 0;
+	if (*p++ != '[')
+		return -EINVAL;
+	while (*p == '{') {
+		struct fast_step *x;
+		char *end;
+
+		if (*n == STEPS_FAST_MAX || strncmp(p, "{\"name\":\"", 9))
+			return -EINVAL;
+		x = &st[(*n)++];
+		x->name = p + 9;
+		x->len = strcspn(x->name, "\"\\");
+		p = x->name + x->len;
+		if (strncmp(p, "\",\"errno\":", 10))
+			return -EINVAL;
+		x->e = strtol(p + 10, &end, 10);
+		if (end == p + 10)
+			return -EINVAL;
+		p = strchr(end, '}');	/* "err" holds no '}': an errno name */
+		if (!p)
+			return -EINVAL;
+		p++;
+		if (*p == ',')
+			p++;
+	}
+	return *p == ']' ? 0 : -EINVAL;
+}
+
+static int side_setup(struct lab_diff_side *s, const char *steps)
+{
+	struct fast_step fs[STEPS_FAST_MAX];
+	ssize_t judged = -1;
+	size_t n;
+
+	if (!steps_fast(steps ? steps : "[]", fs, &n)) {
+		if (ran_judged_step(s->verdict))
+			for (size_t i = 0; i < n; i++)
+				if (fs[i].e == s->observed)
+					judged = (ssize_t)i;
+		for (size_t i = 0; i < n && (judged < 0 || (ssize_t)i < judged); i++) {
+			if (fs[i].e > 0) {
+				snprintf(s->setup_step, sizeof(s->setup_step), "%.*s",
+					 (int)fs[i].len, fs[i].name);
+				s->setup_errno = (int)fs[i].e;
+				break;
+			}
+		}
+		return 0;
+	}
+	return side_setup_json(s, steps);
+}
+
+static int side_setup_json(struct lab_diff_side *s, const char *steps)
+{
+	json_t *a = json_loads(steps ? steps : "[]", 0, NULL), *x;
+	ssize_t judged = -1;
+	size_t i;
+
+	if (!json_is_array(a)) {
+		json_decref(a);
+		return -EINVAL;
+	}
+	if (ran_judged_step(s->verdict))
+		json_array_foreach(a, i, x)
+			if (json_integer_value(json_object_get(x, "errno")) == s->observed)
+				judged = (ssize_t)i;
+	json_array_foreach(a, i, x) {
+		json_int_t e = json_integer_value(json_object_get(x, "errno"));
+
+		if (judged >= 0 && (ssize_t)i >= judged)
+			break;
+		if (e > 0) {
+			snprintf(s->setup_step, sizeof(s->setup_step), "%s",
+				 json_string_value(json_object_get(x, "name")) ?: "?");
+			s->setup_errno = (int)e;
+			break;
+		}
+	}
+	json_decref(a);
+	return 0;
+}
+
+int lab_diff_side_parse(struct lab_diff_side *s, int observed, enum lab_verdict v,
+			const char *outcomes, const char *steps)
+{
+	const char *p = outcomes;
+
+	memset(s, 0, sizeof(*s));
+	s->observed = observed;
+	s->verdict = v;
+	while (p && *p) {
+		char *end;
+		long o = strtol(p, &end, 10), w;
+
+		if (end == p || *end != ':')
+			return -EINVAL;
+		p = end + 1;
+		w = strtol(p, &end, 10);
+		if (end == p || w < LAB_VERDICT_PASS || w > LAB_VERDICT_LAST)
+			return -EINVAL;
+		side_add(s, (int)o, (enum lab_verdict)w);
+		p = *end == ',' ? end + 1 : end;
+	}
+	if (!s->npairs)
+		side_add(s, observed, v);
+	qsort(s->pairs, s->npairs < LAB_DIFF_PAIRS_MAX ? s->npairs : LAB_DIFF_PAIRS_MAX,
+	      sizeof(s->pairs[0]), pair_cmp);
+	return side_setup(s, steps);
+}
+
+static size_t npairs_kept(const struct lab_diff_side *s)
+{
+	return s->npairs < LAB_DIFF_PAIRS_MAX ? s->npairs : LAB_DIFF_PAIRS_MAX;
+}
+
+static bool has_verdict(const struct lab_diff_side *s, enum lab_verdict v)
+{
+	for (size_t i = 0; i < npairs_kept(s); i++)
+		if (s->pairs[i].verdict == v)
+			return true;
+	return false;
+}
+
+static bool has_pair(const struct lab_diff_side *s, int o, enum lab_verdict v)
+{
+	for (size_t i = 0; i < npairs_kept(s); i++)
+		if (s->pairs[i].observed == o && s->pairs[i].verdict == v)
+			return true;
+	return false;
+}
+
+/* the same distinct (errno, verdict) pairs, whatever their counts */
+static bool same_pairs(const struct lab_diff_side *b, const struct lab_diff_side *h)
+{
+	if (b->npairs != h->npairs)
+		return false;
+	for (size_t i = 0; i < npairs_kept(b); i++)
+		if (!has_pair(h, b->pairs[i].observed, b->pairs[i].verdict))
+			return false;
+	return true;
+}
+
+static bool same_setup(const struct lab_diff_side *b, const struct lab_diff_side *h)
+{
+	return b->setup_errno == h->setup_errno && !strcmp(b->setup_step, h->setup_step);
+}
+
+/* a side's errno: the judged step's, or for skip/error its setup refusal's */
+static int errno_of(const struct lab_diff_side *s)
+{
+	if (ran_judged_step(s->verdict))
+		return s->observed;
+	return s->setup_step[0] ? s->setup_errno : s->observed;
+}
+
 static bool failing(enum lab_verdict v)
 {
-	return v == LAB_VERDICT_FAIL || v == LAB_VERDICT_ERROR || v == LAB_VERDICT_CRASH ||
-	       v == LAB_VERDICT_WARN;
+	return v == LAB_VERDICT_FAIL || v == LAB_VERDICT_ERROR;
+}
+
+enum lab_diff_class lab_diff_classify_sides(const struct lab_diff_side *b,
+					    const struct lab_diff_side *h)
+{
+	enum lab_verdict hv;
+
+	if (!b)
+		return LAB_DIFF_NEW;
+	if (!h)
+		return LAB_DIFF_MISSING;
+	/* a kernel report in any repeat is the row's class */
+	if (has_verdict(h, LAB_VERDICT_CRASH) && !has_verdict(b, LAB_VERDICT_CRASH))
+		return LAB_DIFF_NEW_CRASH;
+	if (has_verdict(b, LAB_VERDICT_CRASH) && !has_verdict(h, LAB_VERDICT_CRASH))
+		return LAB_DIFF_CRASH_FIXED;
+	if (has_verdict(h, LAB_VERDICT_WARN) && !has_verdict(b, LAB_VERDICT_WARN) &&
+	    !has_verdict(b, LAB_VERDICT_CRASH))
+		return LAB_DIFF_NEW_WARNING;
+	if (same_pairs(b, h))
+		return same_setup(b, h) ? LAB_DIFF_UNCHANGED : LAB_DIFF_SETUP_CHANGED;
+	if (h->npairs > 1)
+		return LAB_DIFF_FLAKY;
+	/* the head is consistent: judged against everything the base did */
+	hv = h->pairs[0].verdict;
+	if (failing(hv) && has_verdict(b, LAB_VERDICT_PASS))
+		return LAB_DIFF_PASS_TO_FAIL;
+	if (hv == LAB_VERDICT_PASS && (has_verdict(b, LAB_VERDICT_FAIL) ||
+				       has_verdict(b, LAB_VERDICT_ERROR) ||
+				       has_verdict(b, LAB_VERDICT_WARN)))
+		return LAB_DIFF_FAIL_TO_PASS;
+	if (b->npairs > 1)
+		return LAB_DIFF_FLAKY;
+	/* both consistent: a skip or error side is diffed on its setup refusal */
+	if (!ran_judged_step(b->verdict) || !ran_judged_step(h->verdict)) {
+		bool both = !ran_judged_step(b->verdict) && !ran_judged_step(h->verdict);
+		const struct lab_diff_side *s = ran_judged_step(b->verdict) ? h : b;
+
+		if (!same_setup(b, h))
+			return LAB_DIFF_SETUP_CHANGED;
+		/* one side skipped without observing any errno: nothing to diff on */
+		if (errno_of(b) != errno_of(h) && (both || errno_of(s)))
+			return LAB_DIFF_ERRNO_CHANGED;
+		return LAB_DIFF_VERDICT_CHANGED;
+	}
+	if (b->observed != h->observed)
+		return LAB_DIFF_ERRNO_CHANGED;
+	if (!same_setup(b, h))
+		return LAB_DIFF_SETUP_CHANGED;
+	return LAB_DIFF_VERDICT_CHANGED;
+}
+
+bool lab_diff_regression(enum lab_diff_class c, const struct lab_diff_side *b,
+			 const struct lab_diff_side *h)
+{
+	(void)b;
+	switch (c) {
+	case LAB_DIFF_MISSING:
+	case LAB_DIFF_NEW_CRASH:
+	case LAB_DIFF_NEW_WARNING:
+	case LAB_DIFF_PASS_TO_FAIL:
+		return true;
+	case LAB_DIFF_SETUP_CHANGED:
+		return h && h->verdict != LAB_VERDICT_PASS;
+	case LAB_DIFF_ERRNO_CHANGED:
+		return h && h->npairs == 1 && failing(h->verdict);
+	case LAB_DIFF_UNCHANGED:
+	case LAB_DIFF_FAIL_TO_PASS:
+	case LAB_DIFF_VERDICT_CHANGED:
+	case LAB_DIFF_NEW:
+	case LAB_DIFF_FLAKY:
+	case LAB_DIFF_CRASH_FIXED:
+		return false;
+	}
+	return false;
 }
 
 enum lab_diff_class lab_diff_classify(bool has_base, int base_observed,
@@ -42,23 +344,11 @@ enum lab_diff_class lab_diff_classify(bool has_base, int base_observed,
 				      bool has_head, int head_observed,
 				      enum lab_verdict head_verdict)
 {
-	if (!has_base)
-		return LAB_DIFF_NEW;
-	if (!has_head)
-		return LAB_DIFF_MISSING;
-	if (base_verdict == LAB_VERDICT_PASS && failing(head_verdict))
-		return LAB_DIFF_PASS_TO_FAIL;
-	if (failing(base_verdict) && head_verdict == LAB_VERDICT_PASS)
-		return LAB_DIFF_FAIL_TO_PASS;
-	/* a skipped case ran no judged step: its observed errno means nothing */
-	if (base_verdict == LAB_VERDICT_SKIP || head_verdict == LAB_VERDICT_SKIP)
-		return base_verdict == head_verdict ? LAB_DIFF_UNCHANGED :
-		       LAB_DIFF_VERDICT_CHANGED;
-	if (base_observed != head_observed)
-		return LAB_DIFF_ERRNO_CHANGED;
-	if (base_verdict != head_verdict)
-		return LAB_DIFF_VERDICT_CHANGED;
-	return LAB_DIFF_UNCHANGED;
+	struct lab_diff_side b, h;
+
+	lab_diff_side_one(&b, base_observed, base_verdict);
+	lab_diff_side_one(&h, head_observed, head_verdict);
+	return lab_diff_classify_sides(has_base ? &b : NULL, has_head ? &h : NULL);
 }
 
 static const char *s_of(json_t *o, const char *k)
@@ -113,8 +403,10 @@ static enum lab_verdict verdict_of(int v)
 	       LAB_VERDICT_PASS;
 }
 
-/* {observed, observed_name, expected, expected_name, verdict, result_id, runs, flaky} */
-static void side_text(struct lab_jsonbuf *b, const struct lab_store_side_row *r)
+/* {observed, observed_name, expected, expected_name, verdict, result_id, runs,
+ *  flaky, distribution, setup} */
+static void side_text(struct lab_jsonbuf *b, const struct lab_store_side_row *r,
+		      const struct lab_diff_side *d)
 {
 	if (!r) {
 		lab_jsonbuf_null(b);
@@ -141,8 +433,64 @@ static void side_text(struct lab_jsonbuf *b, const struct lab_store_side_row *r)
 	lab_jsonbuf_lit(b, ",\"runs\":");
 	lab_jsonbuf_int(b, r->runs);
 	lab_jsonbuf_lit(b, ",\"flaky\":");
-	lab_jsonbuf_bool(b, r->distinct_observed > 1);
+	lab_jsonbuf_bool(b, d->npairs > 1);
+	lab_jsonbuf_lit(b, ",\"distribution\":[");
+	for (size_t i = 0; i < d->npairs && i < LAB_DIFF_PAIRS_MAX; i++) {
+		if (i)
+			lab_jsonbuf_raw(b, ",", 1);
+		lab_jsonbuf_lit(b, "{\"observed\":");
+		lab_jsonbuf_int(b, d->pairs[i].observed);
+		lab_jsonbuf_lit(b, ",\"observed_name\":");
+		lab_jsonbuf_str(b, lab_errno_name(d->pairs[i].observed));
+		lab_jsonbuf_lit(b, ",\"verdict\":");
+		lab_jsonbuf_str(b, lab_verdict_name(d->pairs[i].verdict));
+		lab_jsonbuf_lit(b, ",\"count\":");
+		lab_jsonbuf_int(b, d->pairs[i].count);
+		lab_jsonbuf_raw(b, "}", 1);
+	}
+	lab_jsonbuf_lit(b, "],\"setup\":");
+	if (d->setup_step[0]) {
+		lab_jsonbuf_lit(b, "{\"step\":");
+		lab_jsonbuf_str(b, d->setup_step);
+		lab_jsonbuf_lit(b, ",\"errno\":");
+		lab_jsonbuf_int(b, d->setup_errno);
+		lab_jsonbuf_lit(b, ",\"errno_name\":");
+		lab_jsonbuf_str(b, lab_errno_name(d->setup_errno));
+		lab_jsonbuf_raw(b, "}", 1);
+	} else {
+		lab_jsonbuf_null(b);
+	}
 	lab_jsonbuf_raw(b, "}", 1);
+}
+
+/* both sides and their descriptions, from one read snapshot */
+static int load_sides(struct lab_store *st, bool by_plan, const char *base, const char *head,
+		      struct lab_store_side *bs, struct lab_store_side *hs, json_t **bdesc,
+		      json_t **hdesc, char *err, size_t errlen)
+{
+	int64_t bid, hid;
+	bool began;
+	int r;
+
+	r = lab_store_read_begin(st, &began);
+	if (r)
+		return r;
+	r = resolve(st, by_plan, base, &bid, bdesc, err, errlen);
+	if (!r)
+		r = resolve(st, by_plan, head, &hid, hdesc, err, errlen);
+	if (!r)
+		r = lab_store_diff_side_load(st, by_plan, bid, bs);
+	if (!r)
+		r = lab_store_diff_side_load(st, by_plan, hid, hs);
+	lab_store_read_end(st, began);
+	return r;
+}
+
+static int side_of(const struct lab_store_side *sd, const struct lab_store_side_row *r,
+		   struct lab_diff_side *out)
+{
+	return lab_diff_side_parse(out, (int)r->observed, verdict_of(r->verdict),
+				   pool_str(sd, r->outcomes_off), pool_str(sd, r->steps_off));
 }
 
 int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
@@ -151,31 +499,23 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 {
 	struct lab_store_side bs = { 0 }, hs = { 0 };
 	struct lab_jsonbuf rows = { 0 }, doc = { 0 };
-	int counts[LAB_DIFF_NCLASSES] = { 0 };
+	int counts[LAB_DIFF_NCLASSES] = { 0 }, regressions = 0;
 	json_t *bdesc = NULL, *hdesc = NULL;
 	size_t i = 0, j = 0, nrows = 0;
-	int64_t bid, hid;
 	int r;
 
-	r = resolve(st, by_plan, base, &bid, &bdesc, err, errlen);
-	if (r)
-		return r;
-	r = resolve(st, by_plan, head, &hid, &hdesc, err, errlen);
-	if (r)
-		goto put_desc;
-	r = lab_store_diff_side_load(st, by_plan, bid, &bs);
-	if (r)
-		goto put_desc;
-	r = lab_store_diff_side_load(st, by_plan, hid, &hs);
+	r = load_sides(st, by_plan, base, head, &bs, &hs, &bdesc, &hdesc, err, errlen);
 	if (r)
 		goto free_sides;
 	lab_jsonbuf_raw(&rows, "[", 1);
 	while (i < bs.n || j < hs.n) {
 		const struct lab_store_side_row *b = i < bs.n ? &bs.rows[i] : NULL;
 		const struct lab_store_side_row *h = j < hs.n ? &hs.rows[j] : NULL;
+		struct lab_diff_side bd, hd;
 		const struct lab_store_side *ks;
 		const struct lab_store_side_row *k;
 		enum lab_diff_class c;
+		bool reg;
 		int cmp;
 
 		if (!b)
@@ -195,11 +535,14 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 			i++;
 		if (h)
 			j++;
-		c = lab_diff_classify(b != NULL, b ? (int)b->observed : 0,
-				      b ? verdict_of(b->verdict) : LAB_VERDICT_PASS,
-				      h != NULL, h ? (int)h->observed : 0,
-				      h ? verdict_of(h->verdict) : LAB_VERDICT_PASS);
+		if ((b && side_of(&bs, b, &bd)) || (h && side_of(&hs, h, &hd))) {
+			r = -EIO;	/* the store's own text: never unreadable */
+			goto free_rows;
+		}
+		c = lab_diff_classify_sides(b ? &bd : NULL, h ? &hd : NULL);
+		reg = lab_diff_regression(c, b ? &bd : NULL, h ? &hd : NULL);
 		counts[c]++;
+		regressions += reg;
 		if (changes_only && c == LAB_DIFF_UNCHANGED)
 			continue;
 		/* names from the head's row, the base's when only it has one */
@@ -215,10 +558,12 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 		lab_jsonbuf_str(&rows, pool_str(ks, k->case_off));
 		lab_jsonbuf_lit(&rows, ",\"class\":");
 		lab_jsonbuf_str(&rows, lab_diff_class_name(c));
+		lab_jsonbuf_lit(&rows, ",\"regression\":");
+		lab_jsonbuf_bool(&rows, reg);
 		lab_jsonbuf_lit(&rows, ",\"base\":");
-		side_text(&rows, b);
+		side_text(&rows, b, &bd);
 		lab_jsonbuf_lit(&rows, ",\"head\":");
-		side_text(&rows, h);
+		side_text(&rows, h, &hd);
 		lab_jsonbuf_raw(&rows, "}", 1);
 	}
 	lab_jsonbuf_raw(&rows, "]", 1);
@@ -236,17 +581,21 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 		lab_jsonbuf_key(&doc, lab_diff_class_name(c));
 		lab_jsonbuf_int(&doc, counts[c]);
 	}
+	lab_jsonbuf_lit(&doc, ",\"regressions\":");
+	lab_jsonbuf_int(&doc, regressions);
 	lab_jsonbuf_lit(&doc, "},\"rows\":");
 	if (rows.err)
 		doc.err = rows.err;
 	lab_jsonbuf_raw(&doc, rows.p, rows.len);
 	lab_jsonbuf_raw(&doc, "}", 1);
 	r = lab_jsonbuf_take(&doc, out, len);
+free_rows:
 	lab_jsonbuf_free(&rows);
+	if (r)
+		lab_jsonbuf_free(&doc);
 free_sides:
 	lab_store_side_free(&bs);
 	lab_store_side_free(&hs);
-put_desc:
 	json_decref(bdesc);
 	json_decref(hdesc);
 	return r;
@@ -273,16 +622,36 @@ int lab_diff_run(struct lab_store *st, bool by_plan, const char *base,
 	return *out ? 0 : -ENOMEM;
 }
 
-/* "EINVAL (pass)" or "-" for an absent side */
+/*
+ * "EINVAL (pass)", "-" for an absent side, "- (skip)" for a skip that
+ * observed nothing; a setup refusal is added ("; setup domain_alloc
+ * EOPNOTSUPP"), and a flaky side shows its distribution ("EINVAL (pass) x2
+ * | ENODEV (fail) x1").
+ */
 static void cell(json_t *s, char *buf, size_t n)
 {
-	if (!json_is_object(s))
+	json_t *dist = json_object_get(s, "distribution"), *setup = json_object_get(s, "setup"), *p;
+	size_t used = 0, i;
+
+	if (!json_is_object(s)) {
 		snprintf(buf, n, "-");
-	else if (strcmp(s_of(s, "verdict"), "skip") == 0)
-		snprintf(buf, n, "- (skip)");	/* not run: no errno to show */
-	else
-		snprintf(buf, n, "%s (%s%s)", s_of(s, "observed_name"), s_of(s, "verdict"),
-			 json_is_true(json_object_get(s, "flaky")) ? ", flaky" : "");
+		return;
+	}
+	if (json_is_true(json_object_get(s, "flaky")) && json_array_size(dist) > 1) {
+		buf[0] = '\0';
+		json_array_foreach(dist, i, p)
+			used += snprintf(buf + used, used < n ? n - used : 0, "%s%s (%s) x%lld",
+					 i ? " | " : "", s_of(p, "observed_name"), s_of(p, "verdict"),
+					 (long long)json_integer_value(json_object_get(p, "count")));
+	} else if (strcmp(s_of(s, "verdict"), "skip") == 0 && !json_is_object(setup) &&
+		   !json_integer_value(json_object_get(s, "observed"))) {
+		used = snprintf(buf, n, "- (skip)");	/* not run: no errno to show */
+	} else {
+		used = snprintf(buf, n, "%s (%s)", s_of(s, "observed_name"), s_of(s, "verdict"));
+	}
+	if (json_is_object(setup) && used < n)
+		snprintf(buf + used, n - used, "; setup %s %s", s_of(setup, "step"),
+			 s_of(setup, "errno_name"));
 }
 
 static void expected_cell(json_t *b, json_t *h, char *buf, size_t n)
@@ -305,7 +674,7 @@ char *lab_diff_text(json_t *diff)
 	};
 	json_t *rows = json_object_get(diff, "rows"), *row, *summary;
 	size_t w[NCOLS], i, len = 0;
-	char c[NCOLS][160];
+	char c[NCOLS][256];
 	const char *k;
 	json_t *v;
 	char *buf = NULL;

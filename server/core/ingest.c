@@ -5,10 +5,12 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "findings.h"
 #include "ingest.h"
+#include "judge.h"
 #include "record.h"
 #include "store.h"
 
@@ -102,12 +104,125 @@ int lab_ingest_scan_log(const struct lab_ingest_job *job, const char *log,
 	return 0;
 }
 
-int lab_ingest_store(struct lab_store *st, const struct lab_ingest_job *job,
-		     const struct lab_result *res, size_t n)
-{
-	int r = lab_store_results_ingest(st, job->id, res, n);
+/*
+ * The batch's cases: an open-addressing table keyed by case id (a batch
+ * can hold thousands of distinct cases), each looked up once in the
+ * store's latest contracts (one query per batch, sorted by case id) and
+ * parsed on first use.
+ */
+struct judged_case {
+	const char *case_id;		/* the batch's string; NULL: free slot */
+	bool have;			/* false: the server has no contract for it */
+	struct lab_judge_contract c;
+};
 
+struct judged_cases {
+	struct judged_case *slot;
+	size_t mask;
+	struct lab_store_contract *latest;
+	size_t nlatest;
+};
+
+static size_t case_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static int latest_cmp(const void *key, const void *el)
+{
+	return strcmp(key, ((const struct lab_store_contract *)el)->case_id);
+}
+
+static int contract_for(struct judged_cases *jc, const char *case_id, struct judged_case **out,
+			char *why, size_t whylen)
+{
+	size_t i = case_hash(case_id) & jc->mask;
+	const struct lab_store_contract *l;
+	struct judged_case *k;
+	int r;
+
+	while (jc->slot[i].case_id && strcmp(jc->slot[i].case_id, case_id))
+		i = (i + 1) & jc->mask;
+	k = &jc->slot[i];
+	*out = k;
+	if (k->case_id)
+		return 0;
+	k->case_id = case_id;
+	l = bsearch(case_id, jc->latest, jc->nlatest, sizeof(*jc->latest), latest_cmp);
+	if (!l)
+		return 0;
+	r = lab_judge_contract_parse(l->contracts_json, l->version, l->expect_reused, &k->c,
+				     why, whylen);
+	k->have = !r;
+	return r;
+}
+
+int lab_ingest_judge(struct lab_store *st, const struct lab_ingest_job *job,
+		     struct lab_result *res, size_t n, char (*labels)[LAB_JUDGE_LABEL_MAX],
+		     char *why, size_t whylen)
+{
+	struct judged_cases jc = { 0 };
+	size_t size = 16;
+	struct judged_case *k;
+	int r;
+
+	while (size < 2 * n)
+		size *= 2;
+	jc.slot = calloc(size, sizeof(*jc.slot));
+	jc.mask = size - 1;
+	if (!jc.slot)
+		return -ENOMEM;
+	r = lab_store_contracts_latest(st, &jc.latest, &jc.nlatest);
+	for (size_t i = 0; i < n && !r; i++) {
+		struct lab_result *x = &res[i];
+		struct lab_judgement jd;
+
+		r = contract_for(&jc, x->case_id, &k, why, whylen);
+		if (r)
+			break;
+		r = lab_judge_result(k->have ? &k->c : NULL, job->release, x, &jd, why, whylen);
+		if (r)
+			break;
+		/* the server's rule is what the verdict stands on */
+		snprintf(labels[i], LAB_JUDGE_LABEL_MAX, "%s", jd.contract);
+		x->expected = jd.expected;
+		x->contract = labels[i][0] ? labels[i] : NULL;
+		x->contract_version = jd.version;
+		x->judged_by = jd.by;
+	}
+	for (size_t i = 0; i < size; i++)
+		lab_judge_contract_clear(&jc.slot[i].c);
+	free(jc.slot);
+	lab_store_contracts_free(jc.latest, jc.nlatest);
+	return r;
+}
+
+int lab_ingest_store(struct lab_store *st, const struct lab_ingest_job *job,
+		     const struct lab_result *res, size_t n, char *why, size_t whylen)
+{
+	char (*labels)[LAB_JUDGE_LABEL_MAX] = calloc(n ? n : 1, sizeof(*labels));
+	struct lab_result *judged = malloc((n ? n : 1) * sizeof(*judged));
+	int r = -ENOMEM;
+
+	if (whylen)
+		why[0] = '\0';
+	if (!labels || !judged)
+		goto out;
+	/* shallow copies: the strings stay the caller's, but contract, which
+	 * points into labels until the store has copied it */
+	if (n)	/* an empty batch may come with no array at all */
+		memcpy(judged, res, n * sizeof(*judged));
+	r = lab_ingest_judge(st, job, judged, n, labels, why, whylen);
 	if (!r)
-		lab_findings_ingested(st, job->id, res, n);	/* logs its own errors */
+		r = lab_store_results_ingest(st, job->id, judged, n);
+	if (!r)	/* findings see the verdicts the server computed */
+		lab_findings_ingested(st, job->id, judged, n);	/* logs its own errors */
+out:
+	free(labels);
+	free(judged);
 	return r;
 }

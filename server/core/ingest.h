@@ -12,7 +12,9 @@
  *      LAB_INGEST_UNFINISHED (no IOMMULAB-END: the run stopped early, an
  *      infrastructure matter) or LAB_INGEST_BAD (malformed, wrong count,
  *      or another job's records: rerunning will not help);
- *   3. stores them in one transaction (lab_ingest_store()).
+ *   3. judges every record against the server's contract for its case
+ *      (judge.h) and refuses a batch whose claimed verdict differs;
+ *   4. stores them in one transaction (lab_ingest_store()).
  * Callers keep only what is theirs: how they got the log (a file, LAVA's
  * YAML, a request body), checks only they can make (LAVA's test list), the
  * words of their answer, and the job state change that follows (jobstate.h).
@@ -25,6 +27,7 @@
  * Ownership: a scan filled by lab_ingest_scan_log() is the caller's:
  * release it with lab_record_scan_clear() (also after an error).
  * Errors: 0 or -errno; -ENOENT unknown job; -EINVAL identity mismatch
+ * (with @why); -EPROTO a claimed verdict the server computes otherwise
  * (with @why); store errors as lab_store_results_ingest() gives them.
  */
 #ifndef LAB_INGEST_H
@@ -33,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "judge.h"
 #include "model.h"
 #include "record.h"
 
@@ -81,8 +85,26 @@ int lab_ingest_scan_log(const struct lab_ingest_job *job, const char *log,
 			size_t len, struct lab_record_scan *scan,
 			enum lab_ingest_class *cls, char *why, size_t whylen);
 
-/* store @n results of @job in one transaction (lab_store_results_ingest) */
+/*
+ * Judge @n results of @job and store them in one transaction
+ * (lab_store_results_ingest). Every record's verdict is computed from its
+ * observed errno and the latest contract the store holds for its case, on
+ * the job's kernel release and the record's driver (judge.h); a record
+ * whose claimed verdict differs refuses the whole batch with -EPROTO and
+ * "CASE repeat N: claimed pass, the server computes fail (...)" in @why,
+ * and nothing is stored. The stored expected errno, contract label,
+ * contract version and judged_by are the server's.
+ */
 int lab_ingest_store(struct lab_store *st, const struct lab_ingest_job *job,
-		     const struct lab_result *res, size_t n);
+		     const struct lab_result *res, size_t n, char *why, size_t whylen);
+
+/*
+ * The judging step of lab_ingest_store() alone, on @res in place: sets
+ * expected, contract (pointing into @labels[i]), contract_version and
+ * judged_by of each; -EPROTO (with @why) at the first disagreement.
+ */
+int lab_ingest_judge(struct lab_store *st, const struct lab_ingest_job *job,
+		     struct lab_result *res, size_t n, char (*labels)[LAB_JUDGE_LABEL_MAX],
+		     char *why, size_t whylen);
 
 #endif /* LAB_INGEST_H */

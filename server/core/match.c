@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -163,3 +164,23 @@ int lab_sched_match(const char *expr, const struct lab_target *t)
 	return 1;
 }
 
+
+bool lab_case_filter_match(const char *filter, const char *id)
+{
+	char glob[513];
+	const char *p = filter;
+
+	if (!filter || !*filter)
+		return true;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		snprintf(glob, sizeof(glob), "%.*s", (int)(n < sizeof(glob) ? n : sizeof(glob) - 1), p);
+		if (*glob && fnmatch(glob, id, 0) == 0)
+			return true;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}

@@ -20,6 +20,8 @@
 #ifndef LAB_MATCH_H
 #define LAB_MATCH_H
 
+#include <stdbool.h>
+
 #include "model.h"
 
 /* does @t match match expression @expr? 1 yes, 0 no, -EINVAL bad expression */
@@ -27,5 +29,9 @@ int lab_sched_match(const char *expr, const struct lab_target *t);
 
 /* syntax check of a match expression: 0 or -EINVAL */
 int lab_sched_match_check(const char *expr);
+
+/* does case @id match a plan's case filter (comma-separated fnmatch globs,
+ * as the agent reads them)? NULL or "" matches every case */
+bool lab_case_filter_match(const char *filter, const char *id);
 
 #endif /* LAB_MATCH_H */

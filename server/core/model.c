@@ -49,6 +49,17 @@ const char *lab_verdict_name(enum lab_verdict v)
 	return w ? w : "unknown";
 }
 
+const char *lab_judged_by_name(enum lab_judged_by b)
+{
+	switch (b) {
+	case LAB_JUDGED_NONE: return NULL;
+	case LAB_JUDGED_CONTRACT: return "contract";
+	case LAB_JUDGED_AGENT: return "agent";
+	case LAB_JUDGED_RECORD: return "record";
+	}
+	return NULL;
+}
+
 int lab_verdict_parse(const char *s, enum lab_verdict *out)
 {
 	int v = lab_record_verdict_number(s);

@@ -47,6 +47,15 @@ int lab_job_state_parse(const char *s, enum lab_job_state *out);
 const char *lab_verdict_name(enum lab_verdict v);
 int lab_verdict_parse(const char *s, enum lab_verdict *out);
 
+/* who decided a stored verdict (results.judged_by; docs/server.md "Verdicts") */
+enum lab_judged_by {
+	LAB_JUDGED_NONE = 0,	/* not recorded (results stored before the server judged) */
+	LAB_JUDGED_CONTRACT,	/* the server's errno judgement against its contract */
+	LAB_JUDGED_AGENT,	/* a verdict only the agent can decide (judge.h) */
+	LAB_JUDGED_RECORD,	/* no server contract: the record's own expected errno */
+};
+const char *lab_judged_by_name(enum lab_judged_by b);	/* NULL for NONE */
+
 struct lab_kernel {
 	int64_t id;
 	char *name;		/* lab name, unique: "6.1", "6.12", "6.12+patch-ab12cd" */
@@ -116,6 +125,11 @@ struct lab_result {
 	enum lab_verdict contract_verdict;	/* PASS..ERROR: the errno judgement crash/warn replaced */
 	bool has_taint;
 	int64_t taint_before, taint_after;
+	/* the server's judgement (ingest.c, judge.h): the contract version the
+	 * verdict was computed against (0: none) and who decided it (enum
+	 * lab_judged_by, 0: not recorded) */
+	int contract_version;
+	enum lab_judged_by judged_by;
 };
 
 void lab_kernel_clear(struct lab_kernel *k);

@@ -132,9 +132,10 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_RESULT_INSERT] =
 		"INSERT INTO results (job_id, kernel_id, target_id, case_id, driver, iommu, steps, "
 		"observed, expected, contract, verdict, reason, reused, verified, duration_us, repeat, "
-		"created_at, kernel_kind, kernel_excerpt, contract_verdict, taint_before, taint_after) "
+		"created_at, kernel_kind, kernel_excerpt, contract_verdict, taint_before, taint_after, "
+		"contract_version, judged_by) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-		"?18, ?19, ?20, ?21, ?22)",
+		"?18, ?19, ?20, ?21, ?22, ?23, ?24)",
 	[S_MATRIX] =
 		"SELECT t.name AS target, r.driver, l.case_id AS \"case\", r.verdict, r.observed, "
 		"r.expected, r.contract, r.reason, r.reused, r.verified, r.id AS result_id, "
@@ -143,7 +144,9 @@ static const char *const stmt_sql[S__COUNT] = {
 		"WHERE l.kernel_id = ?1 ORDER BY r.driver, t.name, l.case_id",
 	[S_DIFF_KERNEL] =
 		"SELECT t.name AS target, r.driver, l.case_id AS \"case\", r.observed, r.expected, "
-		"r.verdict, r.id AS result_id, l.runs, l.distinct_observed "
+		"r.verdict, r.id AS result_id, l.runs, l.distinct_observed, r.steps, "
+		"CASE WHEN l.runs > 1 THEN (SELECT group_concat(x.observed || ':' || x.verdict) "
+		" FROM results x WHERE x.job_id = l.job_id AND x.case_id = l.case_id) END AS outcomes "
 		"FROM latest l JOIN results r ON r.id = l.result_id JOIN targets t ON t.id = l.target_id "
 		"WHERE l.kernel_id = ?1 ORDER BY t.name, l.case_id",
 	[S_DIFF_PLAN] =
@@ -151,7 +154,9 @@ static const char *const stmt_sql[S__COUNT] = {
 		"r.verdict, r.id AS result_id, "
 		"(SELECT count(*) FROM results x WHERE x.job_id = r.job_id AND x.case_id = r.case_id) AS runs, "
 		"(SELECT count(DISTINCT x.observed) FROM results x WHERE x.job_id = r.job_id "
-		" AND x.case_id = r.case_id) AS distinct_observed "
+		" AND x.case_id = r.case_id) AS distinct_observed, r.steps, "
+		"(SELECT group_concat(x.observed || ':' || x.verdict) FROM results x "
+		" WHERE x.job_id = r.job_id AND x.case_id = r.case_id) AS outcomes "
 		"FROM results r JOIN targets t ON t.id = r.target_id WHERE r.id IN ("
 		" SELECT max(r2.id) FROM jobs j JOIN results r2 ON r2.job_id = j.id "
 		" WHERE j.plan_id = ?1 AND j.state = 3 GROUP BY r2.target_id, r2.case_id) "
@@ -168,6 +173,40 @@ static const char *const stmt_sql[S__COUNT] = {
 		"SELECT x.observed, count(*) FROM results r JOIN results x "
 		"ON x.job_id = r.job_id AND x.case_id = r.case_id WHERE r.id = ?1 "
 		"GROUP BY x.observed ORDER BY x.observed",
+	/* contracts and verdicts (store_contracts.c, schema 0005) */
+	[S_CONTRACT_LATEST] =
+		"SELECT version, contracts, expect_reused FROM contract_versions "
+		"WHERE case_id = ?1 ORDER BY version DESC LIMIT 1",
+	[S_CONTRACTS_LATEST] =
+		"SELECT c.case_id, c.version, c.contracts, c.expect_reused FROM contract_versions c "
+		"WHERE c.version = (SELECT max(x.version) FROM contract_versions x "
+		"WHERE x.case_id = c.case_id) ORDER BY c.case_id",
+	[S_CONTRACT_INSERT] =
+		"INSERT INTO contract_versions (case_id, version, contracts, expect_reused) "
+		"VALUES (?1, ?2, ?3, ?4)",
+	/* results judged against an older version than their case's latest
+	 * (or never by the server), but for the agent's own verdicts */
+	[S_REJUDGE_LOAD] =
+		"SELECT r.id, r.case_id, k.release, r.driver, r.observed, r.expected, r.contract, "
+		"r.verdict, r.contract_verdict, r.reason, r.reused, r.verified, r.repeat, "
+		"r.contract_version FROM results r JOIN kernels k ON k.id = r.kernel_id "
+		"WHERE (?1 IS NULL OR r.case_id = ?1) AND coalesce(r.judged_by, '') != 'agent' "
+		"AND coalesce(r.contract_version, 0) < (SELECT max(c.version) FROM contract_versions c "
+		"WHERE c.case_id = r.case_id) ORDER BY r.id",
+	[S_RESULT_REJUDGE] =
+		"UPDATE results SET verdict = ?2, contract_verdict = ?3, expected = ?4, contract = ?5, "
+		"contract_version = ?6, judged_by = ?7 WHERE id = ?1",
+	[S_HISTORY_INSERT] =
+		"INSERT INTO verdict_history (result_id, case_id, field, old_verdict, new_verdict, "
+		"old_expected, new_expected, old_contract_version, contract_version, changed_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[S_HISTORY_LIST] =
+		"SELECT h.id, h.result_id, h.case_id AS \"case\", k.name AS kernel, t.name AS target, "
+		"r.driver, h.field, h.old_verdict, h.new_verdict AS verdict, h.old_expected, "
+		"h.new_expected AS expected, h.old_contract_version, h.contract_version, h.changed_at "
+		"FROM verdict_history h JOIN results r ON r.id = h.result_id "
+		"JOIN kernels k ON k.id = r.kernel_id JOIN targets t ON t.id = r.target_id "
+		"WHERE (?1 IS NULL OR h.case_id = ?1) ORDER BY h.id DESC LIMIT ?2",
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -1014,6 +1053,24 @@ int lab_store_pragma(struct lab_store *st, const char *name, long value)
 }
 
 /* ---- transactions for code above the store ------------------------------ */
+
+int lab_store_read_begin(struct lab_store *st, bool *began)
+{
+	int r;
+
+	*began = false;
+	if (!sqlite3_get_autocommit(st->db))
+		return 0;	/* inside a transaction: its snapshot already holds */
+	r = store_tx(st, S_BEGIN);
+	*began = !r;
+	return r;
+}
+
+void lab_store_read_end(struct lab_store *st, bool began)
+{
+	if (began && store_tx(st, S_COMMIT))
+		store_rollback(st);
+}
 
 int lab_store_tx_begin(struct lab_store *st)
 {

@@ -43,6 +43,14 @@
 struct lab_store;
 
 /* the structs and enums it stores: model.h */
+/*
+ * A read transaction (BEGIN .. COMMIT: one snapshot) around several reads,
+ * e.g. the two sides of a diff. *@began says whether this call started it
+ * (false inside a transaction already open on this connection); pass it to
+ * lab_store_read_end(), which ends only what it began.
+ */
+int lab_store_read_begin(struct lab_store *st, bool *began);
+void lab_store_read_end(struct lab_store *st, bool began);
 /* open/close; applies schema/ migrations from @schema_dir */
 int lab_store_open(const char *db_path, const char *schema_dir,
 		   struct lab_store **out);
@@ -202,7 +210,9 @@ int lab_store_matrix_rows(struct lab_store *st, int64_t kernel_id, lab_store_row
 /*
  * One side of a diff: the latest complete result per (target, case)
  * {target, driver, case, observed, expected, verdict, result_id, runs,
- * distinct_observed}, sorted by target then case. by_plan: @id is a plan
+ * distinct_observed, steps, outcomes}, sorted by target then case;
+ * outcomes: "observed:verdict" of every repeat of that job, comma-separated
+ * (NULL for a case that ran once: its one outcome is the row's own). by_plan: @id is a plan
  * id, else a kernel id.
  */
 int lab_store_diff_side_rows(struct lab_store *st, bool by_plan, int64_t id,
@@ -228,6 +238,8 @@ int lab_store_diff_side_rows(struct lab_store *st, bool by_plan, int64_t id,
  */
 struct lab_store_side_row {
 	size_t target_off, driver_off, case_off;
+	size_t steps_off;	/* the latest repeat's steps, JSON text */
+	size_t outcomes_off;	/* every repeat's "observed:verdict", comma-separated; "" ran once */
 	int64_t observed, expected, result_id, runs, distinct_observed;
 	bool has_expected;
 	int verdict;
@@ -261,5 +273,50 @@ int lab_targets_load(struct lab_store *st, const char *dir, int *loaded);
  * job, same case), one grouped query on the results_job index */
 int lab_store_result_errnos_rows(struct lab_store *st, int64_t result_id,
 				 lab_store_row_fn fn, void *arg);
+
+/*
+ * Contracts (store_contracts.c, schema 0005): numbered versions per case,
+ * the results a rejudge must look at, and the history of changed verdicts.
+ * lab_store_contract_put() adds version N+1 when @contracts_json (compact
+ * JSON text, compared byte for byte) or @expect_reused (-1 none) differ
+ * from the case's latest version and sets *version to the latest either
+ * way; call it inside the caller's transaction. lab_store_rejudge_load()
+ * gives every result of @case_id (NULL: every case) judged against an
+ * older version than its case's latest, but for the agent's own verdicts
+ * (judged_by 'agent'); free with lab_store_judged_free().
+ * lab_store_result_rejudge() writes @now's verdict, contract_verdict,
+ * expected, contract, contract_version and judged_by over result @old->id
+ * and, when the verdict (contract_verdict for crash/warn) changed, one
+ * verdict_history row stamped @when.
+ */
+struct lab_store_judged {
+	int64_t id;		/* results.id */
+	char *release;		/* its kernel's uname -r, NULL unknown */
+	struct lab_result r;	/* the stored fields judge.h reads */
+};
+int lab_store_contract_latest(struct lab_store *st, const char *case_id, int *version,
+			      char **contracts_json, int *expect_reused);
+/* every case's latest version, sorted by case id (strcmp); free with
+ * lab_store_contracts_free() */
+struct lab_store_contract {
+	char *case_id;
+	int version;
+	char *contracts_json;
+	int expect_reused;	/* -1 none */
+};
+int lab_store_contracts_latest(struct lab_store *st, struct lab_store_contract **out, size_t *n);
+void lab_store_contracts_free(struct lab_store_contract *c, size_t n);
+int lab_store_contract_put(struct lab_store *st, const char *case_id,
+			   const char *contracts_json, int expect_reused, int *version);
+int lab_store_rejudge_load(struct lab_store *st, const char *case_id,
+			   struct lab_store_judged **out, size_t *n);
+void lab_store_judged_free(struct lab_store_judged *rows, size_t n);
+int lab_store_result_rejudge(struct lab_store *st, const struct lab_store_judged *old,
+			     const struct lab_result *now, int64_t when);
+/* history rows, newest first: id, result_id, case, kernel, target, driver,
+ * field, old_verdict, verdict, old_expected, expected, old_contract_version,
+ * contract_version, changed_at */
+int lab_store_verdict_history_rows(struct lab_store *st, const char *case_id, int64_t limit,
+				   lab_store_row_fn fn, void *arg);
 
 #endif /* LAB_STORE_H */

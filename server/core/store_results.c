@@ -24,7 +24,8 @@ static int result_valid(const struct lab_result *r)
 	    r->expected < -1 || r->expected > 4095 ||
 	    (unsigned)r->verdict > LAB_VERDICT_LAST ||
 	    (r->has_contract_verdict && (unsigned)r->contract_verdict > LAB_VERDICT_ERROR) ||
-	    r->reused < -1 || r->reused > 1 || r->repeat < 0 || r->duration_us < 0)
+	    r->reused < -1 || r->reused > 1 || r->repeat < 0 || r->duration_us < 0 ||
+	    r->contract_version < 0 || (unsigned)r->judged_by > LAB_JUDGED_RECORD)
 		return -EINVAL;
 	return 0;
 }
@@ -110,6 +111,11 @@ int lab_store_results_ingest(struct lab_store *st, int64_t job_id,
 			sqlite3_bind_null(s, 21);
 			sqlite3_bind_null(s, 22);
 		}
+		if (x->contract_version > 0)
+			sqlite3_bind_int(s, 23, x->contract_version);
+		else
+			sqlite3_bind_null(s, 23);
+		bind_text_static(s, 24, lab_judged_by_name(x->judged_by));
 		r = store_exec_stmt(st, s, "result insert");
 		if (r)
 			goto clear_job;
@@ -240,10 +246,12 @@ int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
 	if (!s)
 		return -EIO;
 	/* columns: target, driver, case, observed, expected, verdict,
-	 * result_id, runs, distinct_observed (S_DIFF_KERNEL/S_DIFF_PLAN) */
+	 * result_id, runs, distinct_observed, steps, outcomes
+	 * (S_DIFF_KERNEL/S_DIFF_PLAN) */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct lab_store_side_row *row;
 		const char *t = col_str(s, 0), *d = col_str(s, 1), *c = col_str(s, 2);
+		const char *sp = col_str(s, 9), *oc = col_str(s, 10);
 
 		if (side.n == cap) {
 			size_t nc = cap ? cap * 2 : 1024;
@@ -260,8 +268,11 @@ int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
 		row->target_off = pool_add(&side, &pcap, t ? t : "");
 		row->driver_off = pool_add(&side, &pcap, d ? d : "");
 		row->case_off = pool_add(&side, &pcap, c ? c : "");
+		row->steps_off = pool_add(&side, &pcap, sp ? sp : "[]");
+		row->outcomes_off = pool_add(&side, &pcap, oc ? oc : "");
 		if (row->target_off == SIZE_MAX || row->driver_off == SIZE_MAX ||
-		    row->case_off == SIZE_MAX) {
+		    row->case_off == SIZE_MAX || row->steps_off == SIZE_MAX ||
+		    row->outcomes_off == SIZE_MAX) {
 			r = -ENOMEM;
 			break;
 		}

@@ -57,7 +57,8 @@ static json_t *row_json(const struct lab_store_row *s)
 			v = json_null();
 		} else if (strcmp(name, "state") == 0 && c->type == LAB_COL_INT) {
 			v = json_string(lab_job_state_name((int)c->i));
-		} else if (strcmp(name, "verdict") == 0 && c->type == LAB_COL_INT) {
+		} else if ((strcmp(name, "verdict") == 0 || strcmp(name, "old_verdict") == 0) &&
+			   c->type == LAB_COL_INT) {
 			v = json_string(lab_verdict_name((int)c->i));
 		} else if ((strcmp(name, "reused") == 0 || strcmp(name, "has_log") == 0) &&
 			   c->type == LAB_COL_INT) {
@@ -175,6 +176,14 @@ int lab_store_target_json(struct lab_store *st, const char *name, json_t **out)
 int lab_store_cases_list(struct lab_store *st, json_t **out)
 {
 #define CALL(fn, a) lab_store_cases_rows(st, fn, a)
+	return LIST(CALL, out);
+#undef CALL
+}
+
+int lab_store_verdict_history_list(struct lab_store *st, const char *case_id, int64_t limit,
+				   json_t **out)
+{
+#define CALL(fn, a) lab_store_verdict_history_rows(st, case_id, limit, fn, a)
 	return LIST(CALL, out);
 #undef CALL
 }

@@ -31,6 +31,9 @@ int lab_store_kernel_json(struct lab_store *st, const char *name, json_t **out);
 int lab_store_targets_list(struct lab_store *st, json_t **out);
 int lab_store_target_json(struct lab_store *st, const char *name, json_t **out);
 int lab_store_cases_list(struct lab_store *st, json_t **out);
+/* verdicts a rejudge changed, newest first (store.h "Contracts") */
+int lab_store_verdict_history_list(struct lab_store *st, const char *case_id, int64_t limit,
+				   json_t **out);
 int lab_store_case_json(struct lab_store *st, const char *case_id, json_t **out);
 int lab_store_plans_list(struct lab_store *st, int64_t limit, int64_t offset,
 			 json_t **out);

@@ -646,6 +646,22 @@ static bool flaky(json_t *side)
 	return json_is_true(json_object_get(side, "flaky"));
 }
 
+/* did some repeat of this side fail, error, crash or warn? (diff.h distribution) */
+static bool head_fails(json_t *side)
+{
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(side, "distribution"), i, p) {
+		const char *v = str_of(p, "verdict");
+
+		if (!strcmp(v, "fail") || !strcmp(v, "error") || !strcmp(v, "crash") ||
+		    !strcmp(v, "warn"))
+			return true;
+	}
+	return false;
+}
+
 /* each side of @row gains "errnos": the errno distribution of its repeats */
 static void add_errnos(struct lab_store *st, json_t *row)
 {
@@ -660,10 +676,43 @@ static void add_errnos(struct lab_store *st, json_t *row)
 	}
 }
 
+/*
+ * The targets of plan @plan none of whose jobs ran to an end of their own:
+ * every one canceled (an operator's decision, not a result). Their rows
+ * that are missing from the head are no regression; a crashed or hung run
+ * (incomplete) is one. An object used as a set, or NULL.
+ */
+static json_t *canceled_targets(struct lab_store *st, int64_t plan)
+{
+	struct lab_job_filter jf = { .state = -1, .plan_id = plan, .limit = 1000 };
+	json_t *jobs, *set = json_object(), *ran = json_object(), *j;
+	size_t i;
+
+	if (!set || !ran || lab_store_jobs_list(st, &jf, &jobs)) {
+		json_decref(set);
+		json_decref(ran);
+		return NULL;
+	}
+	json_array_foreach(jobs, i, j) {
+		const char *t = str_of(j, "target");
+
+		if (!strcmp(str_of(j, "state"), "canceled"))
+			json_object_set_new(set, t, json_true());
+		else
+			json_object_set_new(ran, t, json_true());
+	}
+	json_array_foreach(jobs, i, j)
+		if (json_object_get(ran, str_of(j, "target")))
+			json_object_del(set, str_of(j, "target"));
+	json_decref(jobs);
+	json_decref(ran);
+	return set;
+}
+
 int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t **out)
 {
 	char b[32], h[32], err[LAB_STORE_ERR_MAX], summary[160];
-	json_t *diff, *regs, *inc, *row;
+	json_t *diff, *regs, *inc, *row, *canceled;
 	size_t i;
 	int ret;
 
@@ -672,24 +721,26 @@ int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t
 	ret = lab_diff_run(st, true, b, h, true, &diff, err, sizeof(err));
 	if (ret)
 		return ret;
+	canceled = canceled_targets(st, head);
 	regs = json_array();
 	inc = json_array();
 	json_array_foreach(json_object_get(diff, "rows"), i, row) {
 		json_t *bs = json_object_get(row, "base"), *hs = json_object_get(row, "head");
 		const char *cls = str_of(row, "class");
-		bool hfail = !strcmp(str_of(hs, "verdict"), "fail");
 		long long runs;
 		json_t *r;
 
-		if (strcmp(cls, "pass_to_fail") &&
-		    !(hfail && !strcmp(cls, "errno_changed")))
-			continue;
-		if (flaky(bs) || flaky(hs)) {
+		/* a flaky head with a failing repeat: reported, never a regression */
+		if (!strcmp(cls, "flaky") && flaky(hs) && head_fails(hs)) {
 			r = json_deep_copy(row);
 			add_errnos(st, r);
 			json_array_append_new(inc, r);
 			continue;
 		}
+		if (!json_is_true(json_object_get(row, "regression")))
+			continue;
+		if (!strcmp(cls, "missing") && json_object_get(canceled, str_of(row, "target")))
+			continue;	/* canceled, not lost */
 		runs = json_integer_value(json_object_get(bs, "runs"));
 		if (json_integer_value(json_object_get(hs, "runs")) < runs)
 			runs = json_integer_value(json_object_get(hs, "runs"));
@@ -706,6 +757,7 @@ int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t
 		 json_array_size(regs) == 1 ? "" : "s", json_array_size(inc),
 		 json_array_size(inc) == 1 ? "" : "s", (long long)base, (long long)head);
 	json_decref(diff);
+	json_decref(canceled);
 	*out = json_pack("{s:o, s:o, s:s}", "regressions", regs, "inconsistent", inc,
 			 "summary", summary);
 	return *out ? 0 : -ENOMEM;

@@ -50,12 +50,17 @@
  * the next start (once, however many were missed).
  *
  * Regressions (flakiness-aware): rows of the plan-vs-plan diff (diff.h)
- * of class pass_to_fail, or a head contract failure whose errno changed,
- * where neither side was flaky (all repeats of the case agreed). Rows
- * whose repeats disagreed are reported as "inconsistent", never as
- * regressions. Each regression carries "runs" (the fewer repeats of the
- * two sides) and "confidence" = 1 - 2^-runs (0.5 for one run each, 0.875
- * for three): a heuristic saying how many agreeing repeats back the call.
+ * that diff.h calls a regression ("regression": true): pass_to_fail (the
+ * head consistently fails where some base repeat passed: a consistent
+ * regression stays one even if the base was flaky), new_crash,
+ * new_warning, missing (the case stopped reporting: a crashed or hung run;
+ * not when every head job of that target was canceled), setup_changed with a
+ * head that does not pass, and errno_changed of a consistently failing
+ * head. Rows of class flaky (the head's repeats disagree) with a failing
+ * repeat in the head are "inconsistent", never regressions. Each regression
+ * carries "runs" (the fewer repeats of the two sides) and "confidence" =
+ * 1 - 2^-runs (0.5 for one run each, 0.875 for three): a heuristic saying
+ * how many agreeing repeats back the call.
  * Both sides of every regression and inconsistent row carry "errnos", the
  * distribution of the observed errno over that side's repeats, e.g.
  * {"EINVAL": 2, "OK": 1} (lab_store_result_errnos: one grouped query on

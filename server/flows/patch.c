@@ -21,6 +21,7 @@
 #include "diff.h"
 #include "log.h"
 #include "names.h"
+#include "match.h"
 #include "patch.h"
 #include "plan.h"
 #include "views.h"
@@ -587,8 +588,13 @@ static bool failing(json_t *side)
 static void describe(json_t *d, char *buf, size_t n)
 {
 	static const struct { const char *key, *one, *many; } parts[] = {
+		{ "new_crashes", "new crash", "new crashes" },
+		{ "new_warnings", "new kernel warning", "new kernel warnings" },
+		{ "missing", "missing case", "missing cases" },
 		{ "contract_violations", "contract violation", "contract violations" },
 		{ "new_failures", "new failure", "new failures" },
+		{ "setup_changes", "setup step change", "setup step changes" },
+		{ "crashes_fixed", "crash fixed", "crashes fixed" },
 		{ "new_passes", "new pass", "new passes" },
 		{ "errno_changes", "errno change", "errno changes" },
 		{ "other_changes", "other change", "other changes" },
@@ -619,9 +625,11 @@ static json_t *driver_entry(json_t *drivers, const char *name)
 
 	if (d)
 		return d;
-	d = json_pack("{s:s, s:[], s:[], s:[], s:[], s:[], s:[], s:i, s:i}", "driver", name,
+	d = json_pack("{s:s, s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[], "
+		      "s:i, s:i}", "driver", name,
 		      "contract_violations", "new_failures", "new_passes", "errno_changes",
-		      "other_changes", "inconsistent", "preexisting_failures", 0, "unchanged", 0);
+		      "other_changes", "inconsistent", "new_crashes", "new_warnings", "missing",
+		      "crashes_fixed", "setup_changes", "preexisting_failures", 0, "unchanged", 0);
 	json_object_set_new(drivers, name, d);
 	return d;
 }
@@ -629,6 +637,18 @@ static json_t *driver_entry(json_t *drivers, const char *name)
 static void add_count(json_t *d, const char *key)
 {
 	json_object_set_new(d, key, json_integer(json_integer_value(json_object_get(d, key)) + 1));
+}
+
+/* a setup step change where the head no longer passes (diff row "regression") */
+static bool setup_regressed(json_t *rows)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(rows, i, r)
+		if (json_is_true(json_object_get(r, "regression")))
+			return true;
+	return false;
 }
 
 /* classify one diff row into its driver's lists */
@@ -645,8 +665,22 @@ static void take_row(json_t *drivers, json_t *row)
 			add_count(d, "preexisting_failures");
 		return;
 	}
-	/* repeats that disagreed: a change, but never a violation or failure */
-	if (json_is_true(json_object_get(b, "flaky")) || json_is_true(json_object_get(h, "flaky"))) {
+	/* kernel reports, cases gone and setup refusals have lists of their own (diff.h) */
+	static const struct { const char *cls, *list; } own[] = {
+		{ "new_crash", "new_crashes" }, { "new_warning", "new_warnings" },
+		{ "missing", "missing" }, { "crash_fixed", "crashes_fixed" },
+		{ "setup_changed", "setup_changes" },
+	};
+	for (size_t k = 0; k < sizeof(own) / sizeof(own[0]); k++) {
+		if (!strcmp(cls, own[k].cls)) {
+			json_array_append(json_object_get(d, own[k].list), row);
+			return;
+		}
+	}
+	/* repeats that disagreed in the head (or a base the head matched in
+	 * part): a change, never a violation or failure; a consistent head
+	 * against a flaky base is judged like any other (diff.h) */
+	if (!strcmp(cls, "flaky")) {
 		json_array_append(json_object_get(d, "inconsistent"), row);
 		return;
 	}
@@ -1025,6 +1059,11 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 
 			json_array_foreach(targets, k, t)
 				in_plan |= !strcmp(json_string_value(t), str_of(row, "target"));
+			/* a case the plan did not ask for is not missing from it */
+			if (!strcmp(str_of(row, "class"), "missing") &&
+			    !lab_case_filter_match(json_string_value(json_object_get(plan, "case_filter")),
+						   str_of(row, "case")))
+				in_plan = false;
 			if (in_plan)
 				take_row(dm, row);
 		}
@@ -1033,9 +1072,15 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 
 			(void)key;
 			if (json_array_size(json_object_get(d, "contract_violations")) ||
-			    json_array_size(json_object_get(d, "new_failures")))
+			    json_array_size(json_object_get(d, "new_failures")) ||
+			    json_array_size(json_object_get(d, "new_crashes")) ||
+			    json_array_size(json_object_get(d, "new_warnings")) ||
+			    json_array_size(json_object_get(d, "missing")) ||
+			    setup_regressed(json_object_get(d, "setup_changes")))
 				ds = "fail", nfail++;
 			else if (json_array_size(json_object_get(d, "new_passes")) ||
+				 json_array_size(json_object_get(d, "crashes_fixed")) ||
+				 json_array_size(json_object_get(d, "setup_changes")) ||
 				 json_array_size(json_object_get(d, "errno_changes")) ||
 				 json_array_size(json_object_get(d, "other_changes")) ||
 				 json_array_size(json_object_get(d, "inconsistent")))
@@ -1148,6 +1193,11 @@ char *lab_patch_report_text(json_t *rep)
 		json_array_foreach(json_object_get(rep, "drivers"), k, d) {
 			if (strcmp(str_of(d, "context"), str_of(t, "context")))
 				continue;
+			rows_text(f, d, "new_crashes", "new crash");
+			rows_text(f, d, "new_warnings", "new kernel warning");
+			rows_text(f, d, "missing", "missing: no result");
+			rows_text(f, d, "setup_changes", "setup step changed");
+			rows_text(f, d, "crashes_fixed", "crash fixed");
 			rows_text(f, d, "contract_violations", "contract violation");
 			rows_text(f, d, "new_failures", "new failure");
 			rows_text(f, d, "new_passes", "new pass");

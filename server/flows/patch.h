@@ -27,21 +27,29 @@
  *    "targets": [...], "drivers": [{"driver", "state", "context",
  *    "description", "target_url", "contract_violations": [ROW],
  *    "new_failures": [ROW], "new_passes": [ROW], "errno_changes": [ROW],
- *    "other_changes": [ROW], "inconsistent": [ROW],
- *    "preexisting_failures": N, "unchanged": N}],
+ *    "other_changes": [ROW], "inconsistent": [ROW], "new_crashes": [ROW],
+ *    "new_warnings": [ROW], "missing": [ROW], "crashes_fixed": [ROW],
+ *    "setup_changes": [ROW], "preexisting_failures": N, "unchanged": N}],
  *    "checks": [{"state", "context", "description", "target_url"}]}
- * ROW is a diff row (diff.h). Rules per row (base -> head):
+ * ROW is a diff row (diff.h). Rules per row (base -> head), by its class:
+ *   new crash           new_crash: a candidate repeat crashed the kernel
+ *   new kernel warning  new_warning: a candidate repeat made it warn
+ *   missing case        missing: the candidate run did not report the case
+ *   setup step change   setup_changed (a failure when the head does not pass)
+ *   crash fixed         crash_fixed
+ *   inconsistent        flaky: the candidate's repeats disagree (plan
+ *                       "repeat" > 1): listed, never a violation or failure;
+ *                       a consistent candidate against a flaky base is
+ *                       judged by the rules below
  *   contract violation  head fails its contract (verdict fail) and the
  *                       base did not fail the same way (class != unchanged)
  *   new failure         head error/fail, base pass, not a violation
  *   new pass            fail_to_pass
  *   errno change        observed errno differs (violations included)
- *   other change        verdict_changed, new, missing
- *   inconsistent        any change where the repeats of the case (plan
- *                       "repeat" > 1) disagreed on either side (diff's
- *                       "flaky"): listed, never a violation or failure
- * Driver state: fail with a violation or new failure; warning with any
- * other change; success otherwise. Repeating (repeat N) is what makes a
+ *   other change        verdict_changed, new
+ * Driver state: fail with a new crash, new warning, missing case, failing
+ * setup change, violation or new failure; warning with any other change;
+ * success otherwise. Repeating (repeat N) is what makes a
  * violation trustworthy: with N agreeing runs per side it is reported. A series that does not apply, breaks
  * the config or the build, or whose kernel does not boot gives state fail,
  * stage apply|config|build|boot, one check "iommulab/build" or

@@ -59,6 +59,9 @@ int lab_api_results_get(struct lab_req *rq, struct lab_resp *rs);
 int lab_api_matrix(struct lab_req *rq, struct lab_resp *rs);
 int lab_api_diffs(struct lab_req *rq, struct lab_resp *rs);
 int lab_api_token_post(struct lab_req *rq, struct lab_resp *rs);
+/* api_contracts.c: the server's verdicts after a contract change */
+int lab_api_contracts_rejudge(struct lab_req *rq, struct lab_resp *rs);
+int lab_api_contracts_history(struct lab_req *rq, struct lab_resp *rs);
 int lab_api_not_found(struct lab_req *rq, struct lab_resp *rs);
 
 #endif /* LAB_API_H */

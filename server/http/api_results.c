@@ -128,7 +128,11 @@ int lab_api_results_post(struct lab_req *rq, struct lab_resp *rs)
 		res = scan.res;
 		n = scan.n;
 	}
-	r = lab_ingest_store(rq->st, &ji, res, n);
+	r = lab_ingest_store(rq->st, &ji, res, n, why, sizeof(why));
+	if (r == -EPROTO) {	/* the server judges: a claimed verdict it computes otherwise */
+		r = lab_fail(rs, -EINVAL, "verdict refused, nothing stored: %s", why);
+		goto clear_scan;
+	}
 	if (r == -ENOENT) {
 		lab_fail(rs, r, "unknown job %lld", (long long)id);
 		goto clear_scan;

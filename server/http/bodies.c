@@ -42,6 +42,11 @@ const struct lab_body_field lab_body_case[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 
+const struct lab_body_field lab_body_rejudge[] = {
+	{ "case", LAB_BODY_STRING, OPT, LAB_NAME_CASE, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
 const struct lab_body_field lab_body_plan[] = {
 	{ "kind", LAB_BODY_ENUM, REQ, -1, 0, 0, "manual|nightly|patch" },
 	{ "name", LAB_BODY_STRING, OPT, LAB_NAME_PLAN, 0, 0, NULL },

@@ -58,6 +58,7 @@ extern const struct lab_body_field lab_body_kernel[];	/* POST /kernels */
 extern const struct lab_body_field lab_body_catalogue[];	/* POST /cases (an object) */
 extern const struct lab_body_field lab_body_case[];	/* one entry of "cases" */
 extern const struct lab_body_field lab_body_plan[];	/* POST /plans */
+extern const struct lab_body_field lab_body_rejudge[];	/* POST /contracts/rejudge */
 extern const struct lab_body_field lab_body_token[];	/* POST /tokens */
 extern const struct lab_body_field lab_body_job_action[];	/* POST /jobs/{id}/cancel|retry */
 extern const struct lab_body_field lab_body_patch[];	/* POST /patches */

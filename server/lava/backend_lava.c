@@ -609,7 +609,12 @@ static enum lab_run_status crash_results(struct lab_run *run, struct lava_run *l
 	ret = lab_isolate_boot(&iso, console, clen, &scan, true, run->target->driver, 1, &next);
 	if (ret || next != LAB_ISOLATE_STORE)
 		goto out;
-	ret = lab_ingest_store(run->store, &ij, iso.res, iso.n);
+	ret = lab_ingest_store(run->store, &ij, iso.res, iso.n, bad, sizeof(bad));
+	if (ret == -EPROTO) {	/* a verdict the server computes otherwise (ingest.h) */
+		snprintf(reason, LAB_REASON_MAX, "bad results: %s", bad);
+		rs = LAB_RUN_BAD_RESULTS;
+		goto out;
+	}
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "storing %zu results: %s", iso.n, strerror(-ret));
 		rs = LAB_RUN_INFRA;
@@ -637,10 +642,12 @@ out:
 /*
  * Store a finished run's records and, as the QEMU runner does (isolate.h),
  * a "boot" record when the console shows a kernel report before
- * IOMMULAB-BEGIN. 0 or -errno.
+ * IOMMULAB-BEGIN. 0 or -errno (-EPROTO: a claimed verdict the server's
+ * judgement refuses, @why says which).
  */
 static int store_complete(struct lab_run *run, const struct lab_ingest_job *ij,
-			  const char *console, size_t clen, struct lab_record_scan *scan)
+			  const char *console, size_t clen, struct lab_record_scan *scan,
+			  char *why, size_t whylen)
 {
 	struct lab_isolate iso;
 	enum lab_isolate_next next;
@@ -649,8 +656,8 @@ static int store_complete(struct lab_run *run, const struct lab_ingest_job *ij,
 	lab_isolate_init(&iso);
 	ret = lab_isolate_boot(&iso, console, clen, scan, true, run->target->driver, 1, &next);
 	if (!ret)
-		ret = next == LAB_ISOLATE_STORE ? lab_ingest_store(run->store, ij, iso.res, iso.n) :
-		      -EPROTO;
+		ret = next == LAB_ISOLATE_STORE ? lab_ingest_store(run->store, ij, iso.res, iso.n,
+								 why, whylen) : -EIO;
 	lab_isolate_clear(&iso);
 	return ret;
 }
@@ -829,7 +836,12 @@ static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_
 		rs = LAB_RUN_BAD_RESULTS;
 		goto out;
 	}
-	ret = store_complete(run, &ij, console, clen, &scan);
+	ret = store_complete(run, &ij, console, clen, &scan, why, sizeof(why));
+	if (ret == -EPROTO) {	/* a verdict the server computes otherwise (ingest.h) */
+		snprintf(reason, LAB_REASON_MAX, "bad results: %s", why);
+		rs = LAB_RUN_BAD_RESULTS;
+		goto out;
+	}
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "storing %zu results: %s", scan.n, strerror(-ret));
 		rs = LAB_RUN_INFRA;

@@ -603,13 +603,19 @@ err_free_run:
 	return ret;
 }
 
-/* store the records crash isolation kept (isolate.h); DONE or INFRA */
+/* store the records crash isolation kept (isolate.h); DONE, BAD_RESULTS
+ * (a claimed verdict the server's judgement refuses) or INFRA */
 static enum lab_run_status store_kept(struct lab_run *run, struct qemu_run *q,
 				      const struct lab_ingest_job *ij, double t_scan, char *reason)
 {
-	int ret = lab_ingest_store(run->store, ij, q->iso.res, q->iso.n);
+	char why[LAB_INGEST_WHY_MAX];
+	int ret = lab_ingest_store(run->store, ij, q->iso.res, q->iso.n, why, sizeof(why));
 
 	q->ingest_s = now_wall() - t_scan;
+	if (ret == -EPROTO) {	/* a verdict the server computes otherwise (ingest.h) */
+		snprintf(reason, LAB_REASON_MAX, "bad results: %s", why);
+		return LAB_RUN_BAD_RESULTS;
+	}
 	if (ret) {
 		snprintf(reason, LAB_REASON_MAX, "storing %zu results failed: %s",
 			 q->iso.n, strerror(-ret));
@@ -832,7 +838,10 @@ static enum lab_run_status qemu_poll(struct lab_run *run, char *reason)
 		}
 		return LAB_RUN_RUNNING;
 	}
-	lab_provenance_note(run, &q->art, q->boot_log);	/* best effort, logs itself */
+	/* the job's first boot is its provenance (a reboot after a crash adds
+	 * only iommulab.resume=, isolate.h) */
+	if (!q->iso.boots)
+		lab_provenance_note(run, &q->art, q->boot_log);	/* best effort, logs itself */
 	st = scan_log(run, q, code, reason);
 	if (st == LAB_RUN_RUNNING)
 		return st;	/* booted again after a crash (isolate.h) */

@@ -207,7 +207,8 @@ def diff():
         .map((s) => [s.dataset.class, parseInt(s.textContent, 10)]));""")
     same = all(counts.get(c) is None or counts[c] == n for c, n in d["summary"].items())
     t.check("diff %s -> %s: class counts as in /diffs" % (base, head), same and counts, json.dumps(counts))
-    for c in ["errno_changed", "pass_to_fail", "fail_to_pass", "new", "missing"]:
+    for c in ["errno_changed", "pass_to_fail", "fail_to_pass", "new", "missing", "setup_changed", "flaky",
+              "new_crash", "crash_fixed", "new_warning"]:
         want = len([r for r in d["rows"] if r["class"] == c])
         got = b.count("table.diff[data-class=%s] tbody tr" % c)
         t.check("diff group %s: %d rows" % (c, want), got == want, got)

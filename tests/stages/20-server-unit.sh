@@ -16,6 +16,12 @@ if ! pkg-config --exists cmocka 2>/dev/null; then
 	lab_done
 	exit $?
 fi
+# test_judge judges real logs against the agent's own catalogue (agent -l -j)
+if ! nice -n 10 make -s -C "$top/agent" O="$O" >"$out/agent-build.log" 2>&1; then
+	tail -30 "$out/agent-build.log"
+	lab_fail "build the agent (its catalogue feeds test_judge)" "see $out/agent-build.log"
+fi
+export O
 if ! nice -n 10 make -s -C "$top/tests/unit" O="$O" SAN="$SAN" -j2 >"$out/build.log" 2>&1; then
 	tail -30 "$out/build.log"
 	lab_fail "build server library and unit tests" "see $out/build.log"

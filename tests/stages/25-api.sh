@@ -23,7 +23,10 @@ if ! python3 -c 'import yaml, jsonschema' 2>/dev/null; then
 	lab_done
 	exit $?
 fi
-if ! nice -n 10 make -s -C "$top/server" O="$O" SAN="$SAN" -j2 >"$out/build.log" 2>&1; then
+# the agent too: its catalogue (O/agent/catalogue.json) is what iommulabd imports at start
+export O
+if ! nice -n 10 make -s -C "$top/server" O="$O" SAN="$SAN" -j2 >"$out/build.log" 2>&1 ||
+   ! nice -n 10 make -s -C "$top/agent" O="$O" >>"$out/build.log" 2>&1; then
 	tail -20 "$out/build.log"
 	lab_fail "build iommulabd" "see $out/build.log"
 	lab_done
@@ -267,12 +270,29 @@ _, d = call("GET targets", "GET", A + "/targets", expect=200)
 check("targets loaded from the targets dir", d and [t["name"] for t in d["items"]] == ["q35-a", "q35-b"], str(d))
 call("GET targets/q35-a", "GET", A + "/targets/q35-a", expect=200)
 call("GET targets/zz -> 404", "GET", A + "/targets/zz", expect=404)
-cat = {"cases": [{"id": "kmod.attach.one", "title": "one", "contracts": [{"kernel": ">=6.2", "errno": 22}]},
+# the agent's contract form (iommulab-agent -l -j); kmod.attach.two has no
+# contract: its records are judged by their own expected errno
+one_rules = [{"kernel_min": "6.2", "kernel_max_excl": None, "driver": "any", "expected": "EINVAL",
+              "expected_errno": 22},
+             {"kernel_min": None, "kernel_max_excl": "6.2", "driver": "any", "expected": "EOPNOTSUPP",
+              "expected_errno": 95}]
+cat = {"cases": [{"id": "kmod.attach.one", "title": "one", "contracts": one_rules},
                  {"id": "kmod.attach.two"}]}
+call("POST cases: a contract the server cannot judge by -> 400", "POST", A + "/cases",
+     {"cases": [{"id": "kmod.attach.one", "contracts": [{"kernel": ">=6.2", "errno": 22}]}]},
+     auth=token, expect=400)
+catf0 = os.path.join(os.environ.get("O", ""), "agent", "catalogue.json")
+if os.path.exists(catf0):
+    ncat = len(json.load(open(catf0))["cases"])
+    check("iommulabd imported the agent's catalogue at start (%d contract versions)" % ncat,
+          q("SELECT count(*) FROM contract_versions WHERE version = 1")[0][0] == ncat > 0)
 call("POST cases (import)", "POST", A + "/cases", cat, auth=token, expect=200)
+ncases = q("SELECT count(*) FROM cases")[0][0]
+check("contract version 1 of kmod.attach.one", q("SELECT version FROM contract_versions "
+      "WHERE case_id = 'kmod.attach.one'") == [(1,)])
 call("POST cases with a bad id -> 400", "POST", A + "/cases",
      [{"id": "kmod.attach.three"}, {"id": "BAD ID"}], auth=token, expect=400)
-check("bad catalogue imported nothing", q("SELECT count(*) FROM cases")[0][0] == 2)
+check("bad catalogue imported nothing", q("SELECT count(*) FROM cases")[0][0] == ncases)
 catf = os.path.join(out, "catalogue.json")
 if os.path.exists(catf):
     agent_cat = json.load(open(catf))
@@ -280,6 +300,7 @@ if os.path.exists(catf):
                 auth=token, expect=200)
     check("every agent case imported", d and d["imported"] == len(agent_cat["cases"]) > 0, str(d))
     q("DELETE FROM cases WHERE case_id NOT IN ('kmod.attach.one', 'kmod.attach.two')")
+    q("DELETE FROM contract_versions WHERE case_id NOT IN ('kmod.attach.one', 'kmod.attach.two')")
 call("GET cases", "GET", A + "/cases", expect=200)
 call("GET cases/kmod.attach.one", "GET", A + "/cases/kmod.attach.one", expect=200)
 call("GET cases/nope -> 404", "GET", A + "/cases/kmod.nope", expect=404)
@@ -370,6 +391,18 @@ check("wrong-kernel error names the record", d and "records[0]" in d["error"], s
 wrongcount = "\n".join(lines + ['IOMMULAB-END {"v":1,"records":3,"status":"ok"}'])
 call("POST results with a wrong END count -> 400", "POST", A + "/results",
      {"job": jb, "log": wrongcount}, auth=ingest, expect=400)
+# the server judges (issue 15.2): a claimed verdict it computes otherwise refuses the batch
+_, d = call("POST results: a verdict the server computes otherwise -> 400", "POST", A + "/results",
+            {"job": ja, "records": [recs_a[0], dict(recs_a[1], verdict="fail")]}, auth=token,
+            expect=400)
+check("the refusal names the case, the claimed and the computed verdict",
+      d and "kmod.attach.two repeat 0: claimed fail, the server computes pass" in d["error"], str(d))
+_, d = call("POST results: pass claimed against the server's contract -> 400", "POST", A + "/results",
+            {"job": jb, "records": [rec("kmod.attach.one", 95, 95, "pass", "q35-a",
+                                        "6.12.117+deb12-amd64")]}, auth=token, expect=400)
+check("the refusal names the contract version and its errno",
+      d and "claimed pass, the server computes fail" in d["error"] and ">=6.2:any v1 expects EINVAL"
+      in d["error"], str(d))
 check("rejected ingests stored nothing", q("SELECT count(*) FROM results")[0][0] == n0 == 0)
 check("rejected ingests left the jobs running",
       [s for (s,) in q("SELECT state FROM jobs WHERE id IN (?, ?)", ja, jb)] == [2, 2])
@@ -506,6 +539,42 @@ check("Accept: text/plain gives text", isinstance(t, str) and "CLASS" in t, repr
 call("GET diffs by plan", "GET", A + "/diffs?base_plan=%d&head_plan=%d" % (pid, pid), expect=200)
 call("GET diffs without head -> 400", "GET", A + "/diffs?base=6.1", expect=400)
 call("GET diffs unknown kernel -> 404", "GET", A + "/diffs?base=6.1&head=9.9", expect=404)
+
+# ---- contracts: a change is a new version; rejudge applies it, with history --------------
+call("POST contracts/rejudge with an ingest token -> 403", "POST", A + "/contracts/rejudge", {},
+     auth=ingest, expect=403)
+call("POST contracts/rejudge with a bad case -> 400", "POST", A + "/contracts/rejudge",
+     {"case": "BAD ID"}, auth=token, expect=400)
+_, d = call("POST contracts/rejudge: nothing changed -> 200", "POST", A + "/contracts/rejudge", {},
+            auth=token, expect=200)
+check("nothing to rejudge before a contract change", d and d["rejudged"] == 0 and d["changed"] == 0, str(d))
+# 6.2+ now "expects" EOPNOTSUPP: 6.12's EINVAL pass becomes a fail
+new_rules = [dict(one_rules[0], expected="EOPNOTSUPP", expected_errno=95), one_rules[1]]
+call("POST cases: kmod.attach.one's contract changed", "POST", A + "/cases",
+     {"cases": [{"id": "kmod.attach.one", "contracts": new_rules}]}, auth=token, expect=200)
+check("a changed contract is version 2, version 1 kept",
+      q("SELECT version FROM contract_versions WHERE case_id = 'kmod.attach.one' ORDER BY version")
+      == [(1,), (2,)])
+_, d = call("POST contracts/rejudge -> 200", "POST", A + "/contracts/rejudge",
+            {"case": "kmod.attach.one"}, auth=token, expect=200)
+check("rejudge: 2 results judged again, the 6.12 one changed pass -> fail",
+      d and d["rejudged"] == 2 and d["changed"] == 1 and d["changes"][0]["old_verdict"] == "pass"
+      and d["changes"][0]["verdict"] == "fail" and d["changes"][0]["contract_version"] == 2, str(d))
+_, d = call("GET contracts/history", "GET", A + "/contracts/history?case=kmod.attach.one", expect=200)
+check("history: one row, pass -> fail under version 2",
+      d and d["count"] == 1 and d["items"][0]["old_verdict"] == "pass" and d["items"][0]["verdict"]
+      == "fail" and d["items"][0]["contract_version"] == 2 and d["items"][0]["kernel"] == "6.12", str(d))
+call("GET contracts/history?case=BAD -> 400", "GET", A + "/contracts/history?case=BAD%20ID", expect=400)
+_, d = call("GET matrix?kernel=6.12 after the rejudge", "GET", A + "/matrix?kernel=6.12", expect=200)
+check("matrix shows the rejudged verdict: 2 fails", d and d["summary"]["fail"] == 2, str(d))
+call("POST cases: the contract back", "POST", A + "/cases", cat, auth=token, expect=200)
+_, d = call("POST contracts/rejudge: back -> 200", "POST", A + "/contracts/rejudge", {}, auth=token,
+            expect=200)
+check("rejudge back: 1 changed, version 3, history 2 rows",
+      d and d["changed"] == 1 and d["changes"][0]["verdict"] == "pass"
+      and q("SELECT count(*) FROM verdict_history")[0][0] == 2
+      and q("SELECT max(version) FROM contract_versions WHERE case_id = 'kmod.attach.one'")[0][0] == 3,
+      str(d))
 
 # ---- cancel, retry, log ------------------------------------------------------------------
 call("POST jobs/{id}/cancel without a token -> 401", "POST", A + "/jobs/%d/cancel" % jc, expect=401)

@@ -121,13 +121,27 @@ done
 mchk=$(grep -l ' 0 differ$' "$out"/*/*.check 2>/dev/null | head -1)
 if [ -n "$mchk" ]; then
 	mfile=$(sed -n 's/: [0-9]* cells.*//p' "$mchk")
-	"$exp/mutate" "$mfile" "${mchk%.check}.log" > "$out/mutate.log" 2>&1
+	"$top/tests/mutation-check" --expect "$mfile" "${mchk%.check}.log" > "$out/mutate.log" 2>&1
 	mrc=$?
 	sed 's/^/# /' "$out/mutate.log"
 	[ "$mrc" = 0 ] && lab_ok "mutation check: a changed errno, a new and a missing case are each refused (${mfile#"$top"/})" ||
 		lab_fail "mutation check: every mutant refused" "see $out/mutate.log"
 else
 	lab_fail "mutation check" "no run matched its expectation file: nothing to mutate"
+fi
+
+# the server judges (issue 15.2): every finished run of this stage, POSTed as
+# printed to a private iommulabd with the agent's catalogue, must be accepted:
+# the server computes every verdict the agent claimed
+jlogs=()
+for l in "$out"/*/*.log; do grep -q '^IOMMULAB-END' "$l" 2>/dev/null && jlogs+=("$l"); done
+if [ ${#jlogs[@]} -gt 0 ]; then
+	nice -n 10 make -s -C "$top/server" -j2 >/dev/null 2>&1 && nice -n 10 make -s -C "$top/agent" >/dev/null 2>&1
+	python3 "$top/tests/mutate-ingest.py" --accept "${jlogs[@]}" > "$out/judge.log" 2>&1
+	jrc=$?
+	sed 's/^/# /' "$out/judge.log"
+	[ "$jrc" = 0 ] && lab_ok "the server computes every verdict of ${#jlogs[@]} runs as the agent did" ||
+		lab_fail "the server computes every verdict as the agent did" "see $out/judge.log"
 fi
 
 for arch in arm64 s390x; do

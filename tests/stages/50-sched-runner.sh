@@ -10,7 +10,7 @@
 #      at most one job per host core at once, a target's concurrency holds
 #      iommulab.fault=panic (a real panic after BEGIN, before any case) ->
 #        complete on attempt 1 with one "boot" record, crash (a kernel crash
-#        is a result, never retried: stage 58 covers crash isolation)
+#        is a result, never retried: stage 52 covers crash isolation)
 #      iommulab.fault=norecords (the agent prints nothing) -> incomplete,
 #        no results, retried up to max_attempts (retry limit), no qemu left
 #      iommulab.fault=hang, short timeout -> incomplete "timeout", no results
@@ -80,7 +80,7 @@ submit() {
 	lab_api "jobs?plan=$plan" | jq -r '.items[0].id'
 }
 nres() { lab_api "results?job=$1&limit=1000" | jq '.items | length'; }
-# the case records only: 6.1 WARNs at boot on q35-vtd (a "boot" record, stage 58)
+# the case records only: 6.1 WARNs at boot on q35-vtd (a "boot" record, stage 52)
 ncases() { lab_api "results?job=$1&limit=1000" | jq '[.items[] | select(.case != "boot")] | length'; }
 reason_has() { lab_job_field "$1" reason | grep -qi -- "$2"; }
 no_qemu() {

@@ -35,7 +35,8 @@ else
 	lab_fail "server down -> exit 3"
 fi
 ok=1
-for c in "" "plan submit" jobs log cancel watch results diff "export" "kernels add" "kernels list" "targets list"; do
+for c in "" "plan submit" jobs log cancel watch results diff "export" "kernels add" "kernels list" "targets list" \
+	"contracts import" "contracts rejudge" "contracts history"; do
 	# shellcheck disable=SC2086
 	expect 0 "$cli" $c --help && grep -q "usage: iommulab" "$out/last.out" || { ok=0; echo "# --help of '$c'"; }
 done
@@ -98,7 +99,7 @@ fi
 
 skip_qemu() {
 	for n in "plan submit over two kernels + watch" "jobs --plan" "results --kernel" \
-		"diff 6.1 6.12" "export junit" "export kcidb" "log JOB" "cancel a final job -> 409" \
+		"diff 6.1 6.12" "contracts import/rejudge/history" "export junit" "export kcidb" "log JOB" "cancel a final job -> 409" \
 		"demo: an incomplete job -> exit 1" "demo: all complete -> exit 0"; do
 		lab_skip "$n" "$1"
 	done
@@ -142,6 +143,29 @@ if expect 0 "$cli" diff 6.1 6.12 --all && grep -q "^diff 6.1 -> 6.12" "$out/last
 	lab_ok "diff 6.1 6.12 (table, --json)"
 else
 	lab_fail "diff 6.1 6.12"
+fi
+# the server judged these real records against the agent's catalogue (imported at
+# start); a contract change is applied to them by rejudge, with history, and
+# --fail-on-regress sees the regression it makes (issue 15.2, 14.5)
+catf=$O/agent/catalogue.json
+jq '(.cases[] | select(.id == "kmod.attach.no_group") | .contracts) |=
+	[{"kernel_min": "6.2", "kernel_max_excl": null, "driver": "any", "expected": "EINVAL", "expected_errno": 22}] + .' \
+	"$catf" >"$out/catalogue-changed.json"
+if expect 0 "$cli" --token "$tok" contracts rejudge && grep -q "^0 results judged again, 0 verdicts changed" "$out/last.out" &&
+   expect 0 "$cli" diff 6.1 6.12 --fail-on-regress &&
+   expect 0 "$cli" --token "$tok" contracts import "$out/catalogue-changed.json" &&
+   expect 0 "$cli" --token "$tok" contracts rejudge --case kmod.attach.no_group &&
+   grep -q "^2 results judged again, 1 verdicts changed" "$out/last.out" &&
+   grep -q "kmod.attach.no_group .* pass -> fail (contract v2)" "$out/last.out" &&
+   expect 1 "$cli" diff 6.1 6.12 --fail-on-regress && grep -q "pass_to_fail" "$out/last.out" &&
+   grep -q "; 1 regression$" "$out/last.out" &&
+   expect 0 "$cli" contracts history && grep -q "kmod.attach.no_group.*pass.*fail.*2" "$out/last.out" &&
+   expect 0 "$cli" --token "$tok" contracts import "$catf" &&
+   expect 0 "$cli" --token "$tok" contracts rejudge && grep -q "^2 results judged again, 1 verdicts changed" "$out/last.out" &&
+   expect 0 "$cli" diff 6.1 6.12 --fail-on-regress; then
+	lab_ok "contracts import/rejudge/history on real results: a contract change fails 6.12 (--fail-on-regress exit 1), and back"
+else
+	lab_fail "contracts import/rejudge/history" "$(tail -3 "$out/last.out")"
 fi
 if expect 0 "$cli" export junit --plan "$plan" &&
    python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); n = len(d.getElementsByTagName("testcase")); sys.exit(0 if n > 0 else 1)' "$out/last.out"; then

@@ -96,6 +96,7 @@ if ! command -v qemu-system-x86_64 >/dev/null || ! rel=$("$top/kernels/fetch-deb
 fi
 mkdir -p "$out/state" "$out/o"
 O=$out/o "$start" --config "$conf" --top "$D/usr/share/iommulab" --cache "$CACHE" \
+	--catalogue "$D/usr/share/iommulab/catalogue.json" \
 	--state-dir "$out/state" --port 0 --listen 127.0.0.1 >"$out/iommulabd.log" 2>&1 </dev/null &
 pid=$!
 url=
@@ -113,6 +114,9 @@ if [ -z "$url" ]; then
 	exit 1
 fi
 lab_ok "the installed iommulabd runs (pid $pid, $url, state $out/state)"
+ncat=$(jq '.cases | length' "$D/usr/share/iommulab/catalogue.json" 2>/dev/null)
+lab_check "it imported the installed catalogue (${ncat:-no} cases): the contracts it judges by" \
+	grep -q "case catalogue: ${ncat:-x} cases from $D/usr/share/iommulab/catalogue.json" "$out/iommulabd.log"
 lab_check "it serves the installed web/ (the dashboard)" \
 	bash -c "curl -fsS '$url/' | cmp -s - '$D/usr/share/iommulab/web/index.html'"
 cli=$D/usr/bin/iommulab

@@ -165,6 +165,19 @@ lab_check "webhook: consistent over 2 repeats each, confidence 0.75, nothing inc
 	     and (.inconsistent | length) == 0' "$hook"
 lab_check "webhook: each side's errno distribution (EINVAL x2 -> ENODEV x2)" \
 	jqe '.regressions[0].base.errnos == {"EINVAL": 2} and .regressions[0].head.errnos == {"ENODEV": 2}' "$hook"
+lab_check "webhook: each side's (errno, verdict) distribution over every repeat" \
+	jqe '.regressions[0].base.distribution == [{"observed": 22, "observed_name": "EINVAL", "verdict": "pass", "count": 2}]
+	     and .regressions[0].head.distribution == [{"observed": 19, "observed_name": "ENODEV", "verdict": "fail", "count": 2}]
+	     and .regressions[0].regression == true' "$hook"
+# issue 15.3: a plan diffed with itself reports 0 changes (real results, 2 repeats each)
+for p in "$p1" "$p2"; do
+	lab_api "diffs?base_plan=$p&head_plan=$p&changes_only=0" >"$out/self-diff-$p.json"
+	lab_check "plan $p diffed with itself: every row unchanged over 2 repeats, 0 changes, 0 regressions" \
+		jqe '(.rows | length) > 0 and all(.rows[]; .class == "unchanged" and .base.runs == 2
+		     and .head.runs == 2) and .summary.regressions == 0
+		     and ([.summary | to_entries[] | select(.key != "unchanged") | .value] | add) == 0' \
+		"$out/self-diff-$p.json"
+done
 
 # ---- 3. once per slot -----------------------------------------------------
 sleep 3

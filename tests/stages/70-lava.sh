@@ -24,7 +24,8 @@
 #    e2. a case that panics the kernel on LAVA (fault.kpanic): what LAVA
 #       delivered is stored - fault.kpanic crash with the panic trace, 6.1's
 #       boot WARN as a "boot" record; the job is complete, not retried; the
-#       case after it is lost (LAVA boots once, no resubmission)
+#       case after it is lost (LAVA boots once, no resubmission; LAVA
+#       itself calls the job Incomplete, "Infrastructure: Connection closed")
 #    e3. a kernel panic before the agent's first case on LAVA (fault.panic):
 #       a "boot" record, crash, complete, not retried
 #    f. a job canceled in LAVA -> incomplete "canceled in LAVA"
@@ -51,6 +52,16 @@ if [ "$(id -u)" -ne 0 ]; then
 	lab_skip "lava" "needs root to install and run LAVA"
 	lab_done
 	exit 0
+fi
+
+# One LAVA per machine (PostgreSQL, lava-server's ports, /etc/lava-*): two runs
+# of this stage (two clones, a tests/fresh-machine root, which shares the
+# host's /dev/shm and network) wait for each other instead of colliding.
+lavalock=${LAB_LAVA_LOCK:-/dev/shm/iommulab-lava.lock}
+exec 8>>"$lavalock"
+if ! flock -n 8; then
+	echo "# waiting for another run of the LAVA stage on this machine ($lavalock)"
+	flock 8
 fi
 
 srv_pid=

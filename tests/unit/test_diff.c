@@ -5,6 +5,7 @@
  * complete jobs count, the newest complete job wins, the text table aligns.
  */
 #include "diff.h"
+#include "match.h"
 #include "helpers.h"
 #include "plan.h"
 #include "record.h"
@@ -147,7 +148,7 @@ static void test_classes(void **state)
 		assert_false(json_is_true(json_object_get(json_object_get(row_of(d, "kmod.a.errno"),
 									  "head"), "flaky")));
 		text = lab_diff_text(d);
-		assert_non_null(strstr(text, "EINVAL (pass, flaky)"));
+		assert_non_null(strstr(text, "EINVAL (pass) x2 | EBUSY (fail) x1"));
 		free(text);
 		json_decref(d);
 	}
@@ -214,8 +215,95 @@ static void test_classify_table(void **state)
 			 LAB_DIFF_VERDICT_CHANGED);
 	assert_int_equal(lab_diff_classify(true, 16, LAB_VERDICT_PASS, true, 0, LAB_VERDICT_SKIP),
 			 LAB_DIFF_VERDICT_CHANGED);
+	/* a skip that observed an errno is diffed on it (issue 15.3) */
 	assert_int_equal(lab_diff_classify(true, 0, LAB_VERDICT_SKIP, true, 95, LAB_VERDICT_SKIP),
+			 LAB_DIFF_ERRNO_CHANGED);
+	/* kernel reports (issue 14.5) */
+	assert_int_equal(lab_diff_classify(true, 0, LAB_VERDICT_PASS, true, 0, LAB_VERDICT_CRASH),
+			 LAB_DIFF_NEW_CRASH);
+	assert_int_equal(lab_diff_classify(true, 22, LAB_VERDICT_CRASH, true, 22, LAB_VERDICT_PASS),
+			 LAB_DIFF_CRASH_FIXED);
+	assert_int_equal(lab_diff_classify(true, 22, LAB_VERDICT_PASS, true, 22, LAB_VERDICT_WARN),
+			 LAB_DIFF_NEW_WARNING);
+	assert_int_equal(lab_diff_classify(true, 22, LAB_VERDICT_WARN, true, 22, LAB_VERDICT_WARN),
 			 LAB_DIFF_UNCHANGED);
+	assert_int_equal(lab_diff_classify(true, 22, LAB_VERDICT_WARN, true, 22, LAB_VERDICT_PASS),
+			 LAB_DIFF_FAIL_TO_PASS);
+}
+
+/* sides over repeats and setup steps (lab_diff_side_parse), and what counts as a regression */
+static void test_classify_sides(void **state)
+{
+	struct lab_diff_side b, h;
+
+	(void)state;
+	/* the same setup refusal on both sides of a skip: unchanged; another errno: its own class */
+	assert_int_equal(lab_diff_side_parse(&b, 0, LAB_VERDICT_SKIP, "0:2",
+		"[{\"name\":\"domain_alloc\",\"errno\":95}]"), 0);
+	assert_string_equal(b.setup_step, "domain_alloc");
+	assert_int_equal(b.setup_errno, 95);
+	assert_int_equal(lab_diff_side_parse(&h, 0, LAB_VERDICT_SKIP, "0:2",
+		"[{\"name\":\"domain_alloc\",\"errno\":95}]"), 0);
+	assert_int_equal(lab_diff_classify_sides(&b, &h), LAB_DIFF_UNCHANGED);
+	assert_int_equal(lab_diff_side_parse(&h, 0, LAB_VERDICT_SKIP, "0:2",
+		"[{\"name\":\"domain_alloc\",\"errno\":22}]"), 0);
+	assert_int_equal(lab_diff_classify_sides(&b, &h), LAB_DIFF_SETUP_CHANGED);
+	assert_true(lab_diff_regression(LAB_DIFF_SETUP_CHANGED, &b, &h));
+	/* pass -> skip because a setup step now refuses: setup_changed, a regression */
+	assert_int_equal(lab_diff_side_parse(&b, 22, LAB_VERDICT_PASS, "22:0",
+		"[{\"name\":\"domain_alloc\",\"errno\":0},{\"name\":\"attach\",\"errno\":22}]"), 0);
+	assert_string_equal(b.setup_step, "");
+	assert_int_equal(lab_diff_classify_sides(&b, &h), LAB_DIFF_SETUP_CHANGED);
+	assert_true(lab_diff_regression(LAB_DIFF_SETUP_CHANGED, &b, &h));
+	/* a judged side: steps before the judged one are setup */
+	assert_int_equal(lab_diff_side_parse(&h, 22, LAB_VERDICT_PASS, "22:0",
+		"[{\"name\":\"enforce_coherency\",\"errno\":95},{\"name\":\"attach\",\"errno\":22}]"), 0);
+	assert_string_equal(h.setup_step, "enforce_coherency");
+	assert_int_equal(lab_diff_classify_sides(&b, &h), LAB_DIFF_SETUP_CHANGED);
+	assert_false(lab_diff_regression(LAB_DIFF_SETUP_CHANGED, &b, &h));	/* the head passes */
+	/* repeats: a consistent failing head against a flaky base is a regression */
+	assert_int_equal(lab_diff_side_parse(&b, 22, LAB_VERDICT_PASS, "22:0,19:1,22:0", "[]"), 0);
+	assert_int_equal(b.npairs, 2);
+	assert_int_equal(b.pairs[0].count, 2);
+	assert_int_equal(lab_diff_side_parse(&h, 19, LAB_VERDICT_FAIL, "19:1,19:1,19:1", "[]"), 0);
+	assert_int_equal(lab_diff_classify_sides(&b, &h), LAB_DIFF_PASS_TO_FAIL);
+	/* a flaky head is flaky, a crash in any repeat is a new crash */
+	assert_int_equal(lab_diff_classify_sides(&h, &b), LAB_DIFF_FLAKY);
+	assert_false(lab_diff_regression(LAB_DIFF_FLAKY, &h, &b));
+	assert_int_equal(lab_diff_side_parse(&h, 22, LAB_VERDICT_PASS, "22:0,0:4,22:0", "[]"), 0);
+	assert_int_equal(lab_diff_classify_sides(&b, &h), LAB_DIFF_NEW_CRASH);
+	assert_true(lab_diff_regression(LAB_DIFF_NEW_CRASH, &b, &h));
+	/* flakiness counts (errno, verdict) pairs: the same errno, two verdicts */
+	assert_int_equal(lab_diff_side_parse(&h, 0, LAB_VERDICT_PASS, "0:0,0:1", "[]"), 0);
+	assert_int_equal(h.npairs, 2);
+	/* the same side against itself: unchanged, whatever its repeats did */
+	assert_int_equal(lab_diff_classify_sides(&h, &h), LAB_DIFF_UNCHANGED);
+	assert_true(lab_diff_regression(LAB_DIFF_MISSING, &h, NULL));
+	assert_false(lab_diff_regression(LAB_DIFF_CRASH_FIXED, &h, &b));
+	assert_int_equal(lab_diff_side_parse(&h, 0, LAB_VERDICT_PASS, "0:x", "[]"), -EINVAL);
+	/* the store's compact steps (read without a JSON tree) and any other JSON
+	 * spelling of them (jansson) give the same setup refusal */
+	{
+		static const char *const forms[] = {
+			"[{\"name\":\"bind\",\"errno\":0,\"err\":\"OK\"},{\"name\":\"domain_alloc\",\"errno\":95,\"err\":\"EOPNOTSUPP\"},{\"name\":\"attach\",\"errno\":22,\"err\":\"EINVAL\"}]",
+			"[ {\"errno\": 0, \"name\": \"bind\"}, {\"name\": \"domain_alloc\", \"errno\": 95},\n {\"name\": \"attach\", \"errno\": 22} ]",
+		};
+		for (int i = 0; i < 2; i++) {
+			assert_int_equal(lab_diff_side_parse(&b, 22, LAB_VERDICT_PASS, "", forms[i]), 0);
+			assert_string_equal(b.setup_step, "domain_alloc");
+			assert_int_equal(b.setup_errno, 95);
+			assert_int_equal(lab_diff_side_parse(&b, 0, LAB_VERDICT_ERROR, "", forms[i]), 0);
+			assert_string_equal(b.setup_step, "domain_alloc");
+			assert_int_equal(lab_diff_side_parse(&b, 95, LAB_VERDICT_FAIL, "", forms[i]), 0);
+			assert_string_equal(b.setup_step, "");	/* domain_alloc is the judged step */
+		}
+	}
+	/* a missing row counts for a patch plan only when its filter asked for the case */
+	assert_true(lab_case_filter_match(NULL, "kmod.attach.one"));
+	assert_true(lab_case_filter_match("kmod.coherency.*", "kmod.coherency.vtd_snoop"));
+	assert_false(lab_case_filter_match("kmod.coherency.*", "kmod.attach.no_group"));
+	assert_true(lab_case_filter_match("vfio.*,kmod.attach.*", "kmod.attach.no_group"));
+	assert_false(lab_case_filter_match("vfio.*,,iommufd.*", "kmod.attach.no_group"));
 }
 
 static void test_matrix(void **state)
@@ -286,14 +374,114 @@ static void test_real_logs(void **state)
 	json_decref(d);
 }
 
+/* a kernel diffed with itself: 0 changes, on real records with repeats (issue 15.3) */
+static void test_self_diff_repeats(void **state)
+{
+	struct fx *f = *state;
+	char path[PATH_MAX], err[256];
+	struct lab_record_scan sc;
+	struct lab_result *rep;
+	json_t *d, *sum, *rows, *r;
+	const char *k;
+	json_t *v;
+	size_t i;
+	int64_t id;
+
+	snprintf(path, sizeof(path), "%s/tests/unit/data/q35-vtd-6.12.log", top_dir());
+	assert_int_equal(lab_record_scan_file(path, &sc), 0);
+	assert_int_equal(sc.status, LAB_SCAN_OK);
+	/* the guest's 14 records as 3 repeats of one job; the last repeat of
+	 * one case observed another errno (a flaky cell) */
+	rep = calloc(sc.n * 3, sizeof(*rep));
+	for (int n = 0; n < 3; n++) {
+		for (i = 0; i < sc.n; i++) {
+			rep[n * sc.n + i] = sc.res[i];
+			rep[n * sc.n + i].repeat = n;
+		}
+	}
+	rep[2 * sc.n].observed = 22;
+	rep[2 * sc.n].verdict = LAB_VERDICT_FAIL;
+	id = fx_running_job(f, 1, 0);
+	assert_int_equal(lab_store_results_ingest(f->st, id, rep, sc.n * 3), 0);
+	assert_int_equal(lab_store_job_transition(f->st, id, LAB_JOB_RUNNING, LAB_JOB_COMPLETE,
+						  NULL), 0);
+	assert_int_equal(lab_diff_run(f->st, false, "6.12", "6.12", false, &d, err, sizeof(err)), 0);
+	sum = json_object_get(d, "summary");
+	json_object_foreach(sum, k, v)
+		if (strcmp(k, "unchanged"))
+			assert_int_equal(json_integer_value(v), 0);
+	assert_int_equal(json_integer_value(json_object_get(sum, "unchanged")), (json_int_t)sc.n);
+	rows = json_object_get(d, "rows");
+	r = row_of(d, sc.res[0].case_id);
+	assert_true(json_is_true(json_object_get(json_object_get(r, "head"), "flaky")));
+	assert_int_equal(json_array_size(json_object_get(json_object_get(r, "head"), "distribution")), 2);
+	json_array_foreach(rows, i, r)
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "base"), "runs")), 3);
+	json_decref(d);
+	/* against another kernel with the same records once: the flaky cell is flaky */
+	id = fx_running_job(f, 0, 0);
+	assert_int_equal(lab_store_results_ingest(f->st, id, sc.res, sc.n), 0);
+	assert_int_equal(lab_store_job_transition(f->st, id, LAB_JOB_RUNNING, LAB_JOB_COMPLETE,
+						  NULL), 0);
+	assert_int_equal(lab_diff_run(f->st, false, "6.1", "6.12", true, &d, err, sizeof(err)), 0);
+	assert_int_equal(json_array_size(json_object_get(d, "rows")), 1);
+	expect_class(d, sc.res[0].case_id, "flaky");
+	json_decref(d);
+	free(rep);
+	lab_record_scan_clear(&sc);
+}
+
+/* a diff reads one snapshot: inside a read transaction it sees none of
+ * another connection's later commits, and it leaves that transaction open */
+static void test_snapshot(void **state)
+{
+	struct fx *f = *state;
+	struct lab_result a = fx_result("kmod.a.one", 22, 22, LAB_VERDICT_PASS);
+	struct lab_result b = fx_result("kmod.a.one", 19, 22, LAB_VERDICT_FAIL);
+	struct lab_store *other;
+	char err[256];
+	bool began;
+	json_t *d;
+	int64_t id;
+
+	struct lab_job j = { .kernel_id = f->kernel[1], .target_id = f->target[0], .backend = "qemu" };
+
+	complete_job(f, 0, &a, 1, true);
+	complete_job(f, 1, &a, 1, true);
+	assert_int_equal(lab_store_open(f->db, f->schema, &other), 0);
+	assert_int_equal(lab_store_job_create(other, &j), 0);
+	id = j.id;
+	assert_int_equal(lab_store_read_begin(f->st, &began), 0);
+	assert_true(began);
+	assert_int_equal(lab_diff_run(f->st, false, "6.1", "6.12", false, &d, err, sizeof(err)), 0);
+	expect_class(d, "kmod.a.one", "unchanged");
+	json_decref(d);
+	/* another connection: 6.12 now fails */
+	assert_int_equal(lab_store_job_transition(other, id, LAB_JOB_QUEUED, LAB_JOB_SCHEDULED, NULL), 0);
+	assert_int_equal(lab_store_job_transition(other, id, LAB_JOB_SCHEDULED, LAB_JOB_RUNNING, NULL), 0);
+	assert_int_equal(lab_store_results_ingest(other, id, &b, 1), 0);
+	assert_int_equal(lab_store_job_transition(other, id, LAB_JOB_RUNNING, LAB_JOB_COMPLETE, NULL), 0);
+	assert_int_equal(lab_diff_run(f->st, false, "6.1", "6.12", false, &d, err, sizeof(err)), 0);
+	expect_class(d, "kmod.a.one", "unchanged");	/* the snapshot still holds */
+	json_decref(d);
+	lab_store_read_end(f->st, began);
+	assert_int_equal(lab_diff_run(f->st, false, "6.1", "6.12", false, &d, err, sizeof(err)), 0);
+	expect_class(d, "kmod.a.one", "pass_to_fail");
+	json_decref(d);
+	lab_store_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify_table),
+		cmocka_unit_test(test_classify_sides),
 		cmocka_unit_test_setup_teardown(test_classes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_plans, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_matrix, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_real_logs, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_self_diff_repeats, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("diff", tests, NULL, NULL);
 }

@@ -201,12 +201,36 @@ static json_t *oracle_errno_name(json_t *v)
 				    json_null();
 }
 
+/* a row's side summed up (diff.h's struct lab_diff_side), from the store row */
+static void oracle_dside(json_t *row, struct lab_diff_side *d)
+{
+	enum lab_verdict v = LAB_VERDICT_PASS;
+	json_t *st = json_object_get(row, "steps");
+	char *steps = json_is_string(st) ? strdup(json_string_value(st)) :
+		      json_dumps(st, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	assert_int_equal(lab_verdict_parse(oracle_text(row, "verdict"), &v), 0);
+	assert_int_equal(lab_diff_side_parse(d, (int)json_integer_value(json_object_get(row, "observed")),
+					     v, oracle_text(row, "outcomes"), steps), 0);
+	free(steps);
+}
+
 /* a row's side as diff.h specifies it; null for an absent row */
 static json_t *oracle_side(json_t *row)
 {
+	struct lab_diff_side d;
+	json_t *dist;
+
 	if (!row)
 		return json_null();
-	return json_pack("{s:O, s:o, s:O, s:o, s:O, s:O, s:O, s:b}",
+	oracle_dside(row, &d);
+	dist = json_array();
+	for (size_t i = 0; i < d.npairs && i < LAB_DIFF_PAIRS_MAX; i++)
+		json_array_append_new(dist, json_pack("{s:i, s:s, s:s, s:i}",
+			"observed", d.pairs[i].observed,
+			"observed_name", lab_errno_name(d.pairs[i].observed),
+			"verdict", lab_verdict_name(d.pairs[i].verdict), "count", d.pairs[i].count));
+	return json_pack("{s:O, s:o, s:O, s:o, s:O, s:O, s:O, s:b, s:o, s:o}",
 			 "observed", oracle_col(row, "observed"),
 			 "observed_name", oracle_errno_name(oracle_col(row, "observed")),
 			 "expected", oracle_col(row, "expected"),
@@ -214,7 +238,10 @@ static json_t *oracle_side(json_t *row)
 			 "verdict", oracle_col(row, "verdict"),
 			 "result_id", oracle_col(row, "result_id"),
 			 "runs", oracle_col(row, "runs"),
-			 "flaky", json_integer_value(json_object_get(row, "distinct_observed")) > 1);
+			 "flaky", d.npairs > 1, "distribution", dist,
+			 "setup", d.setup_step[0] ?
+			 json_pack("{s:s, s:i, s:s}", "step", d.setup_step, "errno", d.setup_errno,
+				   "errno_name", lab_errno_name(d.setup_errno)) : json_null());
 }
 
 struct oracle_key {
@@ -244,7 +271,7 @@ static json_t *oracle_diff(struct fx *f, bool by_plan, const char *base, const c
 {
 	json_t *desc[2] = { NULL, NULL }, *side[2] = { NULL, NULL }, *rows, *summary, *doc;
 	const char *name[2] = { base, head };
-	int counts[LAB_DIFF_NCLASSES] = { 0 };
+	int counts[LAB_DIFF_NCLASSES] = { 0 }, regressions = 0;
 	struct oracle_key *keys;
 	size_t nkeys = 0, i;
 	int64_t id;
@@ -271,29 +298,37 @@ static json_t *oracle_diff(struct fx *f, bool by_plan, const char *base, const c
 	rows = json_array();
 	for (i = 0; i < nkeys; i++) {
 		json_t *b, *h, *named;
+		struct lab_diff_side bd, hd;
 		enum lab_diff_class c;
+		bool reg;
 
 		if (i && !oracle_key_cmp(&keys[i - 1], &keys[i]))
 			continue;	/* the key of both sides, seen already */
 		b = oracle_row(side[0], keys[i].target, keys[i].case_id);
 		h = oracle_row(side[1], keys[i].target, keys[i].case_id);
-		c = lab_diff_classify(b != NULL, (int)json_integer_value(json_object_get(b, "observed")),
-				      oracle_verdict(b), h != NULL,
-				      (int)json_integer_value(json_object_get(h, "observed")),
-				      oracle_verdict(h));
+		if (b)
+			oracle_dside(b, &bd);
+		if (h)
+			oracle_dside(h, &hd);
+		c = lab_diff_classify_sides(b ? &bd : NULL, h ? &hd : NULL);
+		reg = lab_diff_regression(c, b ? &bd : NULL, h ? &hd : NULL);
+		(void)oracle_verdict;
 		counts[c]++;
+		regressions += reg;
 		if (changes_only && c == LAB_DIFF_UNCHANGED)
 			continue;
 		named = h ? h : b;
-		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}",
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o}",
 			"target", oracle_text(named, "target"),
 			"driver", oracle_text(named, "driver"),
 			"case", oracle_text(named, "case"),
-			"class", lab_diff_class_name(c), "base", oracle_side(b), "head", oracle_side(h)));
+			"class", lab_diff_class_name(c), "regression", reg,
+			"base", oracle_side(b), "head", oracle_side(h)));
 	}
 	summary = json_object();
 	for (int c = 0; c < LAB_DIFF_NCLASSES; c++)
 		json_object_set_new(summary, lab_diff_class_name(c), json_integer(counts[c]));
+	json_object_set_new(summary, "regressions", json_integer(regressions));
 	doc = json_pack("{s:s, s:o, s:o, s:o, s:o}", "by", by_plan ? "plan" : "kernel",
 			"base", desc[0], "head", desc[1], "summary", summary, "rows", rows);
 	assert_non_null(doc);

@@ -32,7 +32,7 @@ static int64_t run(struct fx *f, int64_t kernel_id, const char *case_id, int obs
 	assert_int_equal(lab_store_job_transition(f->st, j.id, LAB_JOB_SCHEDULED, LAB_JOB_RUNNING,
 						  NULL), 0);
 	assert_int_equal(lab_ingest_job_load(f->st, j.id, &ij), 0);
-	assert_int_equal(lab_ingest_store(f->st, &ij, &r, 1), 0);
+	assert_int_equal(lab_ingest_store(f->st, &ij, &r, 1, NULL, 0), 0);
 	assert_int_equal(lab_store_job_transition(f->st, j.id, LAB_JOB_RUNNING, LAB_JOB_COMPLETE,
 						  NULL), 0);
 	return j.id;

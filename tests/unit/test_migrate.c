@@ -154,7 +154,7 @@ static void migrate_from(int v, const char *schema, const char *dir)
 	assert_int_equal(lab_store_job_transition(st, j.id, LAB_JOB_SCHEDULED, LAB_JOB_RUNNING, NULL), 0);
 	r = fx_result("kmod.attach.one", 19, 22, LAB_VERDICT_FAIL);
 	assert_int_equal(lab_ingest_job_load(st, j.id, &ij), 0);
-	assert_int_equal(lab_ingest_store(st, &ij, &r, 1), 0);
+	assert_int_equal(lab_ingest_store(st, &ij, &r, 1, NULL, 0), 0);
 	assert_int_equal(lab_store_job_transition(st, j.id, LAB_JOB_RUNNING, LAB_JOB_COMPLETE, NULL), 0);
 	lab_store_close(st);
 	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);

@@ -117,7 +117,9 @@ static void test_compare_flaky(void **state)
 	static const int e22[3] = { 22, 22, 22 }, e19[3] = { 19, 19, 19 }, zero[3] = { 0, 0, 0 };
 	static const int mixed[3] = { 12, 0, 12 };
 	struct fx *f = *state;
-	struct lab_result base[9], head[9];
+	static const enum lab_verdict pfp[3] = { LAB_VERDICT_PASS, LAB_VERDICT_FAIL, LAB_VERDICT_PASS };
+	static const int flip[3] = { 22, 19, 22 };
+	struct lab_result base[12], head[12];
 	json_t *cmp, *regs, *inc, *r, *dist;
 	int64_t p1, p2;
 
@@ -128,13 +130,29 @@ static void test_compare_flaky(void **state)
 	three(head, "kmod.a", e19, 22, fff);
 	three(head + 3, "kmod.b", mixed, 0, fpf);
 	three(head + 6, "kmod.c", e22, 22, ppp);
-	p1 = nightly_plan(f, "6.1", base, 9);
-	p2 = nightly_plan(f, "6.12", head, 9);
+	/* d: a flaky base (EINVAL pass, ENODEV fail, EINVAL pass), a head that
+	 * fails ENODEV in every repeat: a regression all the same (issue 15.3) */
+	three(base + 9, "kmod.d", flip, 22, pfp);
+	three(head + 9, "kmod.d", e19, 22, fff);
+	p1 = nightly_plan(f, "6.1", base, 12);
+	p2 = nightly_plan(f, "6.12", head, 12);
 
 	assert_int_equal(lab_nightly_compare(f->st, p1, p2, &cmp), 0);
 	regs = json_object_get(cmp, "regressions");
 	inc = json_object_get(cmp, "inconsistent");
-	assert_int_equal(json_array_size(regs), 1);
+	assert_int_equal(json_array_size(regs), 2);
+	r = json_array_get(regs, 1);
+	assert_string_equal(json_string_value(json_object_get(r, "case")), "kmod.d");
+	assert_string_equal(json_string_value(json_object_get(r, "class")), "pass_to_fail");
+	assert_true(json_is_true(json_object_get(json_object_get(r, "base"), "flaky")));
+	/* the base's distribution over every repeat: (EINVAL, pass) x2, (ENODEV, fail) x1 */
+	dist = json_object_get(json_object_get(r, "base"), "distribution");
+	assert_int_equal(json_array_size(dist), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(dist, 0), "count")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(dist, 0), "verdict")),
+			    "pass");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(dist, 1),
+							      "observed_name")), "ENODEV");
 	r = json_array_get(regs, 0);
 	assert_string_equal(json_string_value(json_object_get(r, "case")), "kmod.a");
 	assert_int_equal(json_integer_value(json_object_get(r, "runs")), 3);
@@ -167,12 +185,63 @@ static void test_compare_flaky(void **state)
 	assert_int_equal(lab_nightly_compare(f->st, p1, 999, &cmp), -ENOENT);
 }
 
+/* a nightly plan for @k whose one job ends @how (canceled or incomplete) without results */
+static int64_t nightly_plan_ended(struct fx *f, const char *k, enum lab_job_state how)
+{
+	char err[LAB_STORE_ERR_MAX];
+	struct lab_job_filter jf = { .state = -1, .limit = 10 };
+	json_t *plan, *jobs;
+	int64_t pid, jid;
+	int njobs;
+
+	plan = json_pack("{s:s, s:[s], s:[s]}", "kind", "nightly", "kernels", k, "targets", "q35-vtd");
+	assert_int_equal(lab_store_plan_create_ex(f->st, plan, "test", &pid, &njobs, err,
+						  sizeof(err)), 0);
+	json_decref(plan);
+	jf.plan_id = pid;
+	assert_int_equal(lab_store_jobs_list(f->st, &jf, &jobs), 0);
+	jid = json_integer_value(json_object_get(json_array_get(jobs, 0), "id"));
+	json_decref(jobs);
+	assert_int_equal(lab_store_job_transition(f->st, jid, LAB_JOB_QUEUED, LAB_JOB_SCHEDULED,
+						  NULL), 0);
+	assert_int_equal(lab_store_job_transition(f->st, jid, LAB_JOB_SCHEDULED, LAB_JOB_RUNNING,
+						  NULL), 0);
+	assert_int_equal(lab_store_job_transition(f->st, jid, LAB_JOB_RUNNING, how, "test"), 0);
+	return pid;
+}
+
+/* issue 14.5: a case the head no longer reports is a regression (a crashed
+ * run), unless its job was canceled */
+static void test_compare_missing(void **state)
+{
+	static const enum lab_verdict ppp[3] = { LAB_VERDICT_PASS, LAB_VERDICT_PASS, LAB_VERDICT_PASS };
+	static const int e22[3] = { 22, 22, 22 };
+	struct fx *f = *state;
+	struct lab_result base[3];
+	json_t *cmp, *r;
+	int64_t p1, p2, p3;
+
+	three(base, "kmod.a", e22, 22, ppp);
+	p1 = nightly_plan(f, "6.1", base, 3);
+	p2 = nightly_plan_ended(f, "6.12", LAB_JOB_CANCELED);
+	assert_int_equal(lab_nightly_compare(f->st, p1, p2, &cmp), 0);
+	assert_int_equal(json_array_size(json_object_get(cmp, "regressions")), 0);
+	json_decref(cmp);
+	p3 = nightly_plan_ended(f, "6.12", LAB_JOB_INCOMPLETE);
+	assert_int_equal(lab_nightly_compare(f->st, p1, p3, &cmp), 0);
+	assert_int_equal(json_array_size(json_object_get(cmp, "regressions")), 1);
+	r = json_array_get(json_object_get(cmp, "regressions"), 0);
+	assert_string_equal(json_string_value(json_object_get(r, "class")), "missing");
+	json_decref(cmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slot_at),
 		cmocka_unit_test(test_slot_cron),
 		cmocka_unit_test_setup_teardown(test_compare_flaky, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_compare_missing, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("nightly", tests, NULL, NULL);

@@ -3,17 +3,25 @@
 // permalink. Requests: /kernels, /plans (cached), /diffs.
 import {h, api, cached, select, emptyState, verdictBadge, kernelCmp} from './util.js';
 
-const ORDER = ['pass_to_fail', 'errno_changed', 'fail_to_pass', 'verdict_changed', 'new', 'missing', 'unchanged'];
+// every class of server/core/diff.h, regressions first
+const ORDER = ['new_crash', 'new_warning', 'pass_to_fail', 'missing', 'setup_changed', 'errno_changed', 'flaky',
+  'crash_fixed', 'fail_to_pass', 'verdict_changed', 'new', 'unchanged'];
 const TITLE = {
+  new_crash: 'New crash', new_warning: 'New kernel warning', crash_fixed: 'Crash fixed',
   pass_to_fail: 'Pass \u2192 fail', errno_changed: 'Errno changed', fail_to_pass: 'Fail \u2192 pass',
+  setup_changed: 'Setup step changed', flaky: 'Flaky (repeats disagree)',
   verdict_changed: 'Verdict changed', new: 'New', missing: 'Missing', unchanged: 'Unchanged',
 };
 
 function side(sd) {
   if (!sd) return h('span', {class: 'muted'}, '-');
-  return h('span', {}, h('a', {href: '#/result/' + sd.result_id, class: 'errno'}, sd.verdict === 'skip' ? 'not run' : sd.observed_name), ' ',
+  const notRun = sd.verdict === 'skip' && !sd.setup && !sd.observed;
+  const dist = (sd.distribution || []).map((p) => `${p.observed_name}/${p.verdict} x${p.count}`).join(', ');
+  return h('span', {}, h('a', {href: '#/result/' + sd.result_id, class: 'errno'}, notRun ? 'not run' : sd.observed_name), ' ',
     verdictBadge(sd.verdict),
-    sd.flaky ? h('sup', {title: `flaky: the ${sd.runs} repeats observed different errnos`}, '~') : null,
+    sd.flaky ? h('sup', {title: `flaky over ${sd.runs} repeats: ${dist}`}, '~') : null,
+    sd.flaky ? h('span', {class: 'muted small dist'}, ' ' + dist) : null,
+    sd.setup ? h('span', {class: 'muted small setup'}, ` setup ${sd.setup.step}: ${sd.setup.errno_name}`) : null,
     sd.expected_name ? h('span', {class: 'muted small'}, ' exp ' + sd.expected_name) : null);
 }
 
@@ -68,6 +76,7 @@ export async function render(root, r, ctx) {
   root.append(h('p', {class: 'summary', id: 'diff-summary'},
     `${d.by === 'plan' ? 'Plan' : 'Kernel'} ${label(d.base)} \u2192 ${label(d.head)}: `,
     ORDER.filter((c) => d.summary[c] !== undefined).map((c) => h('span', {class: 'count c-' + c, dataset: {class: c}}, `${d.summary[c]} ${c}`)),
+    h('span', {class: 'count regressions', id: 'diff-regressions', dataset: {class: 'regressions'}}, `${d.summary.regressions || 0} regressions`),
     ' ', h('a', {href: perma, id: 'permalink', class: 'permalink'}, 'permalink')));
 
   if (!d.rows.length) {

@@ -53,6 +53,11 @@ async function renderReport(root, id, ctx) {
     root.append(h('h2', {}, 'Log excerpt'), h('pre', {class: 'log', id: 'patch-excerpt'}, rep.excerpt));
   for (const d of rep.drivers) {
     const parts = [
+      rowsTable('crash-' + d.driver, 'New crashes', d.new_crashes),
+      rowsTable('warn-' + d.driver, 'New kernel warnings', d.new_warnings),
+      rowsTable('miss-' + d.driver, 'Missing cases', d.missing),
+      rowsTable('setup-' + d.driver, 'Setup step changes', d.setup_changes),
+      rowsTable('fixed-' + d.driver, 'Crashes fixed', d.crashes_fixed),
       rowsTable('cv-' + d.driver, 'Contract violations', d.contract_violations),
       rowsTable('nf-' + d.driver, 'New failures', d.new_failures),
       rowsTable('np-' + d.driver, 'New passes', d.new_passes),

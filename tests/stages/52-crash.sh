@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 58-crash - kernel crashes are results: crash isolation in the QEMU runner
+# 52-crash - kernel crashes are results: crash isolation in the QEMU runner
 # (server/run/isolate.h) on real guests through a real iommulabd.
 #
 # Jobs (Debian 6.12 unless said; the probe module's test-only fault op makes
@@ -37,7 +37,7 @@ top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
 export CACHE=${CACHE:-$HOME/.cache/iommulab}
 export O=${O:-$top/build}
-out=${LAB_TEST_OUT:-$top/tests/out}/58-crash
+out=${LAB_TEST_OUT:-$top/tests/out}/52-crash
 rm -rf "$out"
 mkdir -p "$out"
 . "$top/tests/lib-server.sh"
@@ -186,8 +186,10 @@ fi
 lab_cli diff 6.1 6.12 --json --all > "$out/cli-diff.json" 2>&1
 if jq -e '[.rows[] | select(.target == "q35-vtd" and .case == "boot") | .base.verdict] == ["warn"]' "$out/cli-diff.json" >/dev/null &&
    jq -e '[.rows[] | select(.target == "q35-vtd-snoop" and .case == "fault.kpanic") | .head.verdict] == ["crash"]' "$out/cli-diff.json" >/dev/null &&
-   jq -e '[.rows[] | select(.target == "q35-virtio" and .case == "kmod.map.before_attach") | [.base.verdict, .head.verdict]] == [["skip", "crash"]]' "$out/cli-diff.json" >/dev/null; then
-	lab_ok "${names[9]} (boot warn on 6.1 q35-vtd, fault.kpanic crash on 6.12, q35-virtio map before attach skip -> crash)"
+   jq -e '[.rows[] | select(.target == "q35-virtio" and .case == "kmod.map.before_attach") | [.base.verdict, .head.verdict, .class]] == [["skip", "crash", "new_crash"]]' "$out/cli-diff.json" >/dev/null &&
+   ! lab_cli diff 6.1 6.12 --fail-on-regress > "$out/cli-diff-regress.txt" 2>&1 &&
+   grep -q 'kmod.map.before_attach' "$out/cli-diff-regress.txt"; then
+	lab_ok "${names[9]} (boot warn on 6.1 q35-vtd, fault.kpanic crash on 6.12, q35-virtio map before attach skip -> crash: new_crash, --fail-on-regress exits 1)"
 else
 	lab_fail "${names[9]}" "$(jq -c '[.rows[] | select(.case == "boot" or .case == "kmod.map.before_attach" or (.case | startswith("fault."))) | {target, case, class, b: .base.verdict, h: .head.verdict}]' "$out/cli-diff.json" 2>&1 | head -c 500)"
 fi
