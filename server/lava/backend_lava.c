@@ -81,6 +81,7 @@
 #include "lava_log.h"
 #include "log.h"
 #include "proc.h"
+#include "provenance.h"
 #include "record.h"
 #include "runlog.h"
 
@@ -666,6 +667,45 @@ static int store_complete(struct lab_run *run, const struct lab_ingest_job *ij,
 	return ret;
 }
 
+/*
+ * Did the QEMU generation the target needs (qemu.version) run? LAVA's qemu
+ * type cannot be told (lava_job.h); the device's command, rig/lava-qemu,
+ * prints "iommulab-boot: qemu VERSION generation GEN binary PATH" before
+ * QEMU starts. A console where the agent began (IOMMULAB-BEGIN) must carry
+ * that line with the target's generation; only for 7.2, what a stock LAVA
+ * qemu device runs, may it be absent (then no version is recorded).
+ * 0, or -EPROTO with @why.
+ */
+static int qemu_check(const struct lab_run *run, const char *console, char *why, size_t len)
+{
+	static const char pfx[] = "iommulab-boot: qemu ";
+	const char *p = console, *want;
+	char ver[32] = "", gen[32] = "";
+	json_t *def;
+	int r = 0;
+
+	if (!strstr(console, "IOMMULAB-BEGIN "))
+		return 0;	/* QEMU may not have run: nothing to say */
+	def = run->target->definition ? json_loads(run->target->definition, 0, NULL) : NULL;
+	want = lab_lava_job_qemu_generation(def);
+	while (p && strncmp(p, pfx, sizeof(pfx) - 1))
+		p = (p = strchr(p, '\n')) ? p + 1 : NULL;
+	if (p && sscanf(p + sizeof(pfx) - 1, "%31s generation %31s", ver, gen) != 2)
+		gen[0] = '\0';
+	if (!gen[0] && strcmp(want, "7.2")) {
+		snprintf(why, len, "target %s needs QEMU %s, but the LAVA device did not say which "
+			 "QEMU ran (its command is not rig/lava-qemu: jobs/devices/qemu10-01.jinja2)",
+			 run->target->name, want);
+		r = -EPROTO;
+	} else if (gen[0] && strcmp(gen, want)) {
+		snprintf(why, len, "target %s needs QEMU %s, but the LAVA device ran QEMU %s "
+			 "(generation %s)", run->target->name, want, ver, gen);
+		r = -EPROTO;
+	}
+	json_decref(def);
+	return r;
+}
+
 /* LAVA job finished: decide and ingest. @payload: the callback, or NULL (poll) */
 static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_t *payload,
 				  char *reason)
@@ -736,6 +776,14 @@ static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_
 		/* after the "iommulab-lava:" lines of the submission, if any */
 		append_file(l->log_path, console, clen);
 	}
+	if (console && qemu_check(run, console, why, sizeof(why))) {
+		snprintf(reason, LAB_REASON_MAX, "LAVA job %lld on lab %s: %s",
+			 (long long)l->lava_id, l->lab->name, why);
+		rs = LAB_RUN_BAD_RESULTS;
+		goto out;
+	}
+	if (console)	/* the QEMU that ran and the artifacts (provenance.h) */
+		lab_provenance_note(run, &l->art, l->log_path);
 	if (console && st.health != LAB_LAVA_HEALTH_CANCELED) {
 		rs = crash_results(run, l, console, clen, reason);
 		if (rs != LAB_RUN_RUNNING)

@@ -127,6 +127,69 @@ static int qemu_context(json_t *ctx, json_t *def, const char *arch, char *err, s
 	return 0;
 }
 
+const char *lab_lava_job_qemu_generation(json_t *def)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(def, "qemu"), "version"));
+
+	return v ? v : "7.2";
+}
+
+/* "7.2", "10.0": digits '.' digits */
+static bool generation_ok(const char *v)
+{
+	size_t a = strspn(v, "0123456789"), b;
+
+	if (!a || a > 3 || v[a] != '.')
+		return false;
+	b = strspn(v + a + 1, "0123456789");
+	return b && b <= 3 && !v[a + 1 + b];
+}
+
+/*
+ * The job's device tags: the target's lava.tags and, for device type qemu,
+ * "qemu-GEN" for the QEMU generation it needs (qemu.version, default 7.2):
+ * LAVA's qemu type cannot be told which binary to run, a device can (its
+ * dictionary: jobs/devices/qemu-01.jinja2, rig/lava-qemu), so the job asks
+ * for a device of that generation. Every qemu job carries one, so a 7.2 job
+ * never lands on a 10.0 device.
+ */
+static int job_tags(json_t *vars, json_t *def, json_t *lava, const char *dt, const char *tname,
+		    char *err, size_t errlen)
+{
+	json_t *x = json_object_get(lava, "tags"), *tags;
+	const char *gen;
+	char tag[32];
+
+	if (x && !json_is_array(x)) {
+		lab_lava_seterr(err, errlen, "target %s: lava.tags must be a list", tname);
+		return -EINVAL;
+	}
+	tags = x ? json_copy(x) : json_array();
+	if (!tags)
+		return -ENOMEM;
+	if (!strcmp(dt, "qemu")) {
+		x = json_object_get(json_object_get(def, "qemu"), "version");
+		if (x && !json_is_string(x)) {
+			lab_lava_seterr(err, errlen, "target %s: qemu.version must be a string", tname);
+			json_decref(tags);
+			return -EINVAL;
+		}
+		gen = lab_lava_job_qemu_generation(def);
+		if (!generation_ok(gen)) {
+			lab_lava_seterr(err, errlen, "target %s: qemu.version '%.16s' is not N.N",
+					tname, gen);
+			json_decref(tags);
+			return -EINVAL;
+		}
+		snprintf(tag, sizeof(tag), "qemu-%s", gen);
+		json_array_append_new(tags, json_string(tag));
+	}
+	if (json_array_size(tags))
+		json_object_set(vars, "tags", tags);
+	json_decref(tags);
+	return 0;
+}
+
 static int build_cmdline(const struct lab_lava_job_in *in, json_t *def, const char *console,
 			 char *out, size_t len, char *err, size_t errlen)
 {
@@ -263,9 +326,11 @@ int lab_lava_job_vars(const struct lab_lava_job_in *in, json_t **vars_out,
 	x = json_object_get(lava, "dtb");
 	if (json_is_string(x))
 		json_object_set_new(vars, "dtb", json_pack("{s:O}", "url", x));
-	x = json_object_get(lava, "tags");
-	if (json_is_array(x) && json_array_size(x))
-		json_object_set(vars, "tags", x);
+	r = job_tags(vars, def, lava, dt, t->name, err, errlen);
+	if (r)
+		goto put_all;
+	if (!strcmp(dt, "qemu"))
+		json_object_set_new(meta, "iommulab.qemu", json_string(lab_lava_job_qemu_generation(def)));
 	if (in->callback_url && in->callback_token_desc) {
 		json_t *notify = json_pack("{s:{s:s},s:[{s:s,s:s,s:s,s:s,s:s}]}",
 					   "criteria", "status", "finished",

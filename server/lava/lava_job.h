@@ -20,7 +20,13 @@
  * machine, memory, args, append) becomes the job context: extra_options
  * "-accel tcg", "-cpu max" (x86/s390x), "-machine M" and the args, plus
  * no_kvm, memory; so a LAVA run boots the same machine rig/boot does (LAVA's
- * qemu device type adds its own -net nic/user and default VGA).
+ * qemu device type adds its own -net nic/user and default VGA). The QEMU
+ * generation (qemu.version, "7.2" by default, "10.0") cannot be chosen by a
+ * job: LAVA's qemu type runs qemu-system-ARCH from the worker's PATH. A
+ * device can (its dictionary overrides the command: jobs/devices/,
+ * rig/lava-qemu), so the job carries the device tag "qemu-GEN" and the
+ * metadata "iommulab.qemu": GEN; rig/lava-qemu prints the version that ran
+ * on the console (backend_lava.c checks and records it).
  * The kernel command line is rig/boot's: "console=C panic=-1
  * iommulab.target=NAME <qemu.append>" + the job's iommulab.filter=,
  * iommulab.repeat=, iommulab.fault= + "iommulab.lava=1".
@@ -57,5 +63,7 @@ int lab_lava_job_render(const char *jobs_dir, const struct lab_lava_job_in *in,
 			char **yaml, char *err, size_t errlen);
 /* the "lava" object's "lab" of a target definition, or NULL */
 const char *lab_lava_job_target_lab(json_t *definition);
+/* the QEMU generation target definition @definition needs ("7.2" default) */
+const char *lab_lava_job_qemu_generation(json_t *definition);
 
 #endif /* LAB_LAVA_JOB_H */

@@ -94,7 +94,8 @@ static char *last_line_after(const char *path, const char *prefix)
 	return found;
 }
 
-/* the value of " qemu=" on rig/boot's "boot ..." line */
+/* the value of " qemu=" on rig/boot's "boot ..." line or, in a LAVA job's
+ * log, the version on rig/lava-qemu's "iommulab-boot: qemu V generation G" */
 static char *qemu_version(const char *boot_log)
 {
 	char *boot = last_line_after(boot_log, "boot "), *p, *v = NULL;
@@ -104,6 +105,10 @@ static char *qemu_version(const char *boot_log)
 		v = strndup(p, strcspn(p, " "));
 	}
 	free(boot);
+	if (!v && (boot = last_line_after(boot_log, "iommulab-boot: qemu "))) {
+		v = strndup(boot, strcspn(boot, " "));
+		free(boot);
+	}
 	return v;
 }
 

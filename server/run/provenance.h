@@ -4,7 +4,9 @@
  * (issue 18.4).
  *
  * Purpose: the QEMU runner calls lab_provenance_note() once per run, after
- * rig/boot exits and before the console log is ingested. It records in
+ * rig/boot exits and before the console log is ingested (the LAVA backend
+ * too, with the job's log: its QEMU version comes from rig/lava-qemu's
+ * "iommulab-boot: qemu VERSION ..." console line). It records in
  * job_provenance (store_provenance.h): the kernel's source and recipe or
  * package and its release, the SHA-256 of the kernel image, the initramfs,
  * the agent and the probe module that went into it (the preparation's
