@@ -198,6 +198,34 @@ def result():
 t.step("result", result)
 
 
+def crash_result():
+    # a result whose kernel crashed during the case (the real Debian 6.12
+    # virtio-iommu oops of kmod.map.before_attach, finding F2): its page shows
+    # the kernel's report from its first line
+    items, cur = [], ""
+    while True:
+        page = api_get(R, "/results?limit=500" + cur)
+        items += [x for x in page["items"] if x.get("verdict") == "crash" and x.get("kernel_excerpt")]
+        if items or not page.get("next_cursor"):
+            break
+        cur = "&cursor=%d" % page["next_cursor"]
+    if not items:
+        t.bad("crash result page", "no crash result with a kernel report among the real results")
+        return
+    res = items[0]
+    b.open(R, "#/result/%d" % res["id"], "result")
+    rep = b.text("#kernel-report") or ""
+    first = res["kernel_excerpt"].split("\n")[0]
+    t.check("crash result (%s on %s): the page shows the kernel's %s report from its first line"
+            % (res["case"], res["target"], res.get("kernel_kind")),
+            first and rep.startswith(first) and (res.get("kernel_kind") or "") in (b.text("#kernel-kind") or ""),
+            rep[:200])
+    shot("result-crash.png")
+
+
+t.step("crash result", crash_result)
+
+
 def diff():
     kl = [k["name"] for k in api_get(R, "/kernels")["items"]]
     base, head = kl[0], kl[-1]

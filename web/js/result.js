@@ -1,6 +1,7 @@
 // web/js/result.js - one result: every step's errno, the expected contract,
-// domain reuse, verification, the case's catalogue entry and an excerpt of
-// the job's console log around this case.
+// domain reuse, verification, the kernel's report (oops, WARNING, ...) when
+// it logged one during the case, the case's catalogue entry and an excerpt
+// of the job's console log around this case.
 // Requests: /results?cursor=ID+1&limit=1 (the API pages newest first, so
 // this is the result ID itself), /jobs/J, /cases/C, /jobs/J/log.
 import {h, api, errname, verdictBadge, fmtTime, emptyState} from './util.js';
@@ -64,6 +65,16 @@ export async function render(root, r, ctx) {
         ['verification', res.verified || 'none'],
         ['duration', res.duration_us !== undefined ? (res.duration_us / 1000).toFixed(1) + ' ms' : '-'],
         ['repeat', String(res.repeat || 0)]]))));
+
+  // a kernel report the agent (or crash isolation) saw during the case:
+  // its kind and the whole report, from its first line (docs/records.md)
+  if (res.kernel_excerpt) {
+    root.append(h('h2', {}, 'Kernel report'),
+      h('p', {id: 'kernel-kind'}, 'The kernel logged ', h('b', {}, res.kernel_kind || 'a report'),
+        ' while this case ran', res.verdict === 'crash' || res.verdict === 'warn' ?
+          ': that decided the verdict, whatever errno the case observed.' : '.'),
+      h('pre', {class: 'log', id: 'kernel-report'}, res.kernel_excerpt));
+  }
 
   root.append(h('h2', {}, 'Steps'));
   root.append(h('div', {class: 'scroll'}, h('table', {class: 'grid', id: 'steps'},
