@@ -511,7 +511,7 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 	while (i < bs.n || j < hs.n) {
 		const struct lab_store_side_row *b = i < bs.n ? &bs.rows[i] : NULL;
 		const struct lab_store_side_row *h = j < hs.n ? &hs.rows[j] : NULL;
-		struct lab_diff_side bd, hd;
+		struct lab_diff_side bd, hd, *bp, *hp;
 		const struct lab_store_side *ks;
 		const struct lab_store_side_row *k;
 		enum lab_diff_class c;
@@ -539,8 +539,17 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 			r = -EIO;	/* the store's own text: never unreadable */
 			goto free_rows;
 		}
-		c = lab_diff_classify_sides(b ? &bd : NULL, h ? &hd : NULL);
-		reg = lab_diff_regression(c, b ? &bd : NULL, h ? &hd : NULL);
+		bp = b ? &bd : NULL;
+		hp = h ? &hd : NULL;
+		/* no "boot" record is a clean boot: a pass, not a missing case */
+		if (!strcmp(pool_str(b ? &bs : &hs, (b ? b : h)->case_off), LAB_CASE_BOOT)) {
+			if (!bp)
+				lab_diff_side_one(bp = &bd, 0, LAB_VERDICT_PASS);
+			if (!hp)
+				lab_diff_side_one(hp = &hd, 0, LAB_VERDICT_PASS);
+		}
+		c = lab_diff_classify_sides(bp, hp);
+		reg = lab_diff_regression(c, bp, hp);
 		counts[c]++;
 		regressions += reg;
 		if (changes_only && c == LAB_DIFF_UNCHANGED)

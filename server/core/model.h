@@ -42,6 +42,13 @@ enum lab_verdict {
 };
 #define LAB_VERDICT_LAST LAB_VERDICT_WARN
 
+/*
+ * The case id of a "boot" record: a kernel report (oops, WARNING, panic)
+ * before the agent's first case (docs/records.md). A clean boot leaves no
+ * such record, so a side of a diff without one booted cleanly (a pass).
+ */
+#define LAB_CASE_BOOT "boot"
+
 const char *lab_job_state_name(enum lab_job_state s);
 int lab_job_state_parse(const char *s, enum lab_job_state *out);
 const char *lab_verdict_name(enum lab_verdict v);

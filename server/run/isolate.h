@@ -52,7 +52,7 @@
 #include "model.h"
 #include "record.h"
 
-#define LAB_ISOLATE_BOOT_ID	"boot"
+#define LAB_ISOLATE_BOOT_ID	LAB_CASE_BOOT
 #define LAB_ISOLATE_NOTE_MAX	1024
 
 enum lab_isolate_next {

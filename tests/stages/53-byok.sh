@@ -71,10 +71,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-python3 -m http.server --bind 127.0.0.1 --directory "$out/www" 0 >"$out/http.log" 2>&1 &
+python3 -u -m http.server --bind 127.0.0.1 --directory "$out/www" 0 >"$out/http.log" 2>&1 &
 srv_pid=$!
 port=
-for i in $(seq 1 50); do
+for i in $(seq 1 200); do
 	port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$out/http.log" | head -n1)
 	[ -n "$port" ] && break
 	sleep 0.1

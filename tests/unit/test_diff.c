@@ -195,6 +195,33 @@ static void test_plans(void **state)
 	assert_int_equal(lab_diff_run(f->st, true, id1, "x", false, &d, err, sizeof(err)), -EINVAL);
 }
 
+/* no "boot" record is a clean boot: a side without one is a pass, so a boot
+ * WARN that goes away is fixed, not missing, and one that comes is new */
+static void test_boot_rows(void **state)
+{
+	struct fx *f = *state;
+	struct lab_result base[] = {
+		fx_result("boot", 0, 0, LAB_VERDICT_WARN),
+		fx_result("kmod.b.one", 22, 22, LAB_VERDICT_PASS),
+	};
+	struct lab_result head[] = { fx_result("kmod.b.one", 22, 22, LAB_VERDICT_PASS) };
+	char err[256];
+	json_t *d;
+
+	complete_job(f, 0, base, 2, true);
+	complete_job(f, 1, head, 1, true);
+	assert_int_equal(lab_diff_run(f->st, false, "6.1", "6.12", false, &d, err, sizeof(err)), 0);
+	expect_class(d, "boot", "fail_to_pass");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "summary"),
+							    "regressions")), 0);
+	json_decref(d);
+	assert_int_equal(lab_diff_run(f->st, false, "6.12", "6.1", false, &d, err, sizeof(err)), 0);
+	expect_class(d, "boot", "new_warning");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "summary"),
+							    "regressions")), 1);
+	json_decref(d);
+}
+
 static void test_classify_table(void **state)
 {
 	(void)state;
@@ -477,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_classify_table),
 		cmocka_unit_test(test_classify_sides),
 		cmocka_unit_test_setup_teardown(test_classes, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_boot_rows, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_plans, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_matrix, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_real_logs, fx_setup, fx_teardown),
