@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "console.h"
+#include "model.h"
 
 #define START_PREFIX	"# IOMMULAB-START "
 #define PANIC_END	"---[ end Kernel panic"
@@ -127,9 +128,17 @@ void lab_console_last_start(const char *log, size_t len, struct lab_console_star
 				while (k < sizeof(out->id) - 1 && id[k] && id[k] != '"')
 					k++;
 			}
+			char cid[sizeof(out->id)];
+
 			if (id && id[k] == '"' && k > 0) {
-				memcpy(out->id, id, k);
-				out->id[k] = '\0';
+				memcpy(cid, id, k);
+				cid[k] = '\0';
+			}
+			/* only a line the agent could have written: a valid case id
+			 * and repeat (a garbled console line names no case) */
+			if (id && id[k] == '"' && k > 0 && lab_case_id_valid(cid) &&
+			    json_int(s, "repeat", 0) >= 0) {
+				memcpy(out->id, cid, k + 1);
 				out->n = json_int(s, "n", 0);
 				out->repeat = json_int(s, "repeat", 0);
 				out->after = next;
