@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flowutil.h"
 #include "auth.h"
 #include "bisect.h"
 #include "bisect_int.h"
@@ -30,27 +31,6 @@
 #include "views.h"
 
 #define GIT_SMALL (64u << 10)
-
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
-static const char *str_of(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
 
 /* trailing white space off */
 static char *chomp(char *s)
@@ -146,7 +126,7 @@ static int repo_start(const struct lab_config *cfg, int64_t id, const char *tree
 static int bisect_start_now(struct lab_bis *b, char **said)
 {
 	return git("--git-dir", b->repo, said, true, "bisect", "start", "--no-checkout",
-		   str_of(b->spec, "bad_commit"), str_of(b->spec, "good_commit"), NULL) ? -EIO : 0;
+		   lab_flow_str(b->spec, "bad_commit"), lab_flow_str(b->spec, "good_commit"), NULL) ? -EIO : 0;
 }
 
 /* ---- steps ------------------------------------------------------------------- */
@@ -244,10 +224,10 @@ static char *reproduce(json_t *spec)
 	char *s = NULL;
 	json_t *e = json_object_get(spec, "expect");
 	int r = asprintf(&s, "iommulab bisect start --tree %s --good %s --bad %s --target %s "
-			 "--case %s --%s %s --repeat %lld%s", str_of(spec, "tree"),
-			 str_of(spec, "good_commit"), str_of(spec, "bad_commit"),
-			 str_of(spec, "target"), str_of(spec, "case"), e ? "expect" : "verdict",
-			 e ? json_string_value(e) : str_of(spec, "verdict"),
+			 "--case %s --%s %s --repeat %lld%s", lab_flow_str(spec, "tree"),
+			 lab_flow_str(spec, "good_commit"), lab_flow_str(spec, "bad_commit"),
+			 lab_flow_str(spec, "target"), lab_flow_str(spec, "case"), e ? "expect" : "verdict",
+			 e ? json_string_value(e) : lab_flow_str(spec, "verdict"),
 			 (long long)json_integer_value(json_object_get(spec, "repeat")),
 			 json_is_true(json_object_get(spec, "verify")) ? " --verify" : "");
 
@@ -334,21 +314,21 @@ static int common_check(struct lab_store *st, json_t *req, json_t *spec, char *e
 
 	target = json_string_value(json_object_get(req, "target"));
 	if (!target || !lab_name_ok(LAB_NAME_TARGET, target))
-		return errf(err, errlen, -EINVAL, "\"target\": one target name (%s)",
+		return lab_flow_errf(err, errlen, -EINVAL, "\"target\": one target name (%s)",
 			    lab_name_rule(LAB_NAME_TARGET));
 	ret = lab_store_target_get(st, target, &tg);
 	if (ret == -ENOENT)
-		return errf(err, errlen, -ENOENT, "unknown target '%s'", target);
+		return lab_flow_errf(err, errlen, -ENOENT, "unknown target '%s'", target);
 	if (ret)
 		return ret;
 	ret = strcmp(tg.arch ? tg.arch : "", "x86_64") ? -EINVAL : 0;
 	lab_target_clear(&tg);
 	if (ret)
-		return errf(err, errlen, -EINVAL, "target '%s' is not x86_64: the lab builds "
+		return lab_flow_errf(err, errlen, -EINVAL, "target '%s' is not x86_64: the lab builds "
 			    "x86_64 kernels only so far", target);
 	case_id = json_string_value(json_object_get(req, "case"));
 	if (!case_id || !lab_name_ok(LAB_NAME_CASE, case_id))
-		return errf(err, errlen, -EINVAL, "\"case\": one case id (%s)",
+		return lab_flow_errf(err, errlen, -EINVAL, "\"case\": one case id (%s)",
 			    lab_name_rule(LAB_NAME_CASE));
 	/* a catalogue that is loaded (POST /cases) knows the case */
 	if (lab_store_case_json(st, case_id, &c)) {
@@ -357,29 +337,29 @@ static int common_check(struct lab_store *st, json_t *req, json_t *spec, char *e
 
 		json_decref(all);
 		if (!empty)
-			return errf(err, errlen, -ENOENT, "unknown case '%s'", case_id);
+			return lab_flow_errf(err, errlen, -ENOENT, "unknown case '%s'", case_id);
 	}
 	json_decref(c);
 	expect = json_string_value(json_object_get(req, "expect"));
 	verdict = json_string_value(json_object_get(req, "verdict"));
 	if ((json_object_get(req, "expect") && !expect) ||
 	    (json_object_get(req, "verdict") && !verdict) || !expect == !verdict)
-		return errf(err, errlen, -EINVAL, "exactly one of \"expect\" (an errno name, OK for "
+		return lab_flow_errf(err, errlen, -EINVAL, "exactly one of \"expect\" (an errno name, OK for "
 			    "0) and \"verdict\" (pass, fail, ...) is the predicate");
 	if (expect && lab_bis_errno_number(expect) < 0)
-		return errf(err, errlen, -EINVAL, "\"expect\": '%.32s' is not an errno name "
+		return lab_flow_errf(err, errlen, -EINVAL, "\"expect\": '%.32s' is not an errno name "
 			    "(EINVAL, ENODEV, ..., OK)", expect);
 	if (verdict && lab_verdict_parse(verdict, &vd))
-		return errf(err, errlen, -EINVAL, "\"verdict\": '%.32s' is not a verdict", verdict);
+		return lab_flow_errf(err, errlen, -EINVAL, "\"verdict\": '%.32s' is not a verdict", verdict);
 	v = json_object_get(req, "repeat");
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		  json_integer_value(v) > LAB_BISECT_REPEAT_MAX))
-		return errf(err, errlen, -EINVAL, "\"repeat\": 1..%d", LAB_BISECT_REPEAT_MAX);
+		return lab_flow_errf(err, errlen, -EINVAL, "\"repeat\": 1..%d", LAB_BISECT_REPEAT_MAX);
 	json_object_set_new(spec, "repeat", json_integer(v ? json_integer_value(v) : 1));
 	v = json_object_get(req, "timeout_s");
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 30 ||
 		  json_integer_value(v) > 86400))
-		return errf(err, errlen, -EINVAL, "\"timeout_s\": 30..86400");
+		return lab_flow_errf(err, errlen, -EINVAL, "\"timeout_s\": 30..86400");
 	if (v)
 		json_object_set(spec, "timeout_s", v);
 	json_object_set_new(spec, "target", json_string(target));
@@ -398,23 +378,23 @@ static int git_check(json_t *req, json_t *spec, char *err, size_t errlen)
 	ret = lab_git_tree_check("tree", json_string_value(json_object_get(req, "tree")), real,
 				 err, errlen);
 	if (!ret)
-		ret = lab_git_resolve(real, "good", str_of(req, "good"), good, err, errlen);
+		ret = lab_git_resolve(real, "good", lab_flow_str(req, "good"), good, err, errlen);
 	if (!ret)
-		ret = lab_git_resolve(real, "bad", str_of(req, "bad"), bad, err, errlen);
+		ret = lab_git_resolve(real, "bad", lab_flow_str(req, "bad"), bad, err, errlen);
 	if (ret)
 		return ret;
 	if (!strcmp(good, bad))
-		return errf(err, errlen, -EINVAL, "\"good\" and \"bad\" are the same commit");
+		return lab_flow_errf(err, errlen, -EINVAL, "\"good\" and \"bad\" are the same commit");
 	if (git("-C", real, NULL, false, "merge-base", "--is-ancestor", good, bad, NULL, NULL))
-		return errf(err, errlen, -EINVAL, "\"good\" (%.12s) is not an ancestor of \"bad\" "
+		return lab_flow_errf(err, errlen, -EINVAL, "\"good\" (%.12s) is not an ancestor of \"bad\" "
 			    "(%.12s)", good, bad);
 	json_object_set_new(spec, "tree", json_string(real));
-	json_object_set_new(spec, "good", json_string(str_of(req, "good")));
-	json_object_set_new(spec, "bad", json_string(str_of(req, "bad")));
+	json_object_set_new(spec, "good", json_string(lab_flow_str(req, "good")));
+	json_object_set_new(spec, "bad", json_string(lab_flow_str(req, "bad")));
 	json_object_set_new(spec, "good_commit", json_string(good));
 	json_object_set_new(spec, "bad_commit", json_string(bad));
 	if (json_object_get(req, "verify") && !json_is_boolean(json_object_get(req, "verify")))
-		return errf(err, errlen, -EINVAL, "\"verify\": true or false");
+		return lab_flow_errf(err, errlen, -EINVAL, "\"verify\": true or false");
 	if (json_is_true(json_object_get(req, "verify")))
 		json_object_set_new(spec, "verify", json_true());
 	return 0;
@@ -430,23 +410,23 @@ static int git_begin(struct lab_store *st, const struct lab_config *cfg, struct 
 
 	bool verify = json_is_true(json_object_get(b->spec, "verify"));
 
-	ret = repo_start(cfg, b->id, b->tree, str_of(b->spec, "bad_commit"),
-			 str_of(b->spec, "good_commit"), b->repo, sizeof(b->repo), &said, !verify);
+	ret = repo_start(cfg, b->id, b->tree, lab_flow_str(b->spec, "bad_commit"),
+			 lab_flow_str(b->spec, "good_commit"), b->repo, sizeof(b->repo), &said, !verify);
 	if (ret) {
 		lab_bis_fail(st, b->id, "git bisect start failed in the lab's repository");
-		ret = errf(err, errlen, -EIO, "git bisect start failed: %.200s", said ? said : "");
+		ret = lab_flow_errf(err, errlen, -EIO, "git bisect start failed: %.200s", said ? said : "");
 		goto out;
 	}
 	/* verify: the good end is step 1; git bisect starts when it is good */
 	if (verify)
-		ret = step_start(st, b, 1, str_of(b->spec, "good_commit"));
+		ret = step_start(st, b, 1, lab_flow_str(b->spec, "good_commit"));
 	else if ((a = bisect_answer(said ? said : "", b->repo, next)) == A_NEXT)
 		ret = step_start(st, b, 1, next);
 	else
 		ret = finish(st, b, a, said ? said : "");
 	if (ret) {
 		lab_bis_fail(st, b->id, "the first step could not be started");
-		ret = errf(err, errlen, -EIO, "the first step could not be started: %s",
+		ret = lab_flow_errf(err, errlen, -EIO, "the first step could not be started: %s",
 			   strerror(-ret));
 	}
 out:
@@ -468,7 +448,7 @@ int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t 
 	if (!spec)
 		return -ENOMEM;
 	if (!json_is_object(req)) {
-		ret = errf(err, errlen, -EINVAL, "a bisection is a JSON object");
+		ret = lab_flow_errf(err, errlen, -EINVAL, "a bisection is a JSON object");
 		goto out;
 	}
 	json_object_foreach(req, key, v) {
@@ -477,7 +457,7 @@ int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t 
 		for (int i = 0; allowed[i]; i++)
 			ok |= !strcmp(key, allowed[i]);
 		if (!ok) {
-			ret = errf(err, errlen, -EINVAL, "unknown key \"%.64s\" (allowed: tree, good, "
+			ret = lab_flow_errf(err, errlen, -EINVAL, "unknown key \"%.64s\" (allowed: tree, good, "
 				   "bad, verify | base, series | patch; target, case, expect, "
 				   "verdict, repeat, timeout_s)", key);
 			goto out;
@@ -493,7 +473,7 @@ int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t 
 	kind = json_object_get(req, "series") || json_object_get(req, "base") ? "series" : "git";
 	if (!strcmp(kind, "series") && (json_object_get(req, "tree") ||
 					 json_object_get(req, "good") || json_object_get(req, "bad"))) {
-		ret = errf(err, errlen, -EINVAL, "a bisection is over a tree (tree, good, bad) or "
+		ret = lab_flow_errf(err, errlen, -EINVAL, "a bisection is over a tree (tree, good, bad) or "
 			   "over a series (base, series), not both");
 		goto out;
 	}
@@ -511,9 +491,9 @@ int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t 
 	if (ret)
 		goto out;
 	b.spec = spec;
-	b.tree = str_of(spec, "tree");
-	b.target = str_of(spec, "target");
-	b.case_id = str_of(spec, "case");
+	b.tree = lab_flow_str(spec, "tree");
+	b.target = lab_flow_str(spec, "target");
+	b.case_id = lab_flow_str(spec, "case");
 	b.repeat = (int)json_integer_value(json_object_get(spec, "repeat"));
 	if (!strcmp(kind, "git"))
 		ret = git_begin(st, cfg, &b, err, errlen);
@@ -523,7 +503,7 @@ int lab_bisect_start(struct lab_store *st, const struct lab_config *cfg, json_t 
 		goto out;
 	lab_info("bisect %lld: %s bisection on %s, %s %s %s (repeat %d)", (long long)b.id, kind,
 		 b.target, b.case_id, json_object_get(spec, "expect") ? "expect" : "verdict",
-		 json_object_get(spec, "expect") ? str_of(spec, "expect") : str_of(spec, "verdict"),
+		 json_object_get(spec, "expect") ? lab_flow_str(spec, "expect") : lab_flow_str(spec, "verdict"),
 		 b.repeat);
 	ret = lab_bisect_json(st, b.id, out);
 out:
@@ -750,9 +730,9 @@ static int advance(struct lab_store *st, const struct lab_config *cfg, int64_t i
 	if (ret < 0 || !row)
 		return ret < 0 ? ret : -ENOENT;
 	b.spec = json_object_get(row, "spec");
-	b.tree = str_of(b.spec, "tree");
-	b.target = str_of(b.spec, "target");
-	b.case_id = str_of(b.spec, "case");
+	b.tree = lab_flow_str(b.spec, "tree");
+	b.target = lab_flow_str(b.spec, "target");
+	b.case_id = lab_flow_str(b.spec, "case");
 	b.repeat = (int)json_integer_value(json_object_get(b.spec, "repeat"));
 	ret = lab_bis_dir(cfg, id, "repo.git", b.repo, sizeof(b.repo));
 	if (ret)
@@ -775,7 +755,7 @@ static int advance(struct lab_store *st, const struct lab_config *cfg, int64_t i
 	e = json_object_get(b.spec, "expect");
 	if (e)
 		jd.expect = lab_bis_errno_number(json_string_value(e));
-	else if (!lab_verdict_parse(str_of(b.spec, "verdict"), &vd))
+	else if (!lab_verdict_parse(lab_flow_str(b.spec, "verdict"), &vd))
 		jd.verdict = (int)vd;
 	jd.dist = json_object();
 	jd.verdicts = json_object();
@@ -811,13 +791,13 @@ static int advance(struct lab_store *st, const struct lab_config *cfg, int64_t i
 	lab_info("bisect %lld: step %d %.12s: %s (good %d, bad %d)%s%s", (long long)id, os.n,
 		 os.commit, judgement, jd.good, jd.bad, why ? ": " : "", why ? why : "");
 
-	if (!strcmp(str_of(row, "kind"), "series")) {
+	if (!strcmp(lab_flow_str(row, "kind"), "series")) {
 		ret = lab_bisect_series_next(st, cfg, &b);
 		goto out;
 	}
 	/* verify: the good end judged; bisect only when it holds there */
 	if (os.n == 1 && json_is_true(json_object_get(b.spec, "verify")) &&
-	    !strcmp(os.commit, str_of(b.spec, "good_commit"))) {
+	    !strcmp(os.commit, lab_flow_str(b.spec, "good_commit"))) {
 		if (strcmp(judgement, "good")) {
 			char fail[800], obs[160] = "";
 			size_t u = 0;
@@ -937,7 +917,7 @@ int lab_bisect_cancel(struct lab_store *st, int64_t id, const char *by, json_t *
 		ret = -ENOENT;
 	if (ret < 0)
 		goto out;
-	if (strcmp(str_of(row, "state"), "running")) {
+	if (strcmp(lab_flow_str(row, "state"), "running")) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -1033,21 +1013,21 @@ char *lab_bisect_text(json_t *b)
 	if (!m)
 		return NULL;
 	fprintf(m, "bisection %lld: %s\n", (long long)json_integer_value(json_object_get(b, "id")),
-		str_of(b, "state"));
-	if (!strcmp(str_of(b, "kind"), "series"))
-		fprintf(m, "  base %s (tree %s), a series of %lld patches\n", str_of(spec, "base"),
-			str_of(spec, "tree"), (long long)json_integer_value(
+		lab_flow_str(b, "state"));
+	if (!strcmp(lab_flow_str(b, "kind"), "series"))
+		fprintf(m, "  base %s (tree %s), a series of %lld patches\n", lab_flow_str(spec, "base"),
+			lab_flow_str(spec, "tree"), (long long)json_integer_value(
 				json_object_get(json_object_get(spec, "series"), "n")));
 	else
-		fprintf(m, "  tree %s, good %s (%.12s), bad %s (%.12s)\n", str_of(spec, "tree"),
-			str_of(spec, "good"), str_of(spec, "good_commit"), str_of(spec, "bad"),
-			str_of(spec, "bad_commit"));
+		fprintf(m, "  tree %s, good %s (%.12s), bad %s (%.12s)\n", lab_flow_str(spec, "tree"),
+			lab_flow_str(spec, "good"), lab_flow_str(spec, "good_commit"), lab_flow_str(spec, "bad"),
+			lab_flow_str(spec, "bad_commit"));
 	fprintf(m, "  predicate: %s on %s is good when %s %s (repeat %lld, majority)\n",
-		str_of(spec, "case"), str_of(spec, "target"), e ? "it observes" : "its verdict is",
-		e ? json_string_value(e) : str_of(spec, "verdict"),
+		lab_flow_str(spec, "case"), lab_flow_str(spec, "target"), e ? "it observes" : "its verdict is",
+		e ? json_string_value(e) : lab_flow_str(spec, "verdict"),
 		(long long)json_integer_value(json_object_get(spec, "repeat")));
 	if (json_is_string(json_object_get(b, "reason")))
-		fprintf(m, "  reason: %s\n", str_of(b, "reason"));
+		fprintf(m, "  reason: %s\n", lab_flow_str(b, "reason"));
 	fprintf(m, "\nsteps:\n  %-3s %-12s %-8s %7s  %-28s %s\n", "n", "commit", "judged", "build",
 		"errnos", "jobs / why");
 	json_array_foreach(steps, i, s) {
@@ -1067,20 +1047,20 @@ char *lab_bisect_text(json_t *b)
 			snprintf(bs, sizeof(bs), "%llds",
 				 (long long)json_integer_value(json_object_get(s, "build_s")));
 		fprintf(m, "  %-3lld %-12.12s %-8s %7s  %-28s %s%s%s\n",
-			(long long)json_integer_value(json_object_get(s, "n")), str_of(s, "commit"),
-			json_is_string(json_object_get(s, "judgement")) ? str_of(s, "judgement") :
+			(long long)json_integer_value(json_object_get(s, "n")), lab_flow_str(s, "commit"),
+			json_is_string(json_object_get(s, "judgement")) ? lab_flow_str(s, "judgement") :
 			"running", bs, *dist ? dist : "-", *jobs ? jobs : "-",
-			json_is_string(json_object_get(s, "why")) ? "  " : "", str_of(s, "why"));
-		fprintf(m, "      %s\n", str_of(s, "subject"));
+			json_is_string(json_object_get(s, "why")) ? "  " : "", lab_flow_str(s, "why"));
+		fprintf(m, "      %s\n", lab_flow_str(s, "subject"));
 	}
 	if (json_is_object(fb) && json_object_get(fb, "patch")) {
 		fprintf(m, "\nfirst bad patch: %lld (%s)\n  %s\n%s\n",
-			(long long)json_integer_value(json_object_get(fb, "patch")), str_of(fb, "name"),
-			str_of(fb, "subject"), str_of(fb, "diffstat"));
+			(long long)json_integer_value(json_object_get(fb, "patch")), lab_flow_str(fb, "name"),
+			lab_flow_str(fb, "subject"), lab_flow_str(fb, "diffstat"));
 	} else if (json_is_object(fb)) {
 		fprintf(m, "\nfirst bad commit: %s\n  %s\n  author: %s, %s\n%s\n",
-			str_of(fb, "commit"), str_of(fb, "subject"), str_of(fb, "author"),
-			str_of(fb, "date"), str_of(fb, "diffstat"));
+			lab_flow_str(fb, "commit"), lab_flow_str(fb, "subject"), lab_flow_str(fb, "author"),
+			lab_flow_str(fb, "date"), lab_flow_str(fb, "diffstat"));
 	}
 	if (json_array_size(json_object_get(res, "candidates"))) {
 		fprintf(m, "\nthe first bad commit is one of:\n");
@@ -1088,9 +1068,9 @@ char *lab_bisect_text(json_t *b)
 			fprintf(m, "  %s\n", json_string_value(s));
 	}
 	if (json_is_string(json_object_get(res, "log")))
-		fprintf(m, "\ngit bisect log:\n%s\n", str_of(res, "log"));
+		fprintf(m, "\ngit bisect log:\n%s\n", lab_flow_str(res, "log"));
 	if (json_is_string(json_object_get(res, "reproduce")))
-		fprintf(m, "\nreproduce:\n  %s\n", str_of(res, "reproduce"));
+		fprintf(m, "\nreproduce:\n  %s\n", lab_flow_str(res, "reproduce"));
 	if (fclose(m)) {
 		free(buf);
 		return NULL;

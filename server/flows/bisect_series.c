@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "flowutil.h"
 #include "artifacts.h"
 #include "bisect_int.h"
 #include "gitrun.h"
@@ -41,27 +42,6 @@
 #include "views.h"
 
 #define SERIES_FILES_MAX 200
-
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
-static const char *str_of(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
 
 static bool has_diff(const char *t)
 {
@@ -80,14 +60,14 @@ static int base_tree(struct lab_store *st, const char *base, char *tree, size_t 
 	int ret;
 
 	if (!base || !*base)
-		return errf(err, errlen, -EINVAL, "\"base\" (a build kernel, debian-6.12 or "
+		return lab_flow_errf(err, errlen, -EINVAL, "\"base\" (a build kernel, debian-6.12 or "
 			    "/abs/git/checkout[@ref]) is required");
 	ret = lab_store_kernel_get(st, base, &k);
 	if (!ret) {
 		ret = lab_artifacts_recipe(&k, tree, tlen, patches, sizeof(patches));
 		lab_kernel_clear(&k);
 		if (ret || *patches)
-			return errf(err, errlen, -EINVAL, "base kernel '%.64s' is not one the lab "
+			return lab_flow_errf(err, errlen, -EINVAL, "base kernel '%.64s' is not one the lab "
 				    "builds from a tree alone", base);
 		/* pinned below like a tree given directly */
 		snprintf(path, sizeof(path), "%s", tree);
@@ -107,7 +87,7 @@ static int base_tree(struct lab_store *st, const char *base, char *tree, size_t 
 	if (ret)
 		return ret;
 	if ((size_t)snprintf(tree, tlen, "%s@%s", real, sha) >= tlen)
-		return errf(err, errlen, -EINVAL, "\"base\": path too long");
+		return lab_flow_errf(err, errlen, -EINVAL, "\"base\": path too long");
 	return 0;
 }
 
@@ -126,7 +106,7 @@ int lab_bisect_series_check(struct lab_store *st, json_t *req, json_t *spec, cha
 	if (json_is_string(s)) {
 		total = json_string_length(s);
 		if (!total || strlen(json_string_value(s)) != total || !has_diff(json_string_value(s)))
-			return errf(err, errlen, -EINVAL, "\"series\" is empty, holds a NUL byte or "
+			return lab_flow_errf(err, errlen, -EINVAL, "\"series\" is empty, holds a NUL byte or "
 				    "no diff");
 	} else if (json_is_array(s) && json_array_size(s) >= 1 &&
 		   json_array_size(s) <= SERIES_FILES_MAX) {
@@ -136,19 +116,19 @@ int lab_bisect_series_check(struct lab_store *st, json_t *req, json_t *spec, cha
 
 			if (!json_is_object(e) || json_object_size(e) != 2 || !n || !t ||
 			    !lab_name_ok(LAB_NAME_PATCH_FILE, n) || !*t || !has_diff(t))
-				return errf(err, errlen, -EINVAL, "\"series\"[%zu]: {\"name\": a patch "
+				return lab_flow_errf(err, errlen, -EINVAL, "\"series\"[%zu]: {\"name\": a patch "
 					    "file name (%s), \"text\": a diff}", i,
 					    lab_name_rule(LAB_NAME_PATCH_FILE));
 			total += strlen(t);
 		}
 	} else {
-		return errf(err, errlen, -EINVAL, "\"series\": an mbox (text) or 1..%d "
+		return lab_flow_errf(err, errlen, -EINVAL, "\"series\": an mbox (text) or 1..%d "
 			    "{\"name\", \"text\"} files", SERIES_FILES_MAX);
 	}
 	if (total > LAB_PATCH_SERIES_MAX)
-		return errf(err, errlen, -EINVAL, "\"series\": more than %u bytes",
+		return lab_flow_errf(err, errlen, -EINVAL, "\"series\": more than %u bytes",
 			    LAB_PATCH_SERIES_MAX);
-	json_object_set_new(spec, "base", json_string(str_of(req, "base")));
+	json_object_set_new(spec, "base", json_string(lab_flow_str(req, "base")));
 	json_object_set_new(spec, "tree", json_string(tree));
 	return 0;
 }
@@ -238,14 +218,14 @@ int lab_bisect_series_begin(struct lab_store *st, const struct lab_config *cfg,
 	} else {
 		json_array_foreach(s, i, e) {
 			snprintf(p, sizeof(p), "%s/%04zu", split, i + 1);
-			ret = write_text(p, str_of(e, "text"));
+			ret = write_text(p, lab_flow_str(e, "text"));
 			if (ret)
 				goto fail;
 		}
 		n = (int)json_array_size(s);
 	}
 	for (int k = 1; k <= n; k++) {
-		const char *name = json_is_array(s) ? str_of(json_array_get(s, k - 1), "name") : NULL;
+		const char *name = json_is_array(s) ? lab_flow_str(json_array_get(s, k - 1), "name") : NULL;
 		char nb[32];
 
 		snprintf(p, sizeof(p), "%s/%04d", split, k);
@@ -273,7 +253,7 @@ fail:
 	free(o);
 	json_decref(patches);
 	lab_bis_fail(st, b->id, "the series could not be written or split");
-	return errf(err, errlen, ret == -EINVAL ? -EINVAL : -EIO, "the series could not be %s "
+	return lab_flow_errf(err, errlen, ret == -EINVAL ? -EINVAL : -EIO, "the series could not be %s "
 		    "(%s)", ret == -EINVAL ? "split into mails" : "written", strerror(-ret));
 }
 
@@ -353,7 +333,7 @@ static int series_finish(struct lab_store *st, struct lab_bis *b, struct range *
 {
 	json_t *ser = json_object_get(b->spec, "series"), *res, *cands = json_array(), *fb;
 	json_t *pt = json_object_get(ser, "patches");
-	const char *dir = str_of(ser, "dir");
+	const char *dir = lab_flow_str(ser, "dir");
 	char *txt = NULL, *log = NULL, *dstat = NULL, *rep = NULL, file[PATH_MAX + 16];
 	bool found = true;
 	size_t i, len = 0;
@@ -375,8 +355,8 @@ static int series_finish(struct lab_store *st, struct lab_bis *b, struct range *
 		lab_git_run(argv, false, 65536, &dstat);
 	}
 	l = json_array_get(pt, (size_t)g->hi - 1);
-	fb = found ? json_pack("{s:i, s:s, s:s, s:s?}", "patch", g->hi, "name", str_of(l, "name"),
-			       "subject", str_of(l, "subject"), "diffstat", dstat) : json_null();
+	fb = found ? json_pack("{s:i, s:s, s:s, s:s?}", "patch", g->hi, "name", lab_flow_str(l, "name"),
+			       "subject", lab_flow_str(l, "subject"), "diffstat", dstat) : json_null();
 	m = open_memstream(&log, &len);
 	if (m) {
 		json_array_foreach(g->log, i, l)
@@ -384,7 +364,7 @@ static int series_finish(struct lab_store *st, struct lab_bis *b, struct range *
 		if (found)
 			fprintf(m, "first bad patch: %d/%lld %s\n", g->hi,
 				(long long)json_integer_value(json_object_get(ser, "n")),
-				str_of(json_array_get(pt, (size_t)g->hi - 1), "subject"));
+				lab_flow_str(json_array_get(pt, (size_t)g->hi - 1), "subject"));
 		fclose(m);
 	}
 	{
@@ -398,9 +378,9 @@ static int series_finish(struct lab_store *st, struct lab_bis *b, struct range *
 		if (stat(whole, &sb) && prefix_dir(dir, n, whole, sizeof(whole)))
 			snprintf(whole, sizeof(whole), "SERIES");
 		if (asprintf(&rep, "iommulab bisect series --base %s --target %s --case %s --%s %s "
-			     "--repeat %d %s", str_of(b->spec, "base"), b->target, b->case_id,
+			     "--repeat %d %s", lab_flow_str(b->spec, "base"), b->target, b->case_id,
 			     e ? "expect" : "verdict", e ? json_string_value(e) :
-			     str_of(b->spec, "verdict"), b->repeat, whole) < 0)
+			     lab_flow_str(b->spec, "verdict"), b->repeat, whole) < 0)
 			rep = NULL;
 	}
 	res = json_pack("{s:o, s:o, s:s, s:i, s:s?}", "first_bad", fb ? fb : json_null(),
@@ -455,14 +435,14 @@ int lab_bisect_series_next(struct lab_store *st, const struct lab_config *cfg,
 		ret = 0;
 		goto out;
 	}
-	ret = prefix_dir(str_of(ser, "dir"), best, pdir, sizeof(pdir));
+	ret = prefix_dir(lab_flow_str(ser, "dir"), best, pdir, sizeof(pdir));
 	if (ret)
 		goto out;
 	snprintf(kname, sizeof(kname), "bisect%lld-p%d", (long long)b->id, best);
 	snprintf(recipe, sizeof(recipe), "tree=%s;patches=%s", b->tree, pdir);
 	snprintf(cid, sizeof(cid), "patch:%d", best);
 	ret = lab_bis_step_start(st, b, g.steps + 1, cid,
-				 str_of(json_array_get(json_object_get(ser, "patches"),
+				 lab_flow_str(json_array_get(json_object_get(ser, "patches"),
 						       (size_t)best - 1), "subject"), kname, recipe);
 	if (!ret)
 		ret = 1;
@@ -513,18 +493,18 @@ int lab_bisect_series_from_patch(struct lab_store *st, const struct lab_config *
 
 	*own = NULL;
 	if (!json_is_integer(v) || json_integer_value(v) < 1)
-		return errf(err, errlen, -EINVAL, "\"patch\": the id of a patch plan");
+		return lab_flow_errf(err, errlen, -EINVAL, "\"patch\": the id of a patch plan");
 	json_object_foreach(req, key, r)
 		if (!strcmp(key, "tree") || !strcmp(key, "good") || !strcmp(key, "bad") ||
 		    !strcmp(key, "base") || !strcmp(key, "series"))
-			return errf(err, errlen, -EINVAL, "\"patch\" names the base and the series: "
+			return lab_flow_errf(err, errlen, -EINVAL, "\"patch\" names the base and the series: "
 				    "\"%s\" is not taken with it", key);
 	ret = lab_store_plan_json(st, json_integer_value(v), &plan);
 	ps = json_object_get(json_object_get(plan, "spec"), "patch");
-	sha = str_of(ps, "series");
+	sha = lab_flow_str(ps, "series");
 	if (ret || !json_is_object(ps) || !lab_name_ok(LAB_NAME_SHA256, sha)) {
 		json_decref(plan);
-		return errf(err, errlen, -ENOENT, "no patch plan %lld",
+		return lab_flow_errf(err, errlen, -ENOENT, "no patch plan %lld",
 			    (long long)json_integer_value(v));
 	}
 	ret = lab_patch_report(st, cfg, json_integer_value(v), "", &rep, err, errlen);
@@ -533,23 +513,23 @@ int lab_bisect_series_from_patch(struct lab_store *st, const struct lab_config *
 	row = first_changed_row(rep);
 	r = json_deep_copy(req);
 	json_object_del(r, "patch");
-	json_object_set_new(r, "base", json_string(str_of(ps, "tree")));
+	json_object_set_new(r, "base", json_string(lab_flow_str(ps, "tree")));
 	if (row && !json_object_get(r, "target"))
-		json_object_set_new(r, "target", json_string(str_of(row, "target")));
+		json_object_set_new(r, "target", json_string(lab_flow_str(row, "target")));
 	if (row && !json_object_get(r, "case"))
-		json_object_set_new(r, "case", json_string(str_of(row, "case")));
+		json_object_set_new(r, "case", json_string(lab_flow_str(row, "case")));
 	if (row && !json_object_get(r, "expect") && !json_object_get(r, "verdict"))
-		json_object_set_new(r, "expect", json_string(str_of(json_object_get(row, "base"),
+		json_object_set_new(r, "expect", json_string(lab_flow_str(json_object_get(row, "base"),
 								    "observed_name")));
 	if (!row && (!json_object_get(r, "target") || !json_object_get(r, "case"))) {
 		json_decref(r);
-		ret = errf(err, errlen, -EINVAL, "patch plan %lld has no changed row to bisect "
+		ret = lab_flow_errf(err, errlen, -EINVAL, "patch plan %lld has no changed row to bisect "
 			   "(state %s): give target, case and expect",
-			   (long long)json_integer_value(v), str_of(rep, "state"));
+			   (long long)json_integer_value(v), lab_flow_str(rep, "state"));
 		goto out;
 	}
 	snprintf(dir, sizeof(dir), "%s/patches/%.16s", cfg->state_dir, sha);
-	if (!strcmp(str_of(ps, "format"), "mbox")) {
+	if (!strcmp(lab_flow_str(ps, "format"), "mbox")) {
 		snprintf(path, sizeof(path), "%s/series.mbox", dir);
 		text = slurp(path, LAB_PATCH_SERIES_MAX);
 		json_object_set_new(r, "series", text ? json_string(text) : json_null());

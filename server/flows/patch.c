@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "flowutil.h"
 #include "artifacts.h"
 #include "auth.h"
 #include "diff.h"
@@ -28,27 +29,6 @@
 
 #define PATCH_DIR "patches"
 #define NAME_MAX_LEN 64
-
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
-static const char *str_of(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
 
 /* ---- the series on disk --------------------------------------------------- */
 
@@ -102,7 +82,7 @@ static void rm_flat_dir(const char *dir, json_t *names)
 	if (!pathf(p, sizeof(p), "%s/series", dir))
 		unlink(p);
 	json_array_foreach(names, i, v) {
-		if (!pathf(p, sizeof(p), "%s/%s", dir, str_of(v, "name")))
+		if (!pathf(p, sizeof(p), "%s/%s", dir, lab_flow_str(v, "name")))
 			unlink(p);
 	}
 	rmdir(dir);
@@ -188,10 +168,10 @@ static int series_check(const struct lab_config *cfg, json_t *v, struct series *
 
 		total = json_string_length(v);
 		if (total == 0 || strlen(t) != total)
-			return errf(err, errlen, -EINVAL, "\"series\" is empty or holds a NUL byte");
+			return lab_flow_errf(err, errlen, -EINVAL, "\"series\" is empty or holds a NUL byte");
 		if (strncmp(t, "--- ", 4) && strncmp(t, "diff ", 5) &&
 		    !strstr(t, "\n--- ") && !strstr(t, "\ndiff "))
-			return errf(err, errlen, -EINVAL, "\"series\" holds no diff");
+			return lab_flow_errf(err, errlen, -EINVAL, "\"series\" holds no diff");
 		s->format = "mbox";
 	} else if (json_is_array(v) && json_array_size(v) > 0 && json_array_size(v) <= 200) {
 		json_array_foreach(v, i, e) {
@@ -201,20 +181,20 @@ static int series_check(const struct lab_config *cfg, json_t *v, struct series *
 			if (!json_is_object(e) || json_object_size(e) != 2 || !json_is_string(t) ||
 			    strlen(json_string_value(t)) != json_string_length(t) ||
 			    !json_is_string(json_object_get(e, "name")))
-				return errf(err, errlen, -EINVAL, "series[%zu] must be {\"name\": "
+				return lab_flow_errf(err, errlen, -EINVAL, "series[%zu] must be {\"name\": "
 					    "\"NNNN-x.patch\", \"text\": \"...\"}", i);
-			if (lab_name_check(LAB_NAME_PATCH_FILE, NULL, str_of(e, "name"), why,
+			if (lab_name_check(LAB_NAME_PATCH_FILE, NULL, lab_flow_str(e, "name"), why,
 					   sizeof(why)))
-				return errf(err, errlen, -EINVAL, "series[%zu]: %s", i, why);
+				return lab_flow_errf(err, errlen, -EINVAL, "series[%zu]: %s", i, why);
 			total += json_string_length(t);
 		}
 		s->format = "dir";
 	} else {
-		return errf(err, errlen, -EINVAL, "\"series\" must be mbox text or an array "
+		return lab_flow_errf(err, errlen, -EINVAL, "\"series\" must be mbox text or an array "
 			    "of {name, text} (1-200 patches)");
 	}
 	if (total > LAB_PATCH_SERIES_MAX)
-		return errf(err, errlen, -EINVAL, "series larger than %u bytes",
+		return lab_flow_errf(err, errlen, -EINVAL, "series larger than %u bytes",
 			    LAB_PATCH_SERIES_MAX);
 
 	/* the content hash: names and texts in order */
@@ -230,9 +210,9 @@ static int series_check(const struct lab_config *cfg, json_t *v, struct series *
 		fputs(json_string_value(v), cf);
 	} else {
 		json_array_foreach(v, i, e) {
-			fprintf(cf, "%s\n%zu\n%s", str_of(e, "name"),
-				strlen(str_of(e, "text")), str_of(e, "text"));
-			fprintf(lf, "%s\n", str_of(e, "name"));
+			fprintf(cf, "%s\n%zu\n%s", lab_flow_str(e, "name"),
+				strlen(lab_flow_str(e, "text")), lab_flow_str(e, "text"));
+			fprintf(lf, "%s\n", lab_flow_str(e, "name"));
 		}
 	}
 	fclose(cf);
@@ -242,15 +222,15 @@ static int series_check(const struct lab_config *cfg, json_t *v, struct series *
 	if (ret)
 		return ret;
 	first_subject(json_is_string(v) ? json_string_value(v) :
-		      str_of(json_array_get(v, 0), "text"), s->subject, sizeof(s->subject));
+		      lab_flow_str(json_array_get(v, 0), "text"), s->subject, sizeof(s->subject));
 	if (!strcmp(s->subject, "(no subject)") && json_is_array(v))
-		snprintf(s->subject, sizeof(s->subject), "%s", str_of(json_array_get(v, 0), "name"));
+		snprintf(s->subject, sizeof(s->subject), "%s", lab_flow_str(json_array_get(v, 0), "name"));
 	if (pathf(s->top, sizeof(s->top), "%s/" PATCH_DIR, cfg->state_dir) ||
 	    pathf(s->dir, sizeof(s->dir), "%s/%.16s", s->top, s->sha) ||
 	    pathf(s->tmp, sizeof(s->tmp), "%s/.tmp-%.16s-%d-%lx", s->top, s->sha, (int)getpid(),
 		  (unsigned long)pthread_self()) ||
 	    pathf(s->path, sizeof(s->path), json_is_string(v) ? "%s/series.mbox" : "%s", s->dir))
-		return errf(err, errlen, -EIO, "state dir path too long");
+		return lab_flow_errf(err, errlen, -EIO, "state dir path too long");
 	s->exists = stat(s->dir, &sb) == 0;
 	return 0;
 }
@@ -272,9 +252,9 @@ static int series_write(struct series *s, char *err, size_t errlen)
 	if (s->exists)
 		return 0;
 	if (mkdir(s->top, 0755) && errno != EEXIST)
-		return errf(err, errlen, -EIO, "cannot create %s: %s", s->top, strerror(errno));
+		return lab_flow_errf(err, errlen, -EIO, "cannot create %s: %s", s->top, strerror(errno));
 	if (mkdir(s->tmp, 0755))
-		return errf(err, errlen, -EIO, "cannot create %s: %s", s->tmp, strerror(errno));
+		return lab_flow_errf(err, errlen, -EIO, "cannot create %s: %s", s->tmp, strerror(errno));
 	s->written = true;
 	if (json_is_string(s->v)) {
 		ret = pathf(p, sizeof(p), "%s/series.mbox", s->tmp) ?:
@@ -284,12 +264,12 @@ static int series_write(struct series *s, char *err, size_t errlen)
 		json_array_foreach(s->v, i, e) {
 			if (ret)
 				break;
-			ret = pathf(p, sizeof(p), "%s/%s", s->tmp, str_of(e, "name")) ?:
-			      write_file(p, str_of(e, "text"), strlen(str_of(e, "text")));
+			ret = pathf(p, sizeof(p), "%s/%s", s->tmp, lab_flow_str(e, "name")) ?:
+			      write_file(p, lab_flow_str(e, "text"), strlen(lab_flow_str(e, "text")));
 		}
 	}
 	if (ret)
-		return errf(err, errlen, -EIO, "cannot store the series: %s", strerror(-ret));
+		return lab_flow_errf(err, errlen, -EIO, "cannot store the series: %s", strerror(-ret));
 	return 0;
 }
 
@@ -305,7 +285,7 @@ static int series_rename(struct series *s, char *err, size_t errlen)
 	}
 	if (errno == EEXIST || errno == ENOTEMPTY)
 		return 0;	/* the same content is there: ours goes */
-	return errf(err, errlen, -EIO, "cannot store the series: %s", strerror(errno));
+	return lab_flow_errf(err, errlen, -EIO, "cannot store the series: %s", strerror(errno));
 }
 
 /* a failed or finished request leaves no temp dir; a failed one no new dir */
@@ -359,7 +339,7 @@ static int kernel_check(struct lab_store *st, const char *name, const char *reci
 	*have = old.source && !strcmp(old.source, "build") && old.source_ref &&
 		!strcmp(old.source_ref, recipe);
 	lab_kernel_clear(&old);
-	return *have ? 0 : errf(err, errlen, -EEXIST, "kernel '%s' exists with another recipe",
+	return *have ? 0 : lab_flow_errf(err, errlen, -EEXIST, "kernel '%s' exists with another recipe",
 				name);
 }
 
@@ -394,10 +374,10 @@ static int base_resolve(struct lab_store *st, const char *base, char *name,
 		ret = lab_artifacts_recipe(&k, tree, tlen, patches, sizeof(patches));
 		lab_kernel_clear(&k);
 		if (ret)
-			return errf(err, errlen, -EINVAL, "base kernel '%s' is not one the lab "
+			return lab_flow_errf(err, errlen, -EINVAL, "base kernel '%s' is not one the lab "
 				    "builds (source \"build\" with a tree= recipe)", base);
 		if (*patches)
-			return errf(err, errlen, -EINVAL, "base kernel '%s' carries patches "
+			return lab_flow_errf(err, errlen, -EINVAL, "base kernel '%s' carries patches "
 				    "already: give its tree instead", base);
 		snprintf(name, nlen, "%s", base);
 		return 0;
@@ -406,16 +386,16 @@ static int base_resolve(struct lab_store *st, const char *base, char *name,
 		return ret;
 	/* not a registered kernel: a tree, by the one name rule */
 	if (lab_name_check(LAB_NAME_TREE, "\"base\"", base, why, sizeof(why)))
-		return errf(err, errlen, -EINVAL, "\"base\" must be a registered build kernel, "
+		return lab_flow_errf(err, errlen, -EINVAL, "\"base\" must be a registered build kernel, "
 			    "debian-6.12 or /abs/git/checkout[@ref]: %s", why);
 	k.source = "build";
 	snprintf(recipe, rlen, "tree=%.520s", base);
 	k.source_ref = recipe;
 	if (lab_artifacts_recipe(&k, tree, tlen, patches, sizeof(patches)))
-		return errf(err, errlen, -EINVAL, "\"base\" must be a registered build kernel, "
+		return lab_flow_errf(err, errlen, -EINVAL, "\"base\" must be a registered build kernel, "
 			    "debian-6.12 or /abs/git/checkout[@ref]");
 	if (strcmp(tree, "debian-6.12") && tree[0] != '/')
-		return errf(err, errlen, -EINVAL, "\"base\" tree must be debian-6.12 or an "
+		return lab_flow_errf(err, errlen, -EINVAL, "\"base\" tree must be debian-6.12 or an "
 			    "absolute path to a git checkout");
 	ret = lab_auth_sha256_hex(tree, strlen(tree), sha);
 	if (ret)
@@ -451,41 +431,41 @@ int lab_patch_submit(struct lab_store *st, const struct lab_config *cfg,
 	int njobs, ret;
 
 	if (!json_is_object(req))
-		return errf(err, errlen, -EINVAL, "a patch submission is a JSON object");
+		return lab_flow_errf(err, errlen, -EINVAL, "a patch submission is a JSON object");
 	json_object_foreach(req, key, v) {
 		bool ok = false;
 
 		for (int i = 0; allowed[i]; i++)
 			ok |= !strcmp(key, allowed[i]);
 		if (!ok)
-			return errf(err, errlen, -EINVAL, "unknown key \"%.64s\" (allowed: name, "
+			return lab_flow_errf(err, errlen, -EINVAL, "unknown key \"%.64s\" (allowed: name, "
 				    "base, series, targets, cases, repeat, priority, timeout_s)", key);
 	}
 	base = json_string_value(json_object_get(req, "base"));
 	if (!base || !*base)
-		return errf(err, errlen, -EINVAL, "\"base\" (kernel name or tree) is required");
+		return lab_flow_errf(err, errlen, -EINVAL, "\"base\" (kernel name or tree) is required");
 	v = json_object_get(req, "name");
 	if (v && !json_is_null(v) && !lab_name_ok(LAB_NAME_PLAN, json_string_value(v)))
-		return errf(err, errlen, -EINVAL, "\"name\": %s", lab_name_rule(LAB_NAME_PLAN));
+		return lab_flow_errf(err, errlen, -EINVAL, "\"name\": %s", lab_name_rule(LAB_NAME_PLAN));
 	/* plain target names are checked before anything is registered or
 	 * written (match expressions are checked by the plan itself) */
 	v = json_object_get(req, "targets");
 	if (v && !json_is_array(v))
-		return errf(err, errlen, -EINVAL, "\"targets\" must be an array of names");
+		return lab_flow_errf(err, errlen, -EINVAL, "\"targets\" must be an array of names");
 	for (size_t i = 0; i < json_array_size(v); i++) {
 		const char *t = json_string_value(json_array_get(v, i));
 		struct lab_target tg = { 0 };
 
 		if (!t)
-			return errf(err, errlen, -EINVAL, "\"targets\" must be an array of names");
+			return lab_flow_errf(err, errlen, -EINVAL, "\"targets\" must be an array of names");
 		if (strpbrk(t, "=*?[,") || lab_store_target_get(st, t, &tg) == 0) {
 			lab_target_clear(&tg);
 			continue;
 		}
 		if (!lab_name_ok(LAB_NAME_TARGET, t))
-			return errf(err, errlen, -EINVAL, "\"targets\"[%zu]: target name '%.64s' "
+			return lab_flow_errf(err, errlen, -EINVAL, "\"targets\"[%zu]: target name '%.64s' "
 				    "refused: %s", i, t, lab_name_rule(LAB_NAME_TARGET));
-		return errf(err, errlen, -ENOENT, "unknown target '%.64s'", t);
+		return lab_flow_errf(err, errlen, -ENOENT, "unknown target '%.64s'", t);
 	}
 	ret = base_resolve(st, base, bname, sizeof(bname), tree, sizeof(tree), base_recipe,
 			   sizeof(base_recipe), err, errlen);
@@ -576,7 +556,7 @@ clear_series:
 
 static bool verdict_is(json_t *side, const char *v)
 {
-	return side && json_is_object(side) && !strcmp(str_of(side, "verdict"), v);
+	return side && json_is_object(side) && !strcmp(lab_flow_str(side, "verdict"), v);
 }
 
 static bool failing(json_t *side)
@@ -654,9 +634,9 @@ static bool setup_regressed(json_t *rows)
 /* classify one diff row into its driver's lists */
 static void take_row(json_t *drivers, json_t *row)
 {
-	const char *cls = str_of(row, "class");
+	const char *cls = lab_flow_str(row, "class");
 	json_t *b = json_object_get(row, "base"), *h = json_object_get(row, "head");
-	json_t *d = driver_entry(drivers, str_of(row, "driver"));
+	json_t *d = driver_entry(drivers, lab_flow_str(row, "driver"));
 	bool changed = strcmp(cls, "unchanged") != 0;
 
 	if (!changed) {
@@ -760,9 +740,9 @@ static int state_rank(const char *s)
 static int driver_cmp(const void *a, const void *b)
 {
 	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	int c = state_rank(str_of(x, "state")) - state_rank(str_of(y, "state"));
+	int c = state_rank(lab_flow_str(x, "state")) - state_rank(lab_flow_str(y, "state"));
 
-	return c ? c : strcmp(str_of(x, "driver"), str_of(y, "driver"));
+	return c ? c : strcmp(lab_flow_str(x, "driver"), lab_flow_str(y, "driver"));
 }
 
 /* the last @max bytes of a job's console log, printable lines only */
@@ -952,42 +932,42 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 
 	ret = lab_store_plan_json(st, plan_id, &plan);
 	if (ret)
-		return ret == -ENOENT ? errf(err, errlen, ret, "unknown plan %lld",
+		return ret == -ENOENT ? lab_flow_errf(err, errlen, ret, "unknown plan %lld",
 					     (long long)plan_id) : ret;
 	pspec = json_object_get(json_object_get(plan, "spec"), "patch");
-	if (strcmp(str_of(plan, "kind"), "patch") || !json_is_object(pspec)) {
-		ret = errf(err, errlen, -ENOENT, "plan %lld is not a patch submission",
+	if (strcmp(lab_flow_str(plan, "kind"), "patch") || !json_is_object(pspec)) {
+		ret = lab_flow_errf(err, errlen, -ENOENT, "plan %lld is not a patch submission",
 			   (long long)plan_id);
 		goto put_plan;
 	}
-	bname = str_of(pspec, "base");
-	hname = str_of(pspec, "head");
+	bname = lab_flow_str(pspec, "base");
+	hname = lab_flow_str(pspec, "head");
 	ret = lab_store_jobs_list(st, &f, &jobs);
 	if (ret)
 		goto put_plan;
 	if (lab_store_kernel_json(st, bname, &bk) || lab_store_kernel_json(st, hname, &hk)) {
-		ret = errf(err, errlen, -ENOENT, "the kernels of plan %lld are gone",
+		ret = lab_flow_errf(err, errlen, -ENOENT, "the kernels of plan %lld are gone",
 			   (long long)plan_id);
 		goto put_jobs;
 	}
 	snprintf(url, sizeof(url), "%s/#/patches/%lld", dash ? dash : "", (long long)plan_id);
 	targets = json_array();
 	json_array_foreach(jobs, i, j) {
-		const char *js = str_of(j, "state");
+		const char *js = lab_flow_str(j, "state");
 		bool dup = false;
 		size_t k;
 		json_t *t;
 
 		json_array_foreach(targets, k, t)
-			dup |= !strcmp(json_string_value(t), str_of(j, "target"));
+			dup |= !strcmp(json_string_value(t), lab_flow_str(j, "target"));
 		if (!dup)
-			json_array_append_new(targets, json_string(str_of(j, "target")));
+			json_array_append_new(targets, json_string(lab_flow_str(j, "target")));
 		if (!strcmp(js, "queued") || !strcmp(js, "scheduled") || !strcmp(js, "running"))
 			pending = true;
 		else if (strcmp(js, "complete") &&
-			 (!bad_job || !strcmp(str_of(j, "kernel"), hname)))
+			 (!bad_job || !strcmp(lab_flow_str(j, "kernel"), hname)))
 			bad_job = j;	/* a candidate's failure says the most */
-		else if (!strcmp(js, "complete") && !strcmp(str_of(j, "kernel"), hname) &&
+		else if (!strcmp(js, "complete") && !strcmp(lab_flow_str(j, "kernel"), hname) &&
 			 !boot_rec) {
 			boot_rec = boot_crash(st, json_integer_value(json_object_get(j, "id")));
 			if (boot_rec)
@@ -995,15 +975,15 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 		}
 	}
 	/* a candidate that crashed at boot failed, though its job completed */
-	if (boot_job && (!bad_job || strcmp(str_of(bad_job, "kernel"), hname)))
+	if (boot_job && (!bad_job || strcmp(lab_flow_str(bad_job, "kernel"), hname)))
 		bad_job = boot_job;
 	else if (boot_job) {
 		json_decref(boot_rec);
 		boot_rec = NULL;
 	}
 	rep = json_pack("{s:I, s:s, s:s, s:{s:s, s:O}, s:{s:s, s:O}, s:o, s:s}",
-			"plan", (json_int_t)plan_id, "name", str_of(plan, "name"),
-			"subject", str_of(pspec, "subject"),
+			"plan", (json_int_t)plan_id, "name", lab_flow_str(plan, "name"),
+			"subject", lab_flow_str(pspec, "subject"),
 			"base", "kernel", bname, "release", json_object_get(bk, "release"),
 			"head", "kernel", hname, "release", json_object_get(hk, "release"),
 			"targets", targets, "target_url", url);
@@ -1026,9 +1006,9 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 		json_object_set_new(rep, "summary", json_string(desc));
 		json_object_set_new(rep, "excerpt", json_null());
 	} else if (bad_job) {
-		const char *reason = boot_rec ? str_of(boot_rec, "kernel_excerpt") :
-					str_of(bad_job, "reason");
-		bool is_base = !strcmp(str_of(bad_job, "kernel"), bname);
+		const char *reason = boot_rec ? lab_flow_str(boot_rec, "kernel_excerpt") :
+					lab_flow_str(bad_job, "reason");
+		bool is_base = !strcmp(lab_flow_str(bad_job, "kernel"), bname);
 		char line1[160];
 
 		/* descriptions are one line: the reason's first */
@@ -1049,10 +1029,10 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 				 bname, line1);
 		else if (!strcmp(stage, "results"))
 			snprintf(desc, sizeof(desc), "the candidate gave no usable results on %s",
-				 str_of(bad_job, "target"));
+				 lab_flow_str(bad_job, "target"));
 		else
 			snprintf(desc, sizeof(desc), "the candidate kernel did not boot/run on %s: "
-				 "%s", str_of(bad_job, "target"), line1);
+				 "%s", lab_flow_str(bad_job, "target"), line1);
 		snprintf(ctx, sizeof(ctx), "iommulab/%s", !strcmp(stage, "boot") ||
 			 !strcmp(stage, "results") ? "boot" : !strcmp(stage, "input") ? "input" : "build");
 		check_push(checks, "fail", ctx, desc, url);
@@ -1092,11 +1072,11 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 			bool in_plan = false;
 
 			json_array_foreach(targets, k, t)
-				in_plan |= !strcmp(json_string_value(t), str_of(row, "target"));
+				in_plan |= !strcmp(json_string_value(t), lab_flow_str(row, "target"));
 			/* a case the plan did not ask for is not missing from it */
-			if (!strcmp(str_of(row, "class"), "missing") &&
+			if (!strcmp(lab_flow_str(row, "class"), "missing") &&
 			    !lab_case_filter_match(json_string_value(json_object_get(plan, "case_filter")),
-						   str_of(row, "case")))
+						   lab_flow_str(row, "case")))
 				in_plan = false;
 			if (in_plan)
 				take_row(dm, row);
@@ -1120,7 +1100,7 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 				 json_array_size(json_object_get(d, "inconsistent")))
 				ds = "warning", nwarn++;
 			describe(d, desc, sizeof(desc));
-			snprintf(ctx, sizeof(ctx), "iommulab/%s", str_of(d, "driver"));
+			snprintf(ctx, sizeof(ctx), "iommulab/%s", lab_flow_str(d, "driver"));
 			json_object_set_new(d, "state", json_string(ds));
 			json_object_set_new(d, "context", json_string(ctx));
 			json_object_set_new(d, "description", json_string(desc));
@@ -1142,8 +1122,8 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 				free(v);
 			}
 			json_array_foreach(dl, k, d)
-				check_push(checks, str_of(d, "state"), str_of(d, "context"),
-					   str_of(d, "description"), url);
+				check_push(checks, lab_flow_str(d, "state"), lab_flow_str(d, "context"),
+					   lab_flow_str(d, "description"), url);
 		}
 		state = nfail ? "fail" : nwarn ? "warning" : "success";
 		snprintf(desc, sizeof(desc), "%zu driver%s: %d fail, %d warning, %zu success",
@@ -1176,7 +1156,7 @@ static const char *side_text(json_t *s, char *buf, size_t n)
 {
 	if (!json_is_object(s))
 		return "-";
-	snprintf(buf, n, "%s/%s", str_of(s, "observed_name"), str_of(s, "verdict"));
+	snprintf(buf, n, "%s/%s", lab_flow_str(s, "observed_name"), lab_flow_str(s, "verdict"));
 	return buf;
 }
 
@@ -1188,10 +1168,10 @@ static void rows_text(FILE *f, json_t *d, const char *key, const char *label)
 
 	json_array_foreach(json_object_get(d, key), i, r) {
 		json_t *hs = json_object_get(r, "head");
-		const char *exp = json_is_object(hs) ? str_of(hs, "expected_name") : "";
+		const char *exp = json_is_object(hs) ? lab_flow_str(hs, "expected_name") : "";
 
-		fprintf(f, "    %-20s %-34s %s -> %s%s%s%s  [%s]\n", str_of(r, "target"),
-			str_of(r, "case"), side_text(json_object_get(r, "base"), b, sizeof(b)),
+		fprintf(f, "    %-20s %-34s %s -> %s%s%s%s  [%s]\n", lab_flow_str(r, "target"),
+			lab_flow_str(r, "case"), side_text(json_object_get(r, "base"), b, sizeof(b)),
 			side_text(hs, h, sizeof(h)), *exp ? " (contract: " : "", exp,
 			*exp ? ")" : "", label);
 	}
@@ -1208,25 +1188,25 @@ char *lab_patch_report_text(json_t *rep)
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	fprintf(f, "iommulab per-patch validation: %s\n\n", str_of(rep, "subject"));
-	fprintf(f, "  base:      %s (%s)\n", str_of(base, "kernel"),
-		json_is_string(json_object_get(base, "release")) ? str_of(base, "release") : "not built yet");
-	fprintf(f, "  candidate: %s (%s)\n", str_of(head, "kernel"),
-		json_is_string(json_object_get(head, "release")) ? str_of(head, "release") : "not built yet");
+	fprintf(f, "iommulab per-patch validation: %s\n\n", lab_flow_str(rep, "subject"));
+	fprintf(f, "  base:      %s (%s)\n", lab_flow_str(base, "kernel"),
+		json_is_string(json_object_get(base, "release")) ? lab_flow_str(base, "release") : "not built yet");
+	fprintf(f, "  candidate: %s (%s)\n", lab_flow_str(head, "kernel"),
+		json_is_string(json_object_get(head, "release")) ? lab_flow_str(head, "release") : "not built yet");
 	fprintf(f, "  targets:  ");
 	json_array_foreach(json_object_get(rep, "targets"), i, t)
 		fprintf(f, " %s", json_string_value(t));
-	fprintf(f, "\n  result:    %s (%s)\n\n", str_of(rep, "state"), str_of(rep, "summary"));
+	fprintf(f, "\n  result:    %s (%s)\n\n", lab_flow_str(rep, "state"), lab_flow_str(rep, "summary"));
 	json_array_foreach(json_object_get(rep, "checks"), i, t) {
 		char st[16];
 		size_t k;
 
-		snprintf(st, sizeof(st), "%s", str_of(t, "state"));
+		snprintf(st, sizeof(st), "%s", lab_flow_str(t, "state"));
 		for (k = 0; st[k]; k++)
 			st[k] = (char)(st[k] >= 'a' && st[k] <= 'z' ? st[k] - 32 : st[k]);
-		fprintf(f, "%-8s %s: %s\n", st, str_of(t, "context"), str_of(t, "description"));
+		fprintf(f, "%-8s %s: %s\n", st, lab_flow_str(t, "context"), lab_flow_str(t, "description"));
 		json_array_foreach(json_object_get(rep, "drivers"), k, d) {
-			if (strcmp(str_of(d, "context"), str_of(t, "context")))
+			if (strcmp(lab_flow_str(d, "context"), lab_flow_str(t, "context")))
 				continue;
 			rows_text(f, d, "new_crashes", "new crash");
 			rows_text(f, d, "new_warnings", "new kernel warning");
@@ -1241,7 +1221,7 @@ char *lab_patch_report_text(json_t *rep)
 		}
 	}
 	if (json_is_string(json_object_get(rep, "excerpt"))) {
-		const char *p = str_of(rep, "excerpt");
+		const char *p = lab_flow_str(rep, "excerpt");
 
 		fprintf(f, "\nlog excerpt:\n");
 		while (*p) {
@@ -1251,7 +1231,7 @@ char *lab_patch_report_text(json_t *rep)
 			p += n + (p[n] == '\n');
 		}
 	}
-	fprintf(f, "\nDetails: %s\n", str_of(rep, "target_url"));
+	fprintf(f, "\nDetails: %s\n", lab_flow_str(rep, "target_url"));
 	if (fclose(f)) {
 		free(buf);
 		return NULL;
@@ -1281,7 +1261,7 @@ int lab_patch_list(struct lab_store *st, const struct lab_config *cfg, int64_t l
 		json_t *spec = json_object_get(json_object_get(p, "spec"), "patch");
 		int64_t id = json_integer_value(json_object_get(p, "id"));
 
-		if (strcmp(str_of(p, "kind"), "patch") || !json_is_object(spec))
+		if (strcmp(lab_flow_str(p, "kind"), "patch") || !json_is_object(spec))
 			continue;
 		if ((int64_t)json_array_size(items) >= limit)
 			break;
@@ -1289,8 +1269,8 @@ int lab_patch_list(struct lab_store *st, const struct lab_config *cfg, int64_t l
 			continue;
 		json_array_append_new(items, json_pack(
 			"{s:I, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O}",
-			"plan", (json_int_t)id, "name", str_of(p, "name"),
-			"subject", str_of(spec, "subject"),
+			"plan", (json_int_t)id, "name", lab_flow_str(p, "name"),
+			"subject", lab_flow_str(spec, "subject"),
 			"base", json_object_get(rep, "base"), "head", json_object_get(rep, "head"),
 			"state", json_object_get(rep, "state"), "stage", json_object_get(rep, "stage"),
 			"summary", json_object_get(rep, "summary"),
