@@ -138,7 +138,7 @@ else
 		series=$(echo "$rrel" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
 		ef=$top/tests/expect/riscv64/$series/virt-riscv-iommu
 		if [ ! -f "$CACHE/kmods/$rrel/iommulab_probe.ko" ]; then
-			lab_skip "riscv64: the run matches $ef" "its cells need the probe module, which did not build here (rig/sid-kbuild needs root)"
+			lab_skip "riscv64: the run matches $ef" "its cells need the probe module, which did not build here: ${r#*probe module build failed: }"
 		elif [ ! -f "$ef" ]; then
 			lab_fail "riscv64: an expectation file for sid's $rrel" "no $ef (sid moved on: tests/expect/regen the job's log, review)"
 		elif "$top/tests/expect/check" "$ef" "$state/logs/$j_rv.log" >"$out/riscv.check" 2>&1; then
