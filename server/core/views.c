@@ -25,19 +25,61 @@
 
 #define ROW_COLS_MAX 64	/* the widest query has 18 columns */
 
-static bool is_json_col(const char *n)
+/* how a column is written, by its name (the rule views.h states): row_json()
+ * as a JSON value, col_text() as text; any other column as it is stored */
+enum col_kind { COL_STATE, COL_VERDICT, COL_BOOL, COL_JSON, COL_PLAIN };
+
+static const struct {
+	const char *name;
+	enum col_kind kind;
+} col_kinds[] = {
+	{ "state", COL_STATE },
+	{ "verdict", COL_VERDICT }, { "old_verdict", COL_VERDICT },
+	{ "reused", COL_BOOL }, { "has_log", COL_BOOL },
+	{ "steps", COL_JSON }, { "tags", COL_JSON }, { "contracts", COL_JSON },
+	{ "meta", COL_JSON }, { "spec", COL_JSON }, { "definition", COL_JSON },
+	{ "attempts_log", COL_JSON }, { "payload", COL_JSON },	/* deliveries */
+};
+
+static enum col_kind col_kind(const char *name)
 {
-	static const char *const cols[] = {
-		"steps", "tags", "contracts", "meta", "spec", "definition", NULL,
-	};
-	for (int i = 0; cols[i]; i++)
-		if (strcmp(n, cols[i]) == 0)
-			return true;
-	return false;
+	for (size_t i = 0; i < sizeof(col_kinds) / sizeof(col_kinds[0]); i++)
+		if (strcmp(name, col_kinds[i].name) == 0)
+			return col_kinds[i].kind;
+	return COL_PLAIN;
 }
 
-/* one row as an object: column names are keys; state/verdict as names,
- * JSON text columns parsed, reused/has_log as booleans */
+/* errno columns are also written by name: "observed_name": "EINVAL" */
+static bool col_errno_named(const char *name)
+{
+	return strcmp(name, "observed") == 0 || strcmp(name, "expected") == 0;
+}
+
+/* one column (its value @c, its kind @k) as a JSON value; NULL: no memory */
+static json_t *col_json(const struct lab_store_val *c, enum col_kind k)
+{
+	json_t *v;
+
+	if (c->type == LAB_COL_NULL)
+		return json_null();
+	if (k == COL_STATE && c->type == LAB_COL_INT)
+		return json_string(lab_job_state_name((int)c->i));
+	if (k == COL_VERDICT && c->type == LAB_COL_INT)
+		return json_string(lab_verdict_name((int)c->i));
+	if (k == COL_BOOL && c->type == LAB_COL_INT)
+		return json_boolean((int)c->i);
+	if (c->type == LAB_COL_INT)
+		return json_integer(c->i);
+	if (c->type == LAB_COL_REAL)
+		return json_real(c->d);
+	if (k == COL_JSON) {
+		v = json_loads(c->text, JSON_DECODE_ANY, NULL);
+		return v ? v : json_string(c->text);
+	}
+	return json_stringn(c->text, c->len);
+}
+
+/* one row as an object: column names are keys, each value by col_json() */
 static json_t *row_json(const struct lab_store_row *s)
 {
 	struct lab_store_val val[ROW_COLS_MAX];
@@ -51,35 +93,13 @@ static json_t *row_json(const struct lab_store_row *s)
 	for (int i = 0; o && i < n; i++) {
 		const struct lab_store_val *c = &val[i];
 		const char *name = lab_store_row_name(s, i);
-		json_t *v;
+		json_t *v = col_json(c, col_kind(name));
 
-		if (c->type == LAB_COL_NULL) {
-			v = json_null();
-		} else if (strcmp(name, "state") == 0 && c->type == LAB_COL_INT) {
-			v = json_string(lab_job_state_name((int)c->i));
-		} else if ((strcmp(name, "verdict") == 0 || strcmp(name, "old_verdict") == 0) &&
-			   c->type == LAB_COL_INT) {
-			v = json_string(lab_verdict_name((int)c->i));
-		} else if ((strcmp(name, "reused") == 0 || strcmp(name, "has_log") == 0) &&
-			   c->type == LAB_COL_INT) {
-			v = json_boolean((int)c->i);
-		} else if (c->type == LAB_COL_INT) {
-			v = json_integer(c->i);
-		} else if (c->type == LAB_COL_REAL) {
-			v = json_real(c->d);
-		} else if (is_json_col(name)) {
-			v = json_loads(c->text, JSON_DECODE_ANY, NULL);
-			if (!v)
-				v = json_string(c->text);
-		} else {
-			v = json_stringn(c->text, c->len);
-		}
 		if (!v || json_object_set_new(o, name, v)) {
 			json_decref(o);
 			return NULL;
 		}
-		/* errno columns also by name: "observed_name": "EINVAL" */
-		if (strcmp(name, "observed") == 0 || strcmp(name, "expected") == 0) {
+		if (col_errno_named(name)) {
 			char key[16];
 
 			snprintf(key, sizeof(key), "%s_name", name);
@@ -130,77 +150,62 @@ static int row_one(int r, json_t *arr, json_t **out)
 	return 0;
 }
 
-#define LIST(call, out) ({ json_t *a_ = json_array(); \
-	rows_json(a_ ? (call(collect, a_)) : -ENOMEM, a_, out); })
-#define ONE(call, out) ({ json_t *a_ = json_array(); \
-	row_one(a_ ? (call(collect, a_)) : -ENOMEM, a_, out); })
+/* LIST(a, CALL, out): CALL, a _rows() call whose visitor is collect()
+ * with the new array @a, fills it; the array into *out, or -errno.
+ * ONE(a, CALL, out): its first row, -ENOENT when there is none */
+#define LIST(a, call, out) ({ json_t *a = json_array(); \
+	rows_json(a ? (call) : -ENOMEM, a, out); })
+#define ONE(a, call, out) ({ json_t *a = json_array(); \
+	row_one(a ? (call) : -ENOMEM, a, out); })
 
 /* ---- catalogue, plans, jobs, results ---------------------------------- */
 
 int lab_store_kernels_list(struct lab_store *st, json_t **out)
 {
-#define CALL(fn, a) lab_store_kernels_rows(st, fn, a)
-	return LIST(CALL, out);
-#undef CALL
+	return LIST(a, lab_store_kernels_rows(st, collect, a), out);
 }
 
 int lab_store_kernel_json(struct lab_store *st, const char *name, json_t **out)
 {
-#define CALL(fn, a) lab_store_kernel_rows(st, name, fn, a)
-	return ONE(CALL, out);
-#undef CALL
+	return ONE(a, lab_store_kernel_rows(st, name, collect, a), out);
 }
 
 /* kernel @id's row as an object (the matrix's "kernel") */
 static int kernel_of(struct lab_store *st, int64_t id, json_t **out)
 {
-#define CALL(fn, a) lab_store_kernel_id_rows(st, id, fn, a)
-	return ONE(CALL, out);
-#undef CALL
+	return ONE(a, lab_store_kernel_id_rows(st, id, collect, a), out);
 }
 
 int lab_store_targets_list(struct lab_store *st, json_t **out)
 {
-#define CALL(fn, a) lab_store_targets_rows(st, fn, a)
-	return LIST(CALL, out);
-#undef CALL
+	return LIST(a, lab_store_targets_rows(st, collect, a), out);
 }
 
 int lab_store_target_json(struct lab_store *st, const char *name, json_t **out)
 {
-#define CALL(fn, a) lab_store_target_rows(st, name, fn, a)
-	return ONE(CALL, out);
-#undef CALL
+	return ONE(a, lab_store_target_rows(st, name, collect, a), out);
 }
 
 int lab_store_cases_list(struct lab_store *st, json_t **out)
 {
-#define CALL(fn, a) lab_store_cases_rows(st, fn, a)
-	return LIST(CALL, out);
-#undef CALL
+	return LIST(a, lab_store_cases_rows(st, collect, a), out);
 }
 
 int lab_store_verdict_history_list(struct lab_store *st, const char *case_id, int64_t limit,
 				   json_t **out)
 {
-#define CALL(fn, a) lab_store_verdict_history_rows(st, case_id, limit, fn, a)
-	return LIST(CALL, out);
-#undef CALL
+	return LIST(a, lab_store_verdict_history_rows(st, case_id, limit, collect, a), out);
 }
 
 int lab_store_case_json(struct lab_store *st, const char *case_id, json_t **out)
 {
-#define CALL(fn, a) lab_store_case_rows(st, case_id, fn, a)
-	return ONE(CALL, out);
-#undef CALL
+	return ONE(a, lab_store_case_rows(st, case_id, collect, a), out);
 }
 
 int lab_store_plans_list(struct lab_store *st, int64_t limit, int64_t offset,
 			 json_t **out)
 {
-#define CALL(fn, a) lab_store_plans_rows(st, limit, offset, fn, a)
-	return LIST(CALL, out);
-#undef CALL
+	return LIST(a, lab_store_plans_rows(st, limit, offset, collect, a), out);
 }
 
 /* (state, count, warnings, configuration errors) rows into the "jobs"
@@ -224,9 +229,7 @@ int lab_store_plan_json(struct lab_store *st, int64_t id, json_t **out)
 	json_t *plan, *states;
 	int r;
 
-#define CALL(fn, a) lab_store_plan_rows(st, id, fn, a)
-	r = ONE(CALL, &plan);
-#undef CALL
+	r = ONE(a, lab_store_plan_rows(st, id, collect, a), &plan);
 	if (r)
 		return r;
 	states = json_object();
@@ -247,9 +250,7 @@ int lab_store_plan_json(struct lab_store *st, int64_t id, json_t **out)
 int lab_store_jobs_list(struct lab_store *st, const struct lab_job_filter *f,
 			json_t **out)
 {
-#define CALL(fn, a) lab_store_jobs_rows(st, f, fn, a)
-	return LIST(CALL, out);
-#undef CALL
+	return LIST(a, lab_store_jobs_rows(st, f, collect, a), out);
 }
 
 int lab_store_job_json(struct lab_store *st, int64_t id, json_t **out)
@@ -257,15 +258,11 @@ int lab_store_job_json(struct lab_store *st, int64_t id, json_t **out)
 	json_t *prov = NULL;
 	int r;
 
-#define CALL(fn, a) lab_store_job_rows(st, id, fn, a)
-	r = ONE(CALL, out);
-#undef CALL
+	r = ONE(a, lab_store_job_rows(st, id, collect, a), out);
 	if (r)
 		return r;
 	/* what made its results (store_provenance.h), null until a run recorded it */
-#define PROV(fn, a) lab_store_provenance_rows(st, id, fn, a)
-	r = ONE(PROV, &prov);
-#undef PROV
+	r = ONE(a, lab_store_provenance_rows(st, id, collect, a), &prov);
 	if (r == -ENOENT) {
 		prov = json_null();
 		r = 0;
@@ -282,17 +279,13 @@ int lab_store_job_json(struct lab_store *st, int64_t id, json_t **out)
 int lab_store_results_query(struct lab_store *st,
 			    const struct lab_result_filter *f, json_t **out)
 {
-#define CALL(fn, a) lab_store_results_rows(st, f, fn, a)
-	return LIST(CALL, out);
-#undef CALL
+	return LIST(a, lab_store_results_rows(st, f, collect, a), out);
 }
 
 int lab_store_diff_side(struct lab_store *st, bool by_plan, int64_t id,
 			json_t **out)
 {
-#define CALL(fn, a) lab_store_diff_side_rows(st, by_plan, id, fn, a)
-	return LIST(CALL, out);
-#undef CALL
+	return LIST(a, lab_store_diff_side_rows(st, by_plan, id, collect, a), out);
 }
 
 /* (observed, count) rows into {"EINVAL": count, ...} */
@@ -365,9 +358,7 @@ int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out)
 	r = kernel_of(st, kernel_id, &kern);
 	if (r)
 		return r;
-	cells = json_array();
-	r = rows_json(cells ? lab_store_matrix_rows(st, kernel_id, collect, cells) : -ENOMEM,
-		      cells, &cells);
+	r = LIST(a, lab_store_matrix_rows(st, kernel_id, collect, a), &cells);
 	if (r) {
 		json_decref(kern);
 		return r;
@@ -404,8 +395,6 @@ int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out)
 /* ---- the matrix as text, without per-row JSON (the cached fast path) --- */
 
 /* how row_json() writes a column, decided once per statement */
-enum col_kind { COL_STATE, COL_VERDICT, COL_BOOL, COL_JSON, COL_PLAIN };
-
 struct col_plan {
 	enum col_kind kind;
 	bool errno_name;	/* also "<name>_name": the errno's name */
@@ -418,11 +407,8 @@ static void plan_cols(const struct lab_store_row *s, struct col_plan *p, int n)
 	for (int i = 0; i < n; i++) {
 		const char *name = lab_store_row_name(s, i);
 
-		p[i].kind = strcmp(name, "state") == 0 ? COL_STATE :
-			    strcmp(name, "verdict") == 0 ? COL_VERDICT :
-			    strcmp(name, "reused") == 0 || strcmp(name, "has_log") == 0 ? COL_BOOL :
-			    is_json_col(name) ? COL_JSON : COL_PLAIN;
-		p[i].errno_name = strcmp(name, "observed") == 0 || strcmp(name, "expected") == 0;
+		p[i].kind = col_kind(name);
+		p[i].errno_name = col_errno_named(name);
 		snprintf(p[i].key, sizeof(p[i].key), "\"%s\":", name);
 		snprintf(p[i].name_key, sizeof(p[i].name_key), "\"%s_name\":", name);
 	}
@@ -647,9 +633,7 @@ free_bufs:
 int lab_store_findings_list(struct lab_store *st, const struct lab_finding_filter *f,
 			    json_t **out)
 {
-#define FINDINGS_Q(fn, a) lab_store_findings_rows(st, f, fn, a)
-	return LIST(FINDINGS_Q, out);
-#undef FINDINGS_Q
+	return LIST(a, lab_store_findings_rows(st, f, collect, a), out);
 }
 
 int lab_store_finding_json(struct lab_store *st, int64_t id, json_t **out)
@@ -657,17 +641,11 @@ int lab_store_finding_json(struct lab_store *st, int64_t id, json_t **out)
 	json_t *o = NULL, *ev = NULL, *links = NULL;
 	int r;
 
-#define FINDING_Q(fn, a) lab_store_finding_rows(st, id, fn, a)
-#define EVENTS_Q(fn, a) lab_store_finding_events_rows(st, id, fn, a)
-#define LINKS_Q(fn, a) lab_store_finding_links_rows(st, id, fn, a)
-	r = ONE(FINDING_Q, &o);
+	r = ONE(a, lab_store_finding_rows(st, id, collect, a), &o);
 	if (!r)
-		r = LIST(EVENTS_Q, &ev);
+		r = LIST(a, lab_store_finding_events_rows(st, id, collect, a), &ev);
 	if (!r)
-		r = LIST(LINKS_Q, &links);
-#undef FINDING_Q
-#undef EVENTS_Q
-#undef LINKS_Q
+		r = LIST(a, lab_store_finding_links_rows(st, id, collect, a), &links);
 	if (r)
 		goto put_all;
 	/* set_new takes the reference even when it fails */
@@ -689,47 +667,20 @@ put_all:
 
 int lab_store_known_issues_list(struct lab_store *st, json_t **out)
 {
-#define KNOWN_Q(fn, a) lab_store_known_issues_rows(st, fn, a)
-	return LIST(KNOWN_Q, out);
-#undef KNOWN_Q
+	return LIST(a, lab_store_known_issues_rows(st, collect, a), out);
 }
 
 int lab_store_health_history(struct lab_store *st, int64_t target_id, json_t **out)
 {
-#define HEALTH_Q(fn, a) lab_store_health_rows(st, target_id, fn, a)
-	return LIST(HEALTH_Q, out);
-#undef HEALTH_Q
+	return LIST(a, lab_store_health_rows(st, target_id, collect, a), out);
 }
 
 int lab_store_subscriptions_list(struct lab_store *st, json_t **out)
 {
-#define SUBS_Q(fn, a) lab_store_subscriptions_rows(st, fn, a)
-	return LIST(SUBS_Q, out);
-#undef SUBS_Q
+	return LIST(a, lab_store_subscriptions_rows(st, collect, a), out);
 }
 
 int lab_store_deliveries_list(struct lab_store *st, int64_t sub_id, json_t **out)
 {
-	size_t i;
-	json_t *d;
-	int r;
-
-#define DELIV_Q(fn, a) lab_store_deliveries_rows(st, sub_id, fn, a)
-	r = LIST(DELIV_Q, out);
-#undef DELIV_Q
-	if (r)
-		return r;
-	json_array_foreach(*out, i, d) {	/* JSON text columns of this view */
-		static const char *const cols[] = { "attempts_log", "payload" };
-
-		for (size_t k = 0; k < 2; k++) {
-			json_t *v = json_loads(json_string_value(json_object_get(d, cols[k])) ?
-					       json_string_value(json_object_get(d, cols[k])) : "null",
-					       JSON_DECODE_ANY, NULL);
-
-			if (v)
-				json_object_set_new(d, cols[k], v);
-		}
-	}
-	return 0;
+	return LIST(a, lab_store_deliveries_rows(st, sub_id, collect, a), out);
 }

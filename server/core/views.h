@@ -5,10 +5,11 @@
  *
  * Purpose: the store (store.h) only stores; it hands rows to a visitor.
  * These build JSON from them, one rule for every view: column names are
- * keys; "state" and "verdict" become their names (model.h); "reused" and
- * "has_log" booleans; the JSON text columns (steps, tags, contracts, meta,
- * spec, definition) are parsed; "observed"/"expected" also get an
- * "<name>_name" member with the errno's name. The names keep the store's
+ * keys; "state", "verdict" and "old_verdict" become their names (model.h);
+ * "reused" and "has_log" booleans; the JSON text columns (steps, tags,
+ * contracts, meta, spec, definition, attempts_log, payload) are parsed;
+ * "observed"/"expected" also get an "<name>_name" member with the errno's
+ * name (the table col_kinds in views.c). The names keep the store's
  * prefix for their callers.
  *
  * Ownership: JSON out-parameters are new references (json_decref);

@@ -12,8 +12,8 @@ predicate in the page with a timeout and raises TimeoutException.
 Checks are printed as TAP-like lines ("ok - NAME", "not ok - NAME: WHY",
 "ok - NAME # SKIP WHY"); Tap counts the failures. Used by dashboard.py
 (stage 80) and the one-page checks (patch_report.py, findings.py,
-bisect_page.py, job_provenance.py, target_health.py), which share start(),
-page_end() and finish() below.
+bisect_page.py, job_provenance.py, target_health.py, job_warnings.py), which
+share start(), page_end() and finish() below.
 """
 import base64
 import json

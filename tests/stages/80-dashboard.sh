@@ -9,6 +9,14 @@
 #   empty  an empty database (empty states)
 #   load   the LOAD FIXTURE: 10,000 synthetic-but-valid records in its own
 #          database, never mixed with the real one, for page load times
+# and a fourth WITH its scheduler and QEMU runner (issue 12 point 4): one plan
+# of two real jobs on q35-vtd, "6.99" (no such kernel: a configuration error
+# at once, no boot) and Debian 6.1 registered with its image, modules and
+# config but no headers (kernels/import: cached as a byo- kernel), whose
+# probe module cannot build: one short boot (--filter 'kmod.attach.*'), its
+# kmod cases skip, the job completes with "warning: no probe module ...";
+# tests/browser/job_warnings.py checks the job pages and the plan's page
+# show both in boxes of their own,
 # then drives Debian's chromium headless through chromium-driver and
 # python3-selenium (tests/browser/dashboard.py, installed from
 # scripts/deps/web.txt): every page, a matrix filter, a cell to its
@@ -62,8 +70,14 @@ fi
 sed 's/^/  /' "$out/fixtures.log"
 
 # ---- servers ---------------------------------------------------------------------
+. "$top/tests/lib-server.sh"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+cleanup() {
+	lab_srv_stop
+	for p in $(lab_qemu_of "$out/sched/state"); do kill -9 "$p"; done
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+}
 trap cleanup EXIT
 start() { # start NAME -> sets $port
 	local d=$out/$1 p
@@ -91,6 +105,27 @@ for s in real empty load; do
 	eval "port_$s=$port"
 done
 lab_ok "three iommulabd on 127.0.0.1 ($port_real real, $port_empty empty, $port_load load fixture)"
+
+# the scheduled server's plan runs while the other pages are checked
+warn_plan= warn_job= err_job=
+if ! kj=$(nice -n 10 "$top/kernels/fetch-debian" --kernel 6.1 --json 2>"$out/fetch-6.1.log"); then
+	lab_fail "Debian 6.1 for the warning job" "$(tail -1 "$out/fetch-6.1.log")"
+elif ! lab_srv_start "$out/sched/state" --targets "$top/targets" --web "$top/web" --schema "$top/schema" >/dev/null; then
+	lab_fail "iommulabd (sched, with its scheduler) starts" "see $out/sched/state/iommulabd.log"
+else
+	kdir=$(jq -r .dir "$kj")
+	if lab_cli kernels add 6.99 >"$out/sched/add.log" 2>&1 &&
+	   lab_cli kernels add dash-noheaders --image "$kdir/vmlinuz" --modules "$kdir/modules" \
+		--config "$kdir/config" >>"$out/sched/add.log" 2>&1 &&
+	   warn_plan=$(lab_cli plan submit --kernel 6.99 --kernel dash-noheaders --target q35-vtd \
+		--filter 'kmod.attach.*' --max-attempts 3 --name "degraded and misconfigured" --json | jq -r .id); then
+		warn_job=$(lab_api "jobs?plan=$warn_plan" | jq -r '.items[] | select(.kernel == "dash-noheaders") | .id')
+		err_job=$(lab_api "jobs?plan=$warn_plan" | jq -r '.items[] | select(.kernel == "6.99") | .id')
+		lab_ok "sched: iommulabd with its scheduler on $LAB_URL, plan #$warn_plan: jobs #$warn_job (no headers), #$err_job (6.99)"
+	else
+		lab_fail "sched: kernels and plan submitted" "$(cat "$out/sched/add.log")"
+	fi
+fi
 
 if python3 "$top/tests/browser/ingest.py" real "http://127.0.0.1:$port_real" "$out/real/state" \
 	"$CACHE/dash-fixtures" 6.1 6.12 >"$out/ingest-real.json" 2>"$out/ingest-real.err"; then
@@ -123,19 +158,49 @@ for sk in "real nightly" "real any" "load nightly"; do
 done
 
 # ---- the browser -------------------------------------------------------------------
+tap_count() { # tap_count LOG: a browser script's "ok"/"not ok" lines into this stage's counts
+	local l
+	while IFS= read -r l; do
+		case "$l" in
+		"ok - "*"# SKIP "*) _lab_s=$((_lab_s + 1)) ;;
+		"ok - "*) _lab_p=$((_lab_p + 1)) ;;
+		"not ok - "*) _lab_f=$((_lab_f + 1)) ;;
+		esac
+	done <"$1"
+}
 /usr/bin/python3 "$top/tests/browser/dashboard.py" --real "http://127.0.0.1:$port_real" \
 	--empty "http://127.0.0.1:$port_empty" --load "http://127.0.0.1:$port_load" \
 	--ingest "$out/ingest-real.json" --out "$out" >"$out/browser.log" 2>&1
 rc=$?
 cat "$out/browser.log"
-while IFS= read -r l; do
-	case "$l" in
-	"ok - "*"# SKIP "*) _lab_s=$((_lab_s + 1)) ;;
-	"ok - "*) _lab_p=$((_lab_p + 1)) ;;
-	"not ok - "*) _lab_f=$((_lab_f + 1)) ;;
-	esac
-done <"$out/browser.log"
+tap_count "$out/browser.log"
 [ $rc = 0 ] || lab_fail "the browser test ran to its end" "exit $rc"
+
+# ---- a warning and a configuration error on the job and plan pages ------------------
+if [ -n "$warn_job" ] && [ -n "$err_job" ]; then
+	lab_wait_job "$err_job" 300 complete incomplete canceled
+	lab_wait_job "$warn_job" 900 complete incomplete canceled
+	sleep 2	# a retry of the configuration error would requeue at once
+	r=$(lab_job_field "$warn_job" reason)
+	if [ "$(lab_job_field "$warn_job" state)" = complete ] && [[ $r == "warning: no probe module"* ]]; then
+		lab_ok "sched: job #$warn_job complete with a warning: ${r:0:140}"
+	else
+		lab_fail "sched: job #$warn_job complete with a warning" "$(lab_api "jobs/$warn_job" | jq -c '{state, attempts, reason}')"
+	fi
+	r=$(lab_job_field "$err_job" reason)
+	if [ "$(lab_job_field "$err_job" state)" = incomplete ] && [ "$(lab_job_field "$err_job" attempts)" = 1 ] &&
+	   [[ $r == "configuration error: "* ]]; then
+		lab_ok "sched: job #$err_job incomplete after 1 attempt: ${r:0:140}"
+	else
+		lab_fail "sched: job #$err_job a configuration error" "$(lab_api "jobs/$err_job" | jq -c '{state, attempts, reason}')"
+	fi
+	/usr/bin/python3 "$top/tests/browser/job_warnings.py" --url "$LAB_URL" --plan "$warn_plan" \
+		--warn-job "$warn_job" --error-job "$err_job" --out "$out/screenshots" >"$out/warnings.log" 2>&1
+	rc=$?
+	cat "$out/warnings.log"
+	tap_count "$out/warnings.log"
+	[ $rc = 0 ] || lab_fail "job_warnings.py ran to its end" "exit $rc"
+fi
 echo "screenshots: $(cd "$out/screenshots" 2>/dev/null && ls | tr '\n' ' ')"
 cleanup
 trap - EXIT

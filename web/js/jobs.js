@@ -1,6 +1,9 @@
-// web/js/jobs.js - the job queue (#/jobs) and one job with its serial log
-// (#/job/ID). The queue refreshes every REFRESH ms while shown; a job's log
-// is tailed with /jobs/ID/log?offset=N while the job is not finished.
+// web/js/jobs.js - the job queue (#/jobs; with ?plan=ID the plan's page:
+// its warnings and configuration errors in boxes of their own) and one job
+// with its warning or failure reason and its serial log (#/job/ID; a
+// configuration error's job never booted: its preparation log). The queue
+// refreshes every REFRESH ms while shown; a job's log is tailed with
+// /jobs/ID/log?offset=N while the job is not finished.
 import {h, api, fmtTime, fmtDur, select, emptyState, errorBox} from './util.js';
 
 const REFRESH = 3000;
@@ -30,6 +33,35 @@ function jobTable(list, now, id) {
     h('tbody', {}, list.map((j) => jobRow(j, now)))));
 }
 
+// A plan's warnings (complete jobs run without the probe module: kmod cases
+// skipped) and configuration errors (incomplete, not retried), counted by
+// GET /plans/{id}: one box each, listing every such job with its reason
+// (GET /jobs?plan=&state=, at most LIST jobs a box).
+const LIST = 200;
+const NOTICES = [
+  {count: 'warnings', state: 'complete', prefix: 'warning: ', cls: 'warning', id: 'plan-warnings',
+   what: (n) => `${n} job(s) complete with a warning`},
+  {count: 'configuration_errors', state: 'incomplete', prefix: 'configuration error: ', cls: 'error', id: 'plan-config-errors',
+   what: (n) => `${n} job(s) failed by a configuration error (not retried)`},
+];
+
+async function planNotices(planId) {
+  const p = await api('/plans/' + planId);
+  const boxes = [];
+  for (const n of NOTICES) {
+    if (!p[n.count]) continue;
+    const l = await api(`/jobs?plan=${p.id}&state=${n.state}&limit=${LIST}`);
+    const hit = l.items.filter((j) => (j.reason || '').startsWith(n.prefix));
+    boxes.push(h('div', {class: 'notice ' + n.cls, id: n.id, role: 'alert'},
+      h('strong', {}, `Plan #${p.id}: ${n.what(p[n.count])}`),
+      hit.length < p[n.count] ? h('span', {class: 'small'}, ` (${hit.length} listed)`) : null,
+      h('ul', {}, hit.map((j) => h('li', {dataset: {job: j.id}},
+        h('a', {href: '#/job/' + j.id}, '#' + j.id), ` ${j.kernel} on ${j.target}: `,
+        h('span', {class: 'why'}, j.reason.slice(n.prefix.length)))))));
+  }
+  return boxes;
+}
+
 async function queue(root, r, ctx) {
   const q = r.query;
   root.append(h('h1', {}, 'Jobs'));
@@ -50,16 +82,7 @@ async function queue(root, r, ctx) {
   const draw = async () => {
     const now = Math.floor(Date.now() / 1000);
     const parts = [];
-    if (q.plan && /^[0-9]+$/.test(q.plan)) {
-      // the plan's warnings (jobs run without the probe module) and
-      // configuration errors (not retried), from GET /plans/{id}
-      const p = await api('/plans/' + q.plan);
-      if (p.warnings || p.configuration_errors)
-        parts.push(h('p', {class: 'warning', id: 'plan-warnings'}, `Plan #${p.id}: ` +
-          [p.warnings ? `${p.warnings} job(s) complete with a warning (no probe module: kmod cases skipped)` : '',
-           p.configuration_errors ? `${p.configuration_errors} job(s) failed by a configuration error (not retried)` : '']
-            .filter(Boolean).join('; ')));
-    }
+    if (q.plan && /^[0-9]+$/.test(q.plan)) parts.push(...await planNotices(q.plan));
     if (!q.state) {
       const act = await Promise.all(ACTIVE.map((s) => api('/jobs?' + args({state: s, limit: 200}))));
       const recent = await api('/jobs?' + args({limit: 20}));
@@ -118,7 +141,10 @@ async function one(root, r, ctx) {
   const head = h('div', {id: 'job-head'});
   const pre = h('pre', {class: 'log', id: 'job-log'});
   const status = h('p', {class: 'muted small', id: 'log-status'});
-  root.append(h('h1', {}, 'Job #' + id), head, h('h2', {}, 'Serial log'), status, pre);
+  // a configuration error stops a job before its guest boots (both backends):
+  // it has no serial log, its preparation log says what went wrong
+  const prep = j.state === 'incomplete' && /^configuration error: /.test(j.reason || '');
+  root.append(h('h1', {}, 'Job #' + id), head, h('h2', {}, prep ? 'Preparation log' : 'Serial log'), status, pre);
   const drawHead = () => {
     const now = Math.floor(Date.now() / 1000);
     head.replaceChildren(h('dl', {class: 'kv'},
@@ -135,19 +161,19 @@ async function one(root, r, ctx) {
         : h('p', {class: 'error', id: 'job-reason'}, (/^configuration error: /.test(j.reason)
           ? 'Configuration error (not retried): ' + j.reason.replace(/^configuration error: /, '')
           : 'Failure reason: ' + j.reason))) : '',
-      provenance(j));
+      provenance(j) || ''); // replaceChildren would write null as "null"
   };
   drawHead();
   let off = 0, chunks = 0;
   const MAXLOG = 2 * 1024 * 1024;
   const tail = async () => {
-    if (j.has_log === false) { // nothing to fetch (a 404 would only say so again)
+    if (j.has_log === false && !prep) { // nothing to fetch (a 404 would only say so again)
       status.textContent = ACTIVE.includes(j.state) ? 'no log yet - waiting for the job to start' :
         'job ' + id + ' has no log (' + j.state + (j.reason ? ': ' + j.reason : '') + ')';
       return;
     }
     try {
-      const t = await fetch('api/v1/jobs/' + id + '/log?offset=' + off);
+      const t = await fetch('api/v1/jobs/' + id + (prep ? '/prep-log' : '/log') + '?offset=' + off);
       if (t.status === 404) { status.textContent = (await t.json()).error; return; }
       const txt = await t.text();
       if (ctx.stale()) return;
@@ -158,7 +184,8 @@ async function one(root, r, ctx) {
         if (atEnd && chunks++ > 0) pre.scrollTop = pre.scrollHeight; // keep following the tail
         if (pre.textContent.length > MAXLOG) pre.textContent = '[... earlier output dropped ...]\n' + pre.textContent.slice(-MAXLOG);
       }
-      status.textContent = `${off} bytes` + (ACTIVE.includes(j.state) ? ' - following the log while the job runs' : '');
+      status.textContent = (prep ? 'no serial log: the configuration error stopped the job before its guest booted; its preparation log, ' : '') +
+        `${off} bytes` + (ACTIVE.includes(j.state) ? ' - following the log while the job runs' : '');
     } catch (e) {
       status.textContent = 'log: ' + e.message;
     }
