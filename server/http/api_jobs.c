@@ -217,7 +217,7 @@ int lab_api_job_retry(struct lab_req *rq, struct lab_resp *rs)
 
 int lab_api_job_log(struct lab_req *rq, struct lab_resp *rs)
 {
-	char gone[96], notfile[96];
+	char gone[192], notfile[96];
 	struct lab_job j;
 	int64_t id, off;
 	int r;
@@ -230,7 +230,11 @@ int lab_api_job_log(struct lab_req *rq, struct lab_resp *rs)
 		lab_job_clear(&j);
 		return lab_fail(rs, -ENOENT, "job %lld has no log yet", (long long)id);
 	}
-	snprintf(gone, sizeof(gone), "the log of job %lld is gone", (long long)id);
+	/* the backend names the path when it takes the job, before the boot:
+	 * a job whose preparation failed never wrote it */
+	snprintf(gone, sizeof(gone), "job %lld has no console log: it did not boot "
+		 "(its preparation log: /jobs/%lld/prep-log) or retention pruned it",
+		 (long long)id, (long long)id);
 	snprintf(notfile, sizeof(notfile), "the log of job %lld is not a file", (long long)id);
 	/* the path comes from the database (set by a backend), never the request */
 	r = lab_resp_log_file(rs, j.log_path, off, gone, notfile);
