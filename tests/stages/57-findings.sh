@@ -262,6 +262,21 @@ else
 	lab_fail "diff before a known issue" "$(cat "$out/last.out" "$out/last.err" | tail -8)"
 fi
 cp "$out/last.out" "$out/known-1-diff.txt"
+# a patch check of 6.12 against 6.1 on q35-a: a plan of kind patch whose spec
+# names them (set in SQL, as POST /patches would) and whose jobs are final
+# (in SQL: the report reads the two kernels' diff, not the jobs' results)
+pp=$(curl -fsS -H "Authorization: Bearer $LAB_TOKEN" -H 'Content-Type: application/json' \
+	-d '{"kind": "patch", "kernels": ["6.12", "6.1"], "targets": ["q35-a"]}' "$LAB_URL/api/v1/plans" | jq -r .id)
+sql "UPDATE plans SET spec = json_set(spec, '$.patch', json('{\"base\": \"6.1\", \"head\": \"6.12\", \"subject\": \"[PATCH] planted\"}')) WHERE id = ${pp:-0};
+     UPDATE jobs SET state = 3 WHERE plan_id = ${pp:-0}"
+pj() { curl -fsS "$LAB_URL/api/v1/patches/$pp" >"$out/patch.json" && jq -e "$@" "$out/patch.json" >/dev/null; }
+if pj '.state == "fail" and ([.drivers[].contract_violations[] | .case] == ["kmod.attach.one"])
+	and ([.drivers[].expected_failures[] | [.case, .known_issue.id]] == [["kmod.sva.bind", 1]])' &&
+   expect 1 "$cli" patch report "$pp"; then
+	lab_ok "patch check 6.1 -> 6.12 (plan $pp): fails on kmod.attach.one; the known crash is an expected failure"
+else
+	lab_fail "patch check before a known issue" "$(cat "$out/patch.json" | head -c 600)"
+fi
 # a known issue whose range does not hold the head's kernel (6.12.117) excuses nothing
 if expect 0 "$cli" findings expect --driver intel-iommu --case kmod.attach.one --target q35-a \
 	--kernels 6.15..6.16 --reason "attach ENODEV on 6.15" && kout=$(kid) &&
@@ -291,6 +306,15 @@ else
 	lab_fail "known issue in range" "$(cat "$out/last.out" "$out/last.err" | tail -8)"
 fi
 cp "$out/last.out" "$out/known-2-diff.txt"
+if pj --argjson k "$kin" '.state == "success" and ([.checks[] | select(.state == "fail")] | length) == 0
+	and ([.drivers[].contract_violations[]] | length) == 0
+	and ([.drivers[].expected_failures[] | [.case, .known_issue.id]] == [["kmod.attach.one", $k], ["kmod.sva.bind", 1]])' &&
+   expect 0 "$cli" patch report "$pp" &&
+   grep -qE "kmod.attach.one .*EINVAL/pass -> ENODEV/fail  \[expected failure: known issue $kin, \"attach ENODEV on 6.12" "$out/last.out"; then
+	lab_ok "the same patch check with known issue $kin: success, both rows expected failures (JSON, text, exit 0)"
+else
+	lab_fail "patch check with the known issue" "$(cat "$out/last.out" "$out/last.err" | tail -8)"
+fi
 # 6.12 -> 6.13: the known crash passes on 6.13.2, inside known issue 1's range
 if expect 0 "$cli" diff 6.12 6.13 &&
    grep -qE "^q35-a .* kmod.sva.bind .* crash_fixed \[expected failure passed: known issue 1\]$" "$out/last.out" &&
