@@ -746,6 +746,41 @@ static const char *side_str(json_t *side, char *buf, size_t len)
 	return buf;
 }
 
+/* a row's known issue (server/core/diff_known.h) as a suffix of its CHANGE
+ * cell: " [expected: known issue 3]", " [expected failure passed: known
+ * issue 3]", or "" */
+static const char *known_str(json_t *row, char *buf, size_t len)
+{
+	json_t *k = json_object_get(row, "known_issue");
+	const char *l = jstr(k, "label", "");
+
+	if (!json_is_object(k))
+		return "";
+	snprintf(buf, len, " [%s: known issue %lld]",
+		 !strcmp(l, "expected_passed") ? "expected failure passed" : l, jint(k, "id", 0));
+	return buf;
+}
+
+/* one line per known issue the rows name: its id and reason */
+static void known_reasons(json_t *rows)
+{
+	json_t *v, *k, *seen = json_object();
+	char id[32];
+	size_t i;
+
+	json_array_foreach(rows, i, v) {
+		k = json_object_get(v, "known_issue");
+		if (!json_is_object(k) || !seen)
+			continue;
+		snprintf(id, sizeof(id), "%lld", jint(k, "id", 0));
+		if (json_object_get(seen, id))
+			continue;
+		json_object_set_new(seen, id, json_true());
+		printf("known issue %s: %s\n", id, jstr(k, "reason", ""));
+	}
+	json_decref(seen);
+}
+
 /*
  * Likely commits under a diff (issue 17.4): when both kernels are builds of
  * one git tree at two refs (recipe "tree=/path@ref"), ask the server for the
@@ -823,7 +858,7 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 		{ "fail-on-regress", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char path[1024], q1[256], q2[256], b1[112], b2[112], b3[16];
+	char path[1024], q1[256], q2[256], b1[112], b2[112], b3[16], b4[64];
 	bool js = false, all = false, fail = false;
 	json_t *r, *rows, *v, *sum;
 	long long regress;
@@ -865,13 +900,13 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 		json_t *exp = json_object_get(json_is_object(head) ? head : base,
 					      "expected_name");
 
-		printf("%-20s %-13s %-40s %-18s %-18s %-11s %s\n", jstr(v, "target", "?"),
+		printf("%-20s %-13s %-40s %-18s %-18s %-11s %s%s\n", jstr(v, "target", "?"),
 		       jstr(v, "driver", "?"), jstr(v, "case", "?"),
 		       side_str(base, b1, sizeof(b1)), side_str(head, b2, sizeof(b2)),
 		       json_is_string(exp) ? json_string_value(exp) :
 		       errname(json_object_get(json_is_object(head) ? head : base, "expected"),
 			       b3, sizeof(b3)),
-		       jstr(v, "class", "?"));
+		       jstr(v, "class", "?"), known_str(v, b4, sizeof(b4)));
 	}
 	printf("%zu rows; unchanged %lld, errno changed %lld, pass->fail %lld, "
 	       "fail->pass %lld, verdict changed %lld, new %lld, missing %lld, "
@@ -883,6 +918,12 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 	       jint(sum, "setup_changed", 0), jint(sum, "flaky", 0), jint(sum, "new_crash", 0),
 	       jint(sum, "crash_fixed", 0), jint(sum, "new_warning", 0), regress,
 	       regress == 1 ? "" : "s");
+	if (jint(sum, "expected", 0) || jint(sum, "expected_passed", 0))
+		printf("%lld expected failure%s (known issues, not regressions), "
+		       "%lld expected failure%s passed\n", jint(sum, "expected", 0),
+		       jint(sum, "expected", 0) == 1 ? "" : "s", jint(sum, "expected_passed", 0),
+		       jint(sum, "expected_passed", 0) == 1 ? "" : "s");
+	known_reasons(rows);
 	likely_hint(c, argv[optind], argv[optind + 1], rows);
 	json_decref(r);
 	return fail && regress ? CLI_FAIL : CLI_OK;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "diff_known.h"
 #include "jsonbuf.h"
 #include "record.h"
 #include "views.h"
@@ -500,11 +501,15 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 	struct lab_store_side bs = { 0 }, hs = { 0 };
 	struct lab_jsonbuf rows = { 0 }, doc = { 0 };
 	int counts[LAB_DIFF_NCLASSES] = { 0 }, regressions = 0;
+	struct lab_diff_known known = { 0 };
+	int nknown[LAB_KNOWN_NLABELS] = { 0 };
 	json_t *bdesc = NULL, *hdesc = NULL;
 	size_t i = 0, j = 0, nrows = 0;
 	int r;
 
 	r = load_sides(st, by_plan, base, head, &bs, &hs, &bdesc, &hdesc, err, errlen);
+	if (!r)
+		r = lab_diff_known_load(st, by_plan, hdesc, &known);
 	if (r)
 		goto free_sides;
 	lab_jsonbuf_raw(&rows, "[", 1);
@@ -514,6 +519,8 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 		struct lab_diff_side bd, hd, *bp, *hp;
 		const struct lab_store_side *ks;
 		const struct lab_store_side_row *k;
+		const struct lab_known_issue *ki;
+		enum lab_known_label kl;
 		enum lab_diff_class c;
 		bool reg;
 		int cmp;
@@ -550,13 +557,21 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 		}
 		c = lab_diff_classify_sides(bp, hp);
 		reg = lab_diff_regression(c, bp, hp);
+		/* names from the head's row, the base's when only it has one */
+		ks = h ? &hs : &bs;
+		k = h ? h : b;
+		/* a known issue's expected failure is no regression (diff_known.h) */
+		r = lab_diff_known_row(&known, pool_str(ks, k->target_off), pool_str(ks, k->driver_off),
+				       pool_str(ks, k->case_off), h ? h->result_id : 0, bp, hp,
+				       &kl, &ki);
+		if (r)
+			goto free_rows;
+		reg &= kl != LAB_KNOWN_EXPECTED;
+		nknown[kl]++;
 		counts[c]++;
 		regressions += reg;
 		if (changes_only && c == LAB_DIFF_UNCHANGED)
 			continue;
-		/* names from the head's row, the base's when only it has one */
-		ks = h ? &hs : &bs;
-		k = h ? h : b;
 		if (nrows++)
 			lab_jsonbuf_raw(&rows, ",", 1);
 		lab_jsonbuf_lit(&rows, "{\"target\":");
@@ -569,6 +584,7 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 		lab_jsonbuf_str(&rows, lab_diff_class_name(c));
 		lab_jsonbuf_lit(&rows, ",\"regression\":");
 		lab_jsonbuf_bool(&rows, reg);
+		lab_diff_known_json(&rows, kl, ki);
 		lab_jsonbuf_lit(&rows, ",\"base\":");
 		side_text(&rows, b, &bd);
 		lab_jsonbuf_lit(&rows, ",\"head\":");
@@ -592,6 +608,7 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 	}
 	lab_jsonbuf_lit(&doc, ",\"regressions\":");
 	lab_jsonbuf_int(&doc, regressions);
+	lab_diff_known_summary(&doc, nknown);
 	lab_jsonbuf_lit(&doc, "},\"rows\":");
 	if (rows.err)
 		doc.err = rows.err;
@@ -603,6 +620,7 @@ free_rows:
 	if (r)
 		lab_jsonbuf_free(&doc);
 free_sides:
+	lab_diff_known_clear(&known);
 	lab_store_side_free(&bs);
 	lab_store_side_free(&hs);
 	json_decref(bdesc);
@@ -716,6 +734,7 @@ char *lab_diff_text(json_t *diff)
 			expected_cell(json_object_get(row, "base"), json_object_get(row, "head"),
 				      c[5], sizeof(c[5]));
 			snprintf(c[6], sizeof(c[6]), "%s", s_of(row, "class"));
+			lab_diff_known_cell(row, c[6] + strlen(c[6]), sizeof(c[6]) - strlen(c[6]));
 			for (int x = 0; x < NCOLS; x++) {
 				if (pass == 0) {
 					if (strlen(c[x]) > w[x])
@@ -733,6 +752,7 @@ char *lab_diff_text(json_t *diff)
 		if (json_integer_value(v))
 			fprintf(f, " %s %lld", k, (long long)json_integer_value(v));
 	fprintf(f, "\n");
+	lab_diff_known_text(f, diff);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;

@@ -34,8 +34,11 @@
  * missing). Both sides (and the descriptions) are read in one read
  * transaction: one snapshot. Output (lab_diff_run) is JSON:
  *   {"by": "kernel"|"plan", "base": {...}, "head": {...},
- *    "summary": {class: count, ..., "regressions": N},
+ *    "summary": {class: count, ..., "regressions": N, "expected": N,
+ *                "expected_passed": N},
  *    "rows": [{"target", "driver", "case", "class", "regression",
+ *              "known_issue": null | {id, label, reason} (diff_known.h: a
+ *              known issue's expected failure is no regression),
  *              "base": {observed, observed_name, expected, expected_name,
  *                       verdict, result_id, runs, flaky,
  *                       distribution: [{observed, observed_name, verdict,

@@ -22,6 +22,7 @@ enum fs_id {
 	FS_BY_KEY, FS_GET, FS_INSERT, FS_EVENT, FS_SEEN, FS_FIX, FS_OPEN_OF, FS_ACK,
 	FS_LINK, FS_SET_KNOWN, FS_KI_INSERT, FS_KI_ALL, FS_ONE_ROWS, FS_EVENTS_ROWS,
 	FS_LINKS_ROWS, FS_KI_ROWS, FS_OPEN_ROWS,
+	FS_KERNEL_KEY, FS_RESULT_KERNEL_KEY, FS_PLAN_TARGET_KERNEL_KEY,
 	FS__COUNT
 };
 
@@ -96,6 +97,17 @@ static const char *const fs_sql[FS__COUNT] = {
 	[FS_OPEN_ROWS] =
 		"SELECT t.name AS target, f.case_id AS \"case\", f.known_issue_id AS known_issue, "
 		"f.id FROM findings f JOIN targets t ON t.id = f.target_id WHERE f.state = 'open'",
+	/* a kernel's order key (findings.c's kernel_key): its version, else its name */
+#define KERNEL_KEY "coalesce(nullif(k.version, ''), k.name)"
+	[FS_KERNEL_KEY] = "SELECT " KERNEL_KEY " FROM kernels k WHERE k.id = ?1",
+	[FS_RESULT_KERNEL_KEY] =
+		"SELECT " KERNEL_KEY " FROM results r JOIN jobs j ON j.id = r.job_id "
+		"JOIN kernels k ON k.id = j.kernel_id WHERE r.id = ?1",
+	[FS_PLAN_TARGET_KERNEL_KEY] =
+		"SELECT " KERNEL_KEY " FROM jobs j JOIN kernels k ON k.id = j.kernel_id "
+		"JOIN targets t ON t.id = j.target_id WHERE j.plan_id = ?1 AND t.name = ?2 "
+		"ORDER BY j.id DESC LIMIT 1",
+#undef KERNEL_KEY
 };
 
 #define FINDING_FILTERS 5	/* state, target, case, driver, expected */
@@ -528,4 +540,28 @@ int lab_store_known_issues_rows(struct lab_store *st, lab_store_row_fn fn, void 
 int lab_store_findings_open_rows(struct lab_store *st, lab_store_row_fn fn, void *arg)
 {
 	return store_rows_each(st, fs_stmt(st, FS_OPEN_ROWS), fn, arg, "open findings");
+}
+
+int lab_store_diff_kernel_key(struct lab_store *st, bool by_plan, int64_t id,
+			      int64_t result_id, const char *target, char *buf, size_t n)
+{
+	enum fs_id q = !by_plan ? FS_KERNEL_KEY : result_id > 0 ? FS_RESULT_KERNEL_KEY :
+		       FS_PLAN_TARGET_KERNEL_KEY;
+	sqlite3_stmt *s = fs_stmt(st, q);
+	int rc, r = 0;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, q == FS_RESULT_KERNEL_KEY ? result_id : id);
+	if (q == FS_PLAN_TARGET_KERNEL_KEY)
+		store_bind_text(s, 2, target);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(s, 0) ?: "");
+	else if (rc == SQLITE_DONE)
+		r = -ENOENT;
+	else
+		r = store_db_err(st, rc, "diff kernel");
+	store_done(s);
+	return r;
 }

@@ -121,5 +121,13 @@ int lab_store_known_issues_rows(struct lab_store *st, lab_store_row_fn fn, void 
 /* the open findings' (target, case, known issue id) rows: for the diff's
  * "expected" marks */
 int lab_store_findings_open_rows(struct lab_store *st, lab_store_row_fn fn, void *arg);
+/*
+ * The kernel a diff row's head ran, as its order key (its version, else its
+ * name) into @buf: kernel @id (a kernel diff); for a plan diff the kernel of
+ * result @result_id's job, or with no result (a missing row) of plan @id's
+ * latest job on @target. -ENOENT when there is none.
+ */
+int lab_store_diff_kernel_key(struct lab_store *st, bool by_plan, int64_t id,
+			      int64_t result_id, const char *target, char *buf, size_t n);
 
 #endif /* LAB_STORE_FINDINGS_H */

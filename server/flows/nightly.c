@@ -19,6 +19,7 @@
 
 #include "artifacts.h"
 #include "diff.h"
+#include "diff_known.h"
 #include "log.h"
 #include "nightly.h"
 #include "plan.h"
@@ -711,8 +712,8 @@ static json_t *canceled_targets(struct lab_store *st, int64_t plan)
 
 int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t **out)
 {
-	char b[32], h[32], err[LAB_STORE_ERR_MAX], summary[160];
-	json_t *diff, *regs, *inc, *row, *canceled;
+	char b[32], h[32], err[LAB_STORE_ERR_MAX], summary[256];
+	json_t *diff, *regs, *inc, *row, *canceled, *expd, *expp;
 	size_t i;
 	int ret;
 
@@ -724,12 +725,22 @@ int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t
 	canceled = canceled_targets(st, head);
 	regs = json_array();
 	inc = json_array();
+	expd = json_array();
+	expp = json_array();
 	json_array_foreach(json_object_get(diff, "rows"), i, row) {
 		json_t *bs = json_object_get(row, "base"), *hs = json_object_get(row, "head");
 		const char *cls = str_of(row, "class");
+		enum lab_known_label kl = lab_diff_known_of(row, NULL, NULL);
 		long long runs;
 		json_t *r;
 
+		/* a known issue covers it (diff_known.h): listed, never a regression */
+		if (kl != LAB_KNOWN_NONE) {
+			r = json_deep_copy(row);
+			add_errnos(st, r);
+			json_array_append_new(kl == LAB_KNOWN_EXPECTED ? expd : expp, r);
+			continue;
+		}
 		/* a flaky head with a failing repeat: reported, never a regression */
 		if (!strcmp(cls, "flaky") && flaky(hs) && head_fails(hs)) {
 			r = json_deep_copy(row);
@@ -752,14 +763,17 @@ int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t
 		json_object_set_new(r, "confidence", json_real(1.0 - 1.0 / (double)(1LL << (runs > 30 ? 30 : runs))));
 		json_array_append_new(regs, r);
 	}
-	snprintf(summary, sizeof(summary), "%zu regression%s, %zu inconsistent (flaky) change%s "
+	snprintf(summary, sizeof(summary), "%zu regression%s, %zu inconsistent (flaky) change%s, "
+		 "%zu expected failure%s (known issues), %zu expected failure%s passed "
 		 "between nightly plans %lld and %lld", json_array_size(regs),
 		 json_array_size(regs) == 1 ? "" : "s", json_array_size(inc),
-		 json_array_size(inc) == 1 ? "" : "s", (long long)base, (long long)head);
+		 json_array_size(inc) == 1 ? "" : "s", json_array_size(expd),
+		 json_array_size(expd) == 1 ? "" : "s", json_array_size(expp),
+		 json_array_size(expp) == 1 ? "" : "s", (long long)base, (long long)head);
 	json_decref(diff);
 	json_decref(canceled);
-	*out = json_pack("{s:o, s:o, s:s}", "regressions", regs, "inconsistent", inc,
-			 "summary", summary);
+	*out = json_pack("{s:o, s:o, s:o, s:o, s:s}", "regressions", regs, "inconsistent", inc,
+			 "expected", expd, "expected_passed", expp, "summary", summary);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -809,9 +823,9 @@ static long webhook_post(const char *url, json_t *body)
 /* compare finished, not yet compared runs with the run before them */
 static bool compare_done(struct lab_store *st)
 {
-	json_t *runs = json_object_get(nt.state, "runs"), *run, *plan, *jobs, *cmp;
+	json_t *runs = json_object_get(nt.state, "runs"), *run, *plan, *jobs, *cmp, *xp;
 	bool changed = false;
-	size_t i;
+	size_t i, ei;
 
 	json_array_foreach(runs, i, run) {
 		int64_t pid = json_integer_value(json_object_get(run, "plan")), prev = 0;
@@ -858,6 +872,17 @@ static bool compare_done(struct lab_store *st)
 				    json_integer((json_int_t)json_array_size(json_object_get(cmp, "regressions"))));
 		json_object_set_new(run, "inconsistent",
 				    json_integer((json_int_t)json_array_size(json_object_get(cmp, "inconsistent"))));
+		json_object_set_new(run, "expected",
+				    json_integer((json_int_t)json_array_size(json_object_get(cmp, "expected"))));
+		json_object_set_new(run, "expected_passed",
+				    json_integer((json_int_t)json_array_size(json_object_get(cmp, "expected_passed"))));
+		/* an expected failure that passes again: the known issue may be retired */
+		json_array_foreach(json_object_get(cmp, "expected_passed"), ei, xp)
+			lab_warn("nightly: plan %lld: %s %s passes again: known issue %lld "
+				 "(\"%s\") may be retired", (long long)pid, str_of(xp, "target"),
+				 str_of(xp, "case"), (long long)json_integer_value(json_object_get(
+				 json_object_get(xp, "known_issue"), "id")),
+				 str_of(json_object_get(xp, "known_issue"), "reason"));
 		lab_info("nightly: plan %lld vs %lld: %s", (long long)pid, (long long)prev,
 			 str_of(cmp, "summary"));
 		if (!json_array_size(json_object_get(cmp, "regressions")) ||
@@ -865,11 +890,13 @@ static bool compare_done(struct lab_store *st)
 			json_decref(cmp);
 			continue;
 		}
-		body = json_pack("{s:s, s:I, s:I, s:O, s:O, s:O, s:O}",
+		body = json_pack("{s:s, s:I, s:I, s:O, s:O, s:O, s:O, s:O, s:O}",
 				 "event", "nightly.regression", "plan", (json_int_t)pid,
 				 "previous_plan", (json_int_t)prev, "slot", json_object_get(run, "slot"),
 				 "regressions", json_object_get(cmp, "regressions"),
 				 "inconsistent", json_object_get(cmp, "inconsistent"),
+				 "expected", json_object_get(cmp, "expected"),
+				 "expected_passed", json_object_get(cmp, "expected_passed"),
 				 "summary", json_object_get(cmp, "summary"));
 		if (body) {
 			char u[96];

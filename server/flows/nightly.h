@@ -40,7 +40,8 @@
  *
  * State: STATE/nightly-state.json {"last_slot": T, "runs": [{"slot": T,
  * "plan": ID (0 = none made), "compared": bool, "previous": ID|null,
- * "regressions": N, "inconsistent": N, "webhook": HTTP status|0,
+ * "regressions": N, "inconsistent": N, "expected": N, "expected_passed": N,
+ * "webhook": HTTP status|0,
  * "kernels": [{"debian", "arch", "kernel", "release", "resolved",
  * "fallback", "error"} | {"recipe", "kernel"}], "error": "why no plan"}]}
  * (the newest 60 runs), written to a temp
@@ -66,10 +67,20 @@
  * {"EINVAL": 2, "OK": 1} (lab_store_result_errnos: one grouped query on
  * the results_job index per side).
  *
+ * Known issues (core/diff_known.h): a row the diff labels "expected" (a
+ * known issue covers its failing or missing head) is listed in "expected",
+ * never in "regressions" or "inconsistent"; a row labelled
+ * "expected_passed" (a known issue covers it, yet the head passes where the
+ * base failed) is listed in "expected_passed" and logged as a warning (the
+ * known issue may be retired). Both lists carry the row's "known_issue"
+ * {id, label, reason}.
+ *
  * Webhook body: {"event": "nightly.regression", "plan", "previous_plan",
  * "slot", "regressions": [ROW + runs + confidence], "inconsistent": [ROW],
- * "summary": "...", "diff_url": "/api/v1/diffs?base_plan=..&head_plan=.."}.
- * Sent once per compared nightly, with a 10 s timeout.
+ * "expected": [ROW], "expected_passed": [ROW], "summary": "...",
+ * "diff_url": "/api/v1/diffs?base_plan=..&head_plan=.."}.
+ * Sent once per compared nightly that has regressions (expected failures
+ * alone send nothing), with a 10 s timeout.
  *
  * Clock: time(NULL), or for tests the epoch seconds in the file named by
  * $IOMMULAB_CLOCK_FILE (read at every tick).
@@ -98,7 +109,8 @@ int lab_nightly_slot(json_t *cfg_json, time_t now, time_t *slot);
 
 /*
  * Compare nightly plan @head with @base: fills *out with
- * {"regressions": [...], "inconsistent": [...], "summary": "..."}.
+ * {"regressions": [...], "inconsistent": [...], "expected": [...],
+ * "expected_passed": [...], "summary": "..."}.
  */
 int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head,
 			json_t **out);

@@ -20,6 +20,7 @@
 #include "artifacts.h"
 #include "auth.h"
 #include "diff.h"
+#include "diff_known.h"
 #include "log.h"
 #include "names.h"
 #include "match.h"
@@ -579,6 +580,9 @@ static void describe(json_t *d, char *buf, size_t n)
 		{ "errno_changes", "errno change", "errno changes" },
 		{ "other_changes", "other change", "other changes" },
 		{ "inconsistent", "inconsistent (flaky) change", "inconsistent (flaky) changes" },
+		{ "expected_failures", "expected failure (known issue)",
+		  "expected failures (known issues)" },
+		{ "expected_passed", "expected failure passed", "expected failures passed" },
 	};
 	size_t used = 0, k;
 
@@ -606,10 +610,11 @@ static json_t *driver_entry(json_t *drivers, const char *name)
 	if (d)
 		return d;
 	d = json_pack("{s:s, s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[], "
-		      "s:i, s:i}", "driver", name,
+		      "s:[], s:[], s:i, s:i}", "driver", name,
 		      "contract_violations", "new_failures", "new_passes", "errno_changes",
 		      "other_changes", "inconsistent", "new_crashes", "new_warnings", "missing",
-		      "crashes_fixed", "setup_changes", "preexisting_failures", 0, "unchanged", 0);
+		      "crashes_fixed", "setup_changes", "expected_failures", "expected_passed",
+		      "preexisting_failures", 0, "unchanged", 0);
 	json_object_set_new(drivers, name, d);
 	return d;
 }
@@ -644,6 +649,18 @@ static void take_row(json_t *drivers, json_t *row)
 		if (failing(h))
 			add_count(d, "preexisting_failures");
 		return;
+	}
+	/* a known issue covers it (diff_known.h): an expected failure fails
+	 * nothing; one that passes again is a change worth a look */
+	switch (lab_diff_known_of(row, NULL, NULL)) {
+	case LAB_KNOWN_EXPECTED:
+		json_array_append(json_object_get(d, "expected_failures"), row);
+		return;
+	case LAB_KNOWN_EXPECTED_PASSED:
+		json_array_append(json_object_get(d, "expected_passed"), row);
+		return;
+	case LAB_KNOWN_NONE:
+		break;
 	}
 	/* kernel reports, cases gone and setup refusals have lists of their own (diff.h) */
 	static const struct { const char *cls, *list; } own[] = {
@@ -1093,6 +1110,7 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 			    setup_regressed(json_object_get(d, "setup_changes")))
 				ds = "fail", nfail++;
 			else if (json_array_size(json_object_get(d, "new_passes")) ||
+				 json_array_size(json_object_get(d, "expected_passed")) ||
 				 json_array_size(json_object_get(d, "crashes_fixed")) ||
 				 json_array_size(json_object_get(d, "setup_changes")) ||
 				 json_array_size(json_object_get(d, "errno_changes")) ||
@@ -1160,6 +1178,27 @@ static const char *side_text(json_t *s, char *buf, size_t n)
 	return buf;
 }
 
+/* the rows a known issue covers, with its id and reason */
+static void known_rows_text(FILE *f, json_t *d, const char *key, const char *label,
+			    const char *tail)
+{
+	char b[64], h[64];
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(json_object_get(d, key), i, r) {
+		const char *reason = "";
+		int64_t id = 0;
+
+		lab_diff_known_of(r, &id, &reason);
+		fprintf(f, "    %-20s %-34s %s -> %s  [%s: known issue %lld, \"%s\"]%s\n",
+			lab_flow_str(r, "target"), lab_flow_str(r, "case"),
+			side_text(json_object_get(r, "base"), b, sizeof(b)),
+			side_text(json_object_get(r, "head"), h, sizeof(h)), label,
+			(long long)id, reason, tail);
+	}
+}
+
 static void rows_text(FILE *f, json_t *d, const char *key, const char *label)
 {
 	char b[64], h[64];
@@ -1218,6 +1257,9 @@ char *lab_patch_report_text(json_t *rep)
 			rows_text(f, d, "new_passes", "new pass");
 			rows_text(f, d, "other_changes", "changed");
 			rows_text(f, d, "inconsistent", "flaky: repeats disagree");
+			known_rows_text(f, d, "expected_failures", "expected failure", "");
+			known_rows_text(f, d, "expected_passed", "expected failure passed",
+					": the known issue may be retired");
 		}
 	}
 	if (json_is_string(json_object_get(rep, "excerpt"))) {

@@ -29,9 +29,14 @@
  *    "new_failures": [ROW], "new_passes": [ROW], "errno_changes": [ROW],
  *    "other_changes": [ROW], "inconsistent": [ROW], "new_crashes": [ROW],
  *    "new_warnings": [ROW], "missing": [ROW], "crashes_fixed": [ROW],
- *    "setup_changes": [ROW], "preexisting_failures": N, "unchanged": N}],
+ *    "setup_changes": [ROW], "expected_failures": [ROW],
+ *    "expected_passed": [ROW], "preexisting_failures": N, "unchanged": N}],
  *    "checks": [{"state", "context", "description", "target_url"}]}
- * ROW is a diff row (diff.h). Rules per row (base -> head), by its class:
+ * ROW is a diff row (diff.h). A changed row a known issue covers
+ * (core/diff_known.h, its "known_issue") goes to "expected_failures"
+ * (label expected: it fails nothing) or "expected_passed" (label
+ * expected_passed: a warning, the known issue may be retired) and to no
+ * other list. Rules for the other rows (base -> head), by their class:
  *   new crash           new_crash: a candidate repeat crashed the kernel
  *   new kernel warning  new_warning: a candidate repeat made it warn
  *   missing case        missing: the candidate run did not report the case
@@ -48,7 +53,8 @@
  *   errno change        observed errno differs (violations included)
  *   other change        verdict_changed, new
  * Driver state: fail with a new crash, new warning, missing case, failing
- * setup change, violation or new failure; warning with any other change;
+ * setup change, violation or new failure; warning with any other change
+ * (an expected failure passed included; an expected failure is none);
  * success otherwise. Repeating (repeat N) is what makes a
  * violation trustworthy: with N agreeing runs per side it is reported. A series that does not apply, breaks
  * the config or the build, or whose kernel does not boot gives state fail,

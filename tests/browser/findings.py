@@ -7,7 +7,8 @@ usage: findings.py --url http://127.0.0.1:PORT --id ID --key KEY --out DIR
 Checks: the list shows finding ID (its key, state, cause, kernels) and the
 known issues; the finding's page shows the fixing kernel, its links (a
 lore message id as a lore.kernel.org link) and every event; the state
-filter narrows the list; no page errors. Prints TAP-like lines; exit 1 on
+filter narrows the list; the diff page badges a known issue's expected
+failure; no page errors. Prints TAP-like lines; exit 1 on
 any failure.
 """
 import argparse
@@ -51,6 +52,17 @@ def pages():
     t.check("finding page: a lore message id links to lore.kernel.org",
             href.startswith("https://lore.kernel.org/r/20261203101500.4242-1-dev%40example.org"), href)
     page_end(b, t, os.path.join(args.out, "finding.png"))
+    # the diff page: 6.12's kmod.sva.bind crash is known issue 1's expected failure
+    b.open(args.url, "#/diff?base=6.1&head=6.12", "diff")
+    badge = b.js("const e = document.querySelector('table.diff [data-known]');"
+                 "return e && [e.dataset.known, e.dataset.ki, e.textContent, e.title, "
+                 "e.closest('tr').textContent]")
+    t.check("diff page: the known crash is badged expected (known issue 1, its reason)",
+            badge and badge[0] == "expected" and badge[1] == "1" and "known issue 1" in badge[2]
+            and "SVA on TCG" in badge[3] and "kmod.sva.bind" in badge[4], json.dumps(badge))
+    cnt = b.text("#diff-expected") or ""
+    t.check("diff page: the summary counts expected rows", cnt.startswith("2 expected"), cnt)
+    page_end(b, t, os.path.join(args.out, "diff-known.png"))
 
 
 finish(b, t, "findings pages render", pages)

@@ -242,4 +242,96 @@ if lab_browser_ready "$out/browser-deps.log" >"$out/browser.why"; then
 else
 	lab_skip "findings pages in chromium" "$(cat "$out/browser.why")"
 fi
+# ---- known issues where results are judged: the diff (18.1) ---------------------------------
+# 6.1 -> 6.12: q35-a kmod.attach.one EINVAL/pass -> ENODEV/fail is the regression;
+# kmod.sva.bind's new crash on 6.12 is known issue 1's (SVA on TCG, 6.12..6.13.9)
+kid() { sql "SELECT max(id) FROM known_issues"; }
+dj() { curl -fsS "$LAB_URL/api/v1/diffs?$1" >"$out/diff.json" && jq -e "${@:2}" "$out/diff.json" >/dev/null; }
+p61=$(sql "SELECT j.plan_id FROM jobs j JOIN kernels k ON k.id = j.kernel_id WHERE k.name = '6.1' ORDER BY j.id LIMIT 1")
+p612=$(sql "SELECT plan_id FROM jobs WHERE id = $j612")
+if expect 1 "$cli" diff 6.1 6.12 --fail-on-regress && grep -q "; 1 regression$" "$out/last.out" &&
+   grep -qE "^q35-a .* kmod.attach.one .* pass_to_fail$" "$out/last.out" &&
+   grep -qE "^q35-a .* kmod.sva.bind .* new_crash \[expected: known issue 1\]$" "$out/last.out" &&
+   grep -q "^known issue 1: SVA on TCG" "$out/last.out" &&
+   dj "base=6.1&head=6.12&changes_only=1" '.summary.regressions == 1 and .summary.expected == 2
+	and ([.rows[] | select(.case == "kmod.sva.bind")][0] | .regression == false
+	     and .known_issue == {"id": 1, "label": "expected", "reason": "SVA on TCG: known, fixed in 6.14"})' &&
+   dj "base_plan=$p61&head_plan=$p612" '.summary.regressions == 1 and .summary.expected == 0'; then
+	lab_ok "diff 6.1 6.12: the regression fails --fail-on-regress; the known issue's crash is labelled expected (CLI, JSON)"
+else
+	lab_fail "diff before a known issue" "$(cat "$out/last.out" "$out/last.err" | tail -8)"
+fi
+cp "$out/last.out" "$out/known-1-diff.txt"
+# a patch check of 6.12 against 6.1 on q35-a: a plan of kind patch whose spec
+# names them (set in SQL, as POST /patches would) and whose jobs are final
+# (in SQL: the report reads the two kernels' diff, not the jobs' results)
+pp=$(curl -fsS -H "Authorization: Bearer $LAB_TOKEN" -H 'Content-Type: application/json' \
+	-d '{"kind": "patch", "kernels": ["6.12", "6.1"], "targets": ["q35-a"]}' "$LAB_URL/api/v1/plans" | jq -r .id)
+sql "UPDATE plans SET spec = json_set(spec, '$.patch', json('{\"base\": \"6.1\", \"head\": \"6.12\", \"subject\": \"[PATCH] planted\"}')) WHERE id = ${pp:-0};
+     UPDATE jobs SET state = 3 WHERE plan_id = ${pp:-0}"
+pj() { curl -fsS "$LAB_URL/api/v1/patches/$pp" >"$out/patch.json" && jq -e "$@" "$out/patch.json" >/dev/null; }
+if pj '.state == "fail" and ([.drivers[].contract_violations[] | .case] == ["kmod.attach.one"])
+	and ([.drivers[].expected_failures[] | [.case, .known_issue.id]] == [["kmod.sva.bind", 1]])' &&
+   expect 1 "$cli" patch report "$pp"; then
+	lab_ok "patch check 6.1 -> 6.12 (plan $pp): fails on kmod.attach.one; the known crash is an expected failure"
+else
+	lab_fail "patch check before a known issue" "$(cat "$out/patch.json" | head -c 600)"
+fi
+# a known issue whose range does not hold the head's kernel (6.12.117) excuses nothing
+if expect 0 "$cli" findings expect --driver intel-iommu --case kmod.attach.one --target q35-a \
+	--kernels 6.15..6.16 --reason "attach ENODEV on 6.15" && kout=$(kid) &&
+   expect 1 "$cli" diff 6.1 6.12 --fail-on-regress && grep -q "; 1 regression$" "$out/last.out" &&
+   grep -qE "^q35-a .* kmod.attach.one .* pass_to_fail$" "$out/last.out"; then
+	lab_ok "a known issue out of the head's range (6.15..6.16, known issue $kout): still 1 regression, exit 1"
+else
+	lab_fail "known issue out of range" "$(cat "$out/last.out" "$out/last.err" | tail -8)"
+fi
+# one that holds it: expected, not a regression (CLI exit 0, JSON, text, plan diff)
+if expect 0 "$cli" findings expect --driver intel-iommu --case kmod.attach.one --target 'q35-a' \
+	--kernels 6.12..6.12.999 --reason "attach ENODEV on 6.12: the firmware's" && kin=$(kid) &&
+   expect 0 "$cli" diff 6.1 6.12 --fail-on-regress && grep -q "; 0 regressions$" "$out/last.out" &&
+   grep -qE "^q35-a .* kmod.attach.one .* pass_to_fail \[expected: known issue $kin\]$" "$out/last.out" &&
+   grep -q "^known issue $kin: attach ENODEV on 6.12: the firmware's$" "$out/last.out" &&
+   grep -q "^3 expected failures (known issues, not regressions), 0 expected failures passed$" "$out/last.out" &&
+   dj "base=6.1&head=6.12&changes_only=1" --argjson k "$kin" '.summary.regressions == 0
+	and ([.rows[] | select(.case == "kmod.attach.one" and .target == "q35-a")][0] | .regression == false
+	     and .class == "pass_to_fail" and .known_issue.id == $k and .known_issue.label == "expected")' &&
+   curl -fsS "$LAB_URL/api/v1/diffs?base=6.1&head=6.12&format=text" >"$out/diff.txt" &&
+   grep -qE "kmod.attach.one .*pass_to_fail \[expected: known issue $kin\]" "$out/diff.txt" &&
+   grep -q "^known issue $kin: attach ENODEV on 6.12" "$out/diff.txt" &&
+   dj "base_plan=$p61&head_plan=$p612" --argjson k "$kin" '.summary.regressions == 0 and .summary.expected == 1
+	and .rows[0].known_issue.id == $k'; then
+	lab_ok "a known issue holding 6.12 (known issue $kin): labelled expected, 0 regressions, --fail-on-regress exit 0 (CLI, JSON, text, plan diff)"
+else
+	lab_fail "known issue in range" "$(cat "$out/last.out" "$out/last.err" | tail -8)"
+fi
+cp "$out/last.out" "$out/known-2-diff.txt"
+if pj --argjson k "$kin" '.state == "success" and ([.checks[] | select(.state == "fail")] | length) == 0
+	and ([.drivers[].contract_violations[]] | length) == 0
+	and ([.drivers[].expected_failures[] | [.case, .known_issue.id]] == [["kmod.attach.one", $k], ["kmod.sva.bind", 1]])' &&
+   expect 0 "$cli" patch report "$pp" &&
+   grep -qE "kmod.attach.one .*EINVAL/pass -> ENODEV/fail  \[expected failure: known issue $kin, \"attach ENODEV on 6.12" "$out/last.out"; then
+	lab_ok "the same patch check with known issue $kin: success, both rows expected failures (JSON, text, exit 0)"
+else
+	lab_fail "patch check with the known issue" "$(cat "$out/last.out" "$out/last.err" | tail -8)"
+fi
+# 6.12 -> 6.13: the known crash passes on 6.13.2, inside known issue 1's range
+if expect 0 "$cli" diff 6.12 6.13 &&
+   grep -qE "^q35-a .* kmod.sva.bind .* crash_fixed \[expected failure passed: known issue 1\]$" "$out/last.out" &&
+   grep -qE "^q35-a .* kmod.attach.one .* fail_to_pass$" "$out/last.out" &&
+   dj "base=6.12&head=6.13&changes_only=1" '.summary.expected_passed == 1
+	and ([.rows[] | select(.case == "kmod.sva.bind")][0].known_issue.label == "expected_passed")'; then
+	lab_ok "diff 6.12 6.13: the expected crash passes again: 'expected failure passed' (known issue 1 may go)"
+else
+	lab_fail "expected failure passed" "$(cat "$out/last.out" "$out/last.err" | tail -8)"
+fi
+# 6.14 is outside known issue $kin's range: the same failure is a regression again
+if expect 1 "$cli" diff 6.1 6.14 --fail-on-regress &&
+   grep -qE "^q35-a .* kmod.attach.one .* pass_to_fail$" "$out/last.out" &&
+   dj "base=6.1&head=6.14&changes_only=1" '[.rows[] | select(.case == "kmod.attach.one" and .target == "q35-a")][0]
+	| .regression == true and .known_issue == null'; then
+	lab_ok "diff 6.1 6.14 (out of every range): the failure counts again, exit 1"
+else
+	lab_fail "regression again out of range" "$(cat "$out/last.out" "$out/last.err" | tail -8)"
+fi
 lab_done

@@ -36,6 +36,10 @@
 #    from a client) is a valid one-patch series judged as in 1.; a series
 #    that is not a patch at all is an input error (stage input, check
 #    iommulab/input), never "the series breaks the build".
+# 6. Known issues (issue 18.1): one for another target leaves 1.'s report
+#    failing; one covering q35-* makes its violation an expected failure
+#    (listed with the known issue's id and reason): no check fails, and
+#    `iommulab patch report` exits 0.
 # Skipped with a reason when QEMU, linux-source-6.12, ccache or busybox are
 # missing.
 set -uo pipefail
@@ -281,6 +285,35 @@ lab_check "unreadable series: stage input, one check iommulab/input, 'input erro
 	     and (.summary | test("input error")) and (.summary | test("build") | not)' "$out/junk-report.json"
 lab_check "unreadable series: the excerpt says what could not be read" \
 	jqe '.excerpt | test("0001-fix.patch.*neither a mail nor a diff")' "$out/junk-report.json"
+
+# ---- 6. known issues (issue 18.1): the violation of 1. made an expected failure ----
+# a known issue for another target excuses nothing; one for q35-* labels the row
+# expected: the same report no longer fails (its checks and the CLI's exit say so)
+ki_post() {
+	curl -fsS -H "Authorization: Bearer $LAB_TOKEN" -H 'Content-Type: application/json' \
+		-d "$1" "$LAB_URL/api/v1/known-issues"
+}
+ki_post '{"driver": "intel-iommu", "case": "kmod.coherency.vtd_no_snoop", "target": "q35-virtio",
+	  "reason": "another target"}' >/dev/null
+lab_api "patches/$plan" >"$out/known-out-report.json"
+lab_check "a known issue for another target (q35-virtio): the report still fails on the violation" \
+	jqe '.state == "fail" and ([.drivers[].contract_violations[] | .case] == ["kmod.coherency.vtd_no_snoop"])
+	     and ([.drivers[].expected_failures[]] | length) == 0' "$out/known-out-report.json"
+kin=$(ki_post '{"driver": "intel-iommu", "case": "kmod.coherency.*", "target": "q35-*",
+		"reason": "ENODEV on a snoop mismatch is what the series means"}' | jq .id)
+lab_api "patches/$plan" >"$out/known-in-report.json"
+curl -fsS "$LAB_URL/api/v1/patches/$plan?format=text" >"$out/known-in-report.txt"
+lab_check "a known issue for q35-* (known issue $kin): the row is an expected failure, the report is no longer fail" \
+	jqe --argjson k "${kin:-0}" '.state != "fail" and ([.checks[] | select(.state == "fail")] | length) == 0
+	     and ([.drivers[].contract_violations[]] | length) == 0
+	     and ([.drivers[].expected_failures[] | {case, id: .known_issue.id, label: .known_issue.label}]
+	          == [{"case": "kmod.coherency.vtd_no_snoop", "id": $k, "label": "expected"}])' \
+	"$out/known-in-report.json"
+lab_check "text report: the row as an expected failure with the known issue's reason" \
+	grep -q "kmod.coherency.vtd_no_snoop *EINVAL/pass -> ENODEV/fail  \[expected failure: known issue $kin, \"ENODEV on a snoop mismatch" \
+	"$out/known-in-report.txt"
+lab_cli patch report "$plan" >/dev/null
+lab_check "iommulab patch report exits 0 once the violation is expected" test $? -eq 0
 
 lab_srv_stop
 trap - EXIT

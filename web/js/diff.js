@@ -25,6 +25,17 @@ function side(sd) {
     sd.expected_name ? h('span', {class: 'muted small'}, ' exp ' + sd.expected_name) : null);
 }
 
+// a row a known issue covers (server/core/diff_known.h): expected (no
+// regression) or an expected failure that passes again
+function knownBadge(x) {
+  const k = x.known_issue;
+  if (!k) return null;
+  const passed = k.label === 'expected_passed';
+  return h('span', {class: 'badge known ' + (passed ? 'v-pass' : 'v-skip'), dataset: {known: k.label, ki: k.id},
+    title: `known issue ${k.id}: ${k.reason}`},
+  passed ? `expected failure passed (known issue ${k.id})` : `expected (known issue ${k.id})`);
+}
+
 export async function render(root, r, ctx) {
   const q = r.query;
   root.append(h('h1', {}, 'Diff'));
@@ -77,6 +88,9 @@ export async function render(root, r, ctx) {
     `${d.by === 'plan' ? 'Plan' : 'Kernel'} ${label(d.base)} \u2192 ${label(d.head)}: `,
     ORDER.filter((c) => d.summary[c] !== undefined).map((c) => h('span', {class: 'count c-' + c, dataset: {class: c}}, `${d.summary[c]} ${c}`)),
     h('span', {class: 'count regressions', id: 'diff-regressions', dataset: {class: 'regressions'}}, `${d.summary.regressions || 0} regressions`),
+    d.summary.expected ? h('span', {class: 'count expected', id: 'diff-expected', dataset: {class: 'expected'}}, `${d.summary.expected} expected (known issues)`) : null,
+    d.summary.expected_passed ? h('span', {class: 'count expected-passed', id: 'diff-expected-passed', dataset: {class: 'expected_passed'}},
+      `${d.summary.expected_passed} expected failures passed`) : null,
     ' ', h('a', {href: perma, id: 'permalink', class: 'permalink'}, 'permalink')));
 
   if (!d.rows.length) {
@@ -90,7 +104,7 @@ export async function render(root, r, ctx) {
     root.append(h('div', {class: 'scroll'}, h('table', {class: 'grid diff', dataset: {class: c}},
       h('thead', {}, h('tr', {}, ['Target', 'Driver', 'Case', 'Base', 'Head'].map((t) => h('th', {}, t)))),
       h('tbody', {}, rows.slice(0, 2000).map((x) => h('tr', {},
-        h('td', {}, x.target), h('td', {}, x.driver), h('td', {class: 'case'}, x.case),
+        h('td', {}, x.target), h('td', {}, x.driver), h('td', {class: 'case'}, x.case, x.known_issue ? ' ' : null, knownBadge(x)),
         h('td', {}, side(x.base)), h('td', {}, side(x.head))))))));
     if (rows.length > 2000) root.append(h('p', {class: 'muted'}, `first 2000 of ${rows.length} shown; the text form is at `,
       h('a', {href: 'api/v1' + path + '&format=text'}, 'this link'), '.'));

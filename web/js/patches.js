@@ -63,6 +63,8 @@ async function renderReport(root, id, ctx) {
       rowsTable('np-' + d.driver, 'New passes', d.new_passes),
       rowsTable('ec-' + d.driver, 'Errno changes', d.errno_changes),
       rowsTable('oc-' + d.driver, 'Other changes', d.other_changes),
+      rowsTable('ki-' + d.driver, 'Expected failures (known issues)', d.expected_failures),
+      rowsTable('kp-' + d.driver, 'Expected failures that passed (retire the known issue?)', d.expected_passed),
     ].filter(Boolean);
     root.append(h('section', {class: 'patch-driver'},
       h('h2', {}, stateBadge(d.state), ' ', d.driver),
