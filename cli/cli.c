@@ -850,18 +850,41 @@ out:
 	json_decref(seen);
 }
 
+/* one row of `iommulab diff`; a QEMU change names the two versions */
+static void diff_row_print(json_t *v)
+{
+	json_t *head = json_object_get(v, "head"), *base = json_object_get(v, "base");
+	json_t *exp = json_object_get(json_is_object(head) ? head : base, "expected_name");
+	json_t *q = json_object_get(v, "qemu");
+	char b1[112], b2[112], b3[16], b4[64], cls[160];
+
+	if (json_is_true(json_object_get(v, "qemu_change")))
+		snprintf(cls, sizeof(cls), "%s (QEMU %s -> %s)", jstr(v, "class", "?"),
+			 jstr(q, "base", "?"), jstr(q, "head", "?"));
+	else
+		snprintf(cls, sizeof(cls), "%s", jstr(v, "class", "?"));
+	printf("%-20s %-13s %-40s %-18s %-18s %-11s %s%s\n", jstr(v, "target", "?"),
+	       jstr(v, "driver", "?"), jstr(v, "case", "?"),
+	       side_str(base, b1, sizeof(b1)), side_str(head, b2, sizeof(b2)),
+	       json_is_string(exp) ? json_string_value(exp) :
+	       errname(json_object_get(json_is_object(head) ? head : base, "expected"),
+		       b3, sizeof(b3)), cls, known_str(v, b4, sizeof(b4)));
+}
+
 static int cmd_diff(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "fail-on-regress", no_argument, NULL, 'F' },
+		{ "base-target", required_argument, NULL, 'b' },
+		{ "head-target", required_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char path[1024], q1[256], q2[256], b1[112], b2[112], b3[16], b4[64];
+	char path[1024], q1[256], q2[256], t1[256] = "", t2[256] = "";
 	bool js = false, all = false, fail = false;
 	json_t *r, *rows, *v, *sum;
-	long long regress;
+	long long regress, nqemu;
 	size_t i;
 	int o;
 
@@ -870,54 +893,60 @@ static int cmd_diff(struct cli *c, int argc, char **argv)
 		case 'j': js = true; break;
 		case 'a': all = true; break;
 		case 'F': fail = true; break;
+		case 'b': qesc(t1, sizeof(t1), optarg); break;
+		case 'h': qesc(t2, sizeof(t2), optarg); break;
 		default: exit(CLI_USAGE);
 		}
 	}
-	if (optind + 2 != argc)
-		die_usage("usage: iommulab diff KERNEL1 KERNEL2 [--json] [--all] [--fail-on-regress]");
+	if (optind + 2 != argc || !*t1 != !*t2)
+		die_usage("usage: iommulab diff KERNEL1 KERNEL2 [--json] [--all] [--fail-on-regress] "
+			  "[--base-target T1 --head-target T2]");
 	qesc(q1, sizeof(q1), argv[optind]);
 	qesc(q2, sizeof(q2), argv[optind + 1]);
-	snprintf(path, sizeof(path), "/api/v1/diffs?base=%s&head=%s&changes_only=%d",
-		 q1, q2, all ? 0 : 1);
+	snprintf(path, sizeof(path), "/api/v1/diffs?base=%s&head=%s&changes_only=%d%s%s%s%s",
+		 q1, q2, all ? 0 : 1, *t1 ? "&base_target=" : "", t1, *t2 ? "&head_target=" : "", t2);
 	r = get_json(c, path);
 	rows = json_object_get(r, "rows");
 	sum = json_object_get(r, "summary");
 	/* the server's count (diff.h): pass_to_fail, new_crash, new_warning,
 	 * missing, a failing setup_changed or errno_changed */
 	regress = jint(sum, "regressions", jint(sum, "pass_to_fail", 0));
+	nqemu = jint(sum, "qemu_changes", 0);
 	if (js) {
 		print_json(r);
 		json_decref(r);
 		return fail && regress ? CLI_FAIL : CLI_OK;
 	}
-	printf("diff %s -> %s (latest complete results per target and case)\n",
-	       argv[optind], argv[optind + 1]);
+	if (*t1)
+		printf("diff %s on %s -> %s on %s (latest complete results per case)\n",
+		       argv[optind], jstr(json_object_get(r, "targets"), "base", "?"),
+		       argv[optind + 1], jstr(json_object_get(r, "targets"), "head", "?"));
+	else
+		printf("diff %s -> %s (latest complete results per target and case)\n",
+		       argv[optind], argv[optind + 1]);
 	printf("%-20s %-13s %-40s %-18s %-18s %-11s %s\n", "TARGET", "DRIVER", "CASE",
 	       argv[optind], argv[optind + 1], "EXPECTED", "CHANGE");
-	json_array_foreach(rows, i, v) {
-		json_t *head = json_object_get(v, "head");
-		json_t *base = json_object_get(v, "base");
-		json_t *exp = json_object_get(json_is_object(head) ? head : base,
-					      "expected_name");
-
-		printf("%-20s %-13s %-40s %-18s %-18s %-11s %s%s\n", jstr(v, "target", "?"),
-		       jstr(v, "driver", "?"), jstr(v, "case", "?"),
-		       side_str(base, b1, sizeof(b1)), side_str(head, b2, sizeof(b2)),
-		       json_is_string(exp) ? json_string_value(exp) :
-		       errname(json_object_get(json_is_object(head) ? head : base, "expected"),
-			       b3, sizeof(b3)),
-		       jstr(v, "class", "?"), known_str(v, b4, sizeof(b4)));
+	json_array_foreach(rows, i, v)
+		if (!json_is_true(json_object_get(v, "qemu_change")))
+			diff_row_print(v);
+	/* the QEMU changes apart, after the rest: not kernel regressions */
+	if (nqemu) {
+		printf("QEMU changes, not kernel regressions (the sides ran on different QEMU "
+		       "versions): %lld\n", nqemu);
+		json_array_foreach(rows, i, v)
+			if (json_is_true(json_object_get(v, "qemu_change")))
+				diff_row_print(v);
 	}
 	printf("%zu rows; unchanged %lld, errno changed %lld, pass->fail %lld, "
 	       "fail->pass %lld, verdict changed %lld, new %lld, missing %lld, "
 	       "setup changed %lld, flaky %lld, new crash %lld, crash fixed %lld, "
-	       "new warning %lld; %lld regression%s\n",
+	       "new warning %lld; %lld regression%s, %lld QEMU change%s\n",
 	       json_array_size(rows), jint(sum, "unchanged", 0), jint(sum, "errno_changed", 0),
 	       jint(sum, "pass_to_fail", 0), jint(sum, "fail_to_pass", 0),
 	       jint(sum, "verdict_changed", 0), jint(sum, "new", 0), jint(sum, "missing", 0),
 	       jint(sum, "setup_changed", 0), jint(sum, "flaky", 0), jint(sum, "new_crash", 0),
 	       jint(sum, "crash_fixed", 0), jint(sum, "new_warning", 0), regress,
-	       regress == 1 ? "" : "s");
+	       regress == 1 ? "" : "s", nqemu, nqemu == 1 ? "" : "s");
 	if (jint(sum, "expected", 0) || jint(sum, "expected_passed", 0))
 		printf("%lld expected failure%s (known issues, not regressions), "
 		       "%lld expected failure%s passed\n", jint(sum, "expected", 0),
@@ -1858,8 +1887,10 @@ static const struct command commands[] = {
 	{ "results", NULL, cmd_results,
 	  "results --kernel K [--target T] [--verdict V] | --job N  [--limit N] [--json]",
 	  "the stored results of a kernel (one row per case)" },
-	{ "diff", NULL, cmd_diff, "diff KERNEL1 KERNEL2 [--json] [--all] [--fail-on-regress]",
-	  "errno-level diff of the latest results of two kernels" },
+	{ "diff", NULL, cmd_diff, "diff KERNEL1 KERNEL2 [--json] [--all] [--fail-on-regress] "
+	  "[--base-target T1 --head-target T2]",
+	  "errno-level diff of the latest results of two kernels (or of two twin targets, "
+	  "e.g. q35-vtd and q35-vtd-q10); QEMU changes are listed apart, never regressions" },
 	{ "export", NULL, cmd_export, "export junit|kcidb --plan N",
 	  "a plan's results as JUnit XML or KCIDB JSON on stdout" },
 	{ "kernels", "add", cmd_kernels_add, "kernels add NAME [--release R] [--arch A] "

@@ -14,6 +14,7 @@
 
 #include "diff.h"
 #include "diff_known.h"
+#include "diff_qemu.h"
 #include "jsonbuf.h"
 #include "record.h"
 #include "views.h"
@@ -464,10 +465,11 @@ static void side_text(struct lab_jsonbuf *b, const struct lab_store_side_row *r,
 	lab_jsonbuf_raw(b, "}", 1);
 }
 
-/* both sides and their descriptions, from one read snapshot */
+/* both sides and their descriptions, from one read snapshot; @tg NULL: every target */
 static int load_sides(struct lab_store *st, bool by_plan, const char *base, const char *head,
-		      struct lab_store_side *bs, struct lab_store_side *hs, json_t **bdesc,
-		      json_t **hdesc, char *err, size_t errlen)
+		      const char *const *tg, struct lab_store_side *bs,
+		      struct lab_store_side *hs, json_t **bdesc, json_t **hdesc, char *err,
+		      size_t errlen)
 {
 	int64_t bid, hid;
 	bool began;
@@ -479,10 +481,12 @@ static int load_sides(struct lab_store *st, bool by_plan, const char *base, cons
 	r = resolve(st, by_plan, base, &bid, bdesc, err, errlen);
 	if (!r)
 		r = resolve(st, by_plan, head, &hid, hdesc, err, errlen);
+	if (!r && tg)
+		r = lab_diff_qemu_check_targets(st, tg, err, errlen);
 	if (!r)
-		r = lab_store_diff_side_load(st, by_plan, bid, bs);
+		r = lab_store_diff_side_load(st, by_plan, bid, tg ? tg[0] : NULL, bs);
 	if (!r)
-		r = lab_store_diff_side_load(st, by_plan, hid, hs);
+		r = lab_store_diff_side_load(st, by_plan, hid, tg ? tg[1] : NULL, hs);
 	lab_store_read_end(st, began);
 	return r;
 }
@@ -494,20 +498,20 @@ static int side_of(const struct lab_store_side *sd, const struct lab_store_side_
 				   pool_str(sd, r->outcomes_off), pool_str(sd, r->steps_off));
 }
 
-int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
-		      const char *head, bool changes_only, char **out, size_t *len,
-		      char *err, size_t errlen)
+int lab_diff_run_targets_text(struct lab_store *st, bool by_plan, const char *base,
+			      const char *head, const char *const *targets, bool changes_only,
+			      char **out, size_t *len, char *err, size_t errlen)
 {
 	struct lab_store_side bs = { 0 }, hs = { 0 };
 	struct lab_jsonbuf rows = { 0 }, doc = { 0 };
-	int counts[LAB_DIFF_NCLASSES] = { 0 }, regressions = 0;
+	int counts[LAB_DIFF_NCLASSES] = { 0 }, regressions = 0, qemu_changes = 0;
 	struct lab_diff_known known = { 0 };
 	int nknown[LAB_KNOWN_NLABELS] = { 0 };
 	json_t *bdesc = NULL, *hdesc = NULL;
 	size_t i = 0, j = 0, nrows = 0;
 	int r;
 
-	r = load_sides(st, by_plan, base, head, &bs, &hs, &bdesc, &hdesc, err, errlen);
+	r = load_sides(st, by_plan, base, head, targets, &bs, &hs, &bdesc, &hdesc, err, errlen);
 	if (!r)
 		r = lab_diff_known_load(st, by_plan, hdesc, &known);
 	if (r)
@@ -521,8 +525,9 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 		const struct lab_store_side_row *k;
 		const struct lab_known_issue *ki;
 		enum lab_known_label kl;
+		const char *bq, *hq;
 		enum lab_diff_class c;
-		bool reg;
+		bool reg, qc;
 		int cmp;
 
 		if (!b)
@@ -530,7 +535,9 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 		else if (!h)
 			cmp = -1;
 		else {
-			cmp = strcmp(pool_str(&bs, b->target_off), pool_str(&hs, h->target_off));
+			/* across two targets the rows match on the case alone */
+			cmp = targets ? 0 : strcmp(pool_str(&bs, b->target_off),
+						   pool_str(&hs, h->target_off));
 			if (!cmp)
 				cmp = strcmp(pool_str(&bs, b->case_off), pool_str(&hs, h->case_off));
 		}
@@ -556,10 +563,16 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 				lab_diff_side_one(hp = &hd, 0, LAB_VERDICT_PASS);
 		}
 		c = lab_diff_classify_sides(bp, hp);
-		reg = lab_diff_regression(c, bp, hp);
 		/* names from the head's row, the base's when only it has one */
 		ks = h ? &hs : &bs;
 		k = h ? h : b;
+		/* the QEMU each side ran on; an absent side's: its target's */
+		bq = b ? pool_str(&bs, b->qemu_off) :
+		     lab_diff_qemu_of(&bs, targets ? NULL : pool_str(&hs, h->target_off));
+		hq = h ? pool_str(&hs, h->qemu_off) :
+		     lab_diff_qemu_of(&hs, targets ? NULL : pool_str(&bs, b->target_off));
+		qc = c != LAB_DIFF_UNCHANGED && lab_diff_qemu_differs(bq, hq);
+		reg = !qc && lab_diff_regression(c, bp, hp);
 		/* a known issue's expected failure is no regression (diff_known.h) */
 		r = lab_diff_known_row(&known, pool_str(ks, k->target_off), pool_str(ks, k->driver_off),
 				       pool_str(ks, k->case_off), h ? h->result_id : 0, bp, hp,
@@ -570,6 +583,7 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 		nknown[kl]++;
 		counts[c]++;
 		regressions += reg;
+		qemu_changes += qc;
 		if (changes_only && c == LAB_DIFF_UNCHANGED)
 			continue;
 		if (nrows++)
@@ -585,6 +599,7 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 		lab_jsonbuf_lit(&rows, ",\"regression\":");
 		lab_jsonbuf_bool(&rows, reg);
 		lab_diff_known_json(&rows, kl, ki);
+		lab_diff_qemu_row_text(&rows, bq, hq, qc);
 		lab_jsonbuf_lit(&rows, ",\"base\":");
 		side_text(&rows, b, &bd);
 		lab_jsonbuf_lit(&rows, ",\"head\":");
@@ -609,7 +624,19 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 	lab_jsonbuf_lit(&doc, ",\"regressions\":");
 	lab_jsonbuf_int(&doc, regressions);
 	lab_diff_known_summary(&doc, nknown);
-	lab_jsonbuf_lit(&doc, "},\"rows\":");
+	lab_jsonbuf_lit(&doc, ",\"qemu_changes\":");
+	lab_jsonbuf_int(&doc, qemu_changes);
+	lab_jsonbuf_lit(&doc, "},\"targets\":");
+	if (targets) {
+		lab_jsonbuf_lit(&doc, "{\"base\":");
+		lab_jsonbuf_str(&doc, targets[0]);
+		lab_jsonbuf_lit(&doc, ",\"head\":");
+		lab_jsonbuf_str(&doc, targets[1]);
+		lab_jsonbuf_raw(&doc, "}", 1);
+	} else {
+		lab_jsonbuf_null(&doc);
+	}
+	lab_jsonbuf_lit(&doc, ",\"rows\":");
 	if (rows.err)
 		doc.err = rows.err;
 	lab_jsonbuf_raw(&doc, rows.p, rows.len);
@@ -628,25 +655,42 @@ free_sides:
 	return r;
 }
 
+int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
+		      const char *head, bool changes_only, char **out, size_t *len,
+		      char *err, size_t errlen)
+{
+	return lab_diff_run_targets_text(st, by_plan, base, head, NULL, changes_only, out, len,
+					 err, errlen);
+}
+
 /*
  * The json_t form serves the callers that read the document (nightly,
  * patch, the text table): the text above, parsed. It is our own well-formed
  * JSON, so a failed parse is a failed allocation.
  */
-int lab_diff_run(struct lab_store *st, bool by_plan, const char *base,
-		 const char *head, bool changes_only, json_t **out,
-		 char *err, size_t errlen)
+int lab_diff_run_targets(struct lab_store *st, bool by_plan, const char *base,
+			 const char *head, const char *const *targets, bool changes_only,
+			 json_t **out, char *err, size_t errlen)
 {
 	char *text;
 	size_t len;
 	int r;
 
-	r = lab_diff_run_text(st, by_plan, base, head, changes_only, &text, &len, err, errlen);
+	r = lab_diff_run_targets_text(st, by_plan, base, head, targets, changes_only, &text,
+				      &len, err, errlen);
 	if (r)
 		return r;
 	*out = json_loadb(text, len, JSON_ALLOW_NUL, NULL);
 	free(text);
 	return *out ? 0 : -ENOMEM;
+}
+
+int lab_diff_run(struct lab_store *st, bool by_plan, const char *base,
+		 const char *head, bool changes_only, json_t **out,
+		 char *err, size_t errlen)
+{
+	return lab_diff_run_targets(st, by_plan, base, head, NULL, changes_only, out, err,
+				    errlen);
 }
 
 /*
@@ -712,20 +756,29 @@ char *lab_diff_text(json_t *diff)
 		return NULL;
 	for (int x = 0; x < NCOLS; x++)
 		w[x] = strlen(hdr[x]);
-	/* two passes: widths, then the lines */
-	for (int pass = 0; pass < 2; pass++) {
+	/* three passes: widths, the lines, then the QEMU changes apart */
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 2 && !lab_diff_qemu_text_header(f, diff))
+			break;
 		if (pass == 1) {
-			fprintf(f, "diff %s: %s -> %s\n", s_of(diff, "by"),
+			fprintf(f, "diff %s: %s -> %s", s_of(diff, "by"),
 				json_is_object(json_object_get(diff, "base")) ?
 				(json_string_value(json_object_get(json_object_get(diff, "base"), "name")) ?:
 				 "?") : "?",
 				json_is_object(json_object_get(diff, "head")) ?
 				(json_string_value(json_object_get(json_object_get(diff, "head"), "name")) ?:
 				 "?") : "?");
+			if (json_is_object(json_object_get(diff, "targets")))
+				fprintf(f, ", target %s -> %s",
+					s_of(json_object_get(diff, "targets"), "base"),
+					s_of(json_object_get(diff, "targets"), "head"));
+			fputc('\n', f);
 			for (int x = 0; x < NCOLS; x++)
 				fprintf(f, "%-*s%s", (int)w[x], hdr[x], x == NCOLS - 1 ? "\n" : "  ");
 		}
 		json_array_foreach(rows, i, row) {
+			if (pass && (pass == 2) != json_is_true(json_object_get(row, "qemu_change")))
+				continue;
 			snprintf(c[0], sizeof(c[0]), "%s", s_of(row, "target"));
 			snprintf(c[1], sizeof(c[1]), "%s", s_of(row, "driver"));
 			snprintf(c[2], sizeof(c[2]), "%s", s_of(row, "case"));
@@ -733,7 +786,7 @@ char *lab_diff_text(json_t *diff)
 			cell(json_object_get(row, "head"), c[4], sizeof(c[4]));
 			expected_cell(json_object_get(row, "base"), json_object_get(row, "head"),
 				      c[5], sizeof(c[5]));
-			snprintf(c[6], sizeof(c[6]), "%s", s_of(row, "class"));
+			lab_diff_qemu_class_cell(row, c[6], sizeof(c[6]));
 			lab_diff_known_cell(row, c[6] + strlen(c[6]), sizeof(c[6]) - strlen(c[6]));
 			for (int x = 0; x < NCOLS; x++) {
 				if (pass == 0) {

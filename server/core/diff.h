@@ -31,14 +31,25 @@
  *                    regression when the head fails)
  *   verdict_changed  both consistent, any other verdict change
  * Rows match on (target, case); "driver" is the head's (base's for
- * missing). Both sides (and the descriptions) are read in one read
+ * missing). A diff across two targets (lab_diff_run_targets: @targets =
+ * {base target, head target}, twins that differ only in their QEMU
+ * generation, diff_qemu.h) reads the base target's rows on the base side
+ * and the head target's on the head side, and matches rows on the case;
+ * "target" is then the head's (base's for missing).
+ * QEMU: each side's QEMU version is its job's (provenance); a changed row
+ * (any class but unchanged) whose sides ran on two known, different QEMU
+ * versions is a QEMU change (diff_qemu.h): "qemu_change" true, never a
+ * regression, counted in summary.qemu_changes, listed apart in the text.
+ * Both sides (and the descriptions) are read in one read
  * transaction: one snapshot. Output (lab_diff_run) is JSON:
  *   {"by": "kernel"|"plan", "base": {...}, "head": {...},
  *    "summary": {class: count, ..., "regressions": N, "expected": N,
- *                "expected_passed": N},
+ *                "expected_passed": N, "qemu_changes": N},
+ *    "targets": {"base", "head"} | null,
  *    "rows": [{"target", "driver", "case", "class", "regression",
  *              "known_issue": null | {id, label, reason} (diff_known.h: a
  *              known issue's expected failure is no regression),
+ *              "qemu": {"base": V|null, "head": V|null}, "qemu_change",
  *              "base": {observed, observed_name, expected, expected_name,
  *                       verdict, result_id, runs, flaky,
  *                       distribution: [{observed, observed_name, verdict,
@@ -49,7 +60,8 @@
  * left out (still counted in summary).
  *
  * Ownership: *out is a new reference; lab_diff_text returns malloc'd text.
- * Errors: 0 or -errno; -ENOENT unknown kernel/plan (@err names it).
+ * Errors: 0 or -errno; -ENOENT unknown kernel/plan/target (@err names
+ * it); -EINVAL for two targets that are not twins (@err says what differs).
  */
 #ifndef LAB_DIFF_H
 #define LAB_DIFF_H
@@ -130,6 +142,15 @@ int lab_diff_run_text(struct lab_store *st, bool by_plan, const char *base,
 int lab_diff_run(struct lab_store *st, bool by_plan, const char *base,
 		 const char *head, bool changes_only, json_t **out,
 		 char *err, size_t errlen);
+
+/* the two above across two targets: @targets NULL (every target, as above)
+ * or {base target, head target} */
+int lab_diff_run_targets_text(struct lab_store *st, bool by_plan, const char *base,
+			      const char *head, const char *const *targets, bool changes_only,
+			      char **out, size_t *len, char *err, size_t errlen);
+int lab_diff_run_targets(struct lab_store *st, bool by_plan, const char *base,
+			 const char *head, const char *const *targets, bool changes_only,
+			 json_t **out, char *err, size_t errlen);
 
 /* an aligned text table of a lab_diff_run() result; NULL on ENOMEM */
 char *lab_diff_text(json_t *diff);

@@ -210,10 +210,11 @@ int lab_store_matrix_rows(struct lab_store *st, int64_t kernel_id, lab_store_row
 /*
  * One side of a diff: the latest complete result per (target, case)
  * {target, driver, case, observed, expected, verdict, result_id, runs,
- * distinct_observed, steps, outcomes}, sorted by target then case;
+ * distinct_observed, steps, outcomes, qemu}, sorted by target then case;
  * outcomes: "observed:verdict" of every repeat of that job, comma-separated
- * (NULL for a case that ran once: its one outcome is the row's own). by_plan: @id is a plan
- * id, else a kernel id.
+ * (NULL for a case that ran once: its one outcome is the row's own); qemu:
+ * the QEMU version the result's job ran on (its provenance; NULL when the
+ * job recorded none). by_plan: @id is a plan id, else a kernel id.
  */
 int lab_store_diff_side_rows(struct lab_store *st, bool by_plan, int64_t id,
 			     lab_store_row_fn fn, void *arg);
@@ -224,7 +225,8 @@ int lab_store_diff_side_rows(struct lab_store *st, bool by_plan, int64_t id,
  *
  * lab_store_diff_side_load: the rows of lab_store_diff_side_rows() in C: strings
  * live in side->pool at the *_off offsets (NUL-terminated; "" for NULL);
- * free with lab_store_side_free() (accepts a zeroed struct). Relies on the
+ * free with lab_store_side_free() (accepts a zeroed struct). @target
+ * non-NULL: only that target's rows (a diff across two targets). Relies on the
  * schema's NOT NULL/CHECK constraints: observed, verdict, result_id, runs
  * and distinct_observed are integers; expected may be NULL.
  *
@@ -240,6 +242,7 @@ struct lab_store_side_row {
 	size_t target_off, driver_off, case_off;
 	size_t steps_off;	/* the latest repeat's steps, JSON text */
 	size_t outcomes_off;	/* every repeat's "observed:verdict", comma-separated; "" ran once */
+	size_t qemu_off;	/* the job's QEMU version (provenance); "" unknown */
 	int64_t observed, expected, result_id, runs, distinct_observed;
 	bool has_expected;
 	int verdict;
@@ -251,7 +254,7 @@ struct lab_store_side {
 	size_t pool_len;
 };
 int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
-			     struct lab_store_side *out);
+			     const char *target, struct lab_store_side *out);
 void lab_store_side_free(struct lab_store_side *side);
 uint64_t lab_store_generation(struct lab_store *st);
 

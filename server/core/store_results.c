@@ -236,7 +236,7 @@ static size_t pool_add(struct lab_store_side *side, size_t *cap, const char *s)
 }
 
 int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
-			     struct lab_store_side *out)
+			     const char *target, struct lab_store_side *out)
 {
 	sqlite3_stmt *s = store_stmt_by_id(st, by_plan ? S_DIFF_PLAN : S_DIFF_KERNEL, id);
 	struct lab_store_side side = { 0 };
@@ -245,13 +245,14 @@ int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
 
 	if (!s)
 		return -EIO;
+	bind_text_static(s, 2, target);	/* NULL: every target */
 	/* columns: target, driver, case, observed, expected, verdict,
-	 * result_id, runs, distinct_observed, steps, outcomes
+	 * result_id, runs, distinct_observed, steps, outcomes, qemu
 	 * (S_DIFF_KERNEL/S_DIFF_PLAN) */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct lab_store_side_row *row;
 		const char *t = col_str(s, 0), *d = col_str(s, 1), *c = col_str(s, 2);
-		const char *sp = col_str(s, 9), *oc = col_str(s, 10);
+		const char *sp = col_str(s, 9), *oc = col_str(s, 10), *q = col_str(s, 11);
 
 		if (side.n == cap) {
 			size_t nc = cap ? cap * 2 : 1024;
@@ -270,9 +271,10 @@ int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
 		row->case_off = pool_add(&side, &pcap, c ? c : "");
 		row->steps_off = pool_add(&side, &pcap, sp ? sp : "[]");
 		row->outcomes_off = pool_add(&side, &pcap, oc ? oc : "");
+		row->qemu_off = pool_add(&side, &pcap, q ? q : "");
 		if (row->target_off == SIZE_MAX || row->driver_off == SIZE_MAX ||
 		    row->case_off == SIZE_MAX || row->steps_off == SIZE_MAX ||
-		    row->outcomes_off == SIZE_MAX) {
+		    row->outcomes_off == SIZE_MAX || row->qemu_off == SIZE_MAX) {
 			r = -ENOMEM;
 			break;
 		}

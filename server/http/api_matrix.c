@@ -75,6 +75,9 @@ int lab_api_diffs(struct lab_req *rq, struct lab_resp *rs)
 	const char *base = lab_req_arg(rq, "base"), *head = lab_req_arg(rq, "head");
 	const char *bp = lab_req_arg(rq, "base_plan"), *hp = lab_req_arg(rq, "head_plan");
 	const char *fmt = lab_req_arg(rq, "format");
+	/* a diff across two twin targets (diff_qemu.h): both or neither */
+	const char *tg[2] = { lab_req_arg(rq, "base_target"), lab_req_arg(rq, "head_target") };
+	const char *const *targets = tg[0] || tg[1] ? tg : NULL;
 	int64_t changes;
 	bool by_plan = false;
 	char *text;
@@ -97,6 +100,8 @@ int lab_api_diffs(struct lab_req *rq, struct lab_resp *rs)
 		return lab_fail(rs, -EINVAL, "query arguments base and head (kernel names) "
 				"or base_plan and head_plan are required");
 	}
+	if (targets && (!tg[0] || !tg[1]))
+		return lab_fail(rs, -EINVAL, "give base_target and head_target together");
 	r = lab_req_int(rq, rs, "changes_only", 0, 1, 0, &changes);
 	if (r)
 		return r;
@@ -105,15 +110,17 @@ int lab_api_diffs(struct lab_req *rq, struct lab_resp *rs)
 		char key[CACHE_KEY_MAX];
 		size_t klen = api_cache_key(key, (const char *const[]){ "diffs",
 					by_plan ? "plan" : "kernel", base, head,
-					changes ? "1" : "0" }, 5);
+					changes ? "1" : "0", tg[0] ? tg[0] : "", tg[1] ? tg[1] : "" },
+					7);
 
 		if (api_cache_hit(rs, key, klen, gen))
 			return 0;
-		r = lab_diff_run_text(rq->st, by_plan, base, head, changes, &rs->text,
-				      &rs->text_len, rs->err, sizeof(rs->err));
+		r = lab_diff_run_targets_text(rq->st, by_plan, base, head, targets, changes,
+					      &rs->text, &rs->text_len, rs->err, sizeof(rs->err));
 		return r ? r : api_cache_answer(rs, key, klen, gen);
 	}
-	r = lab_diff_run(rq->st, by_plan, base, head, changes, &d, rs->err, sizeof(rs->err));
+	r = lab_diff_run_targets(rq->st, by_plan, base, head, targets, changes, &d, rs->err,
+				 sizeof(rs->err));
 	if (r)
 		return r;
 	/* the text table (not cached: a terminal's request, not a dashboard's) */

@@ -29,7 +29,9 @@
  *   malformed record / END count mismatch      LAB_RUN_BAD_RESULTS
  * A preparation that fails deterministically (artifacts.h: the script's
  * "<result>.fail" mark or exit 127) and a target file that is missing are
- * configuration errors (LAB_RUN_CONFIG: reported once, not retried); a
+ * configuration errors (LAB_RUN_CONFIG: reported once, not retried), and so
+ * is a target rig/boot refuses as known broken on its QEMU (exit 5, the
+ * console log's "iommulab-boot: not booted: REASON"); a
  * preparation that fails otherwise or takes too long is LAB_RUN_INFRA.
  * A boot after a crash that ends with nothing to attribute (no output, a
  * timeout without a kernel report) still stores what the earlier boots
@@ -683,6 +685,24 @@ static enum lab_run_status isolate_boot(struct lab_run *run, struct qemu_run *q,
 }
 
 /*
+ * rig/boot's exit 5: the target is known broken on the QEMU it would run
+ * (its "known_broken", docs/targets.md) and was not booted; the console log
+ * says why ("iommulab-boot: not booted: ..."). True with @reason set.
+ */
+#define BOOT_EXIT_KNOWN_BROKEN 5
+static bool known_broken(const char *log, int exit_code, char *reason)
+{
+	static const char tag[] = "iommulab-boot: not booted: ";
+	const char *p = exit_code == BOOT_EXIT_KNOWN_BROKEN ? strstr(log, tag) : NULL;
+
+	if (!p)
+		return false;
+	p += sizeof(tag) - 1;
+	snprintf(reason, LAB_REASON_MAX, "not booted: %.*s", (int)strcspn(p, "\n"), p);
+	return true;
+}
+
+/*
  * Classify a finished boot's console log: crash isolation first (a kernel
  * crash is a result, isolate.h), then, when it had nothing to say, the
  * infrastructure outcomes. RUNNING when the guest boots again.
@@ -715,6 +735,11 @@ static enum lab_run_status scan_log(struct lab_run *run, struct qemu_run *q,
 		return LAB_RUN_INFRA;
 	}
 
+	/* a known limit of this QEMU, said once, not retried (not a silent timeout) */
+	if (known_broken(log, exit_code, reason)) {
+		st = LAB_RUN_CONFIG;
+		goto out_free_log;
+	}
 	/* ingest.h: the same identity check and classification as LAVA and the API */
 	ret = lab_ingest_scan_log(&ij, log, len, &scan, &cls, why, sizeof(why));
 	if (ret) {

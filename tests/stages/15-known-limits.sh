@@ -7,7 +7,10 @@
 #  2. every declared limit is root-caused in docs/findings.md and checked by
 #     the agent (lab_env_has_limit(..., "NAME") in agent/*.c): no dangling name;
 #  3. the agent's discovery reads iommulab.limits= from (a fake) /proc/cmdline
-#     and reports it, and reports nothing without it.
+#     and reports it, and reports nothing without it;
+#  4. every `known_broken` (a QEMU version that cannot run the machine) is
+#     well-formed, names a finding of docs/findings.md, and rig/boot refuses
+#     the target on that version with the reason (exit 5, QEMU not started).
 # The SKIP itself needs the emulator: rig/matrix --kernel 6.12 --target q35-amd
 # shows kmod.attach.group_multi_device skipped with the limit as its reason.
 set -uo pipefail
@@ -44,6 +47,55 @@ for l in $(printf '%s\n' "${declared[@]+"${declared[@]}"}" | sort -u); do
 	grep -q -- "lab_env_has_limit([^)]*\"$l\")" "$top"/agent/*.c && lab_ok "$l is checked by the agent" ||
 		lab_fail "$l is checked by the agent" "no lab_env_has_limit(..., \"$l\") in agent/*.c"
 done
+
+# 4. known_broken (docs/targets.md): well-formed (exact QEMU versions, a
+#    reason), its reference a finding heading of docs/findings.md, and rig/boot
+#    refuses the target on a listed version with that reason (exit 5) without
+#    starting QEMU (a fake binary of that version, whose run would fail)
+nb=0
+for f in "$top"/targets/*/*.json; do
+	n=$(basename "$f" .json)
+	jq -e 'has("known_broken")' "$f" >/dev/null || continue
+	nb=$((nb + 1))
+	if ! jq -e '.known_broken | type == "object" and (.qemu | type == "array" and length > 0 and
+		all(.[]; type == "string" and test("^[0-9]+\\.[0-9]+\\.[0-9]+$"))) and
+		(.reason | type == "string" and length > 0) and (.reference | type == "string")' "$f" >/dev/null; then
+		lab_fail "$n: known_broken well-formed" "qemu: exact versions (10.0.2), reason, reference"
+		continue
+	fi
+	ref=$(jq -r '.known_broken.reference' "$f")
+	fid=${ref#docs/findings.md }
+	if [ "$ref" = "$fid" ] || ! grep -q "^##* $fid\. " "$top/docs/findings.md"; then
+		lab_fail "$n: known_broken reference is a finding" "'$ref' names no '## $fid.' heading of docs/findings.md"
+		continue
+	fi
+	v=$(jq -r '.known_broken.qemu[0]' "$f")
+	gen=$(jq -r '.qemu.version // "7.2"' "$f")
+	fb=$out/fakeqemu-$n
+	mkdir -p "$fb/usr/bin"
+	bin=$(jq -r '.qemu.binary' "$f")
+	printf '#!/bin/sh\n[ "$1" = --version ] && { echo "QEMU emulator version %s (fake)"; exit 0; }\nexit 99\n' "$v" > "$fb/usr/bin/$bin"
+	chmod +x "$fb/usr/bin/$bin"
+	mkdir -p "$fb/cache/qemu"
+	ln -sfn "$fb" "$fb/cache/qemu/$gen"
+	touch "$fb/.ready"
+	[ -x "$fb/usr/bin/qemu-system-x86_64" ] || cp "$fb/usr/bin/$bin" "$fb/usr/bin/qemu-system-x86_64"
+	rc=0
+	if [ "$gen" = 7.2 ]; then
+		PATH=$fb/usr/bin:$PATH "$top/rig/boot" --target "$f" --kernel "$f" --initrd "$f" \
+			--log "$out/$n.broken.log" > "$out/$n.broken.out" 2> "$out/$n.broken.err" || rc=$?
+	else
+		CACHE=$fb/cache "$top/rig/boot" --target "$f" --kernel "$f" --initrd "$f" \
+			--log "$out/$n.broken.log" > "$out/$n.broken.out" 2> "$out/$n.broken.err" || rc=$?
+	fi
+	if [ "$rc" = 5 ] && grep -qF "iommulab-boot: not booted: $n is known broken on QEMU $v: $(jq -r .known_broken.reason "$f") ($ref)" "$out/$n.broken.log" &&
+	   grep -q "^boot $n seconds=0 exit=5 begin=- qemu=$v$" "$out/$n.broken.out"; then
+		lab_ok "$n: known broken on QEMU $v ($ref): rig/boot refuses it with the reason (exit 5)"
+	else
+		lab_fail "$n: rig/boot refuses it on QEMU $v" "exit $rc: $(head -2 "$out/$n.broken.err" | tr '\n' '|')"
+	fi
+done
+[ "$nb" -gt 0 ] || lab_skip "known_broken targets" "no target declares one"
 
 if ! make -s -C "$top/agent" > "$out/build.log" 2>&1 || [ ! -x "$agent" ]; then
 	lab_fail "agent build" "see $out/build.log"

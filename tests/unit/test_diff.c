@@ -5,10 +5,12 @@
  * complete jobs count, the newest complete job wins, the text table aligns.
  */
 #include "diff.h"
+#include "diff_qemu.h"
 #include "match.h"
 #include "helpers.h"
 #include "plan.h"
 #include "record.h"
+#include "store_provenance.h"
 #include "views.h"
 
 /* store @n results as one complete job of kernel @k on target 0 */
@@ -219,6 +221,200 @@ static void test_boot_rows(void **state)
 	expect_class(d, "boot", "new_warning");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "summary"),
 							    "regressions")), 1);
+	json_decref(d);
+}
+
+/* a complete job of kernel @k on target slot @t from the real console log
+ * @log, its records changed by @tweak (NULL: none); its provenance names
+ * QEMU @qemu (NULL: no provenance row, as a job before schema 0006) */
+static int64_t log_job(struct fx *f, int k, int t, const char *log,
+		       void (*tweak)(struct lab_record_scan *), const char *qemu)
+{
+	struct lab_record_scan sc;
+	char path[PATH_MAX];
+	int64_t id;
+
+	snprintf(path, sizeof(path), "%s/tests/unit/data/%s", top_dir(), log);
+	assert_int_equal(lab_record_scan_file(path, &sc), 0);
+	if (sc.status != LAB_SCAN_OK)
+		fail_msg("%s: %s", log, sc.error);
+	if (tweak)
+		tweak(&sc);
+	id = fx_running_job(f, k, t);
+	assert_int_equal(lab_store_results_ingest(f->st, id, sc.res, sc.n), 0);
+	assert_int_equal(lab_store_job_transition(f->st, id, LAB_JOB_RUNNING, LAB_JOB_COMPLETE,
+						  NULL), 0);
+	lab_record_scan_clear(&sc);
+	if (qemu) {
+		struct lab_provenance p = {
+			.job_id = id, .top = top_dir(), .cache_dir = "/tmp", .arch = "x86_64",
+			.qemu_version = qemu,
+		};
+
+		assert_int_equal(lab_store_provenance_put(f->st, &p), 0);
+	}
+	return id;
+}
+
+/* the twin's second_domain attach now fails with EINVAL */
+static void second_domain_einval(struct lab_record_scan *sc)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		if (!strcmp(sc->res[i].case_id, "kmod.attach.second_domain")) {
+			sc->res[i].observed = EINVAL;
+			sc->res[i].verdict = LAB_VERDICT_FAIL;
+			return;
+		}
+	fail_msg("no kmod.attach.second_domain record");
+}
+
+/* a case the 6.12 side does not have */
+static void case_renamed(struct lab_record_scan *sc)
+{
+	free(sc->res[0].case_id);
+	sc->res[0].case_id = strdup("kmod.attach.zz_gone");
+	assert_non_null(sc->res[0].case_id);
+}
+
+static int64_t sum_of(json_t *d, const char *k)
+{
+	return json_integer_value(json_object_get(json_object_get(d, "summary"), k));
+}
+
+/*
+ * Issue 19.1: a changed row whose sides ran on different QEMU versions (job
+ * provenance) is a QEMU change, not a kernel regression; the same kernel on
+ * twin targets (targets/x86_64/q35-vtd.json and q35-vtd-q10.json, loaded
+ * from the tree) is a diff across two targets; non-twins are refused.
+ */
+static void test_qemu_change(void **state)
+{
+	struct fx *f = *state;
+	const char *tw[2] = { "q35-vtd", "q35-vtd-q10" }, *amd[2] = { "q35-vtd", "q35-amd-q10" };
+	const char *nope[2] = { "q35-vtd", "no-such-target" };
+	char dir[PATH_MAX], err[256] = "", *text, *q;
+	struct lab_target t = { 0 };
+	json_t *d, *r, *tj[2];
+	size_t i;
+	int n;
+
+	snprintf(dir, sizeof(dir), "%s/targets", top_dir());
+	assert_int_equal(lab_targets_load(f->st, dir, &n), 0);
+	assert_int_equal(lab_store_target_get(f->st, "q35-vtd-q10", &t), 0);
+	f->target[1] = t.id;	/* slot 1: the QEMU 10.0 twin */
+	lab_target_clear(&t);
+
+	/* the twin check on the real target files */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(lab_store_target_json(f->st, tw[i], &tj[i]), 0);
+	assert_int_equal(lab_diff_qemu_twins(json_object_get(tj[0], "definition"),
+					     json_object_get(tj[1], "definition"), err,
+					     sizeof(err)), 0);
+	json_decref(tj[1]);
+	assert_int_equal(lab_store_target_json(f->st, "q35-amd-q10", &tj[1]), 0);
+	assert_int_equal(lab_diff_qemu_twins(json_object_get(tj[0], "definition"),
+					     json_object_get(tj[1], "definition"), err,
+					     sizeof(err)), -EINVAL);
+	assert_string_equal(err, "qemu.args");
+	json_decref(tj[0]);
+	json_decref(tj[1]);
+
+	/* 6.12 on q35-vtd (QEMU 7.2) and, changed once, on its twin; no provenance yet */
+	log_job(f, 1, 0, "q35-vtd-6.12.log", NULL, "7.2.19");
+	int64_t twin = log_job(f, 1, 1, "q35-vtd-6.12.log", second_domain_einval, NULL);
+
+	assert_int_equal(lab_diff_run_targets(f->st, false, "6.12", "6.12", tw, false, &d, err,
+					      sizeof(err)), 0);
+	assert_int_equal(json_array_size(json_object_get(d, "rows")), 14);
+	expect_class(d, "kmod.attach.second_domain", "pass_to_fail");
+	r = row_of(d, "kmod.attach.second_domain");
+	/* the head's QEMU unknown: nothing to attribute, a regression */
+	assert_false(json_is_true(json_object_get(r, "qemu_change")));
+	assert_true(json_is_null(json_object_get(json_object_get(r, "qemu"), "head")));
+	assert_int_equal(sum_of(d, "regressions"), 1);
+	assert_int_equal(sum_of(d, "qemu_changes"), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(d, "targets"), "head")),
+			    "q35-vtd-q10");
+	json_decref(d);
+
+	/* the twin's job ran on QEMU 10.0.2: a QEMU change, not a regression */
+	{
+		struct lab_provenance p = {
+			.job_id = twin, .top = top_dir(), .cache_dir = "/tmp", .arch = "x86_64",
+			.qemu_version = "10.0.2",
+		};
+
+		assert_int_equal(lab_store_provenance_put(f->st, &p), 0);
+	}
+	assert_int_equal(lab_diff_run_targets(f->st, false, "6.12", "6.12", tw, true, &d, err,
+					      sizeof(err)), 0);
+	assert_int_equal(json_array_size(json_object_get(d, "rows")), 1);
+	r = row_of(d, "kmod.attach.second_domain");
+	assert_string_equal(json_string_value(json_object_get(r, "class")), "pass_to_fail");
+	assert_true(json_is_true(json_object_get(r, "qemu_change")));
+	assert_false(json_is_true(json_object_get(r, "regression")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "qemu"), "base")),
+			    "7.2.19");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "qemu"), "head")),
+			    "10.0.2");
+	assert_int_equal(sum_of(d, "regressions"), 0);
+	assert_int_equal(sum_of(d, "qemu_changes"), 1);
+	assert_int_equal(sum_of(d, "pass_to_fail"), 1);
+	/* the text lists it apart, after its heading, with both versions */
+	text = lab_diff_text(d);
+	assert_non_null(text);
+	q = strstr(text, "QEMU change, not a kernel regression");
+	assert_non_null(q);
+	assert_non_null(strstr(q, "kmod.attach.second_domain"));
+	assert_non_null(strstr(q, "pass_to_fail, QEMU 7.2.19 -> 10.0.2"));
+	assert_non_null(strstr(text, ", target q35-vtd -> q35-vtd-q10\n"));
+	free(text);
+	json_decref(d);
+
+	/* unchanged rows are never labelled; the same target diffed with itself has no label */
+	assert_int_equal(lab_diff_run_targets(f->st, false, "6.12", "6.12", tw, false, &d, err,
+					      sizeof(err)), 0);
+	r = row_of(d, "kmod.attach.no_group");
+	assert_string_equal(json_string_value(json_object_get(r, "class")), "unchanged");
+	assert_false(json_is_true(json_object_get(r, "qemu_change")));
+	json_decref(d);
+
+	/* refused: non-twins (400), an unknown target (404) */
+	assert_int_equal(lab_diff_run_targets(f->st, false, "6.12", "6.12", amd, false, &d, err,
+					      sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "differ in qemu.args"));
+	assert_int_equal(lab_diff_run_targets(f->st, false, "6.12", "6.12", nope, false, &d, err,
+					      sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "unknown target 'no-such-target'"));
+
+	/*
+	 * By kernel, every target: 6.1 on q35-vtd under the same QEMU 7.2.19 (a
+	 * kernel change, never labelled), 6.1 on the twin under 10.0.1 with a
+	 * case 6.12 no longer reports (missing: the absent head's QEMU is its
+	 * target's on that side, 10.0.2)
+	 */
+	log_job(f, 0, 0, "q35-vtd-6.1.log", NULL, "7.2.19");
+	log_job(f, 0, 1, "q35-vtd-6.1.log", case_renamed, "10.0.1");
+	assert_int_equal(lab_diff_run(f->st, false, "6.1", "6.12", true, &d, err, sizeof(err)), 0);
+	json_array_foreach(json_object_get(d, "rows"), i, r) {
+		const char *tg = json_string_value(json_object_get(r, "target"));
+		const char *c = json_string_value(json_object_get(r, "case"));
+
+		if (!strcmp(tg, "q35-vtd")) {
+			assert_false(json_is_true(json_object_get(r, "qemu_change")));
+			assert_string_equal(c, "kmod.coherency.vtd_no_snoop");
+		} else {
+			assert_true(json_is_true(json_object_get(r, "qemu_change")));
+			assert_false(json_is_true(json_object_get(r, "regression")));
+		}
+		if (!strcmp(c, "kmod.attach.zz_gone")) {
+			assert_string_equal(json_string_value(json_object_get(r, "class")), "missing");
+			assert_string_equal(json_string_value(json_object_get(
+				json_object_get(r, "qemu"), "head")), "10.0.2");
+		}
+	}
+	assert_non_null(row_of(d, "kmod.attach.zz_gone"));
+	assert_int_equal(sum_of(d, "regressions"), 0);
 	json_decref(d);
 }
 
@@ -505,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_classify_sides),
 		cmocka_unit_test_setup_teardown(test_classes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_boot_rows, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_change, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_plans, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_matrix, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_real_logs, fx_setup, fx_teardown),

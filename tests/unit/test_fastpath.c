@@ -20,6 +20,7 @@
 #include "plan.h"
 #include "record.h"
 #include "respcache.h"
+#include "store_provenance.h"
 #include "views.h"
 
 /* ---- jsonbuf ------------------------------------------------------------ */
@@ -195,6 +196,19 @@ static json_t *oracle_row(json_t *side, const char *target, const char *case_id)
 	return NULL;
 }
 
+/* the QEMU a side ran @target on: the first of its rows of @target that
+ * recorded one, "" when none did (the absent side of a new/missing row) */
+static const char *oracle_qemu(json_t *side, const char *target)
+{
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(side, i, row)
+		if (!strcmp(oracle_text(row, "target"), target) && *oracle_text(row, "qemu"))
+			return oracle_text(row, "qemu");
+	return "";
+}
+
 static json_t *oracle_errno_name(json_t *v)
 {
 	return json_is_integer(v) ? json_string(lab_errno_name((int)json_integer_value(v))) :
@@ -271,7 +285,7 @@ static json_t *oracle_diff(struct fx *f, bool by_plan, const char *base, const c
 {
 	json_t *desc[2] = { NULL, NULL }, *side[2] = { NULL, NULL }, *rows, *summary, *doc;
 	const char *name[2] = { base, head };
-	int counts[LAB_DIFF_NCLASSES] = { 0 }, regressions = 0;
+	int counts[LAB_DIFF_NCLASSES] = { 0 }, regressions = 0, qemu_changes = 0;
 	struct oracle_key *keys;
 	size_t nkeys = 0, i;
 	int64_t id;
@@ -300,7 +314,8 @@ static json_t *oracle_diff(struct fx *f, bool by_plan, const char *base, const c
 		json_t *b, *h, *named;
 		struct lab_diff_side bd, hd;
 		enum lab_diff_class c;
-		bool reg;
+		const char *q[2];
+		bool reg, qc;
 
 		if (i && !oracle_key_cmp(&keys[i - 1], &keys[i]))
 			continue;	/* the key of both sides, seen already */
@@ -311,19 +326,30 @@ static json_t *oracle_diff(struct fx *f, bool by_plan, const char *base, const c
 		if (h)
 			oracle_dside(h, &hd);
 		c = lab_diff_classify_sides(b ? &bd : NULL, h ? &hd : NULL);
-		reg = lab_diff_regression(c, b ? &bd : NULL, h ? &hd : NULL);
+		/* a changed row whose sides ran on two known QEMU versions that differ */
+		q[0] = oracle_qemu(side[0], keys[i].target);
+		q[1] = oracle_qemu(side[1], keys[i].target);
+		if (b)
+			q[0] = oracle_text(b, "qemu");
+		if (h)
+			q[1] = oracle_text(h, "qemu");
+		qc = c != LAB_DIFF_UNCHANGED && *q[0] && *q[1] && strcmp(q[0], q[1]);
+		reg = !qc && lab_diff_regression(c, b ? &bd : NULL, h ? &hd : NULL);
 		(void)oracle_verdict;
 		counts[c]++;
 		regressions += reg;
+		qemu_changes += qc;
 		if (changes_only && c == LAB_DIFF_UNCHANGED)
 			continue;
 		named = h ? h : b;
 		/* no known issues here: every row's "known_issue" is null (test_known) */
-		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:b, s:n, s:o, s:o}",
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:b, s:n, s:{s:o, s:o}, s:b, s:o, s:o}",
 			"target", oracle_text(named, "target"),
 			"driver", oracle_text(named, "driver"),
 			"case", oracle_text(named, "case"),
 			"class", lab_diff_class_name(c), "regression", reg, "known_issue",
+			"qemu", "base", *q[0] ? json_string(q[0]) : json_null(),
+			"head", *q[1] ? json_string(q[1]) : json_null(), "qemu_change", qc,
 			"base", oracle_side(b), "head", oracle_side(h)));
 	}
 	summary = json_object();
@@ -332,8 +358,10 @@ static json_t *oracle_diff(struct fx *f, bool by_plan, const char *base, const c
 	json_object_set_new(summary, "regressions", json_integer(regressions));
 	json_object_set_new(summary, "expected", json_integer(0));
 	json_object_set_new(summary, "expected_passed", json_integer(0));
-	doc = json_pack("{s:s, s:o, s:o, s:o, s:o}", "by", by_plan ? "plan" : "kernel",
-			"base", desc[0], "head", desc[1], "summary", summary, "rows", rows);
+	json_object_set_new(summary, "qemu_changes", json_integer(qemu_changes));
+	doc = json_pack("{s:s, s:o, s:o, s:o, s:n, s:o}", "by", by_plan ? "plan" : "kernel",
+			"base", desc[0], "head", desc[1], "summary", summary, "targets",
+			"rows", rows);
 	assert_non_null(doc);
 	free(keys);
 	json_decref(side[0]);
@@ -475,7 +503,7 @@ static void test_same_generated(void **state)
 	struct lab_kernel k3 = { .name = "6.13-rc1", .arch = "x86_64" };
 	unsigned seed = 12345;
 	json_t *plan, *jobs;
-	int64_t pid[2];
+	int64_t pid[2], jid;
 	int n;
 
 	assert_int_equal(lab_store_kernel_put(f->st, &k3), 0);
@@ -508,7 +536,16 @@ static void test_same_generated(void **state)
 					nr++;
 				}
 			}
-			complete(f, kid[k], tid[t], res, nr);
+			jid = complete(f, kid[k], tid[t], res, nr);
+			/* the QEMU it ran on: none recorded, 7.2 or 10.0 (QEMU changes) */
+			if (t % 3) {
+				struct lab_provenance p = {
+					.job_id = jid, .top = "/t", .cache_dir = "/c", .arch = "x86_64",
+					.qemu_version = (k + t) % 2 ? "10.0.2" : "7.2.19",
+				};
+
+				assert_int_equal(lab_store_provenance_put(f->st, &p), 0);
+			}
 		}
 	}
 	for (int k = 0; k < 3; k++)
