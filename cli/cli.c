@@ -1367,6 +1367,30 @@ static json_t *series_dir(const char *dir)
 	return arr;
 }
 
+/*
+ * The "series" of a request from @path: a directory of patches
+ * (series_dir) or one mbox/patch file as text. CLI_OK, or CLI_FAIL when
+ * @path cannot be looked at (said on stderr); exits on what slurp refuses.
+ */
+static int series_of(const char *path, json_t *req)
+{
+	struct stat sb;
+	char *text;
+
+	if (stat(path, &sb)) {
+		fprintf(stderr, "iommulab: %s: %s\n", path, strerror(errno));
+		return CLI_FAIL;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		json_object_set_new(req, "series", series_dir(path));
+	} else {
+		text = slurp(path, 4u << 20);
+		json_object_set_new(req, "series", json_string(text));
+		free(text);
+	}
+	return CLI_OK;
+}
+
 static int cmd_patch_submit(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1381,8 +1405,6 @@ static int cmd_patch_submit(struct cli *c, int argc, char **argv)
 	};
 	json_t *req = json_object(), *targets = json_array(), *r = NULL, *spec;
 	bool js = false;
-	struct stat sb;
-	char *text;
 	long st;
 	int o;
 
@@ -1404,16 +1426,10 @@ static int cmd_patch_submit(struct cli *c, int argc, char **argv)
 		die_usage("usage: iommulab patch submit --base B [--target T...] SERIES");
 	if (!json_object_get(req, "base"))
 		die_usage("patch submit needs --base (a build kernel, debian-6.12 or /git/tree@ref)");
-	if (stat(argv[optind], &sb)) {
-		fprintf(stderr, "iommulab: %s: %s\n", argv[optind], strerror(errno));
+	if (series_of(argv[optind], req)) {
+		json_decref(req);
+		json_decref(targets);
 		return CLI_FAIL;
-	}
-	if (S_ISDIR(sb.st_mode)) {
-		json_object_set_new(req, "series", series_dir(argv[optind]));
-	} else {
-		text = slurp(argv[optind], 4u << 20);
-		json_object_set_new(req, "series", json_string(text));
-		free(text);
 	}
 	if (json_array_size(targets))
 		json_object_set_new(req, "targets", targets);
@@ -1800,7 +1816,6 @@ static int cmd_bisect_series_or_patch(struct cli *c, int argc, char **argv, bool
 		['e'] = "expect", ['V'] = "verdict" };
 	json_t *req = json_object(), *r = NULL;
 	bool js = false;
-	struct stat sb;
 	long st;
 	int o;
 
@@ -1829,17 +1844,9 @@ static int cmd_bisect_series_or_patch(struct cli *c, int argc, char **argv, bool
 		    !json_object_get(req, "expect") == !json_object_get(req, "verdict"))
 			die_usage("usage: iommulab bisect series --base KERNEL|debian-6.12|/git@ref "
 				  "--target T --case ID (--expect E|--verdict V) [--repeat N] MBOX|DIR");
-		if (stat(argv[optind], &sb)) {
-			fprintf(stderr, "iommulab: %s: %s\n", argv[optind], strerror(errno));
+		if (series_of(argv[optind], req)) {
+			json_decref(req);
 			return CLI_FAIL;
-		}
-		if (S_ISDIR(sb.st_mode)) {
-			json_object_set_new(req, "series", series_dir(argv[optind]));
-		} else {
-			char *text = slurp(argv[optind], 4u << 20);
-
-			json_object_set_new(req, "series", json_string(text));
-			free(text);
 		}
 	}
 	st = request(c, "POST", "/api/v1/bisections", req, &r, false);

@@ -63,6 +63,9 @@ static void pick_by_kernel_and_driver(void **state)
 	assert_int_equal(c->expected, EINVAL);
 	assert_int_equal(lab_contract_pick(vtd, "6.2", "amd-iommu", &c), 0);
 	assert_int_equal(c->expected, EINVAL);
+	/* the upper bound is exclusive: 6.2 is no longer "<6.2" */
+	assert_int_equal(lab_contract_pick(vtd, "6.2", "intel-iommu", &c), 0);
+	assert_int_equal(c->expected, EINVAL);
 	/* before 6.2 only intel has an entry */
 	assert_int_equal(lab_contract_pick(vtd, "6.1.0-56-amd64", "amd-iommu", &c), -ENOENT);
 	assert_null(c);

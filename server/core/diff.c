@@ -556,7 +556,7 @@ int lab_diff_run_targets_text(struct lab_store *st, bool by_plan, const char *ba
 		bp = b ? &bd : NULL;
 		hp = h ? &hd : NULL;
 		/* no "boot" record is a clean boot: a pass, not a missing case */
-		if (!strcmp(pool_str(b ? &bs : &hs, (b ? b : h)->case_off), LAB_CASE_BOOT)) {
+		if (lab_case_is_boot(pool_str(b ? &bs : &hs, (b ? b : h)->case_off))) {
 			if (!bp)
 				lab_diff_side_one(bp = &bd, 0, LAB_VERDICT_PASS);
 			if (!hp)

@@ -3,7 +3,6 @@
  * judge.c - a result's verdict from its observed errno and the server's
  * contract (judge.h). Pure: no store, no I/O.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@ void lab_judge_contract_clear(struct lab_judge_contract *c)
 	if (!c)
 		return;
 	free(c->rules);
+	free(c->text);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -31,7 +31,7 @@ static int bound(json_t *o, const char *k, char *buf, size_t len)
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v) || json_string_length(v) >= len ||
-	    lab_judge_vercmp(json_string_value(v), json_string_value(v), &cmp))
+	    lab_contract_vercmp(json_string_value(v), json_string_value(v), &cmp))
 		return -EINVAL;
 	snprintf(buf, len, "%s", json_string_value(v));
 	return 0;
@@ -52,12 +52,13 @@ int lab_judge_contract_parse(const char *json, int version, int expect_reused,
 		goto out;
 	}
 	out->rules = calloc(json_array_size(a) + 1, sizeof(*out->rules));
-	if (!out->rules) {
+	out->text = calloc(json_array_size(a) + 1, sizeof(*out->text));
+	if (!out->rules || !out->text) {
 		r = -ENOMEM;
 		goto out;
 	}
 	json_array_foreach(a, i, o) {
-		struct lab_judge_rule *rl = &out->rules[i];
+		struct lab_judge_rule_text *rl = &out->text[i];
 		json_t *d = json_object_get(o, "driver"), *e = json_object_get(o, "expected_errno");
 
 		if (!json_is_object(o) || !json_is_string(d) || !json_string_length(d) ||
@@ -70,7 +71,12 @@ int lab_judge_contract_parse(const char *json, int version, int expect_reused,
 			goto out;
 		}
 		snprintf(rl->driver, sizeof(rl->driver), "%s", json_string_value(d));
-		rl->expected = (int)json_integer_value(e);
+		out->rules[i] = (struct lab_contract){
+			.kernel_min = rl->kernel_min[0] ? rl->kernel_min : NULL,
+			.kernel_max_excl = rl->kernel_max_excl[0] ? rl->kernel_max_excl : NULL,
+			.driver = rl->driver,
+			.expected = (int)json_integer_value(e),
+		};
 		out->n++;
 	}
 	r = 0;
@@ -81,104 +87,15 @@ out:
 	return r;
 }
 
-#define VER_PARTS 3
-
-/* leading "A.B.C" of a release into @v (missing parts are 0) */
-static int parse_release(const char *s, unsigned long v[VER_PARTS])
-{
-	memset(v, 0, sizeof(v[0]) * VER_PARTS);
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	for (int i = 0; i < VER_PARTS; i++) {
-		unsigned long n = 0;
-
-		if (!isdigit((unsigned char)*s))
-			return -EINVAL;
-		while (isdigit((unsigned char)*s)) {
-			n = n * 10 + (unsigned long)(*s - '0');
-			if (n > 1000000)
-				return -EINVAL;
-			s++;
-		}
-		v[i] = n;
-		if (*s != '.')
-			break;
-		s++;
-	}
-	return 0;
-}
-
-int lab_judge_vercmp(const char *a, const char *b, int *cmp)
-{
-	unsigned long va[VER_PARTS], vb[VER_PARTS];
-
-	if (parse_release(a, va) || parse_release(b, vb))
-		return -EINVAL;
-	*cmp = 0;
-	for (int i = 0; i < VER_PARTS && !*cmp; i++)
-		if (va[i] != vb[i])
-			*cmp = va[i] < vb[i] ? -1 : 1;
-	return 0;
-}
-
-/* 1 in range, 0 not, -EINVAL bad release */
-static int in_range(const struct lab_judge_rule *r, const char *release)
-{
-	int cmp;
-
-	if (r->kernel_min[0]) {
-		if (lab_judge_vercmp(release, r->kernel_min, &cmp))
-			return -EINVAL;
-		if (cmp < 0)
-			return 0;
-	}
-	if (r->kernel_max_excl[0]) {
-		if (lab_judge_vercmp(release, r->kernel_max_excl, &cmp))
-			return -EINVAL;
-		if (cmp >= 0)
-			return 0;
-	}
-	return 1;
-}
-
 int lab_judge_pick(const struct lab_judge_contract *c, const char *release,
-		   const char *driver, const struct lab_judge_rule **out)
+		   const char *driver, const struct lab_contract **out)
 {
-	const struct lab_judge_rule *any = NULL;
 	int cmp;
 
 	*out = NULL;
-	if (!release || !driver || lab_judge_vercmp(release, release, &cmp))
+	if (!release || !driver || lab_contract_vercmp(release, release, &cmp))
 		return -EINVAL;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct lab_judge_rule *r = &c->rules[i];
-		int in = in_range(r, release);
-
-		if (in < 0)
-			return in;
-		if (!in)
-			continue;
-		if (!strcmp(r->driver, driver)) {
-			*out = r;
-			return 0;
-		}
-		if (!any && !strcmp(r->driver, "any"))
-			any = r;
-	}
-	*out = any;
-	return any ? 0 : -ENOENT;
-}
-
-void lab_judge_rule_label(const struct lab_judge_rule *r, char *buf, size_t len)
-{
-	if (r->kernel_min[0] && r->kernel_max_excl[0])
-		snprintf(buf, len, ">=%s,<%s:%s", r->kernel_min, r->kernel_max_excl, r->driver);
-	else if (r->kernel_min[0])
-		snprintf(buf, len, ">=%s:%s", r->kernel_min, r->driver);
-	else if (r->kernel_max_excl[0])
-		snprintf(buf, len, "<%s:%s", r->kernel_max_excl, r->driver);
-	else
-		snprintf(buf, len, "all:%s", r->driver);
+	return lab_contract_pick(c->rules, release, driver, out);
 }
 
 /* the agent's reason for a skip that only means "no contract entry" (agent/contract.c) */
@@ -210,7 +127,7 @@ int lab_judge_result(const struct lab_judge_contract *c, const char *release,
 		     const struct lab_result *r, struct lab_judgement *out,
 		     char *why, size_t whylen)
 {
-	const struct lab_judge_rule *rule = NULL;
+	const struct lab_contract *rule = NULL;
 	enum lab_verdict v;
 	int er = -1;
 
@@ -231,7 +148,7 @@ int lab_judge_result(const struct lab_judge_contract *c, const char *release,
 		er = c->expect_reused;
 		if (rule) {
 			out->expected = rule->expected;
-			lab_judge_rule_label(rule, out->contract, sizeof(out->contract));
+			lab_contract_label(rule, out->contract, sizeof(out->contract));
 		}
 	} else {
 		out->by = LAB_JUDGED_RECORD;

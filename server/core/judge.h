@@ -11,7 +11,8 @@
  * claimed verdict differs; rejudge.c recomputes stored verdicts after a
  * contract change with the same function.
  *
- * Selection rule (the agent's, agent/contract.h): among a contract's rules
+ * Selection rule: the agent's, by the agent's code
+ * (include/iommulab_contract.h, lab_contract_pick): among a contract's rules
  * whose kernel range holds the release (kernel_min <= K < kernel_max_excl,
  * null = unbounded; releases compare on their leading A.B.C numerically),
  * a rule naming the driver wins over an "any" rule; among equals the first
@@ -46,15 +47,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "iommulab_contract.h"
 #include "model.h"
 
 #define LAB_JUDGE_LABEL_MAX 96
 
-struct lab_judge_rule {
-	char kernel_min[33];		/* "" unbounded */
-	char kernel_max_excl[33];	/* "" unbounded */
+/* the text of one rule, which its struct lab_contract points into */
+struct lab_judge_rule_text {
+	char kernel_min[33];
+	char kernel_max_excl[33];
 	char driver[65];		/* a driver name or "any" */
-	int expected;			/* errno, 0 = success */
 };
 
 /* one contract version of one case */
@@ -62,7 +64,9 @@ struct lab_judge_contract {
 	int version;			/* >= 1 */
 	int expect_reused;		/* -1 not a reuse case, 0/1 */
 	size_t n;
-	struct lab_judge_rule *rules;
+	struct lab_contract *rules;	/* n rules and a NULL-driver end; an absent
+					 * bound is NULL; strings are in text[] */
+	struct lab_judge_rule_text *text;
 };
 
 /*
@@ -74,15 +78,10 @@ int lab_judge_contract_parse(const char *json, int version, int expect_reused,
 			     struct lab_judge_contract *out, char *why, size_t whylen);
 void lab_judge_contract_clear(struct lab_judge_contract *c);
 
-/* compare the leading A.B.C of two releases: -EINVAL when one has none */
-int lab_judge_vercmp(const char *a, const char *b, int *cmp);
-
-/* the rule for (@release, @driver): 0, -ENOENT (none), -EINVAL (bad release) */
+/* the rule for (@release, @driver): 0, -ENOENT (none), -EINVAL (bad
+ * release, even when no rule has a bound to compare it with) */
 int lab_judge_pick(const struct lab_judge_contract *c, const char *release,
-		   const char *driver, const struct lab_judge_rule **out);
-
-/* the agent's label of a rule: ">=6.2:any", "<6.2:intel-iommu", "all:any" */
-void lab_judge_rule_label(const struct lab_judge_rule *r, char *buf, size_t len);
+		   const char *driver, const struct lab_contract **out);
 
 struct lab_judgement {
 	enum lab_verdict claimed;	/* the record's base verdict */

@@ -90,6 +90,11 @@ bool lab_case_id_valid(const char *id)
 	return lab_name_ok(LAB_NAME_CASE, id);	/* the one name rule (names.h) */
 }
 
+bool lab_case_is_boot(const char *id)
+{
+	return id && !strcmp(id, LAB_CASE_BOOT);
+}
+
 void lab_kernel_clear(struct lab_kernel *k)
 {
 	if (!k)

@@ -49,6 +49,10 @@ enum lab_verdict {
  */
 #define LAB_CASE_BOOT "boot"
 
+/* is case id @id (may be NULL) the boot record's? Compare through this,
+ * never against the string */
+bool lab_case_is_boot(const char *id);
+
 const char *lab_job_state_name(enum lab_job_state s);
 int lab_job_state_parse(const char *s, enum lab_job_state *out);
 const char *lab_verdict_name(enum lab_verdict v);

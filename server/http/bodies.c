@@ -14,6 +14,18 @@
 #define OPT (LAB_BODY_NULLABLE)
 #define REQ (LAB_BODY_REQUIRED)
 
+/*
+ * The fields of a plan that a patch check (and a target check's "cases")
+ * pass on to a plan, stated once: their ranges are plan.c's (int_field);
+ * each table lists them in its own order (the order of its error text).
+ */
+#define F_PLAN_NAME	{ "name", LAB_BODY_STRING, OPT, LAB_NAME_PLAN, 0, 0, NULL }
+#define F_TARGETS	{ "targets", LAB_BODY_STRINGS, OPT | LAB_BODY_EXPR, LAB_NAME_TARGET, 1, 256, NULL }
+#define F_CASES		{ "cases", LAB_BODY_STRING, OPT, LAB_NAME_CASE_FILTER, 0, 0, NULL }
+#define F_REPEAT	{ "repeat", LAB_BODY_INT, OPT, -1, 1, 1000, NULL }
+#define F_PRIORITY	{ "priority", LAB_BODY_INT, OPT, -1, -1000, 1000, NULL }
+#define F_TIMEOUT	{ "timeout_s", LAB_BODY_INT, OPT, -1, 10, 86400, NULL }
+
 const struct lab_body_field lab_body_kernel[] = {
 	{ "name", LAB_BODY_STRING, REQ, LAB_NAME_KERNEL, 0, 0, NULL },
 	{ "release", LAB_BODY_STRING, OPT, LAB_NAME_RELEASE, 0, 0, NULL },
@@ -49,14 +61,14 @@ const struct lab_body_field lab_body_rejudge[] = {
 
 const struct lab_body_field lab_body_plan[] = {
 	{ "kind", LAB_BODY_ENUM, REQ, -1, 0, 0, "manual|nightly|patch" },
-	{ "name", LAB_BODY_STRING, OPT, LAB_NAME_PLAN, 0, 0, NULL },
+	F_PLAN_NAME,
 	{ "kernels", LAB_BODY_STRINGS, REQ, LAB_NAME_KERNEL, 1, 64, NULL },
-	{ "targets", LAB_BODY_STRINGS, OPT | LAB_BODY_EXPR, LAB_NAME_TARGET, 1, 256, NULL },
-	{ "cases", LAB_BODY_STRING, OPT, LAB_NAME_CASE_FILTER, 0, 0, NULL },
-	{ "repeat", LAB_BODY_INT, OPT, -1, 1, 1000, NULL },
-	{ "priority", LAB_BODY_INT, OPT, -1, -1000, 1000, NULL },
+	F_TARGETS,
+	F_CASES,
+	F_REPEAT,
+	F_PRIORITY,
 	{ "max_attempts", LAB_BODY_INT, OPT, -1, 1, 10, NULL },
-	{ "timeout_s", LAB_BODY_INT, OPT, -1, 10, 86400, NULL },
+	F_TIMEOUT,
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 
@@ -72,15 +84,15 @@ const struct lab_body_field lab_body_job_action[] = {
 };
 
 const struct lab_body_field lab_body_patch[] = {
-	{ "name", LAB_BODY_STRING, OPT, LAB_NAME_PLAN, 0, 0, NULL },
+	F_PLAN_NAME,
 	/* a registered build kernel or a tree: the patch flow tells which */
 	{ "base", LAB_BODY_STRING, REQ, -1, 0, 512, NULL },
 	{ "series", LAB_BODY_TEXT_OR_ARRAY, REQ, -1, 0, LAB_PATCH_SERIES_MAX, NULL },
-	{ "targets", LAB_BODY_STRINGS, OPT | LAB_BODY_EXPR, LAB_NAME_TARGET, 1, 256, NULL },
-	{ "cases", LAB_BODY_STRING, OPT, LAB_NAME_CASE_FILTER, 0, 0, NULL },
-	{ "repeat", LAB_BODY_INT, OPT, -1, 1, 1000, NULL },
-	{ "priority", LAB_BODY_INT, OPT, -1, -1000, 1000, NULL },
-	{ "timeout_s", LAB_BODY_INT, OPT, -1, 10, 86400, NULL },
+	F_TARGETS,
+	F_CASES,
+	F_REPEAT,
+	F_PRIORITY,
+	F_TIMEOUT,
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 
@@ -119,7 +131,7 @@ const struct lab_body_field lab_body_target_state[] = {
 
 const struct lab_body_field lab_body_target_check[] = {
 	{ "kernel", LAB_BODY_STRING, OPT, LAB_NAME_KERNEL, 0, 0, NULL },
-	{ "cases", LAB_BODY_STRING, OPT, LAB_NAME_CASE_FILTER, 0, 0, NULL },
+	F_CASES,
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 

@@ -186,22 +186,114 @@ static bool has_end(const char *s, const char *end)
 	return false;
 }
 
-/* append @s and '\n' to the growing @buf */
-static int put(char **buf, size_t *used, size_t *cap, const char *s, size_t n)
+/* the excerpt being built: '\n'-joined lines, NUL-terminated */
+struct excerpt {
+	char *buf;
+	size_t used, cap;
+};
+
+/* append @s[0, @n) and '\n' to @x */
+static int put(struct excerpt *x, const char *s, size_t n)
 {
-	if (*used + n + 2 > *cap) {
-		size_t c = (*cap ? *cap * 2 : 4096) + n;
-		char *b = realloc(*buf, c);
+	if (x->used + n + 2 > x->cap) {
+		size_t c = (x->cap ? x->cap * 2 : 4096) + n;
+		char *b = realloc(x->buf, c);
 
 		if (!b)
 			return -ENOMEM;
-		*buf = b;
-		*cap = c;
+		x->buf = b;
+		x->cap = c;
 	}
-	memcpy(*buf + *used, s, n);
-	*used += n;
-	(*buf)[(*used)++] = '\n';
-	(*buf)[*used] = '\0';
+	memcpy(x->buf + x->used, s, n);
+	x->used += n;
+	x->buf[x->used++] = '\n';
+	x->buf[x->used] = '\0';
+	return 0;
+}
+
+static int put_cut(struct excerpt *x, int n)
+{
+	char cut[64];
+
+	snprintf(cut, sizeof(cut), "[... %d lines cut ...]", n);
+	return put(x, cut, strlen(cut));
+}
+
+/* rig/boot's own lines ("iommulab-boot: ...", appended after QEMU exits) */
+static bool rig_line(const char *s)
+{
+	return !strncmp(s, "iommulab-boot:", 14);
+}
+
+/*
+ * The next line of @text[*@off, @len) before offset @stop that is not
+ * rig/boot's own: its text (in @lb), *@off moved past it; NULL when none.
+ */
+static const char *next_kernel_line(const char *text, size_t len, size_t stop, size_t *off,
+				    char *lb)
+{
+	while (*off < len && *off < stop) {
+		struct cline l;
+		const char *s;
+
+		*off = next_line(text, len, *off, &l);
+		s = line_text(&l, lb);
+		if (!rig_line(s))
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * The excerpt lines of a report starting at offset @from (rig/boot's lines
+ * not counted): up to the panic's end marker, up to offset @stop (not
+ * included) or, with @own (a report the kernel went on after), up to its
+ * own end marker or its max_lines.
+ */
+static int span(const char *text, size_t len, size_t from, size_t stop,
+		const struct lab_kpattern *own)
+{
+	char lb[LAB_CONSOLE_LINE_MAX];
+	const char *s;
+	size_t off = from;
+	int n = 0;
+
+	while ((s = next_kernel_line(text, len, stop, &off, lb))) {
+		n++;
+		if (strstr(s, PANIC_END) ||
+		    (own && (has_end(s, own->end) || n >= own->max_lines)))
+			break;
+	}
+	return n;
+}
+
+/*
+ * Append the @n lines from offset @from (as span() counts them) to @x: all
+ * of them, or with more than @head + @tail the first @head and the last
+ * @tail, one "[... N lines cut ...]" line between.
+ */
+static int put_span(struct excerpt *x, const char *text, size_t len, size_t from, int n,
+		    int head, int tail)
+{
+	char lb[LAB_CONSOLE_LINE_MAX];
+	const char *s;
+	size_t off = from;
+	int kept = 0, ret;
+
+	while (kept < n && (s = next_kernel_line(text, len, len, &off, lb))) {
+		kept++;
+		if (n > head + tail && kept > head && kept <= n - tail) {
+			if (kept == head + 1) {
+				ret = put_cut(x, n - head - tail);
+				if (ret)
+					return ret;
+			}
+			continue;
+		}
+		ret = put(x, s, strlen(s));
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -217,9 +309,9 @@ int lab_console_report_find(const char *text, size_t len, const char *const *ign
 			    struct lab_console_report *out)
 {
 	const struct lab_kpattern *worst = NULL, *first_p = NULL;
-	size_t off = 0, first = len, used = 0, cap = 0, mark = 0;
-	char *buf = NULL, cut[64];
-	int total = 0, kept = 0, ret;
+	size_t off = 0, first = len, worst_at = len;
+	struct excerpt x = { 0 };
+	int total, ret;
 
 	memset(out, 0, sizeof(*out));
 	/* the first report line and the worst report */
@@ -240,6 +332,7 @@ int lab_console_report_find(const char *text, size_t len, const char *const *ign
 			}
 			if (!worst || (p->cls == LAB_KCLASS_CRASH && worst->cls != LAB_KCLASS_CRASH)) {
 				worst = p;
+				worst_at = off;
 				snprintf(out->worst, sizeof(out->worst), "%s", s);
 			}
 		}
@@ -250,58 +343,38 @@ int lab_console_report_find(const char *text, size_t len, const char *const *ign
 	out->kind = worst->kind;
 	out->cls = worst->cls;
 
-	/* the excerpt: its lines from the first report on, head and tail kept */
-	for (off = first; off < len;) {
-		char lb[LAB_CONSOLE_LINE_MAX];
-		struct cline l;
-		size_t next = next_line(text, len, off, &l);
-		const char *s = line_text(&l, lb);
+	/* the excerpt: its lines from the first report on (a warning the
+	 * kernel went on after: to its own end) */
+	total = span(text, len, first, len, out->cls == LAB_KCLASS_WARN ? first_p : NULL);
+	if (out->cls == LAB_KCLASS_CRASH && worst_at > first &&
+	    total > LAB_CONSOLE_HEAD + LAB_CONSOLE_TAIL) {
+		/* a warning before the crash, too long to keep whole: the
+		 * warning's start, then the crash from its first line, so no
+		 * cut falls between the crash and its panic line */
+		int warn = span(text, len, first, worst_at, first_p);
+		int crash = span(text, len, worst_at, len, NULL);
 
-		off = next;
-		if (!strncmp(s, "iommulab-boot:", 14))
-			continue;
-		total++;
-		if (strstr(s, PANIC_END))
-			break;
-		/* the kernel went on: the report ends at its own end */
-		if (out->cls == LAB_KCLASS_WARN &&
-		    (has_end(s, first_p->end) || total >= first_p->max_lines))
-			break;
+		if (warn > LAB_CONSOLE_EARLIER)
+			warn = LAB_CONSOLE_EARLIER;
+		ret = put_span(&x, text, len, first, warn, warn, 0);
+		if (!ret && total - warn - crash > 0)
+			ret = put_cut(&x, total - warn - crash);
+		if (!ret)
+			ret = put_span(&x, text, len, worst_at, crash, LAB_CONSOLE_HEAD,
+				       LAB_CONSOLE_TAIL);
+	} else {
+		ret = put_span(&x, text, len, first, total, LAB_CONSOLE_HEAD, LAB_CONSOLE_TAIL);
 	}
-	for (off = first; off < len && kept < total;) {
-		char lb[LAB_CONSOLE_LINE_MAX];
-		struct cline l;
-		size_t next = next_line(text, len, off, &l);
-		const char *s = line_text(&l, lb);
-
-		off = next;
-		if (!strncmp(s, "iommulab-boot:", 14))
-			continue;
-		kept++;
-		if (total > LAB_CONSOLE_HEAD + LAB_CONSOLE_TAIL &&
-		    kept > LAB_CONSOLE_HEAD && kept <= total - LAB_CONSOLE_TAIL) {
-			if (kept == LAB_CONSOLE_HEAD + 1) {
-				snprintf(cut, sizeof(cut), "[... %d lines cut ...]",
-					 total - LAB_CONSOLE_HEAD - LAB_CONSOLE_TAIL);
-				ret = put(&buf, &used, &cap, cut, strlen(cut));
-				if (ret)
-					goto err;
-			}
-			continue;
-		}
-		ret = put(&buf, &used, &cap, s, strlen(s));
-		if (ret)
-			goto err;
-		mark = used;
-	}
-	if (buf && mark)
-		buf[mark - 1] = '\0';	/* no trailing newline */
-	out->excerpt = buf;
+	if (ret)
+		goto err;
+	if (x.used)
+		x.buf[x.used - 1] = '\0';	/* no trailing newline */
+	out->excerpt = x.buf;
 	out->lines = total;
 	return 0;
 
 err:
-	free(buf);
+	free(x.buf);
 	memset(out, 0, sizeof(*out));
 	return ret;
 }

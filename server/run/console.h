@@ -17,6 +17,12 @@
  *     panic) to the window's end or the panic's end marker; when the
  *     worst is only a warning (the kernel went on), to the first report's
  *     own end marker or its max_lines.
+ *     A warning before the crash (a boot WARN, then a panic) starts the
+ *     excerpt too; when the whole does not fit in LAB_CONSOLE_HEAD +
+ *     LAB_CONSOLE_TAIL lines, the excerpt is the warning's first
+ *     LAB_CONSOLE_EARLIER lines, one "[... N lines cut ...]" line, then the
+ *     crash from its first line (cut as any report), so the lines between
+ *     them never push the crash's own lines (the panic line) out.
  * Lines are compared without a leading "[ 12.345678] " timestamp and a
  * trailing "\r". The excerpt has no timestamps, keeps the first
  * LAB_CONSOLE_HEAD lines and the last LAB_CONSOLE_TAIL lines of a longer
@@ -39,6 +45,7 @@
 
 #define LAB_CONSOLE_HEAD	120	/* excerpt lines kept from a report's start */
 #define LAB_CONSOLE_TAIL	30	/* and from its end */
+#define LAB_CONSOLE_EARLIER	40	/* lines kept of a warning that came before the crash */
 #define LAB_CONSOLE_LINE_MAX	512	/* a longer console line is cut */
 
 struct lab_console_start {

@@ -23,6 +23,8 @@
 #            cache holds those .debs (kernels/fetch-sid) and QEMU 10.0
 #   api      bad input changes nothing: a local file that does not exist, a
 #            sha256 with local files, a url kernel without its URL
+#   twice    two imports of one URL at once download it once and both
+#            succeed; one URL for two arches at once: one download too
 # Everything the test imports into $CACHE is removed at its end.
 set -uo pipefail
 top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -223,6 +225,48 @@ else
 		lab_fail "sid split packaging via --deb" "$(show "$j_sid"), release $srel"
 	fi
 fi
+
+# ---- one URL imported twice at once: one download ----------------------
+# (kernels/import's download lock.) Two imports of a URL this run has not
+# fetched, started together: both succeed with one kernel.json, the HTTP
+# server sees one GET. Then one URL for two arches (two kernel keys, only
+# the download lock orders them): the second starts while the first
+# downloads; the first imports, the second waits for the file, fetches
+# nothing and fails on the arch (exit 2).
+imp() {	# imp ARCH FILE OUT: kernels/import of $U/FILE, stdout/stderr in OUT.{out,err}
+	nice -n 10 "$top/kernels/import" --name byo-twice --arch "$1" --url "$U/$2" --sha256 "$sha" \
+		--fetch "$LAB_SRV_BIN" >"$3.out" 2>"$3.err"
+}
+gets() { grep -c "GET /$1 " "$out/http.log"; }
+cp "$out/www/k61.tar" "$out/www/k61-twice.tar"
+cp "$out/www/k61.tar" "$out/www/k61-arch.tar"
+imp x86_64 k61-twice.tar "$out/twice1" & p1=$!
+imp x86_64 k61-twice.tar "$out/twice2" & p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+if [ "$r1:$r2" = 0:0 ] && [ -s "$out/twice1.out" ] && cmp -s "$out/twice1.out" "$out/twice2.out" &&
+   [ "$(gets k61-twice.tar)" = 1 ]; then
+	lab_ok "two imports of one URL at once: both exit 0 with $(cat "$out/twice1.out"), one download"
+else
+	lab_fail "two imports of one URL at once: both succeed, one download" \
+		"exits $r1 $r2, $(gets k61-twice.tar) GETs: $(tail -n2 "$out/twice1.err" "$out/twice2.err" | tr '\n' ' ')"
+fi
+imp x86_64 k61-arch.tar "$out/arch1" & p1=$!
+for _ in $(seq 1 300); do
+	grep -q "downloading $U/k61-arch.tar" "$out/arch1.err" 2>/dev/null && break
+	sleep 0.1
+done
+imp arm64 k61-arch.tar "$out/arch2" & p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+if [ "$r1:$r2" = 0:2 ] && grep -q "is not a arm64 Linux kernel image" "$out/arch2.err" &&
+   ! grep -q downloading "$out/arch2.err" && [ "$(gets k61-arch.tar)" = 1 ]; then
+	lab_ok "one URL for two arches at once: one download, x86_64 imported, arm64 refused (exit 2)"
+else
+	lab_fail "one URL for two arches at once: one download" \
+		"exits $r1 $r2, $(gets k61-arch.tar) GETs: $(tail -n2 "$out/arch1.err" "$out/arch2.err" | tr '\n' ' ')"
+fi
+
 lab_srv_stop
 lab_check "no QEMU left" test -z "$(lab_qemu_of "$state")"
 lab_done

@@ -100,6 +100,14 @@ done1() {
 	[ "$(lab_job_field "$1" state)" = complete ] && [ "$(lab_job_field "$1" attempts)" = 1 ]
 }
 why() { echo "$(lab_api "jobs/$1" | jq -c '{state,attempts,reason}' | cut -c1-300) $(res "$1" | jq -c '{case,verdict,kernel_kind}' | tr '\n' ' ' | cut -c1-400)"; }
+# rec_is JOB CASE VERDICT KIND JQ: JOB completed on attempt 1 and its record
+# of CASE (left in $r) has VERDICT, kernel_kind KIND ("": any) and passes JQ
+rec_is() {
+	r=$(one "$1" "$2")
+	done1 "$1" && [ "$(echo "$r" | jq -r .verdict)" = "$3" ] &&
+		{ [ -z "$4" ] || [ "$(echo "$r" | jq -r .kernel_kind)" = "$4" ]; } &&
+		echo "$r" | jq -e "$5" >/dev/null
+}
 # the cases after the fault case: all kmod.attach, pass or skip, and
 # nothing else but the one record before them (the filter reached the guest)
 rest_ok() {
@@ -107,62 +115,54 @@ rest_ok() {
 		[ "$(res "$1" | jq -r 'select(.case | startswith("kmod.attach.")) | .verdict' | sort -u | grep -cv '^\(pass\|skip\)$')" = 0 ]
 }
 
-r=$(one "$jA" fault.warn)
-if done1 "$jA" && [ "$(echo "$r" | jq -r .verdict)" = warn ] && [ "$(echo "$r" | jq -r .kernel_kind)" = warning ] &&
-   echo "$r" | jq -e '.kernel_excerpt | contains("WARNING: CPU") and contains("lab_op_fault") and contains("---[ end trace")' >/dev/null &&
+if rec_is "$jA" fault.warn warn warning \
+	'.kernel_excerpt | contains("WARNING: CPU") and contains("lab_op_fault") and contains("---[ end trace")' &&
    rest_ok "$jA"; then
 	lab_ok "${names[0]} ($nattach cases after it)"
 else
 	lab_fail "${names[0]}" "$(why "$jA")"
 fi
 
-r=$(one "$jB" fault.oops)
-if done1 "$jB" && [ "$(echo "$r" | jq -r .verdict)" = crash ] && [ "$(echo "$r" | jq -r .kernel_kind)" = oops ] &&
-   echo "$r" | jq -e '.kernel_excerpt | contains("BUG: kernel NULL pointer dereference") and contains("lab_op_fault")' >/dev/null &&
+if rec_is "$jB" fault.oops crash oops \
+	'.kernel_excerpt | contains("BUG: kernel NULL pointer dereference") and contains("lab_op_fault")' &&
    rest_ok "$jB"; then
 	lab_ok "${names[1]} ($nattach cases after it, same boot)"
 else
 	lab_fail "${names[1]}" "$(why "$jB")"
 fi
 
-r=$(one "$jC" fault.kpanic)
-if done1 "$jC" && [ "$(echo "$r" | jq -r .verdict)" = crash ] && [ "$(echo "$r" | jq -r .kernel_kind)" = panic ] &&
-   echo "$r" | jq -e '(.kernel_excerpt | startswith("Kernel panic - not syncing: iommulab_probe") and contains("lab_op_fault")) and (.reason | contains("did not survive"))' >/dev/null &&
+if rec_is "$jC" fault.kpanic crash panic \
+	'(.kernel_excerpt | startswith("Kernel panic - not syncing: iommulab_probe") and contains("lab_op_fault")) and (.reason | contains("did not survive"))' &&
    rest_ok "$jC"; then
 	lab_ok "${names[2]} (attempt 1 of 2, $nattach cases after the reboot)"
 else
 	lab_fail "${names[2]}" "$(why "$jC")"
 fi
 
-r=$(one "$jD" boot)
-if done1 "$jD" && [ "$(res "$jD" | wc -l)" = 1 ] && [ "$(echo "$r" | jq -r .verdict)" = crash ] &&
-   [ "$(echo "$r" | jq -r .kernel_kind)" = oops ] &&
-   echo "$r" | jq -e '(.kernel_excerpt | startswith("BUG: ") and contains("amd_iommu_probe_device") and contains("Kernel panic - not syncing")) and .driver == "amd-iommu"' >/dev/null; then
+if rec_is "$jD" boot crash oops \
+	'(.kernel_excerpt | startswith("BUG: ") and contains("amd_iommu_probe_device") and contains("Kernel panic - not syncing")) and .driver == "amd-iommu"' &&
+   [ "$(res "$jD" | wc -l)" = 1 ]; then
 	lab_ok "${names[3]} (attempt 1 of 2; $(echo "$r" | jq -r '.kernel_excerpt | split("\n") | length') excerpt lines from the oops)"
 else
 	lab_fail "${names[3]}" "$(why "$jD")"
 fi
 
-r=$(one "$jE" boot)
-if done1 "$jE" && [ "$(res "$jE" | wc -l)" = 1 ] && [ "$(echo "$r" | jq -r .verdict)" = crash ] &&
-   echo "$r" | jq -e '.kernel_excerpt | contains("sysrq triggered crash")' >/dev/null; then
+if rec_is "$jE" boot crash "" '.kernel_excerpt | contains("sysrq triggered crash")' &&
+   [ "$(res "$jE" | wc -l)" = 1 ]; then
 	lab_ok "${names[4]} (kind $(echo "$r" | jq -r .kernel_kind))"
 else
 	lab_fail "${names[4]}" "$(why "$jE")"
 fi
 
-r=$(one "$jF" boot)
-if done1 "$jF" && [ "$(res "$jF" | wc -l)" = $((nattach + 1)) ] && [ "$(echo "$r" | jq -r .verdict)" = warn ] && [ "$(echo "$r" | jq -r .kernel_kind)" = warning ] &&
-   echo "$r" | jq -e '.kernel_excerpt | startswith("WARNING: CPU: 0 PID: 1 at drivers/pci/msi")' >/dev/null &&
-   rest_ok "$jF"; then
+if rec_is "$jF" boot warn warning '.kernel_excerpt | startswith("WARNING: CPU: 0 PID: 1 at drivers/pci/msi")' &&
+   [ "$(res "$jF" | wc -l)" = $((nattach + 1)) ] && rest_ok "$jF"; then
 	lab_ok "${names[5]}"
 else
 	lab_fail "${names[5]}" "$(why "$jF")"
 fi
 
-r=$(one "$jG" kmod.map.before_attach)
-if done1 "$jG" && [ "$(echo "$r" | jq -r .verdict)" = crash ] && [ "$(echo "$r" | jq -r .kernel_kind)" = oops ] &&
-   echo "$r" | jq -e '.kernel_excerpt | startswith("BUG: kernel NULL pointer dereference") and contains("viommu_sync_req") and contains("iommu_map")' >/dev/null; then
+if rec_is "$jG" kmod.map.before_attach crash oops \
+	'.kernel_excerpt | startswith("BUG: kernel NULL pointer dereference") and contains("viommu_sync_req") and contains("iommu_map")'; then
 	lab_ok "${names[6]} ($(echo "$r" | jq -r '.kernel_excerpt | split("\n")[0]'))"
 else
 	lab_fail "${names[6]}" "$(why "$jG")"

@@ -210,6 +210,14 @@ static void test_boot_rows(void **state)
 	char err[256];
 	json_t *d;
 
+	/* the one test of a boot record's id (model.h) */
+	assert_true(lab_case_is_boot("boot"));
+	assert_true(lab_case_is_boot(LAB_CASE_BOOT));
+	assert_false(lab_case_is_boot("boot.x"));
+	assert_false(lab_case_is_boot("kmod.boot"));
+	assert_false(lab_case_is_boot("Boot"));
+	assert_false(lab_case_is_boot(""));
+	assert_false(lab_case_is_boot(NULL));
 	complete_job(f, 0, base, 2, true);
 	complete_job(f, 1, head, 1, true);
 	assert_int_equal(lab_diff_run(f->st, false, "6.1", "6.12", false, &d, err, sizeof(err)), 0);

@@ -3,14 +3,16 @@
  * test_isolate.c - crash isolation (server/run/isolate.c) and the console
  * reading under it (server/run/console.c), on real guest consoles
  * (tests/unit/data/README): a case that panicked the guest, a kernel that
- * oopsed at boot, a boot WARN on a run that finished, a survived oops, and
- * cut-down variants (no output, a timeout, the reboot bound).
+ * oopsed at boot, a boot WARN on a run that finished, a survived oops, a
+ * LAVA job log whose boot WARN precedes a panic, and cut-down variants (no
+ * output, a timeout, the reboot bound).
  */
 #include <limits.h>
 
 #include "helpers.h"
 #include "console.h"
 #include "isolate.h"
+#include "lava_log.h"
 #include "record.h"
 
 static char *load(const char *name, size_t *len)
@@ -292,6 +294,51 @@ static void test_not_a_crash(void **state)
 	free(log);
 }
 
+/*
+ * A LAVA job (stage 70 e3): Debian 6.1 on q35-vtd WARNs twice at boot
+ * (pcieport MSI), then the agent's fault=panic crashes the kernel by sysrq
+ * after BEGIN, before the first case. The job log is a "boot" record,
+ * crash, panic, whose excerpt starts at the boot WARN and keeps the panic:
+ * 215 lines from the WARN to the panic's last, the panic alone 38, so a
+ * plain first-120-and-last-30 cut dropped the panic line and its caller.
+ */
+static void test_lava_boot_warn_then_panic(void **state)
+{
+	struct lab_lava_log_stats stats;
+	struct lab_record_scan sc;
+	struct lab_isolate iso;
+	enum lab_isolate_next next;
+	const struct lab_result *r;
+	size_t ylen, clen;
+	char *yaml = load("lava-6.1-boot-warn-panic.yaml", &ylen), *con = NULL;
+
+	(void)state;
+	assert_int_equal(lab_lava_log_console(yaml, ylen, &con, &clen, &stats), 0);
+	assert_int_equal(stats.skipped, 0);
+	assert_int_equal(lab_record_scan(con, clen, &sc), 0);
+	assert_int_equal(sc.status, LAB_SCAN_NO_END);
+	lab_isolate_init(&iso);
+	/* as backend_lava.c's crash_results calls it: a timeout, one boot */
+	assert_int_equal(lab_isolate_boot(&iso, con, clen, &sc, true, "intel-iommu", 1, &next), 0);
+	assert_int_equal(next, LAB_ISOLATE_STORE);
+	assert_int_equal(iso.n, 1);
+	r = rec_of(&iso, "boot");
+	assert_non_null(r);
+	assert_int_equal(r->verdict, LAB_VERDICT_CRASH);
+	assert_string_equal(r->kernel_kind, "panic");
+	assert_first_line(r->kernel_excerpt, "WARNING: CPU: 0 PID: 1 at drivers/pci/msi/msi.h:17");
+	if (!strstr(r->kernel_excerpt, "\nKernel panic - not syncing: sysrq triggered crash\n"))
+		fail_msg("the panic line was cut from the excerpt:\n%s", r->kernel_excerpt);
+	assert_non_null(strstr(r->kernel_excerpt, "sysrq_handle_crash"));
+	assert_non_null(strstr(r->kernel_excerpt, " lines cut ...]\n"));
+	assert_null(strstr(r->kernel_excerpt, "iommulab-boot:"));
+	assert_null(strstr(r->kernel_excerpt, "[   10."));		/* no timestamps */
+	lab_record_scan_clear(&sc);
+	lab_isolate_clear(&iso);
+	free(con);
+	free(yaml);
+}
+
 /* the console helpers: START parsing, BEGIN's count, report matching */
 static void test_console(void **state)
 {
@@ -350,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_boot_oops),
 		cmocka_unit_test(test_boot_rcu_stall_no_record),
 		cmocka_unit_test(test_not_a_crash),
+		cmocka_unit_test(test_lava_boot_warn_then_panic),
 		cmocka_unit_test(test_console),
 	};
 

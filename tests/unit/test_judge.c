@@ -20,7 +20,7 @@
 static void test_pick(void **state)
 {
 	struct lab_judge_contract c;
-	const struct lab_judge_rule *r;
+	const struct lab_contract *r;
 	char why[160], label[LAB_JUDGE_LABEL_MAX];
 
 	(void)state;
@@ -28,12 +28,16 @@ static void test_pick(void **state)
 	assert_int_equal(c.n, 2);
 	assert_int_equal(lab_judge_pick(&c, "6.1.0-56-amd64", "intel-iommu", &r), 0);
 	assert_int_equal(r->expected, 95);
-	lab_judge_rule_label(r, label, sizeof(label));
+	lab_contract_label(r, label, sizeof(label));
 	assert_string_equal(label, "<6.2:intel-iommu");
 	assert_int_equal(lab_judge_pick(&c, "6.12.117+deb12-amd64", "intel-iommu", &r), 0);
 	assert_int_equal(r->expected, 22);
-	lab_judge_rule_label(r, label, sizeof(label));
+	lab_contract_label(r, label, sizeof(label));
 	assert_string_equal(label, ">=6.2:any");
+	/* the agent's rule, its code (include/iommulab_contract.h): the upper
+	 * bound is exclusive */
+	assert_int_equal(lab_judge_pick(&c, "6.2", "intel-iommu", &r), 0);
+	assert_int_equal(r->expected, 22);
 	assert_int_equal(lab_judge_pick(&c, "6.1.0-56-amd64", "amd-iommu", &r), -ENOENT);
 	assert_int_equal(lab_judge_pick(&c, "debian", "amd-iommu", &r), -EINVAL);
 	lab_judge_contract_clear(&c);
