@@ -27,7 +27,7 @@ int store_subscription_insert(struct lab_store *st, struct lab_subscription *s, 
 
 enum ob_id {
 	OB_SUB_INSERT, OB_SUBS_EACH, OB_INSERT, OB_DUE, OB_ATTEMPT, OB_ATTEMPT_STATE,
-	OB_SUBS_ROWS, OB_DELIVERIES_ROWS,
+	OB_SUBS_ROWS, OB_DELIVERIES_ROWS, OB_PATCH_UNANNOUNCED, OB_PATCH_ANNOUNCE,
 	OB__COUNT
 };
 
@@ -65,6 +65,16 @@ static const char *const ob_sql[OB__COUNT] = {
 		"(SELECT json_group_array(json_object('at', a.at, 'status', a.status, 'error', a.error)) "
 		" FROM delivery_attempts a WHERE a.delivery_id = d.id) AS attempts_log, d.payload "
 		"FROM deliveries d WHERE d.subscription_id = ?1 ORDER BY d.id",
+	/* every job final (complete 3, incomplete 4, canceled 5), or one that
+	 * failed: a candidate that does not build is a verdict before the base ran */
+	[OB_PATCH_UNANNOUNCED] =
+		"SELECT p.id FROM plans p WHERE p.kind = 'patch' AND NOT EXISTS "
+		"(SELECT 1 FROM patch_announced a WHERE a.plan_id = p.id) AND "
+		"(NOT EXISTS (SELECT 1 FROM jobs j WHERE j.plan_id = p.id AND j.state < 3) OR "
+		" EXISTS (SELECT 1 FROM jobs j WHERE j.plan_id = p.id AND j.state IN (4, 5))) "
+		"ORDER BY p.id LIMIT ?1",
+	[OB_PATCH_ANNOUNCE] =
+		"INSERT INTO patch_announced (plan_id, state, at) VALUES (?1, ?2, ?3)",
 };
 
 static sqlite3_stmt *ob_stmt(struct lab_store *st, enum ob_id id)
@@ -226,4 +236,32 @@ int lab_store_deliveries_rows(struct lab_store *st, int64_t sub_id, lab_store_ro
 		return -EIO;
 	sqlite3_bind_int64(q, 1, sub_id);
 	return store_rows_each(st, q, fn, arg, "deliveries");
+}
+
+int lab_store_patch_unannounced(struct lab_store *st, int64_t *ids, size_t max, size_t *n)
+{
+	sqlite3_stmt *q = ob_stmt(st, OB_PATCH_UNANNOUNCED);
+	int rc;
+
+	*n = 0;
+	if (!q)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, (int64_t)max);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < max)
+		ids[(*n)++] = sqlite3_column_int64(q, 0);
+	rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_db_err(st, rc, "patch checks");
+	store_done(q);
+	return rc;
+}
+
+int lab_store_patch_announce(struct lab_store *st, int64_t plan_id, const char *state)
+{
+	sqlite3_stmt *q = ob_stmt(st, OB_PATCH_ANNOUNCE);
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, plan_id);
+	store_bind_text(q, 2, state);
+	sqlite3_bind_int64(q, 3, (int64_t)time(NULL));
+	return store_exec_stmt(st, q, "patch announce");
 }
