@@ -19,6 +19,9 @@ int store_outbox_subs_each(struct lab_store *st, const char *event,
 				     const char *case_glob, void *arg), void *arg);
 int store_outbox_insert(struct lab_store *st, int64_t sub, const char *event, const char *payload);
 int store_subscription_insert(struct lab_store *st, struct lab_subscription *s, const char *by);
+int store_subscription_owned(struct lab_store *st, const char *owner, int64_t *id);
+int store_subscription_update(struct lab_store *st, const struct lab_subscription *s);
+int store_subscription_disown(struct lab_store *st, const char *owner);
 
 static bool event_known(const char *e, size_t n)
 {
@@ -34,8 +37,8 @@ static bool event_known(const char *e, size_t n)
 	return false;
 }
 
-int lab_subscription_add(struct lab_store *st, struct lab_subscription *s, const char *by,
-			 char *err, size_t errlen)
+/* the rules of a subscription (outbox.h); -EINVAL with @err */
+static int sub_check(struct lab_subscription *s, char *err, size_t errlen)
 {
 	if (!s->kind || (strcmp(s->kind, "webhook") && strcmp(s->kind, "maildir"))) {
 		snprintf(err, errlen, "\"kind\" must be webhook or maildir");
@@ -73,7 +76,31 @@ int lab_subscription_add(struct lab_store *st, struct lab_subscription *s, const
 			p += k + (p[k] == ',');
 		}
 	}
-	return store_subscription_insert(st, s, by);
+	return 0;
+}
+
+int lab_subscription_add(struct lab_store *st, struct lab_subscription *s, const char *by,
+			 char *err, size_t errlen)
+{
+	return sub_check(s, err, errlen) ?: store_subscription_insert(st, s, by);
+}
+
+int lab_subscription_own(struct lab_store *st, struct lab_subscription *s, const char *owner,
+			 char *err, size_t errlen)
+{
+	int r = sub_check(s, err, errlen);
+
+	if (r)
+		return r;
+	r = store_subscription_owned(st, owner, &s->id);
+	if (r == -ENOENT)
+		return store_subscription_insert(st, s, owner);
+	return r ?: store_subscription_update(st, s);
+}
+
+int lab_subscription_disown(struct lab_store *st, const char *owner)
+{
+	return store_subscription_disown(st, owner);
 }
 
 struct emit {

@@ -6,7 +6,9 @@
  *
  * Events: "finding-opened", "finding-fixed" (core/findings.c), "infra-storm"
  * (flows/health.c: consecutive infrastructure failures on one target),
- * "patch-check" (flows/patchevent.c: a patch check reached its verdict).
+ * "patch-check" (flows/patchevent.c: a patch check reached its verdict),
+ * "nightly-regression" (flows/nightly.c: a nightly compared with the one
+ * before it found regressions; also sent to nightly.json's own webhook).
  * lab_outbox_emit() adds one pending delivery per subscription that wants
  * the event and whose filters match (driver and vendor exact, case a glob;
  * NULL: any), inside the caller's transaction when it has one;
@@ -28,7 +30,7 @@
 
 #include "store.h"
 
-#define LAB_OUTBOX_EVENTS "finding-opened,finding-fixed,infra-storm,patch-check"
+#define LAB_OUTBOX_EVENTS "finding-opened,finding-fixed,infra-storm,patch-check,nightly-regression"
 
 struct lab_subscription {
 	int64_t id;
@@ -42,13 +44,21 @@ struct lab_subscription {
 int lab_subscription_add(struct lab_store *st, struct lab_subscription *s, const char *by,
 			 char *err, size_t errlen);
 
+/* the one subscription the daemon keeps for a config file (@owner, e.g.
+ * "config:nightly.json": its created_by), checked by the same rules, added
+ * or updated in place (its deliveries stay); sets s->id */
+int lab_subscription_own(struct lab_store *st, struct lab_subscription *s, const char *owner,
+			 char *err, size_t errlen);
+/* @owner's subscription (if any) wants no event any more (events "") */
+int lab_subscription_disown(struct lab_store *st, const char *owner);
+
 /* one delivery per matching subscription of @event with body @payload (JSON text) */
 int lab_outbox_emit(struct lab_store *st, const char *event, const char *driver,
 		    const char *vendor, const char *case_id, const char *payload);
 
 /*
  * What an event about several drivers, targets and cases is about (a patch
- * check), for the filters: NULL-terminated sets of
+ * check, a nightly's regressions), for the filters: NULL-terminated sets of
  * distinct copies, at most LAB_OUTBOX_KEYS - 1 each (the rest left out);
  * a subscription matches when its driver is in drivers, its vendor in
  * vendors (the targets' vendors), its case glob matches one of cases.

@@ -24,10 +24,14 @@ int store_outbox_subs_each(struct lab_store *st, const char *event,
 				     const char *case_glob, void *arg), void *arg);
 int store_outbox_insert(struct lab_store *st, int64_t sub, const char *event, const char *payload);
 int store_subscription_insert(struct lab_store *st, struct lab_subscription *s, const char *by);
+int store_subscription_owned(struct lab_store *st, const char *owner, int64_t *id);
+int store_subscription_update(struct lab_store *st, const struct lab_subscription *s);
+int store_subscription_disown(struct lab_store *st, const char *owner);
 
 enum ob_id {
 	OB_SUB_INSERT, OB_SUBS_EACH, OB_INSERT, OB_DUE, OB_ATTEMPT, OB_ATTEMPT_STATE,
 	OB_SUBS_ROWS, OB_DELIVERIES_ROWS, OB_PATCH_UNANNOUNCED, OB_PATCH_ANNOUNCE,
+	OB_SUB_OWNED, OB_SUB_UPDATE, OB_SUB_DISOWN,
 	OB__COUNT
 };
 
@@ -75,6 +79,12 @@ static const char *const ob_sql[OB__COUNT] = {
 		"ORDER BY p.id LIMIT ?1",
 	[OB_PATCH_ANNOUNCE] =
 		"INSERT INTO patch_announced (plan_id, state, at) VALUES (?1, ?2, ?3)",
+	[OB_SUB_OWNED] =
+		"SELECT id FROM subscriptions WHERE created_by = ?1 ORDER BY id DESC LIMIT 1",
+	[OB_SUB_UPDATE] =
+		"UPDATE subscriptions SET kind = ?2, url = ?3, maildir = ?4, secret = ?5, driver = ?6, "
+		"vendor = ?7, case_glob = ?8, events = ?9 WHERE id = ?1",
+	[OB_SUB_DISOWN] = "UPDATE subscriptions SET events = '' WHERE created_by = ?1",
 };
 
 static sqlite3_stmt *ob_stmt(struct lab_store *st, enum ob_id id)
@@ -106,6 +116,50 @@ int store_subscription_insert(struct lab_store *st, struct lab_subscription *s, 
 	rc = rc == SQLITE_DONE ? 0 : store_db_err(st, rc, "subscription insert");
 	store_done(q);
 	return rc;
+}
+
+int store_subscription_owned(struct lab_store *st, const char *owner, int64_t *id)
+{
+	sqlite3_stmt *q = ob_stmt(st, OB_SUB_OWNED);
+	int rc;
+
+	if (!q)
+		return -EIO;
+	store_bind_text(q, 1, owner);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : store_db_err(st, rc, "subscription");
+	store_done(q);
+	return rc;
+}
+
+int store_subscription_update(struct lab_store *st, const struct lab_subscription *s)
+{
+	sqlite3_stmt *q = ob_stmt(st, OB_SUB_UPDATE);
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, s->id);
+	store_bind_text(q, 2, s->kind);
+	store_bind_text(q, 3, s->url);
+	store_bind_text(q, 4, s->maildir);
+	store_bind_text(q, 5, s->secret);
+	store_bind_text(q, 6, s->driver);
+	store_bind_text(q, 7, s->vendor);
+	store_bind_text(q, 8, s->case_glob);
+	store_bind_text(q, 9, s->events ? s->events : LAB_OUTBOX_EVENTS);
+	return store_exec_stmt(st, q, "subscription update");
+}
+
+int store_subscription_disown(struct lab_store *st, const char *owner)
+{
+	sqlite3_stmt *q = ob_stmt(st, OB_SUB_DISOWN);
+
+	if (!q)
+		return -EIO;
+	store_bind_text(q, 1, owner);
+	return store_exec_stmt(st, q, "subscription disown");
 }
 
 int store_outbox_subs_each(struct lab_store *st, const char *event,

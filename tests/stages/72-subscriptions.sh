@@ -20,6 +20,12 @@
 #    the intel-iommu and kmod.coherency.* patch-check webhooks get one
 #    signed event each (subject, Message-ID, verdict, per-driver summary,
 #    link), once; the amd-iommu and kmod.attach.* ones get nothing.
+# 5. nightly: nightly.json's webhook (with "webhook_secret") goes through
+#    the same outbox: two nights (injected clock), the second fails
+#    kmod.nightly.one; the regression is POSTed as event nightly-regression,
+#    signed with the secret (the receiver verifies it; the same body under
+#    a wrong secret does not verify), and its delivery is logged under the
+#    subscription nightly.json owns.
 set -uo pipefail
 top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
@@ -51,6 +57,7 @@ class H(http.server.BaseHTTPRequestHandler):
         with open(os.path.join(out, "%d.meta" % n[0]), "w") as f:
             json.dump({"path": self.path, "event": self.headers.get("X-Iommulab-Event"),
                        "delivery": self.headers.get("X-Iommulab-Delivery"),
+                       "signature": got,
                        "signature_ok": hmac.compare_digest(want, got), "status": status}, f)
         self.send_response(status)
         self.end_headers()
@@ -71,6 +78,8 @@ for t in q35-a q35-b; do
 done
 echo '<!doctype html><title>t</title>' >"$out/web/index.html"
 export IOMMULAB_DELIVERY_BACKOFF_S=1
+# part 5's nightly: its config and its clock (absent until then: no nightlies, real time)
+export IOMMULAB_NIGHTLY=$out/nightly.json IOMMULAB_CLOCK_FILE=$out/clock
 lab_srv_start "$out/state" --targets "$out/targets" --web "$out/web" --schema "$top/schema" ||
 	{ lab_fail "iommulabd starts"; lab_done; exit 1; }
 db=$out/state/iommulab.db
@@ -238,4 +247,48 @@ else
 	lab_fail "patch-check event" "$(cat "$m" "$b" 2>/dev/null; sql 'SELECT subscription_id, event FROM deliveries')"
 fi
 
+# ---- 5. the nightly's webhook through the outbox -------------------------------------
+day=$(date -u -d '2030-01-10 00:00:00' +%s)
+echo $(( day + 1*3600 + 59*60 )) >"$out/clock"		# 01:59
+jq -n --arg hook "http://127.0.0.1:$port/nightly" --arg s "$secret" '{at: "02:00",
+	kernels: [{tree: "debian-6.12", name: "nightly-72"}], targets: ["q35-a"],
+	cases: "kmod.nightly.one", webhook: $hook, webhook_secret: $s}' >"$out/nightly.json"
+nightly_plan() { sql "SELECT coalesce(max(id), 0) FROM plans WHERE kind = 'nightly'"; }
+for _ in $(seq 20); do [ -s "$out/state/nightly-state.json" ] && break; sleep 0.5; done
+night=0
+for n in 0 1; do	# night 1 passes, night 2 fails
+	echo $(( day + n*86400 + 2*3600 + 30 )) >"$out/clock"
+	for _ in $(seq 20); do [ "$(nightly_plan)" != "$night" ] && break; sleep 0.5; done
+	night=$(nightly_plan)
+	for j in $(sql "SELECT id FROM jobs WHERE plan_id = $night"); do
+		if [ $n = 0 ]; then post "$j" 22 pass kmod.nightly.one; else post "$j" 19 fail kmod.nightly.one; fi
+	done
+	sleep 2	# compared on the next tick
+done
+for _ in $(seq 30); do [ -n "$(hook_of /nightly)" ] && break; sleep 0.5; done
+m=$(hook_of /nightly); b=${m%.meta}.json
+sub=$(sql "SELECT id FROM subscriptions WHERE created_by = 'config:nightly.json'")
+if [ -n "$m" ] && jq -e '.signature_ok and .event == "nightly-regression" and .status == 204' "$m" >/dev/null &&
+   jq -e '.event == "nightly.regression" and (.regressions | length) == 1
+	and .regressions[0].case == "kmod.nightly.one" and .regressions[0].target == "q35-a"' "$b" >/dev/null &&
+   python3 - "$b" "$(jq -r .signature "$m")" "$secret" <<'PY'
+import hashlib, hmac, sys
+body, sig, secret = open(sys.argv[1], "rb").read(), sys.argv[2], sys.argv[3].encode()
+good = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+bad = "sha256=" + hmac.new(b"not-the-nightly-secret", body, hashlib.sha256).hexdigest()
+sys.exit(0 if hmac.compare_digest(good, sig) and not hmac.compare_digest(bad, sig) else 1)
+PY
+then
+	lab_ok "nightly regression: POSTed through the outbox as nightly-regression, signed with nightly.json's webhook_secret (verified; a wrong secret does not verify)"
+else
+	lab_fail "nightly webhook" "$(cat "$m" "$b" 2>/dev/null; tail -c 600 "$out/state/nightly-state.json")"
+fi
+if [ -n "$sub" ] && jq -e --argjson s "$sub" '.runs[-1].webhook == "queued" and .runs[-1].subscription == $s
+	and .runs[-1].regressions == 1' "$out/state/nightly-state.json" >/dev/null &&
+   [ "$(sql "SELECT d.state || ' ' || d.attempts || ' ' || (SELECT group_concat(status) FROM delivery_attempts a
+	WHERE a.delivery_id = d.id) FROM deliveries d WHERE d.subscription_id = $sub")" = "delivered 1 204" ]; then
+	lab_ok "nightly state: webhook queued under subscription $sub (config:nightly.json); its delivery logged: delivered, 1 attempt, 204"
+else
+	lab_fail "nightly delivery log" "sub '$sub': $(sql "SELECT * FROM deliveries WHERE subscription_id = ${sub:-0}")"
+fi
 lab_done
