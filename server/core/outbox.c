@@ -19,6 +19,7 @@ int store_outbox_subs_each(struct lab_store *st, const char *event,
 				     const char *case_glob, void *arg), void *arg);
 int store_outbox_insert(struct lab_store *st, int64_t sub, const char *event, const char *payload);
 int store_subscription_insert(struct lab_store *st, struct lab_subscription *s, const char *by);
+int store_outbox_wanted(struct lab_store *st, const char *event, bool *yes);
 int store_subscription_owned(struct lab_store *st, const char *owner, int64_t *id);
 int store_subscription_update(struct lab_store *st, const struct lab_subscription *s);
 int store_subscription_disown(struct lab_store *st, const char *owner);
@@ -220,6 +221,11 @@ int lab_outbox_emit_keys(struct lab_store *st, const char *event,
 {
 	return emit_sets(st, event, (const char *const *)k->drivers,
 			 (const char *const *)k->vendors, (const char *const *)k->cases, payload);
+}
+
+int lab_outbox_wanted(struct lab_store *st, const char *event, bool *yes)
+{
+	return store_outbox_wanted(st, event, yes);
 }
 
 int lab_outbox_emit(struct lab_store *st, const char *event, const char *driver,

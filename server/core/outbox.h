@@ -52,6 +52,10 @@ int lab_subscription_own(struct lab_store *st, struct lab_subscription *s, const
 /* @owner's subscription (if any) wants no event any more (events "") */
 int lab_subscription_disown(struct lab_store *st, const char *owner);
 
+/* does any subscription want @event (whatever its filters)? An emitter
+ * with a costly payload asks first (findings.c: once per batch) */
+int lab_outbox_wanted(struct lab_store *st, const char *event, bool *yes);
+
 /* one delivery per matching subscription of @event with body @payload (JSON text) */
 int lab_outbox_emit(struct lab_store *st, const char *event, const char *driver,
 		    const char *vendor, const char *case_id, const char *payload);

@@ -24,6 +24,7 @@ int store_outbox_subs_each(struct lab_store *st, const char *event,
 				     const char *case_glob, void *arg), void *arg);
 int store_outbox_insert(struct lab_store *st, int64_t sub, const char *event, const char *payload);
 int store_subscription_insert(struct lab_store *st, struct lab_subscription *s, const char *by);
+int store_outbox_wanted(struct lab_store *st, const char *event, bool *yes);
 int store_subscription_owned(struct lab_store *st, const char *owner, int64_t *id);
 int store_subscription_update(struct lab_store *st, const struct lab_subscription *s);
 int store_subscription_disown(struct lab_store *st, const char *owner);
@@ -31,7 +32,7 @@ int store_subscription_disown(struct lab_store *st, const char *owner);
 enum ob_id {
 	OB_SUB_INSERT, OB_SUBS_EACH, OB_INSERT, OB_DUE, OB_ATTEMPT, OB_ATTEMPT_STATE,
 	OB_SUBS_ROWS, OB_DELIVERIES_ROWS, OB_PATCH_UNANNOUNCED, OB_PATCH_ANNOUNCE,
-	OB_SUB_OWNED, OB_SUB_UPDATE, OB_SUB_DISOWN,
+	OB_SUB_OWNED, OB_SUB_UPDATE, OB_SUB_DISOWN, OB_WANTED,
 	OB__COUNT
 };
 
@@ -85,6 +86,9 @@ static const char *const ob_sql[OB__COUNT] = {
 		"UPDATE subscriptions SET kind = ?2, url = ?3, maildir = ?4, secret = ?5, driver = ?6, "
 		"vendor = ?7, case_glob = ?8, events = ?9 WHERE id = ?1",
 	[OB_SUB_DISOWN] = "UPDATE subscriptions SET events = '' WHERE created_by = ?1",
+	[OB_WANTED] =
+		"SELECT EXISTS (SELECT 1 FROM subscriptions "
+		"WHERE instr(',' || events || ',', ',' || ?1 || ',') > 0)",
 };
 
 static sqlite3_stmt *ob_stmt(struct lab_store *st, enum ob_id id)
@@ -180,6 +184,22 @@ int store_outbox_subs_each(struct lab_store *st, const char *event,
 		r = store_db_err(st, rc, "subscriptions");
 	store_done(q);
 	return r;
+}
+
+int store_outbox_wanted(struct lab_store *st, const char *event, bool *yes)
+{
+	sqlite3_stmt *q = ob_stmt(st, OB_WANTED);
+	int rc;
+
+	if (!q)
+		return -EIO;
+	store_bind_text(q, 1, event);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*yes = sqlite3_column_int(q, 0) != 0;
+	rc = rc == SQLITE_ROW ? 0 : store_db_err(st, rc, "subscriptions wanted");
+	store_done(q);
+	return rc;
 }
 
 int store_outbox_insert(struct lab_store *st, int64_t sub, const char *event, const char *payload)
