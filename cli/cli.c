@@ -1947,8 +1947,9 @@ static const struct command commands[] = {
 	/* cli_subscribe.c */
 	{ "subscribe", NULL, cmd_subscribe,
 	  "subscribe webhook URL --secret S | maildir DIR [--driver D] [--vendor V] [--case GLOB]\n"
-	  "            [--events finding-opened,finding-fixed,infra-storm]",
-	  "be told of findings and infrastructure-failure storms (signed webhook or maildir)" },
+	  "            [--events finding-opened,finding-fixed,infra-storm,patch-check,nightly-regression]",
+	  "be told of findings, infrastructure-failure storms, finished patch checks and nightly\n"
+	  "            regressions (signed webhook or maildir)" },
 	{ "subscriptions", NULL, cmd_subscriptions, "subscriptions", "the subscriptions" },
 	{ "deliveries", NULL, cmd_deliveries, "deliveries SUBSCRIPTION",
 	  "a subscription's deliveries with every attempt" },

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * cli_subscribe.c - `iommulab subscribe|subscriptions|deliveries`: webhooks
- * and maildir drafts for findings and infrastructure-failure storms
+ * and maildir drafts for findings, infrastructure-failure storms, finished
+ * patch checks and nightly regressions
  * (/api/v1/subscriptions, server/core/outbox.h, server/flows/deliver.h).
  *
  *   subscribe webhook URL --secret S | subscribe maildir DIR

@@ -146,6 +146,9 @@ struct batch {
 	struct lab_known_issue *known;
 	size_t nknown;
 	int opened, confirmed, fixed, reopened;
+	/* does any subscription want finding-opened / finding-fixed? asked
+	 * once per batch (inside its transaction): 0 no, 1 yes, -1 not yet */
+	int want[2];
 };
 
 static bool violates(enum lab_verdict v)
@@ -169,10 +172,23 @@ static const char *to_name_of(const struct lab_result *r)
 }
 
 /* the subscriptions' deliveries of @event for finding @f (outbox.h), in
- * the batch's transaction */
+ * the batch's transaction; no payload is built when nobody wants it */
 static int emit(struct batch *b, const char *event, const struct lab_finding *f)
 {
-	json_t *p = json_pack("{s:s, s:{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}}",
+	int *want = &b->want[strcmp(event, "finding-opened") != 0];
+	json_t *p;
+
+	if (*want < 0) {
+		bool yes = true;
+		int r = lab_outbox_wanted(b->st, event, &yes);
+
+		if (r)
+			return r;
+		*want = yes;
+	}
+	if (!*want)
+		return 0;
+	p = json_pack("{s:s, s:{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}}",
 			      "event", event, "finding", "id", (json_int_t)f->id, "key", f->key,
 			      "target", b->target, "case", f->case_id, "driver", f->driver,
 			      "from", f->from_name, "to", f->to_name, "verdict",
@@ -341,6 +357,7 @@ int lab_findings_ingested(struct lab_store *st, int64_t job_id,
 	r = batch_load(st, job_id, &b);
 	if (r)
 		goto free_all;
+	b.want[0] = b.want[1] = -1;
 	r = lab_store_tx_begin(st);
 	if (r)
 		goto free_all;

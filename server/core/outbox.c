@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "names.h"
 #include "outbox.h"
 #include "store.h"
@@ -17,6 +19,10 @@ int store_outbox_subs_each(struct lab_store *st, const char *event,
 				     const char *case_glob, void *arg), void *arg);
 int store_outbox_insert(struct lab_store *st, int64_t sub, const char *event, const char *payload);
 int store_subscription_insert(struct lab_store *st, struct lab_subscription *s, const char *by);
+int store_outbox_wanted(struct lab_store *st, const char *event, bool *yes);
+int store_subscription_owned(struct lab_store *st, const char *owner, int64_t *id);
+int store_subscription_update(struct lab_store *st, const struct lab_subscription *s);
+int store_subscription_disown(struct lab_store *st, const char *owner);
 
 static bool event_known(const char *e, size_t n)
 {
@@ -32,8 +38,8 @@ static bool event_known(const char *e, size_t n)
 	return false;
 }
 
-int lab_subscription_add(struct lab_store *st, struct lab_subscription *s, const char *by,
-			 char *err, size_t errlen)
+/* the rules of a subscription (outbox.h); -EINVAL with @err */
+static int sub_check(struct lab_subscription *s, char *err, size_t errlen)
 {
 	if (!s->kind || (strcmp(s->kind, "webhook") && strcmp(s->kind, "maildir"))) {
 		snprintf(err, errlen, "\"kind\" must be webhook or maildir");
@@ -71,12 +77,37 @@ int lab_subscription_add(struct lab_store *st, struct lab_subscription *s, const
 			p += k + (p[k] == ',');
 		}
 	}
-	return store_subscription_insert(st, s, by);
+	return 0;
+}
+
+int lab_subscription_add(struct lab_store *st, struct lab_subscription *s, const char *by,
+			 char *err, size_t errlen)
+{
+	return sub_check(s, err, errlen) ?: store_subscription_insert(st, s, by);
+}
+
+int lab_subscription_own(struct lab_store *st, struct lab_subscription *s, const char *owner,
+			 char *err, size_t errlen)
+{
+	int r = sub_check(s, err, errlen);
+
+	if (r)
+		return r;
+	r = store_subscription_owned(st, owner, &s->id);
+	if (r == -ENOENT)
+		return store_subscription_insert(st, s, owner);
+	return r ?: store_subscription_update(st, s);
+}
+
+int lab_subscription_disown(struct lab_store *st, const char *owner)
+{
+	return store_subscription_disown(st, owner);
 }
 
 struct emit {
 	struct lab_store *st;
-	const char *event, *driver, *vendor, *case_id, *payload;
+	const char *event, *payload;
+	const char *const *drivers, *const *vendors, *const *cases;	/* NULL-terminated */
 	int n;
 };
 
@@ -100,25 +131,108 @@ static bool glob_any(const char *pat, const char *s)
 	return false;
 }
 
+/* a subscription's filter @want (NULL: any) is one of @have */
+static bool one_of(const char *want, const char *const *have)
+{
+	if (!want)
+		return true;
+	for (; *have; have++)
+		if (!strcmp(want, *have))
+			return true;
+	return false;
+}
+
+/* a subscription's case glob matches one of @cases; with none, as "" */
+static bool glob_one_of(const char *pat, const char *const *cases)
+{
+	if (!*cases)
+		return glob_any(pat, NULL);
+	for (; *cases; cases++)
+		if (glob_any(pat, *cases))
+			return true;
+	return false;
+}
+
 static int emit_one(int64_t id, const char *driver, const char *vendor, const char *case_glob,
 		    void *arg)
 {
 	struct emit *e = arg;
 
-	if ((driver && (!e->driver || strcmp(driver, e->driver))) ||
-	    (vendor && (!e->vendor || strcmp(vendor, e->vendor))) ||
-	    !glob_any(case_glob, e->case_id))
+	if (!one_of(driver, e->drivers) || !one_of(vendor, e->vendors) ||
+	    !glob_one_of(case_glob, e->cases))
 		return 0;
 	e->n++;
 	return store_outbox_insert(e->st, id, e->event, e->payload);
 }
 
-int lab_outbox_emit(struct lab_store *st, const char *event, const char *driver,
-		    const char *vendor, const char *case_id, const char *payload)
+static int emit_sets(struct lab_store *st, const char *event, const char *const *drivers,
+		     const char *const *vendors, const char *const *cases, const char *payload)
 {
-	struct emit e = { st, event, driver, vendor, case_id, payload, 0 };
+	struct emit e = { st, event, payload, drivers, vendors, cases, 0 };
 
 	if (!event || !payload)
 		return -EINVAL;
 	return store_outbox_subs_each(st, event, emit_one, &e);
+}
+
+/* add a copy of @v to the NULL-terminated set @set once; 0 or -ENOMEM */
+static int key_add(char **set, const char *v)
+{
+	size_t n = 0;
+
+	if (!v || !*v)
+		return 0;
+	for (; set[n]; n++)
+		if (!strcmp(set[n], v))
+			return 0;
+	if (n + 1 >= LAB_OUTBOX_KEYS)
+		return 0;	/* the rest left out (outbox.h) */
+	set[n] = strdup(v);
+	return set[n] ? 0 : -ENOMEM;
+}
+
+int lab_outbox_keys_add(struct lab_store *st, struct lab_outbox_keys *k, const char *driver,
+			const char *target, const char *case_id)
+{
+	int r = key_add(k->drivers, driver) ?: key_add(k->cases, case_id);
+
+	if (!r && target && *target) {
+		struct lab_target t = { 0 };
+
+		if (lab_store_target_get(st, target, &t) == 0)
+			r = key_add(k->vendors, t.vendor);
+		lab_target_clear(&t);
+	}
+	return r;
+}
+
+void lab_outbox_keys_clear(struct lab_outbox_keys *k)
+{
+	for (size_t i = 0; i < LAB_OUTBOX_KEYS; i++) {
+		free(k->drivers[i]);
+		free(k->vendors[i]);
+		free(k->cases[i]);
+	}
+	memset(k, 0, sizeof(*k));
+}
+
+int lab_outbox_emit_keys(struct lab_store *st, const char *event,
+			 const struct lab_outbox_keys *k, const char *payload)
+{
+	return emit_sets(st, event, (const char *const *)k->drivers,
+			 (const char *const *)k->vendors, (const char *const *)k->cases, payload);
+}
+
+int lab_outbox_wanted(struct lab_store *st, const char *event, bool *yes)
+{
+	return store_outbox_wanted(st, event, yes);
+}
+
+int lab_outbox_emit(struct lab_store *st, const char *event, const char *driver,
+		    const char *vendor, const char *case_id, const char *payload)
+{
+	const char *const d[] = { driver, NULL }, *const v[] = { vendor, NULL };
+	const char *const c[] = { case_id, NULL };
+
+	return emit_sets(st, event, d, v, c, payload);
 }

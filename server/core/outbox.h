@@ -5,11 +5,15 @@
  * function that turns an event into deliveries.
  *
  * Events: "finding-opened", "finding-fixed" (core/findings.c), "infra-storm"
- * (flows/health.c: consecutive infrastructure failures on one target).
+ * (flows/health.c: consecutive infrastructure failures on one target),
+ * "patch-check" (flows/patchevent.c: a patch check reached its verdict),
+ * "nightly-regression" (flows/nightly.c: a nightly compared with the one
+ * before it found regressions; also sent to nightly.json's own webhook).
  * lab_outbox_emit() adds one pending delivery per subscription that wants
  * the event and whose filters match (driver and vendor exact, case a glob;
- * NULL: any), inside the caller's transaction when it has one. Sending is
- * flows/deliver.c's.
+ * NULL: any), inside the caller's transaction when it has one;
+ * lab_outbox_emit_keys() the same for an event about several drivers,
+ * targets and cases (struct lab_outbox_keys). Sending is flows/deliver.c's.
  *
  * Files: outbox.c the rules (checks, matching), store_outbox.c the SQL.
  * Invariants: parameterised SQL; a subscription's secret is never read
@@ -26,7 +30,7 @@
 
 #include "store.h"
 
-#define LAB_OUTBOX_EVENTS "finding-opened,finding-fixed,infra-storm"
+#define LAB_OUTBOX_EVENTS "finding-opened,finding-fixed,infra-storm,patch-check,nightly-regression"
 
 struct lab_subscription {
 	int64_t id;
@@ -40,9 +44,47 @@ struct lab_subscription {
 int lab_subscription_add(struct lab_store *st, struct lab_subscription *s, const char *by,
 			 char *err, size_t errlen);
 
+/* the one subscription the daemon keeps for a config file (@owner, e.g.
+ * "config:nightly.json": its created_by), checked by the same rules, added
+ * or updated in place (its deliveries stay); sets s->id */
+int lab_subscription_own(struct lab_store *st, struct lab_subscription *s, const char *owner,
+			 char *err, size_t errlen);
+/* @owner's subscription (if any) wants no event any more (events "") */
+int lab_subscription_disown(struct lab_store *st, const char *owner);
+
+/* does any subscription want @event (whatever its filters)? An emitter
+ * with a costly payload asks first (findings.c: once per batch) */
+int lab_outbox_wanted(struct lab_store *st, const char *event, bool *yes);
+
 /* one delivery per matching subscription of @event with body @payload (JSON text) */
 int lab_outbox_emit(struct lab_store *st, const char *event, const char *driver,
 		    const char *vendor, const char *case_id, const char *payload);
+
+/*
+ * What an event about several drivers, targets and cases is about (a patch
+ * check, a nightly's regressions), for the filters: NULL-terminated sets of
+ * distinct copies, at most LAB_OUTBOX_KEYS - 1 each (the rest left out);
+ * a subscription matches when its driver is in drivers, its vendor in
+ * vendors (the targets' vendors), its case glob matches one of cases.
+ * Zero-initialise; lab_outbox_keys_clear() frees.
+ */
+#define LAB_OUTBOX_KEYS 64
+struct lab_outbox_keys {
+	char *drivers[LAB_OUTBOX_KEYS], *vendors[LAB_OUTBOX_KEYS], *cases[LAB_OUTBOX_KEYS];
+};
+/* each of @driver, @target (its vendor is looked up), @case_id may be NULL */
+int lab_outbox_keys_add(struct lab_store *st, struct lab_outbox_keys *k, const char *driver,
+			const char *target, const char *case_id);
+void lab_outbox_keys_clear(struct lab_outbox_keys *k);
+int lab_outbox_emit_keys(struct lab_store *st, const char *event,
+			 const struct lab_outbox_keys *k, const char *payload);
+
+/* patch checks that may have reached a verdict and whose "patch-check"
+ * event is not out yet (every job final, or one incomplete or canceled),
+ * oldest first, at most @max; and the mark that it is (in the caller's
+ * transaction, with the event) */
+int lab_store_patch_unannounced(struct lab_store *st, int64_t *ids, size_t max, size_t *n);
+int lab_store_patch_announce(struct lab_store *st, int64_t plan_id, const char *state);
 
 /* a due delivery with its subscription (the strings live until the next call) */
 struct lab_delivery {

@@ -15,18 +15,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "artifacts.h"
 #include "diff.h"
 #include "diff_known.h"
 #include "log.h"
 #include "nightly.h"
+#include "outbox.h"
 #include "plan.h"
 #include "proc.h"
 #include "views.h"
 
 #define NIGHTLY_KEEP_RUNS 60
+#define NIGHTLY_OWNER "config:nightly.json"	/* its webhook's subscription (outbox.h) */
 #define NIGHTLY_SCAN_MIN (8 * 1440)	/* cron: look back at most 8 days */
 
 /* scheduler-thread-only state */
@@ -777,47 +777,52 @@ int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t
 	return *out ? 0 : -ENOMEM;
 }
 
-static size_t discard(char *p, size_t sz, size_t nm, void *ud)
+/*
+ * A compared nightly's regressions into the outbox (outbox.h), one
+ * transaction: event "nightly-regression" (@body) for every subscription
+ * that wants it, filtered by the rows' drivers, targets' vendors and cases,
+ * and for nightly.json's own "webhook", kept as the subscription owned by
+ * NIGHTLY_OWNER (signed with "webhook_secret", retried and logged by
+ * flows/deliver.c like any other). Sets *@sub to that subscription (0: the
+ * config has no webhook, or it was refused: @why says why).
+ */
+static int emit_regressions(struct lab_store *st, json_t *body, int64_t *sub, char *why,
+			    size_t whylen)
 {
-	(void)p;
-	(void)ud;
-	return sz * nm;
-}
+	struct lab_subscription s = { .kind = "webhook", .url = str_of(nt.cfg, "webhook"),
+		.secret = json_string_value(json_object_get(nt.cfg, "webhook_secret")),
+		.events = "nightly-regression" };
+	struct lab_outbox_keys keys = { 0 };
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_t *row;
+	size_t i;
+	int r = text ? 0 : -ENOMEM;
 
-/* POST @body to @url; the HTTP status, or 0 when it could not be sent */
-static long webhook_post(const char *url, json_t *body)
-{
-	struct curl_slist *hdrs = NULL;
-	char *payload;
-	long status = 0;
-	CURL *h;
-
-	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-		return 0;
-	payload = json_dumps(body, JSON_COMPACT);
-	h = curl_easy_init();
-	if (!payload || !h) {
-		free(payload);
-		if (h)
-			curl_easy_cleanup(h);
-		return 0;
+	*sub = 0;
+	why[0] = '\0';
+	json_array_foreach(json_object_get(body, "regressions"), i, row)
+		r = r ?: lab_outbox_keys_add(st, &keys, str_of(row, "driver"), str_of(row, "target"),
+					     str_of(row, "case"));
+	r = r ?: lab_store_tx_begin(st);
+	if (r)
+		goto out;
+	if (*s.url) {
+		r = lab_subscription_own(st, &s, NIGHTLY_OWNER, why, whylen);
+		if (!r)
+			*sub = s.id;
+		else if (r == -EINVAL)	/* a bad webhook or secret: the other subscribers still get it */
+			r = lab_subscription_disown(st, NIGHTLY_OWNER);
+	} else {
+		r = lab_subscription_disown(st, NIGHTLY_OWNER);
 	}
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	hdrs = curl_slist_append(hdrs, "User-Agent: iommulabd-nightly");
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (curl_easy_perform(h) == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
-	free(payload);
-	return status;
+	r = r ?: lab_outbox_emit_keys(st, "nightly-regression", &keys, text);
+	r = r ?: lab_store_tx_commit(st);
+	if (r)
+		lab_store_tx_rollback(st);
+out:
+	lab_outbox_keys_clear(&keys);
+	free(text);
+	return r;
 }
 
 /* compare finished, not yet compared runs with the run before them */
@@ -830,7 +835,6 @@ static bool compare_done(struct lab_store *st)
 	json_array_foreach(runs, i, run) {
 		int64_t pid = json_integer_value(json_object_get(run, "plan")), prev = 0;
 		json_t *body;
-		long status;
 
 		if (json_is_true(json_object_get(run, "compared")) || pid <= 0)
 			continue;
@@ -885,8 +889,7 @@ static bool compare_done(struct lab_store *st)
 				 str_of(json_object_get(xp, "known_issue"), "reason"));
 		lab_info("nightly: plan %lld vs %lld: %s", (long long)pid, (long long)prev,
 			 str_of(cmp, "summary"));
-		if (!json_array_size(json_object_get(cmp, "regressions")) ||
-		    !*str_of(nt.cfg, "webhook")) {
+		if (!json_array_size(json_object_get(cmp, "regressions"))) {
 			json_decref(cmp);
 			continue;
 		}
@@ -899,18 +902,27 @@ static bool compare_done(struct lab_store *st)
 				 "expected_passed", json_object_get(cmp, "expected_passed"),
 				 "summary", json_object_get(cmp, "summary"));
 		if (body) {
-			char u[96];
+			char u[96], why[256];
+			int64_t sub;
+			int r;
 
 			snprintf(u, sizeof(u), "/api/v1/diffs?base_plan=%lld&head_plan=%lld",
 				 (long long)prev, (long long)pid);
 			json_object_set_new(body, "diff_url", json_string(u));
-			status = webhook_post(str_of(nt.cfg, "webhook"), body);
-			json_object_set_new(run, "webhook", json_integer(status));
-			if (status >= 200 && status < 300)
-				lab_info("nightly: webhook %s: HTTP %ld", str_of(nt.cfg, "webhook"), status);
-			else
-				lab_warn("nightly: webhook %s failed (HTTP %ld)", str_of(nt.cfg, "webhook"),
-					 status);
+			r = emit_regressions(st, body, &sub, why, sizeof(why));
+			if (r) {
+				lab_warn("nightly: plan %lld: the regressions were not queued: %s",
+					 (long long)pid, strerror(-r));
+				json_object_set_new(run, "webhook", json_string("error"));
+			} else if (sub) {
+				lab_info("nightly: plan %lld: regressions queued (webhook: subscription %lld)",
+					 (long long)pid, (long long)sub);
+				json_object_set_new(run, "webhook", json_string("queued"));
+				json_object_set_new(run, "subscription", json_integer(sub));
+			} else if (why[0]) {
+				lab_warn("nightly: %s: webhook refused: %s", nt.cfg_path, why);
+				json_object_set_new(run, "webhook", json_string(why));
+			}
 			json_decref(body);
 		}
 		json_decref(cmp);

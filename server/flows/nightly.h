@@ -2,8 +2,8 @@
 /*
  * nightly.h - the nightly schedule: plans of kind "nightly" at a time of
  * day (or a small cron subset), each compared with the previous nightly
- * when its jobs are final, and a webhook (libcurl POST, JSON) on
- * regressions.
+ * when its jobs are final, and a signed webhook (the subscriptions'
+ * outbox, core/outbox.h) on regressions.
  *
  * Config: a JSON file, $IOMMULAB_NIGHTLY or else STATE/nightly.json
  * (absent = no nightlies), re-read when its mtime changes:
@@ -21,7 +21,8 @@
  *                                       each night, so a moving ref is
  *                                       followed)
  *    "targets": [...], "cases": "...", "repeat": N, "timeout_s": N,
- *    "webhook": "http://127.0.0.1:PORT/path"}   http(s) only
+ *    "webhook": "http://127.0.0.1:PORT/path",   http(s) only
+ *    "webhook_secret": "..."}           16+ bytes: its deliveries are signed
  *
  * Debian kernels follow new uploads: at fire time each Debian entry is
  * resolved with `kernels/fetch-debian --resolve` (apt metadata only, a few
@@ -41,7 +42,8 @@
  * State: STATE/nightly-state.json {"last_slot": T, "runs": [{"slot": T,
  * "plan": ID (0 = none made), "compared": bool, "previous": ID|null,
  * "regressions": N, "inconsistent": N, "expected": N, "expected_passed": N,
- * "webhook": HTTP status|0,
+ * "webhook": 0 (none) | "queued" | "error" | why it was refused,
+ * "subscription": ID (with "queued"),
  * "kernels": [{"debian", "arch", "kernel", "release", "resolved",
  * "fallback", "error"} | {"recipe", "kernel"}], "error": "why no plan"}]}
  * (the newest 60 runs), written to a temp
@@ -79,8 +81,14 @@
  * "slot", "regressions": [ROW + runs + confidence], "inconsistent": [ROW],
  * "expected": [ROW], "expected_passed": [ROW], "summary": "...",
  * "diff_url": "/api/v1/diffs?base_plan=..&head_plan=.."}.
- * Sent once per compared nightly that has regressions (expected failures
- * alone send nothing), with a 10 s timeout.
+ * Queued once per compared nightly with regressions (expected failures
+ * alone send nothing) as outbox event
+ * "nightly-regression" (core/outbox.h), in one transaction: to every
+ * subscription that wants it, and to "webhook" as the subscription
+ * nightly.json owns (created_by "config:nightly.json", added or updated to
+ * the file's webhook and webhook_secret; with neither a webhook nor a
+ * valid secret it wants no event). flows/deliver.c signs, sends, retries
+ * and logs it like any delivery.
  *
  * Clock: time(NULL), or for tests the epoch seconds in the file named by
  * $IOMMULAB_CLOCK_FILE (read at every tick).

@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "diff.h"
 #include "diff_known.h"
+#include "gitrun.h"
 #include "log.h"
 #include "names.h"
 #include "match.h"
@@ -128,6 +129,54 @@ static void first_subject(const char *text, char *out, size_t n)
 		s++;
 	}
 	out[len] = '\0';
+}
+
+/*
+ * The "base-commit: SHA" line of @t (as `b4 am` and `git format-patch
+ * --base` write it: after the cover letter's or the last patch's
+ * signature) into @bc (7-40 hex, lowercase); a second line naming another
+ * commit is -EINVAL.
+ */
+static int base_commit_scan(const char *t, char bc[41], char *err, size_t errlen)
+{
+	static const char key[] = "base-commit: ";
+
+	for (const char *p = t; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		char one[41];
+		size_t n = 0;
+
+		if (strncmp(p, key, sizeof(key) - 1))
+			continue;
+		p += sizeof(key) - 1;
+		while (n < 40 && strchr("0123456789abcdefABCDEF", p[n]) && p[n])
+			n++;
+		if (n < 7 || (p[n] && p[n] != '\n' && p[n] != '\r' && p[n] != ' '))
+			return lab_flow_errf(err, errlen, -EINVAL, "the series' base-commit line "
+					     "names no commit id (7-40 hex digits)");
+		for (size_t i = 0; i < n; i++)
+			one[i] = (char)(p[i] >= 'A' && p[i] <= 'F' ? p[i] - 'A' + 'a' : p[i]);
+		one[n] = '\0';
+		if (bc[0] && strcmp(bc, one))
+			return lab_flow_errf(err, errlen, -EINVAL, "the series names two base commits "
+					     "(%s, %s)", bc, one);
+		memcpy(bc, one, n + 1);
+	}
+	return 0;
+}
+
+/* the series' base commit (mbox text or [{name, text}]) into @bc, "" none */
+static int base_commit_of(json_t *v, char bc[41], char *err, size_t errlen)
+{
+	size_t i;
+	json_t *e;
+	int r = 0;
+
+	bc[0] = '\0';
+	if (json_is_string(v))
+		return base_commit_scan(json_string_value(v), bc, err, errlen);
+	json_array_foreach(v, i, e)
+		r = r ?: base_commit_scan(lab_flow_str(e, "text"), bc, err, errlen);
+	return r;
 }
 
 /*
@@ -422,7 +471,7 @@ int lab_patch_submit(struct lab_store *st, const struct lab_config *cfg,
 	static const char *const allowed[] = { "name", "base", "series", "targets",
 		"cases", "repeat", "priority", "timeout_s", NULL };
 	char bname[NAME_MAX_LEN + 8], hname[NAME_MAX_LEN + 8], tree[520];
-	char hsha[65], base_recipe[600], recipe[PATH_MAX + 600];
+	char hsha[65], base_recipe[600], recipe[PATH_MAX + 600], bc[41], bc_full[41] = "";
 	char *key_buf = NULL;
 	const char *base, *key;
 	json_t *plan, *spec, *v, *created;
@@ -475,6 +524,29 @@ int lab_patch_submit(struct lab_store *st, const struct lab_config *cfg,
 	ret = series_check(cfg, json_object_get(req, "series"), &s, err, errlen);
 	if (ret)
 		goto clear_series;
+	ret = base_commit_of(s.v, bc, err, errlen);
+	if (ret)
+		goto clear_series;
+	/* a git tree: the series goes on its base commit, and so does the base */
+	if (bc[0] && tree[0] == '/') {
+		char path[sizeof(tree)], at[sizeof(tree) + 48], why[300];
+
+		snprintf(path, sizeof(path), "%.*s", (int)strcspn(tree, "@"), tree);
+		if (lab_git_resolve(path, "base-commit", bc, bc_full, why, sizeof(why))) {
+			ret = lab_flow_errf(err, errlen, -EINVAL, "the series' base-commit %s is not a "
+					    "commit of the tree %s: fetch it into that tree, or submit "
+					    "against a base that has it", bc, path);
+			goto clear_series;
+		}
+		snprintf(at, sizeof(at), "%s@%s", path, bc_full);
+		ret = base_resolve(st, at, bname, sizeof(bname), tree, sizeof(tree), base_recipe,
+				   sizeof(base_recipe), err, errlen);
+		if (ret)
+			goto clear_series;
+	} else if (bc[0]) {
+		lab_info("patch: the series' base-commit %s is not applied: %s is not a git tree",
+			 bc, tree);
+	}
 
 	/* the candidate: one per (tree, series) */
 	if (asprintf(&key_buf, "%s\n%s", tree, s.sha) < 0) {
@@ -497,8 +569,10 @@ int lab_patch_submit(struct lab_store *st, const struct lab_config *cfg,
 	plan = json_pack("{s:s, s:s, s:[s,s], s:i}", "kind", "patch",
 			 "name", v && json_is_string(v) ? json_string_value(v) : s.subject,
 			 "kernels", hname, bname, "max_attempts", 1);
-	spec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "base", bname, "head", hname,
-			 "tree", tree, "series", s.sha, "subject", s.subject, "format", s.format);
+	spec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:b}", "base", bname, "head", hname,
+			 "tree", tree, "series", s.sha, "subject", s.subject, "format", s.format,
+			 "base_commit", bc[0] ? (bc_full[0] ? bc_full : bc) : NULL,
+			 "base_commit_applied", bc_full[0] != '\0');
 	if (!plan || !spec || json_object_set_new(plan, "patch", spec)) {
 		json_decref(plan);
 		ret = -ENOMEM;

@@ -16,7 +16,11 @@
  *
  * A submission is a plan (no table of its own): the plan's spec keeps
  * {"patch": {"base": KERNEL, "head": KERNEL, "tree": TREE, "series": SHA256,
- * "subject": "...", "format": "mbox|dir"}}. The series is stored once,
+ * "subject": "...", "format": "mbox|dir", "base_commit": SHA|null,
+ * "base_commit_applied": bool}}. A series' "base-commit: SHA" line (as
+ * `b4 am` and `git format-patch --base` write it) moves a git TREE to
+ * /path@SHA for both kernels; a SHA the tree lacks is -EINVAL at submit
+ * (an input error, not a build failure); debian-6.12 records it only. The series is stored once,
  * content-addressed, under STATE/patches/<sha256-16>/ (series.mbox, or a
  * directory with a "series" file), written to a temp name and renamed.
  *

@@ -255,6 +255,33 @@ static int series_read(const char *dir, const char *format, char **files, size_t
 	return 0;
 }
 
+int lab_patchmail_thread(const struct lab_config *cfg, json_t *spec, char *msgid,
+			 size_t idlen, char *subject, size_t sublen)
+{
+	char dir[PATH_MAX], *files[128];
+	struct mail *m = calloc(1, sizeof(*m));
+	bool have = false;
+	int ret;
+
+	files[0] = NULL;
+	if (!m)
+		return -ENOMEM;
+	ret = pathf(dir, sizeof(dir), "%s/patches/%.16s", cfg->state_dir, str_of(spec, "series"));
+	if (!ret)
+		ret = series_read(dir, str_of(spec, "format"), files,
+				  sizeof(files) / sizeof(files[0]), m, &have);
+	if (!ret && !have)
+		ret = -ENOENT;
+	if (!ret) {
+		snprintf(msgid, idlen, "%s", m->msgid);
+		snprintf(subject, sublen, "%s", m->subject);
+	}
+	for (size_t i = 0; files[i]; i++)
+		free(files[i]);
+	free(m);
+	return ret;
+}
+
 /* ---- get_maintainer.pl --------------------------------------------------- */
 
 /* the top of tree @tree (a spec's "tree": debian-6.12 or /path[@ref]) into

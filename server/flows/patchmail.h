@@ -40,6 +40,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #include "config.h"
 #include "store.h"
@@ -49,6 +50,15 @@
 int lab_patchmail_draft(struct lab_store *st, const struct lab_config *cfg, int64_t plan_id,
 			const char *dash, const char *from, char **out, char *err,
 			size_t errlen);
+
+/*
+ * The mail a reply answers in patch plan spec @spec's stored series (the
+ * cover letter, else the first mail with a Message-ID): its Message-ID and
+ * Subject, unfolded and cleaned. -ENOENT: no mail has a Message-ID; -EIO:
+ * the series is gone.
+ */
+int lab_patchmail_thread(const struct lab_config *cfg, json_t *spec, char *msgid,
+			 size_t idlen, char *subject, size_t sublen);
 
 /* is @from a usable From/trailer address (see above)? */
 int lab_patchmail_from_check(const char *from, char *err, size_t errlen);

@@ -2,7 +2,8 @@
 /*
  * ticks.h - the flows' one scheduler tick (sched.h lab_sched_tick_fn): the
  * nightly schedule (nightly.h), the health checks (health.h), the
- * bisections (bisect.h: finished steps judged, the next queued) and the
+ * bisections (bisect.h: finished steps judged, the next queued), the
+ * "patch-check" events of finished patch checks (patchevent.h) and the
  * subscriptions' deliveries (deliver.h), in that order, every pass. main.c hands it to the scheduler.
  */
 #ifndef LAB_TICKS_H

@@ -249,7 +249,7 @@ kid() { sql "SELECT max(id) FROM known_issues"; }
 dj() { curl -fsS "$LAB_URL/api/v1/diffs?$1" >"$out/diff.json" && jq -e "${@:2}" "$out/diff.json" >/dev/null; }
 p61=$(sql "SELECT j.plan_id FROM jobs j JOIN kernels k ON k.id = j.kernel_id WHERE k.name = '6.1' ORDER BY j.id LIMIT 1")
 p612=$(sql "SELECT plan_id FROM jobs WHERE id = $j612")
-if expect 1 "$cli" diff 6.1 6.12 --fail-on-regress && grep -q "; 1 regression$" "$out/last.out" &&
+if expect 1 "$cli" diff 6.1 6.12 --fail-on-regress && grep -q "; 1 regression, 0 QEMU changes$" "$out/last.out" &&
    grep -qE "^q35-a .* kmod.attach.one .* pass_to_fail$" "$out/last.out" &&
    grep -qE "^q35-a .* kmod.sva.bind .* new_crash \[expected: known issue 1\]$" "$out/last.out" &&
    grep -q "^known issue 1: SVA on TCG" "$out/last.out" &&
@@ -280,7 +280,7 @@ fi
 # a known issue whose range does not hold the head's kernel (6.12.117) excuses nothing
 if expect 0 "$cli" findings expect --driver intel-iommu --case kmod.attach.one --target q35-a \
 	--kernels 6.15..6.16 --reason "attach ENODEV on 6.15" && kout=$(kid) &&
-   expect 1 "$cli" diff 6.1 6.12 --fail-on-regress && grep -q "; 1 regression$" "$out/last.out" &&
+   expect 1 "$cli" diff 6.1 6.12 --fail-on-regress && grep -q "; 1 regression, 0 QEMU changes$" "$out/last.out" &&
    grep -qE "^q35-a .* kmod.attach.one .* pass_to_fail$" "$out/last.out"; then
 	lab_ok "a known issue out of the head's range (6.15..6.16, known issue $kout): still 1 regression, exit 1"
 else
@@ -289,7 +289,7 @@ fi
 # one that holds it: expected, not a regression (CLI exit 0, JSON, text, plan diff)
 if expect 0 "$cli" findings expect --driver intel-iommu --case kmod.attach.one --target 'q35-a' \
 	--kernels 6.12..6.12.999 --reason "attach ENODEV on 6.12: the firmware's" && kin=$(kid) &&
-   expect 0 "$cli" diff 6.1 6.12 --fail-on-regress && grep -q "; 0 regressions$" "$out/last.out" &&
+   expect 0 "$cli" diff 6.1 6.12 --fail-on-regress && grep -q "; 0 regressions, 0 QEMU changes$" "$out/last.out" &&
    grep -qE "^q35-a .* kmod.attach.one .* pass_to_fail \[expected: known issue $kin\]$" "$out/last.out" &&
    grep -q "^known issue $kin: attach ENODEV on 6.12: the firmware's$" "$out/last.out" &&
    grep -q "^3 expected failures (known issues, not regressions), 0 expected failures passed$" "$out/last.out" &&

@@ -20,6 +20,13 @@
 # 2. The same patch as a directory series without a cover letter, every
 #    case passing: the reply answers the patch itself with Tested-by.
 # 3. A check still running has no reply (409); a bad --from is refused (400).
+# 4. base-commit (issue 18.3): a git tree made here (t.c "1", then "2") and a
+#    series from `git format-patch --base` on the older commit ("1" -> "3",
+#    so it applies there only). Submitted against the tree, both kernels
+#    are registered at the base commit (tree=PATH@SHA), and kernels/build
+#    with the candidate's recipe applies the series there and not on HEAD
+#    (exit 4). A base-commit the tree lacks is a 400 at submission (an
+#    input error, no plan), not a build failure.
 # get_maintainer's part is skipped when the unpacked tree is missing; b4's
 # when Debian's b4 is not installed and cannot be (not root).
 set -uo pipefail
@@ -200,5 +207,64 @@ if [ "$code" = 400 ] && jq -e '.error | test("control")' "$out/bad.json" >/dev/n
 	lab_ok "a From with CR/LF (header injection) or without an address -> 400"
 else
 	lab_fail "bad from" "$code $(cat "$out/bad.json")"
+fi
+# ---- 4. base-commit: the series goes on the commit it names -------------------------------
+# a git tree of two commits: t.c says 1, then 2; the series (git format-patch --base, so
+# a "base-commit:" line after the patch) turns 1 into 3: it applies to the older commit only
+tree=$out/tree
+rm -rf "$tree"
+mkdir -p "$tree/drivers/iommu"
+g() { git -C "$tree" -c user.name=T -c user.email=t@example.org "$@"; }
+printf 'all:\n\t@echo toy tree: nothing to build >&2; exit 1\n' >"$tree/Makefile"
+printf 'mainmenu "toy"\n' >"$tree/Kconfig"
+echo 'int x = 1;' >"$tree/drivers/iommu/t.c"
+g init -q -b main && g add -A && g commit -qm one
+old=$(g rev-parse HEAD)
+g checkout -q -b topic && echo 'int x = 3;' >"$tree/drivers/iommu/t.c" && g commit -qam "iommu: three"
+g format-patch -q -1 --base="$old" --stdout >"$out/based.mbox"
+g checkout -q main && echo 'int x = 2;' >"$tree/drivers/iommu/t.c" && g commit -qam two
+g branch -q -D topic
+new=$(g rev-parse HEAD)
+grep -q "^base-commit: $old$" "$out/based.mbox" || lab_fail "format-patch --base wrote the line" "$(tail -5 "$out/based.mbox")"
+nplans=$(sql "SELECT count(*) FROM plans")
+plan3=$(jq -n --arg t "$tree" --rawfile s "$out/based.mbox" '{base: $t, series: $s, targets: ["q35-a"]}' | submit)
+spec=$(sql "SELECT json_extract(spec, '$.patch') FROM plans WHERE id = ${plan3:-0}")
+head_ref=$(sql "SELECT source_ref FROM kernels WHERE name = '$(jq -r .head <<<"${spec:-null}")'")
+base_ref=$(sql "SELECT source_ref FROM kernels WHERE name = '$(jq -r .base <<<"${spec:-null}")'")
+if [ -n "$spec" ] && jq -e --arg c "$old" '.base_commit == $c and .base_commit_applied == true' <<<"$spec" >/dev/null &&
+   [[ "$head_ref" == "tree=$tree@$old;patches="* ]] && [ "$base_ref" = "tree=$tree@$old" ]; then
+	lab_ok "base-commit honoured: submitted against $tree (HEAD ${new:0:12}), both kernels are built from its base commit ${old:0:12}"
+else
+	lab_fail "base-commit honoured" "spec=$spec head=$head_ref base=$base_ref"
+fi
+# what the candidate's preparation runs (kernels/build with the recipe's tree and series):
+# the series applies on the base commit and not on the tree's HEAD
+if command -v flex >/dev/null && command -v bison >/dev/null && command -v bc >/dev/null &&
+   command -v gcc >/dev/null; then
+	series=${head_ref#*;patches=}
+	CACHE=$out/kcache "$top/kernels/build" --no-ccache --tree "$tree@$old" --patches "$series" \
+		>/dev/null 2>"$out/kb-old.err"
+	rc_old=$?
+	CACHE=$out/kcache "$top/kernels/build" --no-ccache --tree "$tree" --patches "$series" \
+		>/dev/null 2>"$out/kb-head.err"
+	rc_head=$?
+	if [ "$rc_old" != 4 ] && grep -q "applied patch 1/1" "$out/kb-old.err" &&
+	   [ "$rc_head" = 4 ] && grep -q "does not apply" "$out/kb-head.err"; then
+		lab_ok "kernels/build with the recipe: the series applies on ${old:0:12} (then the toy tree stops: exit $rc_old), not on HEAD (exit 4)"
+	else
+		lab_fail "kernels/build on the base commit" "old: $rc_old $(tail -3 "$out/kb-old.err"); head: $rc_head $(tail -3 "$out/kb-head.err")"
+	fi
+else
+	lab_skip "kernels/build on the base commit" "flex, bison, bc or gcc missing (scripts/install-deps kbuild)"
+fi
+sed "s/^base-commit: .*/base-commit: 0123456789abcdef0123456789abcdef01234567/" "$out/based.mbox" >"$out/unknown.mbox"
+code=$(jq -n --arg t "$tree" --rawfile s "$out/unknown.mbox" '{base: $t, series: $s, targets: ["q35-a"]}' |
+	curl -s -o "$out/unknown.json" -w '%{http_code}' -H "Authorization: Bearer $LAB_TOKEN" \
+		-H 'Content-Type: application/json' --data-binary @- "$LAB_URL/api/v1/patches")
+if [ "$code" = 400 ] && jq -e '.error | test("base-commit 0123456789abcdef0123456789abcdef01234567 is not a commit of the tree")' \
+	"$out/unknown.json" >/dev/null && [ "$(sql "SELECT count(*) FROM plans")" = $((nplans + 1)) ]; then
+	lab_ok "a base-commit the tree lacks is an input error at submission (400: $(jq -r .error "$out/unknown.json" | cut -c1-80)...), no plan"
+else
+	lab_fail "unknown base-commit" "$code $(cat "$out/unknown.json")"
 fi
 lab_done

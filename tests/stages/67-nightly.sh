@@ -74,20 +74,21 @@ cleanup() { lab_srv_stop; kill "$recv_pid" 2>/dev/null; wait "$recv_pid" 2>/dev/
 trap cleanup EXIT
 
 day=$(date -u -d '2030-01-10 00:00:00' +%s)
+secret=the-nightly-webhook-secret	# nightly.json's webhook_secret: its POSTs are signed
 clock=$out/clock
 export IOMMULAB_CLOCK_FILE=$clock IOMMULAB_NIGHTLY=$out/nightly.json
 # nightly_conf KERNEL-JSON: the schedule tracking that kernel
 nightly_conf() {
-	jq -n --argjson k "$1" --arg hook "http://127.0.0.1:$hook_port/hook" \
+	jq -n --argjson k "$1" --arg hook "http://127.0.0.1:$hook_port/hook" --arg secret "$secret" \
 		'{cron: "0 2 * * *", kernels: [$k], targets: ["q35-vtd"], cases: "kmod.*",
-		  repeat: 2, webhook: $hook}' >"$out/nightly.json.new"
+		  repeat: 2, webhook: $hook, webhook_secret: $secret}' >"$out/nightly.json.new"
 	mv "$out/nightly.json.new" "$out/nightly.json"
 }
 # nightly_list KERNELS-JSON-ARRAY TARGET: kmod.* on TARGET, repeat 2
 nightly_list() {
-	jq -n --argjson k "$1" --arg t "$2" --arg hook "http://127.0.0.1:$hook_port/hook" \
+	jq -n --argjson k "$1" --arg t "$2" --arg hook "http://127.0.0.1:$hook_port/hook" --arg secret "$secret" \
 		'{cron: "0 2 * * *", kernels: $k, targets: [$t], cases: "kmod.*",
-		  repeat: 2, webhook: $hook}' >"$out/nightly.json.new"
+		  repeat: 2, webhook: $hook, webhook_secret: $secret}' >"$out/nightly.json.new"
 	mv "$out/nightly.json.new" "$out/nightly.json"
 }
 nplans() { nightly_plans | jq length; }
@@ -156,14 +157,33 @@ lab_cli watch "$p2" --interval 3 --timeout 2400 >"$out/watch2.log" 2>&1
 lab_check "the second nightly completes" test $? -eq 0
 wait_for 30 bash -c "ls '$out/hooks'/*.json >/dev/null 2>&1"
 cp "$out/state/nightly-state.json" "$out/state-after.json"
-lab_check "state: compared with the previous nightly, 1 regression, webhook HTTP 204" \
+lab_check "state: compared with the previous nightly, 1 regression, webhook queued (the outbox)" \
 	jqe --argjson p1 "$p1" --argjson p2 "$p2" \
-	'.runs[1].plan == $p2 and .runs[1].previous == $p1 and .runs[1].regressions == 1 and .runs[1].webhook == 204' \
+	'.runs[1].plan == $p2 and .runs[1].previous == $p1 and .runs[1].regressions == 1 and .runs[1].webhook == "queued"
+	 and .runs[1].subscription > 0' \
 	"$out/state-after.json"
 lab_check "exactly one webhook POST" test "$(ls "$out/hooks"/*.json 2>/dev/null | wc -l)" -eq 1
 hook=$out/hooks/1.json
 cat "$hook" 2>/dev/null | jq . >"$out/hook.pretty.json" 2>/dev/null
 lab_check "webhook: JSON content type" grep -qi "^Content-Type: application/json" "$out/hooks/1.headers"
+# the signature over the raw body verifies with webhook_secret and not with another secret
+sig_ok() { # sig_ok SECRET: the POST's X-Iommulab-Signature-256 is HMAC-SHA256(SECRET, body)
+	python3 - "$hook" "$out/hooks/1.headers" "$1" <<'PY'
+import hashlib, hmac, sys
+body = open(sys.argv[1], "rb").read()
+sig = [l.split(":", 1)[1].strip() for l in open(sys.argv[2]) if l.lower().startswith("x-iommulab-signature-256:")]
+want = "sha256=" + hmac.new(sys.argv[3].encode(), body, hashlib.sha256).hexdigest()
+sys.exit(0 if sig and hmac.compare_digest(want, sig[0]) else 1)
+PY
+}
+lab_check "webhook: signed (X-Iommulab-Signature-256 verifies with webhook_secret)" sig_ok "$secret"
+sig_bad() { ! sig_ok "$1"; }
+lab_check "webhook: the signature does not verify with a wrong secret" sig_bad wrong-secret-0123456789
+lab_check "webhook: event header nightly-regression, delivery logged as delivered (204)" \
+	bash -c "grep -qi '^X-Iommulab-Event: nightly-regression' '$out/hooks/1.headers' &&
+		 [ \"\$(sqlite3 -cmd '.timeout 10000' '$out/state/iommulab.db' \"SELECT d.state || ' ' || a.status FROM deliveries d
+		   JOIN delivery_attempts a ON a.delivery_id = d.id WHERE d.subscription_id =
+		   (SELECT id FROM subscriptions WHERE created_by = 'config:nightly.json')\")\" = 'delivered 204' ]"
 lab_check "webhook: event, plans, diff_url" \
 	jqe --argjson p1 "$p1" --argjson p2 "$p2" \
 	'.event == "nightly.regression" and .plan == $p2 and .previous_plan == $p1

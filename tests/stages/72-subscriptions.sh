@@ -14,6 +14,18 @@
 #    that Python's email parser reads (subject, JSON body); an amd-iommu
 #    webhook gets nothing; a dead webhook's attempts are logged with the
 #    connection error and stay pending for the next try.
+# 4. patch-check: a one-patch series (with a Message-ID) checked on q35-a
+#    (its two jobs' results posted: the candidate fails
+#    kmod.coherency.snoop where the base passed) reaches its verdict (fail);
+#    the intel-iommu and kmod.coherency.* patch-check webhooks get one
+#    signed event each (subject, Message-ID, verdict, per-driver summary,
+#    link), once; the amd-iommu and kmod.attach.* ones get nothing.
+# 5. nightly: nightly.json's webhook (with "webhook_secret") goes through
+#    the same outbox: two nights (injected clock), the second fails
+#    kmod.nightly.one; the regression is POSTed as event nightly-regression,
+#    signed with the secret (the receiver verifies it; the same body under
+#    a wrong secret does not verify), and its delivery is logged under the
+#    subscription nightly.json owns.
 set -uo pipefail
 top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
@@ -45,6 +57,7 @@ class H(http.server.BaseHTTPRequestHandler):
         with open(os.path.join(out, "%d.meta" % n[0]), "w") as f:
             json.dump({"path": self.path, "event": self.headers.get("X-Iommulab-Event"),
                        "delivery": self.headers.get("X-Iommulab-Delivery"),
+                       "signature": got,
                        "signature_ok": hmac.compare_digest(want, got), "status": status}, f)
         self.send_response(status)
         self.end_headers()
@@ -65,6 +78,8 @@ for t in q35-a q35-b; do
 done
 echo '<!doctype html><title>t</title>' >"$out/web/index.html"
 export IOMMULAB_DELIVERY_BACKOFF_S=1
+# part 5's nightly: its config and its clock (absent until then: no nightlies, real time)
+export IOMMULAB_NIGHTLY=$out/nightly.json IOMMULAB_CLOCK_FILE=$out/clock
 lab_srv_start "$out/state" --targets "$out/targets" --web "$out/web" --schema "$top/schema" ||
 	{ lab_fail "iommulabd starts"; lab_done; exit 1; }
 db=$out/state/iommulab.db
@@ -159,5 +174,121 @@ if [[ "$dead" == "pending "[1-9]* ]] && [ -n "$err" ]; then
 	lab_ok "a dead webhook: attempts logged ($dead; '$err'), pending for the next try"
 else
 	lab_fail "dead webhook" "$dead $err"
+fi
+# ---- 4. patch-check ---------------------------------------------------------------
+# post JOB OBSERVED VERDICT CASE: the job's one result (expected EINVAL), complete
+post() {
+	local k
+	k=$(sql "SELECT k.name FROM jobs j JOIN kernels k ON k.id = j.kernel_id WHERE j.id = $1")
+	sql "UPDATE jobs SET state = 2, attempts = 1 WHERE id = $1"
+	jq -nc --argjson j "$1" --arg k "$k" --argjson o "$2" --arg v "$3" --arg c "$4" '{job: $j, complete: true,
+		records: [{v: 1, id: $c, target: "q35-a", kernel: $k, arch: "x86_64",
+		driver: "intel-iommu", iommu: "dmar0", steps: [], observed: $o, expected: 22, contract: "t",
+		verdict: $v, reused: null, verified: "core", duration_us: 1, repeat: 0}]}' | api_post results >/dev/null
+}
+hook_of() { grep -l "\"path\": \"$1\"" "$out"/hooks/*.meta 2>/dev/null; }
+ok=1
+"$cli" subscribe webhook "http://127.0.0.1:$port/patch" --secret "$secret" --driver intel-iommu \
+	--events patch-check >"$out/s5.out" || ok=0
+"$cli" subscribe webhook "http://127.0.0.1:$port/patch-amd" --secret "$secret" --driver amd-iommu \
+	--events patch-check >"$out/s6.out" || ok=0
+"$cli" subscribe webhook "http://127.0.0.1:$port/patch-coherency" --secret "$secret" \
+	--case 'kmod.coherency.*' --events patch-check >"$out/s7.out" || ok=0
+"$cli" subscribe webhook "http://127.0.0.1:$port/patch-attach" --secret "$secret" \
+	--case 'kmod.attach.*' --events patch-check >"$out/s8.out" || ok=0
+[ $ok = 1 ] || lab_fail "patch-check subscriptions" "$(cat "$out"/s[5-8].out)"
+msgid='<20261203.72-snoop-1@example.org>'
+{
+	echo "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001"
+	echo "From: Ada Author <ada@example.org>"
+	echo "Date: Thu, 03 Dec 2026 10:00:00 +0000"
+	echo "Subject: [PATCH] iommu/vt-d: the series of stage 72"
+	echo "Message-ID: $msgid"
+	echo
+	echo "---"
+	echo " drivers/iommu/intel/iommu.c | 1 +"
+	echo
+	echo "diff --git a/drivers/iommu/intel/iommu.c b/drivers/iommu/intel/iommu.c"
+	echo "--- a/drivers/iommu/intel/iommu.c"
+	echo "+++ b/drivers/iommu/intel/iommu.c"
+	echo "@@ -1,1 +1,2 @@"
+	echo " /* x */"
+	echo "+/* y */"
+} >"$out/series.mbox"
+plan=$(jq -n --rawfile s "$out/series.mbox" '{base: "debian-6.12", series: $s, targets: ["q35-a"]}' |
+	api_post patches | jq -r .id)
+head_k=$(sql "SELECT json_extract(spec, '$.patch.head') FROM plans WHERE id = ${plan:-0}")
+for j in $(sql "SELECT id FROM jobs WHERE plan_id = ${plan:-0}"); do
+	if [ "$(sql "SELECT k.name FROM jobs j JOIN kernels k ON k.id = j.kernel_id WHERE j.id = $j")" = "$head_k" ]; then
+		post "$j" 19 fail kmod.coherency.snoop
+	else
+		post "$j" 22 pass kmod.coherency.snoop
+	fi
+done
+for _ in $(seq 30); do [ -n "$(hook_of /patch)" ] && [ -n "$(hook_of /patch-coherency)" ] && break; sleep 0.5; done
+sleep 2	# a second announcement, were there one, would be out by now
+m=$(hook_of /patch); b=${m%.meta}.json
+if [ -n "$m" ] && [ "$(echo "$m" | grep -c .)" = 1 ] &&
+   jq -e '.signature_ok and .event == "patch-check"' "$m" >/dev/null &&
+   jq -e --argjson p "$plan" --arg id "$msgid" '.event == "patch-check" and .check.plan == $p
+	and .check.state == "fail" and .check.message_id == $id
+	and .check.subject == "[PATCH] iommu/vt-d: the series of stage 72"
+	and (.check.drivers | length) == 1 and .check.drivers[0].driver == "intel-iommu"
+	and .check.drivers[0].state == "fail" and .check.drivers[0].contract_violations == 1
+	and (.check.summary | test("1 fail")) and (.check.url | endswith("/#/patches/\($p)"))
+	and (.check.report | endswith("/api/v1/patches/\($p)"))' "$b" >/dev/null &&
+   [ "$(hook_of /patch-coherency | grep -c .)" = 1 ] &&
+   [ "$(sql "SELECT count(*) FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+	WHERE s.url LIKE '%/patch-amd' OR s.url LIKE '%/patch-attach'")" = 0 ] &&
+   [ "$(sql "SELECT count(*) FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+	WHERE d.event = 'patch-check' AND s.url LIKE '%/patch%'")" = 2 ]; then
+	lab_ok "patch-check: one signed event (fail, subject, Message-ID, intel-iommu: 1 contract violation, link) to the intel-iommu and kmod.coherency.* subscriptions, once; amd-iommu and kmod.attach.* got nothing"
+else
+	lab_fail "patch-check event" "$(cat "$m" "$b" 2>/dev/null; sql 'SELECT subscription_id, event FROM deliveries')"
+fi
+
+# ---- 5. the nightly's webhook through the outbox -------------------------------------
+day=$(date -u -d '2030-01-10 00:00:00' +%s)
+echo $(( day + 1*3600 + 59*60 )) >"$out/clock"		# 01:59
+jq -n --arg hook "http://127.0.0.1:$port/nightly" --arg s "$secret" '{at: "02:00",
+	kernels: [{tree: "debian-6.12", name: "nightly-72"}], targets: ["q35-a"],
+	cases: "kmod.nightly.one", webhook: $hook, webhook_secret: $s}' >"$out/nightly.json"
+nightly_plan() { sql "SELECT coalesce(max(id), 0) FROM plans WHERE kind = 'nightly'"; }
+for _ in $(seq 20); do [ -s "$out/state/nightly-state.json" ] && break; sleep 0.5; done
+night=0
+for n in 0 1; do	# night 1 passes, night 2 fails
+	echo $(( day + n*86400 + 2*3600 + 30 )) >"$out/clock"
+	for _ in $(seq 20); do [ "$(nightly_plan)" != "$night" ] && break; sleep 0.5; done
+	night=$(nightly_plan)
+	for j in $(sql "SELECT id FROM jobs WHERE plan_id = $night"); do
+		if [ $n = 0 ]; then post "$j" 22 pass kmod.nightly.one; else post "$j" 19 fail kmod.nightly.one; fi
+	done
+	sleep 2	# compared on the next tick
+done
+for _ in $(seq 30); do [ -n "$(hook_of /nightly)" ] && break; sleep 0.5; done
+m=$(hook_of /nightly); b=${m%.meta}.json
+sub=$(sql "SELECT id FROM subscriptions WHERE created_by = 'config:nightly.json'")
+if [ -n "$m" ] && jq -e '.signature_ok and .event == "nightly-regression" and .status == 204' "$m" >/dev/null &&
+   jq -e '.event == "nightly.regression" and (.regressions | length) == 1
+	and .regressions[0].case == "kmod.nightly.one" and .regressions[0].target == "q35-a"' "$b" >/dev/null &&
+   python3 - "$b" "$(jq -r .signature "$m")" "$secret" <<'PY'
+import hashlib, hmac, sys
+body, sig, secret = open(sys.argv[1], "rb").read(), sys.argv[2], sys.argv[3].encode()
+good = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+bad = "sha256=" + hmac.new(b"not-the-nightly-secret", body, hashlib.sha256).hexdigest()
+sys.exit(0 if hmac.compare_digest(good, sig) and not hmac.compare_digest(bad, sig) else 1)
+PY
+then
+	lab_ok "nightly regression: POSTed through the outbox as nightly-regression, signed with nightly.json's webhook_secret (verified; a wrong secret does not verify)"
+else
+	lab_fail "nightly webhook" "$(cat "$m" "$b" 2>/dev/null; tail -c 600 "$out/state/nightly-state.json")"
+fi
+if [ -n "$sub" ] && jq -e --argjson s "$sub" '.runs[-1].webhook == "queued" and .runs[-1].subscription == $s
+	and .runs[-1].regressions == 1' "$out/state/nightly-state.json" >/dev/null &&
+   [ "$(sql "SELECT d.state || ' ' || d.attempts || ' ' || (SELECT group_concat(status) FROM delivery_attempts a
+	WHERE a.delivery_id = d.id) FROM deliveries d WHERE d.subscription_id = $sub")" = "delivered 1 204" ]; then
+	lab_ok "nightly state: webhook queued under subscription $sub (config:nightly.json); its delivery logged: delivered, 1 attempt, 204"
+else
+	lab_fail "nightly delivery log" "sub '$sub': $(sql "SELECT * FROM deliveries WHERE subscription_id = ${sub:-0}")"
 fi
 lab_done
