@@ -26,6 +26,12 @@
 #    signed with the secret (the receiver verifies it; the same body under
 #    a wrong secret does not verify), and its delivery is logged under the
 #    subscription nightly.json owns.
+# 6. that nightly regression's whole life (issue 18): the finding the
+#    nightly's job opened; acknowledged and linked to a lore thread through
+#    the CLI; its deliveries (the intel-iommu webhook's finding-opened,
+#    signed; a maildir draft for kmod.nightly.*, read by Python's email
+#    parser); closed by the next nightly's later kernel (nightly-73 passes),
+#    with finding-fixed on both. $out/life.txt keeps the CLI's account.
 set -uo pipefail
 top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
@@ -248,6 +254,11 @@ else
 fi
 
 # ---- 5. the nightly's webhook through the outbox -------------------------------------
+# (part 6's mail drafts for the nightly's case: subscribed before it opens)
+mkdir -p "$out/maildir-life/tmp" "$out/maildir-life/new" "$out/maildir-life/cur"
+"$cli" subscribe maildir "$out/maildir-life" --case 'kmod.nightly.*' \
+	--events finding-opened,finding-fixed >"$out/s9.out" ||
+	lab_fail "subscribe maildir kmod.nightly.*" "$(cat "$out/s9.out")"
 day=$(date -u -d '2030-01-10 00:00:00' +%s)
 echo $(( day + 1*3600 + 59*60 )) >"$out/clock"		# 01:59
 jq -n --arg hook "http://127.0.0.1:$port/nightly" --arg s "$secret" '{at: "02:00",
@@ -291,4 +302,75 @@ if [ -n "$sub" ] && jq -e --argjson s "$sub" '.runs[-1].webhook == "queued" and 
 else
 	lab_fail "nightly delivery log" "sub '$sub': $(sql "SELECT * FROM deliveries WHERE subscription_id = ${sub:-0}")"
 fi
+# ---- 6. the nightly's regression, its whole life --------------------------------------
+life=$out/life.txt
+: >"$life"
+fid=$(sql "SELECT f.id FROM findings f JOIN jobs j ON j.id = f.first_job_id JOIN plans p ON p.id = j.plan_id
+	WHERE f.case_id = 'kmod.nightly.one' AND p.kind = 'nightly' AND p.id = $night AND f.state = 'open'")
+if [ -n "$fid" ]; then
+	lab_ok "life: the nightly's regression opened finding $fid (its first job is in nightly plan $night)"
+else
+	lab_fail "life: a finding opened by the nightly" "$(sql 'SELECT id, case_id, state, first_job_id FROM findings')"
+	fid=0
+fi
+msgid=20300111020500.7272-1-dev@example.org
+"$cli" findings ack "$fid" --note "72: bisecting the nightly regression" >>"$life" 2>&1 &&
+	"$cli" findings link "$fid" "$msgid" >>"$life" 2>&1
+if "$cli" findings show "$fid" --json >"$out/life-acked.json" 2>>"$life" &&
+   jq -e --arg m "$msgid" '.state == "open" and .acked_by != null and .ack_note == "72: bisecting the nightly regression"
+	and ([.links[] | select(.kind == "msgid" and .value == $m)] | length) == 1' "$out/life-acked.json" >/dev/null; then
+	lab_ok "life: finding $fid acknowledged and linked to <$msgid> (CLI)"
+else
+	lab_fail "life: ack and link" "$(cat "$life" "$out/life-acked.json")"
+fi
+# its deliveries: the driver's webhook and the case's maildir
+life_hook() { # EVENT: the /hook delivery of EVENT for finding $fid, delivered and signed
+	local f
+	for f in "$out"/hooks/*.json; do
+		jq -e --arg e "$1" --argjson id "$fid" '.event == $e and .finding.id == $id' "$f" >/dev/null 2>&1 &&
+			jq -e '.path == "/hook" and .signature_ok and .status == 204' "${f%.json}.meta" >/dev/null 2>&1 &&
+			{ echo "$f"; return 0; }
+	done
+	return 1
+}
+life_mail() { # EVENT: a mail draft of EVENT for finding $fid in maildir-life/new
+	python3 - "$out/maildir-life/new" "$1" "$fid" <<'PY'
+import email, json, os, sys
+d, ev, fid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for n in sorted(os.listdir(d)):
+    m = email.message_from_binary_file(open(os.path.join(d, n), "rb"))
+    body = json.loads(m.get_payload(decode=True))
+    if m["Subject"] == "[iommulab] " + ev and body["event"] == ev and body["finding"]["id"] == fid:
+        print(n, m["Subject"], m["Message-ID"])
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+for _ in $(seq 30); do life_hook finding-opened >/dev/null && break; sleep 0.5; done
+if h=$(life_hook finding-opened) && m=$(life_mail finding-opened); then
+	lab_ok "life: finding-opened delivered to the intel-iommu webhook (signed, 204: $(basename "$h")) and drafted to the kmod.nightly.* maildir ($m)"
+else
+	lab_fail "life: finding-opened deliveries" "$(ls "$out/hooks" "$out/maildir-life/new")"
+fi
+# the next nightly builds a later kernel (nightly-73) on which the case passes
+jq '.kernels[0].name = "nightly-73"' "$out/nightly.json" >"$out/nightly.json.new" &&
+	mv "$out/nightly.json.new" "$out/nightly.json"
+prev=$night
+echo $(( day + 2*86400 + 2*3600 + 30 )) >"$out/clock"
+for _ in $(seq 20); do [ "$(nightly_plan)" != "$prev" ] && break; sleep 0.5; done
+night=$(nightly_plan)
+for j in $(sql "SELECT id FROM jobs WHERE plan_id = $night"); do post "$j" 22 pass kmod.nightly.one; done
+for _ in $(seq 30); do [ "$(sql "SELECT state FROM findings WHERE id = $fid")" = fixed ] && break; sleep 0.5; done
+for _ in $(seq 30); do life_hook finding-fixed >/dev/null && life_mail finding-fixed >/dev/null && break; sleep 0.5; done
+"$cli" findings show "$fid" >>"$life" 2>&1
+if [ "$night" != "$prev" ] && "$cli" findings show "$fid" --json >"$out/life-fixed.json" &&
+   jq -e '.state == "fixed" and .fixed_kernel == "nightly-73" and .first_kernel == "nightly-72"
+	and ([.events[].kind] | index("acked") != null and index("linked") != null and .[-1] == "fixed")' \
+	"$out/life-fixed.json" >/dev/null &&
+   h=$(life_hook finding-fixed) && m=$(life_mail finding-fixed); then
+	lab_ok "life: nightly plan $night's kernel nightly-73 passes: finding $fid fixed by it; finding-fixed delivered (webhook $(basename "$h"), mail $m)"
+else
+	lab_fail "life: closed by the later kernel" "plan $night (was $prev): $(tail -12 "$life")"
+fi
+"$cli" deliveries "$(sql "SELECT id FROM subscriptions WHERE url LIKE '%/hook' LIMIT 1")" >>"$life" 2>&1
 lab_done
