@@ -319,7 +319,7 @@ for id in kmod.attach.second_domain kmod.coherency.vtd_no_snoop kmod.reuse.secon
 	else lab_fail "6.12 $id agrees across QEMU generations" "7.2 '$a', 10.0 '$b'"; fi
 done
 
-echo "# judged cells per arch (kernel target case observed verdict), QEMU 10.0:"
+echo "# judged cells per arch (kernel target case observed verdict), QEMU 10.0 and 11.1 (virt-smmuv3-x2-q11):"
 awk -F'\t' '$6 != "skip" && $6 != "target-skipped" && $6 != "known-broken" {printf "#   %-7s %-6s %-17s %-36s %-10s %s\n", $1, $2, $3, $4, $5, $6}' "$tsv"
 echo "# stage time $(( $(date +%s) - t0 )) s"
 lab_done
