@@ -6,8 +6,9 @@
  * paths of the ARM SMMUv3 and s390 zPCI IOMMU drivers, so a lab with the
  * hardware judges them and the QEMU matrix records why it cannot:
  *  - arm-smmu-v3, domain of another SMMU: -ENXIO before 6.2, -EINVAL from 6.2.
- *    Runs when two SMMUv3 instances each have a free device; QEMU 7.2's virt
- *    machine has one SMMU, so there it SKIPs with that reason.
+ *    Runs when two SMMUv3 instances each have a free device: QEMU 11.1's
+ *    virt-smmuv3-x2-q11 (QEMU 7.2 and 10.0 have one SMMU per virt machine:
+ *    there it SKIPs with that reason).
  *  - arm-smmu-v3, substream (PASID) / stall mismatch: -EINVAL before and
  *    after 6.2. Needs a PASID-capable device and an SMMU with substreams;
  *    QEMU 7.2's SMMUv3 handles one context descriptor per stream and edu has
@@ -62,7 +63,7 @@ static enum lab_outcome run_smmu_foreign(const struct lab_env *env, struct lab_r
 	b = a ? free_dev_behind_other(env, a->iommu) : NULL;
 	if (!a || !b)
 		return lab_result_out(r, LAB_OUTCOME_SKIP,
-				      "needs two SMMUv3 instances with a free device behind each (this target has %d IOMMU instance(s)); QEMU 7.2's virt machine has one SMMU: real hardware",
+				      "needs two SMMUv3 instances with a free device behind each (this target has %d IOMMU instance(s)); QEMU 7.2 and 10.0 give virt one SMMU: QEMU 11.1 (virt-smmuv3-x2-q11) or real hardware",
 				      env->niommus);
 	lab_result_device(r, env, b);
 	ret = lab_probe_open(&p, env->root);

@@ -7,7 +7,8 @@
 # every message)
 #   qpath  the binary to run (7.2: the system's, from PATH; 10.0: inside
 #          rig/setup-qemu's prefix, set up once when not ready)
-#   qenv   environment words for `env` (10.0: QEMU_MODULE_DIR of the prefix)
+#   qenv   environment words for `env` (10.0: QEMU_MODULE_DIR of the prefix;
+#          11.1: IOMMULAB_TOP, the repo whose rig/sid-kbuild the wrapper runs)
 #   qdirs  firmware search options (10.0: -L PREFIX/usr/share/qemu,
 #          -L PREFIX/usr/share/seabios)
 #   qver   the version the binary reports (--version: 7.2.19, 10.0.2), which
@@ -30,7 +31,15 @@ qemu_gen_resolve() {
 		[ -x "$qpath" ] || bad "${who}$bin is not part of QEMU $gen ($qpath)"
 		qenv=("QEMU_MODULE_DIR=$prefix/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/qemu")
 		qdirs=(-L "$prefix/usr/share/qemu" -L "$prefix/usr/share/seabios") ;;
-	*) bad "${who}unknown qemu.version '$gen' (7.2, 10.0)" ;;
+	11.1)
+		# Debian unstable's QEMU in rig/sid-kbuild's root (rig/setup-qemu):
+		# its own firmware, paths inside are the root's
+		prefix=$("$(dirname "$0")/setup-qemu" "$gen") ||
+			{ echo "${prog:-rig}: QEMU $gen is not available (rig/setup-qemu $gen failed)" >&2; return 1; }
+		qpath=$prefix/usr/bin/$bin
+		[ -x "$qpath" ] || bad "${who}$bin is not part of QEMU $gen ($qpath)"
+		qenv=("IOMMULAB_TOP=$(cd "$(dirname "$0")/.." && pwd)") ;;
+	*) bad "${who}unknown qemu.version '$gen' (7.2, 10.0, 11.1)" ;;
 	esac
 	qver=$(env "${qenv[@]+"${qenv[@]}"}" "$qpath" --version 2>/dev/null | sed -n '1s/^QEMU emulator version \([^ ]*\).*/\1/p')
 	[ -n "$qver" ] || bad "${who}$qpath --version says no version"

@@ -20,6 +20,11 @@
 #     q35-amd-q10, known broken on QEMU 10.0.2 (docs/findings.md F3), is not
 #     booted and says why; booted anyway (IOMMULAB_BOOT_BROKEN=run) its /init
 #     output must still be lost, else the QEMU was fixed: drop known_broken;
+#  4b. two SMMUv3 instances (QEMU 11.1, Debian unstable's, run in
+#     rig/sid-kbuild's root: root only): virt-smmuv3-x2-q11 on Debian 6.1 and
+#     6.12 sees two arm-smmu-v3 instances, the foreign-instance attach is
+#     judged (ENXIO before 6.2, EINVAL after) and the whole run matches
+#     tests/expect/arm64/SERIES/virt-smmuv3-x2-q11 (tests/expect/check);
 #  5. one machine under both generations: q35-vtd (7.2) and its twin
 #     q35-vtd-q10 (10.0) on Debian 6.12, case by case; a difference is
 #     printed as a QEMU change (not a kernel regression) and the key errnos
@@ -134,7 +139,8 @@ run() {
 		first=$(tr -d '\r' < "$log" | grep -a '^iommulab-boot: qemu ' | tail -n1)
 		case "$(jq -r '.qemu.version // "7.2"' "$top/targets/$arch/$t.json"):$first" in
 		"10.0:iommulab-boot: qemu 10.0."*" generation 10.0 binary $prefix/"*|\
-		"7.2:iommulab-boot: qemu 7.2."*" generation 7.2 binary /usr/bin/"*)
+		"7.2:iommulab-boot: qemu 7.2."*" generation 7.2 binary /usr/bin/"*|\
+		"11.1:iommulab-boot: qemu 11.1."*" generation 11.1 binary $CACHE/qemu/11.1-"*)
 			lab_ok "$arch $series $t: console log names its QEMU (${first#iommulab-boot: })" ;;
 		*) lab_fail "$arch $series $t: console log names the target's QEMU" "its line: ${first:-none}" ;;
 		esac
@@ -272,6 +278,30 @@ else
 fi
 expect_skip riscv64 latest virt-riscv-iommu vfio.type1.two_groups_reuse "CONFIG_VFIO_IOMMU_TYPE1=n"
 
+# ---- 4b. two SMMUv3 instances on QEMU 11.1 ----------------------------------
+if [ "$(id -u)" != 0 ]; then
+	lab_skip "arm64 virt-smmuv3-x2-q11 (QEMU 11.1)" "needs root: QEMU 11.1 runs in rig/sid-kbuild's Debian unstable root"
+elif ! "$top/rig/setup-qemu" 11.1 > "$out/setup-qemu11.out" 2> "$out/setup-qemu11.err"; then
+	lab_fail "rig/setup-qemu 11.1" "$(tail -2 "$out/setup-qemu11.err" | tr '\n' ' ')"
+else
+	lab_ok "rig/setup-qemu 11.1 -> $(cat "$out/setup-qemu11.out")"
+	x2=virt-smmuv3-x2-q11
+	for k in 6.1 6.12; do
+		run arm64 $k $x2
+		log=$out/arm64-$k-$x2/$x2.log
+		n=$(tr -d '\r' < "$log" | grep -a '^# env: iommu smmu3\.[0-9a-fx]* driver arm-smmu-v3$' | sort -u | wc -l)
+		[ "$n" = 2 ] && lab_ok "arm64 $k $x2: the guest sees two SMMUv3 instances" ||
+			lab_fail "arm64 $k $x2: two SMMUv3 instances" "$n '# env: iommu smmu3.*' line(s) in $log"
+		if "$top/tests/expect/check" --quiet "$top/tests/expect/arm64/$k/$x2" "$log" > "$out/$x2-$k.check" 2>&1; then
+			lab_ok "arm64 $k $x2: $(tail -1 "$out/$x2-$k.check" | sed 's/^.*: //')"
+		else
+			lab_fail "arm64 $k $x2 matches tests/expect/arm64/$k/$x2" "$(head -3 "$out/$x2-$k.check" | tr '\n' '|')"
+		fi
+	done
+	expect arm64 6.1 $x2 kmod.arch.smmuv3_foreign_instance ENXIO
+	expect arm64 6.12 $x2 kmod.arch.smmuv3_foreign_instance EINVAL
+fi
+
 # ---- 5. one machine, two QEMU generations -----------------------------------
 run x86_64 6.12 q35-vtd q35-vtd-q10
 nd=0
@@ -289,7 +319,7 @@ for id in kmod.attach.second_domain kmod.coherency.vtd_no_snoop kmod.reuse.secon
 	else lab_fail "6.12 $id agrees across QEMU generations" "7.2 '$a', 10.0 '$b'"; fi
 done
 
-echo "# judged cells per arch (kernel target case observed verdict), QEMU 10.0:"
+echo "# judged cells per arch (kernel target case observed verdict), QEMU 10.0 and 11.1 (virt-smmuv3-x2-q11):"
 awk -F'\t' '$6 != "skip" && $6 != "target-skipped" && $6 != "known-broken" {printf "#   %-7s %-6s %-17s %-36s %-10s %s\n", $1, $2, $3, $4, $5, $6}' "$tsv"
 echo "# stage time $(( $(date +%s) - t0 )) s"
 lab_done
