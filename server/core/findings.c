@@ -4,7 +4,6 @@
  * batch of results does to findings, known issues and their matching.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include "findings.h"
 #include "log.h"
+#include "match.h"
 #include "names.h"
 #include "outbox.h"
 #include "store.h"
@@ -58,34 +58,13 @@ int lab_kernel_order_cmp(const char *a, const char *b)
 	return strverscmp(a ? a : "", b ? b : "");
 }
 
-/* does @s match one of the comma-separated globs of @pat (NULL: any)? */
-static bool glob_any(const char *pat, const char *s)
-{
-	char one[257];
-
-	if (!pat || !*pat)
-		return true;
-	for (const char *p = pat; *p; ) {
-		size_t n = strcspn(p, ",");
-
-		if (n < sizeof(one)) {
-			memcpy(one, p, n);
-			one[n] = '\0';
-			if (n && fnmatch(one, s, 0) == 0)
-				return true;
-		}
-		p += n + (p[n] == ',');
-	}
-	return false;
-}
-
 bool lab_known_issue_matches(const struct lab_known_issue *ki, const char *driver,
 			     const char *case_id, const char *target, const char *kernel)
 {
 	if (ki->driver && *ki->driver && (!driver || strcmp(ki->driver, driver)))
 		return false;
-	if (!glob_any(ki->case_glob, case_id ? case_id : "") ||
-	    !glob_any(ki->target_glob, target ? target : ""))
+	if (!lab_globs_match(ki->case_glob, case_id ? case_id : "") ||
+	    !lab_globs_match(ki->target_glob, target ? target : ""))
 		return false;
 	if (ki->kernel_min && *ki->kernel_min && lab_kernel_order_cmp(kernel, ki->kernel_min) < 0)
 		return false;

@@ -165,22 +165,29 @@ int lab_sched_match(const char *expr, const struct lab_target *t)
 }
 
 
-bool lab_case_filter_match(const char *filter, const char *id)
+bool lab_globs_match(const char *globs, const char *s)
 {
-	char glob[513];
-	const char *p = filter;
+	char one[513];
 
-	if (!filter || !*filter)
+	if (!globs || !*globs)
 		return true;
-	while (*p) {
+	for (const char *p = globs; *p; ) {
 		size_t n = strcspn(p, ",");
 
-		snprintf(glob, sizeof(glob), "%.*s", (int)(n < sizeof(glob) ? n : sizeof(glob) - 1), p);
-		if (*glob && fnmatch(glob, id, 0) == 0)
-			return true;
-		p += n;
-		if (*p == ',')
-			p++;
+		/* an empty glob matches nothing; one too long for fnmatch's copy
+		 * is never truncated into a wider pattern: it matches nothing */
+		if (n && n < sizeof(one)) {
+			memcpy(one, p, n);
+			one[n] = '\0';
+			if (fnmatch(one, s ? s : "", 0) == 0)
+				return true;
+		}
+		p += n + (p[n] == ',');
 	}
 	return false;
+}
+
+bool lab_case_filter_match(const char *filter, const char *id)
+{
+	return lab_globs_match(filter, id);
 }

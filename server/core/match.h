@@ -30,6 +30,11 @@ int lab_sched_match(const char *expr, const struct lab_target *t);
 /* syntax check of a match expression: 0 or -EINVAL */
 int lab_sched_match_check(const char *expr);
 
+/* does @s (NULL: "") match one of the comma-separated fnmatch(3) globs of
+ * @globs? NULL or "" matches everything; an empty or over-long (512+) glob
+ * in the list matches nothing. Known issues and subscriptions filter with it. */
+bool lab_globs_match(const char *globs, const char *s);
+
 /* does case @id match a plan's case filter (comma-separated fnmatch globs,
  * as the agent reads them)? NULL or "" matches every case */
 bool lab_case_filter_match(const char *filter, const char *id);

@@ -4,25 +4,16 @@
  * subscription may say, which subscriptions an event reaches.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "match.h"
 #include "model.h"
 #include "names.h"
 #include "outbox.h"
 #include "store.h"
-
-int store_outbox_subs_each(struct lab_store *st, const char *event,
-			   int (*fn)(int64_t id, const char *driver, const char *vendor,
-				     const char *case_glob, void *arg), void *arg);
-int store_outbox_insert(struct lab_store *st, int64_t sub, const char *event, const char *payload);
-int store_subscription_insert(struct lab_store *st, struct lab_subscription *s, const char *by);
-int store_outbox_wanted(struct lab_store *st, const char *event, bool *yes);
-int store_subscription_owned(struct lab_store *st, const char *owner, int64_t *id);
-int store_subscription_update(struct lab_store *st, const struct lab_subscription *s);
-int store_subscription_disown(struct lab_store *st, const char *owner);
+#include "store_outbox.h"
 
 static bool event_known(const char *e, size_t n)
 {
@@ -111,26 +102,6 @@ struct emit {
 	int n;
 };
 
-static bool glob_any(const char *pat, const char *s)
-{
-	char one[257];
-
-	if (!pat || !*pat)
-		return true;
-	for (const char *p = pat; *p; ) {
-		size_t n = strcspn(p, ",");
-
-		if (n && n < sizeof(one)) {
-			memcpy(one, p, n);
-			one[n] = '\0';
-			if (fnmatch(one, s ? s : "", 0) == 0)
-				return true;
-		}
-		p += n + (p[n] == ',');
-	}
-	return false;
-}
-
 /* a subscription's filter @want (NULL: any) is one of @have */
 static bool one_of(const char *want, const char *const *have)
 {
@@ -146,9 +117,9 @@ static bool one_of(const char *want, const char *const *have)
 static bool glob_one_of(const char *pat, const char *const *cases)
 {
 	if (!*cases)
-		return glob_any(pat, NULL);
+		return lab_globs_match(pat, NULL);
 	for (; *cases; cases++)
-		if (glob_any(pat, *cases))
+		if (lab_globs_match(pat, *cases))
 			return true;
 	return false;
 }

@@ -17,17 +17,7 @@
 #include "outbox.h"
 #include "store.h"
 #include "store_int.h"
-
-/* internal to the outbox (outbox.c) */
-int store_outbox_subs_each(struct lab_store *st, const char *event,
-			   int (*fn)(int64_t id, const char *driver, const char *vendor,
-				     const char *case_glob, void *arg), void *arg);
-int store_outbox_insert(struct lab_store *st, int64_t sub, const char *event, const char *payload);
-int store_subscription_insert(struct lab_store *st, struct lab_subscription *s, const char *by);
-int store_outbox_wanted(struct lab_store *st, const char *event, bool *yes);
-int store_subscription_owned(struct lab_store *st, const char *owner, int64_t *id);
-int store_subscription_update(struct lab_store *st, const struct lab_subscription *s);
-int store_subscription_disown(struct lab_store *st, const char *owner);
+#include "store_outbox.h"
 
 enum ob_id {
 	OB_SUB_INSERT, OB_SUBS_EACH, OB_INSERT, OB_DUE, OB_ATTEMPT, OB_ATTEMPT_STATE,

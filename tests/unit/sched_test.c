@@ -256,6 +256,27 @@ static void test_match(void **state)
 	assert_int_equal(lab_sched_match_check("driver=a|,tag=c"), -EINVAL);
 }
 
+/* the one comma-separated glob list rule (plans' case filters, known
+ * issues' case and target globs, subscriptions' case globs) */
+static void test_globs_match(void **state)
+{
+	char longglob[600];
+
+	(void)state;
+	assert_true(lab_globs_match(NULL, "vfio.attach.x"));
+	assert_true(lab_globs_match("", "vfio.attach.x"));
+	assert_true(lab_globs_match("kmod.*,vfio.*", "vfio.attach.x"));
+	assert_false(lab_globs_match("kmod.*,iommufd.*", "vfio.attach.x"));
+	assert_true(lab_globs_match(",vfio.*", "vfio.attach.x"));	/* empty one skipped */
+	assert_false(lab_globs_match(",", "vfio.attach.x"));		/* only empty ones */
+	assert_true(lab_globs_match("*", NULL));			/* NULL is "" */
+	assert_false(lab_globs_match("q35-*", NULL));
+	memset(longglob, '*', sizeof(longglob) - 1);
+	longglob[sizeof(longglob) - 1] = '\0';
+	assert_false(lab_globs_match(longglob, "x"));	/* never truncated */
+	assert_true(lab_case_filter_match("kmod.*", "kmod.attach.a"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_big_pass),
 		cmocka_unit_test(test_order_linear_matches_qsort),
 		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_globs_match),
 	};
 
 	return cmocka_run_group_tests_name("sched", tests, NULL, NULL);
