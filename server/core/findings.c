@@ -125,6 +125,7 @@ struct batch {
 	struct lab_known_issue *known;
 	size_t nknown;
 	int opened, confirmed, fixed, reopened;
+	const char *untracked;	/* non-NULL: this job opens and closes nothing (why) */
 	/* does any subscription want finding-opened / finding-fixed? asked
 	 * once per batch (inside its transaction): 0 no, 1 yes, -1 not yet */
 	int want[2];
@@ -288,6 +289,33 @@ static int judge_case(struct batch *b, const struct lab_result *const *v, size_t
 	return all_pass ? on_pass(b, v[0]->case_id) : 0;
 }
 
+/*
+ * Findings follow the kernels the lab tracks, as plans and nightlies run
+ * them. A patch check's kernels (the series under review, the base built
+ * for it) are judged by the check's own report (flows/patch.c), and a
+ * bisection's steps are commits between a good and a bad kernel, judged by
+ * the bisection: as findings they would open regressions of kernels nobody
+ * follows, and a step that passes and orders after the bad kernel would
+ * mark the real finding fixed. The plan row: id, name, kind, spec, ...
+ */
+static int plan_role_row(const struct lab_store_row *row, void *arg)
+{
+	const char **why = arg;
+	const char *kind = lab_store_row_text(row, 2, NULL);
+	const char *spec = lab_store_row_text(row, 3, NULL);
+	json_t *j;
+
+	if (kind && !strcmp(kind, "patch")) {
+		*why = "a patch check's job (its report judges it)";
+		return 0;
+	}
+	j = spec ? json_loads(spec, 0, NULL) : NULL;
+	if (json_is_object(json_object_get(j, "bisect")))
+		*why = "a bisection step's job (the bisection judges it)";
+	json_decref(j);
+	return 0;
+}
+
 static int batch_load(struct lab_store *st, int64_t job_id, struct batch *b)
 {
 	struct lab_target t;
@@ -302,7 +330,10 @@ static int batch_load(struct lab_store *st, int64_t job_id, struct batch *b)
 		return r;
 	b->kernel_id = j.kernel_id;
 	b->target_id = j.target_id;
+	r = j.plan_id ? lab_store_plan_rows(st, j.plan_id, plan_role_row, &b->untracked) : 0;
 	lab_job_clear(&j);
+	if (r < 0 || b->untracked)	/* r: the number of plan rows */
+		return r < 0 ? r : 0;
 	r = lab_store_target_get_id(st, b->target_id, &t);
 	if (r)
 		return r;
@@ -336,6 +367,10 @@ int lab_findings_ingested(struct lab_store *st, int64_t job_id,
 	r = batch_load(st, job_id, &b);
 	if (r)
 		goto free_all;
+	if (b.untracked) {
+		lab_debug("findings: job %lld is %s: no findings", (long long)job_id, b.untracked);
+		goto free_all;
+	}
 	b.want[0] = b.want[1] = -1;
 	r = lab_store_tx_begin(st);
 	if (r)

@@ -5,7 +5,9 @@
  * acknowledged, linked to a bug or a lore thread, or marked expected.
  *
  * Purpose: after every ingest (ingest.c calls lab_findings_ingested()),
- * each case of the batch is judged once per job:
+ * each case of the batch is judged once per job (findings follow tracked
+ * kernels: a patch check's jobs and a bisection's steps open and close
+ * nothing, their own reports judge them; findings.c says why):
  *  - a violation (some repeat's verdict is fail, crash or warn) is a cause
  *    (target, case, from -> to: the contract's errno name -> the observed
  *    errno's name, or "crash"/"warn"); its key is a hash of the cause

@@ -19,10 +19,11 @@
 
 /* a job on kernel @k, target 0, its results ingested (one case, @v, with
  * @obs vs @exp) and the job completed */
-static int64_t run(struct fx *f, int64_t kernel_id, const char *case_id, int obs, int exp,
-		   enum lab_verdict v)
+static int64_t run_in(struct fx *f, int64_t plan_id, int64_t kernel_id, const char *case_id,
+		      int obs, int exp, enum lab_verdict v)
 {
-	struct lab_job j = { .kernel_id = kernel_id, .target_id = f->target[0], .backend = "qemu" };
+	struct lab_job j = { .plan_id = plan_id, .kernel_id = kernel_id,
+			     .target_id = f->target[0], .backend = "qemu" };
 	struct lab_result r = fx_result(case_id, obs, exp, v);
 	struct lab_ingest_job ij;
 	char why[256];
@@ -37,6 +38,12 @@ static int64_t run(struct fx *f, int64_t kernel_id, const char *case_id, int obs
 	assert_int_equal(lab_store_job_transition(f->st, j.id, LAB_JOB_RUNNING, LAB_JOB_COMPLETE,
 						  NULL), 0);
 	return j.id;
+}
+
+static int64_t run(struct fx *f, int64_t kernel_id, const char *case_id, int obs, int exp,
+		   enum lab_verdict v)
+{
+	return run_in(f, 0, kernel_id, case_id, obs, exp, v);
 }
 
 static int64_t sql_int(struct fx *f, const char *q)
@@ -160,6 +167,33 @@ static void test_lifecycle(void **state)
 	run(f, k613, "kmod.attach.three", 95, 22, LAB_VERDICT_SKIP);
 	run(f, k613, "kmod.attach.four", 5, 22, LAB_VERDICT_ERROR);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM findings"), 2);
+}
+
+/* findings follow tracked kernels: a patch check's jobs and a bisection's
+ * steps open nothing and fix nothing; a manual plan's do */
+static void test_untracked_plans(void **state)
+{
+	struct fx *f = *state;
+	int64_t k61 = f->kernel[0], k612 = f->kernel[1], patch, bisect, manual;
+
+	assert_int_equal(lab_store_plan_insert(f->st, "patch", "patch", "{\"kind\":\"patch\"}",
+					       NULL, 1, 0, "t", &patch), 0);
+	assert_int_equal(lab_store_plan_insert(f->st, "step", "manual",
+					       "{\"kind\":\"manual\",\"bisect\":{\"id\":1}}",
+					       NULL, 1, 0, "t", &bisect), 0);
+	assert_int_equal(lab_store_plan_insert(f->st, "by hand", "manual", "{\"kind\":\"manual\"}",
+					       NULL, 1, 0, "t", &manual), 0);
+	run_in(f, patch, k61, "kmod.attach.one", 19, 22, LAB_VERDICT_FAIL);
+	run_in(f, bisect, k61, "kmod.attach.one", 19, 22, LAB_VERDICT_FAIL);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM findings"), 0);
+	run_in(f, manual, k61, "kmod.attach.one", 19, 22, LAB_VERDICT_FAIL);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM findings WHERE state = 'open'"), 1);
+	/* a passing bisection step on a later kernel does not fix it */
+	run_in(f, bisect, k612, "kmod.attach.one", 22, 22, LAB_VERDICT_PASS);
+	run_in(f, patch, k612, "kmod.attach.one", 22, 22, LAB_VERDICT_PASS);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM findings WHERE state = 'open'"), 1);
+	run_in(f, manual, k612, "kmod.attach.one", 22, 22, LAB_VERDICT_PASS);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM findings WHERE state = 'open'"), 0);
 }
 
 static void test_events_order(void **state)
@@ -302,6 +336,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key),
 		cmocka_unit_test_setup_teardown(test_lifecycle, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_untracked_plans, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_events_order, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_known_issues, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_ack_links, fx_setup, fx_teardown),
