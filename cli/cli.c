@@ -1166,9 +1166,9 @@ static void local_part(char *ref, size_t len, const char *key, const char *path)
 	size_t l = strlen(ref);
 
 	if (!realpath(path, abs))
-		die_usage("iommulab: %s: %s", path, strerror(errno));
+		die_usage("%s: %s", path, strerror(errno));
 	if (snprintf(ref + l, len - l, "%s%s=%s", l ? ";" : "", key, abs) >= (int)(len - l))
-		die_usage("iommulab: too many or too long paths");
+		die_usage("too many or too long paths");
 }
 
 static int cmd_kernels_add(struct cli *c, int argc, char **argv)

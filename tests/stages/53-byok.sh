@@ -25,7 +25,10 @@
 #            sha256 with local files, a url kernel without its URL
 #   twice    two imports of one URL at once download it once and both
 #            succeed; one URL for two arches at once: one download too
-# Everything the test imports into $CACHE is removed at its end.
+# Everything the test imports into $CACHE is removed at its end. The cache
+# is shared: a second run of this stage (another checkout, a helper) waits
+# for the first (flock on $CACHE/kernels/.stage-53.lock), since the cleanup
+# removes every kernel and download that appeared while the run held it.
 set -uo pipefail
 top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
@@ -60,6 +63,12 @@ cp -a "$(readlink -f "$kdir/headers")/." "$out/headers-broken/"
 
 state=$out/state
 srv_pid=
+mkdir -p "$CACHE/kernels"
+exec 7>"$CACHE/kernels/.stage-53.lock"
+if ! flock -n 7; then
+	echo "# another run of stage 53 holds $CACHE/kernels/.stage-53.lock: waiting"
+	flock -w 3600 7 || { lab_fail "stage 53 lock" "held for an hour by another run"; lab_done; exit 1; }
+fi
 before=$(ls -d "$CACHE"/kernels/byo-* "$CACHE"/downloads/* 2>/dev/null | sort)
 cleanup() {
 	lab_srv_stop
@@ -73,7 +82,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-python3 -u -m http.server --bind 127.0.0.1 --directory "$out/www" 0 >"$out/http.log" 2>&1 &
+python3 -u -m http.server --bind 127.0.0.1 --directory "$out/www" 0 >"$out/http.log" 2>&1 7>&- &
 srv_pid=$!
 port=
 for i in $(seq 1 200); do
@@ -85,7 +94,7 @@ done
 U=http://127.0.0.1:$port
 echo "# serving $out/www on $U"
 
-lab_srv_start "$state" || { lab_fail "iommulabd starts"; lab_done; exit 1; }
+lab_srv_start "$state" 7>&- || { lab_fail "iommulabd starts"; lab_done; exit 1; }
 
 # submit KERNEL TARGET ARGS...: prints the job id
 submit() {
