@@ -761,24 +761,35 @@ static const char *known_str(json_t *row, char *buf, size_t len)
 	return buf;
 }
 
-/* one line per known issue the rows name: its id and reason */
+/* one line per known issue the rows name: its id and reason; and when a
+ * row of it passes again, the command that retires it (the server's, the
+ * row's "retire": server/core/diff_known.h) */
 static void known_reasons(json_t *rows)
 {
-	json_t *v, *k, *seen = json_object();
-	char id[32];
+	json_t *v, *k, *w, *seen = json_object(), *retire = json_object();
+	const char *id;
+	char idb[32];
 	size_t i;
 
 	json_array_foreach(rows, i, v) {
 		k = json_object_get(v, "known_issue");
-		if (!json_is_object(k) || !seen)
+		if (!json_is_object(k) || !seen || !retire)
 			continue;
-		snprintf(id, sizeof(id), "%lld", jint(k, "id", 0));
-		if (json_object_get(seen, id))
+		snprintf(idb, sizeof(idb), "%lld", jint(k, "id", 0));
+		if (json_is_string(json_object_get(k, "retire")))
+			json_object_set(retire, idb, json_object_get(k, "retire"));
+		if (json_object_get(seen, idb))
 			continue;
-		json_object_set_new(seen, id, json_true());
-		printf("known issue %s: %s\n", id, jstr(k, "reason", ""));
+		json_object_set_new(seen, idb, json_string(jstr(k, "reason", "")));
+	}
+	json_object_foreach(seen, id, w) {
+		printf("known issue %s: %s\n", id, json_string_value(w));
+		if (json_object_get(retire, id))
+			printf("known issue %s passes again: retire it with: %s\n", id,
+			       jstr(retire, id, ""));
 	}
 	json_decref(seen);
+	json_decref(retire);
 }
 
 /*
@@ -1943,7 +1954,10 @@ static const struct command commands[] = {
 	  "  | findings expect --reason TEXT [--driver D] [--case GLOB] [--target GLOB]\n"
 	  "            [--kernels MIN..MAX]",
 	  "mark a failure expected (a known issue)" },
-	{ "findings", "known", cmd_findings_known, "findings known [--json]", "the known issues" },
+	{ "findings", "known", cmd_findings_known, "findings known [--json]",
+	  "the known issues, active and retired" },
+	{ "findings", "retire", cmd_findings_retire, "findings retire KNOWN-ISSUE-ID --reason TEXT",
+	  "retire a known issue whose bug is fixed: its failures count again (record kept)" },
 	/* cli_subscribe.c */
 	{ "subscribe", NULL, cmd_subscribe,
 	  "subscribe webhook URL --secret S | maildir DIR [--driver D] [--vendor V] [--case GLOB]\n"

@@ -50,6 +50,7 @@ int cmd_findings_ack(struct cli *c, int argc, char **argv);
 int cmd_findings_link(struct cli *c, int argc, char **argv);
 int cmd_findings_expect(struct cli *c, int argc, char **argv);
 int cmd_findings_known(struct cli *c, int argc, char **argv);
+int cmd_findings_retire(struct cli *c, int argc, char **argv);
 /* cli_patchmail.c */
 int cmd_patch_mail(struct cli *c, int argc, char **argv);
 /* cli_targets.c */

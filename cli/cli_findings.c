@@ -11,7 +11,9 @@
  *   findings expect ID --reason TEXT  a known issue made from the finding
  *   findings expect --reason TEXT [--driver D] [--case GLOB] [--target GLOB]
  *                 [--kernels MIN..MAX]   a known issue by pattern
- *   findings known [--json]          the known issues
+ *   findings known [--json]          the known issues, active and retired
+ *   findings retire KNOWN-ISSUE-ID --reason TEXT   its bug is fixed: it matches
+ *                                    nothing from now on (record kept)
  *
  * Exit codes as cli.c's: 1 when the server refuses (its message printed).
  */
@@ -321,23 +323,71 @@ int cmd_findings_known(struct cli *c, int argc, char **argv)
 	json_t *r, *v;
 	size_t i;
 
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json")))
+		die_usage("usage: findings known [--json]");
 	r = get_json(c, "/api/v1/known-issues");
-	if (argc > 1 && !strcmp(argv[1], "--json")) {
+	if (argc > 1) {
 		print_json(json_object_get(r, "items"));
 		json_decref(r);
 		return CLI_OK;
 	}
-	printf("%-4s %-14s %-28s %-16s %-20s %-8s %s\n", "ID", "DRIVER", "CASE", "TARGET",
-	       "KERNELS", "FINDINGS", "REASON");
+	printf("%-4s %-7s %-14s %-28s %-16s %-20s %-8s %s\n", "ID", "STATE", "DRIVER", "CASE",
+	       "TARGET", "KERNELS", "FINDINGS", "REASON");
 	json_array_foreach(json_object_get(r, "items"), i, v) {
-		char range[64];
+		char range[64], t[32];
 
 		snprintf(range, sizeof(range), "%s..%s", jstr(v, "kernel_min", ""),
 			 jstr(v, "kernel_max", ""));
-		printf("%-4lld %-14s %-28s %-16s %-20s %-8lld %s\n", jint(v, "id", 0),
-		       jstr(v, "driver", "*"), jstr(v, "case", "*"), jstr(v, "target", "*"), range,
-		       jint(v, "findings", 0), jstr(v, "reason", ""));
+		printf("%-4lld %-7s %-14s %-28s %-16s %-20s %-8lld %s\n", jint(v, "id", 0),
+		       jstr(v, "state", "active"), jstr(v, "driver", "*"), jstr(v, "case", "*"),
+		       jstr(v, "target", "*"), range, jint(v, "findings", 0), jstr(v, "reason", ""));
+		if (strcmp(jstr(v, "state", "active"), "retired"))
+			continue;
+		when(jint(v, "retired_at", 0), t, sizeof(t));
+		printf("%-4s retired by %s at %s: %s\n", "", jstr(v, "retired_by", "-"), t,
+		       jstr(v, "retire_reason", ""));
 	}
+	json_decref(r);
+	return CLI_OK;
+}
+
+int cmd_findings_retire(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *body = NULL, *r;
+	char path[96], t[32];
+	long id, st;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o != 'r')
+			die_usage("bad option for findings retire");
+		json_decref(body);
+		body = json_pack("{s:s}", "reason", optarg);
+	}
+	if (optind >= argc)
+		die_usage("findings retire: a known issue id is required (findings known lists them)");
+	id = parse_long("known issue id", argv[optind], 1, 1L << 53);
+	if (optind + 1 < argc)
+		die_usage("unexpected argument '%s'", argv[optind + 1]);
+	if (!body)
+		die_usage("findings retire needs --reason TEXT (why it no longer holds)");
+	snprintf(path, sizeof(path), "/api/v1/known-issues/%ld/retire", id);
+	st = request(c, "POST", path, body, &r, false);
+	json_decref(body);
+	if (st < 200 || st >= 300) {
+		json_decref(r);
+		return CLI_FAIL;
+	}
+	when(jint(r, "retired_at", 0), t, sizeof(t));
+	printf("known issue %lld retired by %s at %s: %s\n", jint(r, "id", 0),
+	       jstr(r, "retired_by", "-"), t, jstr(r, "retire_reason", ""));
+	printf("  was: %s\n", jstr(r, "reason", ""));
+	printf("  %lld finding(s) no longer expected; its failures count again\n",
+	       jint(r, "unmarked", 0));
 	json_decref(r);
 	return CLI_OK;
 }

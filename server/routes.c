@@ -72,6 +72,8 @@ const struct lab_route lab_api_routes[] = {
 	{ "POST", P "/findings/{}/expect", lab_api_finding_expect, "admin", NULL },
 	{ "GET",  P "/known-issues",     lab_api_known_issues_list, NULL, NULL },
 	{ "POST", P "/known-issues",     lab_api_known_issue_post, "admin", NULL },
+	{ "GET",  P "/known-issues/{}",  lab_api_known_issue_get, NULL, NULL },
+	{ "POST", P "/known-issues/{}/retire", lab_api_known_issue_retire, "admin", NULL },
 	{ "GET",  P "/targets/{}/health", lab_api_target_health, NULL, NULL },
 	{ "POST", P "/targets/{}/state", lab_api_target_state,  "admin", NULL },
 	{ "POST", P "/targets/{}/check", lab_api_target_check,  "admin", NULL },

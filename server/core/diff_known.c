@@ -13,6 +13,11 @@
 #include "diff_known.h"
 #include "findings.h"
 
+void lab_diff_known_retire_cmd(int64_t id, char *buf, size_t n)
+{
+	snprintf(buf, n, "iommulab findings retire %lld --reason TEXT", (long long)id);
+}
+
 const char *lab_known_label_name(enum lab_known_label l)
 {
 	switch (l) {
@@ -119,6 +124,13 @@ void lab_diff_known_json(struct lab_jsonbuf *b, enum lab_known_label l,
 	lab_jsonbuf_str(b, lab_known_label_name(l));
 	lab_jsonbuf_lit(b, ",\"reason\":");
 	lab_jsonbuf_str(b, ki->reason ? ki->reason : "");
+	if (l == LAB_KNOWN_EXPECTED_PASSED) {
+		char cmd[96];
+
+		lab_diff_known_retire_cmd(ki->id, cmd, sizeof(cmd));
+		lab_jsonbuf_lit(b, ",\"retire\":");
+		lab_jsonbuf_str(b, cmd);
+	}
 	lab_jsonbuf_raw(b, "}", 1);
 }
 
@@ -168,25 +180,44 @@ void lab_diff_known_cell(json_t *row, char *buf, size_t n)
 void lab_diff_known_text(FILE *f, json_t *diff)
 {
 	json_t *rows = json_object_get(diff, "rows"), *row;
-	int64_t *seen;
-	size_t i, nseen = 0;
+	struct { int64_t id; bool passed; } *seen;
+	size_t i, j, nseen = 0;
+	char cmd[96];
 
 	seen = calloc(json_array_size(rows) + 1, sizeof(*seen));
 	if (!seen)
 		return;
+	/* the known issues in the order the rows name them, and whether a row
+	 * of theirs passes again */
 	json_array_foreach(rows, i, row) {
-		const char *reason = "";
+		enum lab_known_label l;
 		int64_t id = 0;
-		size_t j;
 
-		if (lab_diff_known_of(row, &id, &reason) == LAB_KNOWN_NONE)
+		l = lab_diff_known_of(row, &id, NULL);
+		if (l == LAB_KNOWN_NONE)
 			continue;
-		for (j = 0; j < nseen && seen[j] != id; j++)
+		for (j = 0; j < nseen && seen[j].id != id; j++)
 			;
-		if (j < nseen)
+		if (j == nseen)
+			seen[nseen++].id = id;
+		if (l == LAB_KNOWN_EXPECTED_PASSED)
+			seen[j].passed = true;
+	}
+	for (j = 0; j < nseen; j++) {
+		json_array_foreach(rows, i, row) {
+			const char *reason = "";
+			int64_t id = 0;
+
+			if (lab_diff_known_of(row, &id, &reason) != LAB_KNOWN_NONE && id == seen[j].id) {
+				fprintf(f, "known issue %lld: %s\n", (long long)id, reason);
+				break;
+			}
+		}
+		if (!seen[j].passed)
 			continue;
-		seen[nseen++] = id;
-		fprintf(f, "known issue %lld: %s\n", (long long)id, reason);
+		lab_diff_known_retire_cmd(seen[j].id, cmd, sizeof(cmd));
+		fprintf(f, "known issue %lld passes again: retire it with: %s\n",
+			(long long)seen[j].id, cmd);
 	}
 	free(seen);
 }

@@ -12,9 +12,12 @@
  *                    failed (fail, error, crash, warn), and a known issue
  *                    covers the row on the head's kernel: the known issue
  *                    no longer holds there and may be retired (summary
- *                    "expected_passed" + 1)
- * "Covers" is lab_known_issue_matches() (findings.h), the rule findings
- * use: driver, case globs, target globs and the kernel range, on the head
+ *                    "expected_passed" + 1): the row, the text diff, the
+ *                    nightly and the patch report name the command that
+ *                    retires it (lab_diff_known_retire_cmd())
+ * Only active known issues label rows (a retired one matches nothing:
+ * lab_store_known_issues_load()). "Covers" is lab_known_issue_matches()
+ * (findings.h), the rule findings use: driver, case globs, target globs and the kernel range, on the head
  * kernel's version (else its name); the first known issue by id wins. The
  * head kernel is the head kernel of a kernel diff; in a plan diff the
  * kernel of the head result's job, or for a missing row the kernel of the
@@ -22,7 +25,8 @@
  *
  * JSON (one member of every row, written after "regression"):
  *   "known_issue": null | {"id": N, "label": "expected"|"expected_passed",
- *                          "reason": "..."}
+ *                          "reason": "...", "retire": "iommulab findings
+ *                          retire N --reason TEXT" (expected_passed only)}
  * and two summary members, "expected" and "expected_passed" (rows of
  * every class, like the class counts).
  *
@@ -49,6 +53,10 @@ enum lab_known_label {
 	LAB_KNOWN_EXPECTED_PASSED,
 };
 #define LAB_KNOWN_NLABELS (LAB_KNOWN_EXPECTED_PASSED + 1)
+
+/* the command that retires known issue @id into @buf ("iommulab findings
+ * retire 3 --reason TEXT"): the advice an expected_passed row carries */
+void lab_diff_known_retire_cmd(int64_t id, char *buf, size_t n);
 
 /* "expected", "expected_passed"; "" for none */
 const char *lab_known_label_name(enum lab_known_label l);
@@ -90,7 +98,9 @@ enum lab_known_label lab_diff_known_of(json_t *row, int64_t *id, const char **re
 /* " [expected: known issue 3]", " [expected failure passed: known issue 3]"
  * or "" for a row's text table cell */
 void lab_diff_known_cell(json_t *row, char *buf, size_t n);
-/* one line per known issue the rows of @diff name: "known issue 3: reason" */
+/* one line per known issue the rows of @diff name: "known issue 3: reason",
+ * and after it, when a row of it is expected_passed, "known issue 3 passes
+ * again: retire it with: iommulab findings retire 3 --reason TEXT" */
 void lab_diff_known_text(FILE *f, json_t *diff);
 
 #endif /* LAB_DIFF_KNOWN_H */

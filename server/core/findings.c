@@ -522,6 +522,37 @@ clear_f:
 	return r;
 }
 
+int lab_findings_retire(struct lab_store *st, int64_t id, const char *reason,
+			const char *by, int *unmarked, char *err, size_t errlen)
+{
+	char note[2048 + 64];	/* a text is at most 2000 bytes (names.c) */
+	int r;
+
+	if (unmarked)
+		*unmarked = 0;
+	if (lab_name_check(LAB_NAME_TEXT, "\"reason\"", reason, err, errlen))
+		return -EINVAL;
+	if (id <= 0) {
+		snprintf(err, errlen, "a known issue id is a positive integer");
+		return -EINVAL;
+	}
+	snprintf(note, sizeof(note), "known issue %lld retired: %s", (long long)id, reason);
+	r = lab_store_tx_begin(st);
+	if (r)
+		return r;
+	r = lab_store_known_issue_retire(st, id, by, reason);
+	if (!r)
+		r = lab_store_known_issue_unmark(st, id, by, note, unmarked);
+	if (!r)
+		r = lab_store_tx_commit(st);
+	if (r) {
+		lab_store_tx_rollback(st);
+		if (unmarked)
+			*unmarked = 0;
+	}
+	return r;
+}
+
 int lab_findings_link(struct lab_store *st, int64_t id, const char *kind,
 		      const char *value, const char *by, char *err, size_t errlen)
 {

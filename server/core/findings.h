@@ -27,14 +27,19 @@
  * Known issues (lab_findings_expect()): a driver, case and target pattern
  * and a kernel range with a reason; an open finding they match is
  * "expected" (its known issue is set), now and whenever one opens later.
+ * Retiring one (lab_findings_retire(), when its bug is fixed) keeps its
+ * record and stops it matching: the findings it marked are expected no
+ * more ("unexpected" event), later ones are not marked, and diffs, the
+ * nightly and patch checks judge the rows it covered as any other.
  *
  * Invariants: one batch is one transaction (all of its findings changes or
  * none); a findings failure never fails the ingest that triggered it (the
  * results are stored already): it is logged. Only this module decides a
  * finding's state; store_findings.c stores it.
  *
- * Errors: 0 or -errno; -ENOENT unknown finding/job, -EINVAL bad argument
- * (with a reason in @err where the function takes one).
+ * Errors: 0 or -errno; -ENOENT unknown finding/job/known issue, -EALREADY a
+ * known issue retired already, -EINVAL bad argument (with a reason in @err
+ * where the function takes one).
  */
 #ifndef LAB_FINDINGS_H
 #define LAB_FINDINGS_H
@@ -76,6 +81,12 @@ int lab_findings_expect(struct lab_store *st, struct lab_known_issue *ki, const 
  * first kernel on) with @reason; marks it (and any other it matches) */
 int lab_findings_expect_one(struct lab_store *st, int64_t id, const char *reason,
 			    const char *by, int64_t *known_id);
+
+/* retire known issue @id (by token @by, @reason: a text, names.h): in one
+ * transaction, its state and the findings it marked (*@unmarked, may be
+ * NULL); nothing changes on an error */
+int lab_findings_retire(struct lab_store *st, int64_t id, const char *reason,
+			const char *by, int *unmarked, char *err, size_t errlen);
 
 /* a link of @kind "url" (a bug) or "msgid" (lore; <> stripped) to finding
  * @id: -EINVAL with @err for a value against its rule, -EEXIST if present */

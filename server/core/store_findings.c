@@ -22,6 +22,7 @@ enum fs_id {
 	FS_BY_KEY, FS_GET, FS_INSERT, FS_EVENT, FS_SEEN, FS_FIX, FS_OPEN_OF, FS_ACK,
 	FS_LINK, FS_SET_KNOWN, FS_KI_INSERT, FS_KI_ALL, FS_ONE_ROWS, FS_EVENTS_ROWS,
 	FS_LINKS_ROWS, FS_KI_ROWS, FS_OPEN_ROWS,
+	FS_KI_ONE_ROWS, FS_KI_STATE, FS_KI_RETIRE, FS_KI_UNMARK_EVENTS, FS_KI_UNMARK,
 	FS_KERNEL_KEY, FS_RESULT_KERNEL_KEY, FS_PLAN_TARGET_KERNEL_KEY,
 	FS__COUNT
 };
@@ -42,6 +43,13 @@ enum fs_id {
 	"JOIN kernels k1 ON k1.id = f.first_kernel_id JOIN kernels k2 ON k2.id = f.last_kernel_id " \
 	"LEFT JOIN kernels k3 ON k3.id = f.fixed_kernel_id " \
 	"LEFT JOIN known_issues ki ON ki.id = f.known_issue_id "
+
+/* the known issues' view (store_findings.h), over known_issues ki */
+#define KI_VIEW "SELECT ki.id, ki.state, ki.driver, ki.case_glob AS \"case\", " \
+	"ki.target_glob AS target, ki.kernel_min, ki.kernel_max, ki.reason, ki.created_by, " \
+	"ki.created_at, ki.retired_by, ki.retired_at, ki.retire_reason, " \
+	"(SELECT count(*) FROM findings f WHERE f.known_issue_id = ki.id) AS findings " \
+	"FROM known_issues ki "
 
 static const char *const fs_sql[FS__COUNT] = {
 	[FS_BY_KEY] = "SELECT " F_COLS " FROM findings WHERE key = ?1",
@@ -80,7 +88,7 @@ static const char *const fs_sql[FS__COUNT] = {
 		"reason, created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[FS_KI_ALL] =
 		"SELECT id, driver, case_glob, target_glob, kernel_min, kernel_max, reason "
-		"FROM known_issues ORDER BY id",
+		"FROM known_issues WHERE state = 'active' ORDER BY id",
 	[FS_ONE_ROWS] = F_VIEW "WHERE f.id = ?1",
 	[FS_EVENTS_ROWS] =
 		"SELECT e.kind, k.name AS kernel, e.job_id AS job, e.by_name AS \"by\", e.note, e.at "
@@ -89,11 +97,19 @@ static const char *const fs_sql[FS__COUNT] = {
 	[FS_LINKS_ROWS] =
 		"SELECT kind, value, by_name AS \"by\", at FROM finding_links WHERE finding_id = ?1 "
 		"ORDER BY at, value",
-	[FS_KI_ROWS] =
-		"SELECT ki.id, ki.driver, ki.case_glob AS \"case\", ki.target_glob AS target, "
-		"ki.kernel_min, ki.kernel_max, ki.reason, ki.created_by, ki.created_at, "
-		"(SELECT count(*) FROM findings f WHERE f.known_issue_id = ki.id) AS findings "
-		"FROM known_issues ki ORDER BY ki.id DESC",
+	[FS_KI_ROWS] = KI_VIEW "ORDER BY ki.id DESC",
+	[FS_KI_ONE_ROWS] = KI_VIEW "WHERE ki.id = ?1",
+	[FS_KI_STATE] = "SELECT state = 'retired' FROM known_issues WHERE id = ?1",
+	[FS_KI_RETIRE] =
+		"UPDATE known_issues SET state = 'retired', retired_by = ?2, retired_at = ?3, "
+		"retire_reason = ?4 WHERE id = ?1 AND state = 'active'",
+	/* the findings it marks: an event each, then unmarked (in this order) */
+	[FS_KI_UNMARK_EVENTS] =
+		"INSERT INTO finding_events (finding_id, kind, by_name, note, at) "
+		"SELECT id, 'unexpected', ?2, ?3, ?4 FROM findings WHERE known_issue_id = ?1 "
+		"ORDER BY id",
+	[FS_KI_UNMARK] =
+		"UPDATE findings SET known_issue_id = NULL, updated_at = ?2 WHERE known_issue_id = ?1",
 	[FS_OPEN_ROWS] =
 		"SELECT t.name AS target, f.case_id AS \"case\", f.known_issue_id AS known_issue, "
 		"f.id FROM findings f JOIN targets t ON t.id = f.target_id WHERE f.state = 'open'",
@@ -421,6 +437,72 @@ int lab_store_known_issue_insert(struct lab_store *st, struct lab_known_issue *k
 	return r;
 }
 
+int lab_store_known_issue_retire(struct lab_store *st, int64_t id, const char *by,
+				 const char *reason)
+{
+	sqlite3_stmt *s;
+	int rc, r;
+
+	if (id <= 0 || !reason || !*reason)
+		return -EINVAL;
+	s = fs_stmt(st, FS_KI_RETIRE);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, by);
+	sqlite3_bind_int64(s, 3, now_s());
+	store_bind_text(s, 4, reason);
+	r = store_exec_stmt(st, s, "known issue retire");
+	if (r || sqlite3_changes(st->db) == 1)
+		return r;
+	/* nothing changed: unknown, or retired already */
+	s = fs_stmt(st, FS_KI_STATE);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		r = sqlite3_column_int(s, 0) ? -EALREADY : -EIO;
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : store_db_err(st, rc, "known issue state");
+	store_done(s);
+	return r;
+}
+
+int lab_store_known_issue_unmark(struct lab_store *st, int64_t id, const char *by,
+				 const char *note, int *n)
+{
+	sqlite3_stmt *s = fs_stmt(st, FS_KI_UNMARK_EVENTS);
+	int64_t now = now_s();
+	int r, cnt;
+
+	if (n)
+		*n = 0;
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, by);
+	store_bind_text(s, 3, note);
+	sqlite3_bind_int64(s, 4, now);
+	r = store_exec_stmt(st, s, "known issue unmark events");
+	if (r)
+		return r;
+	cnt = sqlite3_changes(st->db);
+	s = fs_stmt(st, FS_KI_UNMARK);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	r = store_exec_stmt(st, s, "known issue unmark");
+	if (r)
+		return r;
+	if (sqlite3_changes(st->db) != cnt)
+		return -EIO;	/* an event per unmarked finding, or the caller rolls back */
+	if (n)
+		*n = cnt;
+	return 0;
+}
+
 int lab_store_known_issues_load(struct lab_store *st, struct lab_known_issue **out,
 				size_t *n)
 {
@@ -535,6 +617,12 @@ int lab_store_finding_links_rows(struct lab_store *st, int64_t id, lab_store_row
 int lab_store_known_issues_rows(struct lab_store *st, lab_store_row_fn fn, void *arg)
 {
 	return store_rows_each(st, fs_stmt(st, FS_KI_ROWS), fn, arg, "known issues");
+}
+
+int lab_store_known_issue_rows(struct lab_store *st, int64_t id, lab_store_row_fn fn,
+			       void *arg)
+{
+	return rows_by_id(st, FS_KI_ONE_ROWS, id, fn, arg, "known issue");
 }
 
 int lab_store_findings_open_rows(struct lab_store *st, lab_store_row_fn fn, void *arg)

@@ -16,7 +16,14 @@
  * Ownership: struct lab_finding owns nothing on the heap but its strings;
  * lab_finding_clear() frees them and accepts a zeroed struct.
  * Errors: 0 or -errno (store.h's rules): -ENOENT unknown id or key,
- * -EEXIST a link the finding already has, -EINVAL bad argument.
+ * -EEXIST a link the finding already has, -EALREADY a known issue that is
+ * retired already, -EINVAL bad argument.
+ *
+ * Known issues are active or retired (schema/0013): a retired one keeps
+ * its row (who retired it, when, why) and matches nothing: only the active
+ * ones are loaded (lab_store_known_issues_load()), and no finding stays
+ * marked by it (lab_store_known_issue_unmark(): a finding's known issue is
+ * always an active one).
  */
 #ifndef LAB_STORE_FINDINGS_H
 #define LAB_STORE_FINDINGS_H
@@ -87,11 +94,21 @@ int lab_store_finding_set_known(struct lab_store *st, int64_t id, int64_t known_
 
 int lab_store_known_issue_insert(struct lab_store *st, struct lab_known_issue *ki,
 				 const char *by);	/* sets ki->id */
-/* every known issue into @out (malloc'd array of *@n, each cleared by the
- * caller with lab_known_issue_clear() then free()) */
+/* every active known issue into @out, by id (malloc'd array of *@n, each
+ * cleared by the caller with lab_known_issue_clear() then free()): what
+ * findings, diffs, the nightly and patch checks match against */
 int lab_store_known_issues_load(struct lab_store *st, struct lab_known_issue **out,
 				size_t *n);
 void lab_known_issues_free(struct lab_known_issue *v, size_t n);
+/* active -> retired by token @by with @reason (one statement): -ENOENT
+ * unknown @id, -EALREADY retired already (nothing changed either way) */
+int lab_store_known_issue_retire(struct lab_store *st, int64_t id, const char *by,
+				 const char *reason);
+/* every finding known issue @id marks: event "unexpected" (by @by, @note),
+ * then its known issue cleared; *@n (may be NULL) = how many. Two
+ * statements: the caller holds a transaction (findings.c does). */
+int lab_store_known_issue_unmark(struct lab_store *st, int64_t id, const char *by,
+				 const char *note, int *n);
 
 /*
  * Rows for the views. Findings: newest first, filtered (state "open" |
@@ -116,8 +133,15 @@ int lab_store_finding_events_rows(struct lab_store *st, int64_t id, lab_store_ro
 /* links: kind, value, by, at */
 int lab_store_finding_links_rows(struct lab_store *st, int64_t id, lab_store_row_fn fn,
 				 void *arg);
-/* known issues, newest first, with the count of findings they cover */
+/*
+ * Known issues, newest first (one: by id), with the count of findings they
+ * mark. Columns: id, state (active|retired), driver, case, target,
+ * kernel_min, kernel_max, reason, created_by, created_at, retired_by,
+ * retired_at, retire_reason, findings.
+ */
 int lab_store_known_issues_rows(struct lab_store *st, lab_store_row_fn fn, void *arg);
+int lab_store_known_issue_rows(struct lab_store *st, int64_t id, lab_store_row_fn fn,
+			       void *arg);
 /* the open findings' (target, case, known issue id) rows: for the diff's
  * "expected" marks */
 int lab_store_findings_open_rows(struct lab_store *st, lab_store_row_fn fn, void *arg);

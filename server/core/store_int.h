@@ -52,10 +52,10 @@ enum stmt_id {
 #define JOB_FILTERS 5		/* state, kernel, target, plan, cursor */
 #define WAL_HDR_BYTES 48	/* one copy of SQLite's WalIndexHdr (fileformat2) */
 #define RESULT_FILTERS 7	/* kernel, target, job, driver, case, verdict, cursor */
-#define STORE_EXT_MAX 80	/* store_ext_stmt(): slots for the families' own tables: */
-#define STORE_EXT_FINDINGS 0	/* store_findings.c: 0..55 */
-#define STORE_EXT_PROVENANCE 56	/* store_provenance.c: 56..63 */
-#define STORE_EXT_OUTBOX 64	/* store_outbox.c: 64..79 */
+#define STORE_EXT_MAX 88	/* store_ext_stmt(): slots for the families' own tables: */
+#define STORE_EXT_FINDINGS 0	/* store_findings.c: 0..63 */
+#define STORE_EXT_PROVENANCE 64	/* store_provenance.c: 64..71 */
+#define STORE_EXT_OUTBOX 72	/* store_outbox.c: 72..87 */
 
 struct lab_store {
 	sqlite3 *db;

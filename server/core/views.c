@@ -670,6 +670,11 @@ int lab_store_known_issues_list(struct lab_store *st, json_t **out)
 	return LIST(a, lab_store_known_issues_rows(st, collect, a), out);
 }
 
+int lab_store_known_issue_json(struct lab_store *st, int64_t id, json_t **out)
+{
+	return ONE(a, lab_store_known_issue_rows(st, id, collect, a), out);
+}
+
 int lab_store_health_history(struct lab_store *st, int64_t target_id, json_t **out)
 {
 	return LIST(a, lab_store_health_rows(st, target_id, collect, a), out);

@@ -63,13 +63,15 @@ int lab_store_result_errnos(struct lab_store *st, int64_t result_id, json_t **ou
 
 /*
  * Findings (store_findings.h): a filtered list, newest first; one finding
- * with its "events" (oldest first) and "links"; the known issues.
+ * with its "events" (oldest first) and "links"; the known issues (active
+ * and retired, newest first); one known issue (-ENOENT: none).
  */
 struct lab_finding_filter;
 int lab_store_findings_list(struct lab_store *st, const struct lab_finding_filter *f,
 			    json_t **out);
 int lab_store_finding_json(struct lab_store *st, int64_t id, json_t **out);
 int lab_store_known_issues_list(struct lab_store *st, json_t **out);
+int lab_store_known_issue_json(struct lab_store *st, int64_t id, json_t **out);
 
 /* subscriptions (outbox.h; never their secrets), newest first; one's
  * deliveries, each with its "attempts_log" and "payload" parsed */

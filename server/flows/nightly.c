@@ -712,8 +712,9 @@ static json_t *canceled_targets(struct lab_store *st, int64_t plan)
 
 int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t **out)
 {
-	char b[32], h[32], err[LAB_STORE_ERR_MAX], summary[256];
+	char b[32], h[32], err[LAB_STORE_ERR_MAX], summary[1024];
 	json_t *diff, *regs, *inc, *row, *canceled, *expd, *expp;
+	size_t n;
 	size_t i;
 	int ret;
 
@@ -770,6 +771,22 @@ int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t
 		 json_array_size(inc) == 1 ? "" : "s", json_array_size(expd),
 		 json_array_size(expd) == 1 ? "" : "s", json_array_size(expp),
 		 json_array_size(expp) == 1 ? "" : "s", (long long)base, (long long)head);
+	/* each known issue that passes again, once, with the command that
+	 * retires it (diff_known.h) */
+	n = strlen(summary);
+	json_array_foreach(expp, i, row) {
+		json_t *k = json_object_get(row, "known_issue");
+		char one[160], cmd[96];
+		int64_t id = json_integer_value(json_object_get(k, "id"));
+
+		lab_diff_known_retire_cmd(id, cmd, sizeof(cmd));
+		snprintf(one, sizeof(one), "; known issue %lld passes again: retire it with: %s",
+			 (long long)id, cmd);
+		if (!strstr(summary, one) && n + strlen(one) < sizeof(summary)) {
+			memcpy(summary + n, one, strlen(one) + 1);
+			n += strlen(one);
+		}
+	}
 	json_decref(diff);
 	json_decref(canceled);
 	*out = json_pack("{s:o, s:o, s:o, s:o, s:s}", "regressions", regs, "inconsistent", inc,
@@ -883,10 +900,11 @@ static bool compare_done(struct lab_store *st)
 		/* an expected failure that passes again: the known issue may be retired */
 		json_array_foreach(json_object_get(cmp, "expected_passed"), ei, xp)
 			lab_warn("nightly: plan %lld: %s %s passes again: known issue %lld "
-				 "(\"%s\") may be retired", (long long)pid, str_of(xp, "target"),
+				 "(\"%s\") may be retired: %s", (long long)pid, str_of(xp, "target"),
 				 str_of(xp, "case"), (long long)json_integer_value(json_object_get(
 				 json_object_get(xp, "known_issue"), "id")),
-				 str_of(json_object_get(xp, "known_issue"), "reason"));
+				 str_of(json_object_get(xp, "known_issue"), "reason"),
+				 str_of(json_object_get(xp, "known_issue"), "retire"));
 		lab_info("nightly: plan %lld vs %lld: %s", (long long)pid, (long long)prev,
 			 str_of(cmp, "summary"));
 		if (!json_array_size(json_object_get(cmp, "regressions"))) {

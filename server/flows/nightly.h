@@ -74,8 +74,11 @@
  * never in "regressions" or "inconsistent"; a row labelled
  * "expected_passed" (a known issue covers it, yet the head passes where the
  * base failed) is listed in "expected_passed" and logged as a warning (the
- * known issue may be retired). Both lists carry the row's "known_issue"
- * {id, label, reason}.
+ * known issue may be retired), and the summary names the command that
+ * retires each such known issue once ("; known issue 3 passes again:
+ * retire it with: iommulab findings retire 3 --reason TEXT"). Both lists
+ * carry the row's "known_issue" {id, label, reason[, retire]}; a retired
+ * known issue labels nothing (its rows are judged like any other).
  *
  * Webhook body: {"event": "nightly.regression", "plan", "previous_plan",
  * "slot", "regressions": [ROW + runs + confidence], "inconsistent": [ROW],

@@ -1252,11 +1252,12 @@ static const char *side_text(json_t *s, char *buf, size_t n)
 	return buf;
 }
 
-/* the rows a known issue covers, with its id and reason */
+/* the rows a known issue covers, with its id and reason; @retire: and the
+ * command that retires it (an expected failure that passes again) */
 static void known_rows_text(FILE *f, json_t *d, const char *key, const char *label,
-			    const char *tail)
+			    bool retire)
 {
-	char b[64], h[64];
+	char b[64], h[64], cmd[96];
 	size_t i;
 	json_t *r;
 
@@ -1265,11 +1266,13 @@ static void known_rows_text(FILE *f, json_t *d, const char *key, const char *lab
 		int64_t id = 0;
 
 		lab_diff_known_of(r, &id, &reason);
-		fprintf(f, "    %-20s %-34s %s -> %s  [%s: known issue %lld, \"%s\"]%s\n",
+		lab_diff_known_retire_cmd(id, cmd, sizeof(cmd));
+		fprintf(f, "    %-20s %-34s %s -> %s  [%s: known issue %lld, \"%s\"]%s%s\n",
 			lab_flow_str(r, "target"), lab_flow_str(r, "case"),
 			side_text(json_object_get(r, "base"), b, sizeof(b)),
 			side_text(json_object_get(r, "head"), h, sizeof(h)), label,
-			(long long)id, reason, tail);
+			(long long)id, reason, retire ? ": retire it with: " : "",
+			retire ? cmd : "");
 	}
 }
 
@@ -1331,9 +1334,8 @@ char *lab_patch_report_text(json_t *rep)
 			rows_text(f, d, "new_passes", "new pass");
 			rows_text(f, d, "other_changes", "changed");
 			rows_text(f, d, "inconsistent", "flaky: repeats disagree");
-			known_rows_text(f, d, "expected_failures", "expected failure", "");
-			known_rows_text(f, d, "expected_passed", "expected failure passed",
-					": the known issue may be retired");
+			known_rows_text(f, d, "expected_failures", "expected failure", false);
+			known_rows_text(f, d, "expected_passed", "expected failure passed", true);
 		}
 	}
 	if (json_is_string(json_object_get(rep, "excerpt"))) {

@@ -39,8 +39,9 @@
  * ROW is a diff row (diff.h). A changed row a known issue covers
  * (core/diff_known.h, its "known_issue") goes to "expected_failures"
  * (label expected: it fails nothing) or "expected_passed" (label
- * expected_passed: a warning, the known issue may be retired) and to no
- * other list. Rules for the other rows (base -> head), by their class:
+ * expected_passed: a warning, the known issue may be retired; the text
+ * report names the command, "iommulab findings retire N --reason TEXT")
+ * and to no other list; a retired known issue covers nothing. Rules for the other rows (base -> head), by their class:
  *   new crash           new_crash: a candidate repeat crashed the kernel
  *   new kernel warning  new_warning: a candidate repeat made it warn
  *   missing case        missing: the candidate run did not report the case

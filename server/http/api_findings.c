@@ -193,3 +193,55 @@ int lab_api_known_issue_post(struct lab_req *rq, struct lab_resp *rs)
 	snprintf(rs->location, sizeof(rs->location), LAB_API_PREFIX "/known-issues");
 	return 0;
 }
+
+int lab_api_known_issue_get(struct lab_req *rq, struct lab_resp *rs)
+{
+	return api_id_get(rq, rs, "known issue", lab_store_known_issue_json);
+}
+
+int lab_api_known_issue_retire(struct lab_req *rq, struct lab_resp *rs)
+{
+	json_t *body = NULL, *ki = NULL;
+	int unmarked = 0, r;
+	int64_t id;
+
+	r = lab_req_id(rq, rs, 0, &id);
+	if (r)
+		return r;
+	r = lab_store_known_issue_json(rq->st, id, &ki);
+	if (r == -ENOENT)
+		return lab_fail(rs, r, "unknown known issue %lld", (long long)id);
+	if (r)
+		return r;
+	if (!strcmp(api_str_of(ki, "state") ?: "", "retired")) {
+		r = lab_fail(rs, -EALREADY, "known issue %lld is retired already (by %s): "
+			     "nothing changed", (long long)id, api_str_of(ki, "retired_by") ?: "-");
+		goto put_all;
+	}
+	r = api_req_body(rq, rs, lab_body_known_issue_retire, "retire", &body);
+	if (r)
+		goto put_all;
+	r = lab_findings_retire(rq->st, id, api_str_of(body, "reason"), rq->token_name, &unmarked,
+				rs->err, sizeof(rs->err));
+	/* a retire that raced this one, or a delete */
+	if (r == -EALREADY)
+		r = lab_fail(rs, r, "known issue %lld is retired already: nothing changed",
+			     (long long)id);
+	else if (r == -ENOENT)
+		r = lab_fail(rs, r, "unknown known issue %lld", (long long)id);
+	if (r)
+		goto put_all;
+	lab_info("api: known issue %lld retired by %s (%d finding(s) expected no more)",
+		 (long long)id, rq->token_name, unmarked);
+	json_decref(ki);
+	ki = NULL;
+	r = lab_store_known_issue_json(rq->st, id, &rs->json);
+	if (r)
+		goto put_all;
+	json_object_set_new(rs->json, "unmarked", json_integer(unmarked));
+	rs->status = MHD_HTTP_OK;
+put_all:
+	json_decref(body);
+	json_decref(ki);
+	return r;
+}

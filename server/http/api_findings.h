@@ -25,5 +25,10 @@ int lab_api_finding_expect(struct lab_req *rq, struct lab_resp *rs);
  * kernel_max, reason} */
 int lab_api_known_issues_list(struct lab_req *rq, struct lab_resp *rs);
 int lab_api_known_issue_post(struct lab_req *rq, struct lab_resp *rs);
+/* GET /known-issues/{id}: one, active or retired */
+int lab_api_known_issue_get(struct lab_req *rq, struct lab_resp *rs);
+/* POST /known-issues/{id}/retire {"reason"}: it matches nothing from now
+ * on; 404 unknown, 409 retired already (nothing changed) */
+int lab_api_known_issue_retire(struct lab_req *rq, struct lab_resp *rs);
 
 #endif /* LAB_API_FINDINGS_H */

@@ -113,6 +113,11 @@ const struct lab_body_field lab_body_finding_expect[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 
+const struct lab_body_field lab_body_known_issue_retire[] = {
+	{ "reason", LAB_BODY_STRING, REQ, LAB_NAME_TEXT, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
 const struct lab_body_field lab_body_known_issue[] = {
 	{ "driver", LAB_BODY_STRING, OPT, LAB_NAME_DRIVER, 0, 0, NULL },
 	{ "case", LAB_BODY_STRING, OPT, LAB_NAME_PATTERN, 0, 0, NULL },

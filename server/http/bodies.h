@@ -66,6 +66,7 @@ extern const struct lab_body_field lab_body_finding_ack[];	/* POST /findings/{id
 extern const struct lab_body_field lab_body_finding_link[];	/* POST /findings/{id}/link */
 extern const struct lab_body_field lab_body_finding_expect[];	/* POST /findings/{id}/expect */
 extern const struct lab_body_field lab_body_known_issue[];	/* POST /known-issues */
+extern const struct lab_body_field lab_body_known_issue_retire[];	/* POST /known-issues/{id}/retire */
 extern const struct lab_body_field lab_body_target_state[];	/* POST /targets/{name}/state */
 extern const struct lab_body_field lab_body_target_check[];	/* POST /targets/{name}/check */
 extern const struct lab_body_field lab_body_subscription[];	/* POST /subscriptions */

@@ -4,12 +4,14 @@ real server holding findings (used by tests/stages/57-findings.sh; Debian's
 chromium through chromium-driver and python3-selenium, labbrowser.py).
 
 usage: findings.py --url http://127.0.0.1:PORT --id ID --key KEY --out DIR
+       findings.py --url URL --retired KID --reason TEXT --out DIR
 Checks: the list shows finding ID (its key, state, cause, kernels) and the
 known issues; the finding's page shows the fixing kernel, its links (a
 lore message id as a lore.kernel.org link) and every event; the state
 filter narrows the list; the diff page badges a known issue's expected
-failure; no page errors. Prints TAP-like lines; exit 1 on
-any failure.
+failure; no page errors. With --retired: the known issues table shows
+known issue KID retired (its badge says by whom and why) and the others
+active. Prints TAP-like lines; exit 1 on any failure.
 """
 import argparse
 import json
@@ -21,8 +23,10 @@ from labbrowser import finish, page_end, start  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--url", required=True)
-ap.add_argument("--id", required=True)
-ap.add_argument("--key", required=True)
+ap.add_argument("--id")
+ap.add_argument("--key")
+ap.add_argument("--retired", help="a retired known issue's id")
+ap.add_argument("--reason", default="", help="its retire reason")
 ap.add_argument("--out", default=".")
 args = ap.parse_args()
 b, t = start(1280, 900)
@@ -65,4 +69,22 @@ def pages():
     page_end(b, t, os.path.join(args.out, "diff-known.png"))
 
 
-finish(b, t, "findings pages render", pages)
+def retired_page():
+    b.open(args.url, "#/findings", "findings")
+    rows = b.js("return [...document.querySelectorAll('#known-issues tbody tr')].map(r => "
+                "[r.cells[0].textContent, r.dataset.state, r.cells[1].textContent, "
+                "(r.cells[1].querySelector('[title]') || {}).title || ''])")
+    mine = [r for r in rows if r[0] == args.retired]
+    t.check("known issues: %s shown retired, by whom and why" % args.retired,
+            len(mine) == 1 and mine[0][1] == "retired" and mine[0][2] == "retired"
+            and "retired by admin" in mine[0][3] and args.reason in mine[0][3], json.dumps(rows))
+    t.check("known issues: the others shown active",
+            len(rows) > 1 and all(r[1] == "active" and r[2] == "active" for r in rows if r[0] != args.retired),
+            json.dumps(rows))
+    page_end(b, t, os.path.join(args.out, "known-retired.png"))
+
+
+if args.retired:
+    finish(b, t, "findings page renders retired known issues", retired_page)
+else:
+    finish(b, t, "findings pages render", pages)

@@ -479,6 +479,32 @@ _, d = call("POST known-issues -> 201", "POST", A + "/known-issues",
 check("a known issue that matches no unmarked finding marks 0", d and d["marked"] == 0, str(d))
 _, d = call("GET known-issues", "GET", A + "/known-issues", expect=200)
 check("two known issues", d and d["count"] == 2, str(d))
+check("both active", d and [k["state"] for k in d["items"]] == ["active", "active"], str(d))
+kid = d["items"][-1]["id"] if d and d["items"] else 0   # the first: it marks finding fid
+_, d = call("GET known-issues/{id}", "GET", A + "/known-issues/%d" % kid, expect=200)
+check("one known issue", d and d["id"] == kid and d["state"] == "active" and d["findings"] == 1, str(d))
+call("GET known-issues/999 -> 404", "GET", A + "/known-issues/999", expect=404)
+ki0 = q("SELECT count(*) FROM finding_events")[0][0], q("SELECT group_concat(state) FROM known_issues")[0][0]
+call("POST known-issues/{id}/retire without a token -> 401", "POST", A + "/known-issues/%d/retire" % kid,
+     {"reason": "x"}, expect=401)
+call("POST known-issues/{id}/retire with the ingest token -> 403", "POST",
+     A + "/known-issues/%d/retire" % kid, {"reason": "x"}, auth=ingest, expect=403)
+call("POST known-issues/{id}/retire without reason -> 400", "POST", A + "/known-issues/%d/retire" % kid,
+     {}, auth=token, expect=400)
+call("POST known-issues/999/retire -> 404", "POST", A + "/known-issues/999/retire",
+     {"reason": "x"}, auth=token, expect=404)
+check("refused retires changed nothing",
+      (q("SELECT count(*) FROM finding_events")[0][0], q("SELECT group_concat(state) FROM known_issues")[0][0]) == ki0)
+_, d = call("POST known-issues/{id}/retire -> 200", "POST", A + "/known-issues/%d/retire" % kid,
+            {"reason": "fixed in 6.13"}, auth=token, expect=200)
+check("retired by the token's name, its finding expected no more",
+      d and d["state"] == "retired" and d["retired_by"] == "admin" and d["retire_reason"] == "fixed in 6.13"
+      and d["unmarked"] == 1 and d["findings"] == 0, str(d))
+call("POST known-issues/{id}/retire again -> 409", "POST", A + "/known-issues/%d/retire" % kid,
+     {"reason": "again"}, auth=token, expect=409)
+_, d = call("GET findings/{id} after the retire", "GET", A + "/findings/%d" % fid, expect=200)
+check("the finding is expected no more, with an 'unexpected' event",
+      d and d["known_issue"] is None and d["events"][-1]["kind"] == "unexpected", str(d))
 
 # ---- target health (issue 18.6; no scheduler here: nothing runs) -----------------------
 _, d = call("GET targets/{name}/health", "GET", A + "/targets/q35-b/health", expect=200)

@@ -12,7 +12,9 @@
 # bug URL), 6.13 passes: fixed by 6.13; 6.12 failing again leaves it fixed
 # (seen-old); the cause on 6.14 reopens the same finding (never a second
 # one). A known issue (driver, case glob, target glob, kernel range) marks
-# a crash expected, and the expected failure passing again is reported.
+# a crash expected, and the expected failure passing again is reported with
+# the command that retires it; retired, a known issue matches nothing (the
+# diff is a regression again, its findings are expected no more).
 # Refused writes (no token, bad values, unknown ids) change nothing; the
 # findings survive a restart.
 set -uo pipefail
@@ -211,7 +213,7 @@ fi
 bid=$(sql "SELECT f.id FROM findings f JOIN targets t ON t.id = f.target_id WHERE case_id = 'kmod.attach.one' AND t.name = 'q35-b'")
 if expect 0 "$cli" findings expect "$bid" --reason "q35-b's firmware: ENODEV is right here" &&
    grep -q "expected    known issue 2: q35-b's firmware" "$out/last.out" &&
-   expect 0 "$cli" findings known && grep -qE "^2 +intel-iommu +kmod.attach.one +q35-b +6.12.117.. +1 " "$out/last.out"; then
+   expect 0 "$cli" findings known && grep -qE "^2 +active +intel-iommu +kmod.attach.one +q35-b +6.12.117.. +1 " "$out/last.out"; then
 	lab_ok "findings expect ID: a known issue from the finding (driver, case, target, from its first kernel)"
 else
 	lab_fail "expect one" "$(cat "$out/last.out" "$out/last.err")"
@@ -315,13 +317,18 @@ if pj --argjson k "$kin" '.state == "success" and ([.checks[] | select(.state ==
 else
 	lab_fail "patch check with the known issue" "$(cat "$out/last.out" "$out/last.err" | tail -8)"
 fi
-# 6.12 -> 6.13: the known crash passes on 6.13.2, inside known issue 1's range
+# 6.12 -> 6.13: the known crash passes on 6.13.2, inside known issue 1's range;
+# the advice names the command that retires it (CLI, JSON, server text)
+retire1="known issue 1 passes again: retire it with: iommulab findings retire 1 --reason TEXT"
 if expect 0 "$cli" diff 6.12 6.13 &&
    grep -qE "^q35-a .* kmod.sva.bind .* crash_fixed \[expected failure passed: known issue 1\]$" "$out/last.out" &&
    grep -qE "^q35-a .* kmod.attach.one .* fail_to_pass$" "$out/last.out" &&
+   grep -qxF "$retire1" "$out/last.out" &&
    dj "base=6.12&head=6.13&changes_only=1" '.summary.expected_passed == 1
-	and ([.rows[] | select(.case == "kmod.sva.bind")][0].known_issue.label == "expected_passed")'; then
-	lab_ok "diff 6.12 6.13: the expected crash passes again: 'expected failure passed' (known issue 1 may go)"
+	and ([.rows[] | select(.case == "kmod.sva.bind")][0].known_issue | .label == "expected_passed"
+	     and .retire == "iommulab findings retire 1 --reason TEXT")' &&
+   curl -fsS "$LAB_URL/api/v1/diffs?base=6.12&head=6.13&format=text" | grep -qxF "$retire1"; then
+	lab_ok "diff 6.12 6.13: the expected crash passes again: 'expected failure passed', and the advice names 'iommulab findings retire 1' (CLI, JSON, text)"
 else
 	lab_fail "expected failure passed" "$(cat "$out/last.out" "$out/last.err" | tail -8)"
 fi
@@ -333,5 +340,103 @@ if expect 1 "$cli" diff 6.1 6.14 --fail-on-regress &&
 	lab_ok "diff 6.1 6.14 (out of every range): the failure counts again, exit 1"
 else
 	lab_fail "regression again out of range" "$(cat "$out/last.out" "$out/last.err" | tail -8)"
+fi
+
+# ---- retiring a known issue (its bug is fixed) --------------------------------------------
+# known issue $kin makes diff 6.1 6.12 pass --fail-on-regress (checked above);
+# retired, the same diff is a regression again, and so is the patch check
+kisnap() { sql "SELECT group_concat(id || ':' || state || ':' || coalesce(retired_by, '-') || ':' ||
+	coalesce(retired_at, '-') || ':' || coalesce(retire_reason, '-'), ' ') FROM known_issues;
+	SELECT count(*) FROM finding_events; SELECT group_concat(coalesce(known_issue_id, '-')) FROM findings"; }
+if expect 0 "$cli" diff 6.1 6.12 --fail-on-regress &&
+   grep -qE "^q35-a .* kmod.attach.one .* pass_to_fail \[expected: known issue $kin\]$" "$out/last.out" &&
+   expect 0 "$cli" findings retire "$kin" --reason "fixed by the firmware update" &&
+   grep -q "^known issue $kin retired by admin at .*: fixed by the firmware update$" "$out/last.out" &&
+   expect 1 "$cli" diff 6.1 6.12 --fail-on-regress && grep -q "; 1 regression, 0 QEMU changes$" "$out/last.out" &&
+   grep -qE "^q35-a .* kmod.attach.one .* pass_to_fail$" "$out/last.out" &&
+   ! grep -q "known issue $kin" "$out/last.out" &&
+   dj "base=6.1&head=6.12&changes_only=1" '.summary.regressions == 1
+	and ([.rows[] | select(.case == "kmod.attach.one" and .target == "q35-a")][0] | .regression == true
+	     and .known_issue == null)' &&
+   dj "base_plan=$p61&head_plan=$p612" '.summary.regressions == 1 and .summary.expected == 0'; then
+	lab_ok "retired known issue $kin: the same diff 6.1 6.12 is a regression again (--fail-on-regress exit 1; CLI, JSON, plan diff)"
+else
+	lab_fail "a retired known issue matches nothing" "$(cat "$out/last.out" "$out/last.err" | tail -8)"
+fi
+cp "$out/last.out" "$out/known-3-retired-diff.txt"
+if pj '.state == "fail" and ([.drivers[].contract_violations[] | .case] == ["kmod.attach.one"])
+	and ([.drivers[].expected_failures[] | [.case, .known_issue.id]] == [["kmod.sva.bind", 1]])' &&
+   expect 1 "$cli" patch report "$pp"; then
+	lab_ok "the patch check 6.1 -> 6.12 fails again on kmod.attach.one; known issue 1 (active) still excuses the crash"
+else
+	lab_fail "patch check after the retire" "$(head -c 600 "$out/patch.json")"
+fi
+# the record stays, shown retired (CLI list, JSON)
+if expect 0 "$cli" findings known &&
+   grep -qE "^$kin +retired +intel-iommu +kmod.attach.one +q35-a +6.12..6.12.999 +0 +attach ENODEV on 6.12" "$out/last.out" &&
+   grep -qE "^ +retired by admin at [0-9-]+ [0-9:]+: fixed by the firmware update$" "$out/last.out" &&
+   grep -qE "^1 +active +intel-iommu " "$out/last.out" &&
+   curl -fsS "$LAB_URL/api/v1/known-issues/$kin" | jq -e '.state == "retired" and .retired_by == "admin"
+	and .retire_reason == "fixed by the firmware update" and .retired_at > 0
+	and .reason == "attach ENODEV on 6.12: the firmware'"'"'s"' >/dev/null; then
+	lab_ok "findings known: known issue $kin listed retired (by admin, when, why), the others active"
+else
+	lab_fail "retired in the list" "$(cat "$out/last.out" "$out/last.err" | tail -8)"
+fi
+# the dashboard's findings page shows it retired (Debian's chromium)
+if lab_browser_ready "$out/browser-deps.log" >"$out/browser.why"; then
+	/usr/bin/python3 "$top/tests/browser/findings.py" --url "$LAB_URL" --retired "$kin" \
+		--reason "fixed by the firmware update" --out "$out" >"$out/browser-retired.tap" 2>&1
+	cat "$out/browser-retired.tap"
+	read -r p f <<<"$(grep -c '^ok ' "$out/browser-retired.tap") $(grep -c '^not ok ' "$out/browser-retired.tap")"
+	lab_counts "$p" "$f" 0
+	[ "$p" -gt 0 ] || lab_fail "browser test (retired) ran" "$(tail -5 "$out/browser-retired.tap")"
+else
+	lab_skip "known issues page in chromium" "$(cat "$out/browser.why")"
+fi
+# refused: retire twice (409), unknown id (404), no or a bad token (401), usage (2)
+before=$(kisnap)
+ok=1
+expect 1 "$cli" findings retire "$kin" --reason "again" &&
+	grep -q "HTTP 409: known issue $kin is retired already (by admin): nothing changed" "$out/last.err" || ok=0
+expect 1 "$cli" findings retire 999 --reason "x" && grep -q "HTTP 404: unknown known issue 999" "$out/last.err" || ok=0
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $LAB_TOKEN" -H 'Content-Type: application/json' \
+	-d '{"reason": "x"}' "$LAB_URL/api/v1/known-issues/999/retire")" = 404 ] || ok=0
+IOMMULAB_TOKEN= expect 1 "$cli" --token-file /nonexistent findings retire 2 --reason x &&
+	grep -q "HTTP 401" "$out/last.err" || ok=0
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	-d '{"reason": "x"}' "$LAB_URL/api/v1/known-issues/2/retire")" = 401 ] || ok=0
+IOMMULAB_TOKEN=0000 expect 1 "$cli" findings retire 2 --reason x || ok=0
+expect 1 "$cli" findings retire 2 --reason "$(printf 'two\nlines')" || ok=0
+expect 2 "$cli" findings retire 2 || ok=0
+expect 2 "$cli" findings retire --reason x || ok=0
+expect 2 "$cli" findings retire abc --reason x || ok=0
+after=$(kisnap)
+if [ $ok = 1 ] && [ "$before" = "$after" ]; then
+	lab_ok "refused retires: twice (409), unknown id (404), no/bad token (401), bad reason (400), usage (exit 2); nothing changed"
+else
+	lab_fail "refused retires" "ok=$ok $before -> $after; $(cat "$out/last.err")"
+fi
+# a known issue that marks an open finding: retired, the finding is expected
+# no more (an event), and a new failure it would have matched opens unexpected
+if [ "$(sql "SELECT known_issue_id FROM findings WHERE id = ${bid:-0}")" = 2 ] &&
+   expect 0 "$cli" findings retire 2 --reason "q35-b's firmware was updated" &&
+   grep -q "^  1 finding(s) no longer expected" "$out/last.out" &&
+   [ "$(sql "SELECT coalesce(known_issue_id, '-') FROM findings WHERE id = $bid")" = - ] &&
+   [ "$(events "$bid")" = "opened expected unexpected" ] &&
+   expect 0 "$cli" findings show "$bid" &&
+   grep -qE "unexpected +by admin: known issue 2 retired: q35-b's firmware was updated$" "$out/last.out" &&
+   ! grep -q "^  expected " "$out/last.out"; then
+	lab_ok "retiring known issue 2 unmarks its open finding $bid (event 'unexpected' by admin, with the reason)"
+else
+	lab_fail "retire unmarks" "$(events "${bid:-0}"); $(cat "$out/last.out" "$out/last.err" | tail -6)"
+fi
+run 6.13 q35-b kmod.attach.one:16:22:fail >/dev/null
+nid=$(sql "SELECT f.id FROM findings f JOIN targets t ON t.id = f.target_id WHERE t.name = 'q35-b' AND f.case_id = 'kmod.attach.one' AND f.to_name = 'EBUSY'")
+if [ -n "$nid" ] && [ "$(sql "SELECT coalesce(known_issue_id, '-') FROM findings WHERE id = $nid")" = - ] &&
+   [ "$(events "$nid")" = "opened" ]; then
+	lab_ok "a new failure retired known issue 2 covers (q35-b kmod.attach.one on 6.13) opens unexpected (finding $nid)"
+else
+	lab_fail "retired known issue still marks new findings" "finding ${nid:-none}: $(events "${nid:-0}")"
 fi
 lab_done

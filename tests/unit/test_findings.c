@@ -8,7 +8,9 @@
  * a newer kernel reopens the same finding (never a second one); crash and
  * warn are causes of their own; known issues mark matching findings
  * expected (existing and new ones) and an expected failure that passes is
- * reported; links are checked and kept once.
+ * reported; links are checked and kept once; a retired known issue keeps
+ * its record, unmarks its findings (an event each) and marks no new one;
+ * retiring twice or an unknown id changes nothing.
  */
 #include <sqlite3.h>
 
@@ -291,6 +293,94 @@ static void test_known_issues(void **state)
 	}
 }
 
+static void test_retire(void **state)
+{
+	struct fx *f = *state;
+	struct lab_known_issue ki = {
+		.driver = "intel-iommu", .case_glob = "kmod.sva.*", .target_glob = "q35-*",
+		.reason = "SVA on TCG",
+	}, other = {
+		.driver = "intel-iommu", .case_glob = "kmod.attach.*", .reason = "attach",
+	};
+	struct lab_known_issue *v = NULL;
+	struct lab_finding x;
+	char err[256];
+	int marked = -1, unmarked = -1;
+	size_t n = 0;
+	int64_t a, b, ev;
+
+	run(f, f->kernel[0], "kmod.sva.bind", 19, 22, LAB_VERDICT_FAIL);
+	run(f, f->kernel[0], "kmod.sva.unbind", 19, 22, LAB_VERDICT_CRASH);
+	assert_int_equal(lab_findings_expect(f->st, &ki, "alice", &marked), 0);
+	assert_int_equal(marked, 2);
+	assert_int_equal(lab_findings_expect(f->st, &other, "alice", NULL), 0);
+	assert_int_equal(lab_store_known_issues_load(f->st, &v, &n), 0);
+	assert_int_equal(n, 2);
+	lab_known_issues_free(v, n);
+
+	/* refused, nothing changed: a bad reason, an unknown id, id 0 */
+	ev = sql_int(f, "SELECT count(*) FROM finding_events");
+	assert_int_equal(lab_findings_retire(f->st, ki.id, "two\nlines", "bob", &unmarked, err,
+					     sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "\"reason\""));
+	assert_int_equal(lab_findings_retire(f->st, ki.id, NULL, "bob", NULL, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(lab_findings_retire(f->st, 9999, "fixed", "bob", &unmarked, err,
+					     sizeof(err)), -ENOENT);
+	assert_int_equal(unmarked, 0);
+	assert_int_equal(lab_findings_retire(f->st, 0, "fixed", "bob", NULL, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(lab_store_known_issue_retire(f->st, 9999, "bob", "x"), -ENOENT);
+	assert_int_equal(lab_store_known_issue_retire(f->st, ki.id, "bob", ""), -EINVAL);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM known_issues WHERE state = 'active'"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM finding_events"), ev);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM findings WHERE known_issue_id IS NOT NULL"),
+			 2);
+
+	/* retired: the record stays (who, why), its two findings are unmarked
+	 * with an event each, only the other issue is loaded */
+	assert_int_equal(lab_findings_retire(f->st, ki.id, "fixed in 6.13", "bob", &unmarked, err,
+					     sizeof(err)), 0);
+	assert_int_equal(unmarked, 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM known_issues WHERE state = 'retired' "
+				    "AND retired_by = 'bob' AND retire_reason = 'fixed in 6.13' "
+				    "AND retired_at > 0 AND reason = 'SVA on TCG'"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM findings WHERE known_issue_id IS NOT NULL"),
+			 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM finding_events WHERE kind = 'unexpected' "
+				    "AND by_name = 'bob' AND note = 'known issue 1 retired: fixed in 6.13'"), 2);
+	assert_int_equal(lab_store_known_issues_load(f->st, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].id, other.id);
+	lab_known_issues_free(v, n);
+
+	/* twice: -EALREADY, nothing changed */
+	ev = sql_int(f, "SELECT count(*) FROM finding_events");
+	assert_int_equal(lab_findings_retire(f->st, ki.id, "again", "carol", &unmarked, err,
+					     sizeof(err)), -EALREADY);
+	assert_int_equal(unmarked, 0);
+	assert_int_equal(lab_store_known_issue_retire(f->st, ki.id, "carol", "again"), -EALREADY);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM known_issues WHERE retired_by = 'bob' "
+				    "AND retire_reason = 'fixed in 6.13'"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM finding_events"), ev);
+
+	/* a new failure it would have matched opens unmarked; a known issue
+	 * added later marks the unmarked ones again */
+	run(f, f->kernel[1], "kmod.sva.pasid", 19, 22, LAB_VERDICT_FAIL);
+	a = sql_int(f, "SELECT id FROM findings WHERE case_id = 'kmod.sva.pasid'");
+	get(f, a, &x);
+	assert_int_equal(x.known_issue_id, 0);
+	lab_finding_clear(&x);
+	run(f, f->kernel[1], "kmod.attach.one", 19, 22, LAB_VERDICT_FAIL);
+	b = sql_int(f, "SELECT id FROM findings WHERE case_id = 'kmod.attach.one'");
+	get(f, b, &x);
+	assert_int_equal(x.known_issue_id, other.id);	/* the active one still marks */
+	lab_finding_clear(&x);
+	ki.id = 0;
+	assert_int_equal(lab_findings_expect(f->st, &ki, "alice", &marked), 0);
+	assert_int_equal(marked, 3);
+}
+
 static void test_ack_links(void **state)
 {
 	struct fx *f = *state;
@@ -339,6 +429,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_untracked_plans, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_events_order, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_known_issues, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retire, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_ack_links, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("findings", tests, NULL, NULL);

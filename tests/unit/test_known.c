@@ -11,7 +11,10 @@
  * head, both regressions count; a known issue covering kmod.a and kmod.c
  * on the head's kernel labels them expected (not regressions) in the
  * kernel diff, the plan diff, the nightly comparison and the patch check;
- * one covering kmod.b reports it as "expected failure passed".
+ * one covering kmod.b reports it as "expected failure passed", with the
+ * command that retires it (row, text diff, nightly summary, patch report).
+ * Retired, a known issue labels nothing: the same diffs, nightly and patch
+ * check count both regressions again.
  */
 #include "helpers.h"
 #include "diff.h"
@@ -77,6 +80,15 @@ static int64_t nightly(struct fx *f, const char *kernel)
 {
 	return plan_run(f, json_pack("{s:s, s:[s], s:[s]}", "kind", "nightly", "kernels", kernel,
 				     "targets", "q35-vtd"));
+}
+
+/* retire known issue @id */
+static void retire(struct fx *f, int64_t id)
+{
+	char err[256];
+
+	assert_int_equal(lab_findings_retire(f->st, id, "fixed upstream", "test", NULL, err,
+					     sizeof(err)), 0);
 }
 
 /* a known issue; returns its id */
@@ -204,7 +216,16 @@ static void test_diff_labels(void **state)
 	assert_non_null(strstr(text, "pass_to_fail [expected: known issue"));
 	assert_non_null(strstr(text, "fail_to_pass [expected failure passed: known issue"));
 	assert_non_null(strstr(text, "known issue 3: " KI_A_C_REASON "\n"));
+	/* the expected failure that passed names the command that retires it */
+	assert_non_null(strstr(text, "known issue 4: " KI_B_REASON "\nknown issue 4 passes again: "
+				     "retire it with: iommulab findings retire 4 --reason TEXT\n"));
+	assert_null(strstr(text, "known issue 3 passes again"));
 	free(text);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(row_of(
+		json_object_get(d, "rows"), "kmod.b"), "known_issue"), "retire")),
+		"iommulab findings retire 4 --reason TEXT");
+	assert_null(json_object_get(json_object_get(row_of(json_object_get(d, "rows"), "kmod.a"),
+						    "known_issue"), "retire"));
 	json_decref(d);
 	/* plans: each row's head kernel is its job's (missing: the plan's on the target) */
 	d = diff(f, true, pb, ph);
@@ -220,6 +241,15 @@ static void test_diff_labels(void **state)
 	assert_int_equal(ki_id(row_of(json_object_get(d, "rows"), "kmod.a")), 1);
 	assert_string_equal(label(row_of(json_object_get(d, "rows"), "kmod.b")), "expected");
 	assert_int_equal(ki_id(row_of(json_object_get(d, "rows"), "kmod.b")), kb);
+	json_decref(d);
+	/* retired, they label nothing: kernel and plan diffs as before any */
+	retire(f, kac);
+	retire(f, kb);
+	d = diff(f, false, "6.1", "6.12");
+	assert_unlabelled(d);
+	json_decref(d);
+	d = diff(f, true, pb, ph);
+	assert_unlabelled(d);
 	json_decref(d);
 }
 
@@ -247,6 +277,18 @@ static void test_nightly_known(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(cmp, "summary")),
 			       "0 regressions, 0 inconsistent (flaky) changes, 2 expected failures "
 			       "(known issues), 1 expected failure passed"));
+	assert_non_null(strstr(json_string_value(json_object_get(cmp, "summary")),
+			       "; known issue 2 passes again: retire it with: iommulab findings "
+			       "retire 2 --reason TEXT"));
+	json_decref(cmp);
+	/* retired: both regressions again, nothing expected */
+	retire(f, 1);
+	retire(f, 2);
+	assert_int_equal(lab_nightly_compare(f->st, p1, p2, &cmp), 0);
+	assert_int_equal(json_array_size(json_object_get(cmp, "regressions")), 2);
+	assert_int_equal(json_array_size(json_object_get(cmp, "expected")), 0);
+	assert_int_equal(json_array_size(json_object_get(cmp, "expected_passed")), 0);
+	assert_null(strstr(json_string_value(json_object_get(cmp, "summary")), "retire"));
 	json_decref(cmp);
 }
 
@@ -288,8 +330,17 @@ static void test_patch_known(void **state)
 	assert_non_null(strstr(text, "kmod.a"));
 	assert_non_null(strstr(text, "[expected failure: known issue 2, \"" KI_A_C_REASON "\"]"));
 	assert_non_null(strstr(text, "[expected failure passed: known issue 3, \"" KI_B_REASON
-				     "\"]: the known issue may be retired\n"));
+				     "\"]: retire it with: iommulab findings retire 3 --reason TEXT\n"));
 	free(text);
+	json_decref(rep);
+	/* retired, the same check fails again on kmod.a and kmod.c */
+	retire(f, 2);
+	retire(f, 3);
+	assert_int_equal(lab_patch_report(f->st, &cfg, pid, "", &rep, err, sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(rep, "state")), "fail");
+	drv = json_array_get(json_object_get(rep, "drivers"), 0);
+	assert_int_equal(json_array_size(json_object_get(drv, "expected_failures")), 0);
+	assert_int_equal(json_array_size(json_object_get(drv, "expected_passed")), 0);
 	json_decref(rep);
 }
 

@@ -5,7 +5,7 @@
  * 0001..v only and filled (raw SQL, the columns every version has: a
  * kernel, a target, a plan, a complete job, its results with steps and
  * verdicts, the latest table, a token; from 0005 on a finding with an
- * event, from 0006 on a provenance row); then the store opens it with the
+ * event and a known issue, from 0006 on a provenance row); then the store opens it with the
  * whole schema/: it reaches the newest version, every row is still there
  * with its values, the views read it (matrix, job with provenance), and
  * the current ingest path (with the findings hook) works on it.
@@ -83,7 +83,9 @@ static void fill(sqlite3 *db, int v)
 			" opened_at, updated_at) VALUES (1, '0123456789abcdef', 1, 'kmod.attach.two', "
 			" 'intel-iommu', 'EINVAL', 'ENODEV', 1, 1, 1, 1, 1, 1700000000, 1700000000);"
 			"INSERT INTO finding_events (finding_id, kind, kernel_id, job_id, at) VALUES "
-			" (1, 'opened', 1, 1, 1700000000);");
+			" (1, 'opened', 1, 1, 1700000000);"
+			"INSERT INTO known_issues (id, case_glob, reason, created_at) VALUES "
+			" (1, 'kmod.sva.*', 'SVA on TCG', 1700000000);");
 	if (v >= 6)
 		exec_ok(db,
 			"INSERT INTO job_provenance (job_id, top, cache_dir, arch, kernel_release, "
@@ -132,6 +134,9 @@ static void migrate_from(int v, const char *schema, const char *dir)
 	assert_int_equal(one_int(raw, "SELECT json_extract(steps, '$[0].errno') FROM results "
 				      "WHERE id = 1"), 22);
 	assert_int_equal(one_int(raw, "SELECT count(*) FROM findings"), v >= 5 ? 1 : 0);
+	/* known issues from before 0013 are active (they can be retired) */
+	assert_int_equal(one_int(raw, "SELECT count(*) FROM known_issues WHERE state = 'active' "
+				      "AND retired_at IS NULL"), v >= 5 ? 1 : 0);
 	assert_int_equal(one_int(raw, "PRAGMA foreign_key_check"), -1);	/* no row: none broken */
 	sqlite3_close(raw);
 	/* the views read it */

@@ -35,7 +35,7 @@ function knownBadge(x) {
   if (!k) return null;
   const passed = k.label === 'expected_passed';
   return h('span', {class: 'badge known ' + (passed ? 'v-pass' : 'v-skip'), dataset: {known: k.label, ki: k.id},
-    title: `known issue ${k.id}: ${k.reason}`},
+    title: `known issue ${k.id}: ${k.reason}` + (k.retire ? ` \u2014 passes again: retire it with: ${k.retire}` : '')},
   passed ? `expected failure passed (known issue ${k.id})` : `expected (known issue ${k.id})`);
 }
 

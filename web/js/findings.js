@@ -1,6 +1,7 @@
 // web/js/findings.js - the regression lifecycle (issue 18.1).
 //   #/findings?state=&target=&case=&driver=&expected=   findings, newest first
 //                   (GET /findings), with the known issues (GET /known-issues)
+//                   and their state (active | retired)
 //   #/finding/ID    one finding: its cause, first/last/fixing kernel, who
 //                   acknowledged it, its links (a lore message id links to
 //                   lore.kernel.org) and every event (GET /findings/ID)
@@ -13,6 +14,12 @@ const stateClass = {open: 'v-fail', fixed: 'v-pass'};
 function stateBadge(f) {
   const s = h('span', {class: 'badge ' + (stateClass[f.state] || 'v-none')}, f.state);
   return f.known_issue ? h('span', {}, s, ' ', h('span', {class: 'badge v-skip', title: f.expected_reason || ''}, 'expected')) : s;
+}
+
+// a known issue's state (active | retired: who, when, why in the title)
+function knownState(k) {
+  if (k.state !== 'retired') return h('span', {class: 'badge v-skip'}, k.state || 'active');
+  return h('span', {class: 'badge v-none', title: `retired by ${k.retired_by || '-'} at ${fmtTime(k.retired_at)}: ${k.retire_reason || ''}`}, 'retired');
 }
 
 function linkOf(l) {
@@ -85,9 +92,11 @@ export async function render(root, r, ctx) {
     return;
   }
   root.append(h('div', {class: 'scroll'}, h('table', {class: 'grid', id: 'known-issues'},
-    h('thead', {}, h('tr', {}, ['#', 'Driver', 'Case', 'Target', 'Kernels', 'Findings', 'Reason', 'By'].map((t) => h('th', {}, t)))),
-    h('tbody', {}, known.items.map((k) => h('tr', {},
-      h('td', {class: 'num'}, String(k.id)), h('td', {}, k.driver || '*'), h('td', {}, k.case || '*'),
+    h('thead', {}, h('tr', {}, ['#', 'State', 'Driver', 'Case', 'Target', 'Kernels', 'Findings', 'Reason', 'By'].map((t) => h('th', {}, t)))),
+    h('tbody', {}, known.items.map((k) => h('tr', {dataset: {state: k.state}},
+      h('td', {class: 'num'}, String(k.id)), h('td', {}, knownState(k)), h('td', {}, k.driver || '*'), h('td', {}, k.case || '*'),
       h('td', {}, k.target || '*'), h('td', {}, `${k.kernel_min || ''}..${k.kernel_max || ''}`),
-      h('td', {class: 'num'}, String(k.findings)), h('td', {}, k.reason), h('td', {}, k.created_by || '-')))))));
+      h('td', {class: 'num'}, String(k.findings)), h('td', {}, k.reason), h('td', {}, k.created_by || '-')))))),
+    h('p', {class: 'muted'}, 'A retired known issue matches nothing: its failures count again. Retire one with ',
+      h('code', {}, 'iommulab findings retire ID --reason TEXT'), '.'));
 }

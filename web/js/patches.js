@@ -64,7 +64,7 @@ async function renderReport(root, id, ctx) {
       rowsTable('ec-' + d.driver, 'Errno changes', d.errno_changes),
       rowsTable('oc-' + d.driver, 'Other changes', d.other_changes),
       rowsTable('ki-' + d.driver, 'Expected failures (known issues)', d.expected_failures),
-      rowsTable('kp-' + d.driver, 'Expected failures that passed (retire the known issue?)', d.expected_passed),
+      rowsTable('kp-' + d.driver, 'Expected failures that passed (retire the known issue: iommulab findings retire ID --reason TEXT)', d.expected_passed),
     ].filter(Boolean);
     root.append(h('section', {class: 'patch-driver'},
       h('h2', {}, stateBadge(d.state), ' ', d.driver),
