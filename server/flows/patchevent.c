@@ -25,7 +25,7 @@
 static const char *const row_lists[] = {
 	"new_crashes", "new_warnings", "missing", "contract_violations", "new_failures",
 	"setup_changes", "crashes_fixed", "new_passes", "errno_changes", "other_changes",
-	"inconsistent",
+	"inconsistent", "qemu_changes",
 };
 
 static time_t last_pass;
