@@ -19,6 +19,7 @@
 #include "flowutil.h"
 #include "artifacts.h"
 #include "auth.h"
+#include "dashurl.h"
 #include "diff.h"
 #include "diff_known.h"
 #include "gitrun.h"
@@ -1024,7 +1025,7 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 	json_t *plan = NULL, *jobs = NULL, *diff = NULL, *rep, *checks, *targets;
 	json_t *j, *pspec, *bk = NULL, *hk = NULL, *row, *dl;
 	const char *bname, *hname, *state = "success", *stage = "run";
-	char url[512], desc[512], ctx[128];
+	char url[LAB_DASHURL_MAX + 64], desc[512], ctx[128];
 	bool pending = false;
 	json_t *bad_job = NULL, *boot_job = NULL, *boot_rec = NULL;
 	size_t i;
