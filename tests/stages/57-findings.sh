@@ -394,6 +394,17 @@ if [ "$before_q" = ok ] &&
 else
 	lab_fail "overview: a QEMU change is no regression" "before: $before_q; regressions $(intel regressions) (want $n0): $(jq -c '{regressions, qemu_changes}' "$out/overview.json" | head -c 600) $(grep '^not ok' "$out/overview-check-qemu.log")"
 fi
+# the overview page (Debian's chromium): both rows listed apart, not among the regressions
+if lab_browser_ready "$out/browser-deps.log" >"$out/browser.why"; then
+	/usr/bin/python3 "$top/tests/browser/overview_apart.py" --url "$LAB_URL" --out "$out" \
+		>"$out/overview-browser.tap" 2>&1
+	cat "$out/overview-browser.tap"
+	read -r p f <<<"$(grep -c '^ok ' "$out/overview-browser.tap") $(grep -c '^not ok ' "$out/overview-browser.tap")"
+	lab_counts "$p" "$f" 0
+	[ "$p" -gt 0 ] || lab_fail "overview browser test ran" "$(tail -5 "$out/overview-browser.tap")"
+else
+	lab_skip "overview page in chromium" "$(cat "$out/browser.why")"
+fi
 # the patch check of 6.1 -> 6.14 on q35-b: the QEMU change is listed apart and fails nothing
 # (6.14's new kmod.sva.bind crash there is a new row: a warning)
 pq=$(curl -fsS -H "Authorization: Bearer $LAB_TOKEN" -H 'Content-Type: application/json' \
