@@ -14,7 +14,13 @@
 # one). A known issue (driver, case glob, target glob, kernel range) marks
 # a crash expected, and the expected failure passing again is reported.
 # Refused writes (no token, bad values, unknown ids) change nothing; the
-# findings survive a restart.
+# findings survive a restart. The dashboard's overview (GET /overview,
+# server/http/api_dash.c) counts what the plan diff counts: a planted
+# regression (kmod.dma.map) is an open regression until a known issue
+# covers it (then "expected"), kmod.dma.unmap until its jobs' provenance
+# names two QEMU versions (then "qemu_changes"), each recomputed from
+# /diffs by tests/browser/check_overview.py and drawn apart on the page;
+# the patch check lists that QEMU change apart (a warning).
 set -uo pipefail
 top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
