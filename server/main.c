@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "catalog.h"
 #include "config.h"
+#include "dashurl.h"
 #include "fetch.h"
 #include "http.h"
 #include "log.h"
@@ -154,6 +155,15 @@ int main(int argc, char **argv)
 	lab_info("listening on http://%s:%u/ (%u %s)", cfg.listen_addr,
 		 lab_http_port(http), cfg.threads,
 		 cfg.thread_per_conn ? "thread-per-connection" : "pool threads");
+	/* the links the server writes name the port it bound (--port 0: ephemeral) */
+	lab_dashurl_bound(lab_http_port(http));
+	{
+		char dash[LAB_DASHURL_MAX];
+
+		if (!lab_dashurl(&cfg, dash, sizeof(dash)))
+			lab_info("dashboard links: %s/ (--public-url%s)", dash,
+				 cfg.public_url[0] ? "" : " to change them");
+	}
 
 	while (sigwait(&sigs, &sig) == 0 && sig != SIGTERM && sig != SIGINT)
 		;

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "names.h"
 
 /*
  * The default HTTP thread count: one CPU left for everything else on the
@@ -147,6 +148,11 @@ void lab_config_usage(FILE *f, const char *prog)
 "                     (default: $O/agent/catalogue.json, O = $O or TOP/build)\n"
 "  --listen ADDR      IPv4 address to bind (default: %s)\n"
 "  --port N           TCP port (default: %d; 0 = any free port, printed)\n"
+"  --public-url URL   the dashboard's address as its users reach it\n"
+"                     (http[s]://host[:port][/path], e.g. behind a proxy),\n"
+"                     for the links in patch-check events, reports and mail\n"
+"                     (default: http://LISTEN:PORT with the port bound; this\n"
+"                     host's name for 0.0.0.0)\n"
 "  --threads N        HTTP worker threads (default: CPUs - 1, 1..4)\n"
 "  --http-mode M      pool (poll(2) thread pool, default) or thread (one\n"
 "                     thread per connection)\n"
@@ -179,11 +185,32 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+/* --public-url: an http(s) URL of the name rule's bytes (names.h), kept
+ * without its trailing '/' (links append "/#/...", "/api/v1/...") */
+static int set_public_url(struct lab_config *cfg, const char *v, char *err, size_t errlen)
+{
+	size_t n = v ? strlen(v) : 0;
+	const char *host = NULL;
+
+	while (n > 0 && v[n - 1] == '/')
+		n--;
+	if (n < sizeof(cfg->public_url) && lab_name_ok_n(LAB_NAME_URL, v, n))
+		host = strstr(v, "://") + 3;	/* the rule: http:// or https:// */
+	if (!host || host >= v + n || *host == '/' || memchr(v, '?', n) || memchr(v, '#', n)) {
+		snprintf(err, errlen, "--public-url: '%.64s' is not an http:// or https:// URL "
+			 "with a host: up to %zu bytes of [A-Za-z0-9._~:/&=%%+@-], without \"..\"",
+			 v ? v : "", sizeof(cfg->public_url) - 1);
+		return -EINVAL;
+	}
+	snprintf(cfg->public_url, sizeof(cfg->public_url), "%.*s", (int)n, v);
+	return 0;
+}
+
 enum {
 	OPT_TOP = 256, OPT_CACHE, OPT_STATE, OPT_DB, OPT_SCHEMA, OPT_TARGETS,
 	OPT_WEB, OPT_TOKEN, OPT_LABS, OPT_LISTEN, OPT_PORT, OPT_THREADS,
 	OPT_BODY, OPT_NOSCHED, OPT_LOGLEVEL, OPT_HTTPMODE, OPT_HEADER_S, OPT_BODY_S,
-	OPT_PER_IP, OPT_CATALOGUE,
+	OPT_PER_IP, OPT_CATALOGUE, OPT_PUBLIC_URL,
 };
 
 static const struct option long_opts[] = {
@@ -199,6 +226,7 @@ static const struct option long_opts[] = {
 	{ "catalogue", required_argument, NULL, OPT_CATALOGUE },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "port", required_argument, NULL, OPT_PORT },
+	{ "public-url", required_argument, NULL, OPT_PUBLIC_URL },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "body-max", required_argument, NULL, OPT_BODY },
 	{ "no-scheduler", no_argument, NULL, OPT_NOSCHED },
@@ -251,6 +279,9 @@ int lab_config_from_args(struct lab_config *cfg, int argc, char **argv,
 				return -EINVAL;
 			}
 			cfg->port = (unsigned)v;
+			break;
+		case OPT_PUBLIC_URL:
+			r = set_public_url(cfg, optarg, err, errlen);
 			break;
 		case OPT_THREADS:
 			if (parse_uint(optarg, 64, &v) || v == 0) {

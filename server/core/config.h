@@ -16,6 +16,9 @@
  *   token file --token-file, default $state/admin.token
  *   labs       --labs FILE: LAVA labs (JSON), optional; parsed into @labs
  *   listen     --listen ADDR (default 127.0.0.1), --port N (default 8470)
+ *   public url --public-url URL: the dashboard's address as its users reach
+ *              it, for the links the server writes (dashurl.h); default
+ *              "" = http://LISTEN:BOUND-PORT
  *   limits     --body-max, --header-timeout, --body-timeout, --per-ip-limit
  *
  * Invariants: every path is absolute and NUL-terminated within PATH_MAX.
@@ -56,7 +59,8 @@ struct lab_config {
 	char catalogue_file[PATH_MAX];	/* the agent's catalogue, imported at start (judge.h) */
 	json_t *labs;			/* parsed labs_file, NULL if none */
 	char listen_addr[64];
-	unsigned port;
+	unsigned port;			/* as given: 0 = any (dashurl.h knows the bound one) */
+	char public_url[513];		/* --public-url, no trailing '/'; "" = none */
 	unsigned threads;		/* HTTP worker threads (0 = auto) */
 	size_t body_max;		/* bytes */
 	unsigned header_s;		/* --header-timeout: headers, total seconds */

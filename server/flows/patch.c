@@ -19,6 +19,7 @@
 #include "flowutil.h"
 #include "artifacts.h"
 #include "auth.h"
+#include "dashurl.h"
 #include "diff.h"
 #include "diff_known.h"
 #include "gitrun.h"
@@ -654,6 +655,8 @@ static void describe(json_t *d, char *buf, size_t n)
 		{ "errno_changes", "errno change", "errno changes" },
 		{ "other_changes", "other change", "other changes" },
 		{ "inconsistent", "inconsistent (flaky) change", "inconsistent (flaky) changes" },
+		{ "qemu_changes", "QEMU change (not a kernel regression)",
+		  "QEMU changes (not kernel regressions)" },
 		{ "expected_failures", "expected failure (known issue)",
 		  "expected failures (known issues)" },
 		{ "expected_passed", "expected failure passed", "expected failures passed" },
@@ -684,11 +687,11 @@ static json_t *driver_entry(json_t *drivers, const char *name)
 	if (d)
 		return d;
 	d = json_pack("{s:s, s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[], "
-		      "s:[], s:[], s:i, s:i}", "driver", name,
+		      "s:[], s:[], s:[], s:i, s:i}", "driver", name,
 		      "contract_violations", "new_failures", "new_passes", "errno_changes",
 		      "other_changes", "inconsistent", "new_crashes", "new_warnings", "missing",
 		      "crashes_fixed", "setup_changes", "expected_failures", "expected_passed",
-		      "preexisting_failures", 0, "unchanged", 0);
+		      "qemu_changes", "preexisting_failures", 0, "unchanged", 0);
 	json_object_set_new(drivers, name, d);
 	return d;
 }
@@ -735,6 +738,13 @@ static void take_row(json_t *drivers, json_t *row)
 		return;
 	case LAB_KNOWN_NONE:
 		break;
+	}
+	/* the two kernels ran on different QEMU versions (diff_qemu.h): the
+	 * emulator changed, not necessarily the kernel; never a failure of the
+	 * series (the diff's "regression" is false), a change worth a look */
+	if (json_is_true(json_object_get(row, "qemu_change"))) {
+		json_array_append(json_object_get(d, "qemu_changes"), row);
+		return;
 	}
 	/* kernel reports, cases gone and setup refusals have lists of their own (diff.h) */
 	static const struct { const char *cls, *list; } own[] = {
@@ -1015,7 +1025,7 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 	json_t *plan = NULL, *jobs = NULL, *diff = NULL, *rep, *checks, *targets;
 	json_t *j, *pspec, *bk = NULL, *hk = NULL, *row, *dl;
 	const char *bname, *hname, *state = "success", *stage = "run";
-	char url[512], desc[512], ctx[128];
+	char url[LAB_DASHURL_MAX + 64], desc[512], ctx[128];
 	bool pending = false;
 	json_t *bad_job = NULL, *boot_job = NULL, *boot_rec = NULL;
 	size_t i;
@@ -1189,7 +1199,8 @@ int lab_patch_report(struct lab_store *st, const struct lab_config *cfg, int64_t
 				 json_array_size(json_object_get(d, "setup_changes")) ||
 				 json_array_size(json_object_get(d, "errno_changes")) ||
 				 json_array_size(json_object_get(d, "other_changes")) ||
-				 json_array_size(json_object_get(d, "inconsistent")))
+				 json_array_size(json_object_get(d, "inconsistent")) ||
+				 json_array_size(json_object_get(d, "qemu_changes")))
 				ds = "warning", nwarn++;
 			describe(d, desc, sizeof(desc));
 			snprintf(ctx, sizeof(ctx), "iommulab/%s", lab_flow_str(d, "driver"));
@@ -1293,6 +1304,25 @@ static void rows_text(FILE *f, json_t *d, const char *key, const char *label)
 	}
 }
 
+/* the QEMU changes: "[QEMU change 7.2.19 -> 10.0.2, not a kernel regression]" */
+static void qemu_rows_text(FILE *f, json_t *d)
+{
+	char b[64], h[64];
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(json_object_get(d, "qemu_changes"), i, r) {
+		json_t *q = json_object_get(r, "qemu");
+
+		fprintf(f, "    %-20s %-34s %s -> %s  [%s, QEMU change %s -> %s, not a kernel "
+			"regression]\n", lab_flow_str(r, "target"), lab_flow_str(r, "case"),
+			side_text(json_object_get(r, "base"), b, sizeof(b)),
+			side_text(json_object_get(r, "head"), h, sizeof(h)), lab_flow_str(r, "class"),
+			json_string_value(json_object_get(q, "base")) ?: "?",
+			json_string_value(json_object_get(q, "head")) ?: "?");
+	}
+}
+
 char *lab_patch_report_text(json_t *rep)
 {
 	json_t *base = json_object_get(rep, "base"), *head = json_object_get(rep, "head");
@@ -1334,6 +1364,7 @@ char *lab_patch_report_text(json_t *rep)
 			rows_text(f, d, "new_passes", "new pass");
 			rows_text(f, d, "other_changes", "changed");
 			rows_text(f, d, "inconsistent", "flaky: repeats disagree");
+			qemu_rows_text(f, d);
 			known_rows_text(f, d, "expected_failures", "expected failure", false);
 			known_rows_text(f, d, "expected_passed", "expected failure passed", true);
 		}

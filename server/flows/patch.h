@@ -34,14 +34,20 @@
  *    "other_changes": [ROW], "inconsistent": [ROW], "new_crashes": [ROW],
  *    "new_warnings": [ROW], "missing": [ROW], "crashes_fixed": [ROW],
  *    "setup_changes": [ROW], "expected_failures": [ROW],
- *    "expected_passed": [ROW], "preexisting_failures": N, "unchanged": N}],
+ *    "expected_passed": [ROW], "qemu_changes": [ROW],
+ *    "preexisting_failures": N, "unchanged": N}],
  *    "checks": [{"state", "context", "description", "target_url"}]}
  * ROW is a diff row (diff.h). A changed row a known issue covers
  * (core/diff_known.h, its "known_issue") goes to "expected_failures"
  * (label expected: it fails nothing) or "expected_passed" (label
  * expected_passed: a warning, the known issue may be retired; the text
  * report names the command, "iommulab findings retire N --reason TEXT")
- * and to no other list; a retired known issue covers nothing. Rules for the other rows (base -> head), by their class:
+ * and to no other list; a retired known issue covers nothing. Any other
+ * changed row whose two sides ran on different QEMU versions (the diff's
+ * "qemu_change", core/diff_qemu.h) goes to "qemu_changes" alone: the
+ * emulator changed, so it is no violation or failure of the series (the
+ * diff's "regression" is false), a warning.
+ * Rules for the other rows (base -> head), by their class:
  *   new crash           new_crash: a candidate repeat crashed the kernel
  *   new kernel warning  new_warning: a candidate repeat made it warn
  *   missing case        missing: the candidate run did not report the case
@@ -59,7 +65,8 @@
  *   other change        verdict_changed, new
  * Driver state: fail with a new crash, new warning, missing case, failing
  * setup change, violation or new failure; warning with any other change
- * (an expected failure passed included; an expected failure is none);
+ * (an expected failure passed and a QEMU change included; an expected
+ * failure is none);
  * success otherwise. Repeating (repeat N) is what makes a
  * violation trustworthy: with N agreeing runs per side it is reported. A series that does not apply, breaks
  * the config or the build, or whose kernel does not boot gives state fail,

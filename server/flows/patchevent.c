@@ -10,6 +10,7 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "dashurl.h"
 #include "flowutil.h"
 #include "log.h"
 #include "outbox.h"
@@ -25,7 +26,7 @@
 static const char *const row_lists[] = {
 	"new_crashes", "new_warnings", "missing", "contract_violations", "new_failures",
 	"setup_changes", "crashes_fixed", "new_passes", "errno_changes", "other_changes",
-	"inconsistent",
+	"inconsistent", "qemu_changes",
 };
 
 static time_t last_pass;
@@ -33,7 +34,7 @@ static time_t last_pass;
 json_t *lab_patchevent_payload(const struct lab_config *cfg, json_t *rep, json_t *spec,
 			       const char *dash)
 {
-	char msgid[512] = "", subject[1024] = "", url[512], api[512];
+	char msgid[512] = "", subject[1024] = "", url[LAB_DASHURL_MAX + 64], api[LAB_DASHURL_MAX + 64];
 	json_t *drivers = json_array(), *d, *check, *out;
 	int64_t plan = json_integer_value(json_object_get(rep, "plan"));
 	size_t i;
@@ -111,7 +112,7 @@ static int announce(struct lab_store *st, const struct lab_config *cfg, int64_t 
 int lab_patchevent_tick(struct lab_store *st, const struct lab_config *cfg)
 {
 	int64_t ids[PATCHEVENT_MAX_PASS];
-	char dash[128], err[256];
+	char dash[LAB_DASHURL_MAX], err[256];
 	time_t now = time(NULL);
 	size_t n = 0;
 	int done = 0;
@@ -119,9 +120,11 @@ int lab_patchevent_tick(struct lab_store *st, const struct lab_config *cfg)
 	if (now == last_pass)
 		return 0;
 	last_pass = now;
-	if (lab_store_patch_unannounced(st, ids, PATCHEVENT_MAX_PASS, &n))
+	if (lab_store_patch_unannounced(st, ids, PATCHEVENT_MAX_PASS, &n) || !n)
 		return 0;
-	snprintf(dash, sizeof(dash), "http://%s:%u", cfg->listen_addr, cfg->port);
+	/* links name the port the server bound (dashurl.h): none yet, next pass */
+	if (lab_dashurl(cfg, dash, sizeof(dash)))
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		json_t *rep = NULL, *plan = NULL, *spec;
 		int r = lab_patch_report(st, cfg, ids[i], dash, &rep, err, sizeof(err));

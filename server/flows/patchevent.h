@@ -15,9 +15,11 @@
  *    "message_id": "<...>" | null, "base", "head", "base_commit": SHA|null,
  *    "tree", "state": "success|warning|fail", "stage", "summary",
  *    "drivers": [{"driver", "state", "description", COUNTS}],
- *    "url": "http://HOST:PORT/#/patches/ID",
- *    "report": "http://HOST:PORT/api/v1/patches/ID"}}
- * where subject and message_id are the mail a reply answers (the cover
+ *    "url": "DASH/#/patches/ID",
+ *    "report": "DASH/api/v1/patches/ID"}}
+ * DASH is the dashboard's base URL (core/dashurl.h: --public-url, else
+ * http://LISTEN:PORT with the port the server bound; no event goes out
+ * before it bound one), subject and message_id are the mail a reply answers (the cover
  * letter, else the first patch: patchmail.h), and COUNTS the number of
  * rows per class the report lists (new_crashes, contract_violations,
  * new_failures, ... as patch.h names them). Filters: a subscription's

@@ -6,14 +6,19 @@
  *
  * Purpose: per vendor and IOMMU driver, the conformance of the latest
  * nightly plan (results passing their contract / results judged), a trend
- * over the last N nightlies, and the open regressions: (target, case) pairs
- * that fail (or error) in the latest nightly that ran them and passed in the
- * nightly before that which ran them.
+ * over the last N nightlies, and the open regressions: for each (target,
+ * case), the row of the plan diff (diff.h) between the latest nightly that
+ * ran it and the nightly before that which ran it, when that row is a
+ * regression. The diff engine decides, so the overview says what `iommulab
+ * diff --plan`, the nightly report and the patch check say: a failure a
+ * known issue covers is "expected", a change between two QEMU versions a
+ * "qemu_change", each listed and counted apart, never as a regression.
  *
  * Invariants: built only from existing store reads (plans list, targets
  * list, lab_store_diff_side by plan = the latest complete result per target
- * and case of a plan); nothing is written. "judged" = pass + fail + error:
- * a skip (missing capability) is counted but never judged.
+ * and case of a plan, lab_diff_run by plan); nothing is written. "judged" =
+ * pass + fail + error: a skip (missing capability) is counted but never
+ * judged.
  *
  * Ownership: every json_t built here is owned by the response on success
  * (rs->json) and released on every error path.
@@ -25,6 +30,7 @@
 #include <string.h>
 
 #include "api_dash.h"
+#include "diff.h"
 #include "model.h"
 #include "store.h"
 #include "views.h"
@@ -139,8 +145,9 @@ static json_t *driver_row(json_t *drivers, const char *vendor, const char *drive
 			goto put_trend;
 	if (!trend)
 		return NULL;
-	d = json_pack("{s:s, s:s, s:[], s:n, s:o, s:i}", "vendor", vendor, "driver", driver,
-		      "targets", "latest", "trend", trend, "regressions", 0);
+	d = json_pack("{s:s, s:s, s:[], s:n, s:o, s:i, s:i, s:i}", "vendor", vendor,
+		      "driver", driver, "targets", "latest", "trend", trend, "regressions", 0,
+		      "expected", 0, "qemu_changes", 0);
 	if (!d || json_array_append_new(drivers, d))
 		return NULL;
 	return d;
@@ -206,26 +213,83 @@ static json_t *side_find(json_t *side, const char *target, const char *cs)
 	return NULL;
 }
 
-static bool failing(json_t *row)
+/*
+ * The changed rows of the plan diff @base -> @head (lab_diff_run, by plan,
+ * changes only), as an object "target\ncase" -> row, cached in @cache under
+ * "base:head" (one diff per pair of nightlies, however many rows ask).
+ * *@index is borrowed from @cache.
+ */
+static int pair_rows(struct lab_store *st, json_t *cache, json_int_t base, json_int_t head,
+		     json_t **index)
 {
-	const char *v = json_string_value(json_object_get(row, "verdict"));
+	char b[32], h[32], key[72], err[LAB_STORE_ERR_MAX];
+	json_t *diff, *idx, *row;
+	size_t i;
+	int r;
 
-	return v && (!strcmp(v, "fail") || !strcmp(v, "error") ||
-		     !strcmp(v, "crash") || !strcmp(v, "warn"));
+	snprintf(key, sizeof(key), "%lld:%lld", (long long)base, (long long)head);
+	*index = json_object_get(cache, key);
+	if (*index)
+		return 0;
+	snprintf(b, sizeof(b), "%lld", (long long)base);
+	snprintf(h, sizeof(h), "%lld", (long long)head);
+	r = lab_diff_run(st, true, b, h, true, &diff, err, sizeof(err));
+	if (r)
+		return r;
+	idx = json_object();
+	if (!idx || json_object_set_new(cache, key, idx)) {
+		json_decref(diff);
+		return -ENOMEM;
+	}
+	json_array_foreach(json_object_get(diff, "rows"), i, row) {
+		char rk[512];
+
+		snprintf(rk, sizeof(rk), "%s\n%s", json_string_value(json_object_get(row, "target")),
+			 json_string_value(json_object_get(row, "case")));
+		if (json_object_set(idx, rk, row)) {
+			json_decref(diff);
+			return -ENOMEM;
+		}
+	}
+	json_decref(diff);
+	*index = idx;
+	return 0;
+}
+
+/* driver row member @key + 1 */
+static void bump(json_t *d, const char *key)
+{
+	json_integer_set(json_object_get(d, key), json_integer_value(json_object_get(d, key)) + 1);
+}
+
+/* {plan_id, observed, verdict, result_id} of a diff row's side */
+static json_t *side_brief(json_t *plan, json_t *s)
+{
+	return json_pack("{s:O, s:O, s:O, s:O}", "plan_id", json_object_get(plan, "id"),
+			 "observed", json_object_get(s, "observed"),
+			 "verdict", json_object_get(s, "verdict"),
+			 "result_id", json_object_get(s, "result_id"));
 }
 
 /*
- * Open regressions: for each (target, case), its latest nightly result (the
- * newest side holding it) fails while the nightly before, holding it, passed.
+ * Open regressions, as the diff engine judges them (diff.h: the one rule
+ * `iommulab diff`, the nightly report and the patch check read): for each
+ * (target, case), its latest nightly result (the newest side holding it)
+ * against the nightly before that holds it, i.e. that row of the plan diff
+ * of those two nightlies. A row with "regression" true goes to @regs and
+ * its driver's "regressions"; a changed row a known issue covers (label
+ * "expected", diff_known.h) to @expd and "expected"; any other changed row
+ * whose sides ran on different QEMU versions (diff_qemu.h) to @qemu and
+ * "qemu_changes". Neither of the last two is a regression.
  */
-static int regressions(json_t *sides, json_t *plans, json_t *targets,
-		       json_t *drivers, json_t **out)
+static int regressions(struct lab_store *st, json_t *sides, json_t *plans, json_t *targets,
+		       json_t *drivers, json_t *regs, json_t *expd, json_t *qemu)
 {
-	json_t *regs = json_array(), *seen = json_object();
+	json_t *seen = json_object(), *cache = json_object();
 	size_t ns = json_array_size(sides);
 	int r = -ENOMEM;
 
-	if (!regs || !seen)
+	if (!seen || !cache)
 		goto put;
 	for (size_t k = ns; k-- > 0;) {
 		json_t *side = json_array_get(sides, k), *row;
@@ -234,8 +298,8 @@ static int regressions(json_t *sides, json_t *plans, json_t *targets,
 		json_array_foreach(side, i, row) {
 			const char *target = json_string_value(json_object_get(row, "target"));
 			const char *cs = json_string_value(json_object_get(row, "case"));
-			const char *driver = json_string_value(json_object_get(row, "driver"));
-			json_t *prev = NULL, *reg, *d;
+			json_t *prev = NULL, *idx, *drow, *reg, *list, *d;
+			const char *count, *label;
 			size_t pk = 0;
 			char key[512];
 
@@ -244,8 +308,6 @@ static int regressions(json_t *sides, json_t *plans, json_t *targets,
 				continue;	/* a newer nightly has it */
 			if (json_object_set_new(seen, key, json_true()))
 				goto put;
-			if (!failing(row))
-				continue;
 			for (size_t k2 = k; k2-- > 0;) {
 				prev = side_find(json_array_get(sides, k2), target, cs);
 				if (prev) {
@@ -253,59 +315,82 @@ static int regressions(json_t *sides, json_t *plans, json_t *targets,
 					break;
 				}
 			}
-			if (!prev || strcmp(json_string_value(json_object_get(prev, "verdict")), "pass"))
-				continue;
-			reg = json_pack("{s:s, s:s, s:s, s:s, s:{s:O, s:O, s:O, s:O}, "
-					"s:{s:O, s:O, s:O, s:O}}",
-					"target", target, "vendor", vendor_of(targets, target),
-					"driver", driver, "case", cs,
-					"base", "plan_id", json_object_get(json_array_get(plans, pk), "id"),
-					"observed", json_object_get(prev, "observed"),
-					"verdict", json_object_get(prev, "verdict"),
-					"result_id", json_object_get(prev, "result_id"),
-					"head", "plan_id", json_object_get(json_array_get(plans, k), "id"),
-					"observed", json_object_get(row, "observed"),
-					"verdict", json_object_get(row, "verdict"),
-					"result_id", json_object_get(row, "result_id"));
-			if (!reg || json_array_append_new(regs, reg))
+			if (!prev)
+				continue;	/* new: never a regression */
+			r = pair_rows(st, cache,
+				      json_integer_value(json_object_get(json_array_get(plans, pk), "id")),
+				      json_integer_value(json_object_get(json_array_get(plans, k), "id")),
+				      &idx);
+			if (r)
 				goto put;
-			d = driver_row(drivers, vendor_of(targets, target), driver, ns);
+			r = -ENOMEM;
+			drow = json_object_get(idx, key);
+			if (!drow)
+				continue;	/* unchanged */
+			label = json_string_value(json_object_get(json_object_get(drow, "known_issue"),
+								  "label"));
+			if (json_is_true(json_object_get(drow, "regression")))
+				list = regs, count = "regressions";
+			else if (label && !strcmp(label, "expected"))
+				list = expd, count = "expected";
+			else if (json_is_true(json_object_get(drow, "qemu_change")))
+				list = qemu, count = "qemu_changes";
+			else
+				continue;
+			reg = json_pack("{s:s, s:s, s:O, s:s, s:O, s:o, s:o, s:O, s:O, s:O}",
+					"target", target, "vendor", vendor_of(targets, target),
+					"driver", json_object_get(drow, "driver"), "case", cs,
+					"class", json_object_get(drow, "class"),
+					"base", side_brief(json_array_get(plans, pk),
+							   json_object_get(drow, "base")),
+					"head", side_brief(json_array_get(plans, k),
+							   json_object_get(drow, "head")),
+					"known_issue", json_object_get(drow, "known_issue"),
+					"qemu", json_object_get(drow, "qemu"),
+					"qemu_change", json_object_get(drow, "qemu_change"));
+			if (!reg || json_array_append_new(list, reg))
+				goto put;
+			d = driver_row(drivers, vendor_of(targets, target),
+				       json_string_value(json_object_get(drow, "driver")), ns);
 			if (!d)
 				goto put;
-			json_integer_set(json_object_get(d, "regressions"),
-					 json_integer_value(json_object_get(d, "regressions")) + 1);
+			bump(d, count);
 		}
 	}
-	json_decref(seen);
-	*out = regs;
-	return 0;
+	r = 0;
 put:
+	json_decref(cache);
 	json_decref(seen);
-	json_decref(regs);
 	return r;
 }
 
 int lab_api_dash_overview(struct lab_req *rq, struct lab_resp *rs)
 {
 	json_t *plans = NULL, *targets = NULL, *sides = NULL, *drivers = NULL;
-	json_t *regs = NULL, *nightlies, *p, *d;
+	json_t *regs = json_array(), *expd = json_array(), *qemu = json_array();
+	json_t *nightlies, *p, *d;
 	const char *kind;
 	int64_t max;
 	size_t i, n;
 	int r;
 
+	r = -ENOMEM;
+	if (!regs || !expd || !qemu)
+		goto put_lists;
 	r = lab_req_int(rq, rs, "nightlies", 1, DASH_NIGHTLIES_MAX, 8, &max);
 	if (r)
-		return r;
+		goto put_lists;
 	kind = lab_req_arg(rq, "kind");
 	if (!kind)
 		kind = "nightly";
 	if (strcmp(kind, "nightly") && strcmp(kind, "patch") && strcmp(kind, "manual") &&
-	    strcmp(kind, "any"))
-		return lab_fail(rs, -EINVAL, "kind must be nightly|patch|manual|any");
+	    strcmp(kind, "any")) {
+		r = lab_fail(rs, -EINVAL, "kind must be nightly|patch|manual|any");
+		goto put_lists;
+	}
 	r = nightlies_pick(rq->st, strcmp(kind, "any") ? kind : NULL, max, &plans);
 	if (r)
-		return r;
+		goto put_lists;
 	r = lab_store_targets_list(rq->st, &targets);
 	if (r)
 		goto put_plans;
@@ -339,7 +424,7 @@ int lab_api_dash_overview(struct lab_req *rq, struct lab_resp *rs)
 		if (r)
 			goto put_nightlies;
 	}
-	r = regressions(sides, plans, targets, drivers, &regs);
+	r = regressions(rq->st, sides, plans, targets, drivers, regs, expd, qemu);
 	if (r)
 		goto put_nightlies;
 	/* latest = the newest trend slot the driver has results in */
@@ -353,8 +438,9 @@ int lab_api_dash_overview(struct lab_req *rq, struct lab_resp *rs)
 			}
 		}
 	}
-	rs->json = json_pack("{s:s, s:o, s:o, s:o}", "kind", kind, "nightlies", nightlies,
-			     "drivers", drivers, "regressions", regs);
+	rs->json = json_pack("{s:s, s:o, s:o, s:O, s:O, s:O}", "kind", kind,
+			     "nightlies", nightlies, "drivers", drivers, "regressions", regs,
+			     "expected", expd, "qemu_changes", qemu);
 	drivers = NULL;
 	r = rs->json ? 0 : -ENOMEM;
 	goto put_all;
@@ -366,5 +452,9 @@ put_all:
 	json_decref(targets);
 put_plans:
 	json_decref(plans);
+put_lists:
+	json_decref(regs);
+	json_decref(expd);
+	json_decref(qemu);
 	return r;
 }

@@ -19,6 +19,7 @@
 #include "api_patch.h"
 #include "bodies.h"
 #include "config.h"
+#include "dashurl.h"
 #include "patch.h"
 #include "patchmail.h"
 
@@ -38,15 +39,17 @@ static bool host_ok(const char *h)
 	return true;
 }
 
+/* the dashboard's base URL for this request's links: --public-url when set,
+ * else the address the client used (Host), else the server's (dashurl.h) */
 static void dash_base(struct lab_req *rq, char *buf, size_t n)
 {
 	const char *h = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_HOST);
 
-	if (host_ok(h))
+	if (!rq->cfg->public_url[0] && host_ok(h))
 		snprintf(buf, n, "http://%s", h);
-	else
-		snprintf(buf, n, "http://%s:%u", rq->cfg->listen_addr, rq->cfg->port);
+	else if (lab_dashurl(rq->cfg, buf, n))
+		buf[0] = '\0';	/* no base yet: relative links */
 }
 
 int lab_api_patch_post(struct lab_req *rq, struct lab_resp *rs)
@@ -96,7 +99,7 @@ int lab_api_patch_list(struct lab_req *rq, struct lab_resp *rs)
 int lab_api_patch_get(struct lab_req *rq, struct lab_resp *rs)
 {
 	const char *fmt = lab_req_arg(rq, "format");
-	char dash[256];
+	char dash[LAB_DASHURL_MAX];
 	json_t *rep;
 	int64_t id;
 	int r;

@@ -6,9 +6,12 @@ usage: check_overview.py URL [NIGHTLIES [KIND]]   (KIND: nightly, patch, manual,
 
 Independent of server/api_dash.c: the latest complete result per (target,
 case) of each of the newest NIGHTLIES nightly plans, counted per (vendor,
-driver); open regressions = (target, case) whose newest nightly result
-fails (fail, error, crash or warn) while the previous nightly holding it passed. Prints
-"ok - ..." / "not ok - ..." lines; exit 1 on a mismatch.
+driver); open regressions = (target, case) whose row in the plan diff
+(GET /diffs?base_plan=&head_plan=, the diff engine: the one rule) between
+the newest nightly holding it and the previous nightly holding it has
+"regression" true; the rows labelled expected by a known issue and the
+other QEMU changes are the overview's "expected" and "qemu_changes".
+Prints "ok - ..." / "not ok - ..." lines; exit 1 on a mismatch.
 """
 import json
 import os
@@ -17,12 +20,11 @@ import sys
 import urllib.request
 
 # every verdict a record can carry, from the one list the agent and the server
-# share (include/iommulab_record.h); the ones that count as failing a contract
+# share (include/iommulab_record.h)
 _HDR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include", "iommulab_record.h")
 with open(_HDR) as _f:
     _m = re.search(r"#define LAB_RECORD_VERDICTS\(X\)((?:.*\\\n)*.*)", _f.read())
 VERDICTS = re.findall(r'X\("([a-z]+)"\)', _m.group(1))
-FAILING = ("fail", "error", "crash", "warn")
 
 
 def get(url, path):
@@ -66,16 +68,34 @@ def main():
             if slots[i] is None:
                 slots[i] = {v: 0 for v in VERDICTS}
             slots[i][r["verdict"]] += 1
-    regs = set()
+    lists = {"regressions": set(), "expected": set(), "qemu_changes": set()}
+    per_want = {}
+    diffs = {}
     for i in range(len(sides) - 1, -1, -1):
         for k, r in sides[i].items():
             if any(k in sides[j] for j in range(i + 1, len(sides))):
                 continue
-            if r["verdict"] not in FAILING:
+            j = next((j for j in range(i - 1, -1, -1) if k in sides[j]), None)
+            if j is None:
                 continue
-            prev = next((sides[j][k] for j in range(i - 1, -1, -1) if k in sides[j]), None)
-            if prev and prev["verdict"] == "pass":
-                regs.add((k[0], k[1], prev["id"], r["id"]))
+            pair = (nightlies[j]["id"], nightlies[i]["id"])
+            if pair not in diffs:
+                d = get(url, "/diffs?base_plan=%d&head_plan=%d&changes_only=1" % pair)
+                diffs[pair] = {(x["target"], x["case"]): x for x in d["rows"]}
+            row = diffs[pair].get(k)
+            if not row:
+                continue
+            if row["regression"]:
+                which = "regressions"
+            elif (row.get("known_issue") or {}).get("label") == "expected":
+                which = "expected"
+            elif row["qemu_change"]:
+                which = "qemu_changes"
+            else:
+                continue
+            lists[which].add((k[0], k[1], sides[j][k]["id"], r["id"]))
+            dk = (vendor.get(k[0], "unknown"), r["driver"], which)
+            per_want[dk] = per_want.get(dk, 0) + 1
 
     o = get(url, "/overview?nightlies=%d&kind=%s" % (n, kind))
     bad = 0
@@ -92,14 +112,20 @@ def main():
     check("overview: per vendor/driver trend counts equal the recomputation (%d drivers, %d results)"
           % (len(want), sum(len(s) for s in sides)), got == want,
           "got %s want %s" % (got, want))
-    gregs = {(g["target"], g["case"], g["base"]["result_id"], g["head"]["result_id"]) for g in o["regressions"]}
-    check("overview: the %d open regressions equal the recomputation" % len(regs), gregs == regs,
-          "extra %s missing %s" % (sorted(gregs - regs)[:3], sorted(regs - gregs)[:3]))
+    for which, want_set in lists.items():
+        got_set = {(g["target"], g["case"], g["base"]["result_id"], g["head"]["result_id"])
+                   for g in o.get(which, [])}
+        check("overview: the %d %s equal the plan diffs' (%d diffs)" % (len(want_set), which, len(diffs)),
+              got_set == want_set,
+              "extra %s missing %s" % (sorted(got_set - want_set)[:3], sorted(want_set - got_set)[:3]))
     per = {}
     for d in o["drivers"]:
-        n_d = sum(1 for g in o["regressions"] if (g["vendor"], g["driver"]) == (d["vendor"], d["driver"]))
-        per[(d["vendor"], d["driver"])] = n_d == d["regressions"]
-    check("overview: each driver's regression count matches its list", all(per.values()), per)
+        for which in lists:
+            n_d = sum(1 for g in o.get(which, []) if (g["vendor"], g["driver"]) == (d["vendor"], d["driver"]))
+            w = per_want.get((d["vendor"], d["driver"], which), 0)
+            per["%s/%s %s" % (d["vendor"], d["driver"], which)] = (n_d, d.get(which), w)
+    check("overview: each driver's regressions, expected and qemu_changes counts match its lists and the diffs",
+          all(a == b == c for a, b, c in per.values()), per)
     sys.exit(1 if bad else 0)
 
 

@@ -19,7 +19,9 @@
 #    kmod.coherency.snoop where the base passed) reaches its verdict (fail);
 #    the intel-iommu and kmod.coherency.* patch-check webhooks get one
 #    signed event each (subject, Message-ID, verdict, per-driver summary,
-#    link), once; the amd-iommu and kmod.attach.* ones get nothing.
+#    links on the port the server bound: it runs with --port 0, and the
+#    report link answers), once; the amd-iommu and kmod.attach.* ones get
+#    nothing.
 # 5. nightly: nightly.json's webhook (with "webhook_secret") goes through
 #    the same outbox: two nights (injected clock), the second fails
 #    kmod.nightly.one; the regression is POSTed as event nightly-regression,
@@ -32,6 +34,8 @@
 #    signed; a maildir draft for kmod.nightly.*, read by Python's email
 #    parser); closed by the next nightly's later kernel (nightly-73 passes),
 #    with finding-fixed on both. $out/life.txt keeps the CLI's account.
+# 7. --public-url: after a restart with it, the patch report's links (JSON
+#    and text) start with it, not with the Host the client asked.
 set -uo pipefail
 top=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib.sh"
@@ -236,19 +240,20 @@ sleep 2	# a second announcement, were there one, would be out by now
 m=$(hook_of /patch); b=${m%.meta}.json
 if [ -n "$m" ] && [ "$(echo "$m" | grep -c .)" = 1 ] &&
    jq -e '.signature_ok and .event == "patch-check"' "$m" >/dev/null &&
-   jq -e --argjson p "$plan" --arg id "$msgid" '.event == "patch-check" and .check.plan == $p
+   jq -e --argjson p "$plan" --arg id "$msgid" --arg u "$LAB_URL" '.event == "patch-check" and .check.plan == $p
 	and .check.state == "fail" and .check.message_id == $id
 	and .check.subject == "[PATCH] iommu/vt-d: the series of stage 72"
 	and (.check.drivers | length) == 1 and .check.drivers[0].driver == "intel-iommu"
 	and .check.drivers[0].state == "fail" and .check.drivers[0].contract_violations == 1
-	and (.check.summary | test("1 fail")) and (.check.url | endswith("/#/patches/\($p)"))
-	and (.check.report | endswith("/api/v1/patches/\($p)"))' "$b" >/dev/null &&
+	and (.check.summary | test("1 fail")) and .check.url == "\($u)/#/patches/\($p)"
+	and .check.report == "\($u)/api/v1/patches/\($p)"' "$b" >/dev/null &&
+   curl -fsS "$(jq -r .check.report "$b")" | jq -e --argjson p "$plan" '.plan == $p' >/dev/null &&
    [ "$(hook_of /patch-coherency | grep -c .)" = 1 ] &&
    [ "$(sql "SELECT count(*) FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
 	WHERE s.url LIKE '%/patch-amd' OR s.url LIKE '%/patch-attach'")" = 0 ] &&
    [ "$(sql "SELECT count(*) FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
 	WHERE d.event = 'patch-check' AND s.url LIKE '%/patch%'")" = 2 ]; then
-	lab_ok "patch-check: one signed event (fail, subject, Message-ID, intel-iommu: 1 contract violation, link) to the intel-iommu and kmod.coherency.* subscriptions, once; amd-iommu and kmod.attach.* got nothing"
+	lab_ok "patch-check: one signed event (fail, subject, Message-ID, intel-iommu: 1 contract violation, links on the bound port $LAB_URL that answer) to the intel-iommu and kmod.coherency.* subscriptions, once; amd-iommu and kmod.attach.* got nothing"
 else
 	lab_fail "patch-check event" "$(cat "$m" "$b" 2>/dev/null; sql 'SELECT subscription_id, event FROM deliveries')"
 fi
@@ -373,4 +378,19 @@ else
 	lab_fail "life: closed by the later kernel" "plan $night (was $prev): $(tail -12 "$life")"
 fi
 "$cli" deliveries "$(sql "SELECT id FROM subscriptions WHERE url LIKE '%/hook' LIMIT 1")" >>"$life" 2>&1
+# ---- 7. --public-url: the links' base for people behind a proxy ------------------------
+# restarted with --public-url (its trailing '/' dropped): the patch report's links and the
+# mail-style text use it, not the Host the client asked
+lab_srv_stop
+if lab_srv_start "$out/state" --targets "$out/targets" --web "$out/web" --schema "$top/schema" \
+	--public-url https://iommulab.example.org/lab/ >/dev/null &&
+   curl -fsS "$LAB_URL/api/v1/patches/$plan" | jq -e --argjson p "$plan" \
+	'.target_url == "https://iommulab.example.org/lab/#/patches/\($p)"
+	 and ([.checks[].target_url] | unique) == [.target_url]' >/dev/null &&
+   curl -fsS "$LAB_URL/api/v1/patches/$plan?format=text" | grep -qx "Details: https://iommulab.example.org/lab/#/patches/$plan" &&
+   grep -q "dashboard links: https://iommulab.example.org/lab/" "$LAB_SRV_LOG"; then
+	lab_ok "--public-url https://iommulab.example.org/lab/: the patch report's links (JSON, text) and the log name it"
+else
+	lab_fail "--public-url" "$(curl -sS "$LAB_URL/api/v1/patches/$plan" | head -c 400; grep 'dashboard links' "$LAB_SRV_LOG")"
+fi
 lab_done

@@ -65,6 +65,7 @@ async function renderReport(root, id, ctx) {
       rowsTable('oc-' + d.driver, 'Other changes', d.other_changes),
       rowsTable('ki-' + d.driver, 'Expected failures (known issues)', d.expected_failures),
       rowsTable('kp-' + d.driver, 'Expected failures that passed (retire the known issue: iommulab findings retire ID --reason TEXT)', d.expected_passed),
+      rowsTable('qc-' + d.driver, 'QEMU changes (base and candidate ran on different QEMU versions: not kernel regressions)', d.qemu_changes || []),
     ].filter(Boolean);
     root.append(h('section', {class: 'patch-driver'},
       h('h2', {}, stateBadge(d.state), ' ', d.driver),
