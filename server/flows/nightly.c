@@ -713,7 +713,7 @@ static json_t *canceled_targets(struct lab_store *st, int64_t plan)
 int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t **out)
 {
 	char b[32], h[32], err[LAB_STORE_ERR_MAX], summary[1024];
-	json_t *diff, *regs, *inc, *row, *canceled, *expd, *expp;
+	json_t *diff, *regs, *inc, *row, *canceled, *expd, *expp, *qch;
 	size_t n;
 	size_t i;
 	int ret;
@@ -728,6 +728,7 @@ int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t
 	inc = json_array();
 	expd = json_array();
 	expp = json_array();
+	qch = json_array();
 	json_array_foreach(json_object_get(diff, "rows"), i, row) {
 		json_t *bs = json_object_get(row, "base"), *hs = json_object_get(row, "head");
 		const char *cls = str_of(row, "class");
@@ -740,6 +741,14 @@ int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t
 			r = json_deep_copy(row);
 			add_errnos(st, r);
 			json_array_append_new(kl == LAB_KNOWN_EXPECTED ? expd : expp, r);
+			continue;
+		}
+		/* its two sides ran on two QEMU versions (diff_qemu.h): listed,
+		 * never a regression (a host's QEMU upgrade between nightlies) */
+		if (json_is_true(json_object_get(row, "qemu_change"))) {
+			r = json_deep_copy(row);
+			add_errnos(st, r);
+			json_array_append_new(qch, r);
 			continue;
 		}
 		/* a flaky head with a failing repeat: reported, never a regression */
@@ -765,12 +774,13 @@ int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t
 		json_array_append_new(regs, r);
 	}
 	snprintf(summary, sizeof(summary), "%zu regression%s, %zu inconsistent (flaky) change%s, "
-		 "%zu expected failure%s (known issues), %zu expected failure%s passed "
-		 "between nightly plans %lld and %lld", json_array_size(regs),
+		 "%zu expected failure%s (known issues), %zu expected failure%s passed, "
+		 "%zu QEMU change%s between nightly plans %lld and %lld", json_array_size(regs),
 		 json_array_size(regs) == 1 ? "" : "s", json_array_size(inc),
 		 json_array_size(inc) == 1 ? "" : "s", json_array_size(expd),
 		 json_array_size(expd) == 1 ? "" : "s", json_array_size(expp),
-		 json_array_size(expp) == 1 ? "" : "s", (long long)base, (long long)head);
+		 json_array_size(expp) == 1 ? "" : "s", json_array_size(qch),
+		 json_array_size(qch) == 1 ? "" : "s", (long long)base, (long long)head);
 	/* each known issue that passes again, once, with the command that
 	 * retires it (diff_known.h) */
 	n = strlen(summary);
@@ -789,8 +799,9 @@ int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head, json_t
 	}
 	json_decref(diff);
 	json_decref(canceled);
-	*out = json_pack("{s:o, s:o, s:o, s:o, s:s}", "regressions", regs, "inconsistent", inc,
-			 "expected", expd, "expected_passed", expp, "summary", summary);
+	*out = json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}", "regressions", regs, "inconsistent", inc,
+			 "expected", expd, "expected_passed", expp, "qemu_changes", qch,
+			 "summary", summary);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -897,6 +908,8 @@ static bool compare_done(struct lab_store *st)
 				    json_integer((json_int_t)json_array_size(json_object_get(cmp, "expected"))));
 		json_object_set_new(run, "expected_passed",
 				    json_integer((json_int_t)json_array_size(json_object_get(cmp, "expected_passed"))));
+		json_object_set_new(run, "qemu_changes",
+				    json_integer((json_int_t)json_array_size(json_object_get(cmp, "qemu_changes"))));
 		/* an expected failure that passes again: the known issue may be retired */
 		json_array_foreach(json_object_get(cmp, "expected_passed"), ei, xp)
 			lab_warn("nightly: plan %lld: %s %s passes again: known issue %lld "
@@ -911,13 +924,14 @@ static bool compare_done(struct lab_store *st)
 			json_decref(cmp);
 			continue;
 		}
-		body = json_pack("{s:s, s:I, s:I, s:O, s:O, s:O, s:O, s:O, s:O}",
+		body = json_pack("{s:s, s:I, s:I, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
 				 "event", "nightly.regression", "plan", (json_int_t)pid,
 				 "previous_plan", (json_int_t)prev, "slot", json_object_get(run, "slot"),
 				 "regressions", json_object_get(cmp, "regressions"),
 				 "inconsistent", json_object_get(cmp, "inconsistent"),
 				 "expected", json_object_get(cmp, "expected"),
 				 "expected_passed", json_object_get(cmp, "expected_passed"),
+				 "qemu_changes", json_object_get(cmp, "qemu_changes"),
 				 "summary", json_object_get(cmp, "summary"));
 		if (body) {
 			char u[96], why[256];

@@ -121,7 +121,9 @@ int lab_nightly_slot(json_t *cfg_json, time_t now, time_t *slot);
 /*
  * Compare nightly plan @head with @base: fills *out with
  * {"regressions": [...], "inconsistent": [...], "expected": [...],
- * "expected_passed": [...], "summary": "..."}.
+ * "expected_passed": [...], "qemu_changes": [...], "summary": "..."}.
+ * A changed row whose sides ran on two QEMU versions (the diff's
+ * "qemu_change") is listed in qemu_changes and is no regression.
  */
 int lab_nightly_compare(struct lab_store *st, int64_t base, int64_t head,
 			json_t **out);

@@ -444,6 +444,8 @@ if [ -n "$nid" ] && [ "$(sql "SELECT coalesce(known_issue_id, '-') FROM findings
 	lab_ok "a new failure retired known issue 2 covers (q35-b kmod.attach.one on 6.13) opens unexpected (finding $nid)"
 else
 	lab_fail "retired known issue still marks new findings" "finding ${nid:-none}: $(events "${nid:-0}")"
+fi
+
 # ---- the dashboard's overview judges by the diff engine (api_dash.c, diff.h) ---------------
 # kmod.dma.map on q35-a: EINVAL/pass on 6.1, ENODEV/fail on 6.14 (two nightlies) is an open
 # regression in GET /overview, as in the plan diff; a known issue holding 6.14 makes it

@@ -17,6 +17,7 @@
  * check count both regressions again.
  */
 #include "helpers.h"
+#include "store_provenance.h"
 #include "diff.h"
 #include "findings.h"
 #include "nightly.h"
@@ -80,6 +81,25 @@ static int64_t nightly(struct fx *f, const char *kernel)
 {
 	return plan_run(f, json_pack("{s:s, s:[s], s:[s]}", "kind", "nightly", "kernels", kernel,
 				     "targets", "q35-vtd"));
+}
+
+/* every job of plan @pid ran on QEMU @qemu (its provenance row) */
+static void plan_qemu(struct fx *f, int64_t pid, const char *qemu)
+{
+	struct lab_job_filter jf = { .state = -1, .limit = 10, .plan_id = pid };
+	json_t *jobs, *j;
+	size_t i;
+
+	assert_int_equal(lab_store_jobs_list(f->st, &jf, &jobs), 0);
+	json_array_foreach(jobs, i, j) {
+		struct lab_provenance p = {
+			.job_id = json_integer_value(json_object_get(j, "id")), .top = "/tmp",
+			.cache_dir = "/tmp", .arch = "x86_64", .qemu_version = (char *)qemu,
+		};
+
+		assert_int_equal(lab_store_provenance_put(f->st, &p), 0);
+	}
+	json_decref(jobs);
 }
 
 /* retire known issue @id */
@@ -289,6 +309,19 @@ static void test_nightly_known(void **state)
 	assert_int_equal(json_array_size(json_object_get(cmp, "expected")), 0);
 	assert_int_equal(json_array_size(json_object_get(cmp, "expected_passed")), 0);
 	assert_null(strstr(json_string_value(json_object_get(cmp, "summary")), "retire"));
+	json_decref(cmp);
+	/* the host's QEMU changed between the two nightlies: the changed rows
+	 * (the two regressions and kmod.b's fail -> pass) are QEMU changes,
+	 * listed, no regression */
+	plan_qemu(f, p1, "7.2.22");
+	plan_qemu(f, p2, "10.0.2");
+	assert_int_equal(lab_nightly_compare(f->st, p1, p2, &cmp), 0);
+	assert_int_equal(json_array_size(json_object_get(cmp, "regressions")), 0);
+	r = json_object_get(cmp, "qemu_changes");
+	assert_int_equal(json_array_size(r), 3);
+	assert_true(json_is_true(json_object_get(json_array_get(r, 0), "qemu_change")));
+	assert_non_null(strstr(json_string_value(json_object_get(cmp, "summary")),
+			       "0 expected failures passed, 3 QEMU changes between nightly plans"));
 	json_decref(cmp);
 }
 
