@@ -21,6 +21,7 @@
 #include "config.h"
 #include "patch.h"
 #include "patchmail.h"
+#include "runlog.h"
 
 static bool host_ok(const char *h)
 {
@@ -144,8 +145,7 @@ int lab_api_job_prep_log(struct lab_req *rq, struct lab_resp *rs)
 	if (r)
 		return r;
 	id = j.id;
-	r = snprintf(path, sizeof(path), "%s/logs/%lld.prep.log", rq->cfg->state_dir,
-		     (long long)id) >= (int)sizeof(path) ? -ENAMETOOLONG : 0;
+	r = lab_runlog_job_path(rq->cfg->state_dir, id, ".prep.log", path, sizeof(path));
 	lab_job_clear(&j);
 	if (r)
 		return r;
