@@ -2,10 +2,14 @@
 /*
  * test_runlog.c - server/run/runlog.c: the rig's "not booted" line (a
  * target known broken on its QEMU, as rig/boot, rig/lava-qemu and
- * rig/known-broken print it) read the same way by both backends, and the
- * naming of a job's log files.
+ * rig/known-broken print it) read the same way by both backends (and from
+ * a real LAVA job log: rig/lava-qemu refusing q35-amd-q10 on a worker), and
+ * the naming of a job's log files.
  */
+#include <jansson.h>
+
 #include "helpers.h"
+#include "lava_log.h"
 #include "runlog.h"
 
 #define WHY "q35-amd-q10 is known broken on QEMU 10.0.2: no IO-APIC interrupt (docs/findings.md F3)"
@@ -37,6 +41,49 @@ static void test_not_booted(void **state)
 	assert_string_equal(reason, "not booted: q35");
 }
 
+/*
+ * A LAVA job whose device's rig/lava-qemu refused the target (stage 70 j.,
+ * tests/unit/data/README): decoded as backend_lava.c's finish() decodes it,
+ * the console gives rig/boot's reason, worded from the target file.
+ */
+static void test_not_booted_lava(void **state)
+{
+	char path[PATH_MAX], reason[2048], want[2048];
+	struct lab_lava_log_stats stats;
+	size_t clen;
+	char *con = NULL, *yaml;
+	json_t *t, *kb;
+	FILE *f;
+	long n;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tests/unit/data/lava-q35-amd-q10-not-booted.yaml", top_dir());
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	yaml = malloc((size_t)n + 1);
+	assert_non_null(yaml);
+	assert_int_equal(fread(yaml, 1, (size_t)n, f), (size_t)n);
+	yaml[n] = '\0';
+	fclose(f);
+	assert_int_equal(lab_lava_log_console(yaml, (size_t)n, &con, &clen, &stats), 0);
+	snprintf(path, sizeof(path), "%s/targets/x86_64/q35-amd-q10.json", top_dir());
+	t = json_load_file(path, 0, NULL);
+	assert_non_null(t);
+	kb = json_object_get(t, "known_broken");
+	snprintf(want, sizeof(want), "not booted: q35-amd-q10 is known broken on QEMU %s: %s (%s)",
+		 json_string_value(json_array_get(json_object_get(kb, "qemu"), 0)),
+		 json_string_value(json_object_get(kb, "reason")),
+		 json_string_value(json_object_get(kb, "reference")));
+	assert_true(lab_runlog_not_booted(con, reason, sizeof(reason)));
+	assert_string_equal(reason, want);
+	json_decref(t);
+	free(con);
+	free(yaml);
+}
+
 static void test_job_path(void **state)
 {
 	char p[64];
@@ -54,6 +101,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_not_booted),
+		cmocka_unit_test(test_not_booted_lava),
 		cmocka_unit_test(test_job_path),
 	};
 
