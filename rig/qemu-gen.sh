@@ -15,6 +15,9 @@
 #          must belong to GEN
 # On a problem it calls the caller's `bad MESSAGE` (usage/target errors) or
 # prints why and returns 1 (the generation cannot be set up).
+# qemu_gen_check=1 (a variable of the caller): a generation rig/setup-qemu
+# has not set up yet is not set up now (rig/setup-qemu --check): return 1
+# (rig/known-broken --no-setup, which the server runs, downloads nothing).
 # Needs: the caller's $0 directory is rig/ (rig/setup-qemu beside it).
 qemu_gen_resolve() {
 	local gen=$1 bin=$2 who=${3:+$3: } prefix
@@ -25,7 +28,7 @@ qemu_gen_resolve() {
 		command -v "$bin" >/dev/null || bad "${who}$bin not installed (scripts/install-deps rig)"
 		qpath=$(command -v "$bin") ;;
 	10.0)
-		prefix=$("$(dirname "$0")/setup-qemu" "$gen") ||
+		prefix=$("$(dirname "$0")/setup-qemu" ${qemu_gen_check:+--check} "$gen") ||
 			{ echo "${prog:-rig}: QEMU $gen is not available (rig/setup-qemu $gen failed)" >&2; return 1; }
 		qpath=$prefix/usr/bin/$bin
 		[ -x "$qpath" ] || bad "${who}$bin is not part of QEMU $gen ($qpath)"
@@ -34,7 +37,7 @@ qemu_gen_resolve() {
 	11.1)
 		# Debian unstable's QEMU in rig/sid-kbuild's root (rig/setup-qemu):
 		# its own firmware, paths inside are the root's
-		prefix=$("$(dirname "$0")/setup-qemu" "$gen") ||
+		prefix=$("$(dirname "$0")/setup-qemu" ${qemu_gen_check:+--check} "$gen") ||
 			{ echo "${prog:-rig}: QEMU $gen is not available (rig/setup-qemu $gen failed)" >&2; return 1; }
 		qpath=$prefix/usr/bin/$bin
 		[ -x "$qpath" ] || bad "${who}$bin is not part of QEMU $gen ($qpath)"

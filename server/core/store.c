@@ -110,6 +110,8 @@ static const char *const stmt_sql[S__COUNT] = {
 		"UPDATE jobs SET state = ?3, reason = ?4, updated_at = " NOW ", "
 		"attempts = attempts + (?3 = 2), "
 		"started_at = CASE WHEN ?3 = 2 THEN " NOW " WHEN ?3 = 0 THEN NULL ELSE started_at END, "
+		/* a new attempt: no console log until its backend names one (has_log) */
+		"log_path = CASE WHEN ?3 = 2 THEN NULL ELSE log_path END, "
 		"finished_at = CASE WHEN ?3 IN (3, 4, 5) THEN " NOW " WHEN ?3 = 0 THEN NULL ELSE finished_at END "
 		"WHERE id = ?1 AND state = ?2",
 	[S_JOB_SET_BACKEND] =

@@ -27,6 +27,7 @@
 #include "names.h"
 #include "plan.h"
 #include "proc.h"
+#include "runlog.h"
 #include "store_bisect.h"
 #include "views.h"
 
@@ -571,23 +572,15 @@ static int job_row(const struct lab_store_row *r, void *arg)
 
 /* seconds kernels/build reported in the job's prep log ("[Ns]: done:" or
  * "cached"), -1 when it is not there */
-static int build_seconds(struct lab_store *st, int64_t job_id)
+static int build_seconds(const struct lab_config *cfg, int64_t job_id)
 {
 	char path[PATH_MAX], line[512];
-	struct lab_job jb;
 	int secs = -1, s;
-	size_t l;
 	FILE *f;
 
-	if (lab_store_job_get(st, job_id, &jb))
+	/* by the job's id: a job whose preparation failed has no log_path */
+	if (lab_runlog_job_path(cfg->state_dir, job_id, ".prep.log", path, sizeof(path)))
 		return -1;
-	l = jb.log_path ? strlen(jb.log_path) : 0;
-	if (l < 4 || snprintf(path, sizeof(path), "%.*s.prep.log", (int)(l - 4), jb.log_path) >=
-	    (int)sizeof(path)) {
-		lab_job_clear(&jb);
-		return -1;
-	}
-	lab_job_clear(&jb);
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
@@ -623,21 +616,16 @@ static void not_complete_why(struct lab_store *st, const struct lab_config *cfg,
 			     const struct jobrow *jr, char *buf, size_t n)
 {
 	char path[PATH_MAX], line[512], blog[PATH_MAX] = "", want[PATH_MAX];
-	struct lab_job jb;
-	size_t l;
 	FILE *f = NULL;
 
+	(void)st;
 	snprintf(buf, n, "the job did not complete (%s): %.*s",
 		 lab_job_state_name((enum lab_job_state)jr->state),
 		 (int)strcspn(jr->reason, "\n"), jr->reason);
 	ascii(buf);
-	if (lab_store_job_get(st, jr->id, &jb))
-		return;
-	l = jb.log_path ? strlen(jb.log_path) : 0;
-	if (l > 4 && snprintf(path, sizeof(path), "%.*s.prep.log", (int)(l - 4), jb.log_path) <
-	    (int)sizeof(path))
+	/* by the job's id: a job whose preparation failed has no log_path */
+	if (!lab_runlog_job_path(cfg->state_dir, jr->id, ".prep.log", path, sizeof(path)))
 		f = fopen(path, "re");
-	lab_job_clear(&jb);
 	while (f && fgets(line, sizeof(line), f)) {
 		const char *p = strstr(line, "the kernel build failed (log: ");
 
@@ -761,7 +749,7 @@ static int advance(struct lab_store *st, const struct lab_config *cfg, int64_t i
 	jd.verdicts = json_object();
 	if (jr.state == LAB_JOB_COMPLETE)
 		lab_store_job_case_rows(st, jr.id, b.case_id, judge_row, &jd);
-	secs = build_seconds(st, jr.id);
+	secs = build_seconds(cfg, jr.id);
 	if (jr.state != LAB_JOB_COMPLETE) {
 		judgement = "skip";
 		not_complete_why(st, cfg, &jr, whybuf, sizeof(whybuf));

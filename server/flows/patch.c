@@ -28,6 +28,7 @@
 #include "match.h"
 #include "patch.h"
 #include "plan.h"
+#include "runlog.h"
 #include "views.h"
 
 #define PATCH_DIR "patches"
@@ -950,20 +951,15 @@ static size_t build_log_errors(const struct lab_config *cfg, const char *path, F
 static json_t *prep_errors(struct lab_store *st, const struct lab_config *cfg, int64_t job_id)
 {
 	char path[PATH_MAX], line[512], *acc = NULL;
-	size_t alen = 0, n = 0, l;
-	struct lab_job j;
+	size_t alen = 0, n = 0;
 	json_t *ret = NULL;
 	FILE *f, *m;
 
-	if (lab_store_job_get(st, job_id, &j))
+	(void)st;
+	/* named by the job's id: a job whose preparation failed has no console
+	 * log (log_path), its prep log is there all the same */
+	if (!cfg || lab_runlog_job_path(cfg->state_dir, job_id, ".prep.log", path, sizeof(path)))
 		return NULL;
-	l = j.log_path ? strlen(j.log_path) : 0;
-	if (l < 4 || strcmp(j.log_path + l - 4, ".log") ||
-	    pathf(path, sizeof(path), "%.*s.prep.log", (int)(l - 4), j.log_path)) {
-		lab_job_clear(&j);
-		return NULL;
-	}
-	lab_job_clear(&j);
 	f = fopen(path, "re");
 	if (!f)
 		return NULL;

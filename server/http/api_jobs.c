@@ -218,6 +218,7 @@ int lab_api_job_retry(struct lab_req *rq, struct lab_resp *rs)
 int lab_api_job_log(struct lab_req *rq, struct lab_resp *rs)
 {
 	char gone[192], notfile[96];
+	enum lab_job_state state;
 	struct lab_job j;
 	int64_t id, off;
 	int r;
@@ -226,15 +227,24 @@ int lab_api_job_log(struct lab_req *rq, struct lab_resp *rs)
 	if (r)
 		return r;
 	id = j.id;
-	if (!j.log_path) {
-		lab_job_clear(&j);
-		return lab_fail(rs, -ENOENT, "job %lld has no log yet", (long long)id);
-	}
-	/* the backend names the path when it takes the job, before the boot:
-	 * a job whose preparation failed never wrote it */
+	state = j.state;
 	snprintf(gone, sizeof(gone), "job %lld has no console log: it did not boot "
 		 "(its preparation log: /jobs/%lld/prep-log) or retention pruned it",
 		 (long long)id, (long long)id);
+	/* a backend names the path when the guest boots (QEMU) or the first
+	 * line reaches the log (LAVA): a job whose preparation failed, or that
+	 * was refused before it booted, has none (has_log false) */
+	if (!j.log_path) {
+		lab_job_clear(&j);
+		if (state == LAB_JOB_QUEUED || state == LAB_JOB_SCHEDULED ||
+		    state == LAB_JOB_RUNNING)
+			return lab_fail(rs, -ENOENT, "job %lld has no log yet", (long long)id);
+		if (state == LAB_JOB_COMPLETE)	/* results posted to the API */
+			return lab_fail(rs, -ENOENT, "job %lld has no console log: its results "
+					"were ingested without one, or retention pruned it",
+					(long long)id);
+		return lab_fail(rs, -ENOENT, "%s", gone);
+	}
 	snprintf(notfile, sizeof(notfile), "the log of job %lld is not a file", (long long)id);
 	/* the path comes from the database (set by a backend), never the request */
 	r = lab_resp_log_file(rs, j.log_path, off, gone, notfile);

@@ -22,6 +22,7 @@
 #include "dashurl.h"
 #include "patch.h"
 #include "patchmail.h"
+#include "runlog.h"
 
 static bool host_ok(const char *h)
 {
@@ -147,8 +148,7 @@ int lab_api_job_prep_log(struct lab_req *rq, struct lab_resp *rs)
 	if (r)
 		return r;
 	id = j.id;
-	r = snprintf(path, sizeof(path), "%s/logs/%lld.prep.log", rq->cfg->state_dir,
-		     (long long)id) >= (int)sizeof(path) ? -ENAMETOOLONG : 0;
+	r = lab_runlog_job_path(rq->cfg->state_dir, id, ".prep.log", path, sizeof(path));
 	lab_job_clear(&j);
 	if (r)
 		return r;

@@ -3,6 +3,16 @@
  * backend_lava.c - run a job in a LAVA lab (lab_backend_lava, backend.h).
  *
  * Purpose: one iommulab job = one LAVA job. Phases of a run:
+ *   CHECK    rig/known-broken TARGET (a child in its own process group ->
+ *            $state/logs/<job>.prep.log): a target whose known_broken lists
+ *            the version this host's QEMU of its generation reports is not
+ *            sent to LAVA (it would only time out there and be retried):
+ *            LAB_RUN_CONFIG with rig/boot's reason, "not booted: NAME is
+ *            known broken on QEMU V: REASON (REF)" (runlog.h). A generation
+ *            not set up here (exit 1, nothing downloaded: --no-setup) or a
+ *            check that fails otherwise says nothing: the job goes on, and
+ *            the device's rig/lava-qemu makes the same check on the worker
+ *            (the console's "iommulab-boot: not booted:" line: CONFIG too)
  *   PREPARE  the same artifact preparation the QEMU runner uses
  *            (artifacts.h: kernel, agent, module, initramfs; all cached), a
  *            child in its own process group -> $state/logs/<job>.prep.log
@@ -33,13 +43,17 @@
  *     (LAVA's test list is not checked: the crash record has no LAVA test
  *     case). LAVA boots once: the cases after the crash are not run (no
  *     resubmission)                                          LAB_RUN_DONE
+ *   the console says the device's rig/lava-qemu did not boot the target
+ *     (known broken on the worker's QEMU)                    LAB_RUN_CONFIG
  *   Complete without END, Incomplete, Canceled in LAVA       LAB_RUN_INFRA
  *   still not finished LAVA_WAIT_EXTRA_S after the job's own timeout
  *     (the LAVA job is canceled)                             LAB_RUN_TIMEOUT
  * cancel() cancels the LAVA job (best effort) or kills the preparation.
  *
  * Invariants: the scheduler owns state transitions; this file only sets
- * the backend id ("<lab>:<lava id>") and the log path. After a final poll()
+ * the backend id ("<lab>:<lava id>") and the log path, the latter when the
+ * first line is written to the log (a submission note or LAVA's console):
+ * a job refused or failed before that has no log (has_log false). After a final poll()
  * or cancel() the run is unregistered from the callback registry and no
  * child of it is left.
  *
@@ -85,6 +99,8 @@
 #include "record.h"
 #include "runlog.h"
 
+#define LAVA_CHECK_S		300	/* rig/known-broken: a QEMU --version or two */
+#define LAVA_EXIT_KNOWN_BROKEN	5	/* rig/known-broken's exit: not submitted */
 #define LAVA_PREPARE_S		1800
 #define LAVA_BACKOFF_MIN_S	5
 #define LAVA_BACKOFF_MAX_S	300
@@ -93,18 +109,19 @@
 #define LAVA_SUITE		"iommulab"
 #define LAVA_EXCERPT		700
 
-enum lava_phase { PH_PREPARE, PH_SUBMIT, PH_WAIT };
+enum lava_phase { PH_CHECK, PH_PREPARE, PH_SUBMIT, PH_WAIT };
 
 struct lava_run {
 	enum lava_phase phase;
 	const struct lab_lava_lab *lab;
-	pid_t pid;			/* preparation child (group leader), 0 none */
+	pid_t pid;			/* check/preparation child (group leader), 0 none */
 	double t0;			/* start of the current phase */
 	double next;			/* next submit try / poll, CLOCK_MONOTONIC */
 	int backoff_s;
 	int tries;
 	int64_t lava_id;		/* 0 until submitted */
 	bool registered;
+	bool log_named;			/* log_path stored (log_append) */
 	char log_path[PATH_MAX];
 	char prep_log[PATH_MAX];
 	char result_path[PATH_MAX];
@@ -217,20 +234,28 @@ static void set_backend_id(struct lab_run *run, struct lava_run *l, const char *
 		snprintf(id, sizeof(id), "%s:%s", l->lab->name, what);
 	else
 		snprintf(id, sizeof(id), "%s:%lld", l->lab->name, (long long)l->lava_id);
-	lab_store_job_set_backend(run->store, run->job->id, id, l->log_path);
+	lab_store_job_set_backend(run->store, run->job->id, id, NULL);
+}
+
+/* append to the job's log; the first write names it in the store (has_log) */
+static int log_append(struct lab_run *run, struct lava_run *l, const char *data, size_t len)
+{
+	int r = append_file(l->log_path, data, len);
+
+	if (!r && !l->log_named &&
+	    !lab_store_job_set_backend(run->store, run->job->id, NULL, l->log_path))
+		l->log_named = true;
+	return r;
 }
 
 /* a line for the job's log while nothing else is there */
-static void note(struct lava_run *l, const char *fmt, const char *arg)
+static void note(struct lab_run *run, struct lava_run *l, const char *what)
 {
-	FILE *f = fopen(l->log_path, "ae");
+	char line[LAB_LAVA_ERR_MAX + 128];
+	int n = snprintf(line, sizeof(line), "iommulab-lava: %s\n", what);
 
-	if (!f)
-		return;
-	fprintf(f, "iommulab-lava: ");
-	fprintf(f, fmt, arg);
-	fputc('\n', f);
-	fclose(f);
+	if (n > 0)
+		log_append(run, l, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
 static void run_free(struct lab_run *run)
@@ -254,6 +279,31 @@ static const char *target_lab(const struct lab_target *t, json_t **def_out)
 
 	*def_out = def;
 	return def ? lab_lava_job_target_lab(def) : NULL;
+}
+
+/*
+ * rig/known-broken --no-setup TARGET_FILE, with this server's cache (where
+ * rig/setup-qemu keeps a generation's QEMU), output to the prep log.
+ */
+static int start_check(struct lab_run *run, struct lava_run *l, char *reason)
+{
+	const struct lab_config *cfg = run->cfg;
+	char prog[PATH_MAX], file[PATH_MAX], cache[PATH_MAX + 8];
+	char *argv[] = { "/usr/bin/env", cache, prog, "--no-setup", file, NULL };
+	int ret;
+
+	if (snprintf(prog, sizeof(prog), "%s/rig/known-broken", cfg->top) >= (int)sizeof(prog) ||
+	    snprintf(file, sizeof(file), "%s/%s/%s.json", cfg->targets_dir, run->target->arch,
+		     run->target->name) >= (int)sizeof(file) ||
+	    snprintf(cache, sizeof(cache), "CACHE=%s", cfg->cache_dir) >= (int)sizeof(cache)) {
+		snprintf(reason, LAB_REASON_MAX, "rig/known-broken: path too long");
+		return -ENAMETOOLONG;
+	}
+	ret = lab_proc_spawn_group(argv, l->prep_log, &l->pid);
+	if (ret)
+		snprintf(reason, LAB_REASON_MAX, "cannot start rig/known-broken: %s",
+			 strerror(-ret));
+	return ret;
 }
 
 static int lava_start(struct lab_run *run, char *reason)
@@ -309,20 +359,72 @@ static int lava_start(struct lab_run *run, char *reason)
 		goto err_free;
 	}
 	unlink(l->log_path);
-	ret = lab_artifacts_start(cfg, run->kernel, run->target->arch, l->result_path,
-				  l->prep_log, &l->pid, reason, LAB_REASON_MAX);
+	ret = start_check(run, l, reason);
 	if (ret)
 		goto err_free;
-	l->phase = PH_PREPARE;
+	l->phase = PH_CHECK;
 	l->t0 = now_mono();
 	run->priv = l;
 	set_backend_id(run, l, "preparing");
-	lab_info("lava: job %lld: preparing artifacts for lab %s (pid %d)",
-		 (long long)run->job->id, l->lab->name, (int)l->pid);
 	return 0;
 err_free:
 	free(l);
 	return ret;
+}
+
+static int start_prepare(struct lab_run *run, struct lava_run *l, char *reason)
+{
+	int ret = lab_artifacts_start(run->cfg, run->kernel, run->target->arch, l->result_path,
+				      l->prep_log, &l->pid, reason, LAB_REASON_MAX);
+
+	if (ret)
+		return ret;
+	l->phase = PH_PREPARE;
+	l->t0 = now_mono();
+	lab_info("lava: job %lld: preparing artifacts for lab %s (pid %d)",
+		 (long long)run->job->id, l->lab->name, (int)l->pid);
+	return 0;
+}
+
+/*
+ * CHECK done (or given up): known broken -> CONFIG with rig/known-broken's
+ * line; anything else -> the preparation starts. RUNNING or final.
+ */
+static enum lab_run_status poll_check(struct lab_run *run, struct lava_run *l, char *reason)
+{
+	int status = 0;
+	pid_t w = waitpid(l->pid, &status, WNOHANG);
+
+	if (w == 0) {
+		if (now_mono() - l->t0 <= LAVA_CHECK_S)
+			return LAB_RUN_RUNNING;
+		lab_proc_kill_group(l->pid, false);
+		lab_warn("lava: job %lld: rig/known-broken took more than %d s; not checked here",
+			 (long long)run->job->id, LAVA_CHECK_S);
+	} else if (w > 0 && WIFEXITED(status) && WEXITSTATUS(status) == LAVA_EXIT_KNOWN_BROKEN) {
+		char *log = lab_runlog_read(l->prep_log, LAB_LAVA_LOG_MAX, NULL);
+		bool refused = lab_runlog_not_booted(log, reason, LAB_REASON_MAX);
+
+		free(log);
+		l->pid = 0;
+		if (refused) {
+			lab_info("lava: job %lld: not submitted to lab %s: %.300s",
+				 (long long)run->job->id, l->lab->name, reason);
+			return LAB_RUN_CONFIG;
+		}
+		lab_warn("lava: job %lld: rig/known-broken exit 5 without its line; not checked here",
+			 (long long)run->job->id);
+	} else if (w > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		/* the generation is not set up here, or no QEMU at all: the
+		 * device's rig/lava-qemu checks on the worker */
+		lab_info("lava: job %lld: known_broken not checked here (rig/known-broken %s %d, %s)",
+			 (long long)run->job->id, WIFEXITED(status) ? "exit" : "signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), l->prep_log);
+	}
+	l->pid = 0;
+	if (start_prepare(run, l, reason))
+		return LAB_RUN_INFRA;
+	return LAB_RUN_RUNNING;
 }
 
 /* "file:///abs/path" or "<artifacts base>/<sha256>/<basename>" */
@@ -460,7 +562,7 @@ static enum lab_run_status poll_submit(struct lab_run *run, struct lava_run *l, 
 
 			snprintf(line, sizeof(line), "submit try %d failed, retry in %d s: %s",
 				 l->tries, l->backoff_s, err);
-			note(l, "%s", line);
+			note(run, l, line);
 		}
 		set_backend_id(run, l, "pending");
 		l->backoff_s = l->backoff_s * 2 > LAVA_BACKOFF_MAX_S ? LAVA_BACKOFF_MAX_S :
@@ -634,8 +736,8 @@ static enum lab_run_status crash_results(struct lab_run *run, struct lava_run *l
 				 iso.note);
 
 		if (n > 0)
-			append_file(l->log_path, line, (size_t)n < sizeof(line) ? (size_t)n :
-				    sizeof(line) - 1);
+			log_append(run, l, line, (size_t)n < sizeof(line) ? (size_t)n :
+				   sizeof(line) - 1);
 	}
 	rs = LAB_RUN_DONE;
 out:
@@ -774,7 +876,13 @@ static enum lab_run_status finish(struct lab_run *run, struct lava_run *l, json_
 			goto out;
 		}
 		/* after the "iommulab-lava:" lines of the submission, if any */
-		append_file(l->log_path, console, clen);
+		log_append(run, l, console, clen);
+	}
+	/* the device's rig/lava-qemu refused a target known broken on its QEMU:
+	 * said once, not retried (as rig/boot's refusal, backend_qemu.c) */
+	if (console && lab_runlog_not_booted(console, reason, LAB_REASON_MAX)) {
+		rs = LAB_RUN_CONFIG;
+		goto out;
 	}
 	if (console && qemu_check(run, console, why, sizeof(why))) {
 		snprintf(reason, LAB_REASON_MAX, "LAVA job %lld on lab %s: %s",
@@ -917,6 +1025,9 @@ static enum lab_run_status lava_poll(struct lab_run *run, char *reason)
 		return LAB_RUN_INFRA;
 	}
 	switch (l->phase) {
+	case PH_CHECK:
+		rs = poll_check(run, l, reason);
+		break;
 	case PH_PREPARE:
 		rs = poll_prepare(run, l, reason);
 		break;

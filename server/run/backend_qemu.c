@@ -58,6 +58,9 @@
  *   ingest_s    console log scanned and results stored
  *   start_at, end_at   unix seconds (3 decimals) of start() and of the end
  *
+ * The job's log_path (has_log in its JSON) is stored when rig/boot starts,
+ * not before: a job whose preparation failed has no console log.
+ *
  * Ownership: struct qemu_run hangs on run->priv from start() until a final
  * poll() or cancel(), which free it.
  *
@@ -397,13 +400,16 @@ static void note_kernel(struct lab_run *run, struct qemu_run *q)
 }
 
 /* remember the phase's process group in the store: a restarted server
- * kills what a dead one left behind (qemu_recover) */
+ * kills what a dead one left behind (qemu_recover); and, from the boot on,
+ * the console log: a job has a log (has_log) only when its guest booted,
+ * not when its preparation failed (its prep log says why) */
 static void note_pgid(struct lab_run *run, struct qemu_run *q)
 {
 	char id[32];
 
 	snprintf(id, sizeof(id), "pgid:%d", (int)q->pid);
-	lab_store_job_set_backend(run->store, run->job->id, id, q->log_path);
+	lab_store_job_set_backend(run->store, run->job->id, id,
+				  q->phase == PH_BOOT ? q->log_path : NULL);
 }
 
 /*
@@ -692,14 +698,8 @@ static enum lab_run_status isolate_boot(struct lab_run *run, struct qemu_run *q,
 #define BOOT_EXIT_KNOWN_BROKEN 5
 static bool known_broken(const char *log, int exit_code, char *reason)
 {
-	static const char tag[] = "iommulab-boot: not booted: ";
-	const char *p = exit_code == BOOT_EXIT_KNOWN_BROKEN ? strstr(log, tag) : NULL;
-
-	if (!p)
-		return false;
-	p += sizeof(tag) - 1;
-	snprintf(reason, LAB_REASON_MAX, "not booted: %.*s", (int)strcspn(p, "\n"), p);
-	return true;
+	return exit_code == BOOT_EXIT_KNOWN_BROKEN &&
+	       lab_runlog_not_booted(log, reason, LAB_REASON_MAX);
 }
 
 /*

@@ -3,11 +3,20 @@
  * runlog.c - read a run's log, quote an excerpt of it (runlog.h).
  * Contract, invariants and error convention: see runlog.h.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runlog.h"
+
+int lab_runlog_job_path(const char *state_dir, int64_t job_id, const char *suffix,
+			char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/logs/%lld%s", state_dir, (long long)job_id, suffix);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
 
 char *lab_runlog_read(const char *path, size_t max, size_t *len_out)
 {
@@ -72,4 +81,19 @@ void lab_runlog_excerpt(char *reason, size_t cap, const char *text, size_t max,
 		room--;
 	}
 	reason[used] = '\0';
+}
+
+bool lab_runlog_not_booted(const char *text, char *reason, size_t cap)
+{
+	static const char tag[] = LAB_RUNLOG_NOT_BOOTED;
+	const char *p = text;
+
+	/* the tag at a line start: not a guest that happens to print it mid-line */
+	while (p && strncmp(p, tag, sizeof(tag) - 1))
+		p = (p = strchr(p, '\n')) ? p + 1 : NULL;
+	if (!p)
+		return false;
+	p += sizeof(tag) - 1;
+	snprintf(reason, cap, "not booted: %.*s", (int)strcspn(p, "\r\n"), p);
+	return true;
 }

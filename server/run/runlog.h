@@ -5,8 +5,9 @@
  *
  * Purpose: the QEMU runner and the LAVA backend both explain a failed run
  * with the tail (or, for a kernel panic, the head) of a console or
- * preparation log appended to the run's reason. One implementation serves
- * both, so reasons look the same whichever backend ran the job.
+ * preparation log appended to the run's reason, and both read the rig's
+ * "not booted" line (a target known broken on its QEMU). One implementation
+ * serves both, so reasons look the same whichever backend ran the job.
  *
  * Invariants: lab_runlog_read() never reads more than @max bytes (a longer
  * file is cut) and always NUL-terminates. lab_runlog_excerpt() never writes
@@ -26,6 +27,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A job's log file, STATE/logs/<@job_id><@suffix> in @buf (@len bytes), as
+ * both backends name them: ".log" (the console; the job's log_path once
+ * its guest boots), ".prep.log" (the artifact preparation, there whether
+ * or not a boot followed). 0 or -ENAMETOOLONG.
+ */
+int lab_runlog_job_path(const char *state_dir, int64_t job_id, const char *suffix,
+			char *buf, size_t len);
 
 /* at most @max bytes of @path, NUL-terminated; *@len_out (may be NULL) = bytes read */
 char *lab_runlog_read(const char *path, size_t max, size_t *len_out);
@@ -37,5 +48,18 @@ char *lab_runlog_read(const char *path, size_t max, size_t *len_out);
  */
 void lab_runlog_excerpt(char *reason, size_t cap, const char *text, size_t max,
 			bool from_head);
+
+/*
+ * Did the rig refuse to boot? A target known broken on the QEMU that would
+ * run it (its "known_broken", docs/targets.md) is not booted: rig/boot (the
+ * console log), rig/lava-qemu (LAVA's console) and rig/known-broken (the
+ * LAVA backend's check before it submits) print the same line, worded by
+ * rig/known-broken.sh:
+ *   iommulab-boot: not booted: NAME is known broken on QEMU V: REASON (REF)
+ * When @text (NULL: false) has that line at the start of a line, @reason (@cap
+ * bytes) becomes "not booted: " and the rest of it, and the answer is true.
+ */
+#define LAB_RUNLOG_NOT_BOOTED "iommulab-boot: not booted: "
+bool lab_runlog_not_booted(const char *text, char *reason, size_t cap);
 
 #endif

@@ -10,7 +10,12 @@
 #     and reports it, and reports nothing without it;
 #  4. every `known_broken` (a QEMU version that cannot run the machine) is
 #     well-formed, names a finding of docs/findings.md, and rig/boot refuses
-#     the target on that version with the reason (exit 5, QEMU not started).
+#     the target on that version with the reason (exit 5, QEMU not started);
+#     so do, with the same line (rig/known-broken.sh words it once),
+#     rig/known-broken (what the server's LAVA backend asks before it
+#     submits) and a LAVA device's command, rig/lava-qemu, given the
+#     kernel command line a LAVA job passes (iommulab.target=NAME), while
+#     it still runs QEMU for a target that is not known broken.
 # The SKIP itself needs the emulator: rig/matrix --kernel 6.12 --target q35-amd
 # shows kmod.attach.group_multi_device skipped with the limit as its reason.
 set -uo pipefail
@@ -88,11 +93,46 @@ for f in "$top"/targets/*/*.json; do
 		CACHE=$fb/cache "$top/rig/boot" --target "$f" --kernel "$f" --initrd "$f" \
 			--log "$out/$n.broken.log" > "$out/$n.broken.out" 2> "$out/$n.broken.err" || rc=$?
 	fi
-	if [ "$rc" = 5 ] && grep -qF "iommulab-boot: not booted: $n is known broken on QEMU $v: $(jq -r .known_broken.reason "$f") ($ref)" "$out/$n.broken.log" &&
+	line="iommulab-boot: not booted: $n is known broken on QEMU $v: $(jq -r .known_broken.reason "$f") ($ref)"
+	if [ "$rc" = 5 ] && grep -qxF "$line" "$out/$n.broken.log" &&
 	   grep -q "^boot $n seconds=0 exit=5 begin=- qemu=$v$" "$out/$n.broken.out"; then
 		lab_ok "$n: known broken on QEMU $v ($ref): rig/boot refuses it with the reason (exit 5)"
 	else
 		lab_fail "$n: rig/boot refuses it on QEMU $v" "exit $rc: $(head -2 "$out/$n.broken.err" | tr '\n' '|')"
+	fi
+	# the server's question (rig/known-broken: this host's QEMU of the
+	# generation, or a version given) and its answer for another version
+	qenv=(CACHE="$fb/cache")
+	[ "$gen" = 7.2 ] && qenv=(PATH="$fb/usr/bin:$PATH")
+	rc=0
+	env "${qenv[@]}" "$top/rig/known-broken" --no-setup "$f" > "$out/$n.kb.out" 2> "$out/$n.kb.err" || rc=$?
+	rc2=0
+	"$top/rig/known-broken" "$f" 0.0.1 > "$out/$n.kb2.out" 2>&1 || rc2=$?
+	if [ "$rc" = 5 ] && [ "$(cat "$out/$n.kb.out")" = "$line" ] && [ "$rc2" = 0 ]; then
+		lab_ok "$n: rig/known-broken says rig/boot's line on QEMU $v (exit 5), nothing on 0.0.1 (exit 0)"
+	else
+		lab_fail "$n: rig/known-broken on QEMU $v" "exit $rc '$(head -c 200 "$out/$n.kb.out")' $(head -1 "$out/$n.kb.err"); 0.0.1: exit $rc2"
+	fi
+	# a LAVA qemu device's command on the worker: the same refusal, on its
+	# console (stdout), before QEMU starts (the fake QEMU exits 99 when run);
+	# QEMU does run for a target that is not known broken
+	rm -rf "$out/lava-qemu-$n"
+	"$top/rig/lava-qemu" --install "$out/lava-qemu-$n" >/dev/null
+	lq=$out/lava-qemu-$n/$gen/$bin
+	cl="console=ttyS0 panic=-1 iommulab.target=$n $(jq -r '.qemu.append // ""' "$f") iommulab.lava=1"
+	rc=0
+	env "${qenv[@]}" "$lq" -machine q35 -kernel /dev/null -append "$cl" > "$out/$n.lq.out" 2> "$out/$n.lq.err" || rc=$?
+	other=$(for g in "$top"/targets/*/*.json; do
+		jq -e --arg b "$bin" --arg g "$gen" '(has("known_broken") | not) and .qemu.binary == $b and
+			(.qemu.version // "7.2") == $g' "$g" >/dev/null && basename "$g" .json; done | head -1)
+	rco=0
+	env "${qenv[@]}" "$lq" -append "console=ttyS0 iommulab.target=$other" > "$out/$n.lq-other.out" 2>&1 || rco=$?
+	if [ "$rc" = 5 ] && [ "$(head -1 "$out/$n.lq.out")" = "$line" ] &&
+	   grep -qx "iommulab-boot: qemu $v generation $gen binary .*" "$out/$n.lq.out" &&
+	   [ -n "$other" ] && [ "$rco" = 99 ]; then
+		lab_ok "$n: rig/lava-qemu (LAVA's QEMU) refuses it on QEMU $v with the same line on the console (exit 5); $other still runs QEMU"
+	else
+		lab_fail "$n: rig/lava-qemu refuses it on QEMU $v" "exit $rc: $(head -2 "$out/$n.lq.out" "$out/$n.lq.err" | tr '\n' '|' | head -c 400); ${other:-no other target}: exit $rco"
 	fi
 done
 [ "$nb" -gt 0 ] || lab_skip "known_broken targets" "no target declares one"

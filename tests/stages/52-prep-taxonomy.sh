@@ -8,9 +8,22 @@
 #      target file gone from the targets dir -> incomplete after ONE attempt
 #      of three, reason "configuration error: ..." with the log excerpt; the
 #      plan counts them (configuration_errors)
+#      Neither job booted: has_log is false in its JSON (the web UI then
+#      fetches no console log) and GET /jobs/N/log says so, naming
+#      /jobs/N/prep-log (which has the reason)
+#   1b. a target known broken on the QEMU that would run it (known_broken,
+#      docs/targets.md; needs rig/setup-qemu 10.0's QEMU 10.0.2): through
+#      the local runner rig/boot refuses it after the preparation ->
+#      incomplete after ONE attempt, "configuration error: not booted: NAME
+#      is known broken on QEMU V: REASON (REF)", has_log true (the console
+#      log has that line); through a LAVA lab (a LAVA variant of the target,
+#      a lab nobody answers at) the server asks rig/known-broken before it
+#      prepares or submits -> the same reason, ONE attempt, never submitted
+#      (backend id "<lab>:preparing"), has_log false
 #   2. an infrastructure error is retried: a guest whose agent prints
 #      nothing (fault.norecords: no END, no kernel report; a kernel panic is
-#      a result now, stage 54) -> incomplete after 2 attempts of 2, no "configuration"
+#      a result now, stage 54) -> incomplete after 2 attempts of 2, no
+#      "configuration"; it booted: has_log true, its log is served
 #   3. the riscv64 sid kernel (kernels/fetch-sid) through the server: its
 #      headers need riscv64-linux-gnu-gcc-16, which Debian 12 lacks; as root
 #      kmods/Makefile builds the module in a Debian unstable root
@@ -39,11 +52,21 @@ command -v qemu-system-x86_64 >/dev/null || { lab_skip "prep taxonomy" "qemu-sys
 release=$(nice -n 10 "$top/kernels/fetch-debian" --kernel 6.1 2>"$out/fetch.log") ||
 	{ lab_skip "prep taxonomy" "Debian kernel 6.1 not available: $(tail -1 "$out/fetch.log")"; lab_done; exit $?; }
 
-# a copy of the targets: one file is removed while the server runs
+# a copy of the targets: one file is removed while the server runs; a LAVA
+# variant of the known-broken target, on a lab where nothing answers (port 9:
+# a job that reached the submission would wait there, "pending")
 cp -r "$top/targets" "$out/targets"
+kbsrc=$top/targets/x86_64/q35-amd-q10.json
+jq '.name = "q35-amd-q10-lava" | .backend = "lava" |
+    .lava = {"device_type": "qemu", "context": {"arch": "amd64"}, "lab": "nowhere"}' \
+	"$kbsrc" > "$out/targets/x86_64/q35-amd-q10-lava.json"
+echo not-a-secret > "$out/lava.token"
+printf '{"labs": [{"name": "nowhere", "url": "http://127.0.0.1:9", "token_file": "%s",\n  "device_types": ["qemu"], "artifacts": "file", "poll_s": 600}]}\n' \
+	"$out/lava.token" > "$out/labs.json"
 state=$out/state
 trap 'lab_srv_stop; for p in $(lab_qemu_of "$state"); do kill -9 "$p"; done' EXIT
-lab_srv_start "$state" --targets "$out/targets" || { lab_fail "iommulabd starts"; lab_done; exit 1; }
+lab_srv_start "$state" --targets "$out/targets" --labs "$out/labs.json" ||
+	{ lab_fail "iommulabd starts"; lab_done; exit 1; }
 lab_cli kernels add 6.1 --release "$release" >/dev/null
 lab_cli kernels add 6.99 >/dev/null
 
@@ -53,7 +76,13 @@ submit() {
 	plan=$(lab_cli plan submit --kernel "$k" --target "$t" --json "$@" | jq -r .id) || return 1
 	echo "$plan $(lab_api "jobs?plan=$plan" | jq -r '.items[0].id')"
 }
-show() { lab_api "jobs/$1" | jq -c '{state, attempts, max_attempts, reason: (.reason // "" | .[0:300])}'; }
+show() { lab_api "jobs/$1" | jq -c '{state, attempts, max_attempts, has_log, backend_job_id, reason: (.reason // "" | .[0:300])}'; }
+# log_404 JOB: GET /jobs/JOB/log is a 404 whose error names /jobs/JOB/prep-log
+log_404() {
+	local code
+	code=$(curl -sS -o "$out/log-$1.json" -w '%{http_code}' "$LAB_URL/api/v1/jobs/$1/log")
+	[ "$code" = 404 ] && jq -e --arg p "/jobs/$1/prep-log" '.error | contains($p)' "$out/log-$1.json" >/dev/null
+}
 
 # ---- 1. configuration errors -------------------------------------------
 read -r p_nok j_nok < <(submit 6.99 q35-vtd --max-attempts 3 --filter 'kmod.*')
@@ -85,6 +114,49 @@ else
 fi
 lab_check "the prep log says 'configuration error' once" \
 	test "$(grep -c 'configuration error' "$state/logs/$j_nok.prep.log")" = 1
+# they never booted: no console log to fetch (has_log), the API says where to look
+for j in "$j_nok" "$j_tgt"; do
+	if [ "$(lab_job_field "$j" has_log)" = false ] && log_404 "$j"; then
+		lab_ok "job $j never booted: has_log false, GET /jobs/$j/log 404 names /jobs/$j/prep-log: $(jq -r .error "$out/log-$j.json")"
+	else
+		lab_fail "job $j never booted: has_log false, its log 404 names the prep log" "$(show "$j"); $(cat "$out/log-$j.json")"
+	fi
+done
+
+# ---- 1b. known broken on its QEMU: local runner and LAVA, the same reason -
+if ! "$top/rig/setup-qemu" --check 10.0 >/dev/null 2>"$out/setup-qemu-check.err"; then
+	lab_skip "known broken target through the server" "QEMU 10.0 not set up: $(tail -1 "$out/setup-qemu-check.err")"
+elif ! kbv=$(jq -r '.known_broken.qemu[0] // empty' "$kbsrc") || [ -z "$kbv" ] ||
+     [ "$("$(readlink -f "$CACHE/qemu/10.0")/usr/bin/qemu-system-x86_64" --version |
+	  sed -n '1s/^QEMU emulator version \([^ ]*\).*/\1/p')" != "$kbv" ]; then
+	lab_skip "known broken target through the server" "this host's QEMU 10.0 is not $kbv, the version q35-amd-q10's known_broken lists"
+else
+	kbwhy="is known broken on QEMU $kbv: $(jq -r '.known_broken.reason' "$kbsrc") ($(jq -r '.known_broken.reference' "$kbsrc"))"
+	read -r p_kbq j_kbq < <(submit 6.1 q35-amd-q10 --max-attempts 2 --filter 'kmod.*')
+	read -r p_kbl j_kbl < <(submit 6.1 q35-amd-q10-lava --max-attempts 2 --filter 'kmod.*')
+	lab_wait_job "$j_kbq" 600 incomplete complete
+	lab_wait_job "$j_kbl" 300 incomplete complete
+	sleep 3	# a retry would requeue at once
+	r=$(lab_job_field "$j_kbq" reason)
+	if [ "$(lab_job_field "$j_kbq" state)" = incomplete ] && [ "$(lab_job_field "$j_kbq" attempts)" = 1 ] &&
+	   [ "$r" = "configuration error: not booted: q35-amd-q10 $kbwhy" ] &&
+	   [ "$(lab_job_field "$j_kbq" has_log)" = true ] &&
+	   lab_api "jobs/$j_kbq/log" | grep -qxF "iommulab-boot: not booted: q35-amd-q10 $kbwhy"; then
+		lab_ok "q35-amd-q10, local runner: not booted, known broken on QEMU $kbv, 1 attempt of 2; has_log true, its log has rig/boot's line"
+	else
+		lab_fail "q35-amd-q10, local runner: known broken, not retried" "$(show "$j_kbq")"
+	fi
+	r=$(lab_job_field "$j_kbl" reason)
+	if [ "$(lab_job_field "$j_kbl" state)" = incomplete ] && [ "$(lab_job_field "$j_kbl" attempts)" = 1 ] &&
+	   [ "$r" = "configuration error: not booted: q35-amd-q10-lava $kbwhy" ] &&
+	   [ "$(lab_job_field "$j_kbl" backend_job_id)" = nowhere:preparing ] &&
+	   [ "$(lab_job_field "$j_kbl" has_log)" = false ] && log_404 "$j_kbl" &&
+	   ! grep -q "lava: job $j_kbl: preparing artifacts\|lava: job $j_kbl: submit to\|lava: job $j_kbl submitted" "$state/iommulabd.log"; then
+		lab_ok "q35-amd-q10-lava, LAVA: refused before preparation and submission with the local runner's reason, 1 attempt of 2, has_log false"
+	else
+		lab_fail "q35-amd-q10-lava, LAVA: refused by the server, not submitted" "$(show "$j_kbl"); $(grep "lava: job $j_kbl:" "$state/iommulabd.log" | tail -2 | cut -c1-200)"
+	fi
+fi
 
 # ---- 2. an infrastructure error is retried -------------------------------
 lab_wait_job "$j_pan" 600 incomplete complete
@@ -94,6 +166,12 @@ if [ "$(lab_job_field "$j_pan" state)" = incomplete ] && [ "$(lab_job_field "$j_
 	lab_ok "guest without records: infrastructure error, retried (2 attempts of 2), no configuration prefix"
 else
 	lab_fail "guest without records: retried as infrastructure" "$(show "$j_pan")"
+fi
+# it booted: a console log to fetch
+if [ "$(lab_job_field "$j_pan" has_log)" = true ] && lab_api "jobs/$j_pan/log" | grep -q 'iommulab-boot: qemu '; then
+	lab_ok "guest without records booted: has_log true, GET /jobs/$j_pan/log serves its console"
+else
+	lab_fail "booted job: has_log true, its log served" "$(show "$j_pan")"
 fi
 
 # ---- 3. graceful degradation: riscv64 sid kernel, module does not build --

@@ -34,6 +34,13 @@
 #       the qemu-10.0 device (rig/lava-qemu: QEMU 10.0 from rig/setup-qemu's
 #       prefix) and records QEMU 10.0.x as its provenance, job a's 7.2.x; a
 #       device that runs the wrong generation makes the job bad, not stored
+#    j. known broken (docs/targets.md known_broken, q35-amd-q10 on QEMU
+#       10.0.2): a LAVA job on such a target is not sent to LAVA: incomplete
+#       after 1 attempt of 2 with rig/boot's reason, backend id
+#       "cb:preparing", no log; and when the server cannot tell (its copy of
+#       the target lacks known_broken, the worker's checkout has it) the
+#       device's rig/lava-qemu refuses it on the worker: LAVA job
+#       Incomplete, the job incomplete after 1 attempt with the same reason
 # 6. tests/lava/down (also on any exit)
 # Needs root (apt, postgres, /etc/lava-server); without it every check is a
 # SKIP with the reason.
@@ -266,6 +273,14 @@ mk q35-vtd-lavapoll poll
 jq '.name = "q35-vtd-q10-lava" | .backend = "lava" | .lava = {"device_type": "qemu", "context": {"arch": "amd64"}, "lab": "cb"}' \
 	"$top/targets/x86_64/q35-vtd-q10.json" > "$tdir/x86_64/q35-vtd-q10-lava.json"
 mk q35-vtd-lavapanic poll '.qemu.append += " rdinit=/nonexistent"'
+# known broken on QEMU 10.0.2 (j.): the server's own copy says so, and one
+# named like the repo's target whose copy here does not (only the worker's
+# rig/lava-qemu, which reads the checkout's targets/, knows)
+kbsrc=$top/targets/x86_64/q35-amd-q10.json
+jq '.name = "q35-amd-q10-lava" | .backend = "lava" | .lava = {"device_type": "qemu", "context": {"arch": "amd64"}, "lab": "cb"}' \
+	"$kbsrc" > "$tdir/x86_64/q35-amd-q10-lava.json"
+jq 'del(.known_broken) | .backend = "lava" | .lava = {"device_type": "qemu", "context": {"arch": "amd64"}, "lab": "cb"}' \
+	"$kbsrc" > "$tdir/x86_64/q35-amd-q10.json"
 port=$(( 20000 + RANDOM % 20000 ))
 cat > "$out/labs.json" <<EOF
 {"labs": [
@@ -539,6 +554,36 @@ else
 		lab_ok "a device that runs the wrong QEMU generation: job incomplete, nothing stored ($(echo "$rw" | head -c 120))" ;;
 	*) lab_fail "wrong QEMU generation on LAVA" "state $sw, $nw results, reason $(echo "$rw" | head -c 300)" ;;
 	esac
+	# j. known broken on the QEMU the device runs
+	kbv=$(jq -r '.known_broken.qemu[0]' "$kbsrc")
+	kbwhy="is known broken on QEMU $kbv: $(jq -r .known_broken.reason "$kbsrc") ($(jq -r .known_broken.reference "$kbsrc"))"
+	kplan() { post /plans "{\"kind\":\"manual\",\"kernels\":[\"6.1\"],\"targets\":[\"$1\"],\"max_attempts\":2,\"timeout_s\":300,\"cases\":\"kmod.attach.*\"}" | jq -r .id; }
+	if [ "$(qv "$jg")" != "$kbv" ]; then
+		lab_skip "known broken on LAVA" "the qemu-10.0 device runs QEMU $(qv "$jg"), not $kbv (q35-amd-q10's known_broken)"
+	else
+		p=$(kplan q35-amd-q10-lava); jkb=$(job_of_plan "$p" q35-amd-q10-lava)
+		skb=$(wait_final "$jkb" 300)
+		kj=$(curl -sS "$api/jobs/$jkb")
+		if [ "$skb" = incomplete ] && [ "$(jq -r .attempts <<< "$kj")" = 1 ] &&
+		   [ "$(jq -r .reason <<< "$kj")" = "configuration error: not booted: q35-amd-q10-lava $kbwhy" ] &&
+		   [ "$(jq -r .backend_job_id <<< "$kj")" = cb:preparing ] && [ "$(jq -r .has_log <<< "$kj")" = false ]; then
+			lab_ok "known broken on QEMU $kbv: the LAVA job is refused by the server (not submitted, 1 attempt of 2, rig/boot's reason, no log)"
+		else
+			lab_fail "known broken target refused before LAVA" "$skb: $(jq -c '{attempts, backend_job_id, has_log, reason: (.reason // "" | .[0:200])}' <<< "$kj")"
+		fi
+		t0=$(date +%s)
+		p=$(kplan q35-amd-q10); jkw=$(job_of_plan "$p" q35-amd-q10)
+		skw=$(wait_final "$jkw" 900)
+		kj=$(curl -sS "$api/jobs/$jkw")
+		if [ "$skw" = incomplete ] && [ "$(jq -r .attempts <<< "$kj")" = 1 ] &&
+		   [ "$(jq -r .reason <<< "$kj")" = "configuration error: not booted: q35-amd-q10 $kbwhy" ] &&
+		   [[ $(jq -r .backend_job_id <<< "$kj") == cb:[0-9]* ]] &&
+		   grep -qxF "iommulab-boot: not booted: q35-amd-q10 $kbwhy" <(tr -d '\r' < "$state/logs/$jkw.log"); then
+			lab_ok "known broken, the server not knowing: the worker's rig/lava-qemu refuses it (LAVA job $(jq -r .backend_job_id <<< "$kj")), job incomplete after 1 attempt of 2 with the same reason ($(( $(date +%s) - t0 ))s)"
+		else
+			lab_fail "known broken refused by rig/lava-qemu on the worker" "$skw: $(jq -c '{attempts, backend_job_id, reason: (.reason // "" | .[0:200])}' <<< "$kj")"
+		fi
+	fi
 fi
 echo "# times: callback job pair ${t_a}s, poll job ${t_c}s, down-then-up job ${t_d}s, stage $(el)s"
 lab_done

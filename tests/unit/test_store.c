@@ -169,6 +169,46 @@ static int64_t job_in(struct fx *f, enum lab_job_state s)
 	return id;
 }
 
+/* the job JSON's has_log */
+static bool job_has_log(struct fx *f, int64_t id)
+{
+	json_t *j = NULL;
+	bool v;
+
+	assert_int_equal(lab_store_job_json(f->st, id, &j), 0);
+	assert_true(json_is_boolean(json_object_get(j, "has_log")));
+	v = json_is_true(json_object_get(j, "has_log"));
+	json_decref(j);
+	return v;
+}
+
+/*
+ * has_log says "this job has a console log to fetch": false until a backend
+ * names the log (the boot started), whatever else it stored (its process
+ * group, its LAVA id); a new attempt starts without one, the last attempt's
+ * stays while the job waits for its retry.
+ */
+static void test_has_log(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = job_in(f, LAB_JOB_RUNNING);
+
+	assert_false(job_has_log(f, id));
+	assert_int_equal(lab_store_job_set_backend(f->st, id, "pgid:42", NULL), 0);
+	assert_false(job_has_log(f, id));	/* preparing: no console yet */
+	assert_int_equal(lab_store_job_set_backend(f->st, id, "pgid:43", "/x/logs/1.log"), 0);
+	assert_true(job_has_log(f, id));	/* booted */
+	assert_int_equal(lab_store_job_set_backend(f->st, id, "pgid:44", NULL), 0);
+	assert_true(job_has_log(f, id));	/* kept by later updates */
+	assert_int_equal(lab_store_job_transition(f->st, id, 2, 4, "timeout"), 0);
+	assert_true(job_has_log(f, id));
+	assert_int_equal(lab_store_job_retry(f->st, id, "retry"), 0);
+	assert_true(job_has_log(f, id));	/* queued again: the last attempt's log */
+	assert_int_equal(lab_store_job_transition(f->st, id, 0, 1, NULL), 0);
+	assert_int_equal(lab_store_job_transition(f->st, id, 1, 2, NULL), 0);
+	assert_false(job_has_log(f, id));	/* a new attempt: not booted yet */
+}
+
 static void test_transitions(void **state)
 {
 	struct fx *f = *state;
@@ -558,6 +598,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recover, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_plans_and_next, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_errno_mapping, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_has_log, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
