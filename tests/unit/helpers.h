@@ -35,6 +35,32 @@ static inline void schema_dir(char *buf, size_t n)
 	snprintf(buf, n, "%s/schema", top_dir());
 }
 
+/* the whole of file @rel (a path below the top: "tests/unit/data/x.log"),
+ * NUL-terminated, its length in *@len; the caller frees it */
+static inline char *fx_file_load(const char *rel, size_t *len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	char *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", top_dir(), rel);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	if (len)
+		*len = (size_t)n;
+	return buf;
+}
+
 /* a new empty temp dir; caller removes it with rm_tree() */
 static inline void tmp_dir(char *buf, size_t n)
 {

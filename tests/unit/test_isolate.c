@@ -15,26 +15,13 @@
 #include "lava_log.h"
 #include "record.h"
 
+/* a console log or LAVA log of tests/unit/data */
 static char *load(const char *name, size_t *len)
 {
-	char path[PATH_MAX];
-	FILE *f;
-	char *buf;
-	long n;
+	char rel[256];
 
-	snprintf(path, sizeof(path), "%s/tests/unit/data/%s", top_dir(), name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
+	snprintf(rel, sizeof(rel), "tests/unit/data/%s", name);
+	return fx_file_load(rel, len);
 }
 
 static const struct lab_result *rec_of(const struct lab_isolate *iso, const char *id)

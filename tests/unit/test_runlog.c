@@ -53,22 +53,11 @@ static void test_not_booted_lava(void **state)
 	size_t clen;
 	char *con = NULL, *yaml;
 	json_t *t, *kb;
-	FILE *f;
-	long n;
+	size_t n;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/tests/unit/data/lava-q35-amd-q10-not-booted.yaml", top_dir());
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	yaml = malloc((size_t)n + 1);
-	assert_non_null(yaml);
-	assert_int_equal(fread(yaml, 1, (size_t)n, f), (size_t)n);
-	yaml[n] = '\0';
-	fclose(f);
-	assert_int_equal(lab_lava_log_console(yaml, (size_t)n, &con, &clen, &stats), 0);
+	yaml = fx_file_load("tests/unit/data/lava-q35-amd-q10-not-booted.yaml", &n);
+	assert_int_equal(lab_lava_log_console(yaml, n, &con, &clen, &stats), 0);
 	snprintf(path, sizeof(path), "%s/targets/x86_64/q35-amd-q10.json", top_dir());
 	t = json_load_file(path, 0, NULL);
 	assert_non_null(t);
