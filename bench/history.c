@@ -13,7 +13,10 @@
  * (gen.h: realistic errno/verdict mix; a case's outcome on a target changes
  * at most every 60 nights plus rare per-night flakes, so consecutive
  * nightlies differ a little, as in a real lab), and the "latest" table the
- * store keeps for matrix/diff. Default: 1825 nights (5 years) x 50 targets
+ * store keeps for matrix/diff; each QEMU job (a third of the targets) has
+ * the job_provenance row the QEMU runner records (server/run/provenance.c:
+ * paths, digests, QEMU version and command line; a diff reads each side's
+ * QEMU version from it). Default: 1825 nights (5 years) x 50 targets
  * x 150 cases, with ~73% of targets running on a given night, so the total
  * is exactly --rows (10,000,000). Commits every night; progress on stderr.
  *
@@ -22,7 +25,9 @@
  * between the last two nightlies, lab_store_matrix for the last nightly,
  * the job list, each --iterations times (first call = cold, then min,
  * median and max of the rest, wall time and this thread's CPU time: the
- * spread), and prints DB bytes per result.
+ * spread), the part of the diff that reads the QEMU version of both sides'
+ * jobs (lab_store_provenance_side_rows, one query per side: its CPU time
+ * and its share of the diff's), and prints DB bytes per result.
  *
  * Invariants: generation is deterministic; a partially generated file is
  * never reused (bench/run generates to FILE.tmp and renames on success).
@@ -41,6 +46,7 @@
 #include "gen.h"
 #include "log.h"
 #include "store.h"
+#include "store_provenance.h"
 #include "views.h"
 
 struct hopts {
@@ -79,6 +85,7 @@ static int step(sqlite3 *db, sqlite3_stmt *s, const char *what)
 static int generate(const struct hopts *o)
 {
 	sqlite3_stmt *ins_k = NULL, *ins_p = NULL, *ins_j = NULL, *ins_r = NULL, *ins_l = NULL;
+	sqlite3_stmt *ins_v = NULL;
 	struct lab_store *st;
 	long jobs_total = (o->rows + o->cases - 1) / o->cases, jobs_done = 0, rows = 0;
 	int64_t tid[512], kid, pid, jid;
@@ -139,6 +146,27 @@ static int generate(const struct hopts *o)
 		"?13, ?14, ?15, 0, ?16)", -1, &ins_r, NULL);
 	rc = rc ?: sqlite3_prepare_v2(db, "INSERT INTO latest (kernel_id, target_id, case_id, "
 				      "result_id, job_id) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &ins_l, NULL);
+	/* the QEMU runner's provenance row, with values the size of a real one */
+	rc = rc ?: sqlite3_prepare_v2(db, "INSERT INTO job_provenance (job_id, top, cache_dir, "
+				      "kernel_source, kernel_ref, kernel_release, arch, kernel_image, "
+				      "kernel_sha256, initrd, initrd_sha256, agent, agent_sha256, kmod, "
+				      "kmod_sha256, target_file, target_sha256, qemu_version, boot_args, "
+				      "qemu_cmdline, recorded_at) VALUES (?1, '/srv/iommulab', "
+				      "'/var/cache/iommulab', 'build', ?2, ?3, ?4, "
+				      "'/var/cache/iommulab/kernels/' || ?3 || '/vmlinuz', ?5, "
+				      "'/var/cache/iommulab/initramfs/' || ?3 || '.cpio.gz', ?5, "
+				      "'/srv/iommulab/build/agent/iommulab-agent', ?5, "
+				      "'/var/cache/iommulab/kmods/' || ?3 || '/iommulab_probe.ko', ?5, "
+				      "'/srv/iommulab/targets/' || ?4 || '/' || ?6 || '.json', ?5, "
+				      "'7.2.22', '--target targets/' || ?4 || '/' || ?6 || '.json --kernel ' || ?3, "
+				      "'qemu-system-x86_64 -machine q35,kernel-irqchip=split -accel tcg "
+				      "-cpu max -m 512 -nographic -nodefaults -no-user-config -no-reboot "
+				      "-monitor none -serial file:/var/cache/iommulab/state/logs/' || ?1 || "
+				      "'.log -net none -device intel-iommu,intremap=on,caching-mode=on "
+				      "-device edu,addr=3 -device edu,addr=4 -kernel /var/cache/iommulab/"
+				      "kernels/' || ?3 || '/vmlinuz -initrd /var/cache/iommulab/initramfs/' "
+				      "|| ?3 || '.cpio.gz -append ''console=ttyS0 panic=-1 iommulab.target=' "
+				      "|| ?6 || ' iommu.strict=1''', ?7)", -1, &ins_v, NULL);
 	if ((r = check(db, rc, "prepare")))
 		goto finalize;
 
@@ -191,6 +219,23 @@ static int generate(const struct hopts *o)
 				goto finalize;
 			jid = sqlite3_last_insert_rowid(db);
 			jobs_done++;
+			if (!(t % 3)) {
+				char sha[65], tname[64];
+
+				for (int i = 0; i < 64; i += 16)
+					snprintf(sha + i, sizeof(sha) - (size_t)i, "%016llx",
+						 (unsigned long long)(jid * 64 + i) * 0x9e3779b97f4a7c15ull);
+				snprintf(tname, sizeof(tname), "%s-%02d", arches[t % 5], t);
+				sqlite3_bind_int64(ins_v, 1, jid);
+				sqlite3_bind_text(ins_v, 2, ref, -1, SQLITE_STATIC);
+				sqlite3_bind_text(ins_v, 3, rel, -1, SQLITE_STATIC);
+				sqlite3_bind_text(ins_v, 4, arches[t % 5], -1, SQLITE_STATIC);
+				sqlite3_bind_text(ins_v, 5, sha, -1, SQLITE_STATIC);
+				sqlite3_bind_text(ins_v, 6, tname, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(ins_v, 7, when + 600);
+				if ((r = step(db, ins_v, "provenance")))
+					goto finalize;
+			}
 			for (int c = 0; c < o->cases && rows < o->rows; c++) {
 				/* stable outcome per 60-night epoch, 0.5% nightly flakes */
 				struct gen_rng rng = { ((uint64_t)t << 40) ^ ((uint64_t)c << 20) ^
@@ -254,6 +299,7 @@ finalize:
 	sqlite3_finalize(ins_j);
 	sqlite3_finalize(ins_r);
 	sqlite3_finalize(ins_l);
+	sqlite3_finalize(ins_v);
 	sqlite3_close(db);
 close_store:
 	lab_store_close(st);
@@ -310,7 +356,8 @@ static double thread_cpu_s(void)
 struct qpath {
 	struct lab_store *st;
 	const char *base, *head;
-	int64_t kid;
+	int64_t kid, base_kid;
+	size_t nprov;		/* provenance rows the last run_prov read */
 	char *txt;
 	size_t len;
 	json_t *v;
@@ -339,6 +386,26 @@ static int run_matrix_text(struct qpath *q)
 static int run_matrix_json(struct qpath *q)
 {
 	return lab_store_matrix(q->st, q->kid, &q->v);
+}
+
+static int count_row(const struct lab_store_row *row, void *n)
+{
+	(void)row;
+	++*(size_t *)n;
+	return 0;
+}
+
+/* what a diff of the two kernels reads of their jobs' provenance (the QEMU
+ * version of each side: lab_store_diff_side_load's one query per side) */
+static int run_prov(struct qpath *q)
+{
+	int r;
+
+	q->nprov = 0;
+	r = lab_store_provenance_side_rows(q->st, false, q->base_kid, count_row, &q->nprov);
+	if (r >= 0)
+		r = lab_store_provenance_side_rows(q->st, false, q->kid, count_row, &q->nprov);
+	return r < 0 ? r : 0;
 }
 
 static int run_job_list(struct qpath *q)
@@ -392,11 +459,11 @@ static int query(const struct hopts *o)
 	char base[64] = "", head[64] = "";
 	struct lab_store *st;
 	struct lab_kernel k = { 0 };
-	struct timing td, tm, tj, tdj, tmj;
+	struct timing td, tm, tj, tdj, tmj, tp;
 	double *t = calloc(2 * (size_t)o->iters, sizeof(double));	/* wall, CPU */
 	sqlite3 *db;
 	sqlite3_stmt *s;
-	long long nres = 0, pages = 0, psize = 0;
+	long long nres = 0, pages = 0, psize = 0, njobs = 0;
 	size_t ncells = 0, nrows = 0;
 	struct qpath q = { 0 };
 	int r;
@@ -411,13 +478,16 @@ static int query(const struct hopts *o)
 			       "OFFSET 1), (SELECT name FROM kernels ORDER BY id DESC LIMIT 1), "
 			       "(SELECT max(id) FROM results), (SELECT count(*) FROM pragma_page_count), "
 			       "(SELECT page_count FROM pragma_page_count), "
-			       "(SELECT page_size FROM pragma_page_size)", -1, &s, NULL) == SQLITE_OK &&
+			       "(SELECT page_size FROM pragma_page_size), "
+			       "(SELECT count(*) FROM jobs WHERE kernel_id IN "
+			       " (SELECT id FROM kernels ORDER BY id DESC LIMIT 2))", -1, &s, NULL) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW) {
 		snprintf(base, sizeof(base), "%s", (const char *)sqlite3_column_text(s, 0));
 		snprintf(head, sizeof(head), "%s", (const char *)sqlite3_column_text(s, 1));
 		nres = sqlite3_column_int64(s, 2);
 		pages = sqlite3_column_int64(s, 4);
 		psize = sqlite3_column_int64(s, 5);
+		njobs = sqlite3_column_int64(s, 6);
 	}
 	sqlite3_finalize(s);
 	sqlite3_close(db);
@@ -439,7 +509,13 @@ static int query(const struct hopts *o)
 	if (r)
 		goto close;
 	q.kid = k.id;
-	if ((r = time_path(&q, run_matrix_text, o->iters, t, "cells", &ncells, &tm)) ||
+	lab_kernel_clear(&k);
+	r = lab_store_kernel_get(st, base, &k);
+	if (r)
+		goto close;
+	q.base_kid = k.id;
+	if ((r = time_path(&q, run_prov, o->iters, t, NULL, NULL, &tp)) ||
+	    (r = time_path(&q, run_matrix_text, o->iters, t, "cells", &ncells, &tm)) ||
 	    (r = time_path(&q, run_matrix_json, o->iters, t, NULL, NULL, &tmj)) ||
 	    (r = time_path(&q, run_job_list, o->iters, t, NULL, NULL, &tj)))
 		goto clear_k;
@@ -458,6 +534,11 @@ static int query(const struct hopts *o)
 	       o->iters - 1, td.min * 1e3, td.median * 1e3, td.max * 1e3, td.cpu_min * 1e3,
 	       td.cpu_median * 1e3, td.cpu_max * 1e3, tm.min * 1e3, tm.median * 1e3, tm.max * 1e3,
 	       tm.cpu_min * 1e3, tm.cpu_median * 1e3, tm.cpu_max * 1e3);
+	printf("history: the diff's QEMU versions (job_provenance of both sides' %lld jobs: %zu "
+	       "rows, one query per side): median %.3f ms, CPU %.3f ms = %.1f%% of the diff's "
+	       "CPU %.1f ms (without them: %.1f ms)\n", njobs, q.nprov, tp.median * 1e3,
+	       tp.cpu_median * 1e3, td.cpu_median > 0 ? 100 * tp.cpu_median / td.cpu_median : 0,
+	       td.cpu_median * 1e3, (td.cpu_median - tp.cpu_median) * 1e3);
 	printf("BENCH history_results=%lld history_bytes_per_result=%.1f diff_ms=%.2f "
 	       "matrix_ms=%.2f joblist_ms=%.3f diff_json_ms=%.2f matrix_json_ms=%.2f base=%s head=%s\n",
 	       nres, (double)pages * psize / nres, td.median * 1e3, tm.median * 1e3, tj.median * 1e3,
@@ -467,6 +548,11 @@ static int query(const struct hopts *o)
 	       "matrix_cpu_min_ms=%.2f matrix_cpu_max_ms=%.2f\n",
 	       td.min * 1e3, td.max * 1e3, td.cpu_median * 1e3, td.cpu_min * 1e3, td.cpu_max * 1e3,
 	       tm.min * 1e3, tm.max * 1e3, tm.cpu_median * 1e3, tm.cpu_min * 1e3, tm.cpu_max * 1e3);
+	printf("BENCH diff_jobs=%lld diff_prov_rows=%zu diff_prov_ms=%.3f diff_prov_cpu_ms=%.3f "
+	       "diff_prov_share_pct=%.1f diff_cpu_noprov_ms=%.2f\n", njobs, q.nprov,
+	       tp.median * 1e3, tp.cpu_median * 1e3,
+	       td.cpu_median > 0 ? 100 * tp.cpu_median / td.cpu_median : 0,
+	       (td.cpu_median - tp.cpu_median) * 1e3);
 clear_k:
 	lab_kernel_clear(&k);
 close:

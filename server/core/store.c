@@ -154,7 +154,7 @@ static const char *const stmt_sql[S__COUNT] = {
 		"r.verdict, r.id AS result_id, l.runs, l.distinct_observed, r.steps, "
 		"CASE WHEN l.runs > 1 THEN (SELECT group_concat(x.observed || ':' || x.verdict) "
 		" FROM results x WHERE x.job_id = l.job_id AND x.case_id = l.case_id) END AS outcomes, "
-		"(SELECT p.qemu_version FROM job_provenance p WHERE p.job_id = l.job_id) AS qemu "
+		"l.job_id "
 		"FROM latest l JOIN results r ON r.id = l.result_id JOIN targets t ON t.id = l.target_id "
 		"WHERE l.kernel_id = ?1 AND (?2 IS NULL OR t.name = ?2) ORDER BY t.name, l.case_id",
 	[S_DIFF_PLAN] =
@@ -165,7 +165,7 @@ static const char *const stmt_sql[S__COUNT] = {
 		" AND x.case_id = r.case_id) AS distinct_observed, r.steps, "
 		"(SELECT group_concat(x.observed || ':' || x.verdict) FROM results x "
 		" WHERE x.job_id = r.job_id AND x.case_id = r.case_id) AS outcomes, "
-		"(SELECT p.qemu_version FROM job_provenance p WHERE p.job_id = r.job_id) AS qemu "
+		"r.job_id "
 		"FROM results r JOIN targets t ON t.id = r.target_id WHERE r.id IN ("
 		" SELECT max(r2.id) FROM jobs j JOIN results r2 ON r2.job_id = j.id "
 		" WHERE j.plan_id = ?1 AND j.state = 3 GROUP BY r2.target_id, r2.case_id) "

@@ -210,11 +210,13 @@ int lab_store_matrix_rows(struct lab_store *st, int64_t kernel_id, lab_store_row
 /*
  * One side of a diff: the latest complete result per (target, case)
  * {target, driver, case, observed, expected, verdict, result_id, runs,
- * distinct_observed, steps, outcomes, qemu}, sorted by target then case;
+ * distinct_observed, steps, outcomes, job_id}, sorted by target then case;
  * outcomes: "observed:verdict" of every repeat of that job, comma-separated
- * (NULL for a case that ran once: its one outcome is the row's own); qemu:
- * the QEMU version the result's job ran on (its provenance; NULL when the
- * job recorded none). by_plan: @id is a plan id, else a kernel id.
+ * (NULL for a case that ran once: its one outcome is the row's own); job_id:
+ * the result's job, whose QEMU version lab_store_provenance_side_rows()
+ * gives for the whole side in one query (store_provenance.h; the views'
+ * lab_store_diff_side adds it to each row as "qemu"). by_plan: @id is a
+ * plan id, else a kernel id.
  */
 int lab_store_diff_side_rows(struct lab_store *st, bool by_plan, int64_t id,
 			     lab_store_row_fn fn, void *arg);
@@ -223,7 +225,9 @@ int lab_store_diff_side_rows(struct lab_store *st, bool by_plan, int64_t id,
  * Fast read path (added for issue 8): the rows of a diff side in C,
  * without a visitor call per row.
  *
- * lab_store_diff_side_load: the rows of lab_store_diff_side_rows() in C: strings
+ * lab_store_diff_side_load: the rows of lab_store_diff_side_rows() in C, with
+ * each row's QEMU version (qemu_off) from one provenance query for the side
+ * (not one read per row): strings
  * live in side->pool at the *_off offsets (NUL-terminated; "" for NULL);
  * free with lab_store_side_free() (accepts a zeroed struct). @target
  * non-NULL: only that target's rows (a diff across two targets). Relies on the

@@ -5,6 +5,7 @@
  * STORE_EXT_PROVENANCE).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <time.h>
 #include <sqlite3.h>
 
@@ -12,7 +13,7 @@
 #include "store_int.h"
 #include "store_provenance.h"
 
-enum { PV_PUT, PV_ROWS };
+enum { PV_PUT, PV_ROWS, PV_SIDE_KERNEL, PV_SIDE_PLAN };
 
 static const char *const pv_sql[] = {
 	[PV_PUT] =
@@ -27,6 +28,16 @@ static const char *const pv_sql[] = {
 		"kernel_image, kernel_sha256, initrd, initrd_sha256, agent, agent_sha256, kmod, "
 		"kmod_sha256, target_file, target_sha256, qemu_version, boot_args, qemu_cmdline, "
 		"recorded_at FROM job_provenance WHERE job_id = ?1",
+	/* a diff side's QEMU versions: its jobs' (jobs_kernel / jobs_plan
+	 * index range), one rowid lookup per job, never one per result */
+	[PV_SIDE_KERNEL] =
+		"SELECT p.job_id, p.qemu_version FROM jobs j JOIN job_provenance p "
+		"ON p.job_id = j.id WHERE j.kernel_id = ?1 AND p.qemu_version <> '' "
+		"ORDER BY p.job_id",
+	[PV_SIDE_PLAN] =
+		"SELECT p.job_id, p.qemu_version FROM jobs j JOIN job_provenance p "
+		"ON p.job_id = j.id WHERE j.plan_id = ?1 AND p.qemu_version <> '' "
+		"ORDER BY p.job_id",
 };
 
 int lab_store_provenance_put(struct lab_store *st, const struct lab_provenance *p)
@@ -58,4 +69,15 @@ int lab_store_provenance_rows(struct lab_store *st, int64_t job_id, lab_store_ro
 	if (s)
 		sqlite3_bind_int64(s, 1, job_id);
 	return store_rows_each(st, s, fn, arg, "provenance");
+}
+
+int lab_store_provenance_side_rows(struct lab_store *st, bool by_plan, int64_t id,
+				   lab_store_row_fn fn, void *arg)
+{
+	int slot = by_plan ? PV_SIDE_PLAN : PV_SIDE_KERNEL;
+	sqlite3_stmt *s = store_ext_stmt(st, STORE_EXT_PROVENANCE + slot, pv_sql[slot]);
+
+	if (s)
+		sqlite3_bind_int64(s, 1, id);
+	return store_rows_each(st, s, fn, arg, "provenance of a diff side");
 }

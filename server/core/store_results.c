@@ -13,6 +13,7 @@
 #include "model.h"
 #include "store.h"
 #include "store_int.h"
+#include "store_provenance.h"
 
 /* ---- results -------------------------------------------------------------- */
 
@@ -235,24 +236,95 @@ static size_t pool_add(struct lab_store_side *side, size_t *cap, const char *s)
 	return off;
 }
 
+/* the QEMU versions of a side's jobs, in its pool: job_id ascending */
+struct side_qemu {
+	struct lab_store_side *side;
+	size_t *pcap;
+	struct { int64_t job; size_t off; } *v;
+	size_t n, cap;
+};
+
+static int side_qemu_row(const struct lab_store_row *row, void *arg)
+{
+	struct side_qemu *q = arg;
+	const char *ver = lab_store_row_text(row, 1, NULL);
+	size_t off;
+
+	if (q->n == q->cap) {
+		size_t nc = q->cap ? q->cap * 2 : 64;
+		void *a = realloc(q->v, nc * sizeof(*q->v));
+
+		if (!a)
+			return -ENOMEM;
+		q->v = a;
+		q->cap = nc;
+	}
+	off = pool_add(q->side, q->pcap, ver ? ver : "");
+	if (off == SIZE_MAX)
+		return -ENOMEM;
+	q->v[q->n].job = lab_store_row_int(row, 0);
+	q->v[q->n++].off = off;
+	return 0;
+}
+
+/* the pool offset of @job's QEMU version, else @none; @hint: the last
+ * index found (a side's rows come job by job within a target) */
+static size_t side_qemu_of(const struct side_qemu *q, int64_t job, size_t none, size_t *hint)
+{
+	size_t lo = 0, hi = q->n;
+
+	if (*hint < q->n && q->v[*hint].job == job)
+		return q->v[*hint].off;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (q->v[mid].job < job)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < q->n && q->v[lo].job == job) {
+		*hint = lo;
+		return q->v[lo].off;
+	}
+	return none;
+}
+
 int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
 			     const char *target, struct lab_store_side *out)
 {
-	sqlite3_stmt *s = store_stmt_by_id(st, by_plan ? S_DIFF_PLAN : S_DIFF_KERNEL, id);
 	struct lab_store_side side = { 0 };
-	size_t cap = 0, pcap = 0;
-	int rc, r = 0;
+	size_t cap = 0, pcap = 0, none, hint = 0;
+	struct side_qemu qv = { .side = &side, .pcap = &pcap };
+	sqlite3_stmt *s;
+	int rc, r;
 
-	if (!s)
+	/* the side's QEMU versions first, one query (store_provenance.h), into
+	 * the pool the rows then point into; "" for a job that recorded none */
+	none = pool_add(&side, &pcap, "");
+	if (none == SIZE_MAX)
+		return -ENOMEM;
+	r = lab_store_provenance_side_rows(st, by_plan, id, side_qemu_row, &qv);
+	if (r < 0) {
+		free(qv.v);
+		lab_store_side_free(&side);
+		return r;
+	}
+	s = store_stmt_by_id(st, by_plan ? S_DIFF_PLAN : S_DIFF_KERNEL, id);
+	if (!s) {
+		free(qv.v);
+		lab_store_side_free(&side);
 		return -EIO;
+	}
+	r = 0;
 	bind_text_static(s, 2, target);	/* NULL: every target */
 	/* columns: target, driver, case, observed, expected, verdict,
-	 * result_id, runs, distinct_observed, steps, outcomes, qemu
+	 * result_id, runs, distinct_observed, steps, outcomes, job_id
 	 * (S_DIFF_KERNEL/S_DIFF_PLAN) */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct lab_store_side_row *row;
 		const char *t = col_str(s, 0), *d = col_str(s, 1), *c = col_str(s, 2);
-		const char *sp = col_str(s, 9), *oc = col_str(s, 10), *q = col_str(s, 11);
+		const char *sp = col_str(s, 9), *oc = col_str(s, 10);
 
 		if (side.n == cap) {
 			size_t nc = cap ? cap * 2 : 1024;
@@ -271,7 +343,7 @@ int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
 		row->case_off = pool_add(&side, &pcap, c ? c : "");
 		row->steps_off = pool_add(&side, &pcap, sp ? sp : "[]");
 		row->outcomes_off = pool_add(&side, &pcap, oc ? oc : "");
-		row->qemu_off = pool_add(&side, &pcap, q ? q : "");
+		row->qemu_off = side_qemu_of(&qv, sqlite3_column_int64(s, 11), none, &hint);
 		if (row->target_off == SIZE_MAX || row->driver_off == SIZE_MAX ||
 		    row->case_off == SIZE_MAX || row->steps_off == SIZE_MAX ||
 		    row->outcomes_off == SIZE_MAX || row->qemu_off == SIZE_MAX) {
@@ -290,6 +362,7 @@ int lab_store_diff_side_load(struct lab_store *st, bool by_plan, int64_t id,
 	if (!r && rc != SQLITE_DONE)
 		r = store_db_err(st, rc, "diff side");
 	store_done(s);
+	free(qv.v);
 	if (r) {
 		lab_store_side_free(&side);
 		return r;

@@ -282,10 +282,47 @@ int lab_store_results_query(struct lab_store *st,
 	return LIST(a, lab_store_results_rows(st, f, collect, a), out);
 }
 
+/* (job_id, qemu_version) rows into {"<job_id>": version} */
+static int qemu_of_job(const struct lab_store_row *row, void *map)
+{
+	char key[24];
+
+	snprintf(key, sizeof(key), "%lld", (long long)lab_store_row_int(row, 0));
+	return json_object_set_new(map, key, json_string(lab_store_row_text(row, 1, NULL)))
+	       ? -ENOMEM : 0;
+}
+
+/* the side's rows, each with "qemu": its job's QEMU version (null when the
+ * job recorded none), from one provenance query for the whole side */
 int lab_store_diff_side(struct lab_store *st, bool by_plan, int64_t id,
 			json_t **out)
 {
-	return LIST(a, lab_store_diff_side_rows(st, by_plan, id, collect, a), out);
+	json_t *map = json_object(), *row;
+	char key[24];
+	size_t i;
+	int r;
+
+	if (!map)
+		return -ENOMEM;
+	r = lab_store_provenance_side_rows(st, by_plan, id, qemu_of_job, map);	/* rows */
+	if (r >= 0)
+		r = LIST(a, lab_store_diff_side_rows(st, by_plan, id, collect, a), out);
+	if (!r)
+		json_array_foreach(*out, i, row) {
+			json_t *q;
+
+			snprintf(key, sizeof(key), "%lld",
+				 (long long)json_integer_value(json_object_get(row, "job_id")));
+			q = json_object_get(map, key);
+			if (json_object_set(row, "qemu", q ? q : json_null())) {
+				json_decref(*out);
+				*out = NULL;
+				r = -ENOMEM;
+				break;
+			}
+		}
+	json_decref(map);
+	return r;
 }
 
 /* (observed, count) rows into {"EINVAL": count, ...} */

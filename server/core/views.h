@@ -51,7 +51,8 @@ int lab_store_matrix(struct lab_store *st, int64_t kernel_id, json_t **out);
 /* the same document as JSON text, written without one json_t per cell */
 int lab_store_matrix_text(struct lab_store *st, int64_t kernel_id, char **out,
 			  size_t *len);
-/* one side of a diff as an array (lab_store_diff_side_rows()) */
+/* one side of a diff as an array (lab_store_diff_side_rows()), each row with
+ * "qemu": its job's QEMU version or null (one provenance query per side) */
 int lab_store_diff_side(struct lab_store *st, bool by_plan, int64_t id,
 			json_t **out);
 /*

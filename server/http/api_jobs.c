@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "plan.h"
 #include "record.h"
 #include "respcache.h"
+#include "runlog.h"
 #include "sched.h"
 #include "store.h"
 #include "views.h"
@@ -101,9 +103,27 @@ int lab_api_jobs_list(struct lab_req *rq, struct lab_resp *rs)
 	return api_cache_answer(rs, key, klen, gen);
 }
 
+/*
+ * GET /jobs/{id}: the store's job, and has_prep_log: its preparation log
+ * (STATE/logs/<id>.prep.log, GET /jobs/{id}/prep-log) is a file now. The
+ * dashboard shows it beside the console log (has_log), or instead of it
+ * for a job that never booted, and never asks for a log that is not there.
+ */
 int lab_api_job_get(struct lab_req *rq, struct lab_resp *rs)
 {
-	return api_id_get(rq, rs, "job", lab_store_job_json);
+	char path[PATH_MAX];
+	struct stat sb;
+	bool prep;
+	int r;
+
+	r = api_id_get(rq, rs, "job", lab_store_job_json);
+	if (r)
+		return r;
+	prep = !lab_runlog_job_path(rq->cfg->state_dir,
+				    json_integer_value(json_object_get(rs->json, "id")),
+				    ".prep.log", path, sizeof(path)) &&
+	       !stat(path, &sb) && S_ISREG(sb.st_mode);
+	return json_object_set_new(rs->json, "has_prep_log", json_boolean(prep)) ? -ENOMEM : 0;
 }
 
 int lab_api_job(struct lab_req *rq, struct lab_resp *rs, int64_t id,

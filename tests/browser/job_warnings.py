@@ -6,15 +6,20 @@ server's runner finished (tests/stages/80-dashboard.sh makes them; Debian's
 chromium through chromium-driver and python3-selenium, labbrowser.py).
 
 usage: job_warnings.py --url http://127.0.0.1:PORT --plan ID --warn-job ID
-       --error-job ID --out DIR
-  --warn-job   a complete job whose reason is "warning: ..." (no probe module)
-  --error-job  an incomplete job whose reason is "configuration error: ..."
+       --error-job ID [--broken-job ID] --out DIR
+  --warn-job    a complete job whose reason is "warning: ..." (no probe module)
+  --error-job   an incomplete job whose reason is "configuration error: ...",
+                that never booted (has_log false)
+  --broken-job  an incomplete configuration error WITH a console log: a
+                target rig/boot refused as known broken (has_log true)
 What a page shows is checked against GET /jobs/ID: the reason's text in a
 box of its own (class warning / error, a background of its own, above the
-log; the configuration error's job, which never booted, shows its
-preparation log without a failed request for a serial log), and on the
-plan's page one box per kind listing the job with its reason and a link to
-it. Prints TAP-like lines; exit 1 on any failure.
+log); the log by has_log, never by the reason: a job with a console log
+shows it (and its preparation log in a box of its own when has_prep_log),
+a job that never booted shows its preparation log, without a failed
+request for a serial log; and on the plan's page one box per kind listing
+the job with its reason and a link to it. Prints TAP-like lines; exit 1 on
+any failure.
 """
 import argparse
 import os
@@ -28,6 +33,7 @@ ap.add_argument("--url", required=True)
 ap.add_argument("--plan", required=True, type=int)
 ap.add_argument("--warn-job", required=True, type=int)
 ap.add_argument("--error-job", required=True, type=int)
+ap.add_argument("--broken-job", type=int)
 ap.add_argument("--out", default=".")
 args = ap.parse_args()
 b, t = start(1280, 900)
@@ -67,20 +73,54 @@ def job_page(job, cls, prefix, label, shot):
                  ".filter((n) => n.nodeType === 3 && /^(null|undefined)$/.test(n.textContent)).length;")
     t.check("job #%d: no stray 'null' in the job's head (provenance %s)" % (job, "none" if j.get("provenance") is None else "recorded"),
             stray == 0, stray)
-    if prefix == "configuration error: ":
-        # it never booted: no serial log, the page shows its preparation log
-        b.wait("return document.querySelector('#log-status').textContent.length > 0;")
-        prep = http_text(args.url + "/api/v1/jobs/%d/prep-log" % job)
-        t.check("job #%d: the page shows its preparation log (%d bytes), not a missing serial log" % (job, len(prep)),
-                b.text("#job-log") == prep and "no serial log" in (b.text("#log-status") or ""),
-                (b.text("#log-status") or "")[:200])
+    logs(job, j)
     page_end(b, t, os.path.join(args.out, shot))
+
+
+# what the page shows under the head: its title, the log, the status line, the prep box
+LOGS = """const q = (s) => document.querySelector(s);
+return {title: q('#log-title') && q('#log-title').textContent, log: q('#job-log') && q('#job-log').textContent,
+        status: q('#log-status') && q('#log-status').textContent,
+        prep_shown: !!q('#job-prep') && !q('#job-prep').hidden && q('#job-prep').getClientRects().length > 0,
+        prep: q('#job-prep-log') && q('#job-prep-log').textContent};"""
+
+
+def logs(job, j):
+    """the log the page shows follows has_log (never the reason): the console
+    log and, when there is one, the preparation log in its box; else the
+    preparation log alone"""
+    b.wait("return document.querySelector('#log-status').textContent.length > 0;")
+    got = b.js(LOGS)
+    short = {k: (v[:120] if isinstance(v, str) else v) for k, v in got.items()}
+    if j.get("has_log"):
+        con = http_text(args.url + "/api/v1/jobs/%d/log" % job)
+        t.check("job #%d (has_log): the page shows its console log (%d bytes) under 'Serial log'" % (job, len(con)),
+                got["title"] == "Serial log" and got["log"] == con and "no serial log" not in got["status"], short)
+        if j.get("has_prep_log"):
+            prep = http_text(args.url + "/api/v1/jobs/%d/prep-log" % job)
+            t.check("job #%d (has_prep_log): and its preparation log (%d bytes) in a box of its own" % (job, len(prep)),
+                    got["prep_shown"] and got["prep"] == prep, short)
+    else:
+        prep = http_text(args.url + "/api/v1/jobs/%d/prep-log" % job) if j.get("has_prep_log") else ""
+        t.check("job #%d (never booted): the page shows its preparation log (%d bytes), not a missing serial log" % (job, len(prep)),
+                j.get("has_prep_log") is True and got["title"] == "Preparation log" and got["log"] == prep and
+                "no serial log" in got["status"] and not got["prep_shown"], short)
 
 
 def pages():
     job_page(args.warn_job, "warning", "warning: ", "Warning: ", "job-warning.png")
     job_page(args.error_job, "error", "configuration error: ", "Configuration error (not retried): ",
              "job-config-error.png")
+    if args.broken_job:
+        j = api_get(args.url, "/jobs/%d" % args.broken_job)
+        t.check("job #%d: a configuration error with a console log (has_log true)" % args.broken_job,
+                j.get("has_log") is True and (j.get("reason") or "").startswith("configuration error: not booted: "),
+                {k: j.get(k) for k in ("state", "has_log", "reason")})
+        job_page(args.broken_job, "error", "configuration error: ", "Configuration error (not retried): ",
+                 "job-known-broken.png")
+        con = b.text("#job-log") or ""
+        t.check("job #%d: its console log on the page says why rig/boot did not boot it" % args.broken_job,
+                "iommulab-boot: not booted: " in con, con[:200])
     p = api_get(args.url, "/plans/%d" % args.plan)
     t.check("plan #%d: the API counts 1 warning and 1 configuration error" % args.plan,
             p.get("warnings") == 1 and p.get("configuration_errors") == 1,

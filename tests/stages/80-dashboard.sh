@@ -16,7 +16,11 @@
 # probe module cannot build: one short boot (--filter 'kmod.attach.*'), its
 # kmod cases skip, the job completes with "warning: no probe module ...";
 # tests/browser/job_warnings.py checks the job pages and the plan's page
-# show both in boxes of their own,
+# show both in boxes of their own; and a plan of one job on "dash-broken"
+# (a copy of q35-vtd whose known_broken lists this host's QEMU: rig/boot
+# refuses it on its console, a configuration error WITH a console log),
+# whose page shows that console log, its preparation log beside it, while
+# 6.99's (never booted) shows its preparation log,
 # then drives Debian's chromium headless through chromium-driver and
 # python3-selenium (tests/browser/dashboard.py, installed from
 # scripts/deps/web.txt): every page, a matrix filter, a cell to its
@@ -107,10 +111,20 @@ done
 lab_ok "three iommulabd on 127.0.0.1 ($port_real real, $port_empty empty, $port_load load fixture)"
 
 # the scheduled server's plan runs while the other pages are checked
-warn_plan= warn_job= err_job=
+warn_plan= warn_job= err_job= kb_job=
+# the sched server's targets: ours, and dash-broken, known broken on the
+# QEMU rig/boot runs for it (7.2: the system's; rig/qemu-gen.sh)
+mkdir -p "$out/sched"
+cp -r "$top/targets" "$out/sched/targets"
+kbver=$(qemu-system-x86_64 --version 2>/dev/null | sed -n '1s/^QEMU emulator version \([^ ]*\).*/\1/p')
+jq --arg v "$kbver" '.name = "dash-broken" | .tags += ["opt-in"] |
+    .known_broken = {"qemu": [$v], "reason": "stage 80: a known broken target (its console log says so)", "reference": "tests/stages/80-dashboard.sh"}' \
+	"$top/targets/x86_64/q35-vtd.json" >"$out/sched/targets/x86_64/dash-broken.json"
 if ! kj=$(nice -n 10 "$top/kernels/fetch-debian" --kernel 6.1 --json 2>"$out/fetch-6.1.log"); then
 	lab_fail "Debian 6.1 for the warning job" "$(tail -1 "$out/fetch-6.1.log")"
-elif ! lab_srv_start "$out/sched/state" --targets "$top/targets" --web "$top/web" --schema "$top/schema" >/dev/null; then
+elif [ -z "$kbver" ]; then
+	lab_fail "the system QEMU's version (qemu-system-x86_64 --version)" "none"
+elif ! lab_srv_start "$out/sched/state" --targets "$out/sched/targets" --web "$top/web" --schema "$top/schema" >/dev/null; then
 	lab_fail "iommulabd (sched, with its scheduler) starts" "see $out/sched/state/iommulabd.log"
 else
 	kdir=$(jq -r .dir "$kj")
@@ -121,7 +135,11 @@ else
 		--filter 'kmod.attach.*' --max-attempts 3 --name "degraded and misconfigured" --json | jq -r .id); then
 		warn_job=$(lab_api "jobs?plan=$warn_plan" | jq -r '.items[] | select(.kernel == "dash-noheaders") | .id')
 		err_job=$(lab_api "jobs?plan=$warn_plan" | jq -r '.items[] | select(.kernel == "6.99") | .id')
-		lab_ok "sched: iommulabd with its scheduler on $LAB_URL, plan #$warn_plan: jobs #$warn_job (no headers), #$err_job (6.99)"
+		kb_plan=$(lab_cli plan submit --kernel dash-noheaders --target dash-broken --filter 'kmod.attach.*' \
+			--max-attempts 2 --name "known broken" --json 2>>"$out/sched/add.log" | jq -r .id) &&
+			kb_job=$(lab_api "jobs?plan=$kb_plan" | jq -r '.items[0].id // empty')
+		[ -n "$kb_job" ] || lab_fail "sched: a plan on dash-broken submitted" "$(tail -2 "$out/sched/add.log")"
+		lab_ok "sched: iommulabd with its scheduler on $LAB_URL, plan #$warn_plan: jobs #$warn_job (no headers), #$err_job (6.99); plan #$kb_plan: job #$kb_job (dash-broken on QEMU $kbver)"
 	else
 		lab_fail "sched: kernels and plan submitted" "$(cat "$out/sched/add.log")"
 	fi
@@ -194,8 +212,20 @@ if [ -n "$warn_job" ] && [ -n "$err_job" ]; then
 	else
 		lab_fail "sched: job #$err_job a configuration error" "$(lab_api "jobs/$err_job" | jq -c '{state, attempts, reason}')"
 	fi
+	[ -z "$kb_job" ] || lab_wait_job "$kb_job" 900 complete incomplete canceled
+	sleep 2
+	r=$(lab_job_field "$kb_job" reason)
+	if [ -n "$kb_job" ] && [ "$(lab_job_field "$kb_job" state)" = incomplete ] && [ "$(lab_job_field "$kb_job" attempts)" = 1 ] &&
+	   [[ $r == "configuration error: not booted: dash-broken is known broken on QEMU $kbver: "* ]] &&
+	   [ "$(lab_job_field "$kb_job" has_log)" = true ] && [ "$(lab_job_field "$kb_job" has_prep_log)" = true ] &&
+	   [ "$(lab_job_field "$err_job" has_log)" = false ]; then
+		lab_ok "sched: job #$kb_job a configuration error with a console log (has_log, has_prep_log): ${r:0:140}"
+	else
+		lab_fail "sched: job #$kb_job refused by rig/boot, its console log kept" "$(lab_api "jobs/$kb_job" | jq -c '{state, attempts, has_log, has_prep_log, reason}')"
+	fi
 	/usr/bin/python3 "$top/tests/browser/job_warnings.py" --url "$LAB_URL" --plan "$warn_plan" \
-		--warn-job "$warn_job" --error-job "$err_job" --out "$out/screenshots" >"$out/warnings.log" 2>&1
+		--warn-job "$warn_job" --error-job "$err_job" ${kb_job:+--broken-job "$kb_job"} \
+		--out "$out/screenshots" >"$out/warnings.log" 2>&1
 	rc=$?
 	cat "$out/warnings.log"
 	tap_count "$out/warnings.log"

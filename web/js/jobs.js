@@ -1,9 +1,12 @@
 // web/js/jobs.js - the job queue (#/jobs; with ?plan=ID the plan's page:
 // its warnings and configuration errors in boxes of their own) and one job
-// with its warning or failure reason and its serial log (#/job/ID; a
-// configuration error's job never booted: its preparation log). The queue
-// refreshes every REFRESH ms while shown; a job's log is tailed with
-// /jobs/ID/log?offset=N while the job is not finished.
+// with its warning or failure reason and its logs (#/job/ID): the console
+// log whenever the job has one (has_log; a target refused as known broken
+// has its one-line refusal there), with its preparation log in a box of its
+// own when it has one (has_prep_log); a job that never booted shows its
+// preparation log instead. The queue refreshes every REFRESH ms while
+// shown; a job's log is tailed with /jobs/ID/log (or /prep-log)?offset=N
+// while the job is not finished. No request for a log the job does not have.
 import {h, api, fmtTime, fmtDur, select, emptyState, errorBox} from './util.js';
 
 const REFRESH = 3000;
@@ -141,10 +144,17 @@ async function one(root, r, ctx) {
   const head = h('div', {id: 'job-head'});
   const pre = h('pre', {class: 'log', id: 'job-log'});
   const status = h('p', {class: 'muted small', id: 'log-status'});
-  // a configuration error stops a job before its guest boots (both backends):
-  // it has no serial log, its preparation log says what went wrong
-  const prep = j.state === 'incomplete' && /^configuration error: /.test(j.reason || '');
-  root.append(h('h1', {}, 'Job #' + id), head, h('h2', {}, prep ? 'Preparation log' : 'Serial log'), status, pre);
+  // which log the page tails: the console log once the job has one (has_log:
+  // its guest booted, or rig/boot wrote why it refused to boot it), else its
+  // preparation log (a job stopped before its guest booted, or still preparing)
+  const which = () => (j.has_log ? 'log' : 'prep-log');
+  let mode = which();
+  const title = h('h2', {id: 'log-title'});
+  const prepPre = h('pre', {class: 'log', id: 'job-prep-log'});
+  const prepBox = h('details', {id: 'job-prep'},
+    h('summary', {}, 'Preparation log (', h('a', {href: 'api/v1/jobs/' + id + '/prep-log'}, 'as text'), ')'), prepPre);
+  prepBox.hidden = true;
+  root.append(h('h1', {}, 'Job #' + id), head, title, status, pre, prepBox);
   const drawHead = () => {
     const now = Math.floor(Date.now() / 1000);
     head.replaceChildren(h('dl', {class: 'kv'},
@@ -164,16 +174,32 @@ async function one(root, r, ctx) {
       provenance(j) || ''); // replaceChildren would write null as "null"
   };
   drawHead();
-  let off = 0, chunks = 0;
+  let off = 0, chunks = 0, prepShown = false;
   const MAXLOG = 2 * 1024 * 1024;
+  // the preparation log beside a console log (complete once the guest boots)
+  const showPrep = async () => {
+    if (prepShown || mode !== 'log' || !j.has_prep_log) return;
+    prepShown = true;
+    const t = await fetch('api/v1/jobs/' + id + '/prep-log');
+    if (ctx.stale() || !t.ok) return;
+    prepPre.textContent = await t.text();
+    prepBox.hidden = false;
+  };
   const tail = async () => {
-    if (j.has_log === false && !prep) { // nothing to fetch (a 404 would only say so again)
+    if (which() !== mode) { // its guest booted while the page was shown: its console log from the start
+      mode = which();
+      off = 0; chunks = 0;
+      pre.replaceChildren();
+    }
+    title.textContent = mode === 'log' ? 'Serial log' : 'Preparation log';
+    await showPrep();
+    if (mode === 'prep-log' && !j.has_prep_log) { // nothing to fetch (a 404 would only say so again)
       status.textContent = ACTIVE.includes(j.state) ? 'no log yet - waiting for the job to start' :
         'job ' + id + ' has no log (' + j.state + (j.reason ? ': ' + j.reason : '') + ')';
       return;
     }
     try {
-      const t = await fetch('api/v1/jobs/' + id + (prep ? '/prep-log' : '/log') + '?offset=' + off);
+      const t = await fetch('api/v1/jobs/' + id + '/' + mode + '?offset=' + off);
       if (t.status === 404) { status.textContent = (await t.json()).error; return; }
       const txt = await t.text();
       if (ctx.stale()) return;
@@ -184,7 +210,9 @@ async function one(root, r, ctx) {
         if (atEnd && chunks++ > 0) pre.scrollTop = pre.scrollHeight; // keep following the tail
         if (pre.textContent.length > MAXLOG) pre.textContent = '[... earlier output dropped ...]\n' + pre.textContent.slice(-MAXLOG);
       }
-      status.textContent = (prep ? 'no serial log: the configuration error stopped the job before its guest booted; its preparation log, ' : '') +
+      const why = /^configuration error: /.test(j.reason || '') ? 'the configuration error stopped the job' : 'the job stopped';
+      status.textContent = (mode === 'log' ? '' : ACTIVE.includes(j.state) ? 'preparing, no serial log yet: its preparation log, ' :
+        'no serial log: ' + why + ' before its guest booted; its preparation log, ') +
         `${off} bytes` + (ACTIVE.includes(j.state) ? ' - following the log while the job runs' : '');
     } catch (e) {
       status.textContent = 'log: ' + e.message;

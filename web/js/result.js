@@ -95,8 +95,12 @@ export async function render(root, r, ctx) {
   root.append(h('h2', {}, 'Log excerpt'));
   const pre = h('pre', {class: 'log', id: 'log-excerpt'}, 'loading...');
   root.append(pre);
+  // the console log only when the job has one (has_log); the job's page
+  // shows its preparation log, whether or not a console log followed
   if (job && job.has_log === false) {
-    pre.textContent = 'job ' + res.job_id + ' has no log (its results were ingested without one).';
+    pre.textContent = 'job ' + res.job_id + ' has no console log (its results were ingested without one, ' +
+      'or a new attempt has not booted yet).';
+    root.append(h('p', {}, h('a', {href: '#/job/' + res.job_id}, 'Job #' + res.job_id + (job.has_prep_log ? ' and its preparation log' : ''))));
     return;
   }
   try {
