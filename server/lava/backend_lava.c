@@ -341,14 +341,14 @@ static int lava_start(struct lab_run *run, char *reason)
 	}
 	json_decref(def);
 	if (snprintf(logs, sizeof(logs), "%s/logs", cfg->state_dir) >= (int)sizeof(logs) ||
-	    snprintf(l->log_path, sizeof(l->log_path), "%s/%lld.log", logs,
-		     (long long)run->job->id) >= (int)sizeof(l->log_path) ||
-	    snprintf(l->prep_log, sizeof(l->prep_log), "%s/%lld.prep.log", logs,
-		     (long long)run->job->id) >= (int)sizeof(l->prep_log) ||
-	    snprintf(l->yaml_path, sizeof(l->yaml_path), "%s/%lld.lava.yaml", logs,
-		     (long long)run->job->id) >= (int)sizeof(l->yaml_path) ||
-	    snprintf(l->result_path, sizeof(l->result_path), "%s/%lld.artifacts", logs,
-		     (long long)run->job->id) >= (int)sizeof(l->result_path)) {
+	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".log", l->log_path,
+				sizeof(l->log_path)) ||
+	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".prep.log", l->prep_log,
+				sizeof(l->prep_log)) ||
+	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".lava.yaml", l->yaml_path,
+				sizeof(l->yaml_path)) ||
+	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".artifacts", l->result_path,
+				sizeof(l->result_path))) {
 		snprintf(reason, LAB_REASON_MAX, "state dir path too long");
 		ret = -ENAMETOOLONG;
 		goto err_free;

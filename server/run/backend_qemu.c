@@ -583,16 +583,17 @@ static int qemu_start(struct lab_run *run, char *reason)
 			 strerror(-ret));
 		goto err_free_run;
 	}
-	if (snprintf(q->log_path, sizeof(q->log_path), "%s/%lld.log", logs,
-		     (long long)run->job->id) >= (int)sizeof(q->log_path) ||
-	    snprintf(q->prep_log, sizeof(q->prep_log), "%s/%lld.prep.log", logs,
-		     (long long)run->job->id) >= (int)sizeof(q->prep_log) ||
-	    snprintf(q->boot_log, sizeof(q->boot_log), "%s/%lld.boot.log", logs,
-		     (long long)run->job->id) >= (int)sizeof(q->boot_log) ||
-	    snprintf(q->result_path, sizeof(q->result_path), "%s/%lld.artifacts",
-		     logs, (long long)run->job->id) >= (int)sizeof(q->result_path) ||
-	    snprintf(q->times_path, sizeof(q->times_path), "%s/%lld.times",
-		     logs, (long long)run->job->id) >= (int)sizeof(q->times_path)) {
+	/* the job's files, named as runlog.h names them for their readers */
+	if (lab_runlog_job_path(cfg->state_dir, run->job->id, ".log", q->log_path,
+				sizeof(q->log_path)) ||
+	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".prep.log", q->prep_log,
+				sizeof(q->prep_log)) ||
+	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".boot.log", q->boot_log,
+				sizeof(q->boot_log)) ||
+	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".artifacts", q->result_path,
+				sizeof(q->result_path)) ||
+	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".times", q->times_path,
+				sizeof(q->times_path))) {
 		snprintf(reason, LAB_REASON_MAX, "state dir path too long");
 		ret = -ENAMETOOLONG;
 		goto err_free_run;
