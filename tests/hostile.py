@@ -526,6 +526,8 @@ def sec_front(srv, hs, bs, perip):
           req("GET", A + "/jobs?kernel=" + "k" * 6000), want=(414, 431))
     front("a 64 KiB request target -> one clean 414",
           req("GET", A + "/jobs?kernel=" + "k" * 65536), want=(414, 431))
+    front("a space in the request target -> one clean 400",
+          b"GET " + A.encode() + b"/jobs?x=HTTP/1.1 599 y HTTP/1.1\r\nHost: x\r\n\r\n")
     st, d = srv.call("GET", A + "/jobs?limit=5&offset=0&state=queued", token=False)
     check("a normal query still works (200)", st == 200, "status %s" % st)
     # the same as the second request of a kept-alive connection (the
@@ -558,6 +560,8 @@ def sec_front(srv, hs, bs, perip):
            req("POST", A + "/kernels", [auth, ct, ("X-Note", "a\0b"),
                                         ("Content-Length", str(len(body)))], body))
     front2("GET /jobs/1%00 -> 400", req("GET", A + "/jobs/1%00"))
+    front2("a space in the request target -> one clean 400",
+           b"GET " + A.encode() + b"/jobs?x=HTTP/1.1 599 y HTTP/1.1\r\nHost: x\r\n\r\n")
 
     # slow headers: one byte every 1 s stays under MHD's idle timeout but
     # must not outlive the header deadline

@@ -199,7 +199,12 @@ void *lab_front_on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 		for (const char *p = q + 1; *p; p++)
 			params += *p == '&';
 	}
-	if (len > f->lim.max_target) {
+	if (strpbrk(uri, " \t")) {
+		/* MHD 0.9.75 takes the last space of the request line as the
+		 * target's end; a target with spaces is malformed (RFC 9112 3.2) */
+		refuse = 400;
+		snprintf(why, sizeof(why), "a space in the request target (percent-encode it)");
+	} else if (len > f->lim.max_target) {
 		refuse = 414;
 		snprintf(why, sizeof(why), "request target of %zu bytes (at most %u)", len,
 			 f->lim.max_target);

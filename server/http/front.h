@@ -29,6 +29,8 @@
  *    without a reply. Here: the URI log callback (called before MHD splits
  *    the arguments) counts them and measures the request target; over the
  *    limits it empties the argument string and the request is answered 414.
+ *  - A request line with more than two spaces: MHD takes the last one as
+ *    the target's end, so the target holds spaces. Here: answered 400.
  *  - The default unescaper turns "%00" into a NUL, so "/jobs/1%00" is
  *    "/jobs/1". Here: "%00" stays "%00" (and fails every name or id rule).
  *  - A malformed Content-Length is answered by MHD itself, with its status

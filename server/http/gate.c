@@ -127,6 +127,13 @@ unsigned lab_gate_check(const char *blk, size_t len, const struct lab_gate_limit
 				snprintf(why, n, "malformed request line");
 				return 400;
 			}
+			/* a third space: MHD would take the last one as the end
+			 * of the target, a target with spaces (RFC 9112 3.2: 400) */
+			if (memchr(sp2 + 1, ' ', (size_t)(eol - sp2 - 1))) {
+				snprintf(why, n, "malformed request line (a space in the request "
+					 "target: percent-encode it)");
+				return 400;
+			}
 			if ((size_t)(sp2 - sp1 - 1) > lim->max_target) {
 				snprintf(why, n, "request target of %zu bytes (at most %u)",
 					 (size_t)(sp2 - sp1 - 1), lim->max_target);

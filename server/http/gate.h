@@ -18,7 +18,8 @@
  * Checks (each a row of a table in gate.c): the header block within the
  * header deadline (from accept; the connection is closed after it), within
  * GATE_HEADER_MAX bytes (431), CRLF line ends and no control byte but HT
- * in it (400; in an Authorization line 401), a request target of at most
+ * in it (400; in an Authorization line 401), a request line of three
+ * fields (a space in the target: 400), a request target of at most
  * max_target bytes and max_params query parameters (414), at most one
  * Content-Length, of digits only (400; more than 18 digits 413), at most
  * one Transfer-Encoding, chunked and not with a Content-Length (400).

@@ -38,6 +38,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <strings.h>
 #include <sqlite3.h>
 
 #include "auth.h"
@@ -231,6 +232,57 @@ static size_t exchange(int fd, const char *req, size_t n, char *resp, size_t cap
 	return got;
 }
 
+/*
+ * The answers in @resp (@got bytes), one after the other as HTTP frames
+ * them: a status line, headers, then Content-Length bytes of body (none
+ * for a 1xx/204/304 without one, or an answer to HEAD: then the next
+ * status line follows the header block at once). Each status must be
+ * 1xx-4xx or 505 (FZ_BUG otherwise); the number of answers. Parsing stops
+ * at a body read until the close, or at bytes that start no answer (the
+ * 16 KiB cut of @resp). Status-line-looking bytes inside a body (an error
+ * message echoing the request) are body, not answers.
+ */
+static unsigned count_answers(const char *resp, size_t got, const char *req)
+{
+	const char *p = resp, *end = resp + got;
+	unsigned lines = 0;
+
+	if (got && (got < 7 || memcmp(resp, "HTTP/1.", 7)))
+		FZ_BUG("framing: the answer does not start with a status line: '%.40s' for: "
+		       "%.300s", resp, req);
+
+	while (end - p >= 12 && !memcmp(p, "HTTP/1.", 7)) {
+		const char *hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4), *h, *body, *next;
+		unsigned st = 0;
+		long long cl = -1;
+		char vc;
+
+		if (sscanf(p, "HTTP/1.%c %3u", &vc, &st) != 2 || (vc != '0' && vc != '1') ||
+		    (p[12] != ' ' && p[12] != '\r'))
+			FZ_BUG("framing: malformed status line '%.40s' for: %.300s", p, req);
+		if (st < 100 || (st > 499 && st != 505))
+			FZ_BUG("framing: status line '%.40s' for: %.300s", p, req);
+		lines++;
+		if (!hend)
+			break;
+		body = hend + 4;
+		for (h = memchr(p, '\n', (size_t)(hend - p)); h && h < hend;
+		     h = memchr(h + 1, '\n', (size_t)(hend - h - 1)))
+			if (!strncasecmp(h + 1, "Content-Length:", 15))
+				cl = strtoll(h + 16, NULL, 10);
+		if (cl < 0 && st >= 200 && st != 204 && st != 304)
+			break;	/* a body until the close */
+		next = body + (cl > 0 ? cl : 0);
+		if (next < end && end - next >= 7 && !memcmp(next, "HTTP/1.", 7))
+			p = next;
+		else if (body < end && end - body >= 7 && !memcmp(body, "HTTP/1.", 7))
+			p = body;	/* an answer to HEAD: headers only */
+		else
+			break;
+	}
+	return lines;
+}
+
 static int framing_input(const uint8_t *data, size_t size)
 {
 	static unsigned count;
@@ -239,7 +291,7 @@ static int framing_input(const uint8_t *data, size_t size)
 	char *req = malloc(size / 7 * 64 + size + 128), resp[16384], lens[24], why[200];
 	const struct lab_gate_limits lim = { .header_s = cfg.header_s, .per_ip = cfg.per_ip,
 		.max_params = LAB_FRONT_MAX_PARAMS, .max_target = LAB_FRONT_MAX_TARGET };
-	unsigned gate_st, lines = 0;
+	unsigned gate_st, lines;
 	int fd;
 
 	if (!req)
@@ -265,20 +317,7 @@ static int framing_input(const uint8_t *data, size_t size)
 	fd = dial();
 	got = exchange(fd, req, n, resp, sizeof(resp));
 	close(fd);
-	for (const char *p = resp; p && p < resp + got; ) {
-		unsigned st;
-
-		p = memmem(p, (size_t)(resp + got - p), "HTTP/1.", 7);
-		if (!p)
-			break;
-		/* anywhere: a second answer may follow a body without a CRLF */
-		if (sscanf(p, "HTTP/1.%*1[01] %3u", &st) == 1) {
-			if (st < 100 || (st > 499 && st != 505))
-				FZ_BUG("framing: status line '%.40s' for: %.300s", p, req);
-			lines++;
-		}
-		p += 7;
-	}
+	lines = count_answers(resp, got, req);
 	if (gate_st && lines != 1)
 		FZ_BUG("framing: the gate refuses this (%u: %s) but %u status lines came: "
 		       "%.300s\n--- answer:\n%.600s", gate_st, why, lines, req, resp);

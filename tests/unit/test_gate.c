@@ -42,6 +42,8 @@ static void test_check(void **state)
 		{ B("GET /jobs/1\0x HTTP/1.1\r\n\r\n"), 400, "control byte" },
 		{ B("GET\r\n\r\n"), 400, "malformed request line" },
 		{ B("GET  HTTP/1.1\r\n\r\n"), 400, "malformed request line" },
+		{ B("GET /a b HTTP/1.1\r\n\r\n"), 400, "a space in the request target" },
+		{ B("GET /a HTTP/1.1 \r\n\r\n"), 400, "a space in the request target" },
 		{ B("GET /?a=1&a=2&a=3&a=4&a=5 HTTP/1.1\r\n\r\n"), 414, "5 query parameters" },
 		{ B("GET /?a=1&a=2&a=3&a=4 HTTP/1.1\r\n\r\n"), 0, NULL },
 		{ B("GET /0123456789012345678901234567890 HTTP/1.1\r\n\r\n"), 414, "request target" },
