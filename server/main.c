@@ -152,9 +152,12 @@ int main(int argc, char **argv)
 		lab_error("http: %s", strerror(-r));
 		goto stop_sched;
 	}
-	lab_info("listening on http://%s:%u/ (%u %s)", cfg.listen_addr,
-		 lab_http_port(http), cfg.threads,
-		 cfg.thread_per_conn ? "thread-per-connection" : "pool threads");
+	if (cfg.thread_per_conn)
+		lab_info("listening on http://%s:%u/ (a thread per connection)",
+			 cfg.listen_addr, lab_http_port(http));
+	else
+		lab_info("listening on http://%s:%u/ (%u HTTP thread%s)", cfg.listen_addr,
+			 lab_http_port(http), cfg.threads, cfg.threads == 1 ? "" : "s");
 	/* the links the server writes name the port it bound (--port 0: ephemeral) */
 	lab_dashurl_bound(lab_http_port(http));
 	{

@@ -998,7 +998,10 @@ int lab_http_start(const struct lab_config *cfg, struct lab_sched *sched,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-		cfg->thread_per_conn ? MHD_OPTION_END : MHD_OPTION_THREAD_POOL_SIZE,
+		/* a pool of one is the internal polling thread itself (MHD
+		 * warns at every start when asked for a pool of size 1) */
+		cfg->thread_per_conn || cfg->threads < 2 ? MHD_OPTION_END :
+		MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned)cfg->threads,
 		MHD_OPTION_END);
 	if (!h->d) {
