@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sqlite3.h>
 
+#include "joblogs.h"
 #include "log.h"
 #include "store.h"
 #include "store_admin.h"
@@ -191,18 +192,12 @@ close_all:
 
 static int unlink_logs(const char *state_dir, int64_t job)
 {
-	static const char *const sfx[] = { ".log", ".prep.log", ".boot.log", ".times",
-					   ".artifacts" };
 	char p[PATH_MAX];
 	int n = 0;
 
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		if (snprintf(p, sizeof(p), "%s/logs/%lld%s", state_dir, (long long)job, sfx[i]) >=
-		    (int)sizeof(p))
-			continue;
-		if (unlink(p) == 0)
+	for (const char *const *sfx = lab_joblog_suffixes; *sfx; sfx++)
+		if (!lab_joblog_path(state_dir, job, *sfx, p, sizeof(p)) && unlink(p) == 0)
 			n++;
-	}
 	return n;
 }
 

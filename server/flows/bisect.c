@@ -17,11 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flowutil.h"
 #include "auth.h"
 #include "bisect.h"
 #include "bisect_int.h"
+#include "flowutil.h"
 #include "gitrun.h"
+#include "joblogs.h"
 #include "log.h"
 #include "model.h"
 #include "names.h"
@@ -579,7 +580,7 @@ static int build_seconds(const struct lab_config *cfg, int64_t job_id)
 	FILE *f;
 
 	/* by the job's id: a job whose preparation failed has no log_path */
-	if (lab_runlog_job_path(cfg->state_dir, job_id, ".prep.log", path, sizeof(path)))
+	if (lab_joblog_path(cfg->state_dir, job_id, LAB_JOBLOG_PREP, path, sizeof(path)))
 		return -1;
 	f = fopen(path, "re");
 	if (!f)
@@ -624,7 +625,7 @@ static void not_complete_why(struct lab_store *st, const struct lab_config *cfg,
 		 (int)strcspn(jr->reason, "\n"), jr->reason);
 	ascii(buf);
 	/* by the job's id: a job whose preparation failed has no log_path */
-	if (!lab_runlog_job_path(cfg->state_dir, jr->id, ".prep.log", path, sizeof(path)))
+	if (!lab_joblog_path(cfg->state_dir, jr->id, LAB_JOBLOG_PREP, path, sizeof(path)))
 		f = fopen(path, "re");
 	while (f && fgets(line, sizeof(line), f)) {
 		const char *p = strstr(line, "the kernel build failed (log: ");

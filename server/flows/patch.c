@@ -16,16 +16,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "flowutil.h"
 #include "artifacts.h"
 #include "auth.h"
 #include "dashurl.h"
 #include "diff.h"
 #include "diff_known.h"
+#include "flowutil.h"
 #include "gitrun.h"
+#include "joblogs.h"
 #include "log.h"
-#include "names.h"
 #include "match.h"
+#include "names.h"
 #include "patch.h"
 #include "plan.h"
 #include "runlog.h"
@@ -958,7 +959,7 @@ static json_t *prep_errors(struct lab_store *st, const struct lab_config *cfg, i
 	(void)st;
 	/* named by the job's id: a job whose preparation failed has no console
 	 * log (log_path), its prep log is there all the same */
-	if (!cfg || lab_runlog_job_path(cfg->state_dir, job_id, ".prep.log", path, sizeof(path)))
+	if (!cfg || lab_joblog_path(cfg->state_dir, job_id, LAB_JOBLOG_PREP, path, sizeof(path)))
 		return NULL;
 	f = fopen(path, "re");
 	if (!f)

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "diff.h"
 #include "ingest.h"
+#include "joblogs.h"
 #include "jobstate.h"
 #include "log.h"
 #include "plan.h"
@@ -119,8 +120,8 @@ int lab_api_job_get(struct lab_req *rq, struct lab_resp *rs)
 	r = api_id_get(rq, rs, "job", lab_store_job_json);
 	if (r)
 		return r;
-	prep = !lab_runlog_job_path(rq->cfg->state_dir,
-				    json_integer_value(json_object_get(rs->json, "id")),
+	prep = !lab_joblog_path(rq->cfg->state_dir,
+				json_integer_value(json_object_get(rs->json, "id")),
 				    ".prep.log", path, sizeof(path)) &&
 	       !stat(path, &sb) && S_ISREG(sb.st_mode);
 	return json_object_set_new(rs->json, "has_prep_log", json_boolean(prep)) ? -ENOMEM : 0;

@@ -20,6 +20,7 @@
 #include "bodies.h"
 #include "config.h"
 #include "dashurl.h"
+#include "joblogs.h"
 #include "patch.h"
 #include "patchmail.h"
 #include "runlog.h"
@@ -148,7 +149,7 @@ int lab_api_job_prep_log(struct lab_req *rq, struct lab_resp *rs)
 	if (r)
 		return r;
 	id = j.id;
-	r = lab_runlog_job_path(rq->cfg->state_dir, id, ".prep.log", path, sizeof(path));
+	r = lab_joblog_path(rq->cfg->state_dir, id, LAB_JOBLOG_PREP, path, sizeof(path));
 	lab_job_clear(&j);
 	if (r)
 		return r;

@@ -88,6 +88,7 @@
 #include "config.h"
 #include "ingest.h"
 #include "isolate.h"
+#include "joblogs.h"
 #include "lava_artifacts.h"
 #include "lava_callback.h"
 #include "lava_client.h"
@@ -341,14 +342,14 @@ static int lava_start(struct lab_run *run, char *reason)
 	}
 	json_decref(def);
 	if (snprintf(logs, sizeof(logs), "%s/logs", cfg->state_dir) >= (int)sizeof(logs) ||
-	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".log", l->log_path,
-				sizeof(l->log_path)) ||
-	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".prep.log", l->prep_log,
-				sizeof(l->prep_log)) ||
-	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".lava.yaml", l->yaml_path,
-				sizeof(l->yaml_path)) ||
-	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".artifacts", l->result_path,
-				sizeof(l->result_path))) {
+	    lab_joblog_path(cfg->state_dir, run->job->id, LAB_JOBLOG_CONSOLE, l->log_path,
+			    sizeof(l->log_path)) ||
+	    lab_joblog_path(cfg->state_dir, run->job->id, LAB_JOBLOG_PREP, l->prep_log,
+			    sizeof(l->prep_log)) ||
+	    lab_joblog_path(cfg->state_dir, run->job->id, LAB_JOBLOG_LAVA_YAML, l->yaml_path,
+			    sizeof(l->yaml_path)) ||
+	    lab_joblog_path(cfg->state_dir, run->job->id, LAB_JOBLOG_ARTIFACTS, l->result_path,
+			    sizeof(l->result_path))) {
 		snprintf(reason, LAB_REASON_MAX, "state dir path too long");
 		ret = -ENAMETOOLONG;
 		goto err_free;

@@ -89,6 +89,7 @@
 #include "config.h"
 #include "ingest.h"
 #include "isolate.h"
+#include "joblogs.h"
 #include "log.h"
 #include "proc.h"
 #include "provenance.h"
@@ -583,17 +584,17 @@ static int qemu_start(struct lab_run *run, char *reason)
 			 strerror(-ret));
 		goto err_free_run;
 	}
-	/* the job's files, named as runlog.h names them for their readers */
-	if (lab_runlog_job_path(cfg->state_dir, run->job->id, ".log", q->log_path,
-				sizeof(q->log_path)) ||
-	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".prep.log", q->prep_log,
-				sizeof(q->prep_log)) ||
-	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".boot.log", q->boot_log,
-				sizeof(q->boot_log)) ||
-	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".artifacts", q->result_path,
-				sizeof(q->result_path)) ||
-	    lab_runlog_job_path(cfg->state_dir, run->job->id, ".times", q->times_path,
-				sizeof(q->times_path))) {
+	/* the job's files, named as joblogs.h names them for their readers */
+	if (lab_joblog_path(cfg->state_dir, run->job->id, LAB_JOBLOG_CONSOLE, q->log_path,
+			    sizeof(q->log_path)) ||
+	    lab_joblog_path(cfg->state_dir, run->job->id, LAB_JOBLOG_PREP, q->prep_log,
+			    sizeof(q->prep_log)) ||
+	    lab_joblog_path(cfg->state_dir, run->job->id, LAB_JOBLOG_BOOT, q->boot_log,
+			    sizeof(q->boot_log)) ||
+	    lab_joblog_path(cfg->state_dir, run->job->id, LAB_JOBLOG_ARTIFACTS, q->result_path,
+			    sizeof(q->result_path)) ||
+	    lab_joblog_path(cfg->state_dir, run->job->id, LAB_JOBLOG_TIMES, q->times_path,
+			    sizeof(q->times_path))) {
 		snprintf(reason, LAB_REASON_MAX, "state dir path too long");
 		ret = -ENAMETOOLONG;
 		goto err_free_run;

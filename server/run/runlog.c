@@ -10,14 +10,6 @@
 
 #include "runlog.h"
 
-int lab_runlog_job_path(const char *state_dir, int64_t job_id, const char *suffix,
-			char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%s/logs/%lld%s", state_dir, (long long)job_id, suffix);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
 char *lab_runlog_read(const char *path, size_t max, size_t *len_out)
 {
 	FILE *f = fopen(path, "re");

@@ -29,15 +29,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * A job's log file, STATE/logs/<@job_id><@suffix> in @buf (@len bytes), as
- * both backends name them: ".log" (the console; the job's log_path once
- * its guest boots), ".prep.log" (the artifact preparation, there whether
- * or not a boot followed). 0 or -ENAMETOOLONG.
- */
-int lab_runlog_job_path(const char *state_dir, int64_t job_id, const char *suffix,
-			char *buf, size_t len);
-
 /* at most @max bytes of @path, NUL-terminated; *@len_out (may be NULL) = bytes read */
 char *lab_runlog_read(const char *path, size_t max, size_t *len_out);
 

@@ -143,7 +143,8 @@ jq -nc --argjson j "$fjob" '{job: $j, complete: true, records: [{v: 1, id: "kmod
 	api_post results >/dev/null
 newest=$(run_job manual q35-b 22)
 for j in $(sql "SELECT id FROM jobs"); do
-	for s in log prep.log boot.log; do echo "log of $j" >"$state2/logs/$j.$s" 2>/dev/null || { mkdir -p "$state2/logs"; echo x >"$state2/logs/$j.$s"; }; done
+	# every kind of file a backend writes for a job (server/core/joblogs.h)
+	for s in log prep.log boot.log times artifacts lava.yaml; do echo "log of $j" >"$state2/logs/$j.$s" 2>/dev/null || { mkdir -p "$state2/logs"; echo x >"$state2/logs/$j.$s"; }; done
 done
 sql "UPDATE jobs SET finished_at = strftime('%s', 'now') - 40 * 86400"
 lab_api "matrix?kernel=6.12" | jq -S .cells >"$out/matrix-before.json"
@@ -167,8 +168,9 @@ if "$admin" prune --state-dir "$state2" --older-than 30 >"$out/prune.out" 2>&1; 
 	fi
 	# (a job the backup caught running keeps its log: it never finished)
 	gone_logs=$(sql "SELECT id FROM jobs j WHERE j.state IN (3, 4, 5) AND j.id NOT IN (SELECT job_id FROM latest) AND j.id NOT IN ($nightly, $fjob)" |
-		while read -r j; do [ -e "$state2/logs/$j.log" ] && echo "$j"; done | wc -l)
-	[ "$gone_logs" = 0 ] && lab_ok "the pruned jobs' log files are gone" || lab_fail "pruned logs" "$gone_logs left"
+		while read -r j; do ls "$state2/logs/$j".* 2>/dev/null; done)
+	[ -z "$gone_logs" ] && lab_ok "the pruned jobs' files are gone (console, prep, boot, times, artifacts, LAVA job)" ||
+		lab_fail "pruned logs" "left: $(echo $gone_logs | head -c 300)"
 	if "$admin" prune --state-dir "$state2" --older-than 30 >"$out/prune2.out" 2>&1 &&
 	   grep -q "^prune: older than 30 days: 0 results" "$out/prune2.out" &&
 	   ! "$admin" prune --state-dir "$state2" --older-than -1 >/dev/null 2>&1; then

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "helpers.h"
+#include "joblogs.h"
 #include "lava_log.h"
 #include "runlog.h"
 
@@ -78,12 +79,12 @@ static void test_job_path(void **state)
 	char p[64];
 
 	(void)state;
-	assert_int_equal(lab_runlog_job_path("/s", 42, ".prep.log", p, sizeof(p)), 0);
+	assert_int_equal(lab_joblog_path("/s", 42, LAB_JOBLOG_PREP, p, sizeof(p)), 0);
 	assert_string_equal(p, "/s/logs/42.prep.log");
-	assert_int_equal(lab_runlog_job_path("/s", 7, ".log", p, sizeof(p)), 0);
+	assert_int_equal(lab_joblog_path("/s", 7, LAB_JOBLOG_CONSOLE, p, sizeof(p)), 0);
 	assert_string_equal(p, "/s/logs/7.log");
-	assert_int_equal(lab_runlog_job_path("/a-state-dir-longer-than-the-buffer", 42,
-					     ".prep.log", p, 24), -ENAMETOOLONG);
+	assert_int_equal(lab_joblog_path("/a-state-dir-longer-than-the-buffer", 42,
+					 LAB_JOBLOG_PREP, p, 24), -ENAMETOOLONG);
 }
 
 int main(void)
