@@ -35,7 +35,10 @@ for t in fuzz_record fuzz_ingest fuzz_lava fuzz_api fuzz_http; do
 	if [ "$rc" -eq 0 ] && grep -q "crashes 0" "$out/$t.txt"; then
 		lab_ok "$t: ${secs}s without a crash ($(sed -n 's/.*(\([0-9]* exec\/s\)).*/\1/p' "$out/$t.txt" | head -1))"
 	else
-		lab_fail "$t" "$(grep -m1 -E 'INVARIANT|ERROR|build failed|crashes [1-9]' "$out/$t.txt")"
+		# the invariant or sanitizer line says most; else the count line
+		why=$(grep -a -m1 -E 'INVARIANT|ERROR: |runtime error|build failed' "$out/$t.txt" ||
+		      grep -a -m1 -E 'crashes [1-9]' "$out/$t.txt")
+		lab_fail "$t" "$(echo "$why" | cut -c1-300) (crash input: $O/fuzz/crashes/$t/)"
 	fi
 done
 lab_done
