@@ -23,7 +23,6 @@
 #include <time.h>
 #include <stdatomic.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
 
@@ -774,8 +773,7 @@ void lab_store_close(struct lab_store *st)
 		sqlite3_finalize(st->ext[i]);
 	if (!sqlite3_get_autocommit(st->db))
 		store_rollback(st);	/* never leave the write lock held */
-	if (st->shm)	/* before the close drops this connection's hold on -shm */
-		munmap((void *)st->shm, 2 * WAL_HDR_BYTES);
+	st->shm = NULL;	/* SQLite's mapping: gone with the last connection's WAL */
 	sqlite3_close_v2(st->db);
 	lab_writelock_put(st->wl);
 	free(st->path);
@@ -966,34 +964,32 @@ sqlite3_stmt *store_filtered_stmt(struct lab_store *st, sqlite3_stmt **cache,
  * the two copies differ (a commit in progress), PRAGMA data_version
  * answers as before.
  *
- * The mapping is safe from truncation: SQLite only truncates -shm when it
- * is the file's first user, and this connection holds its shared lock on
- * -shm from its first read (lab_store_open ran queries) to its close,
- * before which lab_store_close unmaps it.
+ * The mapping is SQLite's own (the VFS's xShmMap of region 0, which this
+ * connection's WAL mapped already), never a second descriptor of -shm: a
+ * close() of any descriptor of a file drops every POSIX lock this process
+ * holds on it, SQLite's "dead man switch" read lock on -shm included, and
+ * then the next process to open the database takes itself for its first
+ * user, truncates -shm and rebuilds the WAL index under this server (the
+ * old open/mmap/close here did exactly that; stage 70 saw the server die
+ * of SIGBUS reading the truncated mapping). SQLite unmaps region 0 when
+ * the last connection of this process closes the WAL; lab_store_close
+ * forgets the pointer before it closes the connection.
  */
 static _Atomic uint64_t visible_gen = 1;
 
 static void shm_map(struct lab_store *st)
 {
-	const char *db = sqlite3_db_filename(st->db, "main");
-	char path[4096];
-	struct stat sb;
-	void *m;
-	int fd;
+	sqlite3_file *f = NULL;
+	void volatile *region = NULL;
 
 	st->shm_tried = true;
-	if (!st->wal || !db || !*db ||
-	    (size_t)snprintf(path, sizeof(path), "%s-shm", db) >= sizeof(path))
+	if (!st->wal ||
+	    sqlite3_file_control(st->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK ||
+	    !f || !f->pMethods || f->pMethods->iVersion < 2 || !f->pMethods->xShmMap)
 		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return;
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 2 * WAL_HDR_BYTES) {
-		m = mmap(NULL, 2 * WAL_HDR_BYTES, PROT_READ, MAP_SHARED, fd, 0);
-		if (m != MAP_FAILED)
-			st->shm = m;
-	}
-	close(fd);
+	/* bExtend 0: the region as the WAL mapped it, or NULL (then data_version) */
+	if (f->pMethods->xShmMap(f, 0, WAL_INDEX_REGION, 0, &region) == SQLITE_OK && region)
+		st->shm = (const unsigned char *)region;
 }
 
 /* 1 changed, 0 unchanged, -EAGAIN cannot tell (no mapping, a write in progress) */

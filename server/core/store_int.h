@@ -51,6 +51,7 @@ enum stmt_id {
 
 #define JOB_FILTERS 5		/* state, kernel, target, plan, cursor */
 #define WAL_HDR_BYTES 48	/* one copy of SQLite's WalIndexHdr (fileformat2) */
+#define WAL_INDEX_REGION 32768	/* SQLite's -shm region size (WALINDEX_PGSZ) */
 #define RESULT_FILTERS 7	/* kernel, target, job, driver, case, verdict, cursor */
 #define STORE_EXT_MAX 88	/* store_ext_stmt(): slots for the families' own tables: */
 #define STORE_EXT_FINDINGS 0	/* store_findings.c: 0..63 */
@@ -71,7 +72,7 @@ struct lab_store {
 	bool dirty;
 	int64_t data_version;
 	/* ... or, in WAL mode, the WAL-index header it saw last, read from a
-	 * read-only mapping of <db>-shm (shm_map(); NULL: use data_version) */
+	 * SQLite's own mapping of <db>-shm (shm_map(); NULL: use data_version) */
 	bool wal, shm_tried;
 	const unsigned char *shm;
 	unsigned char shm_seen[WAL_HDR_BYTES];

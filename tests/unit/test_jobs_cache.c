@@ -16,8 +16,10 @@
  * pages: a rebuilt one, then a cache hit, so the test cannot pass
  * vacuously with an unused cache.
  */
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "respcache.h"
@@ -243,6 +245,48 @@ static void test_other_process(void **state)
 	expect_now(t, id, "queued", "another process's second write");
 }
 
+/*
+ * Reading the generation must not cost this process its locks on <db>-shm:
+ * a close() of a second descriptor of -shm drops them all, SQLite's "dead
+ * man switch" read lock (byte 128) included, and the next process to open
+ * the database then truncates -shm and rebuilds the WAL index under the
+ * server (stage 70: the server died of SIGBUS). A forked child asks the
+ * kernel who holds byte 128 after the generation was read on both stores.
+ */
+static void test_shm_lock_kept(void **state)
+{
+	struct two *t = *state;
+	int64_t id = fx_job(t->f, 0, 0);
+	pid_t parent = getpid(), pid;
+	int status;
+
+	warm(t, id, "queued");
+	(void)lab_store_generation(t->sched);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 128,
+				    .l_len = 1 };
+		char path[4200];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s-shm", t->f->db);
+		fd = open(path, O_RDWR);
+		if (fd < 0 || fcntl(fd, F_GETLK, &fl))
+			_exit(2);
+		/* F_UNLCK: nobody holds it any more; else the holder */
+		_exit(fl.l_type == F_RDLCK && fl.l_pid == parent ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("after lab_store_generation() this process no longer holds SQLite's "
+			 "read lock on byte 128 of %s-shm (child exit %d)", t->f->db,
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	/* another process opens the database and writes: the pages stay right */
+	other_process_sets(t, id, LAB_JOB_CANCELED);
+	expect_now(t, id, "canceled", "another process's write after the lock check");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +295,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_web_transitions, two_setup,
 						two_teardown),
 		cmocka_unit_test_setup_teardown(test_other_process, two_setup,
+						two_teardown),
+		cmocka_unit_test_setup_teardown(test_shm_lock_kept, two_setup,
 						two_teardown),
 	};
 	return cmocka_run_group_tests_name("jobs_cache", tests, NULL, NULL);
