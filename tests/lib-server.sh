@@ -1,7 +1,8 @@
 # tests/lib-server.sh - run a real iommulabd for a test stage (source it).
 #   lab_srv_start DIR [ARGS...]  start iommulabd on 127.0.0.1 with --state-dir DIR
 #                  on a free port; sets LAB_URL, LAB_PID, LAB_TOKEN, LAB_SRV_LOG
-#   lab_srv_stop   SIGTERM, wait (kill -9 after 20 s)
+#   lab_srv_stop   SIGTERM, wait (kill -9 after 20 s); when it is already dead
+#                  (a crash), one failure naming its exit status
 #   lab_srv_kill9  kill -9 (a crash)
 #   lab_cli ARGS   the iommulab CLI against it
 #   lab_api PATH   GET /api/v1/PATH, JSON on stdout
@@ -36,7 +37,12 @@ lab_srv_start() {
 		kill -0 "$LAB_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	[ -n "$LAB_URL" ] || { echo "# iommulabd did not come up:"; tail -20 "$LAB_SRV_LOG"; return 1; }
+	if [ -z "$LAB_URL" ]; then
+		echo "# iommulabd did not come up:"; tail -20 "$LAB_SRV_LOG"
+		kill -9 "$LAB_PID" 2>/dev/null; wait "$LAB_PID" 2>/dev/null
+		LAB_PID=	# the caller reports it; lab_srv_stop has nothing to stop
+		return 1
+	fi
 	LAB_TOKEN=$(cat "$dir/admin.token")
 	export IOMMULAB_SERVER=$LAB_URL IOMMULAB_TOKEN=$LAB_TOKEN
 	echo "# iommulabd pid $LAB_PID on $LAB_URL (state $dir)"
@@ -44,6 +50,18 @@ lab_srv_start() {
 
 lab_srv_stop() {
 	[ -n "${LAB_PID:-}" ] || return 0
+	if ! kill -0 "$LAB_PID" 2>/dev/null; then
+		# it died before the stage was done with it: a crash is a failure
+		# of the stage, whichever check was running (counted even when
+		# this runs in an EXIT trap after lab_done: tests/run sums lines)
+		local rc
+		wait "$LAB_PID" 2>/dev/null; rc=$?
+		echo "not ok - iommulabd (pid $LAB_PID) died during the stage: exit $rc$( [ "$rc" -gt 128 ] &&
+			echo " (signal $((rc - 128)): $(kill -l $((rc - 128)) 2>/dev/null))"); its log ends: $(tail -3 "$LAB_SRV_LOG" 2>/dev/null | tr '\n' ' ' | cut -c1-300)"
+		lab_counts 0 1 0
+		LAB_PID=
+		return 1
+	fi
 	kill -TERM "$LAB_PID" 2>/dev/null
 	local i
 	for i in $(seq 1 200); do

@@ -306,6 +306,8 @@ jfield() { curl -sS "$api/jobs/$1" | jq -r ".$2 // empty"; }
 wait_final() { # wait_final JOB SECONDS -> prints the final state
 	local s
 	for _ in $(seq 1 "$2"); do
+		# a dead server answers nothing: say so at once, not after SECONDS
+		kill -0 "$srv_pid" 2>/dev/null || { echo "iommulabd-died"; return 0; }
 		s=$(jfield "$1" state)
 		case "$s" in
 		complete|canceled) echo "$s"; return 0 ;;
@@ -586,4 +588,13 @@ else
 	fi
 fi
 echo "# times: callback job pair ${t_a}s, poll job ${t_c}s, down-then-up job ${t_d}s, stage $(el)s"
+# the one iommulabd of parts 2-6 served to the end (a crash in it is a failure
+# of its own, whichever check was running: session 7's SIGBUS was one)
+if kill -0 "$srv_pid" 2>/dev/null; then
+	lab_ok "iommulabd ran through the stage (pid $srv_pid)"
+else
+	wait "$srv_pid" 2>/dev/null; rc=$?
+	lab_fail "iommulabd ran through the stage" "pid $srv_pid ended with exit $rc$( [ "$rc" -gt 128 ] &&
+		echo " (signal $(kill -l $((rc - 128)) 2>/dev/null))"); its log ends: $(tail -3 "$out/server.log" | tr '\n' ' ' | cut -c1-300)"
+fi
 lab_done
