@@ -32,6 +32,7 @@
  * still serves).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -253,13 +254,16 @@ static unsigned count_answers(const char *resp, size_t got, const char *req)
 
 	while (end - p >= 12 && !memcmp(p, "HTTP/1.", 7)) {
 		const char *hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4), *h, *body, *next;
-		unsigned st = 0;
+		unsigned st;
 		long long cl = -1;
-		char vc;
 
-		if (sscanf(p, "HTTP/1.%c %3u", &vc, &st) != 2 || (vc != '0' && vc != '1') ||
+		/* "HTTP/1.x DDD " or "HTTP/1.x DDD\r" */
+		if ((p[7] != '0' && p[7] != '1') || p[8] != ' ' || !isdigit((unsigned char)p[9]) ||
+		    !isdigit((unsigned char)p[10]) || !isdigit((unsigned char)p[11]) ||
 		    (p[12] != ' ' && p[12] != '\r'))
 			FZ_BUG("framing: malformed status line '%.40s' for: %.300s", p, req);
+		st = (unsigned)(p[9] - '0') * 100 + (unsigned)(p[10] - '0') * 10 +
+		     (unsigned)(p[11] - '0');
 		if (st < 100 || (st > 499 && st != 505))
 			FZ_BUG("framing: status line '%.40s' for: %.300s", p, req);
 		lines++;
@@ -272,8 +276,8 @@ static unsigned count_answers(const char *resp, size_t got, const char *req)
 				cl = strtoll(h + 16, NULL, 10);
 		if (cl < 0 && st >= 200 && st != 204 && st != 304)
 			break;	/* a body until the close */
-		next = body + (cl > 0 ? cl : 0);
-		if (next < end && end - next >= 7 && !memcmp(next, "HTTP/1.", 7))
+		next = cl <= 0 ? body : cl < end - body ? body + cl : NULL;
+		if (next && end - next >= 7 && !memcmp(next, "HTTP/1.", 7))
 			p = next;
 		else if (body < end && end - body >= 7 && !memcmp(body, "HTTP/1.", 7))
 			p = body;	/* an answer to HEAD: headers only */
