@@ -16,14 +16,11 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <stdatomic.h>
-#include <unistd.h>
-#include <sys/stat.h>
 #include <sqlite3.h>
 
 #include "log.h"
