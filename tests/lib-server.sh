@@ -56,8 +56,7 @@ lab_srv_stop() {
 		# this runs in an EXIT trap after lab_done: tests/run sums lines)
 		local rc
 		wait "$LAB_PID" 2>/dev/null; rc=$?
-		echo "not ok - iommulabd (pid $LAB_PID) died during the stage: exit $rc$( [ "$rc" -gt 128 ] &&
-			echo " (signal $((rc - 128)): $(kill -l $((rc - 128)) 2>/dev/null))"); its log ends: $(tail -3 "$LAB_SRV_LOG" 2>/dev/null | tr '\n' ' ' | cut -c1-300)"
+		echo "not ok - iommulabd (pid $LAB_PID) died during the stage: $(lab_died "$rc" "$LAB_SRV_LOG")"
 		lab_counts 0 1 0
 		LAB_PID=
 		return 1

@@ -16,6 +16,14 @@ lab_check() { # lab_check NAME CMD... : ok when CMD succeeds
 	local n=$1; shift
 	if "$@"; then lab_ok "$n"; else lab_fail "$n"; fi
 }
+# lab_died RC LOG: how a child that should still run ended (RC from the
+# caller's own `wait`: a $(...) subshell is not its parent), for a failure
+# line: "exit N (signal S: NAME); its log ends: <last 3 lines of LOG>"
+lab_died() {
+	printf 'exit %s' "$1"
+	[ "$1" -gt 128 ] && printf ' (signal %s: %s)' $(($1 - 128)) "$(kill -l $(($1 - 128)) 2>/dev/null)"
+	printf '; its log ends: %s' "$(tail -3 "$2" 2>/dev/null | tr '\n' ' ' | cut -c1-300)"
+}
 lab_done() { lab_counts "$_lab_p" "$_lab_f" "$_lab_s"; [ "$_lab_f" -eq 0 ]; }
 lab_browser_ready() {
 	local log=$1 why=

@@ -28,7 +28,6 @@
 #include "names.h"
 #include "plan.h"
 #include "proc.h"
-#include "runlog.h"
 #include "store_bisect.h"
 #include "views.h"
 

@@ -29,7 +29,6 @@
 #include "names.h"
 #include "patch.h"
 #include "plan.h"
-#include "runlog.h"
 #include "views.h"
 
 #define PATCH_DIR "patches"

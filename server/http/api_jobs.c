@@ -30,7 +30,6 @@
 #include "plan.h"
 #include "record.h"
 #include "respcache.h"
-#include "runlog.h"
 #include "sched.h"
 #include "store.h"
 #include "views.h"

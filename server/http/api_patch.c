@@ -23,7 +23,6 @@
 #include "joblogs.h"
 #include "patch.h"
 #include "patchmail.h"
-#include "runlog.h"
 
 static bool host_ok(const char *h)
 {

@@ -3,7 +3,6 @@
  * runlog.c - read a run's log, quote an excerpt of it (runlog.h).
  * Contract, invariants and error convention: see runlog.h.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

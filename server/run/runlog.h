@@ -27,7 +27,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 /* at most @max bytes of @path, NUL-terminated; *@len_out (may be NULL) = bytes read */
 char *lab_runlog_read(const char *path, size_t max, size_t *len_out);

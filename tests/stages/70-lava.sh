@@ -594,7 +594,6 @@ if kill -0 "$srv_pid" 2>/dev/null; then
 	lab_ok "iommulabd ran through the stage (pid $srv_pid)"
 else
 	wait "$srv_pid" 2>/dev/null; rc=$?
-	lab_fail "iommulabd ran through the stage" "pid $srv_pid ended with exit $rc$( [ "$rc" -gt 128 ] &&
-		echo " (signal $(kill -l $((rc - 128)) 2>/dev/null))"); its log ends: $(tail -3 "$out/server.log" | tr '\n' ' ' | cut -c1-300)"
+	lab_fail "iommulabd ran through the stage" "pid $srv_pid: $(lab_died "$rc" "$out/server.log")"
 fi
 lab_done
